@@ -1,0 +1,1 @@
+"""The `illdesk` command line: the automation contract libraries script against."""

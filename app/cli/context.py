@@ -1,0 +1,83 @@
+"""What every command handler gets: its arguments, the database, and a way to print results."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TextIO
+
+from app.actors import Actor, this_workstation
+from app.clock import Clock, SystemClock
+from app.config import choose_database
+from app.connection import open_database
+from app.runtime import Runtime
+from app.staff import actor_for
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class CliContext:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.args = args
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.json = bool(getattr(args, "json", False))
+        self.clock = clock or SystemClock()
+        self._runtime: Runtime | None = None
+
+    def runtime(self, *, check_schema: bool = True) -> Runtime:
+        if self._runtime is None:
+            choice = choose_database(self.args.db)
+            database = open_database(choice.url, upgrade_embedded=True) if check_schema else None
+            if database is None:
+                from db.engine import Database
+
+                database = Database(choice.url)
+            self._runtime = Runtime(database, self.clock)
+        return self._runtime
+
+    def actor(self) -> Actor:
+        return actor_for(self.runtime(), self.args.staff, self.args.branch, this_workstation())
+
+    def emit(self, record: Any, text: str | None = None) -> None:
+        """One result: a JSON object on its own line with --json, else a readable line."""
+        if self.json:
+            print(json.dumps(_plain(record), ensure_ascii=False, sort_keys=False), file=self.out)
+        elif text is not None:
+            print(text, file=self.out)
+        else:
+            plain = _plain(record)
+            print("  ".join(f"{k}={v}" for k, v in plain.items()), file=self.out)
+
+    def say(self, text: str) -> None:
+        """A human note; never mixed into --json output."""
+        print(text, file=self.err if self.json else self.out)
+
+    def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.db.dispose()

@@ -1,0 +1,182 @@
+"""Commands to set up a library: schema, demo data, imports, branches, staff."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from app import demo, imports
+from app.branches import list_branches
+from app.cli.context import CliContext
+from app.config import choose_database
+from app.errors import InvalidInput
+from app.staff import add_staff, list_staff, parse_role
+from db import schema
+from db.engine import Database
+
+EXIT_OK, EXIT_REFUSED = 0, 1
+
+
+def register(sub: Any) -> None:
+    db_parser = sub.add_parser("db", help="database schema: upgrade or show the current version")
+    db_sub = db_parser.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="upgrade the schema to this version (an admin step)")
+    db_sub.add_parser("current", help="show the schema version and the version this code needs")
+    db_parser.set_defaults(handler=_db)
+
+    demo_parser = sub.add_parser("demo", help="load the demo library into an empty database")
+    demo_parser.add_argument(
+        "--reset", action="store_true", help="replace an existing demo database (never real data)"
+    )
+    demo_parser.set_defaults(handler=_demo)
+
+    import_parser = sub.add_parser("import", help="import patrons or requests from CSV")
+    import_parser.add_argument("what", choices=("patrons", "requests"))
+    import_parser.add_argument("file", type=Path)
+    import_parser.add_argument(
+        "--strict", action="store_true", help="import nothing when any row is bad"
+    )
+    import_parser.set_defaults(handler=_import)
+
+    branches_parser = sub.add_parser("branches", help="list branches")
+    branches_parser.set_defaults(handler=_branches)
+
+    staff_parser = sub.add_parser("staff", help="add or list staff accounts")
+    staff_sub = staff_parser.add_subparsers(dest="staff_command", required=True)
+    add = staff_sub.add_parser("add", help="create a staff account")
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help='full name, e.g. "Dana Desk"')
+    add.add_argument("--role", required=True, help="desk, ctl, ill_office or admin")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    staff_sub.add_parser("list", help="list staff accounts")
+    staff_parser.set_defaults(handler=_staff)
+
+
+def _db(ctx: CliContext) -> int:
+    choice = choose_database(ctx.args.db)
+    database = Database(choice.url)
+    try:
+        if ctx.args.db_command == "upgrade":
+            before = schema.current_revision(database.engine)
+            schema.upgrade(database.engine)
+            after = schema.current_revision(database.engine)
+            ctx.emit(
+                {"database": database.info.label, "before": before, "current": after},
+                f"Upgraded {database.info.label}: {before or 'empty'} -> {after}",
+            )
+        else:
+            current = schema.current_revision(database.engine)
+            head = schema.head_revision()
+            ctx.emit(
+                {
+                    "database": database.info.label,
+                    "current": current,
+                    "head": head,
+                    "up_to_date": current == head,
+                },
+                f"{database.info.label}: schema {current or 'none'} (this version needs {head})",
+            )
+    finally:
+        database.dispose()
+    return EXIT_OK
+
+
+def _demo(ctx: CliContext) -> int:
+    summary = demo.load_demo(ctx.runtime(), reset=ctx.args.reset)
+    ctx.emit(
+        summary,
+        f"Demo library loaded: {summary.branches} branches, {summary.staff} staff, "
+        f"{summary.patrons} patrons, {summary.requests} requests, "
+        f"{summary.items} items. Staff password: {demo.DEMO_PASSWORD}",
+    )
+    return EXIT_OK
+
+
+def _import(ctx: CliContext) -> int:
+    text = imports.read_csv(ctx.args.file)
+    run = imports.import_patrons if ctx.args.what == "patrons" else imports.import_requests
+    report = run(ctx.runtime(), text, strict=ctx.args.strict)
+    for error in report.errors:
+        ctx.emit(
+            {"line": error.line, "error": error.message}, f"line {error.line}: {error.message}"
+        )
+    summary = {
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "bad_rows": len(report.errors),
+        "committed": report.committed,
+    }
+    if report.committed:
+        text_summary = (
+            f"Imported {ctx.args.what}: {report.inserted} new, {report.updated} "
+            f"updated, {report.unchanged} unchanged, {len(report.errors)} bad rows "
+            "skipped."
+        )
+    else:
+        text_summary = (
+            f"Nothing imported: {len(report.errors)} bad rows and --strict. "
+            "Fix the rows listed above and import again."
+        )
+    ctx.emit(summary, text_summary)
+    return EXIT_OK if report.ok else EXIT_REFUSED
+
+
+def _branches(ctx: CliContext) -> int:
+    for branch in list_branches(ctx.runtime()):
+        flags = [
+            f for f, on in (("virtual", branch.virtual), ("ILL office", branch.ill_office)) if on
+        ]
+        where = f" at {branch.location}" if branch.location else ""
+        ctx.emit(
+            branch,
+            f"{branch.code:8} {branch.name}{where}" + (f"  ({', '.join(flags)})" if flags else ""),
+        )
+    return EXIT_OK
+
+
+def _staff(ctx: CliContext) -> int:
+    if ctx.args.staff_command == "list":
+        for staff in list_staff(ctx.runtime()):
+            ctx.emit(
+                staff,
+                f"{staff.username:16} {staff.role:11} {staff.full_name}"
+                + ("" if staff.active else "  (deactivated)"),
+            )
+        return EXIT_OK
+    password = None
+    if ctx.args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise InvalidInput("No password arrived on standard input.")
+    info = add_staff(
+        ctx.runtime(), None, ctx.args.username, ctx.args.name, parse_role(ctx.args.role), password
+    )
+    ctx.emit(
+        info,
+        f"Added {info.username} ({info.role})."
+        + ("" if password else " No password set: use --password-stdin."),
+    )
+    return EXIT_OK
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options every command accepts, before or after the command name."""
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="database URL (else ILLDESK_DATABASE_URL, settings, embedded file)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print one JSON object per result, one per line",
+    )

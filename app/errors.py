@@ -1,0 +1,37 @@
+"""Refusals a service raises. Each carries a stable code and a message that says what to do."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A request the desk cannot carry out as it stands. Nothing was written."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(ServiceError):
+    code = "invalid_input"
+
+
+class NotFound(ServiceError):
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    """The record changed meanwhile (another desk, or a repeated action)."""
+
+    code = "conflict"
+
+
+class PermissionDenied(ServiceError):
+    code = "permission_denied"
+
+
+class DatabaseUnavailable(ServiceError):
+    code = "database_unavailable"

@@ -1,0 +1,82 @@
+"""Library-wide settings, shared by every desk through the database.
+
+Defaults live here, in one typed place; the database stores only what a library changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import InvalidInput
+from db.models import LibrarySetting
+
+
+@dataclass(frozen=True)
+class LibrarySettings:
+    library_name: str = "Example College Library"
+    # Set by `illdesk demo`: the sign-in screen then lists the demo accounts.
+    demo_database: bool = False
+    library_oclc_symbol: str = "EXC"
+    ill_dummy_barcode: str = "777110346"
+    # Days an ILL item waits on the hold shelf (never past the lender's due date).
+    pickup_days: int = 10
+    # Which way a due date on a closed day moves: "earlier" never passes the lender's date.
+    due_date_direction: str = "earlier"
+    # How straps and slips name the patron: "surname_initial", "surname_last4", "full_name".
+    patron_display: str = "surname_initial"
+    institutional_email_domain: str = "example.edu"
+    processing_fee: str = "30.00"
+    # Blocks: whether each kind stops a checkout.
+    block_checkout_on_bursar_charges: bool = False
+    transit_overdue_days: int = 7
+    lender_overdue_days: int = 21
+    lender_lost_days: int = 42
+    ifm_settlement_threshold: str = "100.00"
+    due_soon_days: int = 3
+    own_item_bursar_minimum: str = "25.00"
+    hold_estimated_charges: bool = True
+    retention_days: int = 30
+    offline_checkouts_allowed: bool = False
+    strap_messages: tuple[str, ...] = (
+        "Return in person to any campus library desk during open hours.",
+        "Renew through your ILL account, not at the desk: only the lender grants renewals.",
+        "Do not remove this strap.",
+    )
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(LibrarySettings)}
+
+
+def load(session: Session) -> LibrarySettings:
+    stored = {row.key: row.value for row in session.scalars(select(LibrarySetting))}
+    values: dict[str, Any] = {}
+    for name, value in stored.items():
+        if name in FIELDS:
+            values[name] = tuple(value) if isinstance(value, list) else value
+    return LibrarySettings(**values)
+
+
+def save(session: Session, **changes: Any) -> LibrarySettings:
+    """Store changed settings; unknown names or wrong types are refused, not guessed."""
+    defaults = LibrarySettings()
+    for name, value in changes.items():
+        if name not in FIELDS:
+            raise InvalidInput(f"There is no library setting called '{name}'.")
+        expected = type(getattr(defaults, name))
+        if expected is tuple and isinstance(value, list):
+            value = tuple(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise InvalidInput(f"The setting '{name}' takes a {expected.__name__}, not {value!r}.")
+        stored = list(value) if isinstance(value, tuple) else value
+        row = session.get(LibrarySetting, name)
+        if row is None:
+            session.add(LibrarySetting(key=name, value=stored))
+        else:
+            row.value = stored
+    session.flush()
+    return load(session)

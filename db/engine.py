@@ -1,0 +1,177 @@
+"""Engines and transactions for the embedded SQLite file or the shared PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+POSTGRES_LOCK_TIMEOUT_MS = 2000
+_NETWORK_FILESYSTEMS = {
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb",
+    "smbfs",
+    "smb3",
+    "sshfs",
+    "fuse.sshfs",
+    "9p",
+    "afs",
+    "ncpfs",
+    "davfs",
+    "fuse.davfs2",
+    "glusterfs",
+    "ceph",
+}
+
+
+class DatabaseConfigError(Exception):
+    """The configured database cannot be used as it stands; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    """What the status bar shows: an embedded file or a shared server."""
+
+    backend: str  # "sqlite" or "postgresql"
+    location: str  # file path, or host[:port]/dbname
+
+    @property
+    def label(self) -> str:
+        kind = "embedded" if self.backend == "sqlite" else "shared"
+        return f"{kind}: {self.location}"
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def is_network_path(path: Path) -> bool:
+    """True when `path` lives on a network share, where SQLite's file locking is unsafe."""
+    text = str(path)
+    if text.startswith(("\\\\", "//")):
+        return True
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows desks only
+        import ctypes
+
+        drive = os.path.splitdrive(os.path.abspath(text))[0] + "\\"
+        return bool(ctypes.windll.kernel32.GetDriveTypeW(drive) == 4)  # type: ignore[attr-defined]
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return False
+    resolved = str(Path(text).resolve())
+    best, best_fs = "", ""
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mount_point = parts[1].replace("\\040", " ")
+        if (resolved == mount_point or resolved.startswith(mount_point.rstrip("/") + "/")) and len(
+            mount_point
+        ) > len(best):
+            best, best_fs = mount_point, parts[2]
+    return best_fs in _NETWORK_FILESYSTEMS
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _on_sqlite_begin(conn: Any) -> None:
+    # pysqlite's own transaction handling defers BEGIN; take the write lock up front
+    # so two processes never deadlock upgrading a read lock.
+    read_only = conn.get_execution_options().get("illdesk_read_only", False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def create_database_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with the settings each backend needs for many desks and safe writes."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            path = Path(database)
+            if is_network_path(path):
+                raise DatabaseConfigError(
+                    f"The database file {path} is on a network share. SQLite cannot lock files "
+                    "safely there and records would be corrupted. Keep the embedded database on "
+                    "this PC's own disk, or point every desk at the shared PostgreSQL server."
+                )
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "isolation_level": None},
+            **kwargs,
+        )
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        connect_args = {
+            "connect_timeout": 5,
+            "options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}",
+            "application_name": "illdesk",
+        }
+        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+    raise DatabaseConfigError(
+        f"Unsupported database URL {parsed.render_as_string(hide_password=True)}: "
+        "use sqlite:///path/to/file.db or postgresql://user@host/dbname."
+    )
+
+
+class Database:
+    """One engine and its session factory: the only door to the data."""
+
+    def __init__(self, url: str, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or create_database_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(illdesk_read_only=True), expire_on_commit=False
+        )
+
+    @property
+    def info(self) -> DatabaseInfo:
+        parsed = self.engine.url
+        if parsed.get_backend_name() == "sqlite":
+            return DatabaseInfo("sqlite", parsed.database or ":memory:")
+        host = parsed.host or "localhost"
+        port = f":{parsed.port}" if parsed.port else ""
+        return DatabaseInfo("postgresql", f"{host}{port}/{parsed.database}")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commits when the block ends, rolls back on any exception."""
+        with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session (no commit)."""
+        with self._readers() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

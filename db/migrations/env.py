@@ -1,0 +1,66 @@
+"""Alembic environment: the engine comes from the caller (db.schema), never from a file."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from alembic import context
+from alembic.operations import ops
+from sqlalchemy import ForeignKeyConstraint, create_engine
+
+import db.models
+from db.engine import create_database_engine
+
+target_metadata = db.models.Base.metadata
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Render our column types as plain SQLAlchemy ones so migrations never import app code."""
+    if type_ == "type" and isinstance(obj, db.models.UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+config = context.config
+
+
+def move_cyclic_foreign_keys(context_: Any, revision: Any, directives: list[Any]) -> None:
+    """Create `use_alter` foreign keys after every table exists.
+
+    Alembic leaves them out of CREATE TABLE on PostgreSQL and never adds them back;
+    a batch operation afterwards works on both PostgreSQL and SQLite.
+    """
+    script = directives[0]
+    upgrade_ops = script.upgrade_ops
+    later: list[ops.MigrateOperation] = []
+    for op_ in upgrade_ops.ops:
+        if not isinstance(op_, ops.CreateTableOp):
+            continue
+        cyclic = [c for c in op_.columns if isinstance(c, ForeignKeyConstraint) and c.use_alter]
+        if cyclic:
+            op_.columns = [c for c in op_.columns if not any(c is f for f in cyclic)]
+            fks = [ops.CreateForeignKeyOp.from_constraint(fk) for fk in cyclic]
+            later.append(ops.ModifyTableOps(op_.table_name, list(fks)))
+    upgrade_ops.ops.extend(later)
+
+
+def run_migrations_online() -> None:
+    engine = config.attributes.get("engine")
+    if engine is None:
+        url = config.get_main_option("sqlalchemy.url")
+        engine = create_database_engine(url) if url else create_engine("sqlite://")
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            compare_type=True,
+            render_item=render_item,
+            process_revision_directives=move_cyclic_foreign_keys,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations_online()

@@ -1,0 +1,66 @@
+"""All tables. Importing this package registers every model on `Base.metadata`."""
+
+from db.models.base import Base, UTCDateTime, utcnow
+from db.models.branches import Branch, Closure
+from db.models.circulation import HoldShelfEntry, InHouseUse, Loan, Transit
+from db.models.enums import (
+    ChargeKind,
+    Direction,
+    HoldStatus,
+    IfmDirection,
+    IfmStatus,
+    ItemKind,
+    ItemStatus,
+    NoticeStatus,
+    PatronType,
+    RequestKind,
+    RequestStatus,
+    Role,
+    TransitReason,
+)
+from db.models.items import Item
+from db.models.logs import AuditEvent, DueDateDiscrepancy, NotFoundScan
+from db.models.money import Charge, IfmTransaction
+from db.models.notices import Notice, NoticeTemplate
+from db.models.people import Patron, Staff
+from db.models.requests import CancelReason, IllRequest
+from db.models.settings import AppliedScan, LibrarySetting
+
+__all__ = [
+    "AppliedScan",
+    "AuditEvent",
+    "Base",
+    "Branch",
+    "CancelReason",
+    "Charge",
+    "ChargeKind",
+    "Closure",
+    "Direction",
+    "DueDateDiscrepancy",
+    "HoldShelfEntry",
+    "HoldStatus",
+    "IfmDirection",
+    "IfmStatus",
+    "IfmTransaction",
+    "IllRequest",
+    "InHouseUse",
+    "Item",
+    "ItemKind",
+    "ItemStatus",
+    "LibrarySetting",
+    "Loan",
+    "NotFoundScan",
+    "Notice",
+    "NoticeStatus",
+    "NoticeTemplate",
+    "Patron",
+    "PatronType",
+    "RequestKind",
+    "RequestStatus",
+    "Role",
+    "Staff",
+    "Transit",
+    "TransitReason",
+    "UTCDateTime",
+    "utcnow",
+]

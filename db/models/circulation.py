@@ -1,0 +1,97 @@
+"""Loans, transits, hold-shelf entries and in-house uses.
+
+Each table carries a partial unique index that makes "at most one open X per item"
+a database invariant, so two desks racing on one item cannot both succeed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, UTCDateTime, enum_column, utcnow
+from db.models.enums import HoldStatus, TransitReason
+
+
+def _one_open_per_item(table: str, open_condition: str) -> Index:
+    return Index(
+        f"uq_{table}_one_open_per_item",
+        "item_id",
+        unique=True,
+        sqlite_where=text(open_condition),
+        postgresql_where=text(open_condition),
+    )
+
+
+class Loan(Base):
+    """A checkout. `patron_id` is cleared when a closed loan is anonymised."""
+
+    __tablename__ = "loans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    checked_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_date: Mapped[date] = mapped_column(Date)
+    strap_due_date: Mapped[date | None] = mapped_column(Date)
+    adjustment_reason: Mapped[str | None] = mapped_column(String(300))
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (_one_open_per_item("loans", "returned_at IS NULL"),)
+
+
+class Transit(Base):
+    """An item sent by inter-campus mail, open until checked in at its destination."""
+
+    __tablename__ = "transits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    from_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    to_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    reason: Mapped[TransitReason] = mapped_column(enum_column(TransitReason))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    __table_args__ = (_one_open_per_item("transits", "received_at IS NULL"),)
+
+
+class HoldShelfEntry(Base):
+    """An item waiting on a branch's hold shelf for one patron."""
+
+    __tablename__ = "hold_shelf_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    status: Mapped[HoldStatus] = mapped_column(enum_column(HoldStatus))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    pickup_by: Mapped[date] = mapped_column(Date)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (_one_open_per_item("hold_shelf_entries", "status = 'active'"),)
+
+
+class InHouseUse(Base):
+    """One use of an in-library-use-only item; open while the patron has it in hand."""
+
+    __tablename__ = "in_house_uses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (_one_open_per_item("in_house_uses", "ended_at IS NULL"),)

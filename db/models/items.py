@@ -1,0 +1,43 @@
+"""Items: the library's own, and temporary records for borrowed ILL items."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, UTCDateTime, enum_column, utcnow
+from db.models.enums import ItemKind, ItemStatus
+
+
+class Item(Base):
+    """A physical thing with a barcode we scan.
+
+    For a temporary ILL item `barcode` is the strap barcode (ours); `lender_barcode`
+    is the lender's own label, recorded only to recognise a wrong scan.
+    `version` increases on every change so two desks cannot both win a race.
+    """
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    barcode: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[ItemKind] = mapped_column(enum_column(ItemKind))
+    status: Mapped[ItemStatus] = mapped_column(enum_column(ItemStatus), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    title_key: Mapped[str] = mapped_column(String(500), index=True, default="")
+    author: Mapped[str] = mapped_column(String(300), default="")
+    home_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    current_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("ill_requests.id"), index=True)
+    lender_barcode: Mapped[str | None] = mapped_column(String(64), index=True)
+    lender_due_date: Mapped[date | None] = mapped_column(Date)
+    in_library_use_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}

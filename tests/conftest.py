@@ -1,0 +1,152 @@
+"""Shared fixtures: each test run gets its own SQLite files and its own PostgreSQL database.
+
+PostgreSQL tests run against the server on 127.0.0.1:5432 (user postgres) or the one in
+ILLDESK_TEST_PG_URL. In CI (CI=true) they must run: a missing server fails the run.
+Elsewhere, without a server, they skip and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.actors import Actor
+from app.clock import FixedClock
+from app.demo import load_demo
+from app.runtime import Runtime
+from app.staff import actor_for
+from db import schema
+from db.engine import Database, create_database_engine
+from db.models import Base
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+PG_SERVER_URL = os.environ.get(
+    "ILLDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _pg_reachable() -> str | None:
+    """None when the server answers, else the reason it does not."""
+    try:
+        engine = create_engine(PG_SERVER_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure to connect means "no server here"
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the real user's settings, data directory or database."""
+    monkeypatch.setenv("ILLDESK_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("ILLDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("ILLDESK_DATABASE_URL", raising=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file each test copies (migrating once is the slow part)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = create_database_engine(f"sqlite:///{path}")
+    schema.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database_url(worker_id: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run (and xdist worker), dropped at the end."""
+    reason = _pg_reachable()
+    if reason is not None:
+        if IN_CI:
+            pytest.fail(f"CI needs the PostgreSQL server at {PG_SERVER_URL}: {reason}")
+        pytest.skip(
+            f"no PostgreSQL server at {PG_SERVER_URL} ({reason}); "
+            "set ILLDESK_TEST_PG_URL to run these tests"
+        )
+    name = f"illdesk_test_{worker_id}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_database_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                    "AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def _truncate_pg(database: Database) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        path = tmp_path / "illdesk.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    return str(request.getfixturevalue("pg_database_url"))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def rt(database_url: str, backend: str, clock: FixedClock) -> Iterator[Runtime]:
+    """A runtime on an empty, migrated database of each backend."""
+    database = Database(database_url)
+    try:
+        yield Runtime(database, clock)
+    finally:
+        if backend == "postgresql":
+            _truncate_pg(database)
+        database.dispose()
+
+
+@pytest.fixture
+def demo_rt(rt: Runtime) -> Runtime:
+    """A runtime on the demo library."""
+    load_demo(rt)
+    return rt
+
+
+@pytest.fixture
+def actor_at(demo_rt: Runtime) -> Callable[[str, str], Actor]:
+    """actor_at("desk", "METRO"): a demo staff member signed in at a branch."""
+
+    def make(username: str, branch: str) -> Actor:
+        return actor_for(demo_rt, username, branch, "test-desk")
+
+    return make

@@ -1,0 +1,1 @@
+"""The Qt desk client: thin screens that call `app/` services and render their results."""
