@@ -28,11 +28,13 @@ def move_cyclic_foreign_keys(context_: Any, revision: Any, directives: list[Any]
     """Create `use_alter` foreign keys after every table exists.
 
     Alembic leaves them out of CREATE TABLE on PostgreSQL and never adds them back;
-    a batch operation afterwards works on both PostgreSQL and SQLite.
+    a batch operation afterwards works on both PostgreSQL and SQLite. Downgrades drop
+    them first, so the tables can go in any order.
     """
     script = directives[0]
     upgrade_ops = script.upgrade_ops
     later: list[ops.MigrateOperation] = []
+    first: list[ops.MigrateOperation] = []
     for op_ in upgrade_ops.ops:
         if not isinstance(op_, ops.CreateTableOp):
             continue
@@ -41,7 +43,10 @@ def move_cyclic_foreign_keys(context_: Any, revision: Any, directives: list[Any]
             op_.columns = [c for c in op_.columns if not any(c is f for f in cyclic)]
             fks = [ops.CreateForeignKeyOp.from_constraint(fk) for fk in cyclic]
             later.append(ops.ModifyTableOps(op_.table_name, list(fks)))
+            drops = [ops.DropConstraintOp.from_constraint(fk) for fk in cyclic]
+            first.append(ops.ModifyTableOps(op_.table_name, list(drops)))
     upgrade_ops.ops.extend(later)
+    script.downgrade_ops.ops[:0] = first
 
 
 def run_migrations_online() -> None:

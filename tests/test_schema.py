@@ -1,0 +1,90 @@
+"""Migrations build the whole schema on both databases, and the models agree with them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from app.connection import open_database
+from app.errors import DatabaseUnavailable
+from db import schema
+from db.engine import Database, DatabaseConfigError, create_database_engine, is_network_path
+from db.models import Base
+from db.schema import SchemaMismatch
+
+
+def test_migrations_from_empty_to_head_match_the_models(database_url: str) -> None:
+    engine = create_database_engine(database_url)
+    try:
+        assert schema.current_revision(engine) == schema.head_revision()
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+        assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_embedded_database_is_created_and_upgraded_at_start(tmp_path: Path) -> None:
+    database = open_database(f"sqlite:///{tmp_path / 'new' / 'desk.db'}")
+    try:
+        assert schema.current_revision(database.engine) == schema.head_revision()
+    finally:
+        database.dispose()
+
+
+def test_shared_database_is_never_upgraded_silently(pg_database_url: str) -> None:
+    engine = create_database_engine(pg_database_url)
+    try:
+        schema.downgrade(engine, "base")
+        with pytest.raises(SchemaMismatch, match="illdesk db upgrade"):
+            open_database(pg_database_url)
+        assert schema.current_revision(engine) is None
+    finally:
+        schema.upgrade(engine)
+        engine.dispose()
+
+
+def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    open_database(url).dispose()
+    database = Database(url)
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff'")
+    database.dispose()
+    with pytest.raises(SchemaMismatch, match="newer ILL Desk"):
+        open_database(url)
+
+
+def test_sqlite_connections_have_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'desk.db'}")
+    with database.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+    database.dispose()
+
+
+def test_sqlite_on_a_network_share_is_refused_with_the_reason() -> None:
+    assert is_network_path(Path("//fileserver/library/illdesk.db"))
+    assert is_network_path(Path("\\\\fileserver\\library\\illdesk.db"))
+    with pytest.raises(DatabaseConfigError, match="network share"):
+        create_database_engine("sqlite:////" + "/fileserver/library/illdesk.db")
+
+
+def test_local_disk_is_not_a_network_share(tmp_path: Path) -> None:
+    assert not is_network_path(tmp_path / "illdesk.db")
+
+
+def test_unreachable_server_says_what_to_check() -> None:
+    with pytest.raises(DatabaseUnavailable, match="Check the network"):
+        open_database("postgresql://postgres@127.0.0.1:1/illdesk")
+
+
+def test_unsupported_url_is_refused() -> None:
+    with pytest.raises(DatabaseConfigError, match="Unsupported database URL"):
+        create_database_engine("mysql://root@localhost/illdesk")
