@@ -110,12 +110,18 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database; PostgreSQL tables are emptied again after the test."""
     if backend == "sqlite":
         path = tmp_path / "illdesk.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    return str(request.getfixturevalue("pg_database_url"))
+        yield f"sqlite:///{path}"
+        return
+    url = str(request.getfixturevalue("pg_database_url"))
+    yield url
+    cleaner = Database(url)
+    _truncate_pg(cleaner)
+    cleaner.dispose()
 
 
 @pytest.fixture
@@ -124,14 +130,12 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def rt(database_url: str, backend: str, clock: FixedClock) -> Iterator[Runtime]:
+def rt(database_url: str, clock: FixedClock) -> Iterator[Runtime]:
     """A runtime on an empty, migrated database of each backend."""
     database = Database(database_url)
     try:
         yield Runtime(database, clock)
     finally:
-        if backend == "postgresql":
-            _truncate_pg(database)
         database.dispose()
 
 
