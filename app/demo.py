@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -102,6 +103,12 @@ class DemoSummary:
     items: int
 
 
+@cache
+def _demo_password_hash() -> str:
+    """Hashing is slow on purpose; the demo password is public, so hash it once a process."""
+    return hash_password(DEMO_PASSWORD)
+
+
 def is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(Branch))
 
@@ -175,7 +182,7 @@ class _Builder:
         self.branch["WS-ILL"].location_id = self.branch["NEC"].id
 
     def _staff(self) -> None:
-        password_hash = hash_password(DEMO_PASSWORD)
+        password_hash = _demo_password_hash()
         for username, full_name, role in DEMO_ACCOUNTS:
             staff = Staff(
                 username=username,
