@@ -40,6 +40,10 @@ class LibrarySettings:
     due_soon_days: int = 3
     own_item_bursar_minimum: str = "25.00"
     hold_estimated_charges: bool = True
+    # Reporting a charge to the bursar places a transcript hold on the patron.
+    bursar_transcript_hold: bool = True
+    # An overdue ILL loan gets a reminder at most this often (days).
+    overdue_notice_every_days: int = 7
     retention_days: int = 30
     offline_checkouts_allowed: bool = False
     strap_messages: tuple[str, ...] = (
