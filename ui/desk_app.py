@@ -1,0 +1,279 @@
+"""Starting the desk window: open the database, sign in, show the main window.
+
+A database that cannot be used gets a message box saying what to do and a non-zero exit,
+never a traceback. Signing out returns to the sign-in dialog without restarting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from collections.abc import Callable
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QFont, QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import config
+from app.errors import ServiceError
+from app.runtime import Runtime
+from db.engine import DatabaseConfigError
+from db.schema import SchemaMismatch
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_REFUSED, EXIT_DATABASE = 0, 1, 3
+MIN_POINT_SIZE = 11
+
+STYLE_SHEET = """
+QWidget { font-size: 11pt; }
+QLabel[role="heading"] { font-size: 16pt; font-weight: 600; }
+QLabel[role="error"] {
+    color: #8a1c1c; background: #fdecec; border: 1px solid #f0b4b4;
+    border-radius: 4px; padding: 8px;
+}
+QLabel[role="note"] {
+    background: #fff7e0; border: 1px solid #ecd58f; border-radius: 4px; padding: 8px;
+}
+QLabel[role="detail"] { font-family: monospace; color: #444; }
+QFrame[role="panel"] { background: #eef4fa; border: 1px solid #c9dbeb; border-radius: 6px; }
+QFrame#sidebar { background: #23384d; }
+QFrame#sidebar QLabel { color: #e8eef4; }
+QLabel#sidebarTitle { font-size: 17pt; font-weight: 700; }
+QLabel#sidebarBranch { color: #b8c8d8; }
+QListWidget#navList { background: transparent; color: #e8eef4; font-size: 12pt; outline: 0; }
+QListWidget#navList::item { padding: 9px 8px; border-radius: 5px; }
+QListWidget#navList::item:selected { background: #3d6a96; color: white; }
+QListWidget#navList::item:hover:!selected { background: #2f4b66; }
+QPushButton#signOutButton { padding: 6px; }
+QStatusBar#statusBar { background: #eceff2; border-top: 1px solid #cfd6dd; }
+QStatusBar#statusBar QLabel { padding: 3px 4px; }
+QLabel#statusDatabase[state="ok"] { color: #1d5e2c; }
+QLabel#statusDatabase[state="down"] {
+    color: white; background: #b3261e; font-weight: 600; border-radius: 3px;
+}
+"""
+
+
+def app_icon() -> QIcon:
+    from ui.main_window import resource_icon
+
+    return resource_icon("illdesk")
+
+
+_logging_ready = False
+
+
+def _set_up_logging() -> None:
+    """Warnings and screen failures go to a log file IT can ask for."""
+    global _logging_ready
+    if _logging_ready:
+        return
+    _logging_ready = True
+    try:
+        directory = config.log_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = RotatingFileHandler(
+            directory / "illdesk.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def _application() -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QGuiApplication.setApplicationDisplayName("ILL Desk")
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName(config.APP_NAME)
+    app.setOrganizationName(config.APP_AUTHOR)
+    app.setWindowIcon(app_icon())
+    font = QFont(app.font())
+    if font.pointSizeF() < MIN_POINT_SIZE:
+        font.setPointSizeF(MIN_POINT_SIZE)
+        app.setFont(font)
+    app.setStyleSheet(STYLE_SHEET)
+    return app
+
+
+def show_start_error(title: str, text: str) -> None:
+    """A start-up failure: one box with the reason and what to do (replaced in tests)."""
+    box = QMessageBox(QMessageBox.Icon.Critical, "ILL Desk", title)
+    box.setObjectName("startErrorBox")
+    box.setInformativeText(text)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.exec()
+
+
+def open_runtime(
+    db_url: str | None, demo_if_new: bool
+) -> tuple[Runtime, config.WorkstationSettings]:
+    """Settings, database (the embedded file upgraded in place), demo data when asked.
+
+    Raises ServiceError, SchemaMismatch, DatabaseConfigError or SQLAlchemyError.
+    """
+    from app import demo
+    from app.connection import open_database
+
+    settings = config.load_settings()
+    choice = config.choose_database(db_url, settings)
+    database = open_database(choice.url)
+    rt = Runtime(database)
+    try:
+        if demo_if_new and database.is_sqlite:
+            with database.reading() as session:
+                empty = demo.is_empty(session)
+            if empty:
+                summary = demo.load_demo(rt)
+                log.info("loaded the demo library into a new database: %s", summary)
+    except Exception:
+        database.dispose()
+        raise
+    return rt, settings
+
+
+class DeskController(QObject):
+    """Sign-in, then the main window; signing out comes back to sign-in."""
+
+    def __init__(
+        self,
+        rt: Runtime,
+        settings: config.WorkstationSettings,
+        on_quit: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.rt = rt
+        self.settings = settings
+        self._on_quit = on_quit
+        self.dialog: QWidget | None = None
+        self.window: QWidget | None = None
+
+    def start(self) -> None:
+        self.show_sign_in()
+
+    def show_sign_in(self) -> None:
+        from ui.sign_in import SignInDialog
+
+        dialog = SignInDialog(self.rt, self.settings)
+        dialog.setWindowIcon(app_icon())
+        dialog.accepted.connect(lambda: self._signed_in(dialog))
+        dialog.rejected.connect(self._quit)
+        self.dialog = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def _signed_in(self, dialog: QWidget) -> None:
+        from ui.desk_session import DeskSession
+        from ui.main_window import MainWindow
+        from ui.sign_in import SignInDialog
+
+        assert isinstance(dialog, SignInDialog) and dialog.actor is not None
+        session = DeskSession(self.rt, dialog.actor, self.settings)
+        dialog.deleteLater()
+        self.dialog = None
+        window = MainWindow(session)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.signOutRequested.connect(self.show_sign_in)
+        window.destroyed.connect(self._window_gone)
+        self.window = window
+        window.show()
+        if dialog.settings_warning:
+            window.statusBar().showMessage(
+                f"This desk's branch was not remembered: {dialog.settings_warning}", 15000
+            )
+
+    def _window_gone(self) -> None:
+        self.window = None
+        if self.dialog is None:
+            self._quit()
+
+    def _quit(self) -> None:
+        if self._on_quit is not None:
+            self._on_quit()
+            return
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """`illdesk` without a command: the desk window. Returns the process exit code."""
+    _set_up_logging()
+    app = _application()
+    if getattr(args, "self_check", False):
+        return self_check()
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        rt, settings = open_runtime(args.db, bool(getattr(args, "demo_if_new", False)))
+    except (SchemaMismatch, DatabaseConfigError) as exc:
+        QApplication.restoreOverrideCursor()
+        show_start_error("ILL Desk cannot use this database.", str(exc))
+        return EXIT_DATABASE
+    except ServiceError as exc:
+        QApplication.restoreOverrideCursor()
+        show_start_error("ILL Desk cannot start.", exc.message)
+        return EXIT_DATABASE
+    except SQLAlchemyError as exc:
+        QApplication.restoreOverrideCursor()
+        log.exception("database failed at start")
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        show_start_error(
+            "ILL Desk cannot open the database.",
+            f"{reason}\n\nCheck the database URL (--db, ILLDESK_DATABASE_URL or the settings "
+            "file) and that the server is running, then start ILL Desk again.",
+        )
+        return EXIT_DATABASE
+    QApplication.restoreOverrideCursor()
+    app.setQuitOnLastWindowClosed(False)
+    controller = DeskController(rt, settings)
+    controller.start()
+    try:
+        code: int = app.exec()
+    finally:
+        rt.db.dispose()
+    return code
+
+
+def self_check() -> int:
+    """Open the main window on a throw-away demo database as the demo desk user, show every
+    screen, and report: 0 when all of them loaded (used to smoke-test a packaged build)."""
+    from app import demo, staff
+    from app.actors import this_workstation
+    from ui.desk_session import DeskSession
+    from ui.main_window import MainWindow, ScreenUnavailablePage
+
+    with tempfile.TemporaryDirectory(prefix="illdesk-self-check-") as tmp:
+        database_url = f"sqlite:///{Path(tmp) / 'self-check.db'}"
+        try:
+            rt, settings = open_runtime(database_url, demo_if_new=True)
+        except (ServiceError, SchemaMismatch, DatabaseConfigError, SQLAlchemyError) as exc:
+            print(f"self-check: the database could not be set up: {exc}", file=sys.stderr)
+            return EXIT_DATABASE
+        try:
+            actor = staff.sign_in(rt, "desk", demo.DEMO_PASSWORD, "METRO", this_workstation())
+            window = MainWindow(DeskSession(rt, actor, settings))
+            window.show()
+            failed: list[str] = []
+            for spec in window.screens:
+                page = window.show_screen(spec.key)
+                QApplication.processEvents()
+                if isinstance(page, ScreenUnavailablePage):
+                    failed.append(f"{spec.title}: {page.reason}")
+            window.close()
+        finally:
+            rt.db.dispose()
+    for line in failed:
+        print(f"self-check: screen not loaded: {line}", file=sys.stderr)
+    print(f"self-check: {len(window.screens) - len(failed)}/{len(window.screens)} screens loaded")
+    return EXIT_REFUSED if failed else EXIT_OK

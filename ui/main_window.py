@@ -1,0 +1,259 @@
+"""The desk window: a sidebar of screens (F-keys), the current screen, and the status bar.
+
+Screens are imported the first time they are shown. A screen that cannot be imported or
+built shows a page saying so, and the rest of the desk keeps working.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+import ui.screens
+from app.branches import BranchInfo, list_branches
+from ui.desk_session import DeskSession
+from ui.screens import ScreenSpec
+from ui.status_bar import DeskStatusBar
+
+log = logging.getLogger(__name__)
+
+ICON_DIR = Path(__file__).resolve().parent.parent / "resources" / "icons"
+
+
+def resource_icon(name: str) -> QIcon:
+    """An icon drawn for ILL Desk (resources/icons/NAME.svg); empty if it is missing."""
+    path = ICON_DIR / f"{name}.svg"
+    return QIcon(str(path)) if path.exists() else QIcon()
+
+
+def visible_screens(session: DeskSession, screens: Sequence[ScreenSpec]) -> list[ScreenSpec]:
+    """The screens this staff member's role may use; the others are not offered at all."""
+    return [spec for spec in screens if session.actor.has_role(spec.min_role)]
+
+
+class ScreenUnavailablePage(QWidget):
+    """Stands in for a screen that failed to load, saying which and why."""
+
+    def __init__(self, spec: ScreenSpec, reason: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"screenUnavailable_{spec.key}")
+        self.reason = reason
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 32, 32, 32)
+        title = QLabel(f"The {spec.title} screen could not be loaded.", self)
+        title.setObjectName("screenUnavailableTitle")
+        title.setProperty("role", "heading")
+        detail = QLabel(
+            "The other screens still work. Restart ILL Desk; if this stays, tell IT "
+            "what it says below.",
+            self,
+        )
+        detail.setWordWrap(True)
+        why = QLabel(reason, self)
+        why.setObjectName("screenUnavailableReason")
+        why.setProperty("role", "detail")
+        why.setWordWrap(True)
+        why.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for widget in (title, detail, why):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+
+
+def load_screen(spec: ScreenSpec, session: DeskSession, parent: QWidget | None) -> QWidget:
+    """The screen widget, or a page explaining why it could not be made."""
+    try:
+        module = importlib.import_module(spec.module)
+        cls = getattr(module, spec.class_name)
+        widget = cls(session, parent)
+        if not isinstance(widget, QWidget):
+            raise TypeError(f"{spec.module}.{spec.class_name} did not make a widget")
+    except Exception as exc:  # a broken screen must not take the desk down
+        log.exception("screen %s could not be loaded", spec.key)
+        return ScreenUnavailablePage(spec, f"{type(exc).__name__}: {exc}", parent)
+    if not widget.objectName():
+        widget.setObjectName(f"{spec.key}Screen")
+    return widget
+
+
+class MainWindow(QMainWindow):
+    """Navigation, the current screen and the status bar for one signed-in session."""
+
+    signOutRequested = Signal()
+
+    def __init__(
+        self,
+        session: DeskSession,
+        screens: Sequence[ScreenSpec] | None = None,
+        probe: Callable[[], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.session = session
+        self.screens = visible_screens(session, ui.screens.SCREENS if screens is None else screens)
+        self._pages: dict[str, QWidget] = {}
+        self._signing_out = False
+        branch = self._branch_info()
+        self.setWindowTitle(f"ILL Desk — {session.actor.branch_code}")
+        self.resize(1200, 780)
+
+        central = QWidget(self)
+        central.setObjectName("central")
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self._build_sidebar(branch))
+        self.stack = QStackedWidget(central)
+        self.stack.setObjectName("screenStack")
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self._placeholders: dict[str, QWidget] = {}
+        for spec in self.screens:
+            holder = QWidget(self.stack)  # replaced by the real screen when first shown
+            holder.setObjectName(f"pending_{spec.key}")
+            self._placeholders[spec.key] = holder
+            self.stack.addWidget(holder)
+
+        self.status = DeskStatusBar(session, branch, probe, self)
+        self.setStatusBar(self.status)
+        self._build_actions()
+        self.nav.currentRowChanged.connect(self._show_row)
+        if self.screens:
+            self.nav.setCurrentRow(0)
+        self.status.start()
+
+    def _branch_info(self) -> BranchInfo | None:
+        try:
+            branches = list_branches(self.session.rt)
+        except Exception:  # the status bar can do with the code alone
+            log.exception("branch list unavailable")
+            return None
+        return next((b for b in branches if b.code == self.session.actor.branch_code), None)
+
+    def _build_sidebar(self, branch: BranchInfo | None) -> QWidget:
+        side = QFrame(self)
+        side.setObjectName("sidebar")
+        side.setFixedWidth(220)
+        col = QVBoxLayout(side)
+        col.setContentsMargins(12, 16, 12, 12)
+        col.setSpacing(8)
+        brand = QLabel("ILL Desk", side)
+        brand.setObjectName("sidebarTitle")
+        where = QLabel(branch.name if branch else self.session.actor.branch_code, side)
+        where.setObjectName("sidebarBranch")
+        where.setWordWrap(True)
+        col.addWidget(brand)
+        col.addWidget(where)
+        col.addSpacing(8)
+        self.nav = QListWidget(side)
+        self.nav.setObjectName("navList")
+        self.nav.setAccessibleName("Screens")
+        self.nav.setIconSize(QSize(22, 22))
+        self.nav.setFrameShape(QFrame.Shape.NoFrame)
+        for spec in self.screens:
+            item = QListWidgetItem(resource_icon(spec.key), spec.title)
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            item.setToolTip(f"{spec.title} ({spec.shortcut})")
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{spec.title}, {spec.shortcut}")
+            self.nav.addItem(item)
+        col.addWidget(self.nav, 1)
+        self.sign_out_button = QPushButton(resource_icon("signOut"), "Sign out", side)
+        self.sign_out_button.setObjectName("signOutButton")
+        self.sign_out_button.setToolTip("Sign out (Ctrl+Shift+L)")
+        self.sign_out_button.clicked.connect(self.sign_out)
+        col.addWidget(self.sign_out_button)
+        return side
+
+    def _build_actions(self) -> None:
+        desk_menu = self.menuBar().addMenu("&Desk")
+        desk_menu.setObjectName("deskMenu")
+        go_menu = self.menuBar().addMenu("&Go")
+        go_menu.setObjectName("goMenu")
+        self.menuBar().setObjectName("menuBar")
+        for row, spec in enumerate(self.screens):
+            action = QAction(spec.title, self)
+            action.setObjectName(f"action_{spec.key}")
+            action.setShortcut(QKeySequence(spec.shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda _=False, r=row: self.nav.setCurrentRow(r))
+            go_menu.addAction(action)
+            self.addAction(action)
+        sign_out = QAction("Sign &out", self)
+        sign_out.setObjectName("action_signOut")
+        sign_out.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        sign_out.triggered.connect(self.sign_out)
+        quit_action = QAction("&Quit", self)
+        quit_action.setObjectName("action_quit")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        desk_menu.addAction(sign_out)
+        desk_menu.addSeparator()
+        desk_menu.addAction(quit_action)
+
+    # -- screens ---------------------------------------------------------------
+
+    def show_screen(self, key: str) -> QWidget:
+        """Switch to the screen `key` (loading it on first use) and return its widget."""
+        for row, spec in enumerate(self.screens):
+            if spec.key == key:
+                self.nav.setCurrentRow(row)
+                return self.stack.currentWidget()
+        raise KeyError(f"no screen '{key}' for this role")
+
+    def current_key(self) -> str:
+        item = self.nav.currentItem()
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item else ""
+
+    def page(self, key: str) -> QWidget | None:
+        """The loaded screen (or its failure page); None until it was first shown."""
+        return self._pages.get(key)
+
+    def _show_row(self, row: int) -> None:
+        if row < 0 or row >= len(self.screens):
+            return
+        spec = self.screens[row]
+        page = self._pages.get(spec.key)
+        if page is None:
+            page = load_screen(spec, self.session, self.stack)
+            holder = self._placeholders.pop(spec.key)
+            index = self.stack.indexOf(holder)
+            self.stack.insertWidget(index, page)
+            self.stack.removeWidget(holder)
+            holder.deleteLater()
+            self._pages[spec.key] = page
+        self.stack.setCurrentWidget(page)
+        activate = getattr(page, "activate", None)
+        if callable(activate):
+            try:
+                activate()
+            except Exception:  # focus handling must never break navigation
+                log.exception("activate() of screen %s failed", spec.key)
+
+    # -- leaving ---------------------------------------------------------------
+
+    def sign_out(self) -> None:
+        self._signing_out = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.status.stop()
+        super().closeEvent(event)
+        if self._signing_out:
+            self.signOutRequested.emit()

@@ -1,0 +1,280 @@
+"""Sign-in: confirm this desk's branch, then username and password.
+
+Refusals (wrong password, lockout, a virtual branch for non-ILL-office staff) are shown in
+the dialog itself, so the next try is one keystroke away. The branch chosen is remembered in
+this workstation's settings file.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import demo, library_settings
+from app.actors import Actor, this_workstation
+from app.branches import BranchInfo, list_branches
+from app.config import WorkstationSettings, save_settings
+from app.errors import ServiceError
+from app.runtime import Runtime
+from app.staff import list_staff, sign_in
+
+log = logging.getLogger(__name__)
+
+FIRST_ACCOUNT_COMMAND = (
+    'illdesk staff add USERNAME --name "Full Name" --role admin --password-stdin'
+)
+
+
+class SignInDialog(QDialog):
+    """Returns Accepted with `actor` set once a staff member is signed in."""
+
+    def __init__(
+        self,
+        rt: Runtime,
+        settings: WorkstationSettings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("signInDialog")
+        self.setWindowTitle("ILL Desk — Sign in")
+        self.rt = rt
+        self.settings = settings
+        self.actor: Actor | None = None
+        self.settings_warning = ""
+
+        self.branches: list[BranchInfo] = []
+        self.staff_count = 0
+        self.library = library_settings.LibrarySettings()
+        load_error = self._load_database_facts()
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(28, 24, 28, 20)
+        outer.setSpacing(14)
+        heading = QLabel(self.library.library_name, self)
+        heading.setObjectName("signInLibrary")
+        heading.setProperty("role", "heading")
+        subtitle = QLabel("Sign in to ILL Desk", self)
+        subtitle.setObjectName("signInSubtitle")
+        outer.addWidget(heading)
+        outer.addWidget(subtitle)
+
+        form = QFormLayout()
+        form.setHorizontalSpacing(14)
+        form.setVerticalSpacing(10)
+        self.branch_box = QComboBox(self)
+        self.branch_box.setObjectName("signInBranch")
+        self.branch_box.setAccessibleName("Workstation branch")
+        for branch in self.branches:
+            label = f"{branch.code} — {branch.name}"
+            if branch.virtual:
+                label += "  (ILL office staff only)"
+            self.branch_box.addItem(label, branch.code)
+        remembered = self.branch_box.findData(settings.branch_code.upper())
+        self.branch_box.setCurrentIndex(max(remembered, 0))
+        self.user_edit = QLineEdit(self)
+        self.user_edit.setObjectName("signInUser")
+        self.user_edit.setAccessibleName("Username")
+        self.user_edit.setPlaceholderText("username")
+        self.password_edit = QLineEdit(self)
+        self.password_edit.setObjectName("signInPassword")
+        self.password_edit.setAccessibleName("Password")
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("&Branch of this desk:", self.branch_box)
+        form.addRow("&Username:", self.user_edit)
+        form.addRow("&Password:", self.password_edit)
+        outer.addLayout(form)
+
+        self.message = QLabel("", self)
+        self.message.setObjectName("signInMessage")
+        self.message.setProperty("role", "error")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setVisible(False)
+        outer.addWidget(self.message)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.quit_button = QPushButton("&Quit", self)
+        self.quit_button.setObjectName("signInQuit")
+        self.quit_button.setAutoDefault(False)
+        self.quit_button.clicked.connect(self.reject)
+        self.sign_in_button = QPushButton("&Sign in", self)
+        self.sign_in_button.setObjectName("signInButton")
+        self.sign_in_button.setDefault(True)
+        self.sign_in_button.clicked.connect(self.try_sign_in)
+        buttons.addWidget(self.quit_button)
+        buttons.addWidget(self.sign_in_button)
+        outer.addLayout(buttons)
+
+        self.demo_list: QListWidget | None = None
+        if self.library.demo_database and self.staff_count:
+            outer.addWidget(self._demo_panel())
+        self.setup_note = QLabel("", self)
+        self.setup_note.setObjectName("signInSetupNote")
+        self.setup_note.setProperty("role", "note")
+        self.setup_note.setWordWrap(True)
+        self.setup_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setup_note.setVisible(False)
+        outer.addWidget(self.setup_note)
+        self._explain_setup(load_error)
+
+        self.setTabOrder(self.branch_box, self.user_edit)
+        self.setTabOrder(self.user_edit, self.password_edit)
+        self.setTabOrder(self.password_edit, self.sign_in_button)
+        self.setTabOrder(self.sign_in_button, self.quit_button)
+        if self.demo_list is not None:
+            self.setTabOrder(self.quit_button, self.demo_list)
+        self.user_edit.setFocus()
+        self.setMinimumWidth(520)
+
+    # -- what the database holds ----------------------------------------------
+
+    def _load_database_facts(self) -> str:
+        """Branches, staff count and library settings; the error text if unreadable."""
+        try:
+            self.branches = list_branches(self.rt)
+            self.staff_count = len(list_staff(self.rt))
+            with self.rt.db.reading() as session:
+                self.library = library_settings.load(session)
+        except (ServiceError, SQLAlchemyError) as exc:
+            log.exception("sign-in could not read the database")
+            return str(getattr(exc, "message", exc)).splitlines()[0]
+        return ""
+
+    def _explain_setup(self, load_error: str) -> None:
+        if load_error:
+            self._set_note(
+                f"The database cannot be read: {load_error}. Check the network and the "
+                "database server, then restart ILL Desk."
+            )
+        elif not self.branches:
+            self._set_note(
+                "This database has no branches yet, so nobody can sign in. "
+                "An administrator sets up the library first "
+                "(`illdesk demo` loads an example library to try ILL Desk)."
+            )
+        elif not self.staff_count:
+            self._set_note(
+                "There are no staff accounts yet. Create the first one on the command line, "
+                f"typing the password when asked:\n\n    {FIRST_ACCOUNT_COMMAND}\n\n"
+                "Then sign in here with that username."
+            )
+        else:
+            return
+        self.sign_in_button.setEnabled(False)
+
+    def _set_note(self, text: str) -> None:
+        self.setup_note.setText(text)
+        self.setup_note.setVisible(True)
+
+    def _demo_panel(self) -> QWidget:
+        panel = QFrame(self)
+        panel.setObjectName("signInDemoPanel")
+        panel.setProperty("role", "panel")
+        col = QVBoxLayout(panel)
+        col.setContentsMargins(12, 10, 12, 10)
+        title = QLabel(
+            f"Demo library — every account's password is <b>{demo.DEMO_PASSWORD}</b>", panel
+        )
+        title.setObjectName("signInDemoTitle")
+        title.setTextFormat(Qt.TextFormat.RichText)
+        title.setWordWrap(True)
+        hint = QLabel(
+            "Select an account and press Enter to sign in with it (double-click fills "
+            "the form). ILL office staff work at WS-ILL.",
+            panel,
+        )
+        hint.setWordWrap(True)
+        self.demo_list = QListWidget(panel)
+        self.demo_list.setObjectName("signInDemoAccounts")
+        self.demo_list.setAccessibleName("Demo accounts")
+        for username, full_name, role in demo.DEMO_ACCOUNTS:
+            item = QListWidgetItem(f"{username:8}  {full_name}  ({role.value})")
+            item.setData(Qt.ItemDataRole.UserRole, username)
+            self.demo_list.addItem(item)
+        rows = self.demo_list.count()
+        self.demo_list.setFixedHeight(self.demo_list.sizeHintForRow(0) * rows + 8)
+        self.demo_list.itemActivated.connect(self._use_demo_account)
+        col.addWidget(title)
+        col.addWidget(hint)
+        col.addWidget(self.demo_list)
+        return panel
+
+    def _use_demo_account(self, item: QListWidgetItem) -> None:
+        username = str(item.data(Qt.ItemDataRole.UserRole))
+        self.user_edit.setText(username)
+        self.password_edit.setText(demo.DEMO_PASSWORD)
+        if username == "office":
+            ill = self.branch_box.findData("WS-ILL")
+            if ill >= 0:
+                self.branch_box.setCurrentIndex(ill)
+        self.sign_in_button.setFocus()
+
+    # -- signing in -------------------------------------------------------------
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def try_sign_in(self) -> None:
+        branch_code = self.branch_box.currentData()
+        username = self.user_edit.text().strip()
+        if not branch_code:
+            self.show_message("Choose the branch this desk stands at.")
+            self.branch_box.setFocus()
+            return
+        if not username:
+            self.show_message("Type your username.")
+            self.user_edit.setFocus()
+            return
+        if not self.password_edit.text():
+            self.show_message("Type your password.")
+            self.password_edit.setFocus()
+            return
+        try:
+            actor = sign_in(
+                self.rt, username, self.password_edit.text(), branch_code, this_workstation()
+            )
+        except ServiceError as exc:
+            self.show_message(exc.message)
+            self.password_edit.clear()
+            self.password_edit.setFocus()
+            return
+        except SQLAlchemyError as exc:
+            log.exception("sign-in failed on a database error")
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            self.show_message(
+                f"The database did not answer ({reason}). Check the network, then try again."
+            )
+            return
+        self.actor = actor
+        self._remember_branch(actor.branch_code)
+        self.password_edit.clear()
+        self.accept()
+
+    def _remember_branch(self, code: str) -> None:
+        if self.settings.branch_code == code:
+            return
+        self.settings.branch_code = code
+        try:
+            save_settings(self.settings)
+        except (ServiceError, OSError) as exc:
+            # Signing in still works; the branch is asked for again next time.
+            self.settings_warning = str(getattr(exc, "message", exc))
+            log.warning("workstation branch not saved: %s", self.settings_warning)
