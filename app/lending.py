@@ -638,12 +638,13 @@ def record_return(rt: Runtime, actor: Actor, number: str) -> LendReturnResult:
         location = here.location_id or here.id
         loan = _open_dummy_loan(session, item)
         destination: str | None = None
-        if loan is None:
+        if loan is None and item.status not in (ItemStatus.LENT, ItemStatus.LOST):
             outcome = ReturnOutcome.ALREADY_CHECKED_IN
             instruction = "Check-in has already routed this item; the request is now closed."
         else:
-            loan.returned_at = now
-            loan.returned_branch_id = here.id
+            if loan is not None:
+                loan.returned_at = now
+                loan.returned_branch_id = here.id
             home = session.get_one(Branch, item.home_branch_id)
             destination = home.code
             if home.id == location:
@@ -681,23 +682,3 @@ def _close_returned(req: IllRequest, now: datetime) -> None:
     req.status = RequestStatus.CLOSED
     req.closed_at = now
     req.status_note = f"Returned by {req.borrower_symbol} on {now.date()}."
-
-
-def lent_item_checked_in(session: Session, item: Item, now: datetime) -> str | None:
-    """For check-in: a lent item came back; close its lending request in the same unit of work.
-
-    Returns the request number closed, or None when the item was not out on a loan to
-    another library.
-    """
-    req = session.scalar(
-        select(IllRequest).where(
-            IllRequest.direction == Direction.LENDING,
-            IllRequest.item_id == item.id,
-            IllRequest.status.in_((RequestStatus.SHIPPED, RequestStatus.LOST)),
-        )
-    )
-    if req is None:
-        return None
-    _close_returned(req, now)
-    req.updated_at = now
-    return req.request_number
