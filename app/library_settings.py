@@ -27,12 +27,16 @@ class LibrarySettings:
     pickup_days: int = 10
     # Which way a due date on a closed day moves: "earlier" never passes the lender's date.
     due_date_direction: str = "earlier"
+    # Public holidays pre-filled into the closures calendar (python-holidays codes).
+    holiday_country: str = "US"
+    holiday_subdivision: str = ""
     # How straps and slips name the patron: "surname_initial", "surname_last4", "full_name".
     patron_display: str = "surname_initial"
     institutional_email_domain: str = "example.edu"
     processing_fee: str = "30.00"
     # Blocks: whether each kind stops a checkout.
     block_checkout_on_bursar_charges: bool = False
+    block_checkout_on_overdue_ill: bool = False
     transit_overdue_days: int = 7
     lender_overdue_days: int = 21
     lender_lost_days: int = 42
