@@ -15,7 +15,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QFont, QGuiApplication, QIcon
+from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -61,7 +61,7 @@ QLabel#statusDatabase[state="down"] {
 
 
 def app_icon() -> QIcon:
-    from ui.main_window import resource_icon
+    from ui.icons import resource_icon
 
     return resource_icon("illdesk")
 
@@ -93,7 +93,6 @@ def _application() -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
-    QGuiApplication.setApplicationDisplayName("ILL Desk")
     app = QApplication(sys.argv[:1])
     app.setApplicationName(config.APP_NAME)
     app.setOrganizationName(config.APP_AUTHOR)
@@ -188,6 +187,8 @@ class DeskController(QObject):
         window.destroyed.connect(self._window_gone)
         self.window = window
         window.show()
+        window.raise_()
+        window.activateWindow()
         if dialog.settings_warning:
             window.statusBar().showMessage(
                 f"This desk's branch was not remembered: {dialog.settings_warning}", 15000

@@ -9,10 +9,9 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -22,6 +21,9 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -29,23 +31,39 @@ from PySide6.QtWidgets import (
 import ui.screens
 from app.branches import BranchInfo, list_branches
 from ui.desk_session import DeskSession
+from ui.icons import resource_icon
 from ui.screens import ScreenSpec
 from ui.status_bar import DeskStatusBar
 
 log = logging.getLogger(__name__)
 
-ICON_DIR = Path(__file__).resolve().parent.parent / "resources" / "icons"
-
-
-def resource_icon(name: str) -> QIcon:
-    """An icon drawn for ILL Desk (resources/icons/NAME.svg); empty if it is missing."""
-    path = ICON_DIR / f"{name}.svg"
-    return QIcon(str(path)) if path.exists() else QIcon()
+_SHORTCUT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def visible_screens(session: DeskSession, screens: Sequence[ScreenSpec]) -> list[ScreenSpec]:
     """The screens this staff member's role may use; the others are not offered at all."""
     return [spec for spec in screens if session.actor.has_role(spec.min_role)]
+
+
+class _NavDelegate(QStyledItemDelegate):
+    """Draws each screen's F-key at the right of its entry, so the shortcuts are learnt."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        super().paint(painter, option, index)
+        shortcut = index.data(_SHORTCUT_ROLE)
+        if not shortcut:
+            return
+        painter.save()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.setPen(QColor("#ffffff" if selected else "#8fa6bd"))
+        font = QFont(option.font)
+        font.setPointSizeF(max(font.pointSizeF() - 2, 8))
+        painter.setFont(font)
+        area = option.rect.adjusted(0, 0, -10, 0)
+        painter.drawText(
+            area, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shortcut
+        )
+        painter.restore()
 
 
 class ScreenUnavailablePage(QWidget):
@@ -167,9 +185,11 @@ class MainWindow(QMainWindow):
         self.nav.setAccessibleName("Screens")
         self.nav.setIconSize(QSize(22, 22))
         self.nav.setFrameShape(QFrame.Shape.NoFrame)
+        self.nav.setItemDelegate(_NavDelegate(self.nav))
         for spec in self.screens:
             item = QListWidgetItem(resource_icon(spec.key), spec.title)
             item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            item.setData(_SHORTCUT_ROLE, spec.shortcut)
             item.setToolTip(f"{spec.title} ({spec.shortcut})")
             item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{spec.title}, {spec.shortcut}")
             self.nav.addItem(item)

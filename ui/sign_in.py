@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +33,7 @@ from app.config import WorkstationSettings, save_settings
 from app.errors import ServiceError
 from app.runtime import Runtime
 from app.staff import list_staff, sign_in
+from ui.icons import resource_icon
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,18 @@ class SignInDialog(QDialog):
         heading.setProperty("role", "heading")
         subtitle = QLabel("Sign in to ILL Desk", self)
         subtitle.setObjectName("signInSubtitle")
-        outer.addWidget(heading)
-        outer.addWidget(subtitle)
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        titles.addWidget(heading)
+        titles.addWidget(subtitle)
+        top = QHBoxLayout()
+        top.setSpacing(14)
+        logo = QLabel(self)
+        logo.setObjectName("signInLogo")
+        logo.setPixmap(resource_icon("illdesk").pixmap(56, 56))
+        top.addWidget(logo)
+        top.addLayout(titles, 1)
+        outer.addLayout(top)
 
         form = QFormLayout()
         form.setHorizontalSpacing(14)
@@ -122,7 +133,7 @@ class SignInDialog(QDialog):
         buttons.addWidget(self.sign_in_button)
         outer.addLayout(buttons)
 
-        self.demo_list: QListWidget | None = None
+        self.demo_list: QTreeWidget | None = None
         if self.library.demo_database and self.staff_count:
             outer.addWidget(self._demo_panel())
         self.setup_note = QLabel("", self)
@@ -201,23 +212,31 @@ class SignInDialog(QDialog):
             panel,
         )
         hint.setWordWrap(True)
-        self.demo_list = QListWidget(panel)
+        self.demo_list = QTreeWidget(panel)
         self.demo_list.setObjectName("signInDemoAccounts")
         self.demo_list.setAccessibleName("Demo accounts")
+        self.demo_list.setHeaderLabels(["Username", "Name", "Role"])
+        self.demo_list.setRootIsDecorated(False)
+        self.demo_list.setAllColumnsShowFocus(True)
         for username, full_name, role in demo.DEMO_ACCOUNTS:
-            item = QListWidgetItem(f"{username:8}  {full_name}  ({role.value})")
-            item.setData(Qt.ItemDataRole.UserRole, username)
-            self.demo_list.addItem(item)
-        rows = self.demo_list.count()
-        self.demo_list.setFixedHeight(self.demo_list.sizeHintForRow(0) * rows + 8)
+            item = QTreeWidgetItem([username, full_name, role.value])
+            item.setData(0, Qt.ItemDataRole.UserRole, username)
+            self.demo_list.addTopLevelItem(item)
+        for column in range(3):
+            self.demo_list.resizeColumnToContents(column)
+            self.demo_list.setColumnWidth(column, self.demo_list.columnWidth(column) + 24)
+        rows = self.demo_list.topLevelItemCount()
+        row_height = self.demo_list.sizeHintForRow(0)
+        header = self.demo_list.header().sizeHint().height()
+        self.demo_list.setFixedHeight(header + row_height * rows + 6)
         self.demo_list.itemActivated.connect(self._use_demo_account)
         col.addWidget(title)
         col.addWidget(hint)
         col.addWidget(self.demo_list)
         return panel
 
-    def _use_demo_account(self, item: QListWidgetItem) -> None:
-        username = str(item.data(Qt.ItemDataRole.UserRole))
+    def _use_demo_account(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        username = str(item.data(0, Qt.ItemDataRole.UserRole))
         self.user_edit.setText(username)
         self.password_edit.setText(demo.DEMO_PASSWORD)
         if username == "office":

@@ -1,0 +1,401 @@
+"""The desk shell as a user meets it: start-up, sign-in, navigation, the status bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+from pytestqt.qtbot import QtBot
+from sqlalchemy import create_engine, text
+
+import ui.screens
+from app import demo, library_settings
+from app.cli.main import parse
+from app.config import WorkstationSettings, load_settings
+from app.runtime import Runtime
+from db.models import Branch
+from tests.gui import fake_screens
+from ui import desk_app
+from ui.desk_app import DeskController, open_runtime
+from ui.desk_session import DeskSession
+from ui.main_window import MainWindow, ScreenUnavailablePage
+from ui.screens import SCREENS, ScreenSpec
+from ui.sign_in import SignInDialog
+
+pytestmark = pytest.mark.gui
+
+FAKE = "tests.gui.fake_screens"
+TWO_SCREENS = (
+    ScreenSpec("first", "First", FAKE, "RecordingScreen", "F2"),
+    ScreenSpec("second", "Second", FAKE, "OtherScreen", "F3"),
+)
+
+
+@pytest.fixture
+def backend() -> str:
+    """The shell behaves the same on both databases; the services are tested on both."""
+    return "sqlite"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters() -> Iterator[None]:
+    fake_screens.RecordingScreen.built = 0
+    fake_screens.OtherScreen.built = 0
+    yield
+
+
+def make_dialog(
+    qtbot: QtBot, rt: Runtime, settings: WorkstationSettings | None = None
+) -> SignInDialog:
+    dialog = SignInDialog(rt, settings or WorkstationSettings())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def type_sign_in(qtbot: QtBot, dialog: SignInDialog, user: str, password: str, branch: str) -> None:
+    """Keyboard only: branch, username, password, then Enter."""
+    dialog.branch_box.setCurrentIndex(dialog.branch_box.findData(branch))
+    dialog.user_edit.clear()
+    qtbot.keyClicks(dialog.user_edit, user)
+    qtbot.keyClicks(dialog.password_edit, password)
+    qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+
+
+def make_window(
+    qtbot: QtBot,
+    session: DeskSession,
+    screens: tuple[ScreenSpec, ...] | None = TWO_SCREENS,
+    probe: Callable[[], None] | None = None,
+) -> MainWindow:
+    window = MainWindow(session, screens, probe)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def status_text(window: MainWindow, name: str) -> str:
+    label = window.findChild(QLabel, name)
+    assert label is not None, name
+    return label.text()
+
+
+# -- start-up -------------------------------------------------------------------
+
+
+def test_registry_offers_the_six_screens_on_f2_to_f7() -> None:
+    assert [(s.key, s.title, s.shortcut) for s in SCREENS] == [
+        ("checkIn", "Check In", "F2"),
+        ("checkOut", "Check Out", "F3"),
+        ("patrons", "Patrons", "F4"),
+        ("illOffice", "ILL Office", "F5"),
+        ("lending", "Lending", "F6"),
+        ("admin", "Admin", "F7"),
+    ]
+
+
+def test_new_embedded_database_gets_the_demo_library_once() -> None:
+    rt, _ = open_runtime(None, demo_if_new=True)
+    try:
+        with rt.db.reading() as session:
+            assert library_settings.load(session).demo_database
+        assert rt.db.info.label.endswith("illdesk.db")
+    finally:
+        rt.db.dispose()
+    rt, _ = open_runtime(None, demo_if_new=True)  # not new any more: opens, loads nothing
+    rt.db.dispose()
+
+
+def test_new_database_stays_empty_without_demo_if_new(tmp_path: Path) -> None:
+    rt, _ = open_runtime(f"sqlite:///{tmp_path / 'real.db'}", demo_if_new=False)
+    try:
+        with rt.db.reading() as session:
+            assert demo.is_empty(session)
+    finally:
+        rt.db.dispose()
+
+
+@pytest.fixture
+def start_errors(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(desk_app, "show_start_error", lambda t, m: shown.append((t, m)))
+    monkeypatch.setattr(desk_app, "_set_up_logging", lambda: None)
+    return shown
+
+
+def test_unsupported_database_url_gets_a_message_and_exit_3(
+    start_errors: list[tuple[str, str]],
+) -> None:
+    assert desk_app.run_gui(parse(["--db", "mysql://desk@db.example.edu/ill"])) == 3
+    [(_, message)] = start_errors
+    assert "Unsupported database URL" in message
+
+
+def test_unreachable_server_gets_a_message_and_exit_3(
+    start_errors: list[tuple[str, str]],
+) -> None:
+    code = desk_app.run_gui(parse(["--db", "postgresql://desk@127.0.0.1:9/illdesk"]))
+    assert code == 3
+    [(_, message)] = start_errors
+    assert "Cannot reach the database at 127.0.0.1:9/illdesk" in message
+
+
+def test_database_from_a_newer_version_is_refused(
+    start_errors: list[tuple[str, str]], tmp_path: Path
+) -> None:
+    path = tmp_path / "newer.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('9999_from_the_future')"))
+    engine.dispose()
+    assert desk_app.run_gui(parse(["--db", f"sqlite:///{path}"])) == 3
+    [(_, message)] = start_errors
+    assert "newer ILL Desk" in message
+
+
+# -- sign-in --------------------------------------------------------------------
+
+
+def test_demo_desk_user_signs_in_and_the_status_bar_says_where_who_and_which_database(
+    qtbot: QtBot, demo_rt: Runtime
+) -> None:
+    quits: list[int] = []
+    controller = DeskController(demo_rt, WorkstationSettings(), on_quit=lambda: quits.append(1))
+    controller.start()
+    dialog = controller.dialog
+    assert isinstance(dialog, SignInDialog)
+    type_sign_in(qtbot, dialog, "desk", demo.DEMO_PASSWORD, "METRO")
+
+    window = controller.window
+    assert isinstance(window, MainWindow)
+    assert window.windowTitle() == "ILL Desk — METRO"
+    assert status_text(window, "statusBranch") == "Branch: METRO — Metro Campus Library"
+    assert status_text(window, "statusStaff") == "Staff: Dana Desk (desk)"
+    assert demo_rt.db.info.label in status_text(window, "statusDatabase")
+    qtbot.waitUntil(lambda: status_text(window, "statusDatabase").endswith("— connected"))
+    assert load_settings().branch_code == "METRO"  # remembered for the next sign-in
+
+    sign_out = window.findChild(QPushButton, "signOutButton")
+    assert sign_out is not None
+    sign_out.click()
+    again = controller.dialog
+    assert isinstance(again, SignInDialog) and again.isVisible()
+    assert again.branch_box.currentData() == "METRO"
+    assert again.user_edit.text() == "" and again.password_edit.text() == ""
+    again.reject()  # Quit on the sign-in dialog ends the program
+    assert quits == [1]
+    QApplication.processEvents()
+
+
+def test_wrong_password_is_shown_in_the_dialog_which_stays_open(
+    qtbot: QtBot, demo_rt: Runtime
+) -> None:
+    dialog = make_dialog(qtbot, demo_rt)
+    type_sign_in(qtbot, dialog, "desk", "not-the-password", "METRO")
+    assert dialog.isVisible() and dialog.actor is None
+    assert dialog.message.isVisible()
+    assert "Wrong username or password" in dialog.message.text()
+    assert dialog.password_edit.text() == ""
+    assert dialog.focusWidget() is dialog.password_edit
+
+
+def test_repeated_wrong_passwords_lock_the_account(qtbot: QtBot, demo_rt: Runtime) -> None:
+    dialog = make_dialog(qtbot, demo_rt)
+    for _ in range(5):
+        type_sign_in(qtbot, dialog, "desk", "guess-again", "METRO")
+    type_sign_in(qtbot, dialog, "desk", demo.DEMO_PASSWORD, "METRO")
+    assert dialog.actor is None
+    assert "locked" in dialog.message.text()
+
+
+def test_desk_staff_are_refused_at_the_virtual_branch(qtbot: QtBot, demo_rt: Runtime) -> None:
+    dialog = make_dialog(qtbot, demo_rt)
+    type_sign_in(qtbot, dialog, "desk", demo.DEMO_PASSWORD, "WS-ILL")
+    assert dialog.actor is None and dialog.isVisible()
+    assert "virtual branch WS-ILL" in dialog.message.text()
+    assert "ill_office" in dialog.message.text()
+
+
+def test_ill_office_staff_may_work_at_the_virtual_branch(qtbot: QtBot, demo_rt: Runtime) -> None:
+    dialog = make_dialog(qtbot, demo_rt)
+    type_sign_in(qtbot, dialog, "office", demo.DEMO_PASSWORD, "WS-ILL")
+    assert dialog.actor is not None and dialog.actor.branch_code == "WS-ILL"
+    assert not dialog.isVisible()
+
+
+def test_empty_fields_say_what_is_missing(qtbot: QtBot, demo_rt: Runtime) -> None:
+    dialog = make_dialog(qtbot, demo_rt)
+    qtbot.keyClick(dialog.user_edit, Qt.Key.Key_Return)
+    assert dialog.message.text() == "Type your username."
+    qtbot.keyClicks(dialog.user_edit, "desk")
+    qtbot.keyClick(dialog.user_edit, Qt.Key.Key_Return)
+    assert dialog.message.text() == "Type your password."
+    assert dialog.actor is None
+
+
+def test_demo_database_lists_the_demo_accounts_and_enter_signs_in_with_one(
+    qtbot: QtBot, demo_rt: Runtime
+) -> None:
+    dialog = make_dialog(qtbot, demo_rt)
+    accounts = dialog.demo_list
+    assert accounts is not None and accounts.objectName() == "signInDemoAccounts"
+    rows = [accounts.topLevelItem(i).text(0) for i in range(accounts.topLevelItemCount())]
+    assert rows == [username for username, _, _ in demo.DEMO_ACCOUNTS]
+    title = dialog.findChild(QLabel, "signInDemoTitle")
+    assert title is not None and demo.DEMO_PASSWORD in title.text()
+
+    dialog.branch_box.setCurrentIndex(dialog.branch_box.findData("SE"))
+    accounts.setFocus()
+    accounts.setCurrentItem(accounts.topLevelItem(1))  # ctl
+    qtbot.keyClick(accounts, Qt.Key.Key_Return)
+    assert dialog.actor is not None
+    assert (dialog.actor.username, dialog.actor.branch_code) == ("ctl", "SE")
+
+
+def test_real_database_does_not_show_demo_accounts(qtbot: QtBot, demo_rt: Runtime) -> None:
+    with demo_rt.db.transaction() as session:
+        library_settings.save(session, demo_database=False)
+    dialog = make_dialog(qtbot, demo_rt)
+    assert dialog.demo_list is None
+    assert demo.DEMO_PASSWORD not in " ".join(label.text() for label in dialog.findChildren(QLabel))
+
+
+def test_remembered_branch_is_preselected(qtbot: QtBot, demo_rt: Runtime) -> None:
+    dialog = make_dialog(qtbot, demo_rt, WorkstationSettings(branch_code="NEC"))
+    assert dialog.branch_box.currentData() == "NEC"
+
+
+def test_database_without_staff_says_how_to_create_the_first_account(
+    qtbot: QtBot, rt: Runtime
+) -> None:
+    with rt.db.transaction() as session:
+        session.add(Branch(code="MAIN", name="Main Library"))
+    dialog = make_dialog(qtbot, rt)
+    assert dialog.setup_note.isVisible()
+    assert "illdesk staff add USERNAME" in dialog.setup_note.text()
+    assert "--role admin --password-stdin" in dialog.setup_note.text()
+    assert not dialog.sign_in_button.isEnabled()
+
+
+def test_database_without_branches_says_so(qtbot: QtBot, rt: Runtime) -> None:
+    dialog = make_dialog(qtbot, rt)
+    assert "no branches yet" in dialog.setup_note.text()
+    assert not dialog.sign_in_button.isEnabled()
+
+
+# -- main window ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "branch", "keys"),
+    [
+        ("desk", "METRO", ["checkIn", "checkOut", "patrons"]),
+        ("ctl", "SE", ["checkIn", "checkOut", "patrons", "lending"]),
+        ("office", "WS-ILL", ["checkIn", "checkOut", "patrons", "illOffice", "lending"]),
+        ("admin", "NEC", ["checkIn", "checkOut", "patrons", "illOffice", "lending", "admin"]),
+    ],
+)
+def test_navigation_offers_only_what_the_role_may_use(
+    qtbot: QtBot,
+    desk_session: Callable[[str, str], DeskSession],
+    username: str,
+    branch: str,
+    keys: list[str],
+) -> None:
+    pending = tuple(
+        ScreenSpec(s.key, s.title, FAKE, "RecordingScreen", s.shortcut, s.min_role) for s in SCREENS
+    )
+    window = make_window(qtbot, desk_session(username, branch), pending)
+    shown = [
+        window.nav.item(row).data(Qt.ItemDataRole.UserRole) for row in range(window.nav.count())
+    ]
+    assert shown == keys
+
+
+def test_f_keys_switch_screens_and_activate_them(
+    qtbot: QtBot, desk_session: Callable[[str, str], DeskSession]
+) -> None:
+    window = make_window(qtbot, desk_session("desk", "METRO"))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    first = window.page("first")
+    assert isinstance(first, fake_screens.RecordingScreen) and first.activations == 1
+    assert window.page("second") is None  # not built until first shown
+
+    qtbot.keyClick(window, Qt.Key.Key_F3)
+    second = window.page("second")
+    assert window.current_key() == "second"
+    assert window.stack.currentWidget() is second
+    assert isinstance(second, fake_screens.OtherScreen) and second.activations == 1
+
+    qtbot.keyClick(window, Qt.Key.Key_F2)
+    assert window.current_key() == "first" and window.stack.currentWidget() is first
+    assert first.activations == 2
+    assert fake_screens.RecordingScreen.built == 1  # shown again, not built again
+
+
+def test_missing_screen_module_shows_a_page_saying_so(
+    qtbot: QtBot, desk_session: Callable[[str, str], DeskSession]
+) -> None:
+    screens = (
+        ScreenSpec("ghost", "Ghost", "ui.screens.no_such_screen", "GhostScreen", "F2"),
+        ScreenSpec("broken", "Broken", FAKE, "BrokenScreen", "F3"),
+        ScreenSpec("working", "Working", FAKE, "RecordingScreen", "F4"),
+    )
+    window = make_window(qtbot, desk_session("desk", "METRO"), screens)
+    ghost = window.page("ghost")
+    assert isinstance(ghost, ScreenUnavailablePage)
+    assert ghost.objectName() == "screenUnavailable_ghost"
+    texts = " ".join(label.text() for label in ghost.findChildren(QLabel))
+    assert "The Ghost screen could not be loaded." in texts
+    assert "No module named 'ui.screens.no_such_screen'" in texts
+
+    broken = window.show_screen("broken")
+    assert isinstance(broken, ScreenUnavailablePage)
+    assert "the patron table is missing a column" in broken.reason
+
+    assert isinstance(window.show_screen("working"), fake_screens.RecordingScreen)
+
+
+def test_status_bar_says_when_the_database_cannot_be_reached(
+    qtbot: QtBot, desk_session: Callable[[str, str], DeskSession]
+) -> None:
+    down = [True]
+
+    def probe() -> None:
+        if down[0]:
+            raise ConnectionError("server closed the connection unexpectedly")
+
+    window = make_window(qtbot, desk_session("desk", "METRO"), probe=probe)
+    qtbot.waitUntil(
+        lambda: "cannot reach the database since" in status_text(window, "statusDatabase")
+    )
+    label = window.findChild(QLabel, "statusDatabase")
+    assert label is not None and "server closed the connection" in label.toolTip()
+
+    down[0] = False
+    with qtbot.waitSignal(window.status.checked):
+        window.status.check_now()
+    assert status_text(window, "statusDatabase").endswith("— connected")
+
+
+def test_self_check_passes_when_every_screen_loads(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(ui.screens, "SCREENS", TWO_SCREENS)
+    assert desk_app.self_check() == 0
+    assert "2/2 screens loaded" in capsys.readouterr().out
+
+
+def test_self_check_fails_and_names_a_screen_that_does_not_load(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ghost = ScreenSpec("ghost", "Ghost", "ui.screens.no_such_screen", "GhostScreen", "F4")
+    monkeypatch.setattr(ui.screens, "SCREENS", (*TWO_SCREENS, ghost))
+    assert desk_app.self_check() == 1
+    assert "screen not loaded: Ghost" in capsys.readouterr().err
