@@ -105,8 +105,9 @@ def items_with_patron(rt: Runtime, text: str) -> PatronItems:
 
 
 def search_temporary_by_title(rt: Runtime, text: str) -> tuple[RecoveredItem, ...]:
-    """Temporary items still in our hands whose title contains the words typed."""
-    key = fold("".join(ch for ch in text if ch.isprintable()))
+    """Temporary items still in our hands whose title contains every word typed."""
+    key = fold("".join(ch if ch.isalnum() else " " for ch in text))
+    words = key.split()
     if len(key.replace(" ", "")) < MIN_TITLE_LETTERS:
         raise InvalidInput(f"Type at least {MIN_TITLE_LETTERS} letters of the title.")
     if len(key) > 200:
@@ -124,7 +125,7 @@ def search_temporary_by_title(rt: Runtime, text: str) -> tuple[RecoveredItem, ..
             .where(
                 Item.kind == ItemKind.TEMPORARY,
                 Item.status != ItemStatus.CLOSED,
-                Item.title_key.contains(key, autoescape=True),
+                *(Item.title_key.contains(word, autoescape=True) for word in words),
             )
             .order_by(Item.title_key, Item.barcode)
             .limit(MAX_RESULTS)

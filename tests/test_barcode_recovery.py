@@ -1,0 +1,67 @@
+"""Recovering a strap barcode: by the patron's ID, or by title among temporary items."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.barcode_recovery import items_with_patron, search_temporary_by_title
+from app.errors import InvalidInput, NotFound
+from app.runtime import Runtime
+from db.models import ItemStatus
+
+
+def test_patron_id_lists_the_ill_items_in_their_hands(demo_rt: Runtime) -> None:
+    found = items_with_patron(demo_rt, " t00123456 ")
+    assert found.patron_id == "T00123456"
+    assert found.patron_name == "Renée Müller"
+    assert [i.barcode for i in found.items] == ["ILL00000091"]
+    only = found.items[0]
+    assert only.status is ItemStatus.CHECKED_OUT and only.has_it
+    assert only.title == "Invisible Cities"
+    assert only.due_date is not None
+
+
+def test_patron_barcode_works_too_and_in_library_use_counts(demo_rt: Runtime) -> None:
+    found = items_with_patron(demo_rt, "21000567890")
+    assert [(i.barcode, i.status_words) for i in found.items] == [("ILL00000083", "in library use")]
+
+
+def test_patron_with_nothing_checked_out_gets_an_empty_list(demo_rt: Runtime) -> None:
+    assert items_with_patron(demo_rt, "T00678901").items == ()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "T0012'; --", "x" * 200])
+def test_bad_patron_text_is_refused_with_what_to_do(demo_rt: Runtime, text: str) -> None:
+    with pytest.raises(InvalidInput, match="campus ID"):
+        items_with_patron(demo_rt, text)
+
+
+def test_unknown_patron_says_so(demo_rt: Runtime) -> None:
+    with pytest.raises(NotFound, match="No patron"):
+        items_with_patron(demo_rt, "T09999999")
+
+
+def test_title_search_ignores_case_and_accents_and_shows_who_has_it(demo_rt: Runtime) -> None:
+    found = search_temporary_by_title(demo_rt, "godel ESCHER")
+    assert [i.barcode for i in found] == ["ILL00000018"]
+    assert found[0].patron_id == "T00345678" and not found[0].has_it
+    cities = search_temporary_by_title(demo_rt, "invisible")
+    assert [(i.barcode, i.patron_id, i.has_it) for i in cities] == [
+        ("ILL00000091", "T00123456", True)
+    ]
+
+
+def test_title_search_leaves_out_closed_items_and_owned_ones(demo_rt: Runtime) -> None:
+    assert search_temporary_by_title(demo_rt, "Texas Cattle") == ()  # closed since
+    assert search_temporary_by_title(demo_rt, "Campbell Biology") == ()  # owned
+
+
+def test_title_search_never_treats_wildcards_as_wildcards(demo_rt: Runtime) -> None:
+    with pytest.raises(InvalidInput):
+        search_temporary_by_title(demo_rt, "%%%_")
+    assert search_temporary_by_title(demo_rt, "100% Escher_") == ()
+
+
+def test_title_search_needs_a_few_letters(demo_rt: Runtime) -> None:
+    with pytest.raises(InvalidInput, match="at least 3 letters"):
+        search_temporary_by_title(demo_rt, " a ")
