@@ -53,7 +53,27 @@ class LibrarySettings:
     strap_messages: tuple[str, ...] = (
         "Return in person to any campus library desk during open hours.",
         "Renew through your ILL account, not at the desk: only the lender grants renewals.",
-        "Do not remove this strap.",
+    )
+    # A delivered copy (article) stays downloadable this many days or views.
+    copy_available_days: int = 30
+    copy_max_views: int = 5
+    # Book straps: colours are hex RGB; texts print as written.
+    strap_colour: str = "#1F3A5F"
+    return_strap_colour: str = "#FFE14D"
+    strap_keep_notice: str = "DO NOT REMOVE THIS STRAP"
+    strap_back_messages: tuple[str, ...] = (
+        "This item was borrowed for you from another library through interlibrary loan.",
+        "The lending library sets the due date; late, lost or damaged items are billed "
+        "at its replacement cost plus a processing fee.",
+        "Questions: ask at any campus library desk, or contact the ILL office.",
+    )
+    strap_flap_patron: str = (
+        "Use this item in the library only. Return it to the desk after each use; "
+        "ask the ILL office to extend it."
+    )
+    strap_flap_staff: str = (
+        "Staff: never check out. Record each use as in-house use; keep on the hold shelf "
+        "between uses."
     )
 
 

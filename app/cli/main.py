@@ -14,7 +14,13 @@ from typing import TextIO
 from sqlalchemy.exc import OperationalError
 
 from app import __version__
-from app.cli import checkin_commands, checkout_commands, lending_commands, setup_commands
+from app.cli import (
+    checkin_commands,
+    checkout_commands,
+    lending_commands,
+    office_commands,
+    setup_commands,
+)
 from app.cli.context import CliContext
 from app.errors import DatabaseUnavailable, ServiceError
 from db.engine import DatabaseConfigError
@@ -22,7 +28,13 @@ from db.schema import SchemaMismatch
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_DATABASE = 1, 2, 3
 
-COMMAND_MODULES = (setup_commands, checkin_commands, checkout_commands, lending_commands)
+COMMAND_MODULES = (
+    setup_commands,
+    checkin_commands,
+    checkout_commands,
+    lending_commands,
+    office_commands,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
