@@ -5,13 +5,14 @@ from __future__ import annotations
 from sqlalchemy.exc import OperationalError
 
 from app.errors import DatabaseUnavailable
+from app.secrets import with_database_password
 from db import schema
 from db.engine import Database
 
 
 def open_database(url: str, *, upgrade_embedded: bool = True) -> Database:
     """An SQLite file is upgraded in place; a shared server only by `illdesk db upgrade`."""
-    database = Database(url)
+    database = Database(with_database_password(url))
     try:
         if database.is_sqlite and upgrade_embedded:
             current = schema.current_revision(database.engine)

@@ -49,6 +49,8 @@ class LibrarySettings:
     # An overdue ILL loan gets a reminder at most this often (days).
     overdue_notice_every_days: int = 7
     retention_days: int = 30
+    # Local date (ISO) of the last anonymisation run; the app runs it once a day.
+    privacy_last_run: str = ""
     offline_checkouts_allowed: bool = False
     strap_messages: tuple[str, ...] = (
         "Return in person to any campus library desk during open hours.",

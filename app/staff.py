@@ -1,13 +1,19 @@
-"""Staff accounts: creation, listing and signing in (argon2 password hashes)."""
+"""Staff accounts: creation, listing and signing in (argon2 password hashes).
+
+Passwords are only ever hashed or verified here; they are never stored, logged or audited.
+Repeated wrong passwords lock the account for a time that doubles with each further failure.
+"""
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app import audit
 from app.actors import Actor
@@ -19,6 +25,8 @@ from db.models import Role, Staff
 _hasher = PasswordHasher()
 MAX_FAILED_SIGN_INS = 5
 LOCKOUT_BASE = timedelta(seconds=30)
+MIN_PASSWORD_LENGTH = 8
+WRONG_PASSWORD = "Wrong username or password. Check Caps Lock and try again."
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,10 @@ class StaffInfo:
     full_name: str
     role: str
     active: bool
+
+
+def staff_info(staff: Staff) -> StaffInfo:
+    return StaffInfo(staff.username, staff.full_name, staff.role.value, staff.active)
 
 
 def parse_role(text: str) -> Role:
@@ -41,6 +53,22 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if password != password.strip():
+        raise InvalidInput("A password cannot begin or end with a space.")
+
+
+def normalize_username(username: str) -> str:
+    value = username.strip().lower()
+    if not value or not value.replace(".", "").replace("_", "").replace("-", "").isalnum():
+        raise InvalidInput("A username is letters, digits, dots, dashes or underscores.")
+    if len(value) > 64:
+        raise InvalidInput("A username has at most 64 characters.")
+    return value
+
+
 def add_staff(
     rt: Runtime,
     actor: Actor | None,
@@ -50,13 +78,11 @@ def add_staff(
     password: str | None,
 ) -> StaffInfo:
     """Create a staff account. `actor` None is the set-up path (CLI on a new database)."""
-    username = username.strip().lower()
-    if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
-        raise InvalidInput("A username is letters, digits, dots, dashes or underscores.")
+    username = normalize_username(username)
     if actor is not None:
         actor.require(Role.ADMIN, "Adding staff")
-    if password is not None and len(password) < 8:
-        raise InvalidInput("A password needs at least 8 characters.")
+    if password is not None:
+        check_new_password(password)
     with rt.db.transaction() as session:
         if session.scalar(select(Staff).where(Staff.username == username)):
             raise Conflict(f"There is already a staff account '{username}'.")
@@ -79,13 +105,22 @@ def add_staff(
                 entity_id=staff.id,
                 after={"username": username, "role": role.value},
             )
-        return StaffInfo(staff.username, staff.full_name, staff.role.value, staff.active)
+        return staff_info(staff)
 
 
 def list_staff(rt: Runtime) -> list[StaffInfo]:
     with rt.db.reading() as session:
         rows = session.scalars(select(Staff).order_by(Staff.username)).all()
-        return [StaffInfo(s.username, s.full_name, s.role.value, s.active) for s in rows]
+        return [staff_info(s) for s in rows]
+
+
+def _actor_at(session: Session, staff: Staff, branch_code: str, workstation: str) -> Actor:
+    """The actor for `staff` at a branch; only the ILL office may work at a virtual branch."""
+    branch = branch_by_code(session, branch_code)
+    actor = Actor(staff.id, staff.username, staff.full_name, staff.role, branch.code, workstation)
+    if branch.virtual:
+        actor.require(Role.ILL_OFFICE, f"Working at the virtual branch {branch.code}")
+    return actor
 
 
 def actor_for(rt: Runtime, username: str, branch_code: str, workstation: str = "") -> Actor:
@@ -96,52 +131,122 @@ def actor_for(rt: Runtime, username: str, branch_code: str, workstation: str = "
             raise PermissionDenied(
                 f"There is no active staff account '{username}'. `illdesk staff list` shows them."
             )
-        branch = branch_by_code(session, branch_code)
-        actor = Actor(
-            staff.id, staff.username, staff.full_name, staff.role, branch.code, workstation
+        return _actor_at(session, staff, branch_code, workstation)
+
+
+def _verify(session: Session, staff: Staff, password: str, now: datetime, where: str) -> bool:
+    """Check a password against the lockout; a failure is counted (and audited) either way."""
+    if staff.locked_until and staff.locked_until > now:
+        wait = int((staff.locked_until - now).total_seconds()) + 1
+        raise PermissionDenied(
+            f"Too many wrong passwords: this account is locked for {wait} more seconds. "
+            "An administrator can reset the password to unlock it at once."
         )
-        if branch.virtual:
-            actor.require(Role.ILL_OFFICE, f"Working at the virtual branch {branch.code}")
-        return actor
+    try:
+        _hasher.verify(staff.password_hash or "", password)
+    except (VerificationError, InvalidHashError):
+        staff.failed_sign_ins += 1
+        locked = staff.failed_sign_ins >= MAX_FAILED_SIGN_INS
+        if locked:
+            extra = staff.failed_sign_ins - MAX_FAILED_SIGN_INS
+            staff.locked_until = now + LOCKOUT_BASE * (2 ** min(extra, 10))
+        who = Actor(staff.id, staff.username, staff.full_name, staff.role, where)
+        audit.record(
+            session,
+            who,
+            "staff.sign_in_failed",
+            at=now,
+            entity="staff",
+            entity_id=staff.id,
+            after={"failed_sign_ins": staff.failed_sign_ins, "locked": locked},
+        )
+        return False
+    staff.failed_sign_ins = 0
+    staff.locked_until = None
+    return True
 
 
 def sign_in(
     rt: Runtime, username: str, password: str, branch_code: str, workstation: str = ""
 ) -> Actor:
     """Check the password; repeated failures lock the account for a growing time."""
-    generic = "Wrong username or password. Check Caps Lock and try again."
     now = rt.clock.now()
     failure: str | None = None
     with rt.db.transaction() as session:
         staff = session.scalar(select(Staff).where(Staff.username == username.strip().lower()))
-        if staff is None or not staff.active or not staff.password_hash:
-            raise PermissionDenied(generic)
-        if staff.locked_until and staff.locked_until > now:
-            wait = int((staff.locked_until - now).total_seconds()) + 1
+        if staff is None or not staff.password_hash:
+            raise PermissionDenied(WRONG_PASSWORD)
+        # Counted and committed before refusing, so the lockout cannot be dodged.
+        if not _verify(session, staff, password, now, branch_code.strip().upper()[:16]):
+            failure = WRONG_PASSWORD
+        elif not staff.active:
             raise PermissionDenied(
-                f"Too many wrong passwords: this account is locked for {wait} more seconds."
+                f"The account '{staff.username}' is deactivated. Ask an administrator."
             )
-        try:
-            _hasher.verify(staff.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            # Counted and committed before refusing, so the lockout cannot be dodged.
-            staff.failed_sign_ins += 1
-            if staff.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-                extra = staff.failed_sign_ins - MAX_FAILED_SIGN_INS
-                staff.locked_until = now + LOCKOUT_BASE * (2 ** min(extra, 10))
-            failure = generic
         else:
-            staff.failed_sign_ins = 0
-            staff.locked_until = None
-            branch = branch_by_code(session, branch_code)
-            actor = Actor(
-                staff.id, staff.username, staff.full_name, staff.role, branch.code, workstation
-            )
-            if branch.virtual:
-                actor.require(Role.ILL_OFFICE, f"Working at the virtual branch {branch.code}")
+            actor = _actor_at(session, staff, branch_code, workstation)
             audit.record(
                 session, actor, "staff.sign_in", at=now, entity="staff", entity_id=staff.id
             )
     if failure is not None:
         raise PermissionDenied(failure)
     return actor
+
+
+def unlock(rt: Runtime, actor: Actor, password: str) -> Actor:
+    """Quick re-sign-in after the idle lock: the same person, same branch, same screens."""
+    now = rt.clock.now()
+    failure: str | None = None
+    with rt.db.transaction() as session:
+        staff = session.get(Staff, actor.staff_id)
+        if staff is None or not staff.password_hash:
+            raise PermissionDenied(WRONG_PASSWORD)
+        if not _verify(session, staff, password, now, actor.branch_code):
+            failure = "Wrong password. Check Caps Lock and try again, or sign out."
+        elif not staff.active:
+            raise PermissionDenied(
+                f"The account '{staff.username}' was deactivated meanwhile. Sign out."
+            )
+        else:
+            fresh = _actor_at(session, staff, actor.branch_code, actor.workstation)
+            audit.record(session, fresh, "staff.unlock", at=now, entity="staff", entity_id=staff.id)
+    if failure is not None:
+        raise PermissionDenied(failure)
+    return fresh
+
+
+def current_os_user() -> str:
+    """The operating-system account running this desk (for sign-in without a password)."""
+    return getpass.getuser()
+
+
+def sign_in_os_user(rt: Runtime, os_user: str, branch_code: str, workstation: str = "") -> Actor:
+    """Sign in as the staff account mapped to the operating-system user, if there is one.
+
+    Used only when the workstation setting `os_user_sign_in` is on: the desk PC's own
+    login is then the proof of identity.
+    """
+    name = os_user.strip()
+    now = rt.clock.now()
+    with rt.db.transaction() as session:
+        staff = session.scalar(select(Staff).where(Staff.os_user == name)) if name else None
+        if staff is None:
+            raise PermissionDenied(
+                f"The computer account '{name}' is not mapped to a staff account. Sign in "
+                "with your username and password, or ask an administrator to map it."
+            )
+        if not staff.active:
+            raise PermissionDenied(
+                f"The account '{staff.username}' is deactivated. Ask an administrator."
+            )
+        actor = _actor_at(session, staff, branch_code, workstation)
+        audit.record(
+            session,
+            actor,
+            "staff.sign_in",
+            at=now,
+            entity="staff",
+            entity_id=staff.id,
+            detail=f"signed in as computer account {name}",
+        )
+        return actor

@@ -6,10 +6,12 @@ import sys
 from collections.abc import Sequence
 
 from app.cli import main as cli
+from app.log_setup import configure_logging
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = cli.parse(sys.argv[1:] if argv is None else argv)
+    configure_logging()
     if args.command is not None:
         return cli.run(args)
     from ui.desk_app import run_gui  # Qt is loaded only for the window

@@ -19,10 +19,12 @@ from app.cli import (
     checkout_commands,
     lending_commands,
     office_commands,
+    privacy_commands,
     setup_commands,
 )
 from app.cli.context import CliContext
 from app.errors import DatabaseUnavailable, ServiceError
+from app.log_setup import configure_logging
 from db.engine import DatabaseConfigError
 from db.schema import SchemaMismatch
 
@@ -31,6 +33,7 @@ EXIT_REFUSED, EXIT_USAGE, EXIT_DATABASE = 1, 2, 3
 COMMAND_MODULES = (
     setup_commands,
     checkin_commands,
+    privacy_commands,
     checkout_commands,
     lending_commands,
     office_commands,
@@ -114,6 +117,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    configure_logging()
     if args.command is None:
         print("illdesk: no command given. `illdesk --help` lists them.", file=sys.stderr)
         return EXIT_USAGE

@@ -9,6 +9,7 @@ from typing import Any
 
 from app import demo, imports
 from app.branches import list_branches
+from app.cli import privacy_commands
 from app.cli.context import CliContext
 from app.config import choose_database
 from app.errors import InvalidInput
@@ -55,6 +56,7 @@ def register(sub: Any) -> None:
         help="read the password from the first line of standard input",
     )
     staff_sub.add_parser("list", help="list staff accounts")
+    privacy_commands.register_staff(staff_sub)
     staff_parser.set_defaults(handler=_staff)
 
 

@@ -1,0 +1,269 @@
+"""Patron privacy by default: anonymising finished loans, and naming patrons sparingly.
+
+Library records are confidential, and a college's circulation records are education
+records. Once a loan has been over for the retention period (the item returned and every
+charge for it removed), the link to the patron is cut from the loan and the records around
+it; the title, dates, lender and request number stay for statistics and the ILL copyright
+record. Charges keep their patron: they are the bursar's financial record.
+
+The audit trail is append-only and is not rewritten here; searching it is limited to the
+ILL office and administrators, and every such search by patron is itself audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app import audit, library_settings
+from app.actors import Actor
+from app.errors import InvalidInput
+from app.runtime import Runtime
+from db.models import (
+    Charge,
+    DueDateDiscrepancy,
+    HoldShelfEntry,
+    HoldStatus,
+    IllRequest,
+    InHouseUse,
+    Item,
+    Loan,
+    Notice,
+    NoticeStatus,
+    RequestStatus,
+    Role,
+)
+
+# Who a scheduled or command-line run is recorded as when no staff member started it.
+SYSTEM_ACTOR = Actor(0, "system", "Scheduled privacy run", Role.DESK, "", "")
+DISPLAY_MODES = ("surname_initial", "surname_last4", "last4", "full_name")
+
+
+class NamedPatron(Protocol):
+    @property
+    def first_name(self) -> str: ...
+
+    @property
+    def last_name(self) -> str: ...
+
+    @property
+    def patron_id(self) -> str: ...
+
+
+def patron_display(patron: NamedPatron, mode: str = "surname_initial") -> str:
+    """How a strap, slip or list names a patron: as little as the task needs.
+
+    Modes: "surname_initial" (default: "Müller, R."), "surname_last4" ("Müller (3456)"),
+    "last4" ("ID …3456"), "full_name". An unknown mode falls back to the default.
+    Never a phone number, e-mail address or full campus ID.
+    """
+    surname = patron.last_name.strip()
+    first = patron.first_name.strip()
+    digits = "".join(c for c in patron.patron_id if c.isdigit())
+    last4 = digits[-4:] if len(digits) >= 4 else ""
+    if mode == "full_name":
+        return f"{first} {surname}".strip()
+    if mode == "last4" and last4:
+        return f"ID …{last4}"
+    if mode == "surname_last4" and last4:
+        return f"{surname} ({last4})" if surname else f"ID …{last4}"
+    if not first:
+        return surname
+    return f"{surname}, {first[0]}." if surname else f"{first[0]}."
+
+
+@dataclass(frozen=True)
+class AnonymisationReport:
+    ran_at: datetime
+    retention_days: int
+    cutoff: datetime  # loans finished on or before this moment were due for anonymising
+    loans: int
+    hold_entries: int
+    in_house_uses: int
+    discrepancies: int
+    requests: int
+    notices: int
+    kept_for_open_charges: int  # returned long ago, but a charge is still on the account
+    waiting_after_charges: int  # charges removed too recently
+
+
+@dataclass
+class _Counts:
+    loans: int = 0
+    holds: int = 0
+    uses: int = 0
+    discrepancies: int = 0
+    requests: int = 0
+    notices: int = 0
+    kept: int = 0
+    waiting: int = 0
+
+
+def anonymise_closed_loans(rt: Runtime, actor: Actor | None = None) -> AnonymisationReport:
+    """Cut the patron link from loans finished more than `retention_days` ago.
+
+    Any signed-in staff member may start it (the desk runs it daily): it only applies the
+    library's own policy. Running it again changes nothing more.
+    """
+    who = actor or SYSTEM_ACTOR
+    now = rt.clock.now()
+    with rt.db.transaction() as session:
+        report = _anonymise(session, now)
+        if report.loans:
+            _audit(session, who, report)
+        return report
+
+
+def run_if_due(rt: Runtime, actor: Actor | None = None) -> AnonymisationReport | None:
+    """The daily run: at most once per library day, whichever desk gets there first."""
+    who = actor or SYSTEM_ACTOR
+    today = rt.clock.today().isoformat()
+    with rt.db.transaction() as session:
+        if library_settings.load(session).privacy_last_run == today:
+            return None
+        report = _anonymise(session, rt.clock.now())
+        library_settings.save(session, privacy_last_run=today)
+        if report.loans:
+            _audit(session, who, report)
+        return report
+
+
+def _audit(session: Session, actor: Actor, report: AnonymisationReport) -> None:
+    audit.record(
+        session,
+        actor,
+        "privacy.anonymise",
+        at=report.ran_at,
+        entity="loan",
+        after={
+            "loans": report.loans,
+            "retention_days": report.retention_days,
+            "cutoff": report.cutoff.isoformat(),
+        },
+    )
+
+
+def _anonymise(session: Session, now: datetime) -> AnonymisationReport:
+    retention = library_settings.load(session).retention_days
+    if retention < 0:
+        raise InvalidInput(
+            f"The library setting retention_days is {retention}; it must be 0 or more days."
+        )
+    cutoff = now - timedelta(days=retention)
+    counts = _Counts()
+    loans = session.scalars(
+        select(Loan)
+        .where(
+            Loan.returned_at.is_not(None),
+            Loan.returned_at <= cutoff,
+            Loan.anonymised_at.is_(None),
+            Loan.patron_id.is_not(None),
+        )
+        .order_by(Loan.id)
+    ).all()
+    for loan in loans:
+        _anonymise_loan(session, loan, now, cutoff, counts)
+    session.flush()
+    return AnonymisationReport(
+        ran_at=now,
+        retention_days=retention,
+        cutoff=cutoff,
+        loans=counts.loans,
+        hold_entries=counts.holds,
+        in_house_uses=counts.uses,
+        discrepancies=counts.discrepancies,
+        requests=counts.requests,
+        notices=counts.notices,
+        kept_for_open_charges=counts.kept,
+        waiting_after_charges=counts.waiting,
+    )
+
+
+def _anonymise_loan(
+    session: Session, loan: Loan, now: datetime, cutoff: datetime, counts: _Counts
+) -> None:
+    patron_id = loan.patron_id
+    item = session.get(Item, loan.item_id)
+    request_id = item.request_id if item is not None else None
+    charge_link = Charge.item_id == loan.item_id
+    if request_id is not None:
+        charge_link = or_(charge_link, Charge.request_id == request_id)
+    open_charge = session.scalar(
+        select(Charge.id)
+        .where(Charge.patron_id == patron_id, charge_link, Charge.removed_at.is_(None))
+        .limit(1)
+    )
+    if open_charge is not None:
+        counts.kept += 1
+        return
+    last_removed = session.scalar(
+        select(func.max(Charge.removed_at)).where(Charge.patron_id == patron_id, charge_link)
+    )
+    if last_removed is not None and last_removed > cutoff:
+        counts.waiting += 1
+        return
+
+    loan.patron_id = None
+    loan.anonymised_at = now
+    counts.loans += 1
+    for entry in session.scalars(
+        select(HoldShelfEntry).where(
+            HoldShelfEntry.item_id == loan.item_id,
+            HoldShelfEntry.patron_id == patron_id,
+            HoldShelfEntry.status != HoldStatus.ACTIVE,
+        )
+    ):
+        entry.patron_id = None
+        counts.holds += 1
+    for use in session.scalars(
+        select(InHouseUse).where(
+            InHouseUse.item_id == loan.item_id,
+            InHouseUse.patron_id == patron_id,
+            InHouseUse.ended_at.is_not(None),
+        )
+    ):
+        use.patron_id = None
+        counts.uses += 1
+    request = session.get(IllRequest, request_id) if request_id is not None else None
+    same_request = (
+        DueDateDiscrepancy.request_number == request.request_number
+        if request is not None
+        else DueDateDiscrepancy.loan_id == loan.id
+    )
+    for row in session.scalars(
+        select(DueDateDiscrepancy).where(
+            or_(DueDateDiscrepancy.loan_id == loan.id, same_request),
+            or_(DueDateDiscrepancy.patron_id == patron_id, DueDateDiscrepancy.patron_id.is_(None)),
+            DueDateDiscrepancy.patron_campus_id != "",
+        )
+    ):
+        row.patron_id = None
+        row.patron_campus_id = ""
+        counts.discrepancies += 1
+    request_closed = (
+        request is not None
+        and request.patron_id == patron_id
+        and request.status is RequestStatus.CLOSED
+    )
+    if request is not None and request_closed:
+        request.patron_id = None
+        counts.requests += 1
+    notice_link = Notice.loan_id == loan.id
+    if request_closed and request_id is not None:
+        notice_link = or_(notice_link, Notice.request_id == request_id)
+    for notice in session.scalars(
+        select(Notice).where(
+            notice_link,
+            Notice.patron_id == patron_id,
+            Notice.status.in_((NoticeStatus.SENT, NoticeStatus.HELD)),
+        )
+    ):
+        notice.patron_id = None
+        notice.recipient = ""
+        notice.body = ""
+        notice.context = "{}"
+        counts.notices += 1
