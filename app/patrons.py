@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import library_settings
@@ -66,7 +66,7 @@ def _summary(patron: Patron, codes: dict[int, str]) -> PatronSummary:
 
 
 def _branch_codes(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Branch.id, Branch.code)).tuples().all())
+    return dict(session.execute(select(Branch.id, Branch.code)).all())
 
 
 def _clean_query(text: str) -> str:
@@ -119,14 +119,22 @@ def find_patrons(rt: Runtime, query: str) -> list[PatronSummary]:
         if exact is not None:
             return [_summary(exact, codes)]
         words = fold(cleaned.replace(",", " ")).split()
-        keys = {" ".join(words), " ".join([*words[1:], words[0]])}
+        matches = [Patron.name_key.startswith(" ".join(words), autoescape=True)]
+        if len(words) > 1:  # "first last...": the surname starts with the last word typed
+            matches.append(
+                and_(
+                    Patron.name_key.startswith(words[-1], autoescape=True),
+                    Patron.name_key.contains(" " + " ".join(words[:-1]), autoescape=True),
+                )
+            )
         rows = session.scalars(
             select(Patron)
-            .where(or_(*(Patron.name_key.startswith(k, autoescape=True) for k in keys)))
+            .where(or_(*matches))
             .order_by(Patron.name_key, Patron.patron_id)
             .limit(MAX_RESULTS)
         )
-        return [_summary(p, codes) for p in rows]
+        # Sorted here too: PostgreSQL collations ignore punctuation, SQLite does not.
+        return [_summary(p, codes) for p in sorted(rows, key=lambda p: (p.name_key, p.patron_id))]
 
 
 class BlockKind(StrEnum):
@@ -295,16 +303,14 @@ def build_view(
                     ),
                 )
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     holds = session.execute(
         select(HoldShelfEntry, Item)
         .join(Item, Item.id == HoldShelfEntry.item_id)
         .where(HoldShelfEntry.patron_id == patron.id, HoldShelfEntry.status == HoldStatus.ACTIVE)
         .order_by(HoldShelfEntry.pickup_by, Item.title)
-    ).tuples()
+    ).all()
     waiting: list[HoldLine] = []
     in_house: dict[int, InHouseLine] = {}
     open_uses = {
@@ -320,9 +326,7 @@ def build_view(
             select(InHouseUse.item_id, func.count())
             .where(InHouseUse.patron_id == patron.id)
             .group_by(InHouseUse.item_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     for entry, item in holds:
         if item.in_library_use_only:
@@ -362,7 +366,7 @@ def build_view(
         .join(Item, Item.id == Loan.item_id)
         .where(Loan.patron_id == patron.id, Loan.returned_at.is_(None))
         .order_by(Loan.due_date, Item.title)
-    ).tuples()
+    ).all()
     checkouts = tuple(
         LoanLine(
             barcode=item.barcode,
