@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from app.printing.patron_label import patron_label as printed_label
 from app.routing import Decision, Outcome
 from db.models import Branch, IllRequest, Patron
 
@@ -40,13 +41,7 @@ class Facts:
 
 def patron_label(patron: Patron, style: str) -> str:
     """How shelves and slips name a patron, by the library's `patron_display` setting."""
-    last = patron.last_name.strip() or patron.display_name
-    if style == "full_name":
-        return patron.display_name
-    if style == "surname_last4":
-        return f"{last} {patron.patron_id[-4:]}"
-    initial = patron.first_name.strip()[:1]
-    return f"{last}, {initial}." if initial else last
+    return printed_label(patron.first_name, patron.last_name, patron.patron_id, style)
 
 
 def _day(value: date | None) -> str:

@@ -87,10 +87,10 @@ def test_arrival_at_pickup_branch_goes_on_hold_shelf_and_queues_notice(
     assert result.tone is Tone.GOOD
     assert result.destination == "SE"
     assert result.patron_id == "T00345678"
-    assert result.patron_name == "Nguyen, M."
+    assert result.patron_name == "NGUYEN, M."
     assert result.pickup_by == clock.today() + timedelta(days=10)
     assert result.slip_kind is SlipKind.HOLD
-    assert any("hold shelf for Nguyen, M." in line for line in result.instructions)
+    assert any("hold shelf for NGUYEN, M." in line for line in result.instructions)
     assert item(demo_rt, IN_TRANSIT_TO_SE).status is ItemStatus.ON_HOLD_SHELF
     assert open_transit(demo_rt, IN_TRANSIT_TO_SE) is None
     with demo_rt.db.reading() as session:

@@ -47,7 +47,7 @@ def test_json_has_one_object_per_barcode_with_the_documented_keys(
     assert all(set(r) >= KEYS for r in rows)
     hold = rows[0]
     assert hold["destination"] == "SE"
-    assert (hold["patron_id"], hold["patron_name"]) == ("T00345678", "Nguyen, M.")
+    assert (hold["patron_id"], hold["patron_name"]) == ("T00345678", "NGUYEN, M.")
     assert isinstance(hold["instructions"], list) and hold["instructions"]
     assert rows[1]["destination"] == "WS-ILL" and rows[1]["patron_id"] is None
 
@@ -109,7 +109,7 @@ def test_text_output_names_outcome_and_instructions(demo_rt: Runtime, database_u
         "checkin", "--db", database_url, "--branch", "WEST", "--staff", "desk", "ILL00000026"
     )
     assert code == 0
-    assert text.splitlines()[0] == "ILL00000026  hold_shelf  Hold shelf: Peña, C."
+    assert text.splitlines()[0] == "ILL00000026  hold_shelf  Hold shelf: PEÑA, C."
     assert text.splitlines()[1].startswith("    Put it on the hold shelf")
 
 
