@@ -10,8 +10,8 @@ import importlib
 import logging
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QKeySequence, QPainter
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QKeySequence, QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -48,7 +48,12 @@ def visible_screens(session: DeskSession, screens: Sequence[ScreenSpec]) -> list
 class _NavDelegate(QStyledItemDelegate):
     """Draws each screen's F-key at the right of its entry, so the shortcuts are learnt."""
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         super().paint(painter, option, index)
         shortcut = index.data(_SHORTCUT_ROLE)
         if not shortcut:
@@ -153,6 +158,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self._build_actions()
         self.nav.currentRowChanged.connect(self._show_row)
+        self.nav.setFocus()
         if self.screens:
             self.nav.setCurrentRow(0)
         self.status.start()
@@ -234,7 +240,7 @@ class MainWindow(QMainWindow):
         for row, spec in enumerate(self.screens):
             if spec.key == key:
                 self.nav.setCurrentRow(row)
-                return self.stack.currentWidget()
+                return self._pages[key]
         raise KeyError(f"no screen '{key}' for this role")
 
     def current_key(self) -> str:
@@ -259,12 +265,23 @@ class MainWindow(QMainWindow):
             holder.deleteLater()
             self._pages[spec.key] = page
         self.stack.setCurrentWidget(page)
+        if self.isVisible():
+            self._activate(spec.key, page)
+
+    def _activate(self, key: str, page: QWidget) -> None:
+        """Let the screen take focus (its scan field); a page without activate() leaves it."""
         activate = getattr(page, "activate", None)
         if callable(activate):
             try:
                 activate()
             except Exception:  # focus handling must never break navigation
-                log.exception("activate() of screen %s failed", spec.key)
+                log.exception("activate() of screen %s failed", key)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        page = self._pages.get(self.current_key())
+        if page is not None and not event.spontaneous():
+            self._activate(self.current_key(), page)
 
     # -- leaving ---------------------------------------------------------------
 

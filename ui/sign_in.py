@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -65,6 +66,7 @@ class SignInDialog(QDialog):
         load_error = self._load_database_facts()
 
         outer = QVBoxLayout(self)
+        self._outer = outer
         outer.setContentsMargins(28, 24, 28, 20)
         outer.setSpacing(14)
         heading = QLabel(self.library.library_name, self)
@@ -106,7 +108,8 @@ class SignInDialog(QDialog):
         self.password_edit.setObjectName("signInPassword")
         self.password_edit.setAccessibleName("Password")
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow("&Branch of this desk:", self.branch_box)
+        self.branch_box.setToolTip("The branch this desk stands at; routing depends on it.")
+        form.addRow("&Branch:", self.branch_box)
         form.addRow("&Username:", self.user_edit)
         form.addRow("&Password:", self.password_edit)
         outer.addLayout(form)
@@ -152,7 +155,7 @@ class SignInDialog(QDialog):
         if self.demo_list is not None:
             self.setTabOrder(self.quit_button, self.demo_list)
         self.user_edit.setFocus()
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(640)
 
     # -- what the database holds ----------------------------------------------
 
@@ -207,8 +210,8 @@ class SignInDialog(QDialog):
         title.setTextFormat(Qt.TextFormat.RichText)
         title.setWordWrap(True)
         hint = QLabel(
-            "Select an account and press Enter to sign in with it (double-click fills "
-            "the form). ILL office staff work at WS-ILL.",
+            "Select an account and press Enter to sign in with it. "
+            "The ILL office account signs in at WS-ILL.",
             panel,
         )
         hint.setWordWrap(True)
@@ -250,6 +253,21 @@ class SignInDialog(QDialog):
     def show_message(self, text: str) -> None:
         self.message.setText(text)
         self.message.setVisible(bool(text))
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow to fit a message (wrapped lines need the height for this width)."""
+        layout = self._outer
+        if layout.hasHeightForWidth():
+            needed = layout.totalHeightForWidth(self.width())
+        else:
+            needed = layout.totalSizeHint().height()
+        if needed > self.height():
+            self.resize(self.width(), needed)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_height()
 
     def try_sign_in(self) -> None:
         branch_code = self.branch_box.currentData()

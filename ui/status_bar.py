@@ -46,7 +46,9 @@ def select_one(session: DeskSession) -> Callable[[], None]:
     """The cheapest round trip that proves the database answers."""
 
     def probe() -> None:
-        with session.rt.db.engine.connect() as conn:
+        # Read-only: on SQLite this begins a plain (not IMMEDIATE) transaction, no write lock.
+        engine = session.rt.db.engine.execution_options(illdesk_read_only=True)
+        with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
     return probe
