@@ -1,0 +1,134 @@
+"""The Lending screen: a campus pulls and checks out to ILL; the office ships, chases, bills."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLineEdit, QPushButton
+from pytestqt.qtbot import QtBot
+
+from app import lending
+from db.models import RequestStatus
+from ui.desk_session import DeskSession
+from ui.screens.lending_screen import LendingScreen
+
+pytestmark = pytest.mark.gui
+
+SessionAt = Callable[[str, str], DeskSession]
+
+
+def _screen(qtbot: QtBot, session: DeskSession) -> LendingScreen:
+    screen = LendingScreen(session)
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.waitExposed(screen)
+    return screen
+
+
+def test_campus_pulls_and_checks_out_with_the_yellow_flag_reminder(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    session = desk_session("ctl", "METRO")
+    screen = _screen(qtbot, session)
+    assert screen.tabs.count() == 1  # no office tabs for a team lead
+    pull = screen.pull
+    (number,) = pull.table.keys()
+    assert pull.table.select_key(number)
+    qtbot.mouseClick(pull.pulled_button, Qt.MouseButton.LeftButton)
+    assert "pulled" in pull.feedback.text()
+    assert pull.table.keys() == [number]  # still to check out
+
+    pull.account_input.setText("777110346")
+    qtbot.mouseClick(pull.checkout_button, Qt.MouseButton.LeftButton)
+    assert pull.flag_banner.isVisibleTo(screen)
+    assert "YELLOW FLAG" in pull.flag_banner.text() and "WS-ILL" in pull.flag_banner.text()
+    assert pull.table.keys() == []
+    (view,) = [v for v in lending.list_lending(session.rt) if v.request_number == number]
+    assert view.checked_out_to_ill
+
+
+def test_not_on_shelf_needs_a_reason_shown_without_a_dialog(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    screen = _screen(qtbot, desk_session("ctl", "WEST"))
+    pull = screen.pull
+    (number,) = pull.table.keys()
+    pull.table.select_key(number)
+    qtbot.mouseClick(pull.not_on_shelf_button, Qt.MouseButton.LeftButton)
+    assert pull.feedback.property("tone") == "problem" and "reason" in pull.feedback.text()
+    pull.reason_input.setText("Not on shelf; checked the sorting cart")
+    qtbot.mouseClick(pull.not_on_shelf_button, Qt.MouseButton.LeftButton)
+    assert pull.feedback.property("tone") == "good"
+    assert pull.table.keys() == []
+
+
+def test_office_creates_ships_and_sees_overdue_messages(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    session = desk_session("office", "WS-ILL")
+    screen = _screen(qtbot, session)
+    assert screen.tabs.count() == 4
+    requests = screen.requests
+    assert requests is not None
+    requests.borrower_input.setText("okt")
+    requests.their_number_input.setText("660099")
+    requests.item_input.setText("Principles of Economics")
+    requests.pull_branch.setCurrentIndex(requests.pull_branch.findData("WEST"))
+    qtbot.mouseClick(requests.create_button, Qt.MouseButton.LeftButton)
+    assert requests.feedback.property("tone") == "good", requests.feedback.text()
+    assert "WEST's pull list" in requests.feedback.text()
+
+    # Shipping before the campus checked it out to ILL is refused, with what to do.
+    number = requests.table.current_key()
+    assert number is not None
+    qtbot.mouseClick(requests.ship_button, Qt.MouseButton.LeftButton)
+    assert requests.feedback.property("tone") == "problem"
+
+    overdue = screen.overdue
+    assert overdue is not None
+    assert set(overdue.entries) == {
+        v.request_number
+        for v in lending.list_lending(session.rt)
+        if v.borrower_symbol in ("IXA", "UIU")
+    }
+    overdue.table.selectRow(0)
+    body = overdue.body_edit.toPlainText()
+    assert "overdue" in body.lower() or "LOST" in body
+    overdue.subject_input.setText("Please return our book")
+    qtbot.mouseClick(overdue.save_button, Qt.MouseButton.LeftButton)
+    assert overdue.feedback.property("tone") == "good"
+    qtbot.mouseClick(overdue.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text().startswith("Please return our book")
+    qtbot.mouseClick(overdue.sent_button, Qt.MouseButton.LeftButton)
+    assert not overdue.sent_button.isEnabled()
+
+
+def test_ifm_fields_ready_to_copy_and_the_ledger(qtbot: QtBot, desk_session: SessionAt) -> None:
+    session = desk_session("office", "WS-ILL")
+    screen = _screen(qtbot, session)  # opening the overdue list marks the 45-day item lost
+    panel = screen.ifm
+    assert panel is not None
+    (lost,) = lending.list_lending(session.rt, statuses=(RequestStatus.LOST,))
+    panel.request_input.setText(lost.request_number)
+    panel.amount_input.setText("85.5.0")
+    qtbot.mouseClick(panel.build_button, Qt.MouseButton.LeftButton)
+    assert "not an amount" in panel.feedback.text()
+    panel.amount_input.setText("150")
+    qtbot.mouseClick(panel.build_button, Qt.MouseButton.LeftButton)
+    title = panel.findChild(QLineEdit, "ifmField_title")
+    assert title.text() == f"{lost.title} (Replacement for request #{lost.partner_request_number})"
+    assert panel.findChild(QLineEdit, "ifmField_lenderString").text() == "EXC"
+    assert panel.findChild(QLineEdit, "ifmField_maxCost").text() == "150.00"
+    qtbot.mouseClick(panel.findChild(QPushButton, "ifmCopy_title"), Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == title.text()
+
+    qtbot.mouseClick(panel.record_button, Qt.MouseButton.LeftButton)
+    assert panel.transactions.rowCount() == 1
+    panel.dummy_input.setText("55501234")
+    qtbot.mouseClick(panel.processed_button, Qt.MouseButton.LeftButton)
+    assert "is closed" in panel.feedback.text()
+    assert panel.ledger_table.keys() == ["UIU"]
+    assert "SETTLE" in panel.total_label.text() and "+150.00" in panel.total_label.text()

@@ -1,0 +1,199 @@
+"""IFM replacement: the dummy-request fields ready to copy, the transactions and the ledger."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import ifm
+from app.ifm import IfmFields
+from ui.desk_session import DeskSession
+from ui.screens.lending_widgets import Feedback, KeyedTable, attempt
+
+# (key for object names, label) in the order of the ILL system's form.
+FIELD_KEYS = ("title", "verification", "lenderString", "useIfm", "maxCost", "currency")
+
+
+class IfmPanel(QWidget):
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ifmPanel")
+        self.session = session
+        layout = QVBoxLayout(self)
+
+        ask = QHBoxLayout()
+        self.request_input = QLineEdit(self)
+        self.request_input.setObjectName("ifmRequestInput")
+        self.request_input.setPlaceholderText("Lost request number")
+        self.amount_input = QLineEdit(self)
+        self.amount_input.setObjectName("ifmAmountInput")
+        self.amount_input.setPlaceholderText("Replacement cost in USD, e.g. 85.00")
+        self.build_button = QPushButton("Build fields", self)
+        self.build_button.setObjectName("ifmBuildButton")
+        self.record_button = QPushButton("Record as pending", self)
+        self.record_button.setObjectName("ifmRecordButton")
+        for widget in (
+            self.request_input,
+            self.amount_input,
+            self.build_button,
+            self.record_button,
+        ):
+            ask.addWidget(widget)
+        layout.addLayout(ask)
+
+        box = QGroupBox("Dummy request fields (copy each into the ILL system)", self)
+        box.setObjectName("ifmFieldsBox")
+        grid = QGridLayout(box)
+        self.field_inputs: dict[str, QLineEdit] = {}
+        self.field_labels: dict[str, QLabel] = {}
+        for row, key in enumerate(FIELD_KEYS):
+            label = QLabel(box)
+            value = QLineEdit(box)
+            value.setObjectName(f"ifmField_{key}")
+            value.setReadOnly(True)
+            copy = QPushButton("Copy", box)
+            copy.setObjectName(f"ifmCopy_{key}")
+            copy.clicked.connect(lambda _checked=False, k=key: self._copy(k))
+            grid.addWidget(label, row, 0)
+            grid.addWidget(value, row, 1)
+            grid.addWidget(copy, row, 2)
+            self.field_inputs[key] = value
+            self.field_labels[key] = label
+        layout.addWidget(box)
+
+        self.transactions = KeyedTable(
+            "ifmTransactionsTable",
+            ("ID", "Status", "Direction", "Partner", "Amount (USD)", "Request", "Dummy #"),
+            self,
+        )
+        layout.addWidget(self.transactions, 1)
+        done = QHBoxLayout()
+        self.dummy_input = QLineEdit(self)
+        self.dummy_input.setObjectName("ifmDummyInput")
+        self.dummy_input.setPlaceholderText("Dummy request number, once processed")
+        self.processed_button = QPushButton("Processed: close the original", self)
+        self.processed_button.setObjectName("ifmProcessedButton")
+        done.addWidget(self.dummy_input, 1)
+        done.addWidget(self.processed_button)
+        layout.addLayout(done)
+
+        self.ledger_table = KeyedTable(
+            "ifmLedgerTable", ("Partner", "Received", "Paid", "Balance", "Pending", "Settle"), self
+        )
+        layout.addWidget(self.ledger_table, 1)
+        self.total_label = QLabel(self)
+        self.total_label.setObjectName("ifmTotalLabel")
+        self.total_label.setWordWrap(True)
+        layout.addWidget(self.total_label)
+        self.feedback = Feedback("ifmFeedback", self)
+        layout.addWidget(self.feedback)
+
+        self.build_button.clicked.connect(self._build)
+        self.record_button.clicked.connect(self._record)
+        self.processed_button.clicked.connect(self._processed)
+        self.refresh()
+
+    def refresh(self) -> None:
+        rt = self.session.rt
+        rows = attempt(self.feedback, lambda: ifm.list_transactions(rt))
+        if rows is not None:
+            self.transactions.fill(
+                [
+                    (
+                        str(tx.id),
+                        (
+                            str(tx.id),
+                            tx.status.value,
+                            "we receive" if tx.direction.value == "we_receive" else "we pay",
+                            tx.partner_symbol,
+                            f"{tx.amount:.2f}",
+                            tx.request_number,
+                            tx.dummy_request_number or "",
+                        ),
+                    )
+                    for tx in rows
+                ]
+            )
+        book = attempt(self.feedback, lambda: ifm.ledger(rt))
+        if book is None:
+            return
+        self.ledger_table.fill(
+            [
+                (
+                    p.partner_symbol,
+                    (
+                        p.partner_symbol,
+                        f"{p.received:.2f}",
+                        f"{p.paid:.2f}",
+                        f"{p.balance:+.2f}",
+                        f"{p.pending:+.2f}",
+                        "⚠ settle" if p.settle else "",
+                    ),
+                )
+                for p in book.partners
+            ]
+        )
+        verdict = (
+            f"⚠ SETTLE: the balance reached ±{book.threshold:.2f} USD"
+            if book.settle
+            else f"below the settlement threshold of ±{book.threshold:.2f} USD"
+        )
+        self.total_label.setText(
+            f"Total IFM balance {book.balance:+.2f} USD (positive: owed to us; pending "
+            f"{book.pending:+.2f}) — {verdict}"
+        )
+        self.total_label.setProperty("settle", book.settle)
+
+    def _show(self, fields: IfmFields) -> None:
+        for key, (label, value) in zip(FIELD_KEYS, fields.copy_rows(), strict=True):
+            self.field_labels[key].setText(label)
+            self.field_inputs[key].setText(value)
+
+    def _build(self) -> None:
+        s = self.session
+        number, amount = self.request_input.text(), self.amount_input.text()
+        fields = attempt(self.feedback, lambda: ifm.preview(s.rt, s.actor, number, amount))
+        if fields is not None:
+            self._show(fields)
+            self.feedback.good("Fields ready: copy each one into the dummy request.")
+
+    def _record(self) -> None:
+        s = self.session
+        number, amount = self.request_input.text(), self.amount_input.text()
+        tx = attempt(self.feedback, lambda: ifm.record_transaction(s.rt, s.actor, number, amount))
+        if tx is None:
+            return
+        self._show(tx.fields)
+        self.refresh()
+        self.transactions.select_key(str(tx.id))
+        self.feedback.good(f"IFM transaction {tx.id} recorded as pending ({tx.amount:.2f} USD).")
+
+    def _processed(self) -> None:
+        key = self.transactions.current_key()
+        if key is None:
+            self.feedback.problem("Select the IFM transaction in the list first.")
+            return
+        s, dummy = self.session, self.dummy_input.text()
+        tx = attempt(self.feedback, lambda: ifm.mark_processed(s.rt, s.actor, int(key), dummy))
+        if tx is None:
+            return
+        self.dummy_input.clear()
+        self.refresh()
+        self.feedback.good(f"Processed; original request {tx.request_number} is closed.")
+
+    def _copy(self, key: str) -> None:
+        text = self.field_inputs[key].text()
+        if not text:
+            self.feedback.problem("Build the fields first, then copy them.")
+            return
+        QGuiApplication.clipboard().setText(text)
+        self.feedback.good(f"Copied: {self.field_labels[key].text()}")

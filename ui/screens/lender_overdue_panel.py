@@ -1,0 +1,196 @@
+"""Overdue from borrower: our items other libraries keep too long, and the messages to them.
+
+Reviewing prepares each message once; staff edit the text, copy it into the ILL system
+and mark it sent.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import lender_overdue
+from app.lender_overdue import BorrowerOverdue, OverdueReview, PreparedMessage
+from ui.desk_session import DeskSession
+from ui.screens.lending_widgets import Feedback, KeyedTable, attempt
+
+
+class LenderOverduePanel(QWidget):
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lenderOverduePanel")
+        self.session = session
+        self.entries: dict[str, BorrowerOverdue] = {}
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.review_button = QPushButton("Review and prepare messages", self)
+        self.review_button.setObjectName("reviewOverdueButton")
+        self.summary = QLabel(self)
+        self.summary.setObjectName("overdueSummary")
+        top.addWidget(self.review_button)
+        top.addWidget(self.summary, 1)
+        layout.addLayout(top)
+        self.table = KeyedTable(
+            "overdueTable",
+            ("Request", "Stage", "Days overdue", "Borrower", "Their #", "Title"),
+            self,
+        )
+        layout.addWidget(self.table, 1)
+
+        self.message_combo = QComboBox(self)
+        self.message_combo.setObjectName("overdueMessageCombo")
+        layout.addWidget(self.message_combo)
+        self.subject_input = QLineEdit(self)
+        self.subject_input.setObjectName("overdueMessageSubject")
+        layout.addWidget(self.subject_input)
+        self.body_edit = QPlainTextEdit(self)
+        self.body_edit.setObjectName("overdueMessageBody")
+        layout.addWidget(self.body_edit, 1)
+        buttons = QHBoxLayout()
+        self.save_button = QPushButton("Save wording", self)
+        self.save_button.setObjectName("saveMessageButton")
+        self.copy_button = QPushButton("Copy message", self)
+        self.copy_button.setObjectName("copyMessageButton")
+        self.sent_button = QPushButton("Mark sent", self)
+        self.sent_button.setObjectName("markMessageSentButton")
+        for button in (self.save_button, self.copy_button, self.sent_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.feedback = Feedback("overdueFeedback", self)
+        layout.addWidget(self.feedback)
+
+        self.review_button.clicked.connect(self.review)
+        self.table.itemSelectionChanged.connect(self._show_messages)
+        self.message_combo.currentIndexChanged.connect(self._show_message)
+        self.save_button.clicked.connect(self._save)
+        self.copy_button.clicked.connect(self._copy)
+        self.sent_button.clicked.connect(self._mark_sent)
+        self.review()
+
+    def review(self) -> None:
+        s = self.session
+        review = attempt(self.feedback, lambda: lender_overdue.review_overdue(s.rt, s.actor))
+        if review is not None:
+            self._render(review)
+
+    def _render(self, review: OverdueReview) -> None:
+        self.entries = {e.request.request_number: e for e in review.entries}
+        self.summary.setText(
+            f"As of {review.as_of}: {len(review.entries)} overdue from borrowers "
+            f"(overdue at {review.overdue_days} days, lost at {review.lost_days}); "
+            f"{len(review.prepared_now)} new message(s) prepared."
+        )
+        self.table.fill(
+            [
+                (
+                    e.request.request_number,
+                    (
+                        e.request.request_number,
+                        "LOST, billable" if e.stage.value == "lost_billable" else "overdue",
+                        str(e.days_overdue),
+                        e.request.borrower_symbol,
+                        e.request.partner_request_number,
+                        e.request.title,
+                    ),
+                )
+                for e in review.entries
+            ]
+        )
+        if self.table.currentRow() < 0 and self.table.rowCount():
+            self.table.selectRow(0)
+        self._show_messages()
+
+    def _messages(self) -> tuple[PreparedMessage, ...]:
+        key = self.table.current_key()
+        entry = self.entries.get(key) if key else None
+        return entry.messages if entry else ()
+
+    def _show_messages(self) -> None:
+        self.message_combo.blockSignals(True)
+        self.message_combo.clear()
+        for message in self._messages():
+            label = "Lost" if message.kind == lender_overdue.LOST_KIND else "Overdue"
+            self.message_combo.addItem(f"{label} ({message.status.value})", message.notice_id)
+        if self.message_combo.count():
+            self.message_combo.setCurrentIndex(self.message_combo.count() - 1)
+        self.message_combo.blockSignals(False)
+        self._show_message()
+
+    def _current(self) -> PreparedMessage | None:
+        notice_id = self.message_combo.currentData()
+        return next((m for m in self._messages() if m.notice_id == notice_id), None)
+
+    def _show_message(self) -> None:
+        message = self._current()
+        self.subject_input.setText(message.subject if message else "")
+        self.body_edit.setPlainText(message.body if message else "")
+        editable = message is not None and message.sent_at is None
+        for widget in (self.subject_input, self.save_button, self.sent_button):
+            widget.setEnabled(editable)
+        self.body_edit.setReadOnly(not editable)
+
+    def _save(self) -> None:
+        message = self._current()
+        if message is None:
+            self.feedback.problem("Select an overdue request with a message first.")
+            return
+        s = self.session
+        saved = attempt(
+            self.feedback,
+            lambda: lender_overdue.edit_message(
+                s.rt,
+                s.actor,
+                message.notice_id,
+                subject=self.subject_input.text(),
+                body=self.body_edit.toPlainText(),
+            ),
+        )
+        if saved is not None:
+            self.feedback.good("Wording saved.")
+            self._replace(saved)
+
+    def _copy(self) -> None:
+        text = f"{self.subject_input.text()}\n\n{self.body_edit.toPlainText()}".strip()
+        if not text:
+            self.feedback.problem("There is no message to copy.")
+            return
+        QGuiApplication.clipboard().setText(text)
+        self.feedback.good("Message copied: paste it into the ILL system's e-mail.")
+
+    def _mark_sent(self) -> None:
+        message = self._current()
+        if message is None:
+            self.feedback.problem("Select an overdue request with a message first.")
+            return
+        s = self.session
+        sent = attempt(
+            self.feedback,
+            lambda: lender_overdue.mark_message_sent(s.rt, s.actor, message.notice_id),
+        )
+        if sent is not None:
+            self.feedback.good("Marked sent.")
+            self._replace(sent)
+
+    def _replace(self, message: PreparedMessage) -> None:
+        """Show the stored message without another review (which would write again)."""
+        key = self.table.current_key()
+        entry = self.entries.get(key) if key else None
+        if entry is None:
+            return
+        messages = tuple(message if m.notice_id == message.notice_id else m for m in entry.messages)
+        self.entries[entry.request.request_number] = BorrowerOverdue(
+            entry.request, entry.days_overdue, entry.stage, messages
+        )
+        index = self.message_combo.currentIndex()
+        self._show_messages()
+        self.message_combo.setCurrentIndex(index)

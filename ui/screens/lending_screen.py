@@ -1,0 +1,420 @@
+"""Lending: the campus's "to pull" list, and for the ILL office the lending desk itself.
+
+A campus team lead pulls items (or says they are not on the shelf) and checks them out
+to the ILL account; the screen then reminds them, large, to insert the yellow flag. The
+ILL office also gets its lending requests, the overdue-from-borrower list and IFM.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import lending
+from app.branches import list_branches
+from app.lending import LendingRequestView
+from db.models import RequestKind, RequestStatus, Role
+from ui.desk_session import DeskSession
+from ui.screens.ifm_panel import IfmPanel
+from ui.screens.lender_overdue_panel import LenderOverduePanel
+from ui.screens.lending_widgets import Feedback, KeyedTable, attempt
+
+OFFICE_STATUSES = (
+    RequestStatus.TO_PULL,
+    RequestStatus.PULLED,
+    RequestStatus.NOT_ON_SHELF,
+    RequestStatus.SHIPPED,
+    RequestStatus.LOST,
+)
+DEFAULT_LOAN_DAYS = 28  # first suggestion for the due date we grant; staff change it
+
+
+def _button(text: str, name: str, parent: QWidget) -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setObjectName(name)
+    return button
+
+
+class PullPanel(QWidget):
+    """What this campus must pull, scan or check out to the ILL account."""
+
+    requestChanged = Signal(str)  # a request's status changed here (its number)
+
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pullPanel")
+        self.session = session
+        layout = QVBoxLayout(self)
+        heading = QLabel(f"To pull at {session.branch_code}", self)
+        heading.setObjectName("pullHeading")
+        heading.setProperty("role", "heading")
+        layout.addWidget(heading)
+        self.table = KeyedTable(
+            "pullTable",
+            ("Request", "Kind", "Status", "Borrower", "Barcode", "Title", "Next step"),
+            self,
+        )
+        layout.addWidget(self.table, 1)
+
+        actions = QHBoxLayout()
+        self.pulled_button = _button("Pulled", "pulledButton", self)
+        self.scan_sent_button = _button("Scan made and sent", "scanSentButton", self)
+        self.account_input = QLineEdit(self)
+        self.account_input.setObjectName("illAccountInput")
+        self.account_input.setPlaceholderText("ILL account: scan its barcode or type ILL")
+        self.checkout_button = _button("Check out to ILL", "checkoutToIllButton", self)
+        self.refresh_button = _button("Refresh", "refreshPullButton", self)
+        for widget in (
+            self.pulled_button,
+            self.scan_sent_button,
+            self.account_input,
+            self.checkout_button,
+            self.refresh_button,
+        ):
+            actions.addWidget(widget)
+        layout.addLayout(actions)
+
+        missing = QHBoxLayout()
+        self.reason_input = QLineEdit(self)
+        self.reason_input.setObjectName("notOnShelfReason")
+        self.reason_input.setPlaceholderText("Why it is not on the shelf (for the ILL office)")
+        self.not_on_shelf_button = _button("Not on shelf", "notOnShelfButton", self)
+        missing.addWidget(self.reason_input, 1)
+        missing.addWidget(self.not_on_shelf_button)
+        layout.addLayout(missing)
+
+        self.flag_banner = QLabel(self)
+        self.flag_banner.setObjectName("yellowFlagBanner")
+        self.flag_banner.setWordWrap(True)
+        self.flag_banner.setStyleSheet(
+            "background: #ffe600; color: #1a1a1a; font-size: 20pt; font-weight: bold; "
+            "padding: 12px; border: 3px solid #1a1a1a;"
+        )
+        self.flag_banner.hide()
+        layout.addWidget(self.flag_banner)
+        self.feedback = Feedback("pullFeedback", self)
+        layout.addWidget(self.feedback)
+
+        self.pulled_button.clicked.connect(self._pulled)
+        self.scan_sent_button.clicked.connect(self._scan_sent)
+        self.checkout_button.clicked.connect(self._checkout)
+        self.not_on_shelf_button.clicked.connect(self._not_on_shelf)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        views = attempt(
+            self.feedback, lambda: lending.pull_list(self.session.rt, self.session.branch_code)
+        )
+        if views is None:
+            return
+        self.table.fill(
+            [
+                (
+                    v.request_number,
+                    (
+                        v.request_number,
+                        v.kind.value,
+                        v.status.value.replace("_", " "),
+                        v.borrower_symbol,
+                        v.item_barcode or "",
+                        v.title,
+                        v.next_step,
+                    ),
+                )
+                for v in views
+            ]
+        )
+
+    def _selected(self) -> str | None:
+        number = self.table.current_key()
+        if number is None:
+            self.feedback.problem("Select a request in the list first.")
+        return number
+
+    def _done(self, view: LendingRequestView | None, text: str) -> None:
+        if view is None:
+            return
+        self.feedback.good(text)
+        self.requestChanged.emit(view.request_number)
+        self.refresh()
+
+    def _pulled(self) -> None:
+        if (number := self._selected()) is None:
+            return
+        s = self.session
+        view = attempt(self.feedback, lambda: lending.confirm_pulled(s.rt, s.actor, number))
+        self._done(view, f"{number} pulled. Now check it out to the ILL account.")
+
+    def _scan_sent(self) -> None:
+        if (number := self._selected()) is None:
+            return
+        s = self.session
+        view = attempt(self.feedback, lambda: lending.record_scan_sent(s.rt, s.actor, number))
+        self._done(view, f"{number}: scan recorded as sent to the ILL office.")
+
+    def _not_on_shelf(self) -> None:
+        if (number := self._selected()) is None:
+            return
+        s, reason = self.session, self.reason_input.text()
+        view = attempt(
+            self.feedback, lambda: lending.report_not_on_shelf(s.rt, s.actor, number, reason)
+        )
+        if view is not None:
+            self.reason_input.clear()
+        self._done(view, f"{number} goes back to the ILL office: {reason.strip()}")
+
+    def _checkout(self) -> None:
+        if (number := self._selected()) is None:
+            return
+        s = self.session
+        account = self.account_input.text().strip() or None
+        result = attempt(
+            self.feedback, lambda: lending.checkout_to_ill(s.rt, s.actor, number, account)
+        )
+        if result is None:
+            return
+        self.account_input.clear()
+        self.flag_banner.setText(f"⚑  {result.reminder}")
+        self.flag_banner.show()
+        self._done(
+            result.request, f"{number} checked out to the ILL account ({result.dummy_barcode})."
+        )
+
+
+class RequestsPanel(QWidget):
+    """The ILL office's lending requests: create, ship, record the return, re-pull, cancel."""
+
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lendingRequestsPanel")
+        self.session = session
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._create_form())
+        self.table = KeyedTable(
+            "lendingRequestsTable",
+            ("Request", "Status", "Borrower", "Their #", "Barcode", "Pull", "Due", "Title", "Next"),
+            self,
+        )
+        layout.addWidget(self.table, 1)
+
+        ship_row = QHBoxLayout()
+        self.due_edit = QDateEdit(self)
+        self.due_edit.setObjectName("shipDueDate")
+        self.due_edit.setCalendarPopup(True)
+        self.due_edit.setDisplayFormat("yyyy-MM-dd")
+        suggested = session.rt.clock.today() + timedelta(days=DEFAULT_LOAN_DAYS)
+        self.due_edit.setDate(QDate(suggested.year, suggested.month, suggested.day))
+        self.ship_button = _button("Ship with due date", "shipButton", self)
+        self.returned_button = _button("Returned by borrower", "returnedButton", self)
+        self.refresh_button = _button("Refresh", "refreshRequestsButton", self)
+        ship_row.addWidget(QLabel("Due date we grant:", self))
+        for widget in (self.due_edit, self.ship_button, self.returned_button, self.refresh_button):
+            ship_row.addWidget(widget)
+        ship_row.addStretch(1)
+        layout.addLayout(ship_row)
+
+        fix_row = QHBoxLayout()
+        self.repull_branch = QComboBox(self)
+        self.repull_branch.setObjectName("repullBranchCombo")
+        self.repull_button = _button("Ask this campus to pull", "repullButton", self)
+        self.cancel_reason = QLineEdit(self)
+        self.cancel_reason.setObjectName("cancelReasonInput")
+        self.cancel_reason.setPlaceholderText("Reason for cancelling")
+        self.cancel_button = _button("Cancel request", "cancelLendingButton", self)
+        for widget in (
+            self.repull_branch,
+            self.repull_button,
+            self.cancel_reason,
+            self.cancel_button,
+        ):
+            fix_row.addWidget(widget)
+        layout.addLayout(fix_row)
+        self.feedback = Feedback("lendingRequestsFeedback", self)
+        layout.addWidget(self.feedback)
+
+        for code in self._campuses():
+            self.repull_branch.addItem(code, code)
+            self.pull_branch.addItem(code, code)
+        self.create_button.clicked.connect(self._create)
+        self.ship_button.clicked.connect(self._ship)
+        self.returned_button.clicked.connect(self._returned)
+        self.repull_button.clicked.connect(self._repull)
+        self.cancel_button.clicked.connect(self._cancel)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh()
+
+    def _create_form(self) -> QGroupBox:
+        box = QGroupBox("New lending request", self)
+        box.setObjectName("createLendingBox")
+        form = QFormLayout(box)
+        self.borrower_input = QLineEdit(box)
+        self.borrower_input.setObjectName("borrowerSymbolInput")
+        self.borrower_input.setPlaceholderText("OCLC symbol, e.g. OKT")
+        self.their_number_input = QLineEdit(box)
+        self.their_number_input.setObjectName("theirNumberInput")
+        self.item_input = QLineEdit(box)
+        self.item_input.setObjectName("lendItemInput")
+        self.item_input.setPlaceholderText("Our barcode, or the title")
+        self.pull_branch = QComboBox(box)
+        self.pull_branch.setObjectName("pullBranchCombo")
+        self.pull_branch.addItem("The item's home campus", None)
+        self.kind_combo = QComboBox(box)
+        self.kind_combo.setObjectName("lendKindCombo")
+        self.kind_combo.addItem("Loan (the item)", RequestKind.LOAN.value)
+        self.kind_combo.addItem("Copy (a scan)", RequestKind.COPY.value)
+        self.create_button = _button("Send to the pull list", "createLendingButton", box)
+        form.addRow("Borrowing library:", self.borrower_input)
+        form.addRow("Their request number:", self.their_number_input)
+        form.addRow("Item:", self.item_input)
+        form.addRow("Pull from:", self.pull_branch)
+        form.addRow("Kind:", self.kind_combo)
+        form.addRow(self.create_button)
+        return box
+
+    def _campuses(self) -> list[str]:
+        branches = attempt(self.feedback, lambda: list_branches(self.session.rt)) or []
+        return [b.code for b in branches if not b.virtual]
+
+    def refresh(self) -> None:
+        rt = self.session.rt
+        views = attempt(self.feedback, lambda: lending.list_lending(rt, statuses=OFFICE_STATUSES))
+        if views is None:
+            return
+        self.table.fill(
+            [
+                (
+                    v.request_number,
+                    (
+                        v.request_number,
+                        v.status.value.replace("_", " "),
+                        v.borrower_symbol,
+                        v.partner_request_number,
+                        v.item_barcode or "",
+                        v.pull_branch,
+                        v.lend_due_date.isoformat() if v.lend_due_date else "",
+                        v.title,
+                        v.status_note or v.next_step,
+                    ),
+                )
+                for v in views
+            ]
+        )
+
+    def _selected(self) -> str | None:
+        number = self.table.current_key()
+        if number is None:
+            self.feedback.problem("Select a lending request in the list first.")
+        return number
+
+    def _after(self, view: LendingRequestView | None, text: str) -> None:
+        if view is not None:
+            self.feedback.good(text)
+            self.refresh()
+            self.table.select_key(view.request_number)
+
+    def _create(self) -> None:
+        s = self.session
+        kind = RequestKind(self.kind_combo.currentData())
+        view = attempt(
+            self.feedback,
+            lambda: lending.create_lending_request(
+                s.rt,
+                s.actor,
+                borrower_symbol=self.borrower_input.text(),
+                partner_request_number=self.their_number_input.text(),
+                item=self.item_input.text(),
+                pull_branch=self.pull_branch.currentData(),
+                kind=kind,
+            ),
+        )
+        if view is not None:
+            for field in (self.borrower_input, self.their_number_input, self.item_input):
+                field.clear()
+        self._after(
+            view,
+            f"Request {view.request_number} is on {view.pull_branch}'s pull list." if view else "",
+        )
+
+    def _ship(self) -> None:
+        if (number := self._selected()) is None:
+            return
+        s, qdate = self.session, self.due_edit.date()
+        due = date(qdate.year(), qdate.month(), qdate.day())
+        view = attempt(self.feedback, lambda: lending.ship(s.rt, s.actor, number, due))
+        self._after(view, f"{number} shipped to {view.borrower_symbol if view else ''}.")
+
+    def _returned(self) -> None:
+        if (number := self._selected()) is None:
+            return
+        s = self.session
+        result = attempt(self.feedback, lambda: lending.record_return(s.rt, s.actor, number))
+        if result is not None:
+            self._after(result.request, result.instruction)
+
+    def _repull(self) -> None:
+        if (number := self._selected()) is None:
+            return
+        s, branch = self.session, str(self.repull_branch.currentData())
+        view = attempt(self.feedback, lambda: lending.send_to_pull(s.rt, s.actor, number, branch))
+        self._after(view, f"{number} is on {branch}'s pull list again.")
+
+    def _cancel(self) -> None:
+        if (number := self._selected()) is None:
+            return
+        s, reason = self.session, self.cancel_reason.text()
+        view = attempt(self.feedback, lambda: lending.cancel_lending(s.rt, s.actor, number, reason))
+        if view is not None:
+            self.cancel_reason.clear()
+        self._after(view, f"{number} cancelled.")
+
+
+class LendingScreen(QWidget):
+    """The campus pull list for everyone with the ctl role; the office's tabs for ill_office."""
+
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lendingScreen")
+        self.session = session
+        layout = QVBoxLayout(self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("lendingTabs")
+        layout.addWidget(self.tabs)
+        self.pull = PullPanel(session, self.tabs)
+        self.tabs.addTab(self.pull, f"To pull at {session.branch_code}")
+        self.requests: RequestsPanel | None = None
+        self.overdue: LenderOverduePanel | None = None
+        self.ifm: IfmPanel | None = None
+        if session.actor.has_role(Role.ILL_OFFICE):
+            self.requests = RequestsPanel(session, self.tabs)
+            self.overdue = LenderOverduePanel(session, self.tabs)
+            self.ifm = IfmPanel(session, self.tabs)
+            self.tabs.addTab(self.requests, "Lending requests")
+            self.tabs.addTab(self.overdue, "Overdue from borrower")
+            self.tabs.addTab(self.ifm, "IFM")
+            self.pull.requestChanged.connect(lambda _number: self._refresh_office())
+            if self.requests is not None:
+                self.tabs.setCurrentWidget(self.requests)
+
+    def _refresh_office(self) -> None:
+        if self.requests is not None:
+            self.requests.refresh()
+
+    def activate(self) -> None:
+        """Shown again: the lists may have changed at other desks."""
+        self.pull.refresh()
+        self._refresh_office()

@@ -1,0 +1,92 @@
+"""Small pieces the lending panels share: a request table and a line saying what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem, QWidget
+
+from app.errors import ServiceError
+
+T = TypeVar("T")
+
+
+class Feedback(QLabel):
+    """One line under a panel's buttons: what was done, or why it was refused and what to do."""
+
+    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def good(self, text: str) -> None:
+        self._show("good", f"✔ {text}", "#1b5e20")
+
+    def problem(self, text: str) -> None:
+        self._show("problem", f"✖ {text}", "#b71c1c")
+
+    def _show(self, tone: str, text: str, colour: str) -> None:
+        self.setProperty("tone", tone)
+        self.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        self.setText(text)
+
+
+def attempt(feedback: Feedback, action: Callable[[], T]) -> T | None:
+    """Run a service call; a refusal is shown in `feedback`, never in a modal dialog."""
+    try:
+        return action()
+    except ServiceError as exc:
+        feedback.problem(exc.message)
+        return None
+
+
+class KeyedTable(QTableWidget):
+    """A read-only table whose rows are identified by a key (a request number, an id)."""
+
+    def __init__(self, object_name: str, headers: Sequence[str], parent: QWidget | None = None):
+        super().__init__(0, len(headers), parent)
+        self.setObjectName(object_name)
+        self.setHorizontalHeaderLabels(list(headers))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setStretchLastSection(True)
+
+    def fill(self, rows: Sequence[tuple[str, Sequence[str]]]) -> None:
+        """Replace the rows, keeping the selection on the same key where it still exists."""
+        keep = self.current_key()
+        self.setRowCount(0)
+        for key, cells in rows:
+            row = self.rowCount()
+            self.insertRow(row)
+            for column, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                cell.setData(Qt.ItemDataRole.UserRole, key)
+                self.setItem(row, column, cell)
+        self.resizeColumnsToContents()
+        if keep is not None:
+            self.select_key(keep)
+
+    def current_key(self) -> str | None:
+        row = self.currentRow()
+        cell = self.item(row, 0) if row >= 0 else None
+        return str(cell.data(Qt.ItemDataRole.UserRole)) if cell is not None else None
+
+    def select_key(self, key: str) -> bool:
+        for row in range(self.rowCount()):
+            cell = self.item(row, 0)
+            if cell is not None and cell.data(Qt.ItemDataRole.UserRole) == key:
+                self.selectRow(row)
+                return True
+        return False
+
+    def keys(self) -> list[str]:
+        return [
+            str(cell.data(Qt.ItemDataRole.UserRole))
+            for row in range(self.rowCount())
+            if (cell := self.item(row, 0)) is not None
+        ]
