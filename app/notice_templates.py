@@ -285,7 +285,11 @@ def _check_source(spec: NoticeKind, part: str, source: str) -> None:
             "Fields are written {{ field_name }}."
         ) from exc
     allowed = ", ".join(spec.fields)
-    unknown = sorted(find_undeclared_variables(tree) - set(spec.fields))
+    try:
+        used = find_undeclared_variables(tree)
+    except TemplateError as exc:  # an unknown filter or test fails while compiling
+        raise InvalidInput(f"The {part} cannot be used: {exc}") from exc
+    unknown = sorted(used - set(spec.fields))
     if unknown:
         names = ", ".join(unknown)
         raise InvalidInput(
