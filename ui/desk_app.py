@@ -13,10 +13,11 @@ import tempfile
 from collections.abc import Callable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from types import TracebackType
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont, QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import config
@@ -194,6 +195,19 @@ class DeskController(QObject):
                 f"This desk's branch was not remembered: {dialog.settings_warning}", 15000
             )
 
+    def report_unexpected(
+        self, kind: type[BaseException], error: BaseException, trace: TracebackType | None
+    ) -> None:
+        """A bug in a screen: log it for IT and say so in the status bar, without a modal box
+        that would swallow the next scan."""
+        log.error("unexpected error", exc_info=(kind, error, trace))
+        if isinstance(self.window, QMainWindow):
+            self.window.statusBar().showMessage(
+                f"Something went wrong ({kind.__name__}: {error}). That action may not have "
+                "finished: check its result. The details are in the ILL Desk log.",
+                30000,
+            )
+
     def _window_gone(self) -> None:
         self.window = None
         if self.dialog is None:
@@ -239,9 +253,12 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setQuitOnLastWindowClosed(False)
     controller = DeskController(rt, settings)
     controller.start()
+    previous_hook = sys.excepthook
+    sys.excepthook = controller.report_unexpected
     try:
         code: int = app.exec()
     finally:
+        sys.excepthook = previous_hook
         rt.db.dispose()
     return code
 

@@ -78,9 +78,9 @@ class DeskStatusBar(QStatusBar):
         self._db_label = session.rt.db.info.label
         self.database_label = self._label("statusDatabase", "")
         self.database_label.setToolTip(session.rt.db.info.label)
-        for label in (self.branch_label, self.staff_label):
-            self.addWidget(label)
-        self.addPermanentWidget(self.database_label)
+        # Permanent widgets: a temporary message (showMessage) never hides who or where.
+        for label in (self.branch_label, self.staff_label, self.database_label):
+            self.addPermanentWidget(label)
 
         self.reachable: bool | None = None  # None until the first check answers
         self.unreachable_since: datetime | None = None

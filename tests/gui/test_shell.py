@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 import ui.screens
 from app import demo, library_settings
 from app.cli.main import parse
-from app.config import WorkstationSettings, load_settings
+from app.config import WorkstationSettings, load_settings, settings_path
 from app.runtime import Runtime
 from db.models import Branch
 from tests.gui import fake_screens
@@ -156,6 +156,34 @@ def test_database_from_a_newer_version_is_refused(
     assert desk_app.run_gui(parse(["--db", f"sqlite:///{path}"])) == 3
     [(_, message)] = start_errors
     assert "newer ILL Desk" in message
+
+
+def test_unreadable_settings_file_gets_a_message_and_exit_3(
+    start_errors: list[tuple[str, str]],
+) -> None:
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("branch_code = [unclosed", encoding="utf-8")
+    assert desk_app.run_gui(parse([])) == 3
+    [(_, message)] = start_errors
+    assert str(path) in message and "cannot be read" in message
+
+
+def test_unexpected_error_is_reported_in_the_status_bar(
+    qtbot: QtBot, desk_session: Callable[[str, str], DeskSession]
+) -> None:
+    session = desk_session("desk", "METRO")
+    controller = DeskController(session.rt, session.settings, on_quit=lambda: None)
+    window = make_window(qtbot, session)
+    controller.window = window
+    try:
+        raise KeyError("patron_type")
+    except KeyError as exc:
+        controller.report_unexpected(KeyError, exc, exc.__traceback__)
+    assert "Something went wrong (KeyError: 'patron_type')" in window.statusBar().currentMessage()
+    for name in ("statusBranch", "statusStaff", "statusDatabase"):
+        label = window.findChild(QLabel, name)
+        assert label is not None and label.isVisible(), f"{name} hidden by the message"
 
 
 # -- sign-in --------------------------------------------------------------------
