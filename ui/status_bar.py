@@ -20,6 +20,15 @@ from ui.desk_session import DeskSession
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL_MS = 15_000
+DATABASE_LABEL_CHARS = 52  # longer paths are shortened in the middle; the tooltip has it all
+
+
+def shorten_middle(text: str, limit: int) -> str:
+    """Keep both ends (kind and file name) of a long path, so messages still have room."""
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    return f"{text[:head]}…{text[-(limit - head - 1) :]}"
 
 
 class _ProbeSignals(QObject):
@@ -70,12 +79,14 @@ class DeskStatusBar(QStatusBar):
         self.setObjectName("statusBar")
         self.setSizeGripEnabled(False)
         actor = session.actor
-        where = f"{branch.code} — {branch.name}" if branch else actor.branch_code
-        self.branch_label = self._label("statusBranch", f"Branch: {where}")
+        self.branch_label = self._label("statusBranch", f"Branch: {actor.branch_code}")
+        if branch is not None:
+            self.branch_label.setToolTip(branch.name)
         self.staff_label = self._label(
             "statusStaff", f"Staff: {actor.full_name} ({actor.role.value})"
         )
         self._db_label = session.rt.db.info.label
+        self._db_short = shorten_middle(self._db_label, DATABASE_LABEL_CHARS)
         self.database_label = self._label("statusDatabase", "")
         self.database_label.setToolTip(session.rt.db.info.label)
         # Permanent widgets: a temporary message (showMessage) never hides who or where.
@@ -147,7 +158,7 @@ class DeskStatusBar(QStatusBar):
                 f"{self._db_label}\n{self.last_reason}\nWork is not saved until it answers "
                 "again; ask IT if this lasts."
             )
-        self.database_label.setText(f"Database: {self._db_label} — {state}")
+        self.database_label.setText(f"Database {self._db_short} — {state}")
         # Re-apply the style sheet so the [state=...] colours follow the property.
         self.database_label.style().unpolish(self.database_label)
         self.database_label.style().polish(self.database_label)

@@ -202,9 +202,12 @@ def test_demo_desk_user_signs_in_and_the_status_bar_says_where_who_and_which_dat
     window = controller.window
     assert isinstance(window, MainWindow)
     assert window.windowTitle() == "ILL Desk — METRO"
-    assert status_text(window, "statusBranch") == "Branch: METRO — Metro Campus Library"
+    assert status_text(window, "statusBranch") == "Branch: METRO"
     assert status_text(window, "statusStaff") == "Staff: Dana Desk (desk)"
-    assert demo_rt.db.info.label in status_text(window, "statusDatabase")
+    database = window.findChild(QLabel, "statusDatabase")
+    assert database is not None and demo_rt.db.info.label in database.toolTip()
+    assert status_text(window, "statusDatabase").startswith("Database embedded: ")
+    assert status_text(window, "statusDatabase").endswith("illdesk.db — checking…")
     qtbot.waitUntil(lambda: status_text(window, "statusDatabase").endswith("— connected"))
     assert load_settings().branch_code == "METRO"  # remembered for the next sign-in
 
