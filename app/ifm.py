@@ -27,8 +27,6 @@ from db.models import (
     IfmStatus,
     IfmTransaction,
     IllRequest,
-    Loan,
-    Patron,
     RequestStatus,
     Role,
 )
@@ -304,15 +302,6 @@ def mark_processed(
         req.status_note = (
             f"Closed after IFM replacement request #{dummy} was processed ({tx.amount} {CURRENCY})."
         )
-        if req.direction is Direction.LENDING and req.item_id is not None:
-            # The ILL-account loan of a lost item ends here; the item itself stays lost.
-            loan = session.scalar(
-                select(Loan)
-                .join(Patron, Patron.id == Loan.patron_id)
-                .where(Loan.item_id == req.item_id, Loan.returned_at.is_(None), Patron.is_ill_dummy)
-            )
-            if loan is not None:
-                loan.returned_at = now
         audit.record(
             session,
             actor,

@@ -2,8 +2,9 @@
 
 The ILL office creates the request; the campus that owns the item pulls it (or says it
 is not on the shelf), checks it out to the ILL dummy account, which puts it in transit
-to the ILL office, and the office ships it with the due date we grant. While lent the
-item stays checked out to the dummy account, so every desk sees where it is.
+to the ILL office, and the office ships it with the due date we grant. The item is then
+"lent" until it comes back: check-in routes it home and closes the request, or the office
+records the return here.
 """
 
 from __future__ import annotations
@@ -587,7 +588,10 @@ def ship(rt: Runtime, actor: Actor, number: str, due: date | None = None) -> Len
         ):
             transit.received_at = now
             transit.received_by_id = actor.staff_id or None
-        loan.due_date = due
+        # The ILL-account loan covered the trip to the office. Once shipped the item is
+        # "lent" and the request holds our due date, so check-in anywhere routes it home.
+        loan.returned_at = now
+        loan.returned_branch_id = office.id
         item.status = ItemStatus.LENT
         item.current_branch_id = office.id
         req.status = RequestStatus.SHIPPED

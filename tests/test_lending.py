@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -105,8 +105,8 @@ def test_whole_life_of_a_lent_item(demo_rt: Runtime, actor_at: ActorAt) -> None:
     item = _item(demo_rt, created.item_barcode)
     assert item.status is ItemStatus.LENT
     assert _open_transits(demo_rt, item.id) == []
-    (loan,) = _open_loans(demo_rt, item.id)
-    assert loan.due_date == due
+    # The ILL-account loan covered the trip to the office; lent, the request holds the date.
+    assert _open_loans(demo_rt, item.id) == []
 
     back = lending.record_return(demo_rt, office, created.request_number)
     assert back.outcome is lending.ReturnOutcome.TRANSIT and back.destination == "METRO"
@@ -135,18 +135,6 @@ def test_item_coming_home_to_the_office_campus_is_reshelved(
         for v in lending.list_lending(demo_rt, statuses=(RequestStatus.SHIPPED,))
         if v.borrower_symbol == "UIU"
     ]
-    with demo_rt.db.transaction() as session:
-        # The demo's lent items were shipped before this code; give this one its ILL loan.
-        item = session.scalars(select(Item).where(Item.barcode == lent.item_barcode)).one()
-        dummy = session.scalars(select(Patron).where(Patron.is_ill_dummy)).one()
-        session.add(
-            Loan(
-                item_id=item.id,
-                patron_id=dummy.id,
-                branch_id=item.home_branch_id,
-                due_date=date(2026, 1, 1),
-            )
-        )
     back = lending.record_return(demo_rt, office, lent.request_number)
     assert back.outcome is lending.ReturnOutcome.RESHELVE and back.destination == "NEC"
     assert _item(demo_rt, lent.item_barcode or "").status is ItemStatus.AVAILABLE
@@ -282,3 +270,19 @@ def test_refusals_change_nothing(demo_rt: Runtime, actor_at: ActorAt) -> None:
     req = _request(demo_rt, view.request_number)
     assert req.status is RequestStatus.PULLED and req.lend_due_date is None
     assert len(_open_loans(demo_rt, req.item_id or 0)) == 1
+
+
+def test_a_lent_item_scanned_at_check_in_goes_home_and_closes_the_request(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    from app.checkin import check_in
+    from app.routing import Outcome
+
+    ctl, office = actor_at("ctl", "METRO"), actor_at("office", "WS-ILL")
+    view = _to_pull(demo_rt, "METRO")
+    lending.checkout_to_ill(demo_rt, ctl, view.request_number)
+    due = demo_rt.clock.today() + timedelta(days=21)
+    lending.ship(demo_rt, office, view.request_number, due)
+    result = check_in(demo_rt, actor_at("desk", "NEC"), view.item_barcode or "")
+    assert result.outcome is Outcome.TRANSIT and result.destination == "METRO"
+    assert _request(demo_rt, view.request_number).status is RequestStatus.CLOSED
