@@ -18,6 +18,7 @@ from app.cli import (
     checkin_commands,
     checkout_commands,
     lending_commands,
+    notice_commands,
     office_commands,
     privacy_commands,
     setup_commands,
@@ -37,6 +38,7 @@ COMMAND_MODULES = (
     checkout_commands,
     lending_commands,
     office_commands,
+    notice_commands,
 )
 
 
