@@ -144,15 +144,11 @@ def _rows(session: Session, events: Any) -> tuple[AuditRow, ...]:
     barcodes: dict[int, str] = {}
     campus_ids: dict[int, str] = {}
     if item_ids:
-        barcodes = dict(
-            session.execute(select(Item.id, Item.barcode).where(Item.id.in_(item_ids))).tuples()
-        )
+        query = select(Item.id, Item.barcode).where(Item.id.in_(item_ids))
+        barcodes = {item_id: barcode for item_id, barcode in session.execute(query)}
     if patron_ids:
-        campus_ids = dict(
-            session.execute(
-                select(Patron.id, Patron.patron_id).where(Patron.id.in_(patron_ids))
-            ).tuples()
-        )
+        query = select(Patron.id, Patron.patron_id).where(Patron.id.in_(patron_ids))
+        campus_ids = {patron_id: campus for patron_id, campus in session.execute(query)}
     rows = []
     for e in events:
         item_id = (

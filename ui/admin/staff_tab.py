@@ -1,0 +1,257 @@
+"""The Staff tab: accounts, roles, passwords, deactivation and computer-account mapping.
+
+Every button calls an `app.staff_admin` service, which checks the admin role itself; the
+tab only shows the answer. Passwords are typed into masked fields and cleared at once.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import staff_admin
+from app.staff_admin import StaffAccount
+from db.models import Role
+from ui.desk_session import DeskSession
+from ui.screens.lending_widgets import Feedback, KeyedTable, attempt
+
+HEADERS = ("Username", "Name", "Role", "Active", "Computer account", "Sign-in")
+
+
+def _role_combo(name: str, parent: QWidget) -> QComboBox:
+    combo = QComboBox(parent)
+    combo.setObjectName(name)
+    for role in Role:
+        combo.addItem(role.value, role)
+    return combo
+
+
+def _sign_in_state(account: StaffAccount) -> str:
+    if account.locked_until is not None:
+        return f"locked until {account.locked_until.astimezone().strftime('%H:%M:%S')}"
+    if not account.has_password:
+        return "no password"
+    if account.failed_sign_ins:
+        return f"{account.failed_sign_ins} wrong password(s)"
+    return "ok"
+
+
+class StaffTab(QWidget):
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("staffTab")
+        self.session = session
+        self.accounts: dict[str, StaffAccount] = {}
+
+        self.table = KeyedTable("staffTable", HEADERS, self)
+        self.table.itemSelectionChanged.connect(self._selected)
+        self.feedback = Feedback("staffMessage", self)
+
+        selected = QGroupBox("Selected account", self)
+        form = QFormLayout(selected)
+        self.role_combo = _role_combo("roleCombo", selected)
+        self.set_role_button = self._button("Set role", "setRoleButton", self.set_role, selected)
+        form.addRow("Role", self._row(self.role_combo, self.set_role_button))
+        self.new_password = self._password("newPasswordEdit", selected)
+        self.reset_button = self._button(
+            "Reset password", "resetPasswordButton", self.reset_password, selected
+        )
+        form.addRow("New password", self._row(self.new_password, self.reset_button))
+        self.os_user_edit = QLineEdit(selected)
+        self.os_user_edit.setObjectName("osUserEdit")
+        self.os_user_edit.setPlaceholderText("computer account, e.g. jdoe (empty removes it)")
+        self.map_button = self._button(
+            "Map computer account", "mapOsUserButton", self.map_os_user, selected
+        )
+        form.addRow("Computer account", self._row(self.os_user_edit, self.map_button))
+        self.active_button = self._button(
+            "Deactivate", "activeButton", self.toggle_active, selected
+        )
+        form.addRow("", self.active_button)
+
+        new = QGroupBox("New account", self)
+        new_form = QFormLayout(new)
+        self.new_username = QLineEdit(new)
+        self.new_username.setObjectName("newUsernameEdit")
+        self.new_full_name = QLineEdit(new)
+        self.new_full_name.setObjectName("newFullNameEdit")
+        self.new_role = _role_combo("newRoleCombo", new)
+        self.new_account_password = self._password("newAccountPasswordEdit", new)
+        self.add_button = self._button("Add account", "addStaffButton", self.add_account, new)
+        new_form.addRow("Username", self.new_username)
+        new_form.addRow("Full name", self.new_full_name)
+        new_form.addRow("Role", self.new_role)
+        new_form.addRow("Password", self.new_account_password)
+        new_form.addRow("", self.add_button)
+
+        forms = QHBoxLayout()
+        forms.addWidget(selected, 1)
+        forms.addWidget(new, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(forms)
+        layout.addWidget(self.feedback)
+        self.refresh()
+
+    def _button(self, text: str, name: str, slot: object, parent: QWidget) -> QPushButton:
+        button = QPushButton(text, parent)
+        button.setObjectName(name)
+        button.clicked.connect(slot)
+        return button
+
+    def _password(self, name: str, parent: QWidget) -> QLineEdit:
+        edit = QLineEdit(parent)
+        edit.setObjectName(name)
+        edit.setEchoMode(QLineEdit.EchoMode.Password)
+        edit.setPlaceholderText("at least 8 characters")
+        return edit
+
+    def _row(self, *widgets: QWidget) -> QWidget:
+        holder = QWidget(self)
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        for widget in widgets:
+            row.addWidget(widget)
+        return holder
+
+    def activate(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        accounts = attempt(
+            self.feedback, lambda: staff_admin.staff_accounts(self.session.rt, self.session.actor)
+        )
+        if accounts is None:
+            return
+        self.accounts = {a.username: a for a in accounts}
+        self.table.fill(
+            [
+                (
+                    a.username,
+                    (
+                        a.username,
+                        a.full_name,
+                        a.role.value,
+                        "yes" if a.active else "deactivated",
+                        a.os_user or "",
+                        _sign_in_state(a),
+                    ),
+                )
+                for a in accounts
+            ]
+        )
+        self._selected()
+
+    def selected(self) -> StaffAccount | None:
+        key = self.table.current_key()
+        return self.accounts.get(key) if key else None
+
+    def _selected(self) -> None:
+        account = self.selected()
+        for widget in (
+            self.set_role_button,
+            self.reset_button,
+            self.map_button,
+            self.active_button,
+        ):
+            widget.setEnabled(account is not None)
+        if account is None:
+            return
+        self.role_combo.setCurrentIndex(self.role_combo.findData(account.role))
+        self.os_user_edit.setText(account.os_user or "")
+        self.active_button.setText("Deactivate" if account.active else "Reactivate")
+
+    def _done(self, account: StaffAccount | None, text: str) -> None:
+        if account is None:
+            return
+        self.refresh()
+        self.table.select_key(account.username)
+        self.feedback.good(text)
+
+    def set_role(self) -> None:
+        account = self.selected()
+        if account is None:
+            return
+        role = Role(self.role_combo.currentData())
+        result = attempt(
+            self.feedback,
+            lambda: staff_admin.set_role(
+                self.session.rt, self.session.actor, account.username, role
+            ),
+        )
+        self._done(result, f"{account.username} is now {role.value}.")
+
+    def reset_password(self) -> None:
+        account = self.selected()
+        if account is None:
+            return
+        password = self.new_password.text()
+        self.new_password.clear()
+        result = attempt(
+            self.feedback,
+            lambda: staff_admin.reset_password(
+                self.session.rt, self.session.actor, account.username, password
+            ),
+        )
+        self._done(result, f"New password set for {account.username}; any lockout is lifted.")
+
+    def map_os_user(self) -> None:
+        account = self.selected()
+        if account is None:
+            return
+        os_user = self.os_user_edit.text()
+        result = attempt(
+            self.feedback,
+            lambda: staff_admin.map_os_user(
+                self.session.rt, self.session.actor, account.username, os_user
+            ),
+        )
+        if result is not None:
+            text = (
+                f"Computer account {result.os_user} signs in as {result.username}."
+                if result.os_user
+                else f"{result.username} has no computer account now."
+            )
+            self._done(result, text)
+
+    def toggle_active(self) -> None:
+        account = self.selected()
+        if account is None:
+            return
+        active = not account.active
+        result = attempt(
+            self.feedback,
+            lambda: staff_admin.set_active(
+                self.session.rt, self.session.actor, account.username, active
+            ),
+        )
+        verb = "can sign in again" if active else "is deactivated and can no longer sign in"
+        self._done(result, f"{account.username} {verb}.")
+
+    def add_account(self) -> None:
+        password = self.new_account_password.text()
+        self.new_account_password.clear()
+        role = Role(self.new_role.currentData())
+        result = attempt(
+            self.feedback,
+            lambda: staff_admin.create_staff(
+                self.session.rt,
+                self.session.actor,
+                self.new_username.text(),
+                self.new_full_name.text(),
+                role,
+                password,
+            ),
+        )
+        if result is not None:
+            self.new_username.clear()
+            self.new_full_name.clear()
+            self._done(result, f"Added {result.username} ({result.role.value}).")
