@@ -20,7 +20,7 @@ from ui.desk_session import DeskSession
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL_MS = 15_000
-DATABASE_LABEL_CHARS = 52  # longer paths are shortened in the middle; the tooltip has it all
+DATABASE_LABEL_CHARS = 44  # longer paths are shortened in the middle; the tooltip has it all
 
 
 def shorten_middle(text: str, limit: int) -> str:
