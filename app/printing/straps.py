@@ -258,9 +258,8 @@ def _draw_front(canvas: Canvas, cell: Cell, strap: StrapContent, style: StrapSty
     pen.rule()
 
     pen.label("For")
-    pen.line(
-        strap.patron_label, BOLD, text_fit.largest_size(strap.patron_label, BOLD, 15, 9, pen.width)
-    )
+    size = text_fit.largest_size(strap.patron_label, BOLD, 15, 9, pen.width)
+    pen.line(text_fit.shorten_keeping_digits(strap.patron_label, BOLD, size, pen.width), BOLD, size)
     pen.gap(2)
     pen.label("Title")
     pen.paragraph(strap.title, REGULAR, 10, 3)

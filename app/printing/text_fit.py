@@ -79,6 +79,15 @@ def shorten(text: str, font: str, size: float, max_width: float) -> str:
     return text[:low].rstrip(" ,;:-") + ELLIPSIS if low else ""
 
 
+def shorten_keeping_digits(text: str, font: str, size: float, max_width: float) -> str:
+    """Like `shorten`, but a trailing number (the last four of a campus ID) always stays."""
+    head, _, tail = printable(text).rpartition(" ")
+    if not head or not tail.isdigit() or width(text, font, size) <= max_width:
+        return shorten(text, font, size, max_width)
+    room = max_width - width(" " + tail, font, size)
+    return f"{shorten(head, font, size, room)} {tail}"
+
+
 @lru_cache(maxsize=4096)
 def wrap(text: str, font: str, size: float, max_width: float, max_lines: int) -> tuple[str, ...]:
     """Word-wrap into at most `max_lines`; the last line is shortened when text is left over."""
