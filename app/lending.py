@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -79,20 +78,6 @@ class IllCheckoutResult:
     reminder: str  # shown large on the screen: the yellow flag and where to send it
 
 
-class ReturnOutcome(StrEnum):
-    TRANSIT = "transit"  # send home by inter-campus mail
-    RESHELVE = "reshelve"  # home is here: back on the shelf
-    ALREADY_CHECKED_IN = "already_checked_in"  # check-in had routed it already
-
-
-@dataclass(frozen=True)
-class LendReturnResult:
-    request: LendingRequestView
-    outcome: ReturnOutcome
-    destination: str | None
-    instruction: str
-
-
 def parse_symbol(text: str) -> str:
     symbol = text.strip().upper()
     if not _SYMBOL.match(symbol):
@@ -120,7 +105,7 @@ def _parse_partner_number(text: str) -> str:
     return number
 
 
-def _clean_note(text: str, what: str) -> str:
+def clean_note(text: str, what: str) -> str:
     note = " ".join(text.split())
     if not note:
         raise InvalidInput(f"Give {what}; the ILL office reads it to decide what to do next.")
@@ -153,7 +138,7 @@ def request_view(session: Session, req: IllRequest) -> LendingRequestView:
     item = session.get(Item, req.item_id) if req.item_id else None
     pull = session.get(Branch, req.pull_branch_id) if req.pull_branch_id else None
     pull_code = pull.code if pull else ""
-    checked_out = item is not None and _open_dummy_loan(session, item) is not None
+    checked_out = item is not None and open_ill_loan(session, item) is not None
     return LendingRequestView(
         request_number=req.request_number,
         kind=req.kind,
@@ -171,7 +156,7 @@ def request_view(session: Session, req: IllRequest) -> LendingRequestView:
     )
 
 
-def _open_dummy_loan(session: Session, item: Item) -> Loan | None:
+def open_ill_loan(session: Session, item: Item) -> Loan | None:
     return session.scalar(
         select(Loan)
         .join(Patron, Patron.id == Loan.patron_id)
@@ -193,7 +178,7 @@ def lending_request(session: Session, number: str) -> IllRequest:
     return req
 
 
-def _require_status(req: IllRequest, allowed: tuple[RequestStatus, ...], action: str) -> None:
+def require_status(req: IllRequest, allowed: tuple[RequestStatus, ...], action: str) -> None:
     if req.status not in allowed:
         wanted = " or ".join(s.value for s in allowed)
         raise Conflict(
@@ -374,7 +359,7 @@ def pull_list(rt: Runtime, branch_code: str) -> list[LendingRequestView]:
     ]
 
 
-def _change(
+def record_change(
     session: Session,
     actor: Actor,
     req: IllRequest,
@@ -405,7 +390,7 @@ def confirm_pulled(rt: Runtime, actor: Actor, number: str) -> LendingRequestView
     now = rt.clock.now()
     with rt.db.transaction() as session:
         req = lending_request(session, number)
-        _require_status(req, (RequestStatus.TO_PULL,), "marked pulled")
+        require_status(req, (RequestStatus.TO_PULL,), "marked pulled")
         _require_at_pull_branch(session, actor, req)
         if req.kind is RequestKind.COPY:
             raise Conflict(
@@ -413,27 +398,27 @@ def confirm_pulled(rt: Runtime, actor: Actor, number: str) -> LendingRequestView
                 "instead of pulling an item."
             )
         before, req.status = req.status, RequestStatus.PULLED
-        return _change(session, actor, req, "lending.pulled", now, before)
+        return record_change(session, actor, req, "lending.pulled", now, before)
 
 
 def report_not_on_shelf(rt: Runtime, actor: Actor, number: str, reason: str) -> LendingRequestView:
     """The campus could not find it: the request goes back to the office with the reason."""
     actor.require(Role.CTL, "Reporting an item not on the shelf")
-    note = _clean_note(reason, "the reason (for example 'not on shelf, checked twice')")
+    note = clean_note(reason, "the reason (for example 'not on shelf, checked twice')")
     now = rt.clock.now()
     with rt.db.transaction() as session:
         req = lending_request(session, number)
-        _require_status(req, (RequestStatus.TO_PULL, RequestStatus.PULLED), "reported missing")
+        require_status(req, (RequestStatus.TO_PULL, RequestStatus.PULLED), "reported missing")
         _require_at_pull_branch(session, actor, req)
         item = session.get(Item, req.item_id) if req.item_id else None
-        if item is not None and _open_dummy_loan(session, item) is not None:
+        if item is not None and open_ill_loan(session, item) is not None:
             raise Conflict(
                 f"Item {item.barcode} is already checked out to the ILL account and on its way "
                 "to the ILL office."
             )
         before, req.status = req.status, RequestStatus.NOT_ON_SHELF
         req.status_note = note
-        return _change(session, actor, req, "lending.not_on_shelf", now, before, note)
+        return record_change(session, actor, req, "lending.not_on_shelf", now, before, note)
 
 
 def record_scan_sent(rt: Runtime, actor: Actor, number: str) -> LendingRequestView:
@@ -447,13 +432,13 @@ def record_scan_sent(rt: Runtime, actor: Actor, number: str) -> LendingRequestVi
                 f"Request {req.request_number} is a loan: pull the item and check it out to "
                 "the ILL account instead."
             )
-        _require_status(req, (RequestStatus.TO_PULL,), "recorded as scanned")
+        require_status(req, (RequestStatus.TO_PULL,), "recorded as scanned")
         _require_at_pull_branch(session, actor, req)
         before, req.status = req.status, RequestStatus.PULLED
         req.status_note = (
             f"Scan made at {actor.branch_code} and sent to the ILL office on {now.date()}."
         )
-        return _change(session, actor, req, "lending.scan_sent", now, before)
+        return record_change(session, actor, req, "lending.scan_sent", now, before)
 
 
 def find_ill_dummy(session: Session, text: str) -> Patron:
@@ -493,13 +478,13 @@ def checkout_to_ill(
             raise Conflict(
                 f"Request {req.request_number} is a copy: there is no item to check out."
             )
-        _require_status(
+        require_status(
             req, (RequestStatus.TO_PULL, RequestStatus.PULLED), "checked out to the ILL account"
         )
         here = _require_at_pull_branch(session, actor, req)
         patron = find_ill_dummy(session, dummy if dummy is not None else settings.ill_dummy_barcode)
         item = session.get_one(Item, req.item_id)
-        if _open_dummy_loan(session, item) is not None:
+        if open_ill_loan(session, item) is not None:
             raise Conflict(f"Item {item.barcode} is already checked out to the ILL account.")
         if item.status is not ItemStatus.AVAILABLE:
             raise Conflict(
@@ -532,7 +517,7 @@ def checkout_to_ill(
         item.status = ItemStatus.IN_TRANSIT
         item.current_branch_id = here.id
         try:
-            view = _change(session, actor, req, "lending.checkout_to_ill", now, before)
+            view = record_change(session, actor, req, "lending.checkout_to_ill", now, before)
         except IntegrityError:
             raise Conflict(
                 f"Item {item.barcode} already has an open loan or transit. Check it in first."
@@ -552,137 +537,3 @@ def checkout_to_ill(
                 f"{destination_name}."
             ),
         )
-
-
-def ship(rt: Runtime, actor: Actor, number: str, due: date | None = None) -> LendingRequestView:
-    """The office sends the item (or the scan) to the borrowing library."""
-    actor.require(Role.ILL_OFFICE, "Shipping to a borrowing library")
-    now = rt.clock.now()
-    today = rt.clock.today()
-    with rt.db.transaction() as session:
-        req = lending_request(session, number)
-        _require_status(req, (RequestStatus.PULLED,), "shipped")
-        before = req.status
-        if req.kind is RequestKind.COPY:
-            req.status = RequestStatus.CLOSED
-            req.closed_at = now
-            req.status_note = f"Scan sent to {req.borrower_symbol} on {today}."
-            return _change(session, actor, req, "lending.ship", now, before)
-        if due is None:
-            raise InvalidInput("Give the due date we grant the borrowing library.")
-        if due <= today:
-            raise InvalidInput(
-                f"The due date {due} is not after today ({today}). Give the date the "
-                "borrowing library must return it by."
-            )
-        item = session.get_one(Item, req.item_id)
-        loan = _open_dummy_loan(session, item)
-        if loan is None:
-            raise Conflict(
-                f"Item {item.barcode} is not checked out to the ILL account yet. The campus "
-                "checks it out to the ILL account before the office ships it."
-            )
-        office = ill_office_branch(session)
-        for transit in session.scalars(
-            select(Transit).where(Transit.item_id == item.id, Transit.received_at.is_(None))
-        ):
-            transit.received_at = now
-            transit.received_by_id = actor.staff_id or None
-        # The ILL-account loan covered the trip to the office. Once shipped the item is
-        # "lent" and the request holds our due date, so check-in anywhere routes it home.
-        loan.returned_at = now
-        loan.returned_branch_id = office.id
-        item.status = ItemStatus.LENT
-        item.current_branch_id = office.id
-        req.status = RequestStatus.SHIPPED
-        req.lend_due_date = due
-        req.status_note = ""
-        return _change(session, actor, req, "lending.ship", now, before, f"due {due}")
-
-
-def send_to_pull(rt: Runtime, actor: Actor, number: str, branch_code: str) -> LendingRequestView:
-    """After 'not on shelf': ask another campus (or the same one again) to pull it."""
-    actor.require(Role.ILL_OFFICE, "Sending a lending request to a campus")
-    now = rt.clock.now()
-    with rt.db.transaction() as session:
-        req = lending_request(session, number)
-        _require_status(req, (RequestStatus.NOT_ON_SHELF,), "sent to a campus again")
-        branch = branch_by_code(session, branch_code)
-        if branch.virtual:
-            raise InvalidInput(f"{branch.code} is a virtual branch with no shelves.")
-        before, req.status = req.status, RequestStatus.TO_PULL
-        req.pull_branch_id = branch.id
-        req.status_note = ""
-        return _change(session, actor, req, "lending.repull", now, before, branch.code)
-
-
-def cancel_lending(rt: Runtime, actor: Actor, number: str, reason: str) -> LendingRequestView:
-    """The office cannot supply it (for example not on the shelf anywhere)."""
-    actor.require(Role.ILL_OFFICE, "Cancelling a lending request")
-    note = _clean_note(reason, "the reason for cancelling")
-    now = rt.clock.now()
-    with rt.db.transaction() as session:
-        req = lending_request(session, number)
-        _require_status(req, (RequestStatus.TO_PULL, RequestStatus.NOT_ON_SHELF), "cancelled")
-        before, req.status = req.status, RequestStatus.CANCELLED
-        req.cancel_reason = note
-        req.closed_at = now
-        return _change(session, actor, req, "lending.cancel", now, before, note)
-
-
-def record_return(rt: Runtime, actor: Actor, number: str) -> LendReturnResult:
-    """The borrowing library sent it back: end the ILL-account loan, route it home, close."""
-    actor.require(Role.ILL_OFFICE, "Recording a lent item's return")
-    now = rt.clock.now()
-    with rt.db.transaction() as session:
-        req = lending_request(session, number)
-        _require_status(req, (RequestStatus.SHIPPED, RequestStatus.LOST), "recorded as returned")
-        item = session.get_one(Item, req.item_id)
-        here = branch_by_code(session, actor.branch_code)
-        location = here.location_id or here.id
-        loan = _open_dummy_loan(session, item)
-        destination: str | None = None
-        if loan is None and item.status not in (ItemStatus.LENT, ItemStatus.LOST):
-            outcome = ReturnOutcome.ALREADY_CHECKED_IN
-            instruction = "Check-in has already routed this item; the request is now closed."
-        else:
-            if loan is not None:
-                loan.returned_at = now
-                loan.returned_branch_id = here.id
-            home = session.get_one(Branch, item.home_branch_id)
-            destination = home.code
-            if home.id == location:
-                outcome = ReturnOutcome.RESHELVE
-                item.status = ItemStatus.AVAILABLE
-                item.current_branch_id = home.id
-                instruction = f"Reshelve {item.barcode}: its home is here ({home.code})."
-            else:
-                outcome = ReturnOutcome.TRANSIT
-                item.status = ItemStatus.IN_TRANSIT
-                item.current_branch_id = here.id
-                session.add(
-                    Transit(
-                        item_id=item.id,
-                        from_branch_id=here.id,
-                        to_branch_id=home.id,
-                        reason=TransitReason.TO_HOME,
-                        started_at=now,
-                        started_by_id=actor.staff_id or None,
-                    )
-                )
-                instruction = f"Route {item.barcode} home to {home.code} by inter-campus mail."
-        before = req.status
-        _close_returned(req, now)
-        try:
-            view = _change(session, actor, req, "lending.returned", now, before, outcome.value)
-        except IntegrityError:
-            raise Conflict(
-                f"Item {item.barcode} is already in transit. Check it in first."
-            ) from None
-        return LendReturnResult(view, outcome, destination, instruction)
-
-
-def _close_returned(req: IllRequest, now: datetime) -> None:
-    req.status = RequestStatus.CLOSED
-    req.closed_at = now
-    req.status_note = f"Returned by {req.borrower_symbol} on {now.date()}."

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import lender_overdue, lending, library_settings
+from app import lender_overdue, lending, lending_office, library_settings
 from app.actors import Actor
 from app.clock import FixedClock
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -23,7 +23,7 @@ def lent(demo_rt: Runtime, actor_at: ActorAt, clock: FixedClock) -> str:
     """A fresh loan to OKT, due tomorrow; the demo's older loans are taken out of the way."""
     office, ctl = actor_at("office", "WS-ILL"), actor_at("ctl", "METRO")
     for view in lending.list_lending(demo_rt, statuses=(RequestStatus.SHIPPED,)):
-        lending.record_return(demo_rt, office, view.request_number)
+        lending_office.record_return(demo_rt, office, view.request_number)
     created = lending.create_lending_request(
         demo_rt,
         office,
@@ -33,7 +33,7 @@ def lent(demo_rt: Runtime, actor_at: ActorAt, clock: FixedClock) -> str:
         pull_branch="METRO",
     )
     lending.checkout_to_ill(demo_rt, ctl, created.request_number, "ILL")
-    lending.ship(demo_rt, office, created.request_number, clock.today() + timedelta(days=1))
+    lending_office.ship(demo_rt, office, created.request_number, clock.today() + timedelta(days=1))
     return created.request_number
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app import lending
+from app import lending, lending_office
 from app.actors import Actor
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.runtime import Runtime
@@ -100,7 +100,7 @@ def test_whole_life_of_a_lent_item(demo_rt: Runtime, actor_at: ActorAt) -> None:
     ]
 
     due = today + timedelta(days=28)
-    shipped = lending.ship(demo_rt, office, created.request_number, due)
+    shipped = lending_office.ship(demo_rt, office, created.request_number, due)
     assert shipped.status is RequestStatus.SHIPPED and shipped.lend_due_date == due
     item = _item(demo_rt, created.item_barcode)
     assert item.status is ItemStatus.LENT
@@ -108,8 +108,8 @@ def test_whole_life_of_a_lent_item(demo_rt: Runtime, actor_at: ActorAt) -> None:
     # The ILL-account loan covered the trip to the office; lent, the request holds the date.
     assert _open_loans(demo_rt, item.id) == []
 
-    back = lending.record_return(demo_rt, office, created.request_number)
-    assert back.outcome is lending.ReturnOutcome.TRANSIT and back.destination == "METRO"
+    back = lending_office.record_return(demo_rt, office, created.request_number)
+    assert back.outcome is lending_office.ReturnOutcome.TRANSIT and back.destination == "METRO"
     assert back.request.status is RequestStatus.CLOSED
     assert _open_loans(demo_rt, item.id) == []
     ((transit, destination),) = _open_transits(demo_rt, item.id)
@@ -135,8 +135,8 @@ def test_item_coming_home_to_the_office_campus_is_reshelved(
         for v in lending.list_lending(demo_rt, statuses=(RequestStatus.SHIPPED,))
         if v.borrower_symbol == "UIU"
     ]
-    back = lending.record_return(demo_rt, office, lent.request_number)
-    assert back.outcome is lending.ReturnOutcome.RESHELVE and back.destination == "NEC"
+    back = lending_office.record_return(demo_rt, office, lent.request_number)
+    assert back.outcome is lending_office.ReturnOutcome.RESHELVE and back.destination == "NEC"
     assert _item(demo_rt, lent.item_barcode or "").status is ItemStatus.AVAILABLE
 
 
@@ -153,11 +153,11 @@ def test_return_already_routed_by_check_in_only_closes_the_request(
         # As if check-in had received it and sent it home already.
         item = session.scalars(select(Item).where(Item.barcode == lent.item_barcode)).one()
         item.status = ItemStatus.IN_TRANSIT
-    back = lending.record_return(demo_rt, office, lent.request_number)
-    assert back.outcome is lending.ReturnOutcome.ALREADY_CHECKED_IN
+    back = lending_office.record_return(demo_rt, office, lent.request_number)
+    assert back.outcome is lending_office.ReturnOutcome.ALREADY_CHECKED_IN
     assert back.request.status is RequestStatus.CLOSED
     with pytest.raises(Conflict, match="closed"):
-        lending.record_return(demo_rt, office, lent.request_number)
+        lending_office.record_return(demo_rt, office, lent.request_number)
 
 
 def test_not_on_shelf_goes_back_to_the_office_with_the_reason(
@@ -174,10 +174,12 @@ def test_not_on_shelf_goes_back_to_the_office_with_the_reason(
     assert missing.status_note == "Not on shelf, checked twice"
     assert "ILL office" in missing.next_step
     assert lending.pull_list(demo_rt, "METRO") == []
-    again = lending.send_to_pull(demo_rt, office, view.request_number, "SE")
+    again = lending_office.send_to_pull(demo_rt, office, view.request_number, "SE")
     assert again.status is RequestStatus.TO_PULL and again.pull_branch == "SE"
     assert [v.request_number for v in lending.pull_list(demo_rt, "SE")] == [view.request_number]
-    cancelled = lending.cancel_lending(demo_rt, office, view.request_number, "Not found anywhere")
+    cancelled = lending_office.cancel_lending(
+        demo_rt, office, view.request_number, "Not found anywhere"
+    )
     assert cancelled.status is RequestStatus.CANCELLED
 
 
@@ -200,7 +202,7 @@ def test_copy_request_scan_made_and_sent(demo_rt: Runtime, actor_at: ActorAt) ->
     assert created.request_number not in [
         v.request_number for v in lending.pull_list(demo_rt, "METRO")
     ]
-    done = lending.ship(demo_rt, office, created.request_number)
+    done = lending_office.ship(demo_rt, office, created.request_number)
     assert done.status is RequestStatus.CLOSED
 
 
@@ -256,13 +258,13 @@ def test_refusals_change_nothing(demo_rt: Runtime, actor_at: ActorAt) -> None:
         lending.checkout_to_ill(demo_rt, ctl, view.request_number, "T00123456")
     lending.confirm_pulled(demo_rt, ctl, view.request_number)
     with pytest.raises(Conflict, match="not checked out to the ILL account"):
-        lending.ship(
+        lending_office.ship(
             demo_rt, office, view.request_number, demo_rt.clock.today() + timedelta(days=9)
         )
     assert _request(demo_rt, view.request_number).status is RequestStatus.PULLED
     lending.checkout_to_ill(demo_rt, ctl, view.request_number)
     with pytest.raises(InvalidInput, match="not after today"):
-        lending.ship(demo_rt, office, view.request_number, demo_rt.clock.today())
+        lending_office.ship(demo_rt, office, view.request_number, demo_rt.clock.today())
     with pytest.raises(Conflict, match="already checked out"):
         lending.checkout_to_ill(demo_rt, ctl, view.request_number)
     with pytest.raises(NotFound, match="no lending request"):
@@ -282,7 +284,7 @@ def test_a_lent_item_scanned_at_check_in_goes_home_and_closes_the_request(
     view = _to_pull(demo_rt, "METRO")
     lending.checkout_to_ill(demo_rt, ctl, view.request_number)
     due = demo_rt.clock.today() + timedelta(days=21)
-    lending.ship(demo_rt, office, view.request_number, due)
+    lending_office.ship(demo_rt, office, view.request_number, due)
     result = check_in(demo_rt, actor_at("desk", "NEC"), view.item_barcode or "")
     assert result.outcome is Outcome.TRANSIT and result.destination == "METRO"
     assert _request(demo_rt, view.request_number).status is RequestStatus.CLOSED

@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from typing import Any
 
-from app import ifm, lender_overdue, lending
+from app import ifm, lender_overdue, lending, lending_office
 from app.cli.context import CliContext
 from app.errors import InvalidInput
 from app.ifm import IfmFields, IfmLedger, IfmTransactionView, PartnerBalance
@@ -307,21 +307,25 @@ def _checkout(ctx: CliContext) -> int:
 
 def _ship(ctx: CliContext) -> int:
     due = _parse_date(ctx.args.due) if ctx.args.due else None
-    return _emit_request(ctx, lending.ship(ctx.runtime(), ctx.actor(), ctx.args.number, due))
+    return _emit_request(ctx, lending_office.ship(ctx.runtime(), ctx.actor(), ctx.args.number, due))
 
 
 def _repull(ctx: CliContext) -> int:
-    view = lending.send_to_pull(ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.pull_branch)
+    view = lending_office.send_to_pull(
+        ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.pull_branch
+    )
     return _emit_request(ctx, view)
 
 
 def _cancel(ctx: CliContext) -> int:
-    view = lending.cancel_lending(ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.reason)
+    view = lending_office.cancel_lending(
+        ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.reason
+    )
     return _emit_request(ctx, view)
 
 
 def _returned(ctx: CliContext) -> int:
-    result = lending.record_return(ctx.runtime(), ctx.actor(), ctx.args.number)
+    result = lending_office.record_return(ctx.runtime(), ctx.actor(), ctx.args.number)
     record = request_record(result.request) | {
         "outcome": result.outcome.value,
         "destination": result.destination,

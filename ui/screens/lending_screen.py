@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import lending
+from app import lending, lending_office
 from app.branches import list_branches
 from app.lending import LendingRequestView
 from db.models import RequestKind, RequestStatus, Role
@@ -355,14 +355,14 @@ class RequestsPanel(QWidget):
             return
         s, qdate = self.session, self.due_edit.date()
         due = date(qdate.year(), qdate.month(), qdate.day())
-        view = attempt(self.feedback, lambda: lending.ship(s.rt, s.actor, number, due))
+        view = attempt(self.feedback, lambda: lending_office.ship(s.rt, s.actor, number, due))
         self._after(view, f"{number} shipped to {view.borrower_symbol if view else ''}.")
 
     def _returned(self) -> None:
         if (number := self._selected()) is None:
             return
         s = self.session
-        result = attempt(self.feedback, lambda: lending.record_return(s.rt, s.actor, number))
+        result = attempt(self.feedback, lambda: lending_office.record_return(s.rt, s.actor, number))
         if result is not None:
             self._after(result.request, result.instruction)
 
@@ -370,14 +370,18 @@ class RequestsPanel(QWidget):
         if (number := self._selected()) is None:
             return
         s, branch = self.session, str(self.repull_branch.currentData())
-        view = attempt(self.feedback, lambda: lending.send_to_pull(s.rt, s.actor, number, branch))
+        view = attempt(
+            self.feedback, lambda: lending_office.send_to_pull(s.rt, s.actor, number, branch)
+        )
         self._after(view, f"{number} is on {branch}'s pull list again.")
 
     def _cancel(self) -> None:
         if (number := self._selected()) is None:
             return
         s, reason = self.session, self.cancel_reason.text()
-        view = attempt(self.feedback, lambda: lending.cancel_lending(s.rt, s.actor, number, reason))
+        view = attempt(
+            self.feedback, lambda: lending_office.cancel_lending(s.rt, s.actor, number, reason)
+        )
         if view is not None:
             self.cancel_reason.clear()
         self._after(view, f"{number} cancelled.")
