@@ -11,7 +11,6 @@ import logging
 import sys
 import tempfile
 from collections.abc import Callable
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
@@ -22,9 +21,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import config
 from app.errors import ServiceError
+from app.log_setup import configure_logging
 from app.runtime import Runtime
 from db.engine import DatabaseConfigError
 from db.schema import SchemaMismatch
+from ui.privacy_schedule import install_privacy_guards
 
 log = logging.getLogger(__name__)
 
@@ -71,23 +72,12 @@ _logging_ready = False
 
 
 def _set_up_logging() -> None:
-    """Warnings and screen failures go to a log file IT can ask for."""
+    """Warnings and screen failures go to a log file IT can ask for, without patron data."""
     global _logging_ready
     if _logging_ready:
         return
     _logging_ready = True
-    try:
-        directory = config.log_dir()
-        directory.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = RotatingFileHandler(
-            directory / "illdesk.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-        )
-    except OSError:
-        handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    configure_logging()
 
 
 def _application() -> QApplication:
@@ -185,6 +175,7 @@ class DeskController(QObject):
         window = MainWindow(session)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.signOutRequested.connect(self.show_sign_in)
+        install_privacy_guards(window, session)
         window.destroyed.connect(self._window_gone)
         self.window = window
         window.show()
@@ -264,8 +255,8 @@ def run_gui(args: argparse.Namespace) -> int:
 
 
 def self_check() -> int:
-    """Open the main window on a throw-away demo database as the demo desk user, show every
-    screen, and report: 0 when all of them loaded (used to smoke-test a packaged build)."""
+    """Open the main window on a throw-away demo database, show every screen, and report:
+    0 when all of them loaded (used to smoke-test a packaged build)."""
     from app import demo, staff
     from app.actors import this_workstation
     from ui.desk_session import DeskSession
@@ -279,7 +270,8 @@ def self_check() -> int:
             print(f"self-check: the database could not be set up: {exc}", file=sys.stderr)
             return EXIT_DATABASE
         try:
-            actor = staff.sign_in(rt, "desk", demo.DEMO_PASSWORD, "METRO", this_workstation())
+            # The demo administrator sees every screen, so every screen is built once.
+            actor = staff.sign_in(rt, "admin", demo.DEMO_PASSWORD, "NEC", this_workstation())
             window = MainWindow(DeskSession(rt, actor, settings))
             window.show()
             failed: list[str] = []
