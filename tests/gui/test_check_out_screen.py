@@ -1,0 +1,246 @@
+"""Check Out, Patrons and the closures tab, driven like a desk worker would (pytest-qt).
+
+The clock is the fixed test clock: Monday 2 November 2026.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QLineEdit, QTableWidget
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+
+from app.runtime import Runtime
+from db.models import DueDateDiscrepancy, HoldShelfEntry, HoldStatus, Item, Patron
+from ui.admin.closures_tab import ClosuresTab
+from ui.desk_session import DeskSession
+from ui.screens.check_out_screen import CheckOutScreen
+from ui.screens.patrons_screen import PatronsScreen
+
+pytestmark = pytest.mark.gui
+
+SessionAt = Callable[[str, str], DeskSession]
+
+
+def held(rt: Runtime, patron_id: str, *, in_library_use: bool = False) -> str:
+    with rt.db.reading() as session:
+        barcode = session.scalar(
+            select(Item.barcode)
+            .join(HoldShelfEntry, HoldShelfEntry.item_id == Item.id)
+            .join(Patron, Patron.id == HoldShelfEntry.patron_id)
+            .where(
+                Patron.patron_id == patron_id,
+                HoldShelfEntry.status == HoldStatus.ACTIVE,
+                Item.in_library_use_only == in_library_use,
+            )
+        )
+        assert barcode is not None
+        return barcode
+
+
+def set_lender_date(rt: Runtime, barcode: str, day: date) -> None:
+    with rt.db.transaction() as session:
+        item = session.scalar(select(Item).where(Item.barcode == barcode))
+        assert item is not None
+        item.lender_due_date = day
+
+
+def rows(table: QTableWidget) -> list[list[str]]:
+    return [
+        [table.item(r, c).text() for c in range(table.columnCount())]
+        for r in range(table.rowCount())
+    ]
+
+
+def open_screen(qtbot: QtBot, session: DeskSession) -> CheckOutScreen:
+    screen = CheckOutScreen(session)
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.waitExposed(screen)
+    screen.activate()
+    return screen
+
+
+def find_patron(qtbot: QtBot, screen: CheckOutScreen, text: str) -> None:
+    field = screen.findChild(QLineEdit, "patronInput")
+    assert field is not None
+    qtbot.keyClicks(field, text)
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+
+
+def scan(qtbot: QtBot, screen: CheckOutScreen, barcode: str) -> None:
+    field = screen.findChild(QLineEdit, "scanInput")
+    assert field is not None
+    qtbot.keyClicks(field, barcode)
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+
+
+def test_find_patron_scan_confirm_and_see_the_checkout(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    session = desk_session("desk", "METRO")
+    barcode = held(session.rt, "T00123456")
+    set_lender_date(session.rt, barcode, date(2026, 11, 14))  # a Saturday
+    screen = open_screen(qtbot, session)
+
+    find_patron(qtbot, screen, "muller")
+    assert screen.account.header.text() == "Renée Müller  ·  T00123456"
+    assert barcode in [r[0] for r in rows(screen.account.waiting)]
+    before = len(rows(screen.account.checkouts))
+
+    scan(qtbot, screen, barcode)
+    assert not screen.confirm_box.isHidden()
+    assert screen.strap_date.date() == QDate(2026, 11, 14)
+    assert screen.due_label.text() == "Friday 13 November 2026"
+    assert "closed that day" in screen.sentence.text()
+    assert screen.discrepancy.text() == ""
+
+    qtbot.keyClick(screen.strap_date, Qt.Key.Key_Return)  # the strap matches: confirm
+    assert screen.confirm_box.isHidden()
+    assert screen.banner.headline.text() == "Due Friday 13 November 2026"
+    assert screen.banner.look.key == "good"
+    checked_out = rows(screen.account.checkouts)
+    assert len(checked_out) == before + 1
+    [line] = [r for r in checked_out if r[0] == barcode]
+    assert line[2] == "2026-11-13" and line[3] == "2026-11-14"
+    assert barcode not in [r[0] for r in rows(screen.account.waiting)]
+
+
+def test_a_different_strap_date_wins_and_is_logged(qtbot: QtBot, desk_session: SessionAt) -> None:
+    session = desk_session("desk", "METRO")
+    barcode = held(session.rt, "T00123456")
+    set_lender_date(session.rt, barcode, date(2026, 12, 2))
+    screen = open_screen(qtbot, session)
+    find_patron(qtbot, screen, "T00123456")
+    scan(qtbot, screen, barcode)
+    screen.strap_date.setDate(QDate(2026, 12, 9))
+    assert "strap wins" in screen.discrepancy.text()
+    assert screen.due_label.text() == "Wednesday 9 December 2026"
+    qtbot.mouseClick(screen.confirm_button, Qt.MouseButton.LeftButton)
+    assert "logged for the ILL office" in screen.banner.lines.text()
+    [line] = [r for r in rows(screen.account.checkouts) if r[0] == barcode]
+    assert line[2] == "2026-12-09"
+    with session.rt.db.reading() as db:
+        assert db.scalar(select(func.count()).select_from(DueDateDiscrepancy)) == 1
+
+
+def test_in_library_use_refused_then_recorded(qtbot: QtBot, desk_session: SessionAt) -> None:
+    session = desk_session("desk", "METRO")
+    barcode = held(session.rt, "T00678901", in_library_use=True)
+    screen = open_screen(qtbot, session)
+    find_patron(qtbot, screen, "larsen")
+    scan(qtbot, screen, barcode)
+    assert screen.confirm_box.isHidden()
+    assert screen.banner.headline.text() == "In-library use only"
+    assert screen.banner.look.key == "problem"
+    assert not screen.record_use_button.isHidden()
+    assert screen.override_button.isHidden()  # desk staff cannot override
+    qtbot.mouseClick(screen.record_use_button, Qt.MouseButton.LeftButton)
+    assert screen.banner.headline.text() == "In-library use recorded"
+    [line] = rows(screen.account.in_house)
+    assert line[0] == barcode and line[4].startswith("since")
+
+
+def test_refusal_for_another_patrons_item_and_scan_before_patron(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    session = desk_session("desk", "METRO")
+    screen = open_screen(qtbot, session)
+    scan(qtbot, screen, held(session.rt, "T00123456"))
+    assert screen.banner.headline.text() == "Find the patron first"
+    find_patron(qtbot, screen, "T00123456")
+    scan(qtbot, screen, held(session.rt, "T00678901", in_library_use=True))
+    assert screen.banner.headline.text() == "Not on hold for this patron"
+    assert "Björn Larsen" in screen.banner.lines.text()
+    scan(qtbot, screen, "ILL00000001")  # wrong check digit
+    assert screen.banner.headline.text() == "Scan not readable"
+
+
+def test_renew_explains_and_due_date_change_needs_a_reason(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    session = desk_session("desk", "METRO")
+    screen = open_screen(qtbot, session)
+    find_patron(qtbot, screen, "T00123456")
+    assert rows(screen.account.checkouts)  # the demo loan due in three weeks
+    qtbot.mouseClick(screen.renew_button, Qt.MouseButton.LeftButton)
+    assert screen.banner.headline.text() == "Select a checkout"
+    screen.account.checkouts.selectRow(0)
+    qtbot.mouseClick(screen.renew_button, Qt.MouseButton.LeftButton)
+    assert screen.banner.headline.text() == "Not renewed at the desk"
+    assert "only the lending library grants renewals" in screen.banner.lines.text()
+
+    screen.new_due.setDate(QDate(2027, 1, 15))
+    qtbot.mouseClick(screen.change_due_button, Qt.MouseButton.LeftButton)
+    assert screen.banner.headline.text() == "Due date not changed"
+    assert "Say why" in screen.banner.lines.text()
+    qtbot.keyClicks(screen.due_reason, "Lender renewed")
+    qtbot.mouseClick(screen.change_due_button, Qt.MouseButton.LeftButton)
+    assert screen.banner.headline.text() == "Due Friday 15 January 2027"
+    assert rows(screen.account.checkouts)[0][2] == "2027-01-15"
+
+
+def test_patrons_screen_lists_matches_then_the_account(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    screen = PatronsScreen(desk_session("desk", "SE"))
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.keyClicks(screen.lookup.input, "o")
+    qtbot.keyClick(screen.lookup.input, Qt.Key.Key_Return)
+    assert screen.lookup.matches.count() == 2 and not screen.lookup.matches.isHidden()
+    item = screen.lookup.matches.item(1)
+    assert "Jamal Okafor" in item.text()
+    screen.lookup.matches.itemActivated.emit(item)
+    assert screen.account.header.text() == "Jamal Okafor  ·  T00234567"
+    assert rows(screen.account.in_house)  # his in-library-use item waits at NEC
+    screen.lookup.input.setText("nobody-like-this")
+    qtbot.keyClick(screen.lookup.input, Qt.Key.Key_Return)
+    assert "No patron matches" in screen.message.text()
+
+
+def test_patrons_screen_shows_charges_with_bursar_note(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    screen = PatronsScreen(desk_session("desk", "SE"))
+    qtbot.addWidget(screen)
+    screen.show_patron("T00890123")
+    charges = rows(screen.account.charges)
+    assert len(charges) == 2
+    assert all(r[4] == "Not reported to the bursar" for r in charges)
+    assert any("processing fee" in r[2] for r in charges)
+
+
+def test_closures_tab_fills_holidays_and_edits(qtbot: QtBot, desk_session: SessionAt) -> None:
+    tab = ClosuresTab(desk_session("admin", "METRO"))
+    qtbot.addWidget(tab)
+    assert tab.holidays_button.text() == "Add public holidays for 2026"
+    qtbot.mouseClick(tab.holidays_button, Qt.MouseButton.LeftButton)
+    filled = rows(tab.table)
+    assert any(r[1] == "2026-11-26" and "Thanksgiving" in r[3] for r in filled)
+    assert "Added" in tab.message.text()
+
+    qtbot.mouseClick(tab.add_button, Qt.MouseButton.LeftButton)  # no reason typed
+    assert "reason" in tab.message.text()
+    assert len(rows(tab.table)) == len(filled)
+    tab.where.setCurrentIndex(tab.where.findData("METRO"))
+    tab.start.setDate(QDate(2026, 12, 19))
+    tab.end.setDate(QDate(2027, 1, 3))
+    qtbot.keyClicks(tab.reason, "Winter break")
+    qtbot.mouseClick(tab.add_button, Qt.MouseButton.LeftButton)
+    [winter] = [r for r in rows(tab.table) if r[3] == "Winter break"]
+    assert winter[:3] == ["METRO", "2026-12-19", "2027-01-03"]
+
+    tab.table.selectRow([r[3] for r in rows(tab.table)].index("Winter break"))
+    qtbot.mouseClick(tab.remove_button, Qt.MouseButton.LeftButton)
+    assert "Winter break" not in [r[3] for r in rows(tab.table)]
+
+    tab.week_branch.setCurrentIndex(tab.week_branch.findData("WEST"))
+    assert tab.day_boxes[5].isChecked() and tab.day_boxes[6].isChecked()
+    tab.day_boxes[5].setChecked(False)
+    qtbot.mouseClick(tab.save_week_button, Qt.MouseButton.LeftButton)
+    assert tab.message.text() == "WEST is closed: Sunday."

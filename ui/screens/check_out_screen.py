@@ -1,0 +1,434 @@
+"""Check Out: find the patron, scan the strap, confirm the date on the strap, check out.
+
+The due date comes from the service; the screen shows it with the one sentence staff tell
+the patron, and lets staff correct the strap date they read on the physical strap (the
+strap wins; the service logs the difference). Refusals appear in the big banner, with the
+way forward offered as a button where there is one (record an in-library use, override).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.checkout import (
+    CheckoutResult,
+    Outcome,
+    change_due_date,
+    check_out,
+    preview_checkout,
+    renew,
+)
+from app.due_dates import say_date
+from app.errors import ServiceError
+from app.in_house_use import record_in_house_use
+from app.patrons import patron_view
+from app.routing import Tone
+from db.models import Role
+from ui.desk_session import DeskSession
+from ui.screens.patrons_screen import PatronAccountPanel, PatronLookup
+from ui.sounds import SoundPlayer
+from ui.widgets.routing_banner import GOOD, PROBLEM, RoutingBanner
+from ui.widgets.scan_field import ScanField
+
+_OVERRIDABLE = (Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON, Outcome.REFUSED_LENDER_DATE_PASSED)
+
+
+def to_qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def from_qdate(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
+
+
+class CheckoutBanner(RoutingBanner):
+    """The check-in banner, speaking about checkouts."""
+
+    def show_checkout(self, result: CheckoutResult) -> None:
+        self.result = None
+        target = f"{result.patron_name}  ·  {result.patron_id}"
+        if result.outcome is Outcome.CHECKED_OUT:
+            assert result.due_date is not None
+            lines = [result.title or "", result.patron_sentence]
+            if result.discrepancy_logged:
+                lines.append("The strap date differed from the record: logged for the ILL office.")
+            if result.overridden:
+                lines.append("Override recorded in the audit trail.")
+            self._paint(
+                GOOD, f"Due {say_date(result.due_date)}", target, tuple(x for x in lines if x)
+            )
+        else:
+            self._paint(PROBLEM, _refusal_headline(result.outcome), target, (result.message,))
+
+    def show_note(self, headline: str, lines: tuple[str, ...]) -> None:
+        self.result = None
+        self._paint(GOOD, headline, "", lines)
+
+
+def _refusal_headline(outcome: Outcome) -> str:
+    return {
+        Outcome.REFUSED_IN_LIBRARY_USE: "In-library use only",
+        Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON: "Not on hold for this patron",
+        Outcome.REFUSED_BLOCKED: "Checkout blocked",
+        Outcome.REFUSED_ALREADY_CHECKED_OUT: "Already checked out",
+        Outcome.REFUSED_LENDER_DATE_PASSED: "Lender's date has passed",
+        Outcome.REFUSED_NO_DUE_DATE: "Enter the strap date",
+        Outcome.REFUSED_OWN_ITEM: "Not an ILL item",
+        Outcome.REFUSED_NOT_AVAILABLE: "Cannot be checked out",
+        Outcome.REFUSED_RENEWAL: "Not renewed at the desk",
+        Outcome.NOT_FOUND: "Barcode not found",
+        Outcome.INVALID_SCAN: "Scan not readable",
+    }.get(outcome, "Not checked out")
+
+
+class StrapDateEdit(QDateEdit):
+    """The date read on the strap; Enter confirms the checkout."""
+
+    confirmed = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.confirmed.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class CheckOutScreen(QWidget):
+    """Patron first, then one strap at a time; each checkout lands in the patron's list."""
+
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("checkOutScreen")
+        self.session = session
+        self.patron_id: str | None = None
+        self.pending: CheckoutResult | None = None  # a proposal waiting for confirmation
+        self.refused: CheckoutResult | None = None  # the last refusal, for its buttons
+        self.sounds = SoundPlayer(session.settings, self)
+
+        self.lookup = PatronLookup(session, "patron", self)
+        self.scan = ScanField(self)
+        self.scan.setPlaceholderText("Scan the barcode at the TOP of the strap, then Enter")
+        self.banner = CheckoutBanner(self)
+        self.banner.show_idle("Find the patron, then scan the strap")
+
+        self.record_use_button = QPushButton("Record in-library use", self)
+        self.record_use_button.setObjectName("recordInHouseUseButton")
+        self.override_button = QPushButton("Override (ILL office)", self)
+        self.override_button.setObjectName("overrideButton")
+        refusal_row = QHBoxLayout()
+        refusal_row.addWidget(self.record_use_button)
+        refusal_row.addWidget(self.override_button)
+        refusal_row.addStretch(1)
+
+        self.confirm_box = QGroupBox("Confirm the date on the strap", self)
+        self.confirm_box.setObjectName("confirmPanel")
+        self.confirm_title = QLabel("", self.confirm_box)
+        self.confirm_title.setObjectName("confirmTitle")
+        self.confirm_title.setWordWrap(True)
+        self.strap_date = StrapDateEdit(self.confirm_box)
+        self.strap_date.setObjectName("strapDateEdit")
+        self.strap_date.setCalendarPopup(True)
+        self.strap_date.setDisplayFormat("yyyy-MM-dd")
+        self.strap_date.setAccessibleName("Due date printed on the strap")
+        self.due_label = QLabel("", self.confirm_box)
+        self.due_label.setObjectName("dueDateLabel")
+        self.due_label.setStyleSheet("font-size: 20pt; font-weight: 700;")
+        self.sentence = QLabel("", self.confirm_box)
+        self.sentence.setObjectName("patronSentence")
+        self.sentence.setWordWrap(True)
+        self.discrepancy = QLabel("", self.confirm_box)
+        self.discrepancy.setObjectName("discrepancyNote")
+        self.discrepancy.setWordWrap(True)
+        self.confirm_button = QPushButton("Strap checked: check out", self.confirm_box)
+        self.confirm_button.setObjectName("confirmCheckoutButton")
+        self.cancel_button = QPushButton("Cancel", self.confirm_box)
+        self.cancel_button.setObjectName("cancelCheckoutButton")
+        form = QFormLayout()
+        form.addRow("Item", self.confirm_title)
+        form.addRow("Date on the strap", self.strap_date)
+        form.addRow("Due date", self.due_label)
+        form.addRow("Tell the patron", self.sentence)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.confirm_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        box_layout = QVBoxLayout(self.confirm_box)
+        box_layout.addLayout(form)
+        box_layout.addWidget(self.discrepancy)
+        box_layout.addLayout(buttons)
+
+        self.account = PatronAccountPanel(self)
+        self.renew_button = QPushButton("Renew…", self)
+        self.renew_button.setObjectName("renewButton")
+        self.renew_button.setToolTip("Explains why ILL items are not renewed at the desk")
+        self.new_due = QDateEdit(self)
+        self.new_due.setObjectName("newDueDateEdit")
+        self.new_due.setCalendarPopup(True)
+        self.new_due.setDisplayFormat("yyyy-MM-dd")
+        self.due_reason = QLineEdit(self)
+        self.due_reason.setObjectName("dueReasonInput")
+        self.due_reason.setPlaceholderText("Reason (required), e.g. lender renewed to this date")
+        self.change_due_button = QPushButton("Change due date", self)
+        self.change_due_button.setObjectName("changeDueButton")
+        loan_row = QHBoxLayout()
+        loan_row.addWidget(QLabel("Selected checkout:", self))
+        loan_row.addWidget(self.renew_button)
+        loan_row.addSpacing(20)
+        loan_row.addWidget(self.new_due)
+        loan_row.addWidget(self.due_reason, 1)
+        loan_row.addWidget(self.change_due_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.lookup)
+        layout.addWidget(self.scan)
+        layout.addWidget(self.banner)
+        layout.addLayout(refusal_row)
+        layout.addWidget(self.confirm_box)
+        layout.addWidget(self.account, 1)
+        layout.addLayout(loan_row)
+
+        self.lookup.patronChosen.connect(self.choose_patron)
+        self.lookup.failed.connect(lambda text: self._problem("Patron not found", text))
+        self.scan.scanned.connect(self.on_scan)
+        self.strap_date.dateChanged.connect(self._strap_date_edited)
+        self.strap_date.confirmed.connect(self.confirm)
+        self.confirm_button.clicked.connect(self.confirm)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.record_use_button.clicked.connect(self.record_in_house_use)
+        self.override_button.clicked.connect(self.override)
+        self.renew_button.clicked.connect(self.renew_selected)
+        self.change_due_button.clicked.connect(self.change_due_of_selected)
+        self._set_pending(None)
+        self._set_refused(None)
+
+    # --- navigation ---
+
+    def activate(self) -> None:
+        (self.scan if self.patron_id else self.lookup.input).setFocus()
+
+    def choose_patron(self, patron_id: str) -> None:
+        try:
+            view = patron_view(self.session.rt, self.session.actor, patron_id)
+        except ServiceError as exc:
+            self._problem("Patron not found", exc.message)
+            return
+        self.patron_id = view.patron_id
+        self.account.show_view(view)
+        self._set_pending(None)
+        self._set_refused(None)
+        self.banner.show_idle(f"{view.name}: scan the strap")
+        self.new_due.setDate(to_qdate(self.session.rt.clock.today()))
+        self.scan.setFocus()
+
+    def _refresh_account(self) -> None:
+        if self.patron_id is None:
+            return
+        try:
+            self.account.show_view(patron_view(self.session.rt, self.session.actor, self.patron_id))
+        except ServiceError as exc:
+            self._problem("Could not refresh the patron", exc.message)
+
+    # --- the scan and the confirmation ---
+
+    def on_scan(self, barcode: str) -> None:
+        self._set_refused(None)
+        if self.patron_id is None:
+            self._problem("Find the patron first", "Type or scan their campus ID above.")
+            self.lookup.input.setFocus()
+            return
+        try:
+            result = preview_checkout(self.session.rt, self.session.actor, self.patron_id, barcode)
+        except ServiceError as exc:
+            self._problem("Not checked out", exc.message)
+            return
+        if result.outcome.refused:
+            self._set_pending(None)
+            self._refused_result(result)
+            return
+        self._set_pending(result)
+        self.banner.show_idle("Check the date on the strap, then confirm")
+        self.strap_date.setFocus()
+
+    def _set_pending(self, result: CheckoutResult | None) -> None:
+        self.pending = result
+        self.confirm_box.setVisible(result is not None)
+        if result is None:
+            return
+        self.confirm_title.setText(f"{result.title}  ({result.barcode})")
+        strap = result.strap_due_date
+        self.strap_date.setEnabled(result.is_ill and strap is not None)
+        self.strap_date.blockSignals(True)
+        self.strap_date.setDate(to_qdate(strap or self.session.rt.clock.today()))
+        self.strap_date.blockSignals(False)
+        self._show_proposal(result)
+
+    def _show_proposal(self, result: CheckoutResult) -> None:
+        due = result.due_date
+        self.due_label.setText(say_date(due) if due else "")
+        self.sentence.setText(result.patron_sentence)
+        self.discrepancy.setText(
+            "This differs from the date recorded at receipt "
+            f"({result.recorded_strap_date.isoformat()}): the strap wins and the ILL office "
+            "is told."
+            if result.discrepancy_logged and result.recorded_strap_date
+            else ""
+        )
+
+    def _strap_date_edited(self, value: QDate) -> None:
+        if self.pending is None or self.patron_id is None:
+            return
+        try:
+            result = preview_checkout(
+                self.session.rt,
+                self.session.actor,
+                self.patron_id,
+                self.pending.barcode,
+                strap_due=from_qdate(value),
+            )
+        except ServiceError as exc:
+            self.discrepancy.setText(exc.message)
+            return
+        if result.outcome.refused:
+            self.discrepancy.setText(result.message)
+            return
+        self._show_proposal(result)
+
+    def confirm(self, *, override: bool = False) -> None:
+        pending = self.pending
+        if pending is None or self.patron_id is None:
+            return
+        strap = from_qdate(self.strap_date.date()) if self.strap_date.isEnabled() else None
+        self._do_checkout(pending.barcode, strap, override=override)
+
+    def _do_checkout(self, barcode: str, strap: date | None, *, override: bool) -> None:
+        assert self.patron_id is not None
+        try:
+            result = check_out(
+                self.session.rt,
+                self.session.actor,
+                self.patron_id,
+                barcode,
+                strap_due=strap,
+                override=override,
+            )
+        except ServiceError as exc:
+            self._problem("Not checked out", exc.message)
+            return
+        self._set_pending(None)
+        if result.outcome.refused:
+            self._refused_result(result)
+        else:
+            self._set_refused(None)
+            self.banner.show_checkout(result)
+            self.sounds.play(Tone.GOOD)
+        self._refresh_account()
+        self.scan.setFocus()
+
+    def cancel(self) -> None:
+        self._set_pending(None)
+        self.banner.show_idle("Not checked out. Scan the next strap")
+        self.scan.setFocus()
+
+    # --- refusals and their ways forward ---
+
+    def _refused_result(self, result: CheckoutResult) -> None:
+        self.banner.show_checkout(result)
+        self.sounds.play(Tone.PROBLEM)
+        self._set_refused(result)
+        self.scan.setFocus()
+
+    def _set_refused(self, result: CheckoutResult | None) -> None:
+        self.refused = result
+        offer_use = result is not None and result.offer_in_library_use
+        self.record_use_button.setVisible(offer_use)
+        self.override_button.setVisible(
+            result is not None
+            and result.outcome in _OVERRIDABLE
+            and self.session.actor.has_role(Role.ILL_OFFICE)
+        )
+
+    def record_in_house_use(self) -> None:
+        refused = self.refused
+        if refused is None:
+            return
+        try:
+            use = record_in_house_use(
+                self.session.rt, self.session.actor, refused.barcode, patron_ref=self.patron_id
+            )
+        except ServiceError as exc:
+            self._problem("In-library use not recorded", exc.message)
+            return
+        self._set_refused(None)
+        self.banner.show_note(
+            "In-library use recorded", (use.title, use.message, f"Use number {use.uses}.")
+        )
+        self.sounds.play(Tone.GOOD)
+        self._refresh_account()
+        self.scan.setFocus()
+
+    def override(self) -> None:
+        refused = self.refused
+        if refused is None or self.patron_id is None:
+            return
+        self._do_checkout(refused.barcode, None, override=True)
+
+    # --- the patron's checkouts: renewal and due-date changes ---
+
+    def _selected_barcode(self) -> str | None:
+        row = self.account.checkouts.currentRow()
+        cell = self.account.checkouts.item(row, 0) if row >= 0 else None
+        return cell.text() if cell else None
+
+    def renew_selected(self) -> None:
+        barcode = self._selected_barcode()
+        if barcode is None:
+            self._problem("Select a checkout", "Click the item in the Checked out list first.")
+            return
+        try:
+            answer = renew(self.session.rt, self.session.actor, barcode)
+        except ServiceError as exc:
+            self._problem("Not renewed", exc.message)
+            return
+        self._problem("Not renewed at the desk", answer.message)
+
+    def change_due_of_selected(self) -> None:
+        barcode = self._selected_barcode()
+        if barcode is None:
+            self._problem("Select a checkout", "Click the item in the Checked out list first.")
+            return
+        try:
+            change = change_due_date(
+                self.session.rt,
+                self.session.actor,
+                barcode,
+                from_qdate(self.new_due.date()),
+                self.due_reason.text(),
+            )
+        except ServiceError as exc:
+            self._problem("Due date not changed", exc.message)
+            self.due_reason.setFocus()
+            return
+        self.due_reason.clear()
+        self.banner.show_note(
+            f"Due {say_date(change.due_date)}",
+            (change.title, f"Was {say_date(change.old_due_date)}. Reason: {change.reason}"),
+        )
+        self._refresh_account()
+
+    def _problem(self, headline: str, text: str) -> None:
+        self.banner.show_problem(headline, (text,))
+        self.sounds.play(Tone.PROBLEM)

@@ -1,0 +1,288 @@
+"""Patrons: find a patron by campus ID, barcode or name, and see the whole account.
+
+The account panel is also what Check Out shows beside the scan field, so staff see the
+new checkout land in the patron's list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import ServiceError
+from app.patrons import PatronSummary, PatronView, find_patrons, patron_view
+from ui.desk_session import DeskSession
+
+TYPE_WORDS = {"student": "Student", "faculty": "Faculty", "staff": "Staff", "ill_account": "ILL"}
+
+
+def table(name: str, headers: Sequence[str], parent: QWidget) -> QTableWidget:
+    widget = QTableWidget(0, len(headers), parent)
+    widget.setObjectName(name)
+    widget.setHorizontalHeaderLabels(list(headers))
+    widget.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    widget.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    widget.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    widget.verticalHeader().setVisible(False)
+    widget.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    widget.horizontalHeader().setStretchLastSection(True)
+    return widget
+
+
+def fill(widget: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
+    widget.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            widget.setItem(r, c, QTableWidgetItem(text))
+
+
+class PatronAccountPanel(QWidget):
+    """Renders one PatronView: contact, blocks, and a tab per list."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("patronAccount")
+        self.view: PatronView | None = None
+        self.header = QLabel("No patron selected", self)
+        self.header.setObjectName("patronHeader")
+        self.header.setStyleSheet("font-size: 16pt; font-weight: 700;")
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.contact = QLabel("", self)
+        self.contact.setObjectName("patronContact")
+        self.blocks = QLabel("", self)
+        self.blocks.setObjectName("patronBlocks")
+        self.blocks.setWordWrap(True)
+        self.blocks.setStyleSheet(
+            "background: #fde2e1; color: #6b0d0d; padding: 6px; border-radius: 4px;"
+        )
+        self.blocks.setVisible(False)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("patronTabs")
+        self.checkouts = table(
+            "checkoutsTable", ("Barcode", "Title", "Due", "Strap date", "Branch", "Note"), self
+        )
+        self.waiting = table(
+            "waitingTable", ("Barcode", "Title", "Request", "Hold shelf at", "Pick up by"), self
+        )
+        self.in_house = table(
+            "inHouseTable",
+            ("Barcode", "Title", "Hold shelf at", "Pick up by", "In use", "Uses"),
+            self,
+        )
+        self.requests = table(
+            "requestsTable", ("Request", "Title", "Kind", "Status", "Pickup"), self
+        )
+        self.charges = table("chargesTable", ("Kind", "Amount", "Reason", "Added", "Bursar"), self)
+        for widget, title in (
+            (self.checkouts, "Checked out"),
+            (self.waiting, "On hold shelf"),
+            (self.in_house, "In-library use"),
+            (self.requests, "Open requests"),
+            (self.charges, "Charges"),
+        ):
+            self.tabs.addTab(widget, title)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.contact)
+        layout.addWidget(self.blocks)
+        layout.addWidget(self.tabs, 1)
+
+    def clear(self) -> None:
+        self.view = None
+        self.header.setText("No patron selected")
+        self.contact.setText("")
+        self.blocks.setVisible(False)
+        for widget in (self.checkouts, self.waiting, self.in_house, self.requests, self.charges):
+            widget.setRowCount(0)
+
+    def show_view(self, view: PatronView) -> None:
+        self.view = view
+        self.header.setText(f"{view.name}  ·  {view.patron_id}")
+        kind = TYPE_WORDS.get(view.patron_type.value, view.patron_type.value)
+        home = f"home {view.home_branch}" if view.home_branch else "no home branch"
+        self.contact.setText(f"{kind}  ·  {home}  ·  {view.email}")
+        if view.blocks:
+            lines = [
+                ("Stops checkout: " if b.stops_checkout else "Note: ") + b.message
+                for b in view.blocks
+            ]
+            self.blocks.setText("\n".join(lines))
+        self.blocks.setVisible(bool(view.blocks))
+        fill(
+            self.checkouts,
+            [
+                (
+                    c.barcode,
+                    c.title,
+                    c.due_date.isoformat() + (" OVERDUE" if c.overdue else ""),
+                    c.strap_due_date.isoformat() if c.strap_due_date else "",
+                    c.branch_code,
+                    c.adjustment_reason or "",
+                )
+                for c in view.checkouts
+            ],
+        )
+        fill(
+            self.waiting,
+            [
+                (w.barcode, w.title, w.request_number or "", w.branch_code, w.pickup_by.isoformat())
+                for w in view.waiting
+            ],
+        )
+        fill(
+            self.in_house,
+            [
+                (
+                    h.barcode,
+                    h.title,
+                    h.branch_code,
+                    h.pickup_by.isoformat() if h.pickup_by else "",
+                    f"since {h.in_use_since:%Y-%m-%d %H:%M}" if h.in_use_since else "on the shelf",
+                    str(h.uses),
+                )
+                for h in view.in_house
+            ],
+        )
+        fill(
+            self.requests,
+            [
+                (r.request_number, r.title, r.kind, r.status.value, r.pickup_branch or "")
+                for r in view.requests
+            ],
+        )
+        fill(
+            self.charges,
+            [
+                (
+                    c.kind.replace("_", " "),
+                    f"${c.amount:.2f}" + (" (estimate)" if c.estimated else ""),
+                    c.reason,
+                    c.created_at.date().isoformat(),
+                    c.bursar_note,
+                )
+                for c in view.charges
+            ],
+        )
+        self.tabs.setTabText(0, f"Checked out ({len(view.checkouts)})")
+        self.tabs.setTabText(1, f"On hold shelf ({len(view.waiting)})")
+        self.tabs.setTabText(2, f"In-library use ({len(view.in_house)})")
+        self.tabs.setTabText(3, f"Open requests ({len(view.requests)})")
+        self.tabs.setTabText(4, f"Charges ({len(view.charges)})")
+
+
+class PatronLookup(QWidget):
+    """A search field with its matches; emits the campus ID of the patron chosen."""
+
+    patronChosen = Signal(str)  # campus ID
+    failed = Signal(str)  # a message saying what to do
+
+    def __init__(self, session: DeskSession, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"{name}Lookup")
+        self.session = session
+        self.input = QLineEdit(self)
+        self.input.setObjectName(f"{name}Input")
+        self.input.setPlaceholderText("Campus ID, patron barcode, or the start of a name")
+        self.input.setAccessibleName("Find patron")
+        self.button = QPushButton("Find patron", self)
+        self.button.setObjectName(f"{name}Button")
+        self.matches = QListWidget(self)
+        self.matches.setObjectName(f"{name}Matches")
+        self.matches.setVisible(False)
+        self.matches.setMaximumHeight(140)
+        row = QHBoxLayout()
+        row.addWidget(self.input, 1)
+        row.addWidget(self.button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.matches)
+        self.input.returnPressed.connect(self.search)
+        self.button.clicked.connect(self.search)
+        self.matches.itemActivated.connect(self._chosen)
+        self.matches.itemClicked.connect(self._chosen)
+
+    def search(self) -> None:
+        try:
+            found = find_patrons(self.session.rt, self.input.text())
+        except ServiceError as exc:
+            self.failed.emit(exc.message)
+            return
+        self.matches.clear()
+        if not found:
+            self.matches.setVisible(False)
+            self.failed.emit(
+                f"No patron matches '{self.input.text().strip()}'. Check the ID card, or type "
+                "fewer letters of the surname."
+            )
+            return
+        if len(found) == 1:
+            self.matches.setVisible(False)
+            self.patronChosen.emit(found[0].patron_id)
+            return
+        for summary in found:
+            self.matches.addItem(self._item(summary))
+        self.matches.setVisible(True)
+        self.matches.setCurrentRow(0)
+        self.matches.setFocus()
+
+    def _item(self, summary: PatronSummary) -> QListWidgetItem:
+        kind = TYPE_WORDS.get(summary.patron_type.value, summary.patron_type.value)
+        text = f"{summary.name}  ·  {summary.patron_id}  ·  {kind}  ·  {summary.home_branch or ''}"
+        item = QListWidgetItem(text)
+        item.setData(Qt.ItemDataRole.UserRole, summary.patron_id)
+        return item
+
+    def _chosen(self, item: QListWidgetItem) -> None:
+        self.matches.setVisible(False)
+        self.patronChosen.emit(str(item.data(Qt.ItemDataRole.UserRole)))
+
+
+class PatronsScreen(QWidget):
+    """Lookup on top, the chosen patron's account below."""
+
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("patronsScreen")
+        self.session = session
+        self.lookup = PatronLookup(session, "patronSearch", self)
+        self.message = QLabel("", self)
+        self.message.setObjectName("patronsMessage")
+        self.message.setWordWrap(True)
+        self.account = PatronAccountPanel(self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.lookup)
+        layout.addWidget(self.message)
+        layout.addWidget(self.account, 1)
+        self.lookup.patronChosen.connect(self.show_patron)
+        self.lookup.failed.connect(self.message.setText)
+
+    def activate(self) -> None:
+        self.lookup.input.setFocus()
+        self.lookup.input.selectAll()
+
+    def show_patron(self, patron_id: str) -> None:
+        try:
+            view = patron_view(self.session.rt, self.session.actor, patron_id)
+        except ServiceError as exc:
+            self.message.setText(exc.message)
+            return
+        self.message.setText("")
+        self.account.show_view(view)
