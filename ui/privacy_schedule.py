@@ -57,13 +57,13 @@ class PrivacySchedule(QObject):
 
 
 def install_privacy_guards(window: QWidget, session: DeskSession) -> None:
-    """For a new main window: the idle lock over it, and the daily run while it is open.
+    """For a new main window: the daily run while it is open, and the idle lock over it
+    unless the window already made its own (`window.idle_lock`).
 
     Both live as children of the window, so they end when it closes (sign-out).
     """
-    lock = IdleLock(window, session)
-    sign_out = getattr(window, "sign_out", window.close)
-    lock.signOutRequested.connect(sign_out)
-    lock.install()
-    schedule = PrivacySchedule(session, window)
-    schedule.start()
+    if not isinstance(getattr(window, "idle_lock", None), IdleLock):
+        lock = IdleLock(window, session)
+        lock.signOutRequested.connect(getattr(window, "sign_out", window.close))
+        lock.install()
+    PrivacySchedule(session, window).start()
