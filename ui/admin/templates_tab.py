@@ -1,0 +1,185 @@
+"""Admin > Notice templates: the library's wording for each notice, checked before saving.
+
+A template may use only the fields listed for its kind; one naming anything else is refused
+with a message saying which field and which ones exist, and nothing is stored. Preview fills
+the template with sample values so the wording can be read as a patron will read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import notice_templates
+from app.notice_templates import TemplateText
+from ui.desk_session import DeskSession
+from ui.screens.lending_widgets import Feedback, attempt
+
+
+class TemplatesTab(QWidget):
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("templatesTab")
+        self.session = session
+        self.templates: dict[str, TemplateText] = {}
+
+        self.kind_list = QListWidget(self)
+        self.kind_list.setObjectName("templateKindList")
+        self.kind_list.currentItemChanged.connect(self._chosen)
+
+        self.fields_label = QLabel(self)
+        self.fields_label.setObjectName("templateFieldsLabel")
+        self.fields_label.setWordWrap(True)
+        self.fields_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subject_edit = QLineEdit(self)
+        self.subject_edit.setObjectName("templateSubjectEdit")
+        self.body_edit = QPlainTextEdit(self)
+        self.body_edit.setObjectName("templateBodyEdit")
+        self.preview_view = QPlainTextEdit(self)
+        self.preview_view.setObjectName("templatePreview")
+        self.preview_view.setReadOnly(True)
+        self.preview_button = self._button("Preview", "previewTemplateButton", self.preview)
+        self.save_button = self._button("Save", "saveTemplateButton", self.save)
+        self.reset_button = self._button(
+            "Back to the default wording", "resetTemplateButton", self.reset
+        )
+        buttons = QHBoxLayout()
+        for button in (self.preview_button, self.save_button, self.reset_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+
+        editor = QWidget(self)
+        form = QFormLayout(editor)
+        form.addRow("Fields", self.fields_label)
+        form.addRow("Subject", self.subject_edit)
+        form.addRow("Message", self.body_edit)
+        form.addRow("", self._row(buttons, editor))
+        form.addRow("Preview", self.preview_view)
+
+        split = QSplitter(self)
+        split.setObjectName("templatesSplitter")
+        split.addWidget(self.kind_list)
+        split.addWidget(editor)
+        split.setStretchFactor(1, 3)
+        self.feedback = Feedback("templatesMessage", self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.feedback)
+        self.refresh()
+
+    def _button(self, text: str, name: str, slot: Callable[[], None]) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setObjectName(name)
+        button.clicked.connect(slot)
+        return button
+
+    def _row(self, layout: QHBoxLayout, parent: QWidget) -> QWidget:
+        holder = QWidget(parent)
+        layout.setContentsMargins(0, 0, 0, 0)
+        holder.setLayout(layout)
+        return holder
+
+    def activate(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        found = attempt(self.feedback, lambda: notice_templates.list_templates(self.session.rt))
+        if found is None:
+            return
+        keep = self.current_kind()
+        self.templates = {t.kind: t for t in found}
+        self.kind_list.blockSignals(True)
+        self.kind_list.clear()
+        for t in found:
+            item = QListWidgetItem(f"{t.label}{'  (edited)' if t.customised else ''}")
+            item.setData(Qt.ItemDataRole.UserRole, t.kind)
+            self.kind_list.addItem(item)
+        self.kind_list.blockSignals(False)
+        self.choose(keep or found[0].kind)
+
+    def current_kind(self) -> str | None:
+        item = self.kind_list.currentItem()
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def choose(self, kind: str) -> None:
+        for row in range(self.kind_list.count()):
+            item = self.kind_list.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == kind:
+                self.kind_list.setCurrentRow(row)
+                self._show(kind)
+                return
+
+    def _chosen(self, current: QListWidgetItem | None, _previous: object = None) -> None:
+        if current is not None:
+            self._show(str(current.data(Qt.ItemDataRole.UserRole)))
+
+    def _show(self, kind: str) -> None:
+        t = self.templates.get(kind)
+        if t is None:
+            return
+        self.fields_label.setText(", ".join(f"{{{{ {name} }}}}" for name in t.fields))
+        self.subject_edit.setText(t.subject)
+        self.body_edit.setPlainText(t.body)
+        self.reset_button.setEnabled(t.customised)
+        self.preview_view.clear()
+
+    def preview(self) -> None:
+        kind = self.current_kind()
+        if kind is None:
+            return
+        shown = attempt(
+            self.feedback,
+            lambda: notice_templates.preview(
+                kind, self.subject_edit.text(), self.body_edit.toPlainText()
+            ),
+        )
+        if shown is None:
+            return
+        self.preview_view.setPlainText(f"Subject: {shown.subject}\n\n{shown.body}")
+        self.feedback.good("Preview filled with sample values.")
+
+    def save(self) -> None:
+        kind = self.current_kind()
+        if kind is None:
+            return
+        saved = attempt(
+            self.feedback,
+            lambda: notice_templates.save_template(
+                self.session.rt,
+                self.session.actor,
+                kind,
+                self.subject_edit.text(),
+                self.body_edit.toPlainText(),
+            ),
+        )
+        if saved is None:
+            return
+        self.refresh()
+        self.feedback.good(f"The '{saved.label}' notice now uses your wording.")
+
+    def reset(self) -> None:
+        kind = self.current_kind()
+        if kind is None:
+            return
+        back = attempt(
+            self.feedback,
+            lambda: notice_templates.reset_template(self.session.rt, self.session.actor, kind),
+        )
+        if back is None:
+            return
+        self.refresh()
+        self.feedback.good(f"The '{back.label}' notice uses the default wording again.")
