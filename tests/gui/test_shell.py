@@ -327,7 +327,7 @@ def test_database_without_branches_says_so(qtbot: QtBot, rt: Runtime) -> None:
     [
         ("desk", "METRO", ["checkIn", "checkOut", "patrons"]),
         ("ctl", "SE", ["checkIn", "checkOut", "patrons", "lending"]),
-        ("office", "WS-ILL", ["checkIn", "checkOut", "patrons", "illOffice", "lending"]),
+        ("office", "WS-ILL", ["checkIn", "checkOut", "patrons", "illOffice", "lending", "admin"]),
         ("admin", "NEC", ["checkIn", "checkOut", "patrons", "illOffice", "lending", "admin"]),
     ],
 )

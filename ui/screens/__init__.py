@@ -36,7 +36,8 @@ SCREENS: tuple[ScreenSpec, ...] = (
         Role.ILL_OFFICE,
     ),
     ScreenSpec("lending", "Lending", "ui.screens.lending_screen", "LendingScreen", "F6", Role.CTL),
-    ScreenSpec("admin", "Admin", "ui.screens.admin_screen", "AdminScreen", "F7", Role.ADMIN),
+    # ILL office staff see only its audit-trail tab; every other tab is for admins.
+    ScreenSpec("admin", "Admin", "ui.screens.admin_screen", "AdminScreen", "F7", Role.ILL_OFFICE),
 )
 
 
