@@ -1,8 +1,9 @@
 """Our items a borrowing library keeps too long: "overdue from borrower", then "lost, billable".
 
 Reviewing the list is what prepares the messages, each exactly once per request (the
-outbox's dedupe key makes that a database rule). The messages go to the borrowing
-library through the ILL system, so they are held for staff to edit and copy there.
+outbox's dedupe key makes that a database rule), in the library's own wording for the
+'lender_overdue' and 'lender_lost' notice kinds. The messages go to the borrowing library
+through the ILL system, so they are held for staff to edit and copy there.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import audit, library_settings, outbox
+from app import audit, library_settings, notice_templates, notices, outbox
 from app.actors import Actor
 from app.errors import Conflict, InvalidInput, NotFound
 from app.lending import LendingRequestView, request_view
@@ -87,59 +88,40 @@ def _message(notice: Notice, request_number: str) -> PreparedMessage:
     )
 
 
-def _texts(kind: str, req: IllRequest, days: int, ours: str) -> tuple[str, str]:
-    number = req.partner_request_number or req.request_number
-    if kind == OVERDUE_KIND:
-        return (
-            f"Overdue: {req.title} (request #{number})",
-            f"Request #{number}: {req.title}\n"
-            f"Lent by {ours}, due back {req.lend_due_date}.\n\n"
-            f"This item is now {days} days overdue. We have not received this item back from "
-            "your library. Please review the status of the request and update it based on "
-            "your last action. If the item is not returned by your patron, it will be "
-            "considered lost. Please reply as soon as possible so we can begin the "
-            "remittance process.",
-        )
-    return (
-        f"LOST: {req.title} (request #{number})",
-        f"Request #{number}: {req.title}\n"
-        f"Lent by {ours}, due back {req.lend_due_date}, now {days} days overdue.\n\n"
-        "This item has not been received back and is now considered LOST. Please reply as "
-        "soon as possible so we can begin the remittance process.\n\n"
-        "Please initiate a WorldShare loan request for reimbursement through IFM:\n"
-        f"  Title: {req.title} (Replacement for request #{number})\n"
-        "  Verification: this request is for the replacement cost of a lost item\n"
-        f"  Lender string: {ours} only\n"
-        '  Tick "Use ILL Fee Management (IFM) for payment"\n'
-        "  Max cost: the replacement cost we confirm, in USD\n\n"
-        "We will close the original loan when the dummy loan is placed and processed "
-        "for payment.",
-    )
-
-
 def _prepare(
-    session: Session, req: IllRequest, kind: str, days: int, ours: str, now: datetime
+    session: Session,
+    req: IllRequest,
+    kind: str,
+    days: int,
+    settings: LibrarySettings,
+    today: date,
+    now: datetime,
 ) -> Notice | None:
+    """Queue the message once, written from the library's template for its kind."""
     notice = outbox.queue_notice(
         session,
         kind,
         at=now,
         partner_symbol=req.borrower_symbol,
         request_id=req.id,
-        context={
-            "request_number": req.partner_request_number or req.request_number,
-            "title": req.title,
-            "due_date": req.lend_due_date,
-            "days_overdue": days,
-            "our_symbol": ours,
-        },
+        context={"days_overdue": days},
         dedupe_key=f"{kind}:{req.id}",
     )
     if notice is None:
         return None
-    notice.subject, notice.body = _texts(kind, req, days, ours)
+    session.flush()
+    context = notices.notice_context(session, notice, settings, today)
+    try:
+        rendered = notice_templates.render(session, kind, context)
+        notice.subject, notice.body = rendered.subject, rendered.body
+        notice.held_reason = HELD_REASON
+    except Exception as exc:  # a broken library template must not stop the review
+        notice.subject = f"{req.title} (request #{req.partner_request_number})"
+        notice.held_reason = (
+            f"The library's template for this message could not be filled ({exc}); write "
+            "the text here, or fix the template in Admin."
+        )
     notice.status = NoticeStatus.HELD
-    notice.held_reason = HELD_REASON
     session.flush()
     return notice
 
@@ -177,7 +159,7 @@ def review_overdue(rt: Runtime, actor: Actor) -> OverdueReview:
             days = (today - req.lend_due_date).days
             if days < settings.lender_overdue_days and req.status is RequestStatus.SHIPPED:
                 continue
-            for notice in _advance(session, actor, req, days, settings, now, became_lost):
+            for notice in _advance(session, actor, req, days, settings, today, now, became_lost):
                 prepared.append(_message(notice, req.request_number))
             stage = (
                 OverdueStage.LOST_BILLABLE
@@ -203,10 +185,10 @@ def _advance(
     req: IllRequest,
     days: int,
     settings: LibrarySettings,
+    today: date,
     now: datetime,
     became_lost: list[str],
 ) -> list[Notice]:
-    ours = settings.library_oclc_symbol
     made: list[Notice] = []
     if req.status is RequestStatus.SHIPPED and days >= settings.lender_lost_days:
         req.status = RequestStatus.LOST
@@ -227,10 +209,10 @@ def _advance(
             after={"status": RequestStatus.LOST.value, "days_overdue": days},
         )
     if req.status is RequestStatus.LOST:
-        notice = _prepare(session, req, LOST_KIND, days, ours, now)
+        notice = _prepare(session, req, LOST_KIND, days, settings, today, now)
     else:
         # An overdue reminder is superseded once the item is lost, so it is not prepared then.
-        notice = _prepare(session, req, OVERDUE_KIND, days, ours, now)
+        notice = _prepare(session, req, OVERDUE_KIND, days, settings, today, now)
     if notice is not None:
         made.append(notice)
     return made

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import lender_overdue, lending, lending_office, library_settings
+from app import lender_overdue, lending, lending_office, library_settings, notice_templates
 from app.actors import Actor
 from app.clock import FixedClock
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -65,7 +65,8 @@ def test_thresholds_around_21_and_42_days(
     assert entry.stage is lender_overdue.OverdueStage.OVERDUE
     (message,) = day21.prepared_now
     assert message.kind == "lender_overdue" and message.partner_symbol == "OKT"
-    assert "21 days overdue" in message.body and "#7712345" in message.subject
+    assert "Days overdue:       21" in message.body
+    assert "your request 7712345" in message.subject and "OKT" in message.body
     assert message.status is NoticeStatus.HELD
     assert entry.messages == (message,)
 
@@ -76,8 +77,8 @@ def test_thresholds_around_21_and_42_days(
     day42 = review_on(42)
     assert day42.became_lost == (lent,)
     (lost,) = day42.prepared_now
-    assert lost.kind == "lender_lost" and "considered LOST" in lost.body
-    assert "Lender string: EXC only" in lost.body
+    assert lost.kind == "lender_lost" and "42 days overdue and is now considered lost" in lost.body
+    assert "(Replacement for request #7712345)" in lost.body and "only our symbol EXC" in lost.body
     (entry,) = day42.entries
     assert entry.stage is lender_overdue.OverdueStage.LOST_BILLABLE
     assert [m.kind for m in entry.messages] == ["lender_overdue", "lender_lost"]
@@ -143,6 +144,23 @@ def test_edit_and_mark_sent(demo_rt: Runtime, actor_at: ActorAt) -> None:
         lender_overdue.edit_message(demo_rt, office, message.notice_id, subject="a", body="b")
     with pytest.raises(NotFound):
         lender_overdue.mark_message_sent(demo_rt, office, 999999)
+
+
+def test_messages_use_the_librarys_own_wording(
+    demo_rt: Runtime, actor_at: ActorAt, clock: FixedClock, lent: str
+) -> None:
+    office = actor_at("office", "WS-ILL")
+    notice_templates.save_template(
+        demo_rt,
+        actor_at("admin", "NEC"),
+        "lender_overdue",
+        "Still waiting: {{ title }}",
+        "{{ borrower_symbol }}, it is {{ days_overdue }} days late.",
+    )
+    clock.set_date(clock.today() + timedelta(days=22))
+    (message,) = lender_overdue.review_overdue(demo_rt, office).prepared_now
+    assert message.subject == "Still waiting: Texas Politics Today"
+    assert message.body.strip() == "OKT, it is 21 days late."
 
 
 def test_only_the_ill_office_reviews(demo_rt: Runtime, actor_at: ActorAt) -> None:
