@@ -311,7 +311,9 @@ class _Lend:
     preview: CheckoutResult
 
 
-def _lending_plan(session: Session, item: Item, patron: Patron) -> _Lend | CheckoutResult:
+def _lending_plan(
+    session: Session, actor: Actor, item: Item, patron: Patron
+) -> _Lend | CheckoutResult:
     """One of our own items: only to the ILL dummy account, for an open lending request."""
     if not patron.is_ill_dummy:
         return _refusal(
@@ -323,6 +325,7 @@ def _lending_plan(session: Session, item: Item, patron: Patron) -> _Lend | Check
             "dummy account, when they are lent to another library.",
             item,
         )
+    actor.require(Role.CTL, "Checking an item out to the ILL account")
     if item.status is not ItemStatus.AVAILABLE:
         return _refusal(
             Outcome.REFUSED_NOT_AVAILABLE,
@@ -419,7 +422,7 @@ def _plan(
                 "Only ILL items carry a lender's strap date; leave the strap date empty for "
                 "the library's own items."
             )
-        plan = _lending_plan(session, item, patron)
+        plan = _lending_plan(session, actor, item, patron)
     if lender_label and isinstance(plan, _Plan):
         note = (
             " You scanned the lender's own label: next time scan the barcode at the TOP of "

@@ -76,9 +76,8 @@ def record_in_house_use(
             )
             if open_use is not None:
                 raise Conflict(
-                    f"This item is already in use in the library (since "
-                    f"{open_use.started_at:%H:%M} UTC). Check it in when it is handed back, "
-                    "then record the next use."
+                    "This item is already in use in the library. Check it in when it is "
+                    "handed back, then record the next use."
                 )
             hold = session.scalar(
                 select(HoldShelfEntry).where(

@@ -372,6 +372,8 @@ def test_own_items_go_only_to_the_ill_dummy_account(demo_rt: Runtime, actor_at: 
         )
     assert barcode is not None
     ctl = actor_at("ctl", "METRO")
+    with pytest.raises(PermissionDenied, match="ctl"):
+        preview_checkout(demo_rt, actor_at("desk", "METRO"), "ILL", barcode)
     to_patron = check_out(demo_rt, ctl, RENEE, barcode)
     assert to_patron.outcome is Outcome.REFUSED_OWN_ITEM
     with pytest.raises(InvalidInput, match="strap date"):

@@ -15,7 +15,16 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from app.runtime import Runtime
-from db.models import DueDateDiscrepancy, HoldShelfEntry, HoldStatus, Item, Patron
+from db.models import (
+    Direction,
+    DueDateDiscrepancy,
+    HoldShelfEntry,
+    HoldStatus,
+    IllRequest,
+    Item,
+    Patron,
+    RequestStatus,
+)
 from ui.admin.closures_tab import ClosuresTab
 from ui.desk_session import DeskSession
 from ui.screens.check_out_screen import CheckOutScreen
@@ -244,3 +253,31 @@ def test_closures_tab_fills_holidays_and_edits(qtbot: QtBot, desk_session: Sessi
     tab.day_boxes[5].setChecked(False)
     qtbot.mouseClick(tab.save_week_button, Qt.MouseButton.LeftButton)
     assert tab.message.text() == "WEST is closed: Sunday."
+
+
+def test_own_item_to_the_ill_account_shows_the_yellow_flag(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    session = desk_session("ctl", "METRO")
+    with session.rt.db.reading() as db:
+        barcode = db.scalar(
+            select(Item.barcode)
+            .join(IllRequest, IllRequest.item_id == Item.id)
+            .where(
+                IllRequest.direction == Direction.LENDING,
+                IllRequest.status == RequestStatus.TO_PULL,
+                IllRequest.pull_branch_id == Item.home_branch_id,
+            )
+            .order_by(IllRequest.request_number)
+        )
+    assert barcode is not None
+    screen = open_screen(qtbot, session)
+    find_patron(qtbot, screen, "ILL")
+    assert screen.account.header.text().startswith("ILL")
+    scan(qtbot, screen, barcode)
+    assert not screen.strap_date.isEnabled()  # own items have no strap date
+    assert "lending request" in screen.sentence.text()
+    qtbot.mouseClick(screen.confirm_button, Qt.MouseButton.LeftButton)
+    assert screen.banner.look.key == "good"
+    assert "YELLOW FLAG" in screen.banner.lines.text()
+    assert barcode in [r[0] for r in rows(screen.account.checkouts)]

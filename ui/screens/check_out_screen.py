@@ -64,6 +64,8 @@ class CheckoutBanner(RoutingBanner):
         if result.outcome is Outcome.CHECKED_OUT:
             assert result.due_date is not None
             lines = [result.title or "", result.patron_sentence]
+            if not result.is_ill:  # lending: the yellow flag and where to send it
+                lines.append(result.message)
             if result.discrepancy_logged:
                 lines.append("The strap date differed from the record: logged for the ILL office.")
             if result.overridden:
@@ -279,7 +281,7 @@ class CheckOutScreen(QWidget):
     def _show_proposal(self, result: CheckoutResult) -> None:
         due = result.due_date
         self.due_label.setText(say_date(due) if due else "")
-        self.sentence.setText(result.patron_sentence)
+        self.sentence.setText(result.patron_sentence if result.is_ill else result.message)
         self.discrepancy.setText(
             "This differs from the date recorded at receipt "
             f"({result.recorded_strap_date.isoformat()}): the strap wins and the ILL office "
