@@ -1,0 +1,325 @@
+"""Check In: scan the strap, see at once where the item goes.
+
+Scans are queued and checked in one at a time, in order, on a worker thread, so the scan
+field keeps taking keystrokes while the database answers. The scan field keeps the focus
+(a click anywhere else on the screen hands it back); no dialog ever opens in the scan path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.checkin import CheckInResult, check_in
+from app.errors import ServiceError
+from app.routing import Tone
+from ui.desk_session import DeskSession
+from ui.screens.check_in_slips import SlipPrinter
+from ui.sounds import SoundPlayer
+from ui.widgets.barcode_recovery_panel import KEEPS_FOCUS, BarcodeRecoveryPanel
+from ui.widgets.routing_banner import RoutingBanner
+from ui.widgets.scan_field import ScanField
+
+log = logging.getLogger(__name__)
+
+_RESULT_ROLE = Qt.ItemDataRole.UserRole
+
+
+class _JobSignals(QObject):
+    finished = Signal(object)  # CheckInResult
+    failed = Signal(str, str)  # scan, what went wrong (in words for the desk)
+
+
+class _CheckInJob(QRunnable):
+    """One check-in off the GUI thread; its own session, plain values back."""
+
+    def __init__(self, work: Callable[[], CheckInResult], scan: str, signals: _JobSignals):
+        super().__init__()
+        self._work, self._scan, self._signals = work, scan, signals
+
+    def run(self) -> None:
+        try:
+            result = self._work()
+        except ServiceError as exc:
+            self._signals.failed.emit(self._scan, exc.message)
+        except SQLAlchemyError as exc:
+            log.warning("check-in of %r failed: %s", self._scan[:64], exc)
+            self._signals.failed.emit(
+                self._scan,
+                "The database did not answer, so this scan was not recorded. Check the "
+                "connection in the status bar, then scan the item again.",
+            )
+        except Exception:  # never a traceback at the desk; the log keeps the detail
+            log.exception("check-in of %r failed", self._scan[:64])
+            self._signals.failed.emit(
+                self._scan,
+                "Something went wrong and this scan was not recorded. Scan the item again; "
+                "if it happens again, tell IT (the details are in the log).",
+            )
+        else:
+            self._signals.finished.emit(result)
+
+
+class CheckInScreen(QWidget):
+    """The scan field, the routing banner, the scans since sign-in, and barcode recovery."""
+
+    scanProcessed = Signal(object)  # a CheckInResult, after the banner shows it
+    scanFailed = Signal(str)  # a scan that could not be checked in (database, ...)
+
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("checkInScreen")
+        self.session = session
+        self.sounds = SoundPlayer(session.settings, self)
+        self.slips = SlipPrinter(session, self)
+        self._queue: deque[str] = deque()
+        self._busy = False
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._signals = _JobSignals(self)
+        self._signals.finished.connect(self._on_result)
+        self._signals.failed.connect(self._on_failure)
+        self._build()
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        heading = QLabel(f"Check In — {self.session.branch_code}", self)
+        heading.setObjectName("checkInHeading")
+        heading.setProperty("role", "heading")
+        self.scan_field = ScanField(self)
+        self.scan_field.setStyleSheet("QLineEdit#scanInput { font-size: 20pt; padding: 6px; }")
+        self.scan_field.scanned.connect(self.enqueue)
+        self.scan_field.doubleReadIgnored.connect(self._on_double_read)
+        self.recovery_button = QPushButton("Barcode recovery (Ctrl+R)", self)
+        self.recovery_button.setObjectName("recoveryButton")
+        self.recovery_button.clicked.connect(self.show_recovery)
+        scan_row = QHBoxLayout()
+        scan_row.addWidget(QLabel("Scan:", self))
+        scan_row.addWidget(self.scan_field, 1)
+        scan_row.addWidget(self.recovery_button)
+        self.note = QLabel(self)
+        self.note.setObjectName("scanNote")
+        self.note.setProperty("role", "note")
+        self.note.setWordWrap(True)
+        self.note.hide()
+        self.pending = QLabel(self)
+        self.pending.setObjectName("scanPending")
+        self.banner = RoutingBanner(self)
+        self.banner.recoveryRequested.connect(self.show_recovery)
+
+        self.scan_list = QListWidget(self)
+        self.scan_list.setObjectName("scanList")
+        self.scan_list.setAccessibleName("Scans since sign-in")
+        self.scan_list.currentItemChanged.connect(self._show_details)
+        self.details = QLabel("Select a scan to see its details.", self)
+        self.details.setObjectName("scanDetails")
+        self.details.setWordWrap(True)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reprint_button = QPushButton("Reprint slip", self)
+        self.reprint_button.setObjectName("reprintButton")
+        self.reprint_button.setEnabled(False)
+        self.reprint_button.clicked.connect(self.reprint_selected)
+        self.print_message = QLabel(self)
+        self.print_message.setObjectName("printMessage")
+        self.print_message.setWordWrap(True)
+        detail_box = QWidget(self)
+        detail_col = QVBoxLayout(detail_box)
+        detail_col.setContentsMargins(0, 0, 0, 0)
+        detail_col.addWidget(self.details, 1)
+        detail_col.addWidget(self.reprint_button, 0, Qt.AlignmentFlag.AlignLeft)
+        detail_col.addWidget(self.print_message)
+        self.recovery = BarcodeRecoveryPanel(self.session.rt, self)
+        self.recovery.checkInRequested.connect(self._check_in_recovered)
+        self.recovery.closeRequested.connect(self.hide_recovery)
+        self.recovery.hide()
+        self.splitter = lower = QSplitter(Qt.Orientation.Horizontal, self)
+        lower.setObjectName("checkInSplitter")
+        lower.addWidget(self.scan_list)
+        lower.addWidget(detail_box)
+        lower.addWidget(self.recovery)
+        lower.setStretchFactor(0, 2)
+        lower.setStretchFactor(1, 2)
+        lower.setStretchFactor(2, 3)
+        lower.setChildrenCollapsible(False)
+
+        col = QVBoxLayout(self)
+        col.setContentsMargins(20, 16, 20, 16)
+        col.setSpacing(10)
+        col.addWidget(heading)
+        col.addLayout(scan_row)
+        col.addWidget(self.note)
+        col.addWidget(self.pending)
+        col.addWidget(self.banner)
+        col.addWidget(lower, 1)
+        shortcut = QShortcut(QKeySequence("Ctrl+R"), self)
+        shortcut.activated.connect(self.show_recovery)
+
+    # -- focus ----------------------------------------------------------------------------
+
+    def activate(self) -> None:
+        """Called when the screen is shown: the scanner's next burst lands in the field."""
+        self.scan_field.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A click anywhere on this screen, except where staff type, hands focus back."""
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonRelease and isinstance(watched, QWidget):
+            if self.isVisible() and self.isAncestorOf(watched) and not _takes_typing(watched):
+                QTimer.singleShot(0, self._refocus)
+        elif kind == QEvent.Type.WindowActivate and watched is self.window():
+            QTimer.singleShot(0, self._refocus)
+        return False
+
+    def _refocus(self) -> None:
+        focused = QApplication.focusWidget()
+        if focused is not None and focused is not self.scan_field and _takes_typing(focused):
+            return
+        if self.isVisible():
+            self.scan_field.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # -- scanning -------------------------------------------------------------------------
+
+    def enqueue(self, scan: str) -> None:
+        """Queue one scan; scans are checked in strictly in the order they arrived."""
+        self.note.hide()
+        self._queue.append(scan)
+        self._pump()
+
+    def _pump(self) -> None:
+        self._show_pending()
+        if self._busy or not self._queue:
+            return
+        scan = self._queue.popleft()
+        self._busy = True
+        session = self.session
+        auto_print = tuple(session.settings.auto_print)
+
+        def work() -> CheckInResult:
+            return check_in(session.rt, session.actor, scan, auto_print=auto_print)
+
+        self._pool.start(_CheckInJob(work, scan, self._signals))
+
+    def _show_pending(self) -> None:
+        waiting = len(self._queue) + (1 if self._busy else 0)
+        self.pending.setText(f"Checking in… {waiting} scan(s) waiting" if waiting > 1 else "")
+
+    def _on_result(self, result: CheckInResult) -> None:
+        self._busy = False
+        self.banner.show_result(result)
+        self.sounds.play(result.tone)
+        self._add_to_list(result)
+        if result.print_slip:
+            self.print_message.setText(self.slips.print_for(result))
+        self.scanProcessed.emit(result)
+        self._pump()
+
+    def _on_failure(self, scan: str, message: str) -> None:
+        self._busy = False
+        self.banner.show_problem("Not checked in", (message,))
+        self.sounds.play(Tone.PROBLEM)
+        item = QListWidgetItem(f"{scan or '(empty)'}  —  not checked in")
+        item.setToolTip(message)
+        self.scan_list.insertItem(0, item)
+        self.scanFailed.emit(scan)
+        self._pump()
+
+    def _on_double_read(self, scan: str) -> None:
+        self.note.setText(
+            f"{scan} was read twice within a second; the second read was ignored. "
+            "To check it in again, wait a moment and scan once more."
+        )
+        self.note.show()
+
+    def _check_in_recovered(self, barcode: str) -> None:
+        self.enqueue(barcode)
+        QTimer.singleShot(0, self._refocus_now)
+
+    def _refocus_now(self) -> None:
+        self.scan_field.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # -- the list of scans since sign-in ----------------------------------------------------
+
+    def _add_to_list(self, result: CheckInResult) -> None:
+        when = result.at.astimezone().strftime("%H:%M:%S")
+        text = f"{when}  {result.barcode or '(empty)'}  —  {result.headline}"
+        item = QListWidgetItem(text)
+        item.setData(_RESULT_ROLE, result)
+        item.setToolTip("\n".join(result.instructions))
+        self.scan_list.insertItem(0, item)
+
+    def selected_result(self) -> CheckInResult | None:
+        item = self.scan_list.currentItem()
+        value = item.data(_RESULT_ROLE) if item is not None else None
+        return value if isinstance(value, CheckInResult) else None
+
+    def _show_details(self, *_args: object) -> None:
+        result = self.selected_result()
+        self.reprint_button.setEnabled(result is not None and result.slip_kind is not None)
+        self.print_message.clear()
+        if result is None:
+            self.details.setText("Select a scan to see its details.")
+            return
+        rows = [
+            ("Scanned", result.barcode or "(empty)"),
+            ("Outcome", result.outcome.value.replace("_", " ")),
+            ("Item", result.item_barcode or ""),
+            ("Title", result.title or ""),
+            ("Destination", result.destination_name or result.destination or ""),
+            ("Patron", f"{result.patron_name} ({result.patron_id})" if result.patron_id else ""),
+            ("Pick up by", result.pickup_by.isoformat() if result.pickup_by else ""),
+            ("Request", result.request_number or ""),
+            ("Time", result.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")),
+        ]
+        lines = [f"{label}: {value}" for label, value in rows if value]
+        self.details.setText("\n".join([result.headline, *lines, "", *result.instructions]))
+
+    def reprint_selected(self) -> None:
+        result = self.selected_result()
+        if result is None or result.slip_kind is None:
+            self.print_message.setText("This scan has no slip to print.")
+            return
+        self.print_message.setText(self.slips.print_for(result))
+
+    # -- barcode recovery -------------------------------------------------------------------
+
+    def show_recovery(self) -> None:
+        if not self.recovery.isVisible():
+            self.recovery.show()
+            width = max(self.splitter.width(), 900)
+            self.splitter.setSizes([width * 3 // 10, width * 2 // 10, width * 5 // 10])
+        self.recovery.patron_input.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def hide_recovery(self) -> None:
+        self.recovery.hide()
+        self._refocus_now()
+
+
+def _takes_typing(widget: QWidget) -> bool:
+    """Inside a field where staff type on purpose (recovery inputs) or the scan field."""
+    current: QWidget | None = widget
+    while current is not None:
+        if current.property(KEEPS_FOCUS) or isinstance(current, ScanField):
+            return True
+        current = current.parentWidget()
+    return False

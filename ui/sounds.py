@@ -1,0 +1,72 @@
+"""The three check-in sounds: a good read, an item to send on, a problem.
+
+QtMultimedia needs the system's audio libraries; where they are missing (or there is no
+audio device) the desk works on silently and says so once in its log.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QUrl
+
+from app.config import WorkstationSettings
+from app.routing import Tone
+
+log = logging.getLogger(__name__)
+
+SOUND_DIR = Path(__file__).resolve().parent.parent / "resources" / "sounds"
+SOUND_FILES = {Tone.GOOD: "good.wav", Tone.MOVE: "move.wav", Tone.PROBLEM: "problem.wav"}
+
+_effect_class: Any = None
+_unavailable_reason: str | None = None
+
+
+def _sound_effect_class() -> Any:
+    """QSoundEffect, or None when audio cannot work here (logged the first time only)."""
+    global _effect_class, _unavailable_reason
+    if _effect_class is None and _unavailable_reason is None:
+        try:
+            from PySide6.QtMultimedia import QSoundEffect
+        except ImportError as exc:  # e.g. libpulse missing: no audio stack on this machine
+            _unavailable_reason = str(exc) or type(exc).__name__
+            log.warning("no audio output (%s): check-in sounds are off", _unavailable_reason)
+        else:
+            _effect_class = QSoundEffect
+    return _effect_class
+
+
+class SoundPlayer(QObject):
+    """Plays a tone's sound at the workstation's volume, unless muted or without audio."""
+
+    def __init__(self, settings: WorkstationSettings, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("soundPlayer")
+        self.volume = max(0, min(100, int(settings.sound_volume)))
+        self.muted = bool(settings.sound_muted)
+        self.last_tone: Tone | None = None  # what was asked for last, heard or not
+        self._effects: dict[Tone, Any] = {}
+        effect_class = _sound_effect_class()
+        if effect_class is None:
+            return
+        for tone, name in SOUND_FILES.items():
+            effect = effect_class(self)
+            effect.setSource(QUrl.fromLocalFile(str(SOUND_DIR / name)))
+            effect.setVolume(self.volume / 100)
+            self._effects[tone] = effect
+
+    @property
+    def available(self) -> bool:
+        return bool(self._effects)
+
+    def play(self, tone: Tone) -> bool:
+        """True when the sound was started; muted, silent machines and volume 0 say False."""
+        self.last_tone = tone
+        effect = self._effects.get(tone)
+        if effect is None or self.muted or self.volume == 0:
+            return False
+        effect.stop()
+        effect.play()
+        return True

@@ -1,0 +1,174 @@
+"""Barcode recovery: find a strapless ILL item's barcode by patron ID or by title.
+
+Searches only read, so they run at once on the desk's thread; checking an item in is handed
+to the screen (`checkInRequested`), which queues it like any scan.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.barcode_recovery import RecoveredItem, items_with_patron, search_temporary_by_title
+from app.errors import ServiceError
+from app.runtime import Runtime
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+COLUMNS = ("Strap barcode", "Title", "Status", "Who has it", "Due")
+KEEPS_FOCUS = "keepsFocus"  # property: typing here must not be pulled back to the scan field
+
+
+class BarcodeRecoveryPanel(QFrame):
+    checkInRequested = Signal(str)  # the strap barcode staff chose to check in
+    closeRequested = Signal()
+
+    def __init__(self, rt: Runtime, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("barcodeRecoveryPanel")
+        self.setProperty("role", "panel")
+        self.rt = rt
+        self.items: tuple[RecoveredItem, ...] = ()
+
+        heading = QLabel("Barcode recovery", self)
+        heading.setProperty("role", "heading")
+        close = QPushButton("Close", self)
+        close.setObjectName("recoveryCloseButton")
+        close.clicked.connect(self.closeRequested)
+        top = QHBoxLayout()
+        top.addWidget(heading, 1)
+        top.addWidget(close)
+
+        self.patron_input = QLineEdit(self)
+        self.patron_input.setObjectName("recoveryPatronInput")
+        self.patron_input.setPlaceholderText("Campus ID or patron card, e.g. T00123456")
+        self.patron_input.setProperty(KEEPS_FOCUS, True)
+        self.patron_input.returnPressed.connect(self.find_by_patron)
+        patron_button = QPushButton("Items with patron", self)
+        patron_button.setObjectName("recoveryPatronButton")
+        patron_button.clicked.connect(self.find_by_patron)
+        self.title_input = QLineEdit(self)
+        self.title_input.setObjectName("recoveryTitleInput")
+        self.title_input.setPlaceholderText("Words of the title")
+        self.title_input.setProperty(KEEPS_FOCUS, True)
+        self.title_input.returnPressed.connect(self.find_by_title)
+        title_button = QPushButton("Search ILL titles", self)
+        title_button.setObjectName("recoveryTitleButton")
+        title_button.clicked.connect(self.find_by_title)
+        form = QGridLayout()
+        form.addWidget(QLabel("Patron:", self), 0, 0)
+        form.addWidget(self.patron_input, 0, 1)
+        form.addWidget(patron_button, 0, 2)
+        form.addWidget(QLabel("Title:", self), 1, 0)
+        form.addWidget(self.title_input, 1, 1)
+        form.addWidget(title_button, 1, 2)
+
+        self.message = QLabel(
+            "Find the item by the patron who returned it, or by its title among ILL items.",
+            self,
+        )
+        self.message.setObjectName("recoveryMessage")
+        self.message.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setObjectName("recoveryResults")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.cellDoubleClicked.connect(lambda row, _col: self.check_in_row(row))
+        self.check_in_button = QPushButton("Check in selected item", self)
+        self.check_in_button.setObjectName("recoveryCheckInButton")
+        self.check_in_button.clicked.connect(lambda: self.check_in_row(self.table.currentRow()))
+
+        col = QVBoxLayout(self)
+        col.addLayout(top)
+        col.addLayout(form)
+        col.addWidget(self.message)
+        col.addWidget(self.table, 1)
+        col.addWidget(self.check_in_button, 0, Qt.AlignmentFlag.AlignRight)
+
+    def find_by_patron(self) -> None:
+        text = self.patron_input.text()
+        found = self._run(lambda: items_with_patron(self.rt, text))
+        if found is None:
+            return
+        self._show(found.items)
+        who = f"{found.patron_name} ({found.patron_id})"
+        self.message.setText(
+            f"ILL items with {who}: {len(found.items)}. Select one and check it in."
+            if found.items
+            else f"{who} has no ILL items checked out. Try a title search."
+        )
+
+    def find_by_title(self) -> None:
+        text = self.title_input.text()
+        found = self._run(lambda: search_temporary_by_title(self.rt, text))
+        if found is None:
+            return
+        self._show(found)
+        self.message.setText(
+            f"{len(found)} ILL item(s) match. Select one and check it in."
+            if found
+            else "No ILL item has those words in its title. Ask the ILL office: it may be a "
+            "book of another library system (yellow flag, send to the ILL office)."
+        )
+
+    def _run(self, search: Callable[[], T]) -> T | None:
+        try:
+            return search()
+        except ServiceError as exc:
+            self._show(())
+            self.message.setText(exc.message)
+        except SQLAlchemyError as exc:
+            log.warning("barcode recovery search failed: %s", exc)
+            self._show(())
+            self.message.setText(
+                "The database did not answer. Check the connection in the status bar and try again."
+            )
+        return None
+
+    def _show(self, items: tuple[RecoveredItem, ...]) -> None:
+        self.items = items
+        self.table.setRowCount(len(items))
+        for row, item in enumerate(items):
+            who = f"{item.patron_name} ({item.patron_id})" if item.patron_id else ""
+            if who and not item.has_it:
+                who = f"for {who}"
+            cells = (
+                item.barcode,
+                item.title,
+                f"{item.status_words} ({item.branch})" if item.branch else item.status_words,
+                who,
+                item.due_date.isoformat() if item.due_date else "",
+            )
+            for column, text in enumerate(cells):
+                self.table.setItem(row, column, QTableWidgetItem(text))
+        if items:
+            self.table.selectRow(0)
+
+    def check_in_row(self, row: int) -> None:
+        if not 0 <= row < len(self.items):
+            self.message.setText("Select an item in the list first.")
+            return
+        self.checkInRequested.emit(self.items[row].barcode)

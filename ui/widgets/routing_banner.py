@@ -1,0 +1,135 @@
+"""The big answer to a scan, readable from two metres: colour AND icon AND words.
+
+Colour alone would fail a colour-blind worker and a glance from the side; the icon's shape and
+the headline say the same thing. Returns to the ILL office are yellow, like the strap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.checkin import CheckInResult
+from app.routing import Outcome, Tone
+from ui.icons import resource_icon
+
+ICON_SIZE = 96
+
+
+@dataclass(frozen=True)
+class BannerStyle:
+    key: str  # the `look` property, for the style sheet and for tests
+    icon: str
+    background: str
+    foreground: str
+    label: str  # what the icon means, for screen readers
+
+
+IDLE = BannerStyle("idle", "bannerIdle", "#e9edf1", "#1d1d1d", "Ready")
+GOOD = BannerStyle("good", "bannerGood", "#1b6e34", "#ffffff", "Done")
+TRANSIT = BannerStyle("transit", "bannerMove", "#1f4f8f", "#ffffff", "Send on")
+RETURN = BannerStyle("return", "bannerMove", "#f5c400", "#1d1d1d", "Return, yellow strap")
+PROBLEM = BannerStyle("problem", "bannerProblem", "#a4161a", "#ffffff", "Problem")
+
+_RETURNS = (Outcome.RETURN_TO_ILL_OFFICE, Outcome.RETURN_TO_LENDER)
+
+
+def style_for(result: CheckInResult) -> BannerStyle:
+    if result.tone is Tone.GOOD:
+        return GOOD
+    if result.tone is Tone.MOVE:
+        routed = (result.routing, result.outcome)
+        return RETURN if any(o in _RETURNS for o in routed) else TRANSIT
+    return PROBLEM
+
+
+class RoutingBanner(QFrame):
+    """Shows one result: icon, headline, destination or patron, and the instructions."""
+
+    recoveryRequested = Signal()  # staff asked for barcode recovery from a not-found answer
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("routingBanner")
+        self.setAccessibleName("Check-in result")
+        self.setMinimumHeight(220)
+        self.result: CheckInResult | None = None
+        self.look = IDLE
+
+        self.icon = QLabel(self)
+        self.icon.setObjectName("bannerIcon")
+        self.icon.setFixedSize(ICON_SIZE, ICON_SIZE)
+        self.headline = QLabel(self)
+        self.headline.setObjectName("bannerHeadline")
+        self.headline.setWordWrap(True)
+        self.target = QLabel(self)
+        self.target.setObjectName("bannerTarget")
+        self.target.setWordWrap(True)
+        self.lines = QLabel(self)
+        self.lines.setObjectName("bannerInstructions")
+        self.lines.setWordWrap(True)
+        self.lines.setTextFormat(Qt.TextFormat.PlainText)
+        self.recovery_button = QPushButton("Barcode recovery…", self)
+        self.recovery_button.setObjectName("bannerRecoveryButton")
+        self.recovery_button.setToolTip("Find the strap barcode by patron ID or by title")
+        self.recovery_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps it
+        self.recovery_button.clicked.connect(self.recoveryRequested)
+
+        words = QVBoxLayout()
+        words.setSpacing(6)
+        words.addWidget(self.headline)
+        words.addWidget(self.target)
+        words.addWidget(self.lines)
+        words.addWidget(self.recovery_button, 0, Qt.AlignmentFlag.AlignLeft)
+        words.addStretch(1)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(24, 20, 24, 20)
+        row.setSpacing(24)
+        row.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(words, 1)
+        self.show_idle()
+
+    def show_idle(self, text: str = "Scan the barcode at the TOP of the strap") -> None:
+        self.result = None
+        self._paint(IDLE, text, "", ())
+
+    def show_result(self, result: CheckInResult) -> None:
+        self.result = result
+        target = ""
+        if result.patron_name:
+            target = f"{result.patron_name}  ·  {result.patron_id}"
+        elif result.destination and result.tone is not Tone.PROBLEM:
+            target = f"→ {result.destination_name or result.destination}"
+        elif result.outcome is Outcome.INVALID_SCAN and result.barcode:
+            target = f"Scanned: {result.barcode}"
+        self._paint(style_for(result), result.headline, target, result.instructions)
+        self.recovery_button.setVisible(result.outcome is Outcome.NOT_FOUND)
+
+    def show_problem(self, headline: str, lines: tuple[str, ...]) -> None:
+        """A failure outside the routing (database unreachable): still big, still red."""
+        self.result = None
+        self._paint(PROBLEM, headline, "", lines)
+
+    def _paint(self, look: BannerStyle, headline: str, target: str, lines: tuple[str, ...]) -> None:
+        self.look = look
+        self.setProperty("look", look.key)
+        self.recovery_button.setVisible(False)
+        self.icon.setPixmap(resource_icon(look.icon).pixmap(ICON_SIZE, ICON_SIZE))
+        self.icon.setAccessibleName(look.label)
+        self.headline.setText(headline)
+        self.target.setText(target)
+        self.target.setVisible(bool(target))
+        self.lines.setText("\n".join(lines))
+        self.lines.setVisible(bool(lines))
+        fg, bg = look.foreground, look.background
+        self.setStyleSheet(
+            f"QFrame#routingBanner {{ background: {bg}; border-radius: 10px; }}"
+            f"QFrame#routingBanner QLabel {{ color: {fg}; background: transparent; }}"
+            "QLabel#bannerHeadline { font-size: 40pt; font-weight: 800; }"
+            "QLabel#bannerTarget { font-size: 28pt; font-weight: 700; }"
+            "QLabel#bannerInstructions { font-size: 16pt; }"
+            "QPushButton#bannerRecoveryButton { font-size: 14pt; padding: 6px 14px; }"
+        )
+        self.setAccessibleDescription(" ".join((look.label + ".", headline, target, *lines)))
