@@ -157,8 +157,16 @@ def _refusal(
     patron: Patron,
     message: str,
     item: Item | None = None,
-    **kw: object,
+    *,
+    request_number: str | None = None,
+    due_date: date | None = None,
+    strap_due_date: date | None = None,
+    recorded_strap_date: date | None = None,
+    held_for: str | None = None,
+    held_at: str | None = None,
+    offer_in_library_use: bool = False,
 ) -> CheckoutResult:
+    """A result that writes nothing: a refusal, or the proposal a preview shows."""
     return CheckoutResult(
         outcome=outcome,
         barcode=barcode,
@@ -166,8 +174,14 @@ def _refusal(
         patron_name=patron.display_name,
         message=message,
         title=item.title if item else None,
+        request_number=request_number,
+        due_date=due_date,
+        strap_due_date=strap_due_date,
+        recorded_strap_date=recorded_strap_date,
+        held_for=held_for,
+        held_at=held_at,
+        offer_in_library_use=offer_in_library_use,
         is_ill=item.kind is ItemKind.TEMPORARY if item else True,
-        **kw,  # type: ignore[arg-type]
     )
 
 
