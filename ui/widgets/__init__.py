@@ -1,0 +1,1 @@
+"""Widgets shared by screens: the scan field, the routing banner, barcode recovery."""
