@@ -145,8 +145,9 @@ class IfmTransactionView:
     original_status: RequestStatus
 
 
-def _lost_request(session: Session, number: str) -> IllRequest:
-    req = session.scalar(select(IllRequest).where(IllRequest.request_number == number.strip()))
+def _lost_request(session: Session, number: str, *, lock: bool = False) -> IllRequest:
+    query = select(IllRequest).where(IllRequest.request_number == number.strip())
+    req = session.scalar(query.with_for_update() if lock else query)
     if req is None:
         raise NotFound(f"There is no request {number.strip()!r}.")
     if req.status is not RequestStatus.LOST:
@@ -232,7 +233,7 @@ def record_transaction(
     value = parse_amount(amount)
     now = rt.clock.now()
     with rt.db.transaction() as session:
-        req = _lost_request(session, request_number)
+        req = _lost_request(session, request_number, lock=True)
         existing = session.scalar(select(IfmTransaction).where(IfmTransaction.request_id == req.id))
         if existing is not None:
             raise Conflict(
@@ -283,7 +284,7 @@ def mark_processed(
         )
     now = rt.clock.now()
     with rt.db.transaction() as session:
-        tx = session.get(IfmTransaction, transaction_id)
+        tx = session.get(IfmTransaction, transaction_id, with_for_update=True)
         if tx is None:
             raise NotFound(f"There is no IFM transaction {transaction_id}. `illdesk ifm list`.")
         if tx.status is IfmStatus.PROCESSED:

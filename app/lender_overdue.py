@@ -150,6 +150,7 @@ def review_overdue(rt: Runtime, actor: Actor) -> OverdueReview:
                 IllRequest.lend_due_date.is_not(None),
             )
             .order_by(IllRequest.lend_due_date, IllRequest.id)
+            .with_for_update()  # two office desks reviewing at once take turns
         ).all()
         entries: list[BorrowerOverdue] = []
         prepared: list[PreparedMessage] = []
@@ -219,7 +220,7 @@ def _advance(
 
 
 def _lender_notice(session: Session, notice_id: int) -> tuple[Notice, IllRequest]:
-    notice = session.get(Notice, notice_id)
+    notice = session.get(Notice, notice_id, with_for_update=True)
     if notice is None or notice.kind not in KINDS or notice.request_id is None:
         raise NotFound(f"There is no overdue or lost message {notice_id} for a borrowing library.")
     return notice, session.get_one(IllRequest, notice.request_id)

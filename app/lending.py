@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, library_settings
 from app.actors import Actor
@@ -165,11 +166,14 @@ def open_ill_loan(session: Session, item: Item) -> Loan | None:
 
 
 def lending_request(session: Session, number: str) -> IllRequest:
+    """The request, locked until the transaction ends, so two desks take turns on it."""
     req = session.scalar(
-        select(IllRequest).where(
+        select(IllRequest)
+        .where(
             IllRequest.request_number == number.strip(),
             IllRequest.direction == Direction.LENDING,
         )
+        .with_for_update()
     )
     if req is None:
         raise NotFound(
@@ -381,7 +385,13 @@ def record_change(
         after={"status": req.status.value},
         detail=detail,
     )
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(
+            f"Another desk changed request {req.request_number}'s item meanwhile. Refresh "
+            "the list and try again; nothing was changed here."
+        ) from None
     return request_view(session, req)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -167,3 +168,28 @@ def test_only_the_ill_office_reviews(demo_rt: Runtime, actor_at: ActorAt) -> Non
     with pytest.raises(PermissionDenied, match="ill_office"):
         lender_overdue.review_overdue(demo_rt, actor_at("ctl", "METRO"))
     assert _kinds(demo_rt) == []
+
+
+def test_two_desks_reviewing_at_once_prepare_each_message_once(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    office = actor_at("office", "WS-ILL")
+    start = threading.Barrier(2)
+    results: list[lender_overdue.OverdueReview] = []
+    errors: list[BaseException] = []
+
+    def review() -> None:
+        start.wait()
+        try:
+            results.append(lender_overdue.review_overdue(demo_rt, office))
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=review) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(len(r.prepared_now) for r in results) == [0, 2]
+    assert sorted(_kinds(demo_rt)) == ["lender_lost", "lender_overdue"]
