@@ -3,8 +3,9 @@
 The server comes from the workstation settings (`smtp_host`, `smtp_port`, `smtp_starttls`,
 `smtp_username`, `smtp_sender`), each overridable by an environment variable:
 ILLDESK_SMTP_HOST, ILLDESK_SMTP_PORT, ILLDESK_SMTP_STARTTLS (1/0), ILLDESK_SMTP_USERNAME,
-ILLDESK_SMTP_SENDER. The password is read only from ILLDESK_SMTP_PASSWORD: it is never
-written to the settings file, never logged, never part of an error message or `repr`.
+ILLDESK_SMTP_SENDER. The password comes from ILLDESK_SMTP_PASSWORD, else the keyring
+(`app.secrets`): it is never written to the settings file, never logged (it is registered
+for log redaction), never part of an error message or `repr`.
 Port 465 means TLS from the first byte (SMTPS); otherwise STARTTLS when it is on.
 
 The conversation is driven step by step (MAIL, RCPT, DATA) so a failure is classified:
@@ -21,7 +22,7 @@ import os
 import smtplib
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from types import TracebackType
@@ -29,6 +30,8 @@ from typing import Protocol
 
 from app.config import WorkstationSettings
 from app.errors import ServiceError
+from app.log_setup import register_secret
+from app.secrets import smtp_password
 
 PASSWORD_ENV = "ILLDESK_SMTP_PASSWORD"
 SMTPS_PORT = 465
@@ -105,13 +108,19 @@ def smtp_config(
             "No sender address is set for notices. Set smtp_sender in this desk's settings "
             "or ILLDESK_SMTP_SENDER (for example ill@example.edu)."
         )
+    password = env.get(PASSWORD_ENV, "")
+    if password:
+        register_secret(password)
+    elif username:
+        found = smtp_password(replace(settings, smtp_host=host, smtp_username=username))
+        password = found or ""
     return SmtpConfig(
         host=host,
         port=int(port_text),
         starttls=starttls,
         username=username,
         sender=sender,
-        password=env.get(PASSWORD_ENV, ""),
+        password=password,
     )
 
 

@@ -514,6 +514,41 @@ def _view(session: Session, notice: Notice) -> NoticeView:
     )
 
 
+@dataclass(frozen=True)
+class OutboxSummary:
+    """Counts for a badge on the ILL office screen."""
+
+    queued: int
+    failed: int
+    held: int
+    needs_review: int  # held manual notices waiting for staff to preview and send
+
+    @property
+    def needing_attention(self) -> int:
+        return self.failed + self.held
+
+
+def outbox_summary(rt: Runtime) -> OutboxSummary:
+    with rt.db.reading() as session:
+        counts: dict[NoticeStatus, int] = {
+            status: int(count)
+            for status, count in session.execute(
+                select(Notice.status, func.count()).group_by(Notice.status)
+            )
+        }
+        review = session.scalar(
+            select(func.count())
+            .select_from(Notice)
+            .where(Notice.status == NoticeStatus.HELD, Notice.held_reason == REVIEW_REASON)
+        )
+    return OutboxSummary(
+        queued=counts.get(NoticeStatus.QUEUED, 0),
+        failed=counts.get(NoticeStatus.FAILED, 0),
+        held=counts.get(NoticeStatus.HELD, 0),
+        needs_review=int(review or 0),
+    )
+
+
 def parse_status(text: str) -> NoticeStatus:
     try:
         return NoticeStatus(text.strip().lower())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -258,6 +259,8 @@ def test_manual_notice_waits_for_review_and_goes_as_edited(
         s.flush()
         notice_id, reason = notice.id, req.cancel_reason
     assert run(demo_rt, smtp).held == 1
+    summary = notices.outbox_summary(demo_rt)
+    assert (summary.held, summary.needs_review, summary.queued) == (1, 1, 0)
     view = notices.get_notice(demo_rt, notice_id)
     assert view.needs_review
     assert reason and f"Reason: {reason}" in view.body
@@ -390,3 +393,57 @@ def test_run_without_a_mail_server_queues_and_says_why(
     assert result.queued_due_soon == 1 and result.sent == 0
     assert "No mail server is set" in result.message
     assert result.waiting == 2
+
+
+class DropsAfterData:
+    """A mail server that takes the whole message, then vanishes before answering."""
+
+    def __init__(self) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.port = int(self.listener.getsockname()[1])
+        self.messages = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.listener.accept()
+        with conn, conn.makefile("rb") as lines:
+            conn.sendall(b"220 test ready\r\n")
+            for raw in lines:
+                command = raw.strip().upper()
+                if command.startswith((b"EHLO", b"HELO")):
+                    conn.sendall(b"250 test\r\n")
+                elif command.startswith((b"MAIL", b"RCPT")):
+                    conn.sendall(b"250 OK\r\n")
+                elif command == b"DATA":
+                    conn.sendall(b"354 go ahead\r\n")
+                    for data_line in lines:
+                        if data_line == b".\r\n":
+                            break
+                    self.messages += 1
+                    return  # the connection closes without the final answer
+
+    def close(self) -> None:
+        self.thread.join(timeout=10)
+        self.listener.close()
+
+
+def test_connection_lost_after_the_message_holds_it_as_uncertain(demo_rt: Runtime) -> None:
+    server = DropsAfterData()
+    notice_id = queue_for(demo_rt, "request_received", "T00789012")
+    config = SmtpConfig(host="127.0.0.1", port=server.port, starttls=False, sender=SENDER)
+    try:
+        with SmtpMailer(config) as mailer:
+            result = notices.run_outbox(demo_rt, mailer, reminders=False)
+    finally:
+        server.close()
+    assert server.messages == 1
+    assert result.uncertain == 1 and result.sent == 0 and result.failed == 0
+    row = notice_row(demo_rt, notice_id)
+    assert row.status is NoticeStatus.HELD
+    assert row.held_reason and row.held_reason.startswith("Delivery uncertain")
+    assert "may or may not have been delivered" in row.held_reason
+    view = notices.list_notices(demo_rt, NoticeStatus.HELD)[0]
+    assert view.id == notice_id and not view.needs_review

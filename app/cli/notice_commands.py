@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
         help="queue today's due-soon and overdue notices, then send the outbox",
         description="Safe to run more than once a day: a loan gets at most one notice of a "
         "kind per day. The mail server comes from this desk's settings or ILLDESK_SMTP_* "
-        "variables; the password only from ILLDESK_SMTP_PASSWORD.",
+        "variables; the password from ILLDESK_SMTP_PASSWORD or the keyring.",
     )
     run.set_defaults(handler=_notices_run)
     listing = notices_sub.add_parser("list", help="list notices, newest first")
