@@ -98,7 +98,9 @@ class RoutingBanner(QFrame):
     def show_result(self, result: CheckInResult) -> None:
         self.result = result
         target = ""
-        if result.patron_name:
+        if result.patron_name and result.patron_name in result.headline:
+            target = f"Campus ID {result.patron_id}"
+        elif result.patron_name:
             target = f"{result.patron_name}  ·  {result.patron_id}"
         elif result.destination and result.tone is not Tone.PROBLEM:
             target = f"→ {result.destination_name or result.destination}"
