@@ -17,7 +17,6 @@ Example::
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -28,6 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from app.errors import InvalidInput
 from app.printing.barcode_vectors import draw_code128
+from app.printing.document import PrintDocument
 from app.printing.straps import BOLD, REGULAR, Cell, Pen, long_date
 
 SLIP_SIZE = (3 * inch, 5 * inch)
@@ -62,12 +62,23 @@ def _check(slip: Slip) -> None:
         raise InvalidInput("A transit or return slip needs its destination branch.")
 
 
+def slip_document(slip: Slip) -> PrintDocument:
+    """The slip as a one-page printable document."""
+    _check(slip)
+
+    def paint(canvas: Canvas) -> None:
+        _paint(canvas, slip)
+        canvas.showPage()
+
+    return PrintDocument(f"{slip.kind.value} slip {slip.barcode}", SLIP_SIZE, paint, 1)
+
+
 def render_slip(slip: Slip) -> bytes:
     """The slip as a one-page PDF."""
-    _check(slip)
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=SLIP_SIZE, pageCompression=1, invariant=1)
-    canvas.setTitle(f"{slip.kind.value} slip {slip.barcode}")
+    return slip_document(slip).pdf()
+
+
+def _paint(canvas: Canvas, slip: Slip) -> None:
     cell = Cell(0, 0, SLIP_SIZE[0], SLIP_SIZE[1], 12)
     if slip.kind is SlipKind.RETURN:
         canvas.setFillColor(HexColor(RETURN_YELLOW))
@@ -102,6 +113,3 @@ def render_slip(slip: Slip) -> bytes:
     if slip.library_name:
         pen.y = cell.inset + 9
         pen.line(slip.library_name, REGULAR, 7, centred=True)
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()

@@ -14,7 +14,6 @@ library settings (`StrapStyle.from_settings`), never from this code.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +28,7 @@ from app.errors import InvalidInput
 from app.library_settings import LibrarySettings
 from app.printing import text_fit
 from app.printing.barcode_vectors import draw_code128
+from app.printing.document import PrintDocument
 
 REGULAR = "Helvetica"
 BOLD = "Helvetica-Bold"
@@ -344,11 +344,34 @@ def _cut_marks(canvas: Canvas, layout: Layout, used: int) -> None:
     canvas.setDash()
 
 
-def _new_canvas(buffer: io.BytesIO, layout: Layout, title: str) -> Canvas:
-    canvas = Canvas(buffer, pagesize=layout.page_size, pageCompression=1, invariant=1)
-    canvas.setTitle(title)
-    canvas.setAuthor("ILL Desk")
-    return canvas
+def strap_document(
+    straps: Sequence[StrapContent],
+    style: StrapStyle,
+    layout: str = "letter3",
+    *,
+    back_side: bool = True,
+) -> PrintDocument:
+    """A front page per sheet of straps, each followed by its back for duplex printing."""
+    if not straps:
+        raise InvalidInput("There are no straps to print.")
+    chosen = layout_named(layout)
+    _colour(style.colour)  # a bad colour setting is refused before any page is drawn
+    per_page = len(chosen.cells)
+    sheets = [list(straps[i : i + per_page]) for i in range(0, len(straps), per_page)]
+
+    def paint(canvas: Canvas) -> None:
+        for sheet in sheets:
+            for index, strap in enumerate(sheet):
+                _draw_front(canvas, chosen.cells[index], strap, style)
+            _cut_marks(canvas, chosen, len(sheet))
+            canvas.showPage()
+            if back_side:
+                for index, strap in enumerate(sheet):
+                    _draw_back(canvas, chosen.back_cell(index), strap, style)
+                canvas.showPage()
+
+    title = f"Book strap {straps[0].strap_barcode}" if len(straps) == 1 else f"{len(straps)} straps"
+    return PrintDocument(title, chosen.page_size, paint, len(sheets) * (2 if back_side else 1))
 
 
 def render_straps(
@@ -358,26 +381,8 @@ def render_straps(
     *,
     back_side: bool = True,
 ) -> bytes:
-    """One PDF: a front page per sheet of straps, each followed by its back for duplex."""
-    if not straps:
-        raise InvalidInput("There are no straps to print.")
-    chosen = layout_named(layout)
-    buffer = io.BytesIO()
-    title = f"Book strap {straps[0].strap_barcode}" if len(straps) == 1 else f"{len(straps)} straps"
-    canvas = _new_canvas(buffer, chosen, title)
-    per_page = len(chosen.cells)
-    for start in range(0, len(straps), per_page):
-        sheet = straps[start : start + per_page]
-        for index, strap in enumerate(sheet):
-            _draw_front(canvas, chosen.cells[index], strap, style)
-        _cut_marks(canvas, chosen, len(sheet))
-        canvas.showPage()
-        if back_side:
-            for index, strap in enumerate(sheet):
-                _draw_back(canvas, chosen.back_cell(index), strap, style)
-            canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    """The straps as one PDF (see `strap_document`)."""
+    return strap_document(straps, style, layout, back_side=back_side).pdf()
 
 
 def _draw_return_flag(canvas: Canvas, cell: Cell, flag: ReturnFlag, style: StrapStyle) -> None:
@@ -414,21 +419,28 @@ def _draw_return_flag(canvas: Canvas, cell: Cell, flag: ReturnFlag, style: Strap
     pen.line(style.library_name, REGULAR, 8, centred=True)
 
 
-def render_return_flags(
+def return_flag_document(
     flags: Sequence[ReturnFlag], style: StrapStyle, layout: str = "letter3"
-) -> bytes:
+) -> PrintDocument:
     """Yellow return straps, one per item going back to the ILL office."""
     if not flags:
         raise InvalidInput("There are no return straps to print.")
     chosen = layout_named(layout)
-    buffer = io.BytesIO()
-    canvas = _new_canvas(buffer, chosen, "Return to the ILL office")
+    _colour(style.return_colour)
     per_page = len(chosen.cells)
-    for start in range(0, len(flags), per_page):
-        sheet = flags[start : start + per_page]
-        for index, flag in enumerate(sheet):
-            _draw_return_flag(canvas, chosen.cells[index], flag, style)
-        _cut_marks(canvas, chosen, len(sheet))
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    sheets = [list(flags[i : i + per_page]) for i in range(0, len(flags), per_page)]
+
+    def paint(canvas: Canvas) -> None:
+        for sheet in sheets:
+            for index, flag in enumerate(sheet):
+                _draw_return_flag(canvas, chosen.cells[index], flag, style)
+            _cut_marks(canvas, chosen, len(sheet))
+            canvas.showPage()
+
+    return PrintDocument("Return to the ILL office", chosen.page_size, paint, len(sheets))
+
+
+def render_return_flags(
+    flags: Sequence[ReturnFlag], style: StrapStyle, layout: str = "letter3"
+) -> bytes:
+    return return_flag_document(flags, style, layout).pdf()
