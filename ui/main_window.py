@@ -32,6 +32,7 @@ import ui.screens
 from app.branches import BranchInfo, list_branches
 from ui.desk_session import DeskSession
 from ui.icons import resource_icon
+from ui.idle_lock import IdleLock
 from ui.screens import ScreenSpec
 from ui.status_bar import DeskStatusBar
 
@@ -157,6 +158,9 @@ class MainWindow(QMainWindow):
         self.status = DeskStatusBar(session, branch, probe, self)
         self.setStatusBar(self.status)
         self._build_actions()
+        self.idle_lock = IdleLock(self, session)
+        self.idle_lock.signOutRequested.connect(self.sign_out)
+        self.idle_lock.install()
         self.nav.currentRowChanged.connect(self._show_row)
         self.nav.setFocus()
         if self.screens:
@@ -290,6 +294,7 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.idle_lock.uninstall()
         self.status.stop()
         super().closeEvent(event)
         if self._signing_out:

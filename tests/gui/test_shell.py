@@ -415,6 +415,18 @@ def test_status_bar_says_when_the_database_cannot_be_reached(
     assert status_text(window, "statusDatabase").endswith("— connected")
 
 
+def test_desk_left_alone_locks_and_signing_out_there_leaves_the_window(
+    qtbot: QtBot, desk_session: Callable[[str, str], DeskSession]
+) -> None:
+    window = make_window(qtbot, desk_session("desk", "METRO"))
+    assert window.idle_lock.timer.isActive()
+    window.idle_lock.timer.timeout.emit()  # fifteen quiet minutes later
+    assert window.idle_lock.is_locked and window.idle_lock.cover.isVisible()
+    with qtbot.waitSignal(window.signOutRequested):
+        window.idle_lock.cover.sign_out_button.click()
+    assert not window.isVisible()
+
+
 def test_self_check_passes_when_every_screen_loads(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
