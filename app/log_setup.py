@@ -25,6 +25,8 @@ _HANDLER_MARK = "_illdesk_handler"
 _secrets: set[str] = set()
 
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # A database error quotes the statement's values: names, e-mails, IDs. Drop them all.
+    (re.compile(r"\[parameters: [^\n]*"), "[parameters: removed]"),
     # scheme://user:password@host -> scheme://user:***@host
     (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*):[^@\s]*@"), r"\1:***@"),
     # password=..., "password": "...", pwd: ...

@@ -97,6 +97,7 @@ def with_database_password(url: str) -> str:
         return url  # the engine explains what is wrong with it
     if parsed.get_backend_name() == "sqlite":
         return url
+    check_tls(url)
     if parsed.password:
         register_secret(str(parsed.password))
         return url
