@@ -331,6 +331,47 @@ def list_transactions(
 
 
 @dataclass(frozen=True)
+class LostRequest:
+    """A lost request, either way, that IFM may settle."""
+
+    request_number: str
+    title: str
+    direction: IfmDirection
+    partner_symbol: str
+    transaction_status: IfmStatus | None  # None: no IFM transaction recorded yet
+
+
+def lost_requests(rt: Runtime) -> list[LostRequest]:
+    with rt.db.reading() as session:
+        rows = session.scalars(
+            select(IllRequest)
+            .where(IllRequest.status == RequestStatus.LOST)
+            .order_by(IllRequest.request_number)
+        ).all()
+        recorded = {
+            tx.request_id: tx.status
+            for tx in session.scalars(
+                select(IfmTransaction).where(IfmTransaction.request_id.in_([r.id for r in rows]))
+            )
+        }
+        return [
+            LostRequest(
+                request_number=r.request_number,
+                title=r.title,
+                direction=IfmDirection.WE_RECEIVE
+                if r.direction is Direction.LENDING
+                else IfmDirection.WE_PAY,
+                partner_symbol=(
+                    r.borrower_symbol if r.direction is Direction.LENDING else r.lender_symbol
+                )
+                or "",
+                transaction_status=recorded.get(r.id),
+            )
+            for r in rows
+        ]
+
+
+@dataclass(frozen=True)
 class PartnerBalance:
     """Positive: the partner owes us; negative: we owe the partner."""
 

@@ -188,3 +188,14 @@ def test_ledger_sums_per_partner_and_threshold_flag(
     assert [t.status for t in ifm.list_transactions(demo_rt, partner="uiu")] == [
         IfmStatus.PROCESSED
     ]
+
+
+def test_lost_requests_both_ways_with_their_ifm_state(
+    demo_rt: Runtime, actor_at: ActorAt, lost_lent: IllRequest
+) -> None:
+    office = actor_at("office", "WS-ILL")
+    ifm.record_transaction(demo_rt, office, lost_lent.request_number, "40")
+    rows = {r.direction: r for r in ifm.lost_requests(demo_rt)}
+    assert rows[IfmDirection.WE_RECEIVE].partner_symbol == "UIU"
+    assert rows[IfmDirection.WE_RECEIVE].transaction_status is IfmStatus.PENDING
+    assert rows[IfmDirection.WE_PAY].transaction_status is None

@@ -35,6 +35,7 @@ def test_campus_pulls_and_checks_out_with_the_yellow_flag_reminder(
     screen = _screen(qtbot, session)
     assert screen.tabs.count() == 1  # no office tabs for a team lead
     pull = screen.pull
+    assert pull is not None
     (number,) = pull.table.keys()
     assert pull.table.select_key(number)
     qtbot.mouseClick(pull.pulled_button, Qt.MouseButton.LeftButton)
@@ -55,6 +56,7 @@ def test_not_on_shelf_needs_a_reason_shown_without_a_dialog(
 ) -> None:
     screen = _screen(qtbot, desk_session("ctl", "WEST"))
     pull = screen.pull
+    assert pull is not None
     (number,) = pull.table.keys()
     pull.table.select_key(number)
     qtbot.mouseClick(pull.not_on_shelf_button, Qt.MouseButton.LeftButton)
@@ -70,7 +72,7 @@ def test_office_creates_ships_and_sees_overdue_messages(
 ) -> None:
     session = desk_session("office", "WS-ILL")
     screen = _screen(qtbot, session)
-    assert screen.tabs.count() == 4
+    assert screen.tabs.count() == 3 and screen.pull is None  # WS-ILL has no shelves
     requests = screen.requests
     assert requests is not None
     requests.borrower_input.setText("okt")
@@ -106,13 +108,27 @@ def test_office_creates_ships_and_sees_overdue_messages(
     assert not overdue.sent_button.isEnabled()
 
 
+def test_office_at_a_campus_desk_also_sees_that_campus_pull_list(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    screen = _screen(qtbot, desk_session("office", "METRO"))
+    assert screen.tabs.count() == 4
+    assert screen.pull is not None and len(screen.pull.table.keys()) == 1
+
+
 def test_ifm_fields_ready_to_copy_and_the_ledger(qtbot: QtBot, desk_session: SessionAt) -> None:
     session = desk_session("office", "WS-ILL")
     screen = _screen(qtbot, session)  # opening the overdue list marks the 45-day item lost
     panel = screen.ifm
     assert panel is not None
     (lost,) = lending.list_lending(session.rt, statuses=(RequestStatus.LOST,))
-    panel.request_input.setText(lost.request_number)
+    panel.refresh()
+    index = panel.lost_combo.findData(lost.request_number)
+    assert index > 0  # the borrowed item our patron lost is listed too
+    assert panel.lost_combo.count() == 3
+    panel.lost_combo.setCurrentIndex(index)
+    panel.lost_combo.activated.emit(index)
+    assert panel.request_input.text() == lost.request_number
     panel.amount_input.setText("85.5.0")
     qtbot.mouseClick(panel.build_button, Qt.MouseButton.LeftButton)
     assert "not an amount" in panel.feedback.text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QComboBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -30,6 +31,10 @@ class IfmPanel(QWidget):
         self.session = session
         layout = QVBoxLayout(self)
 
+        self.lost_combo = QComboBox(self)
+        self.lost_combo.setObjectName("ifmLostCombo")
+        self.lost_combo.setToolTip("Lost requests, both ways; choosing one fills in its number")
+        layout.addWidget(self.lost_combo)
         ask = QHBoxLayout()
         self.request_input = QLineEdit(self)
         self.request_input.setObjectName("ifmRequestInput")
@@ -97,6 +102,7 @@ class IfmPanel(QWidget):
         self.feedback = Feedback("ifmFeedback", self)
         layout.addWidget(self.feedback)
 
+        self.lost_combo.activated.connect(self._pick_lost)
         self.build_button.clicked.connect(self._build)
         self.record_button.clicked.connect(self._record)
         self.processed_button.clicked.connect(self._processed)
@@ -104,6 +110,16 @@ class IfmPanel(QWidget):
 
     def refresh(self) -> None:
         rt = self.session.rt
+        lost = attempt(self.feedback, lambda: ifm.lost_requests(rt)) or []
+        self.lost_combo.clear()
+        self.lost_combo.addItem(f"Lost, billable or owed: {len(lost)} request(s)", None)
+        for r in lost:
+            way = "they pay us" if r.direction.value == "we_receive" else "we pay"
+            state = r.transaction_status.value if r.transaction_status else "no IFM yet"
+            self.lost_combo.addItem(
+                f"{r.request_number}  {r.partner_symbol}  ({way}; {state})  {r.title}",
+                r.request_number,
+            )
         rows = attempt(self.feedback, lambda: ifm.list_transactions(rt))
         if rows is not None:
             self.transactions.fill(
@@ -152,6 +168,12 @@ class IfmPanel(QWidget):
             f"{book.pending:+.2f}) — {verdict}"
         )
         self.total_label.setProperty("settle", book.settle)
+
+    def _pick_lost(self, index: int) -> None:
+        number = self.lost_combo.itemData(index)
+        if number:
+            self.request_input.setText(str(number))
+            self.amount_input.setFocus()
 
     def _show(self, fields: IfmFields) -> None:
         for key, (label, value) in zip(FIELD_KEYS, fields.copy_rows(), strict=True):

@@ -388,7 +388,10 @@ class RequestsPanel(QWidget):
 
 
 class LendingScreen(QWidget):
-    """The campus pull list for everyone with the ctl role; the office's tabs for ill_office."""
+    """The campus pull list for everyone with the ctl role; the office's tabs for ill_office.
+
+    A virtual branch (the ILL office's WS-ILL) has no shelves, so it gets no pull list.
+    """
 
     def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -398,11 +401,15 @@ class LendingScreen(QWidget):
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("lendingTabs")
         layout.addWidget(self.tabs)
-        self.pull = PullPanel(session, self.tabs)
-        self.tabs.addTab(self.pull, f"To pull at {session.branch_code}")
+        self.pull: PullPanel | None = None
         self.requests: RequestsPanel | None = None
         self.overdue: LenderOverduePanel | None = None
         self.ifm: IfmPanel | None = None
+        branches = {b.code: b for b in list_branches(session.rt)}
+        here = branches.get(session.branch_code)
+        if here is None or not here.virtual:
+            self.pull = PullPanel(session, self.tabs)
+            self.tabs.addTab(self.pull, f"To pull at {session.branch_code}")
         if session.actor.has_role(Role.ILL_OFFICE):
             self.requests = RequestsPanel(session, self.tabs)
             self.overdue = LenderOverduePanel(session, self.tabs)
@@ -410,9 +417,9 @@ class LendingScreen(QWidget):
             self.tabs.addTab(self.requests, "Lending requests")
             self.tabs.addTab(self.overdue, "Overdue from borrower")
             self.tabs.addTab(self.ifm, "IFM")
-            self.pull.requestChanged.connect(lambda _number: self._refresh_office())
-            if self.requests is not None:
-                self.tabs.setCurrentWidget(self.requests)
+            if self.pull is not None:
+                self.pull.requestChanged.connect(lambda _number: self._refresh_office())
+            self.tabs.setCurrentWidget(self.requests)
 
     def _refresh_office(self) -> None:
         if self.requests is not None:
@@ -420,5 +427,8 @@ class LendingScreen(QWidget):
 
     def activate(self) -> None:
         """Shown again: the lists may have changed at other desks."""
-        self.pull.refresh()
+        if self.pull is not None:
+            self.pull.refresh()
         self._refresh_office()
+        if self.ifm is not None:
+            self.ifm.refresh()
