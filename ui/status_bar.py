@@ -20,7 +20,7 @@ from ui.desk_session import DeskSession
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL_MS = 15_000
-DATABASE_LABEL_CHARS = 44  # longer paths are shortened in the middle; the tooltip has it all
+DATABASE_LABEL_CHARS = 40  # longer paths are shortened in the middle; the tooltip has it all
 
 
 def shorten_middle(text: str, limit: int) -> str:
@@ -86,7 +86,8 @@ class DeskStatusBar(QStatusBar):
             "statusStaff", f"Staff: {actor.full_name} ({actor.role.value})"
         )
         self._db_label = session.rt.db.info.label
-        self._db_short = shorten_middle(self._db_label, DATABASE_LABEL_CHARS)
+        kind, _, location = self._db_label.partition(": ")
+        self._db_short = f"({kind}): {shorten_middle(location, DATABASE_LABEL_CHARS)}"
         self.database_label = self._label("statusDatabase", "")
         self.database_label.setToolTip(session.rt.db.info.label)
         # Permanent widgets: a temporary message (showMessage) never hides who or where.

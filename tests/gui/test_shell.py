@@ -24,6 +24,7 @@ from ui.desk_session import DeskSession
 from ui.main_window import MainWindow, ScreenUnavailablePage
 from ui.screens import SCREENS, ScreenSpec
 from ui.sign_in import SignInDialog
+from ui.status_bar import shorten_middle
 
 pytestmark = pytest.mark.gui
 
@@ -206,7 +207,7 @@ def test_demo_desk_user_signs_in_and_the_status_bar_says_where_who_and_which_dat
     assert status_text(window, "statusStaff") == "Staff: Dana Desk (desk)"
     database = window.findChild(QLabel, "statusDatabase")
     assert database is not None and demo_rt.db.info.label in database.toolTip()
-    assert status_text(window, "statusDatabase").startswith("Database embedded: ")
+    assert status_text(window, "statusDatabase").startswith("Database (embedded): ")
     assert status_text(window, "statusDatabase").endswith("illdesk.db — checking…")
     qtbot.waitUntil(lambda: status_text(window, "statusDatabase").endswith("— connected"))
     assert load_settings().branch_code == "METRO"  # remembered for the next sign-in
@@ -442,3 +443,11 @@ def test_self_check_fails_and_names_a_screen_that_does_not_load(
     monkeypatch.setattr(ui.screens, "SCREENS", (*TWO_SCREENS, ghost))
     assert desk_app.self_check() == 1
     assert "screen not loaded: Ghost" in capsys.readouterr().err
+
+
+def test_long_database_path_keeps_its_start_and_file_name() -> None:
+    path = "/home/desk/.local/share/ILL Desk/a/very/long/folder/name/illdesk.db"
+    short = shorten_middle(path, 40)
+    assert len(short) == 40
+    assert short.startswith("/home/desk/.l") and short.endswith("/name/illdesk.db")
+    assert shorten_middle("/data/illdesk.db", 40) == "/data/illdesk.db"
