@@ -136,6 +136,10 @@ def test_overdue_messages_and_ifm_round_trip(cli: Any, tmp_path: Any) -> None:
     assert code == 0 and rows[0]["status"] == "sent"
 
     number = lost["request_number"]
+    code, rows, _ = cli("ifm", "lost")
+    assert code == 0
+    assert {(r["request_number"], r["direction"]) for r in rows} >= {(number, "we_receive")}
+    assert "we_pay" in {r["direction"] for r in rows}
     code, rows, _ = cli("ifm", "build", number, "--amount", "$120", *OFFICE)
     assert code == 0
     assert rows[0] == {
@@ -185,7 +189,7 @@ def test_overdue_messages_and_ifm_round_trip(cli: Any, tmp_path: Any) -> None:
     ("command", "steps"),
     [
         ("lend", ("create", "list", "pull", "not-on-shelf", "checkout", "ship", "returned")),
-        ("ifm", ("build", "record", "processed", "list", "balance")),
+        ("ifm", ("build", "record", "processed", "list", "lost", "balance")),
     ],
 )
 def test_every_step_is_documented_in_help(

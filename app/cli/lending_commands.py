@@ -199,6 +199,14 @@ def _register_ifm(sub: Any) -> None:
     listing.add_argument("--status", choices=[s.value for s in IfmStatus])
     listing.add_argument("--partner", help="only this partner's OCLC symbol")
     listing.set_defaults(handler=_ifm_list)
+    lost = steps.add_parser(
+        "lost",
+        help="lost requests, both ways, that IFM may settle",
+        description="One JSON object per lost request: request_number, title, direction "
+        "(we_receive: a borrower lost our item; we_pay: our patron lost a borrowed one), "
+        "partner_symbol, transaction_status (null until recorded).",
+    )
+    lost.set_defaults(handler=_ifm_lost)
     balance = steps.add_parser(
         "balance",
         help="IFM balance per partner library and in total, with the settlement flag",
@@ -470,6 +478,26 @@ def _ifm_list(ctx: CliContext) -> int:
         ctx.emit(_tx_record(tx), _tx_text(tx))
     if not rows:
         ctx.say("No IFM transactions match.")
+    return EXIT_OK
+
+
+def _ifm_lost(ctx: CliContext) -> int:
+    rows = ifm.lost_requests(ctx.runtime())
+    for r in rows:
+        status = r.transaction_status.value if r.transaction_status else None
+        ctx.emit(
+            {
+                "request_number": r.request_number,
+                "title": r.title,
+                "direction": r.direction.value,
+                "partner_symbol": r.partner_symbol,
+                "transaction_status": status,
+            },
+            f"{r.request_number:10} {r.direction.value:10} {r.partner_symbol:5} "
+            f"{status or 'no IFM yet':10} {r.title}",
+        )
+    if not rows:
+        ctx.say("No lost requests.")
     return EXIT_OK
 
 
