@@ -1,0 +1,176 @@
+"""The ILL Office screen driven as the office would: receive -> strap -> transit (pytest-qt).
+
+The clock is the fixed test clock: Monday 2 November 2026.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QDate, QMarginsF, QSizeF, Qt
+from PySide6.QtGui import QPageSize
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QPushButton
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from app.printing.document import PrintDocument
+from db.models import Item, ItemStatus, Transit
+from tests.strap_pdf import all_text, barcode_bars, decode_code128, pages
+from ui.desk_session import DeskSession
+from ui.screens.ill_office_screen import IllOfficeScreen
+
+pytestmark = pytest.mark.gui
+
+SessionAt = Callable[[str, str], DeskSession]
+
+
+@pytest.fixture
+def screen(qtbot: QtBot, desk_session: SessionAt) -> Iterator[IllOfficeScreen]:
+    widget = IllOfficeScreen(desk_session("office", "WS-ILL"))
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.activate()
+    yield widget
+    widget.printer.wait()
+    widget.receive_tab._pool.waitForDone(10000)
+
+
+def test_receive_makes_the_strap_and_starts_the_transit(
+    qtbot: QtBot, screen: IllOfficeScreen, tmp_path: Path
+) -> None:
+    tab = screen.receive_tab
+    assert tab.request_input.hasFocus()
+    qtbot.keyClicks(tab.request_input, "20261001")
+    qtbot.keyClick(tab.request_input, Qt.Key.Key_Return)
+    assert "The Structure of Scientific Revolutions" in tab.request_info.text()
+    assert "METRO" in tab.request_info.text()
+    assert tab.lender_input.hasFocus()
+    qtbot.keyClicks(tab.lender_input, "okt")
+    tab.due_input.setDate(QDate(2026, 12, 14))
+    with (
+        qtbot.waitSignal(tab.received, timeout=5000) as received,
+        qtbot.waitSignal(tab.previewReady, timeout=10000),
+    ):
+        qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
+    result = received.args[0]
+    assert result.destination == "METRO"
+    assert result.strap_barcode in tab.message.text()
+    assert "send it to METRO" in tab.message.text()
+    assert tab.preview.pixmap() is not None and not tab.preview.pixmap().isNull()
+    assert tab.request_input.hasFocus() and tab.request_input.text() == ""
+
+    rt = screen.session.rt
+    with rt.db.reading() as session:
+        item = session.scalar(select(Item).where(Item.barcode == result.strap_barcode))
+        assert item is not None and item.status is ItemStatus.IN_TRANSIT
+        assert item.lender_due_date == date(2026, 12, 14)
+        transit = session.scalar(select(Transit).where(Transit.item_id == item.id))
+        assert transit is not None and transit.received_at is None
+
+    saved = tmp_path / "strap.pdf"
+    with qtbot.waitSignal(screen.printer.done, timeout=10000):
+        tab.save_strap(saved)
+    pdf = saved.read_bytes()
+    assert [decode_code128(s) for s in barcode_bars(pdf)] == [result.strap_barcode]
+    assert "METRO" in all_text(pdf) and "DEC 14, 2026" in all_text(pdf)
+    assert "Saved" in screen.status.text()
+
+
+def test_receiving_twice_says_why_without_a_dialog(qtbot: QtBot, screen: IllOfficeScreen) -> None:
+    tab = screen.receive_tab
+    for _ in range(2):
+        tab.request_input.setText("20261001")
+        tab.lender_input.setText("OKT")
+        qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
+    assert "already received" in tab.message.text()
+    assert tab.message.property("error") is True
+    tab.request_input.setText("12345678")
+    qtbot.keyClick(tab.request_input, Qt.Key.Key_Return)
+    assert "no ILL request 12345678" in tab.message.text()
+
+
+def test_strap_prints_through_qt_off_the_gui_thread(
+    qtbot: QtBot, screen: IllOfficeScreen, tmp_path: Path
+) -> None:
+    tab = screen.receive_tab
+    tab.request_input.setText("20261002")
+    tab.lender_input.setText("TXA")
+    tab.in_library_input.setChecked(True)
+    with qtbot.waitSignal(tab.received, timeout=5000) as received:
+        qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
+    assert received.args[0].destination == "NEC"  # the ILL office's campus: hold shelf
+    release = threading.Event()
+    painter_threads: list[threading.Thread] = []
+
+    def slow_document() -> PrintDocument:
+        painter_threads.append(threading.current_thread())
+        release.wait(10)
+        return tab._strap_document()
+
+    target = tmp_path / "printed.pdf"
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(target))
+    printer.setPageSize(QPageSize(QSizeF(612, 792), QPageSize.Unit.Point))
+    printer.setPageMargins(QMarginsF(0, 0, 0, 0))
+    screen.printer.print_to(slow_document, printer)
+    assert not target.exists()  # the call returned while the job still waits: no freeze
+    with qtbot.waitSignal(screen.printer.done, timeout=20000):
+        release.set()
+    assert painter_threads and painter_threads[0] is not threading.main_thread()
+    assert len(pages(target.read_bytes())) == 2  # front and back
+    assert "to " in screen.status.text()
+
+
+def test_no_printer_is_a_message_not_a_crash(
+    qtbot: QtBot, screen: IllOfficeScreen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ui.printing.QPrinterInfo.availablePrinterNames", staticmethod(lambda: []))
+    tab = screen.receive_tab
+    tab.request_input.setText("20261003")
+    tab.lender_input.setText("IXA")
+    qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
+    tab.print_strap(choose=False)
+    assert "No printer" in screen.status.text()
+
+
+def test_other_tabs_work_from_the_same_services(qtbot: QtBot, screen: IllOfficeScreen) -> None:
+    ship = screen.ship_back_tab
+    screen.tabs.setCurrentWidget(ship)
+    assert ship.table.rowCount() == 1
+    qtbot.keyClicks(ship.scan_input, "ILL00000141")
+    qtbot.keyClick(ship.scan_input, Qt.Key.Key_Return)
+    assert "shipped to TXA" in ship.message.text()
+    assert ship.table.rowCount() == 0
+
+    renewals = screen.renewals_tab
+    renewals.number_input.setText("20261012")
+    renewals.due_input.setDate(QDate(2026, 12, 30))
+    button = renewals.findChild(QPushButton, "recordRenewalButton")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert "now due 2026-12-30" in renewals.message.text()
+
+    requests = screen.requests_tab
+    screen.tabs.setCurrentWidget(requests)
+    requests.status_filter.setCurrentIndex(1)  # requested
+    assert requests.table.rowCount() == 3
+    requests.table.selectRow(0)
+    requests.reason_input.setEditText("")
+    requests.cancel()
+    assert "needs a reason" in requests.message.text()
+    requests.reason_input.setEditText("Duplicate request.")
+    requests.cancel()
+    assert "cancelled" in requests.message.text()
+    assert requests.table.rowCount() == 2
+
+    lists = screen.lists_tab
+    screen.tabs.setCurrentWidget(lists)
+    lists.choice.setCurrentIndex(1)  # in transit
+    assert lists.table.rowCount() == 4
+    lists.choice.setCurrentIndex(2)  # hold shelves
+    assert lists.table.rowCount() == 4

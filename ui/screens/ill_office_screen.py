@@ -1,0 +1,340 @@
+"""The ILL office (Access Services) screen: receive and strap, requests, renewals, ship back,
+and the lists the office works from.
+
+The Receive tab is built for a pile of parcels: scan or type the request number, Enter,
+check the lender and due date, one button. The strap preview and printing run on a worker
+thread; a refusal shows in the message line, never in a dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDateEdit,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import ServiceError
+from app.printing import LAYOUT_NAMES
+from app.printing.document import PrintDocument
+from app.receiving import Received, ReceiveForm, receive_item
+from app.requests import find_request
+from ui.desk_session import DeskSession
+from ui.printing import DocumentPrinter, QtCanvas
+from ui.screens.ill_office_tabs import ListsTab, RenewalsTab, RequestsTab, ShipBackTab, say
+
+log = logging.getLogger(__name__)
+PREVIEW_DOTS_PER_POINT = 1.0
+
+
+def _qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def _date(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
+
+
+class _PreviewSignals(QObject):
+    ready = Signal(QImage)
+    failed = Signal(str)
+
+
+class _PreviewJob(QRunnable):
+    """Paints a document's first page into an image, off the GUI thread."""
+
+    def __init__(self, make: Callable[[], PrintDocument], signals: _PreviewSignals) -> None:
+        super().__init__()
+        self._make, self._signals = make, signals
+
+    def run(self) -> None:
+        try:
+            document = self._make()
+            width, height = document.page_size
+            image = QImage(
+                int(width * PREVIEW_DOTS_PER_POINT),
+                int(height * PREVIEW_DOTS_PER_POINT),
+                QImage.Format.Format_RGB32,
+            )
+            image.fill(QColor("white"))
+            painter = QPainter(image)
+            canvas = QtCanvas(painter, height, PREVIEW_DOTS_PER_POINT, _stop_after_first_page)
+            try:
+                document.paint(canvas)
+            except _FirstPageDone:
+                pass
+            finally:
+                painter.end()
+        except ServiceError as exc:
+            self._signals.failed.emit(exc.message)
+        except Exception:
+            log.exception("strap preview failed")
+            self._signals.failed.emit(
+                "The strap preview could not be drawn; printing may still work."
+            )
+        else:
+            self._signals.ready.emit(image)
+
+
+class _FirstPageDone(Exception):
+    """Raised by the preview canvas when page one is painted: the rest is not needed."""
+
+
+def _stop_after_first_page() -> None:
+    raise _FirstPageDone
+
+
+class ReceiveTab(QWidget):
+    """Scan the request number, check the lender's details, receive: strap and transit."""
+
+    received = Signal(object)  # a Received result, after the screen shows it
+    previewReady = Signal()  # the strap preview image is on screen
+
+    def __init__(self, session: DeskSession, printer: DocumentPrinter,
+                 parent: QWidget | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.session = session
+        self.printer = printer
+        self.last: Received | None = None
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._preview_signals = _PreviewSignals(self)
+        self._preview_signals.ready.connect(self._show_preview)
+        self._preview_signals.failed.connect(lambda text: say(self.message, text, error=True))
+        self._build()
+
+    def _build(self) -> None:
+        today = self.session.rt.clock.today()
+        self.request_input = QLineEdit(self)
+        self.request_input.setObjectName("receiveRequestInput")
+        self.request_input.setPlaceholderText("Scan or type the ILL request number, then Enter")
+        self.request_input.returnPressed.connect(self.look_up)
+        self.request_info = QLabel(self)
+        self.request_info.setObjectName("receiveRequestInfo")
+        self.request_info.setWordWrap(True)
+        self.lender_input = QLineEdit(self)
+        self.lender_input.setObjectName("receiveLenderInput")
+        self.lender_input.setPlaceholderText("OCLC symbol, e.g. OKT")
+        self.lender_input.setMaxLength(5)
+        self.due_input = QDateEdit(self)
+        self.due_input.setObjectName("receiveDueInput")
+        self.due_input.setCalendarPopup(True)
+        self.due_input.setDisplayFormat("yyyy-MM-dd")
+        self.due_input.setDate(_qdate(today + timedelta(days=28)))
+        self.in_library_input = QCheckBox("In-library use only", self)
+        self.in_library_input.setObjectName("receiveInLibraryUse")
+        self.lender_barcode_input = QLineEdit(self)
+        self.lender_barcode_input.setObjectName("receiveLenderBarcode")
+        self.lender_barcode_input.setPlaceholderText("optional: the lender's own barcode")
+        self.note_input = QLineEdit(self)
+        self.note_input.setObjectName("receiveNote")
+        self.receive_button = QPushButton("Receive and make strap", self)
+        self.receive_button.setObjectName("receiveButton")
+        self.receive_button.setDefault(True)
+        self.receive_button.clicked.connect(self.receive)
+        form = QFormLayout()
+        form.addRow("Request number:", self.request_input)
+        form.addRow("", self.request_info)
+        form.addRow("Lender (OCLC):", self.lender_input)
+        form.addRow("Lender's due date:", self.due_input)
+        form.addRow("", self.in_library_input)
+        form.addRow("Lender's barcode:", self.lender_barcode_input)
+        form.addRow("Note:", self.note_input)
+        form.addRow("", self.receive_button)
+
+        self.message = QLabel(self)
+        self.message.setObjectName("receiveMessage")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("font-size: 14pt;")
+        self.print_button = QPushButton("Print strap…", self)
+        self.print_button.setObjectName("printStrapButton")
+        self.print_button.clicked.connect(lambda: self.print_strap(choose=True))
+        self.save_button = QPushButton("Save strap as PDF…", self)
+        self.save_button.setObjectName("saveStrapButton")
+        self.save_button.clicked.connect(self._ask_save)
+        self.batch_button = QPushButton("Print all straps received today…", self)
+        self.batch_button.setObjectName("printTodayButton")
+        self.batch_button.clicked.connect(self.print_today)
+        for button in (self.print_button, self.save_button):
+            button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.print_button)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.batch_button)
+        buttons.addStretch(1)
+        self.preview = QLabel(self)
+        self.preview.setObjectName("strapPreview")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+        self.preview.setMinimumWidth(220)
+
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addWidget(self.message)
+        left.addLayout(buttons)
+        left.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 2)
+        layout.addWidget(self.preview, 1)
+
+    def look_up(self) -> None:
+        """Show what the scanned request is, and move on to the lender field."""
+        number = self.request_input.text().strip()
+        try:
+            view = find_request(self.session.rt, self.session.actor, number)
+        except ServiceError as exc:
+            self.request_info.setText("")
+            say(self.message, exc.message, error=True)
+            self.request_input.selectAll()
+            return
+        self.request_info.setText(
+            f"{view.title} — for {view.patron_name} ({view.patron_id}), pick up at "
+            f"{view.pickup_branch}; status {view.status.value}"
+        )
+        if view.lender and not self.lender_input.text():
+            self.lender_input.setText(view.lender)
+        say(self.message, "")
+        self.lender_input.setFocus()
+
+    def form(self) -> ReceiveForm:
+        return ReceiveForm(
+            request_number=self.request_input.text(),
+            lender_symbol=self.lender_input.text(),
+            lender_due_date=_date(self.due_input.date()),
+            in_library_use_only=self.in_library_input.isChecked(),
+            lender_barcode=self.lender_barcode_input.text(),
+            note=self.note_input.text(),
+        )
+
+    def receive(self) -> None:
+        try:
+            result = receive_item(self.session.rt, self.session.actor, self.form())
+        except ServiceError as exc:
+            say(self.message, exc.message, error=True)
+            return
+        self.last = result
+        say(self.message, f"Strap {result.strap_barcode}: {result.instruction}")
+        for button in (self.print_button, self.save_button):
+            button.setEnabled(True)
+        self._pool.start(_PreviewJob(self._strap_document, self._preview_signals))
+        if self.session.settings.silent_print:
+            self.print_strap(choose=False)
+        for field in (self.request_input, self.lender_input, self.lender_barcode_input,
+                      self.note_input):  # fmt: skip
+            field.clear()
+        self.in_library_input.setChecked(False)
+        self.request_info.setText("")
+        self.request_input.setFocus()
+        self.received.emit(result)
+
+    def _layout(self) -> str:
+        layout = self.session.settings.strap_layout
+        return layout if layout in LAYOUT_NAMES else "letter3"
+
+    def _strap_document(self) -> PrintDocument:
+        from app.printing.strap_data import strap_style, straps_for
+        from app.printing.straps import strap_document
+
+        assert self.last is not None
+        rt, actor = self.session.rt, self.session.actor
+        straps = straps_for(rt, actor, [self.last.strap_barcode])
+        return strap_document(straps, strap_style(rt), self._layout())
+
+    def _today_document(self) -> PrintDocument:
+        from app.printing.strap_data import strap_style, straps_received_on
+        from app.printing.straps import strap_document
+
+        rt, actor = self.session.rt, self.session.actor
+        straps = straps_received_on(rt, actor)
+        if not straps:
+            raise ServiceError("Nothing was received today, so there are no straps to print.")
+        return strap_document(straps, strap_style(rt), self._layout())
+
+    def _show_preview(self, image: QImage) -> None:
+        pixmap = QPixmap.fromImage(image)
+        self.preview.setPixmap(
+            pixmap.scaledToHeight(520, Qt.TransformationMode.SmoothTransformation)
+        )
+        self.previewReady.emit()
+
+    def print_strap(self, *, choose: bool) -> None:
+        if self.last is not None:
+            self.printer.print_document(self._strap_document, choose=choose, parent=self)
+
+    def print_today(self) -> None:
+        self.printer.print_document(self._today_document, choose=True, parent=self)
+
+    def _ask_save(self) -> None:
+        if self.last is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save strap as PDF", f"strap-{self.last.strap_barcode}.pdf", "PDF (*.pdf)"
+        )
+        if name:
+            self.save_strap(Path(name))
+
+    def save_strap(self, path: Path) -> None:
+        self.printer.save_pdf(self._strap_document, path)
+
+
+class IllOfficeScreen(QWidget):
+    """Tabs for the ILL office; every action goes through one service call."""
+
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("illOfficeScreen")
+        self.session = session
+        self.printer = DocumentPrinter(session.settings, self)
+        self.status = QLabel(self)
+        self.status.setObjectName("officePrintStatus")
+        self.status.setWordWrap(True)
+        self.printer.done.connect(lambda text: say(self.status, text))
+        self.printer.failed.connect(lambda text: say(self.status, text, error=True))
+        heading = QLabel(f"ILL Office — {session.branch_code}", self)
+        heading.setObjectName("illOfficeHeading")
+        heading.setProperty("role", "heading")
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("illOfficeTabs")
+        self.receive_tab = ReceiveTab(session, self.printer, self)
+        self.requests_tab = RequestsTab(session, self)
+        self.renewals_tab = RenewalsTab(session, self)
+        self.ship_back_tab = ShipBackTab(session, self)
+        self.lists_tab = ListsTab(session, self)
+        for tab, title in (
+            (self.receive_tab, "Receive"),
+            (self.requests_tab, "Requests"),
+            (self.renewals_tab, "Renewals"),
+            (self.ship_back_tab, "Ship back"),
+            (self.lists_tab, "Lists"),
+        ):
+            self.tabs.addTab(tab, title)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.status)
+
+    def activate(self) -> None:
+        """Called each time the screen is shown: the cursor waits in the request field."""
+        if self.tabs.currentWidget() is self.receive_tab:
+            self.receive_tab.request_input.setFocus()
+
+    def _tab_changed(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        refresh = getattr(widget, "refresh", None)
+        if callable(refresh):
+            refresh()

@@ -1,0 +1,479 @@
+"""The ILL office screen's other tabs: requests, renewals, ship back, and the lists.
+
+Each tab calls one service per action and shows its answer, or its refusal, in a message
+line under the form. Tables are filled from the plain rows the services return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import office_lists
+from app.errors import ServiceError
+from app.renewals import record_renewal
+from app.requests import (
+    RequestForm,
+    RequestView,
+    cancel_reasons,
+    cancel_request,
+    list_requests,
+    mark_copy_available,
+    place_request,
+    record_copy_view,
+)
+from app.ship_back import items_to_ship, ship_back
+from db.models import RequestKind, RequestStatus
+from ui.desk_session import DeskSession
+
+
+def say(label: QLabel, text: str, *, error: bool = False) -> None:
+    """One message line: red with a warning sign for a refusal, plain otherwise."""
+    label.setText(f"⚠ {text}" if error and text else text)
+    label.setProperty("error", error)
+    label.setStyleSheet("color: #b00020; font-weight: bold;" if error else "")
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, datetime):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def fill_table(
+    table: QTableWidget, headers: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
+    table.clear()
+    table.setColumnCount(len(headers))
+    table.setHorizontalHeaderLabels(list(headers))
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(_cell(value)))
+    table.resizeColumnsToContents()
+
+
+def _table(parent: QWidget, name: str) -> QTableWidget:
+    table = QTableWidget(parent)
+    table.setObjectName(name)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    return table
+
+
+def _line(parent: QWidget, name: str, placeholder: str = "") -> QLineEdit:
+    field = QLineEdit(parent)
+    field.setObjectName(name)
+    field.setPlaceholderText(placeholder)
+    return field
+
+
+def _button(parent: QWidget, name: str, text: str, slot: Callable[[], None]) -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setObjectName(name)
+    button.clicked.connect(slot)
+    return button
+
+
+def _message(parent: QWidget, name: str) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    return label
+
+
+class RequestsTab(QWidget):
+    """Enter a request, cancel one with a reason, deliver a copy and see what is left."""
+
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.views: list[RequestView] = []
+        self.patron_input = _line(self, "requestPatronInput", "campus ID or barcode")
+        self.for_input = _line(self, "requestForPatronInput", "blank: the same patron")
+        self.kind_input = QComboBox(self)
+        self.kind_input.setObjectName("requestKindInput")
+        self.kind_input.addItem("Loan (physical item)", RequestKind.LOAN)
+        self.kind_input.addItem("Copy (article or chapter)", RequestKind.COPY)
+        self.title_input = _line(self, "requestTitleInput")
+        self.author_input = _line(self, "requestAuthorInput")
+        self.article_input = _line(self, "requestArticleInput", "copies: article or chapter")
+        self.pickup_input = _line(self, "requestPickupInput", "campus code, e.g. METRO")
+        self.lender_input = _line(self, "requestLenderInput", "optional OCLC symbol")
+        self.number_input = _line(self, "requestNumberInput", "blank: the next number")
+        form = QFormLayout()
+        for label, field in (
+            ("Patron:", self.patron_input),
+            ("Request is for:", self.for_input),
+            ("Kind:", self.kind_input),
+            ("Title:", self.title_input),
+            ("Author:", self.author_input),
+            ("Article/chapter:", self.article_input),
+            ("Pickup branch:", self.pickup_input),
+            ("Lender:", self.lender_input),
+            ("Request number:", self.number_input),
+        ):
+            form.addRow(label, field)
+        form.addRow("", _button(self, "placeRequestButton", "Place request", self.place))
+
+        self.status_filter = QComboBox(self)
+        self.status_filter.setObjectName("requestStatusFilter")
+        self.status_filter.addItem("All statuses", None)
+        for status in (RequestStatus.REQUESTED, RequestStatus.RECEIVED, RequestStatus.AVAILABLE,
+                       RequestStatus.CANCELLED, RequestStatus.CLOSED):  # fmt: skip
+            self.status_filter.addItem(status.value, status)
+        self.status_filter.currentIndexChanged.connect(self.refresh)
+        self.table = _table(self, "requestsTable")
+        self.table.itemSelectionChanged.connect(self._selected)
+        self.reason_input = QComboBox(self)
+        self.reason_input.setObjectName("cancelReasonInput")
+        self.reason_input.setEditable(True)
+        self.copy_info = _message(self, "copyAccessInfo")
+        actions = QHBoxLayout()
+        actions.addWidget(QLabel("Reason:", self))
+        actions.addWidget(self.reason_input, 1)
+        actions.addWidget(_button(self, "cancelRequestButton", "Cancel request", self.cancel))
+        actions.addWidget(
+            _button(self, "copyAvailableButton", "Copy available for download", self.copy_ready)
+        )
+        actions.addWidget(_button(self, "copyViewButton", "Record a download", self.copy_view))
+        self.message = _message(self, "requestsMessage")
+
+        right = QVBoxLayout()
+        right.addWidget(self.status_filter)
+        right.addWidget(self.table, 1)
+        right.addLayout(actions)
+        right.addWidget(self.copy_info)
+        layout = QHBoxLayout(self)
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addWidget(self.message)
+        left.addStretch(1)
+        layout.addLayout(left, 1)
+        layout.addLayout(right, 2)
+
+    def refresh(self) -> None:
+        try:
+            self.views = list_requests(
+                self.session.rt, self.session.actor, self.status_filter.currentData()
+            )
+            reasons = cancel_reasons(self.session.rt)
+        except ServiceError as exc:
+            say(self.message, exc.message, error=True)
+            return
+        fill_table(
+            self.table,
+            ("Request", "Kind", "Status", "Title", "Patron", "Pickup", "Strap", "Copy left"),
+            [
+                (v.request_number, v.kind.value, v.status.value, v.title, v.patron_id,
+                 v.pickup_branch, v.strap_barcode, self._left(v))
+                for v in self.views
+            ],
+        )  # fmt: skip
+        typed = self.reason_input.currentText()
+        self.reason_input.clear()
+        self.reason_input.addItems(reasons)
+        self.reason_input.setEditText(typed)
+
+    @staticmethod
+    def _left(view: RequestView) -> str:
+        if view.copy is None:
+            return ""
+        if view.copy.expired:
+            return "expired"
+        return f"{view.copy.days_left} days, {view.copy.views_left} views"
+
+    def selected_number(self) -> str:
+        row = self.table.currentRow()
+        return self.views[row].request_number if 0 <= row < len(self.views) else ""
+
+    def _selected(self) -> None:
+        row = self.table.currentRow()
+        if 0 <= row < len(self.views) and self.views[row].copy is not None:
+            self.copy_info.setText(f"Copy: {self._left(self.views[row])} left.")
+        else:
+            self.copy_info.setText("")
+
+    def _run(self, action: Callable[[], str]) -> None:
+        try:
+            text = action()
+        except ServiceError as exc:
+            say(self.message, exc.message, error=True)
+            return
+        say(self.message, text)
+        self.refresh()
+
+    def place(self) -> None:
+        form = RequestForm(
+            patron=self.patron_input.text(),
+            for_patron=self.for_input.text(),
+            kind=self.kind_input.currentData(),
+            title=self.title_input.text(),
+            author=self.author_input.text(),
+            article_title=self.article_input.text(),
+            pickup_branch=self.pickup_input.text(),
+            lender=self.lender_input.text(),
+            request_number=self.number_input.text(),
+        )
+
+        def action() -> str:
+            view = place_request(self.session.rt, self.session.actor, form)
+            for field in (self.title_input, self.author_input, self.article_input,
+                          self.number_input, self.for_input):  # fmt: skip
+                field.clear()
+            return f"Request {view.request_number} placed for {view.patron_name}."
+
+        self._run(action)
+
+    def cancel(self) -> None:
+        number, reason = self.selected_number(), self.reason_input.currentText()
+
+        def action() -> str:
+            if not number:
+                raise ServiceError("Select the request to cancel in the list first.")
+            view = cancel_request(self.session.rt, self.session.actor, number, reason)
+            return f"Request {view.request_number} cancelled; the patron will be told why."
+
+        self._run(action)
+
+    def copy_ready(self) -> None:
+        number = self.selected_number()
+
+        def action() -> str:
+            if not number:
+                raise ServiceError("Select the copy request in the list first.")
+            view = mark_copy_available(self.session.rt, self.session.actor, number)
+            return f"Copy {view.request_number} available; the patron will be told."
+
+        self._run(action)
+
+    def copy_view(self) -> None:
+        number = self.selected_number()
+
+        def action() -> str:
+            if not number:
+                raise ServiceError("Select the copy request in the list first.")
+            access = record_copy_view(self.session.rt, self.session.actor, number)
+            return f"Download recorded: {access.views_left} views, {access.days_left} days left."
+
+        self._run(action)
+
+
+class RenewalsTab(QWidget):
+    """Record the lender's answer: approved with the new date, or denied."""
+
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.number_input = _line(self, "renewalRequestInput", "ILL request number")
+        self.approve = QRadioButton("Approved by the lender", self)
+        self.approve.setObjectName("renewalApproved")
+        self.approve.setChecked(True)
+        self.deny = QRadioButton("Denied by the lender", self)
+        self.deny.setObjectName("renewalDenied")
+        self.due_input = QDateEdit(self)
+        self.due_input.setObjectName("renewalDueInput")
+        self.due_input.setCalendarPopup(True)
+        self.due_input.setDisplayFormat("yyyy-MM-dd")
+        today = session.rt.clock.today()
+        self.due_input.setDate(QDate(today.year, today.month, today.day).addDays(28))
+        self.approve.toggled.connect(self.due_input.setEnabled)
+        self.message = _message(self, "renewalMessage")
+        form = QFormLayout(self)
+        form.addRow("Request number:", self.number_input)
+        form.addRow("", self.approve)
+        form.addRow("New due date:", self.due_input)
+        form.addRow("", self.deny)
+        form.addRow("", _button(self, "recordRenewalButton", "Record the answer", self.record))
+        form.addRow("", self.message)
+
+    def record(self) -> None:
+        approved = self.approve.isChecked()
+        value = self.due_input.date()
+        try:
+            result = record_renewal(
+                self.session.rt, self.session.actor, self.number_input.text(),
+                approved=approved,
+                new_due=date(value.year(), value.month(), value.day()) if approved else None,
+            )  # fmt: skip
+        except ServiceError as exc:
+            say(self.message, exc.message, error=True)
+            return
+        if result.approved:
+            text = (f"Renewed: {result.request_number} now due "
+                    f"{result.new_due_date.isoformat()}.")  # fmt: skip
+        else:
+            text = f"Denied: {result.request_number} stays due {result.old_due_date.isoformat()}."
+        say(self.message, text + " The patron will be told.")
+        self.number_input.clear()
+
+
+class ShipBackTab(QWidget):
+    """Items back at the ILL office; scan one and mark it shipped to its lender."""
+
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.scan_input = _line(self, "shipBackInput", "scan the strap barcode, then Enter")
+        self.scan_input.returnPressed.connect(self.ship)
+        self.table = _table(self, "shipBackTable")
+        self.message = _message(self, "shipBackMessage")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Shipped:", self))
+        row.addWidget(self.scan_input, 1)
+        row.addWidget(_button(self, "shipBackButton", "Mark shipped", self.ship))
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.message)
+        layout.addWidget(self.table, 1)
+
+    def refresh(self) -> None:
+        try:
+            rows = items_to_ship(self.session.rt, self.session.actor)
+        except ServiceError as exc:
+            say(self.message, exc.message, error=True)
+            return
+        fill_table(
+            self.table,
+            ("Strap", "Request", "Title", "Lender", "Lender's due", "Lender's barcode"),
+            [(r.barcode, r.request_number, r.title, r.lender, r.lender_due_date,
+              r.lender_barcode) for r in rows],
+        )  # fmt: skip
+
+    def ship(self) -> None:
+        try:
+            shipped = ship_back(self.session.rt, self.session.actor, self.scan_input.text())
+        except ServiceError as exc:
+            say(self.message, exc.message, error=True)
+        else:
+            say(self.message, f"{shipped.barcode} shipped to {shipped.lender}; closed.")
+            self.refresh()
+        self.scan_input.clear()
+        self.scan_input.setFocus()
+
+
+class ListsTab(QWidget):
+    """Received today, in transit, hold shelves, overdue, and the two logs to review."""
+
+    LISTS = (
+        "Received today",
+        "In transit",
+        "Hold shelves",
+        "Overdue ILL loans",
+        "Due-date discrepancies",
+        "Not-found scans",
+    )
+
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.ids: list[int] = []
+        self.choice = QComboBox(self)
+        self.choice.setObjectName("officeListChoice")
+        self.choice.addItems(self.LISTS)
+        self.choice.currentIndexChanged.connect(self.refresh)
+        self.table = _table(self, "officeListTable")
+        self.note_input = _line(self, "reviewNoteInput", "review note (optional)")
+        self.review_button = _button(self, "reviewButton", "Close / mark reviewed", self.review)
+        self.message = _message(self, "listsMessage")
+        top = QHBoxLayout()
+        top.addWidget(self.choice, 1)
+        top.addWidget(_button(self, "refreshListButton", "Refresh", self.refresh))
+        review = QHBoxLayout()
+        review.addWidget(self.note_input, 1)
+        review.addWidget(self.review_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(review)
+        layout.addWidget(self.message)
+
+    def refresh(self) -> None:
+        index = self.choice.currentIndex()
+        self.ids = []
+        try:
+            headers, rows = self._rows(index)
+        except ServiceError as exc:
+            say(self.message, exc.message, error=True)
+            return
+        fill_table(self.table, headers, rows)
+        self.review_button.setEnabled(index >= 4)
+        say(self.message, f"{len(rows)} entries.")
+
+    def _rows(self, index: int) -> tuple[tuple[str, ...], list[tuple[object, ...]]]:
+        session = self.session
+        if index == 0:
+            received = office_lists.received_on(session.rt, session.actor)
+            return ("Strap", "Request", "Title", "Patron", "To", "Received", "Library use"), [
+                (r.strap_barcode, r.request_number, r.title, r.patron, r.destination,
+                 r.received_at, r.in_library_use_only) for r in received
+            ]  # fmt: skip
+        if index == 1:
+            transits = office_lists.in_transit(session.rt, session.actor)
+            return ("Barcode", "Title", "From", "To", "Days", "Lost in the mail?"), [
+                (t.barcode, t.title, t.from_branch, t.to_branch, t.age_days,
+                 "CHECK: over the limit" if t.overdue else "") for t in transits
+            ]  # fmt: skip
+        if index == 2:
+            shelves = office_lists.hold_shelves(session.rt, session.actor)
+            return ("Branch", "Barcode", "Title", "Patron", "Pick up by", "Expired"), [
+                (h.branch, h.barcode, h.title, h.patron, h.pickup_by, h.expired) for h in shelves
+            ]
+        if index == 3:
+            loans = office_lists.overdue_ill_loans(session.rt, session.actor)
+            return ("Barcode", "Request", "Title", "Patron", "Due", "Days over", "Lender"), [
+                (o.barcode, o.request_number, o.title, o.patron, o.due_date, o.days_overdue,
+                 o.lender) for o in loans
+            ]  # fmt: skip
+        if index == 4:
+            entries = office_lists.discrepancies(session.rt, session.actor)
+            self.ids = [d.id for d in entries]
+            return ("When", "Patron ID", "Request", "System date", "Strap date", "Staff",
+                    "Branch"), [
+                (d.at, d.patron_id, d.request_number, d.system_date, d.strap_date, d.staff,
+                 d.branch) for d in entries
+            ]  # fmt: skip
+        scans = office_lists.not_found_scans(session.rt, session.actor)
+        self.ids = [n.id for n in scans]
+        return ("When", "Barcode", "Branch", "Staff"), [
+            (n.at, n.barcode, n.branch, n.staff) for n in scans
+        ]
+
+    def review(self) -> None:
+        row = self.table.currentRow()
+        if not 0 <= row < len(self.ids):
+            say(self.message, "Select an entry in the list first.", error=True)
+            return
+        rt, actor = self.session.rt, self.session.actor
+        try:
+            if self.choice.currentIndex() == 4:
+                office_lists.close_discrepancy(rt, actor, self.ids[row], self.note_input.text())
+            else:
+                office_lists.review_not_found(rt, actor, self.ids[row], self.note_input.text())
+        except ServiceError as exc:
+            say(self.message, exc.message, error=True)
+            return
+        self.note_input.clear()
+        self.refresh()
