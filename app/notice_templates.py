@@ -39,6 +39,11 @@ request) and:
 - lender_overdue: days_overdue.
 - lender_lost: days_overdue, replacement_amount.
 - ifm: amount, dummy_title, original_request_number, direction ("we_receive"/"we_pay").
+
+Other names callers use are read as the field they mean (`ALIASES`): barcode ->
+item_barcode, branch -> pickup_branch, kind -> request_kind, old_due_date ->
+previous_due_date, expires_on -> available_until, days -> available_days, and reason ->
+cancel_reason (request_cancelled) or denial_reason (renewal_denied).
 """
 
 from __future__ import annotations
@@ -198,6 +203,30 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "original_request_number": "20261021",
     "direction": "we_pay",
 }
+
+ALIASES: dict[str, str] = {
+    "barcode": "item_barcode",
+    "branch": "pickup_branch",
+    "kind": "request_kind",
+    "old_due_date": "previous_due_date",
+    "expires_on": "available_until",
+    "days": "available_days",
+}
+REASON_FIELD = {"request_cancelled": "cancel_reason", "renewal_denied": "denial_reason"}
+
+
+def canonical_context(kind: str, passed: dict[str, Any]) -> dict[str, Any]:
+    """The caller's values under the field names templates use; empty values dropped."""
+    out: dict[str, Any] = {}
+    for key, value in passed.items():
+        if value is None or value == "":
+            continue
+        name = REASON_FIELD.get(kind, key) if key == "reason" else ALIASES.get(key, key)
+        if name in out and key != name:
+            continue  # the field's own name wins over an alias
+        out[name] = value
+    return out
+
 
 _env = SandboxedEnvironment(
     undefined=StrictUndefined,

@@ -44,7 +44,7 @@ from app.mailer import (
     SmtpMailer,
     smtp_config,
 )
-from app.notice_templates import KINDS, render
+from app.notice_templates import KINDS, canonical_context, render
 from app.outbox import queue_notice
 from app.patron_ids import parse_email
 from app.runtime import Runtime
@@ -66,8 +66,6 @@ RETRY_CAP = timedelta(hours=6)
 MAX_ATTEMPTS = 10
 REVIEW_REASON = "Manual notice: preview it, edit the wording if needed, then send it."
 UNCERTAIN_PREFIX = "Delivery uncertain"
-COPY_AVAILABLE_DAYS = 30
-COPY_MAX_VIEWS = 5
 _SENDABLE = (NoticeStatus.QUEUED, NoticeStatus.FAILED)
 
 
@@ -320,8 +318,8 @@ def notice_context(
         "library_name": settings.library_name,
         "library_oclc_symbol": settings.library_oclc_symbol,
         "today": today,
-        "available_days": COPY_AVAILABLE_DAYS,
-        "max_views": COPY_MAX_VIEWS,
+        "available_days": settings.copy_available_days,
+        "max_views": settings.copy_max_views,
     }
     patron = session.get(Patron, notice.patron_id) if notice.patron_id else None
     if patron is not None:
@@ -347,7 +345,9 @@ def notice_context(
         if req.lend_due_date:
             ctx["due_date"] = req.lend_due_date
         if req.copy_available_at:
-            ctx["available_until"] = req.copy_available_at + timedelta(days=COPY_AVAILABLE_DAYS)
+            ctx["available_until"] = req.copy_available_at + timedelta(
+                days=settings.copy_available_days
+            )
     loan = session.get(Loan, notice.loan_id) if notice.loan_id else None
     if loan is not None:
         item = session.get(Item, loan.item_id)
@@ -361,7 +361,7 @@ def notice_context(
     except ValueError:
         passed = {}
     if isinstance(passed, dict):
-        ctx.update({k: v for k, v in passed.items() if v is not None and v != ""})
+        ctx.update(canonical_context(notice.kind, passed))
     return ctx
 
 

@@ -164,3 +164,44 @@ def test_every_kind_queued_by_other_screens_renders_from_its_links(
         assert row.status in (NoticeStatus.QUEUED, NoticeStatus.HELD)
         if row.status is NoticeStatus.HELD:
             assert row.held_reason == notices.REVIEW_REASON
+
+
+def test_names_other_screens_use_are_read_as_the_template_fields() -> None:
+    assert nt.canonical_context(
+        "renewal_approved",
+        {"old_due_date": "2026-11-05", "barcode": "ILL00000018", "due_date": "", "x": None},
+    ) == {"previous_due_date": "2026-11-05", "item_barcode": "ILL00000018"}
+    assert nt.canonical_context("request_cancelled", {"reason": "Duplicate request."}) == {
+        "cancel_reason": "Duplicate request."
+    }
+    assert nt.canonical_context("renewal_denied", {"reason": "Lender recalled it."}) == {
+        "denial_reason": "Lender recalled it."
+    }
+    both = nt.canonical_context("overdue", {"item_barcode": "A", "barcode": "B"})
+    assert both == {"item_barcode": "A"}
+
+
+def test_renewal_notice_queued_with_other_names_renders_old_and_new_dates(
+    demo_rt: Runtime,
+) -> None:
+    with demo_rt.db.transaction() as s:
+        patron = s.scalar(select(Patron).where(Patron.patron_id == "T00123456"))
+        notice = queue_notice(
+            s,
+            "renewal_approved",
+            at=demo_rt.clock.now(),
+            patron=patron,
+            context={
+                "title": "Silent Spring",
+                "old_due_date": "2026-11-05",
+                "due_date": "2026-12-03",
+                "barcode": "ILL00000018",
+            },
+        )
+        assert notice is not None
+        s.flush()
+        notice_id = notice.id
+    notices.prepare_outbox(demo_rt)
+    view = notices.get_notice(demo_rt, notice_id)
+    assert "Thursday, 3 December 2026 (it was Thursday, 5 November 2026)" in view.body
+    assert "band barcode ILL00000018" in view.body
