@@ -223,8 +223,13 @@ class RequestsPanel(QWidget):
         self.returned_button = _button("Returned by borrower", "returnedButton", self)
         self.refresh_button = _button("Refresh", "refreshRequestsButton", self)
         ship_row.addWidget(QLabel("Due date we grant:", self))
-        for widget in (self.due_edit, self.ship_button, self.returned_button, self.refresh_button):
-            ship_row.addWidget(widget)
+        for ship_widget in (
+            self.due_edit,
+            self.ship_button,
+            self.returned_button,
+            self.refresh_button,
+        ):
+            ship_row.addWidget(ship_widget)
         ship_row.addStretch(1)
         layout.addLayout(ship_row)
 
