@@ -43,7 +43,7 @@ class ReportLabWriter(BaseWriter):  # type: ignore[misc]
     symbol's top-left corner (quiet zone included) on the page.
     """
 
-    def __init__(self, canvas: Canvas, left: float, top: float, font_size: float) -> None:
+    def __init__(self, canvas: Any, left: float, top: float, font_size: float) -> None:
         super().__init__(self._start, self._paint_module, self._paint_text, self._finish)
         self._canvas = canvas
         self._left = left
@@ -52,20 +52,16 @@ class ReportLabWriter(BaseWriter):  # type: ignore[misc]
         self._bars: list[tuple[float, float]] = []
         self._bar_bottom = top
         self._baseline = top
-        self._path: Any = None
 
     def _start(self, code: list[str]) -> None:
         self._bars = []
-        self._path = self._canvas.beginPath()
 
     def _paint_module(self, xpos: float, ypos: float, width: float, color: str) -> None:
         if color == self.background:
             return
         left = self._left + xpos * mm
-        bottom = self._top - (ypos + self.module_height) * mm
-        self._path.rect(left, bottom, width * mm, self.module_height * mm)
+        self._bar_bottom = self._top - (ypos + self.module_height) * mm
         self._bars.append((left, width * mm))
-        self._bar_bottom = bottom
 
     def _paint_text(self, xpos: float, ypos: float) -> None:
         text = self.human or self.text
@@ -75,7 +71,20 @@ class ReportLabWriter(BaseWriter):  # type: ignore[misc]
         self._canvas.drawCentredString(self._left + xpos * mm, self._baseline, text)
 
     def _finish(self) -> BarcodeBox:
-        self._canvas.drawPath(self._path, stroke=0, fill=1)
+        height = self._top - self._bar_bottom
+        if isinstance(self._canvas, Canvas):
+            # One literal fill of all bars: the same PDF operators ReportLab would write,
+            # without formatting each number through its slow pure-Python float writer.
+            rects = " ".join(
+                f"{left:.3f} {self._bar_bottom:.3f} {width:.3f} {height:.3f} re"
+                for left, width in self._bars
+            )
+            self._canvas.addLiteral(f"{rects} f")
+        else:  # any other canvas (the Qt printer adapter): its own path calls
+            path = self._canvas.beginPath()
+            for left, width in self._bars:
+                path.rect(left, self._bar_bottom, width, height)
+            self._canvas.drawPath(path, stroke=0, fill=1)
         first_left = self._bars[0][0]
         last_right = self._bars[-1][0] + self._bars[-1][1]
         quiet = self.quiet_zone * mm
@@ -101,7 +110,7 @@ def symbol_width(value: str, module_mm: float = MODULE_MM) -> float:
 
 
 def draw_code128(
-    canvas: Canvas,
+    canvas: Any,
     value: str,
     *,
     centre_x: float,

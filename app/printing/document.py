@@ -12,7 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from reportlab import rl_config
 from reportlab.pdfgen.canvas import Canvas
+
+# Compressed streams stay binary: ASCII85 only makes them bigger, and without ReportLab's
+# optional C accelerator encoding it costs more than drawing a whole strap.
+rl_config.useA85 = 0
 
 
 @dataclass(frozen=True)
