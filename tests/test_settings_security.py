@@ -185,3 +185,27 @@ def test_sslmode_in_the_url_reaches_the_driver() -> None:
 def test_a_mistyped_sslmode_is_refused_before_connecting() -> None:
     with pytest.raises(InvalidInput, match="Use one of: disable, allow, prefer, require"):
         secrets.with_database_password(f"{PG_URL}?sslmode=requried")
+
+
+def test_keyring_command_stores_the_password_given_on_standard_input(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from app.cli.main import parse, run
+
+    def cli(*argv: str, stdin: str) -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        out, err = io.StringIO(), io.StringIO()
+        return run(parse(list(argv)), out, err), out.getvalue(), err.getvalue()
+
+    code, out, _ = cli("keyring", "database", "--db", PG_URL, "--json", stdin="pg-pass-9\n")
+    assert code == 0 and "pg-pass-9" not in out
+    assert make_url(secrets.with_database_password(PG_URL)).password == "pg-pass-9"
+    save_settings(WorkstationSettings(smtp_host="smtp.example.edu", smtp_username="desk"))
+    code, _, _ = cli("keyring", "smtp", stdin="mail-pass-9\n")
+    assert code == 0 and memory_keyring.store[("ILL Desk", "smtp:desk@smtp.example.edu")]
+    code, _, err = cli("keyring", "database", "--db", "sqlite:///x.db", stdin="p\n")
+    assert code == 1 and "needs no password" in err
+    code, _, err = cli("keyring", "database", "--db", PG_URL, stdin="\n")
+    assert code == 1 and "No password arrived" in err

@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from typing import Any
 
-from app import privacy, staff_admin
+from app import config, privacy, secrets, staff_admin
 from app.audit_search import AuditQuery, search_audit
 from app.cli.context import CliContext
 from app.errors import InvalidInput
@@ -45,6 +45,17 @@ def register(sub: Any) -> None:
     search.add_argument("--limit", type=int, default=500, help="most events shown (500)")
     _acting(search)
     audit_parser.set_defaults(handler=_audit_search)
+
+    keyring_parser = sub.add_parser(
+        "keyring",
+        help="keep the database or SMTP password in this computer's keyring",
+        description="Reads the password from the first line of standard input and stores it "
+        "in the operating system's keyring, never in the settings file.",
+    )
+    keyring_sub = keyring_parser.add_subparsers(dest="keyring_command", required=True)
+    keyring_sub.add_parser("database", help="the password for the database URL in use")
+    keyring_sub.add_parser("smtp", help="the password for this desk's SMTP user")
+    keyring_parser.set_defaults(handler=_keyring)
 
 
 def register_staff(staff_sub: Any) -> None:
@@ -153,4 +164,19 @@ def _audit_search(ctx: CliContext) -> int:
         ctx.say(f"Only the newest {query.limit} events are shown; narrow the search.")
     elif not result.rows:
         ctx.say("No audit events match.")
+    return EXIT_OK
+
+
+def _keyring(ctx: CliContext) -> int:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise InvalidInput("No password arrived on standard input. Pipe it in on one line.")
+    if ctx.args.keyring_command == "database":
+        url = config.choose_database(ctx.args.db).url
+        if url.startswith("sqlite"):
+            raise InvalidInput("The embedded database file needs no password.")
+        name = secrets.store_database_password(url, password)
+    else:
+        name = secrets.store_smtp_password(config.load_settings(), password)
+    ctx.emit({"stored": name}, f"Stored in the keyring as '{name}'.")
     return EXIT_OK
