@@ -48,6 +48,8 @@ class LibrarySettings:
     bursar_transcript_hold: bool = True
     # An overdue ILL loan gets a reminder at most this often (days).
     overdue_notice_every_days: int = 7
+    # Local date (ISO) of the last daily notice run; the desk offers it when it is not today's.
+    notices_last_run: str = ""
     retention_days: int = 30
     # Local date (ISO) of the last anonymisation run; the app runs it once a day.
     privacy_last_run: str = ""
