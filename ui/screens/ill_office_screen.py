@@ -39,7 +39,7 @@ from ui.printing import DocumentPrinter, QtCanvas
 from ui.screens.ill_office_tabs import ListsTab, RenewalsTab, RequestsTab, ShipBackTab, say
 
 log = logging.getLogger(__name__)
-PREVIEW_DOTS_PER_POINT = 1.0
+PREVIEW_DOTS_PER_POINT = 2.0
 
 
 def _qdate(day: date) -> QDate:
@@ -58,9 +58,11 @@ class _PreviewSignals(QObject):
 class _PreviewJob(QRunnable):
     """Paints a document's first page into an image, off the GUI thread."""
 
-    def __init__(self, make: Callable[[], PrintDocument], signals: _PreviewSignals) -> None:
+    def __init__(
+        self, make: Callable[[], PrintDocument], crop_width: float, signals: _PreviewSignals
+    ) -> None:
         super().__init__()
-        self._make, self._signals = make, signals
+        self._make, self._crop_width, self._signals = make, crop_width, signals
 
     def run(self) -> None:
         try:
@@ -87,8 +89,9 @@ class _PreviewJob(QRunnable):
             self._signals.failed.emit(
                 "The strap preview could not be drawn; printing may still work."
             )
-        else:
-            self._signals.ready.emit(image)
+        else:  # just the first strap: the part staff check before it goes on the book
+            crop = int(min(self._crop_width, width) * PREVIEW_DOTS_PER_POINT)
+            self._signals.ready.emit(image.copy(0, 0, crop, image.height()))
 
 
 class _FirstPageDone(Exception):
@@ -160,7 +163,9 @@ class ReceiveTab(QWidget):
         self.message = QLabel(self)
         self.message.setObjectName("receiveMessage")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("font-size: 14pt;")
+        font = self.message.font()
+        font.setPointSize(14)
+        self.message.setFont(font)
         self.print_button = QPushButton("Print strap…", self)
         self.print_button.setObjectName("printStrapButton")
         self.print_button.clicked.connect(lambda: self.print_strap(choose=True))
@@ -230,7 +235,10 @@ class ReceiveTab(QWidget):
         say(self.message, f"Strap {result.strap_barcode}: {result.instruction}")
         for button in (self.print_button, self.save_button):
             button.setEnabled(True)
-        self._pool.start(_PreviewJob(self._strap_document, self._preview_signals))
+        from app.printing.straps import LAYOUTS
+
+        strap_width = LAYOUTS[self._layout()].cells[0].width
+        self._pool.start(_PreviewJob(self._strap_document, strap_width, self._preview_signals))
         if self.session.settings.silent_print:
             self.print_strap(choose=False)
         for field in (self.request_input, self.lender_input, self.lender_barcode_input,
@@ -267,7 +275,9 @@ class ReceiveTab(QWidget):
     def _show_preview(self, image: QImage) -> None:
         pixmap = QPixmap.fromImage(image)
         self.preview.setPixmap(
-            pixmap.scaledToHeight(520, Qt.TransformationMode.SmoothTransformation)
+            pixmap.scaledToHeight(
+                max(self.preview.height(), 400), Qt.TransformationMode.SmoothTransformation
+            )
         )
         self.previewReady.emit()
 

@@ -142,7 +142,8 @@ class RequestsTab(QWidget):
         self.status_filter.setObjectName("requestStatusFilter")
         self.status_filter.addItem("All statuses", None)
         for status in (RequestStatus.REQUESTED, RequestStatus.RECEIVED, RequestStatus.AVAILABLE,
-                       RequestStatus.CANCELLED, RequestStatus.CLOSED):  # fmt: skip
+                       RequestStatus.RETURNED, RequestStatus.CANCELLED, RequestStatus.LOST,
+                       RequestStatus.CLOSED):  # fmt: skip
             self.status_filter.addItem(status.value, status)
         self.status_filter.currentIndexChanged.connect(self.refresh)
         self.table = _table(self, "requestsTable")
