@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import Executable, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
@@ -53,6 +53,7 @@ from db.models import (
 )
 
 READY_FOR_PICKUP = "ready_for_pickup"
+_DEFAULT_SETTINGS = library_settings.LibrarySettings()
 _LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: another desk holds the item's row lock
 
 
@@ -152,21 +153,12 @@ def _check_in(
     located = branches.get(office.location_id) if office.location_id else None
     office_at = located.code if located else None
 
-    loaded = _load(session, Item.barcode == barcode)
+    loaded = _load(session, barcode)
     by_lender_barcode = False
     if loaded is None:
-        strap = session.scalar(
-            select(Item.barcode)
-            .where(
-                Item.lender_barcode == barcode,
-                Item.kind == ItemKind.TEMPORARY,
-                Item.status != ItemStatus.CLOSED,
-            )
-            .order_by(Item.id.desc())
-            .limit(1)
-        )
+        strap = session.scalar(_BY_LENDER_BARCODE, {"barcode": barcode})
         if strap is not None:
-            loaded = _load(session, Item.barcode == strap)
+            loaded = _load(session, strap)
             by_lender_barcode = loaded is not None
     if loaded is None:
         session.add(
@@ -189,16 +181,17 @@ def _check_in(
         )
 
     decision = decide(_state(loaded), Desk(desk_branch.id, office.id), today)
-    settings = library_settings.load(session)
+    shows_patron = decision.routing in (
+        Outcome.HOLD_SHELF,
+        Outcome.IN_HOUSE_USE_RETURNED,
+    ) or decision.outcome in (Outcome.ON_HOLD_ELSEWHERE,)
+    needs_settings = shows_patron or decision.place_hold
+    settings = library_settings.load(session) if needs_settings else _DEFAULT_SETTINGS
     pickup_by = _apply(session, loaded, decision, actor, desk_branch, now, today, settings)
     item, request = loaded.item, loaded.request
     if pickup_by is None and loaded.hold is not None:
         pickup_by = loaded.hold.pickup_by
     destination = branches.get(decision.destination_id) if decision.destination_id else None
-    shows_patron = decision.routing in (
-        Outcome.HOLD_SHELF,
-        Outcome.IN_HOUSE_USE_RETURNED,
-    ) or decision.outcome in (Outcome.ON_HOLD_ELSEWHERE,)
     patron = loaded.patron if shows_patron else None
     facts = Facts(
         office=office,
@@ -245,13 +238,16 @@ def _staff(actor: Actor) -> int | None:
     return actor.staff_id or None
 
 
-def _load(session: Session, where: ColumnElement[bool]) -> _Loaded | None:
-    """The item and everything open about it, in one query over indexed columns."""
+def _load_statement() -> Executable:
+    """The item and everything open about it, in one query over indexed columns.
+
+    Built once: making aliases and joins costs more than running the query.
+    """
     request = aliased(IllRequest)
     lending = aliased(IllRequest)
     patron = aliased(Patron)
     loan_patron = aliased(Patron)
-    query = (
+    return (
         select(
             Item, request, patron, Loan, loan_patron, Transit, HoldShelfEntry, InHouseUse, lending
         )
@@ -273,12 +269,28 @@ def _load(session: Session, where: ColumnElement[bool]) -> _Loaded | None:
                 lending.status.in_([*OPEN_LENDING, RequestStatus.TO_PULL, RequestStatus.PULLED]),
             ),
         )
-        .where(where)
+        .where(Item.barcode == bindparam("barcode"))
         .order_by(lending.id.desc())
         .limit(1)
         .with_for_update(of=Item)
     )
-    row = session.execute(query).first()
+
+
+_LOAD = _load_statement()
+_BY_LENDER_BARCODE = (
+    select(Item.barcode)
+    .where(
+        Item.lender_barcode == bindparam("barcode"),
+        Item.kind == ItemKind.TEMPORARY,
+        Item.status != ItemStatus.CLOSED,
+    )
+    .order_by(Item.id.desc())
+    .limit(1)
+)
+
+
+def _load(session: Session, barcode: str) -> _Loaded | None:
+    row = session.execute(_LOAD, {"barcode": barcode}).first()
     if row is None:
         return None
     return _Loaded(*row)
@@ -340,7 +352,8 @@ def _apply(
     if decision.expire_hold and loaded.hold is not None:
         loaded.hold.status = HoldStatus.EXPIRED
         loaded.hold.ended_at = now
-    session.flush()  # close the open rows before any new one meets the one-open-per-item index
+    if decision.start_transit is not None or decision.place_hold:
+        session.flush()  # close open rows before a new one meets the one-open-per-item index
     if decision.start_transit is not None and decision.destination_id is not None:
         session.add(
             Transit(
@@ -394,7 +407,6 @@ def _apply(
         },
         detail=decision.outcome.value,
     )
-    session.flush()
     return pickup_by
 
 
