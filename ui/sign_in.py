@@ -93,6 +93,7 @@ class SignInDialog(QDialog):
         self.branch_box = QComboBox(self)
         self.branch_box.setObjectName("signInBranch")
         self.branch_box.setAccessibleName("Workstation branch")
+        self.branch_box.view().setObjectName("signInBranchList")
         for branch in self.branches:
             label = f"{branch.code} — {branch.name}"
             if branch.virtual:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import create_engine, text
 
@@ -451,3 +451,21 @@ def test_long_database_path_keeps_its_start_and_file_name() -> None:
     assert len(short) == 40
     assert short.startswith("/home/desk/.l") and short.endswith("/name/illdesk.db")
     assert shorten_middle("/data/illdesk.db", 40) == "/data/illdesk.db"
+
+
+def unnamed_interactive_widgets(top: QWidget) -> list[str]:
+    return [
+        f"{type(w).__name__} in {type(w.parent()).__name__}"
+        for w in top.findChildren(QWidget)
+        if w.focusPolicy() != Qt.FocusPolicy.NoFocus and not w.objectName()
+    ]
+
+
+def test_every_interactive_widget_has_an_object_name(
+    qtbot: QtBot, demo_rt: Runtime, desk_session: Callable[[str, str], DeskSession]
+) -> None:
+    assert unnamed_interactive_widgets(make_dialog(qtbot, demo_rt)) == []
+    window = make_window(qtbot, desk_session("admin", "NEC"))
+    assert unnamed_interactive_widgets(window) == []
+    names = {action.objectName() for action in window.actions()}
+    assert {"action_first", "action_second"} <= names
