@@ -54,6 +54,8 @@ class LibrarySettings:
     # Local date (ISO) of the last anonymisation run; the app runs it once a day.
     privacy_last_run: str = ""
     offline_checkouts_allowed: bool = False
+    # Days a replayed offline journal is kept on the desk PC for audit before it is purged.
+    offline_journal_keep_days: int = 14
     strap_messages: tuple[str, ...] = (
         "Return in person to any campus library desk during open hours.",
         "Renew through your ILL account, not at the desk: only the lender grants renewals.",

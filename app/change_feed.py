@@ -1,0 +1,51 @@
+"""How one desk notices what other desks changed, without a restart: polling.
+
+Every change a desk makes to circulation writes an audit event in the same transaction
+(check-in, checkout, receiving, transits, holds, lending steps...). The newest audit
+event's id is therefore a cheap "last change" marker: ``SELECT max(id) FROM audit_events``
+is one primary-key index lookup on both SQLite and PostgreSQL. A desk polls it every
+`POLL_SECONDS` (3 s) on a worker thread; when it moved, lists such as the hold shelf, in
+transit and to-pull refresh.
+
+Polling was chosen over PostgreSQL LISTEN/NOTIFY because it works the same on the
+embedded SQLite database, survives dropped connections without re-subscribing, and costs
+one tiny query per desk every few seconds. No Qt here: the screens' timers call `poll`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from threading import Lock
+
+from sqlalchemy import func, select
+
+from db.engine import Database
+from db.models import AuditEvent
+
+POLL_SECONDS = 3.0
+
+
+def last_change(db: Database) -> int:
+    """The marker of the newest change anywhere (0 for an empty database)."""
+    with db.reading() as session:
+        return int(session.scalar(select(func.max(AuditEvent.id))) or 0)
+
+
+@dataclass
+class ChangeFeed:
+    """Tells whether anything changed since the previous `poll`; thread-safe."""
+
+    db: Database
+    _seen: int | None = None
+    _lock: Lock = field(default_factory=Lock)
+
+    def poll(self) -> bool:
+        """True when another change was committed since the last poll (never on the first).
+
+        Database errors propagate: the caller treats them as "the database is away".
+        """
+        marker = last_change(self.db)
+        with self._lock:
+            changed = self._seen is not None and marker != self._seen
+            self._seen = marker
+        return changed
