@@ -192,6 +192,18 @@ def _open_ill_loans(session: Session) -> list[tuple[Loan, Item, Patron]]:
     return [(loan, item, patron) for loan, item, patron in rows]
 
 
+def daily_run_due(rt: Runtime) -> bool:
+    """True until today's due-soon and overdue notices have been queued (on any desk)."""
+    with rt.db.reading() as session:
+        last = library_settings.load(session).notices_last_run
+    return last != rt.clock.today().isoformat()
+
+
+def run_daily_if_due(rt: Runtime, settings: WorkstationSettings) -> OutboxRun | None:
+    """The desk's once-a-day trigger: the daily run, unless a desk already ran it today."""
+    return run_daily(rt, settings) if daily_run_due(rt) else None
+
+
 def _queue_reminders(session: Session, today: date, now: datetime) -> tuple[int, int]:
     settings = library_settings.load(session)
     soon_until = today + timedelta(days=max(settings.due_soon_days, 0))
@@ -231,6 +243,7 @@ def _queue_reminders(session: Session, today: date, now: datetime) -> tuple[int,
             )
             overdue += notice is not None
         session.flush()
+    library_settings.save(session, notices_last_run=today.isoformat())
     return due_soon, overdue
 
 

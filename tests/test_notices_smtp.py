@@ -389,10 +389,16 @@ def test_run_without_a_mail_server_queues_and_says_why(
     demo_rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("ILLDESK_SMTP_HOST", raising=False)
-    result = notices.run_daily(demo_rt, WorkstationSettings())
+    assert notices.daily_run_due(demo_rt)
+    result = notices.run_daily_if_due(demo_rt, WorkstationSettings())
+    assert result is not None
     assert result.queued_due_soon == 1 and result.sent == 0
     assert "No mail server is set" in result.message
     assert result.waiting == 2
+    assert not notices.daily_run_due(demo_rt)
+    assert notices.run_daily_if_due(demo_rt, WorkstationSettings()) is None
+    demo_rt.clock.advance(days=1)  # type: ignore[attr-defined]
+    assert notices.daily_run_due(demo_rt)
 
 
 class DropsAfterData:

@@ -59,6 +59,7 @@ def test_manual_notice_is_previewed_edited_and_sent_from_the_panel(
     panel = NoticesPanel(DeskSession(demo_rt, actor_at("office", "WS-ILL"), settings))
     qtbot.addWidget(panel)
     panel.show()
+    assert "not run yet today" in panel.run_button.text()
     assert panel.select_notice(notice_id)
     row = panel.table.currentRow()
     assert panel.table.item(row, 2).text() == "needs review"

@@ -155,6 +155,12 @@ class NoticesPanel(QWidget):
             return
         self.notices = {str(n.id): n for n in found}
         self.table.fill([(str(n.id), _cells(n)) for n in found])
+        due = attempt(self.feedback, lambda: notices.daily_run_due(self.session.rt))
+        self.run_button.setText(
+            "Run today's notices and send (not run yet today)"
+            if due
+            else "Run daily notices and send"
+        )
         self._selected()
 
     def selected(self) -> NoticeView | None:
