@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
+from app.clock import FixedClock
 from app.demo import DEMO_PASSWORD
 from app.patrons import patron_view
 from app.staff import sign_in
-from db.models import Role
+from db.models import Loan, Role
 from ui.admin.audit_tab import AuditTab
 from ui.admin.staff_tab import StaffTab
 from ui.desk_session import DeskSession
 from ui.idle_lock import IdleLock
+from ui.privacy_schedule import PrivacySchedule, install_privacy_guards
 from ui.screens import admin_screen
 from ui.screens.admin_screen import AdminScreen, TabSpec
 
@@ -67,8 +71,12 @@ def test_a_missing_tab_module_shows_a_plain_note(
     assert isinstance(screen.tab("audit"), AuditTab)
 
 
+_keep: list[AdminScreen] = []
+
+
 def staff_tab(qtbot: QtBot, desk_session: MakeSession) -> StaffTab:
     screen = make_screen(qtbot, desk_session("admin", "NEC"))
+    _keep[:] = [screen]  # the tab lives only as long as its screen
     tab = screen.show_tab("staff")
     assert isinstance(tab, StaffTab)
     return tab
@@ -251,3 +259,45 @@ def test_a_zero_idle_time_never_locks(qtbot: QtBot, desk_session: MakeSession) -
         assert not never.timer.isActive() and not never.is_locked
     finally:
         never.uninstall()
+
+
+# -- daily anonymising ---------------------------------------------------------------
+
+
+def test_the_daily_run_anonymises_once_a_day(
+    qtbot: QtBot, desk_session: MakeSession, clock: FixedClock
+) -> None:
+    session = desk_session("desk", "METRO")
+    with session.rt.db.transaction() as db:
+        loan = db.scalars(select(Loan).where(Loan.returned_at.is_(None))).first()
+        assert loan is not None
+        loan.returned_at = clock.now() - timedelta(days=31)
+        loan_id = loan.id
+    schedule = PrivacySchedule(session)
+    schedule.run_now()
+    assert schedule.last_report is not None and schedule.last_report.loans == 1
+    schedule.last_report = None
+    schedule.run_now()
+    assert schedule.last_report is None  # already done today
+    with session.rt.db.reading() as db:
+        done = db.get(Loan, loan_id)
+        assert done is not None and done.patron_id is None
+
+
+def test_privacy_guards_add_a_lock_only_where_the_window_has_none(
+    qtbot: QtBot, desk_session: MakeSession
+) -> None:
+    session = desk_session("desk", "METRO")
+    bare = WorkScreen()
+    qtbot.addWidget(bare)
+    install_privacy_guards(bare, session)
+    [lock] = bare.findChildren(IdleLock)
+    assert [s.timer.isActive() for s in bare.findChildren(PrivacySchedule)] == [True]
+    lock.uninstall()
+    own = WorkScreen()
+    qtbot.addWidget(own)
+    own.idle_lock = IdleLock(own, session)  # type: ignore[attr-defined]
+    install_privacy_guards(own, session)
+    assert own.findChildren(IdleLock) == [own.idle_lock]  # type: ignore[attr-defined]
+    for schedule in (*bare.findChildren(PrivacySchedule), *own.findChildren(PrivacySchedule)):
+        schedule.stop()
