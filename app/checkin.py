@@ -352,8 +352,8 @@ def _apply(
     if decision.expire_hold and loaded.hold is not None:
         loaded.hold.status = HoldStatus.EXPIRED
         loaded.hold.ended_at = now
-    if decision.start_transit is not None or decision.place_hold:
-        session.flush()  # close open rows before a new one meets the one-open-per-item index
+    if decision.receive_transit and decision.start_transit is not None:
+        session.flush()  # close the open transit before the new one meets the one-open index
     if decision.start_transit is not None and decision.destination_id is not None:
         session.add(
             Transit(
