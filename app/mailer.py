@@ -131,7 +131,8 @@ def build_message(config: SmtpConfig, mail: OutgoingMail) -> EmailMessage:
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = mail.message_id or make_msgid(domain="illdesk.invalid")
-    message.set_content(mail.body)
+    # Quoted-printable keeps the message 7-bit clean for relays without 8BITMIME.
+    message.set_content(mail.body, cte="quoted-printable")
     return message
 
 

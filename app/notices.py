@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -420,7 +420,7 @@ def _next_due(rt: Runtime, tried: set[int], only_id: int | None) -> int | None:
             .where(
                 Notice.status.in_(_SENDABLE),
                 Notice.body != "",
-                Notice.next_attempt_at <= rt.clock.now(),
+                or_(Notice.next_attempt_at.is_(None), Notice.next_attempt_at <= rt.clock.now()),
             )
             .order_by(Notice.id)
         )

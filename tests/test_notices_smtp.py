@@ -453,3 +453,22 @@ def test_connection_lost_after_the_message_holds_it_as_uncertain(demo_rt: Runtim
     assert "may or may not have been delivered" in row.held_reason
     view = notices.list_notices(demo_rt, NoticeStatus.HELD)[0]
     assert view.id == notice_id and not view.needs_review
+
+
+def test_edited_body_with_lone_dots_arrives_intact(
+    demo_rt: Runtime, smtp: SmtpServer, actor_at: ActorAt
+) -> None:
+    notice_id = queue_for(demo_rt, "request_received", "T00123456")
+    notices.prepare_outbox(demo_rt)
+    office = actor_at("office", "WS-ILL")
+    body = "First line\n.\n..two dots\n.leading dot\nZoë & <Renée>\n"
+    view = notices.get_notice(demo_rt, notice_id)
+    notices.edit_notice(
+        demo_rt, office, notice_id, recipient=view.recipient, subject="Ünïcode ✓", body=body
+    )
+    assert run(demo_rt, smtp).sent == 1
+    [mail] = smtp.inbox.received
+    assert mail.body.replace("\r\n", "\n") == body
+    from email.header import decode_header, make_header
+
+    assert str(make_header(decode_header(str(mail.message["Subject"])))) == "Ünïcode ✓"
