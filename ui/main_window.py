@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow):
         self.session = session
         self.screens = visible_screens(session, ui.screens.SCREENS if screens is None else screens)
         self._pages: dict[str, QWidget] = {}
+        self._scrollers: dict[str, QScrollArea] = {}
         self._signing_out = False
         branch = self._branch_info()
         self.setWindowTitle(f"ILL Desk — {session.actor.branch_code}")
@@ -255,6 +257,10 @@ class MainWindow(QMainWindow):
         """The loaded screen (or its failure page); None until it was first shown."""
         return self._pages.get(key)
 
+    def current_page(self) -> QWidget | None:
+        """The screen on show now."""
+        return self._pages.get(self.current_key())
+
     def _show_row(self, row: int) -> None:
         if row < 0 or row >= len(self.screens):
             return
@@ -262,13 +268,21 @@ class MainWindow(QMainWindow):
         page = self._pages.get(spec.key)
         if page is None:
             page = load_screen(spec, self.session, self.stack)
+            # A screen wider or taller than a small desk monitor scrolls inside the window
+            # instead of pushing the window (and its status bar) off the screen.
+            scroller = QScrollArea(self.stack)
+            scroller.setObjectName(f"{spec.key}Scroll")
+            scroller.setWidgetResizable(True)
+            scroller.setFrameShape(QFrame.Shape.NoFrame)
+            scroller.setWidget(page)
             holder = self._placeholders.pop(spec.key)
             index = self.stack.indexOf(holder)
-            self.stack.insertWidget(index, page)
+            self.stack.insertWidget(index, scroller)
             self.stack.removeWidget(holder)
             holder.deleteLater()
             self._pages[spec.key] = page
-        self.stack.setCurrentWidget(page)
+            self._scrollers[spec.key] = scroller
+        self.stack.setCurrentWidget(self._scrollers[spec.key])
         if self.isVisible():
             self._activate(spec.key, page)
 

@@ -30,3 +30,11 @@ class OtherScreen(RecordingScreen):
 class BrokenScreen(QWidget):
     def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
         raise RuntimeError("the patron table is missing a column")
+
+
+class WideScreen(RecordingScreen):
+    """Far wider than any monitor."""
+
+    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
+        self.setMinimumWidth(3000)

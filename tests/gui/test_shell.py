@@ -362,11 +362,12 @@ def test_f_keys_switch_screens_and_activate_them(
     qtbot.keyClick(window, Qt.Key.Key_F3)
     second = window.page("second")
     assert window.current_key() == "second"
-    assert window.stack.currentWidget() is second
+    assert window.current_page() is second
+    assert second.isVisible() and not first.isVisible()
     assert isinstance(second, fake_screens.OtherScreen) and second.activations == 1
 
     qtbot.keyClick(window, Qt.Key.Key_F2)
-    assert window.current_key() == "first" and window.stack.currentWidget() is first
+    assert window.current_key() == "first" and window.current_page() is first
     assert first.activations == 2
     assert fake_screens.RecordingScreen.built == 1  # shown again, not built again
 
@@ -469,3 +470,13 @@ def test_every_interactive_widget_has_an_object_name(
     assert unnamed_interactive_widgets(window) == []
     names = {action.objectName() for action in window.actions()}
     assert {"action_first", "action_second"} <= names
+
+
+def test_a_very_wide_screen_scrolls_instead_of_widening_the_window(
+    qtbot: QtBot, desk_session: Callable[[str, str], DeskSession]
+) -> None:
+    wide = (ScreenSpec("wide", "Wide", FAKE, "WideScreen", "F2"),)
+    window = make_window(qtbot, desk_session("desk", "METRO"), wide)
+    page = window.current_page()
+    assert page is not None and page.minimumWidth() == 3000
+    assert window.minimumSizeHint().width() < 1366  # still fits a small desk monitor
