@@ -353,7 +353,8 @@ def declare_lost(
                 f"{item.barcode} declared {what}. {patron.display_name} ({patron.patron_id}) is "
                 f"charged {money(replacement)} replacement"
                 + (" (estimated)" if estimated else "")
-                + f" and a {money(fee)} processing fee. The patron will be told by e-mail."
+                + f" and a {money(fee)} processing fee. The notice to the patron waits in the "
+                "outbox for you to check and send."
             ),
         )
 
