@@ -304,6 +304,37 @@ def cancel_reasons(rt: Runtime) -> list[str]:
         )
 
 
+def edit_cancel_reason(rt: Runtime, actor: Actor, text: str, *, active: bool = True) -> list[str]:
+    """Add a reason to the list staff pick from, or (active=False) take one off it."""
+    actor.require(Role.ILL_OFFICE, "Editing the cancellation reasons")
+    reason = " ".join(text.split())
+    if not reason:
+        raise InvalidInput("Type the reason to add or remove.")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"The reason is {len(reason)} characters; keep it under {MAX_REASON}.")
+    with rt.db.transaction() as session:
+        row = session.scalar(
+            select(CancelReason).where(func.lower(CancelReason.text) == reason.lower())
+        )
+        if row is None and not active:
+            raise NotFound(f"'{reason}' is not in the list of reasons.")
+        if row is None:
+            row = CancelReason(text=reason, active=True)
+            session.add(row)
+        row.active = active
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "ill.cancel_reason_listed" if active else "ill.cancel_reason_removed",
+            at=rt.clock.now(),
+            entity="cancel_reason",
+            entity_id=row.id,
+            detail=row.text,
+        )
+    return cancel_reasons(rt)
+
+
 def cancel_request(rt: Runtime, actor: Actor, number: str, reason: str) -> RequestView:
     """Cancel a request that has not arrived; the reason is mandatory and the patron told."""
     actor.require(Role.ILL_OFFICE, "Cancelling ILL requests")

@@ -15,6 +15,7 @@ from app.requests import (
     RequestForm,
     cancel_reasons,
     cancel_request,
+    edit_cancel_reason,
     find_request,
     list_requests,
     mark_copy_available,
@@ -216,3 +217,19 @@ def test_list_requests_by_status(demo_rt: Runtime, actor_at: ActorAt) -> None:
     assert len(everything) == 21  # borrowing only
     received = [v for v in everything if v.request_number == "20261004"]
     assert received[0].strap_barcode == "ILL00000018"
+
+
+def test_the_library_edits_its_list_of_reasons(demo_rt: Runtime, actor_at: ActorAt) -> None:
+    office = actor_at("office", "WS-ILL")
+    listed = edit_cancel_reason(demo_rt, office, "  Lender  cannot supply in time. ")
+    assert listed[-1] == "Lender cannot supply in time."
+    assert "Duplicate request." not in edit_cancel_reason(
+        demo_rt, office, "duplicate request.", active=False
+    )
+    assert "Duplicate request." in edit_cancel_reason(demo_rt, office, "Duplicate request.")
+    with pytest.raises(NotFound):
+        edit_cancel_reason(demo_rt, office, "Never listed", active=False)
+    with pytest.raises(InvalidInput):
+        edit_cancel_reason(demo_rt, office, "   ")
+    with pytest.raises(PermissionDenied):
+        edit_cancel_reason(demo_rt, actor_at("desk", "METRO"), "Desk reason")

@@ -167,6 +167,10 @@ def test_other_tabs_work_from_the_same_services(qtbot: QtBot, screen: IllOfficeS
     requests.cancel()
     assert "cancelled" in requests.message.text()
     assert requests.table.rowCount() == 2
+    requests.reason_input.setEditText("Lender cannot supply in time.")
+    qtbot.mouseClick(requests.findChild(QPushButton, "listReasonButton"), Qt.MouseButton.LeftButton)
+    offered = [requests.reason_input.itemText(i) for i in range(requests.reason_input.count())]
+    assert "Lender cannot supply in time." in offered
 
     lists = screen.lists_tab
     screen.tabs.setCurrentWidget(lists)

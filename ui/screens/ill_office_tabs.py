@@ -34,6 +34,7 @@ from app.requests import (
     RequestView,
     cancel_reasons,
     cancel_request,
+    edit_cancel_reason,
     list_requests,
     mark_copy_available,
     place_request,
@@ -156,6 +157,10 @@ class RequestsTab(QWidget):
         actions.addWidget(QLabel("Reason:", self))
         actions.addWidget(self.reason_input, 1)
         actions.addWidget(_button(self, "cancelRequestButton", "Cancel request", self.cancel))
+        actions.addWidget(_button(self, "listReasonButton", "Keep in list", self.list_reason))
+        actions.addWidget(
+            _button(self, "unlistReasonButton", "Remove from list", self.unlist_reason)
+        )
         actions.addWidget(
             _button(self, "copyAvailableButton", "Copy available for download", self.copy_ready)
         )
@@ -256,6 +261,25 @@ class RequestsTab(QWidget):
                 raise ServiceError("Select the request to cancel in the list first.")
             view = cancel_request(self.session.rt, self.session.actor, number, reason)
             return f"Request {view.request_number} cancelled; the patron will be told why."
+
+        self._run(action)
+
+    def list_reason(self) -> None:
+        reason = self.reason_input.currentText()
+
+        def action() -> str:
+            edit_cancel_reason(self.session.rt, self.session.actor, reason)
+            return f"'{' '.join(reason.split())}' is in the list of reasons."
+
+        self._run(action)
+
+    def unlist_reason(self) -> None:
+        reason = self.reason_input.currentText()
+
+        def action() -> str:
+            edit_cancel_reason(self.session.rt, self.session.actor, reason, active=False)
+            self.reason_input.setEditText("")
+            return f"'{' '.join(reason.split())}' is no longer offered."
 
         self._run(action)
 
