@@ -65,7 +65,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_database_url(worker_id: str) -> Iterator[str]:
+def pg_database_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test run (and xdist worker), dropped at the end."""
     reason = _pg_reachable()
     if reason is not None:
@@ -75,7 +75,8 @@ def pg_database_url(worker_id: str) -> Iterator[str]:
             f"no PostgreSQL server at {PG_SERVER_URL} ({reason}); "
             "set ILLDESK_TEST_PG_URL to run these tests"
         )
-    name = f"illdesk_test_{worker_id}_{uuid.uuid4().hex[:8]}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"illdesk_test_{worker}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
