@@ -60,21 +60,12 @@ def redact(text: str) -> str:
     return text
 
 
-class PatronDataFilter(logging.Filter):
-    """Rewrites each record's message with patron data and secrets removed."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            message = f"{record.msg} {record.args}"
-        record.msg = redact(message)
-        record.args = None
-        return True
-
-
 class RedactingFormatter(logging.Formatter):
-    """Also redacts tracebacks and stack text, which the filter does not see formatted."""
+    """Redacts each finished line: the message, its arguments, tracebacks and stack text.
+
+    Done here rather than in a filter, which would rewrite the shared log record and so
+    change what every other handler (a test's log capture, say) receives.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
@@ -132,6 +123,5 @@ def _install(
 ) -> None:
     handler.setLevel(level)
     handler.setFormatter(formatter)
-    handler.addFilter(PatronDataFilter())
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)
