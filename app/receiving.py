@@ -23,7 +23,15 @@ from app.folding import fold
 from app.outbox import queue_notice
 from app.patron_ids import parse_oclc_symbol, parse_request_number
 from app.runtime import Runtime
-from app.scanning import STRAP_PREFIX, InvalidScan, normalize_scan, strap_barcode
+from app.scanning import (
+    STRAP_DIGITS,
+    STRAP_PREFIX,
+    InvalidScan,
+    is_strap_barcode,
+    normalize_scan,
+    strap_barcode,
+    strap_check_digit_ok,
+)
 from db.models import (
     Branch,
     Direction,
@@ -77,15 +85,25 @@ class Received:
 
 
 def next_strap_serial(session: Session) -> int:
-    """One more than the highest strap serial in use (strap barcodes sort by serial)."""
-    highest = session.scalar(
-        select(func.max(Item.barcode)).where(
-            Item.barcode.like(f"{STRAP_PREFIX}%"), func.length(Item.barcode) == 11
+    """One more than the highest strap serial in use (strap barcodes sort by serial).
+
+    A range on the unique barcode index, read from the top: fast with a million items on
+    both databases, where a LIKE would scan the table.
+    """
+    candidates = session.scalars(
+        select(Item.barcode)
+        .where(
+            Item.barcode >= STRAP_PREFIX,
+            Item.barcode < STRAP_PREFIX[:-1] + chr(ord(STRAP_PREFIX[-1]) + 1),
+            func.length(Item.barcode) == len(STRAP_PREFIX) + STRAP_DIGITS,
         )
+        .order_by(Item.barcode.desc())
+        .limit(50)
     )
-    if highest is None or not highest[len(STRAP_PREFIX) : -1].isdigit():
-        return 1
-    return int(highest[len(STRAP_PREFIX) : -1]) + 1
+    for barcode in candidates:
+        if is_strap_barcode(barcode) and strap_check_digit_ok(barcode):
+            return int(barcode[len(STRAP_PREFIX) : -1]) + 1
+    return 1
 
 
 def temporary_item_for(session: Session, request: IllRequest) -> Item | None:

@@ -22,6 +22,7 @@ from db.models import (
     HoldStatus,
     IllRequest,
     Item,
+    ItemKind,
     ItemStatus,
     Notice,
     RequestStatus,
@@ -235,3 +236,14 @@ def test_strap_for_something_not_received_is_refused(demo_rt: Runtime, actor_at:
         strap_pdf(demo_rt, office, ["ILL00000019"])
     with pytest.raises(NotFound, match="today"):
         received_today_pdf(demo_rt, office)
+
+
+def test_next_strap_serial_skips_barcodes_that_only_look_alike(demo_rt: Runtime) -> None:
+    with demo_rt.db.transaction() as session:
+        for odd in ("ILLUMINATED", "ILL99999999", "ILM00000001"):
+            session.add(
+                Item(barcode=odd, kind=ItemKind.OWNED, status=ItemStatus.AVAILABLE, title="x",
+                     home_branch_id=1)
+            )  # fmt: skip
+        session.flush()
+        assert receiving.next_strap_serial(session) == DEMO_TEMPORARY_ITEMS + 1
