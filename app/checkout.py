@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -79,6 +79,37 @@ def find_item(session: Session, barcode: str) -> tuple[Item | None, bool]:
         .limit(1)
     )
     return by_label, by_label is not None
+
+
+def lock_item(session: Session, raw: str) -> None:
+    """Lock the scanned item's row first, as check-in does: two desks take turns on one item
+    (same lock order everywhere, so no deadlock), and what is read next is fresh."""
+    scan = normalize_scan(raw)
+    if isinstance(scan, InvalidScan):
+        return
+    session.execute(
+        select(Item.id)
+        .where(or_(Item.barcode == scan.barcode, Item.lender_barcode == scan.barcode))
+        .with_for_update()
+    ).all()
+
+
+def _lock_busy(exc: OperationalError) -> bool:
+    """PostgreSQL's lock timeout (the other desk held the item over 2 s) or SQLite's busy."""
+    return getattr(exc.orig, "sqlstate", None) in ("55P03", "40P01") or "locked" in str(exc.orig)
+
+
+def _whereabouts_now(rt: Runtime, raw: str) -> str:
+    """Where the item stands after the other desk's change, for the refusal."""
+    scan = normalize_scan(raw)
+    if isinstance(scan, InvalidScan):
+        return ""
+    try:
+        with rt.db.reading() as session:
+            item, _ = find_item(session, scan.barcode)
+            return describe_whereabouts(session, item) if item is not None else ""
+    except OperationalError:
+        return ""
 
 
 def describe_whereabouts(session: Session, item: Item) -> str:
@@ -475,13 +506,16 @@ def check_out(
     now, today = rt.clock.now(), rt.clock.today()
     try:
         with rt.db.transaction() as session:
+            lock_item(session, barcode)
             plan = _plan(session, actor, today, patron_ref, barcode, strap_due, override)
             if isinstance(plan, _Plan):
                 return _apply(session, actor, plan, now)
-    except (IntegrityError, StaleDataError):
+    except (IntegrityError, StaleDataError, OperationalError) as exc:
+        if isinstance(exc, OperationalError) and not _lock_busy(exc):
+            raise
         raise Conflict(
-            "Another desk changed this item at the same moment. Scan it again to see where it "
-            "stands now. Nothing was checked out."
+            "Another desk changed this item at the same moment. "
+            f"{_whereabouts_now(rt, barcode)} Nothing was checked out; scan it again."
         ) from None
     if isinstance(plan, _Lend):
         lent = checkout_to_ill(rt, actor, plan.request_number, patron_ref)
@@ -490,6 +524,26 @@ def check_out(
             message=lent.reminder,
             due_date=lent.due_date,
             patron_sentence=f"Due back at the ILL office by {say_date(lent.due_date)}.",
+        )
+    return plan
+
+
+def check_out_within(
+    session: Session, actor: Actor, today: date, now: datetime, patron_ref: str, barcode: str
+) -> CheckoutResult:
+    """Check out inside the caller's transaction, as an offline scan replayed with its key.
+
+    Lending one of our own items to the ILL account is an ILL-office step, never offline.
+    """
+    lock_item(session, barcode)
+    plan = _plan(session, actor, today, patron_ref, barcode, None, False)
+    if isinstance(plan, _Plan):
+        return _apply(session, actor, plan, now)
+    if isinstance(plan, _Lend):
+        return replace(
+            plan.preview,
+            outcome=Outcome.REFUSED_OWN_ITEM,
+            message="Lending one of our items to the ILL account is done online only.",
         )
     return plan
 
