@@ -297,3 +297,26 @@ def test_incomplete_slips_are_refused() -> None:
         render_slip(Slip(SlipKind.HOLD, "X", "ILL00000017", date(2026, 11, 2)))
     with pytest.raises(InvalidInput, match="destination"):
         render_slip(Slip(SlipKind.TRANSIT, "X", "ILL00000017", date(2026, 11, 2)))
+
+
+def test_cut_lines_mark_the_right_edge_of_every_strap_on_the_sheet() -> None:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.generic import ContentStream
+
+    def cut_lines(count: int) -> list[float]:
+        pdf = render_straps(
+            [strap(strap_barcode=f"ILL0000{n:03d}0") for n in range(count)], STYLE, "letter3"
+        )
+        reader = PdfReader(io.BytesIO(pdf))
+        operations = ContentStream(reader.pages[0].get_contents(), reader).operations
+        return sorted(
+            round(float(operands[0]))
+            for operands, operator in operations
+            if operator == b"m" and float(operands[1]) == 0
+        )
+
+    assert cut_lines(1) == [204]
+    assert cut_lines(2) == [204, 408]
+    assert cut_lines(3) == [204, 408]

@@ -338,7 +338,7 @@ def _cut_marks(canvas: Canvas, layout: Layout, used: int) -> None:
     canvas.setDash(2, 4)
     canvas.setLineWidth(0.3)
     canvas.setStrokeColor(HexColor("#999999"))
-    for cell in layout.cells[1:used]:
+    for cell in layout.cells[1 : used + 1]:  # the right edge of every strap printed
         canvas.line(cell.x, 0, cell.x, layout.page_size[1])
     canvas.setStrokeColor(black)
     canvas.setDash()
