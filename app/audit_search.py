@@ -50,6 +50,24 @@ class AuditRow:
     detail: str
 
 
+def _shown(value: object) -> str:
+    return "(none)" if value is None else "(empty)" if value == "" else str(value)
+
+
+def describe(row: AuditRow) -> str:
+    """The change in words: "role: desk → ctl; detail"."""
+    before, after = row.before or {}, row.after or {}
+    parts = []
+    for key in dict.fromkeys([*before, *after]):
+        if key in before and key in after:
+            parts.append(f"{key}: {_shown(before[key])} → {_shown(after[key])}")
+        elif key in after:
+            parts.append(f"{key}: {_shown(after[key])}")
+        else:
+            parts.append(f"{key} was {_shown(before[key])}")
+    return "; ".join(p for p in ("; ".join(parts), row.detail) if p)
+
+
 @dataclass(frozen=True)
 class AuditSearchResult:
     rows: tuple[AuditRow, ...]

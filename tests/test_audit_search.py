@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app import audit, staff_admin
 from app.actors import Actor
-from app.audit_search import AuditQuery, search_audit
+from app.audit_search import AuditQuery, describe, search_audit
 from app.cli.main import parse, run
 from app.clock import FixedClock
 from app.errors import InvalidInput, NotFound, PermissionDenied
@@ -164,3 +164,16 @@ def test_audit_search_command(demo_rt: Runtime, clock: FixedClock, actor_at: Act
     desk = ["audit", "search", "--staff", "desk", "--branch", "METRO", "--db", demo_rt.db.url]
     code = run(parse(desk), out, err)
     assert code == 1 and "needs the 'ill_office' role" in err.getvalue()
+
+
+def test_the_change_is_shown_in_words(
+    demo_rt: Runtime, clock: FixedClock, actor_at: ActorAt
+) -> None:
+    _history(demo_rt, clock, actor_at)
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["audit", "search", "--user", "admin", "--staff", "admin", "--branch", "NEC"]
+    assert run(parse([*argv, "--db", demo_rt.db.url]), out, err) == 0
+    assert out.getvalue().rstrip().endswith("staff.set_role           role: ctl → ill_office")
+    office = actor_at("office", "WS-ILL")
+    [note] = search_audit(demo_rt, office, AuditQuery(staff_username="office")).rows
+    assert describe(note) == "note: (empty) → spine loose"

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from app import config, privacy, secrets, staff_admin
-from app.audit_search import AuditQuery, search_audit
+from app.audit_search import AuditQuery, describe, search_audit
 from app.cli.context import CliContext
 from app.errors import InvalidInput
 from app.staff import parse_role
@@ -151,7 +151,7 @@ def _audit_search(ctx: CliContext) -> int:
             for part in (
                 f"item {row.item_barcode}" if row.item_barcode else "",
                 f"patron {row.patron_campus_id}" if row.patron_campus_id else "",
-                row.detail,
+                describe(row),
             )
             if part
         )

@@ -18,29 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.audit_search import AuditQuery, AuditRow, search_audit
+from app.audit_search import AuditQuery, AuditRow, describe, search_audit
 from app.errors import InvalidInput
 from ui.desk_session import DeskSession
 from ui.screens.lending_widgets import Feedback, KeyedTable, attempt
 
 HEADERS = ("When", "Staff", "Branch", "Workstation", "Action", "Item", "Patron", "Details")
-
-
-def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
-    before, after = before or {}, after or {}
-    parts = []
-    for key in dict.fromkeys([*before, *after]):
-        if key in before and key in after:
-            parts.append(f"{key}: {before[key]} → {after[key]}")
-        elif key in after:
-            parts.append(f"{key}: {after[key]}")
-        else:
-            parts.append(f"{key} was {before[key]}")
-    return "; ".join(parts)
-
-
-def describe(row: AuditRow) -> str:
-    return "; ".join(p for p in (_changes(row.before, row.after), row.detail) if p)
 
 
 def _day(text: str, label: str) -> date | None:
