@@ -247,3 +247,8 @@ def test_next_strap_serial_skips_barcodes_that_only_look_alike(demo_rt: Runtime)
             )  # fmt: skip
         session.flush()
         assert receiving.next_strap_serial(session) == DEMO_TEMPORARY_ITEMS + 1
+
+
+def test_desk_staff_cannot_print_straps(demo_rt: Runtime, actor_at: ActorAt) -> None:
+    with pytest.raises(PermissionDenied):
+        strap_pdf(demo_rt, actor_at("desk", "METRO"), ["20261004"])
