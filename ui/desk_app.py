@@ -28,6 +28,7 @@ from app.log_setup import configure_logging
 from app.runtime import Runtime
 from db.engine import DatabaseConfigError
 from db.schema import SchemaMismatch
+from ui import startup_probe
 from ui.privacy_schedule import install_privacy_guards
 
 log = logging.getLogger(__name__)
@@ -246,6 +247,8 @@ def run_gui(args: argparse.Namespace) -> int:
     QApplication.restoreOverrideCursor()
     app.setQuitOnLastWindowClosed(False)
     controller = DeskController(rt, settings)
+    if startup_probe.requested():  # benchmark only: see ui/startup_probe.py
+        startup_probe.install(app)
     controller.start()
     previous_hook = sys.excepthook
     sys.excepthook = controller.report_unexpected
