@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import ServiceError
+from app.scanning import is_strap_barcode, strap_check_digit_ok
 from app.staff import unlock
 from ui.desk_session import DeskSession
 
@@ -175,6 +176,14 @@ class IdleLock(QObject):
     def try_unlock(self) -> None:
         password = self.cover.password.text()
         self.cover.password.clear()
+        if _looks_like_a_scan(password):
+            # A scanner typing into the password box must not count as a wrong password.
+            self.cover.message.setText(
+                "That was a scan, and the desk is locked: nothing was checked in. "
+                "Type your password to unlock, then scan the item again."
+            )
+            self.cover.password.setFocus()
+            return
         try:
             actor = unlock(self.session.rt, self.session.actor, password)
         except ServiceError as exc:
@@ -193,3 +202,8 @@ class IdleLock(QObject):
         self.cover.hide()
         self.uninstall()
         self.signOutRequested.emit()
+
+
+def _looks_like_a_scan(text: str) -> bool:
+    value = text.strip().upper()
+    return is_strap_barcode(value) and strap_check_digit_ok(value)

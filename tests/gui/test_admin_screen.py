@@ -14,8 +14,9 @@ from sqlalchemy import select
 from app.clock import FixedClock
 from app.demo import DEMO_PASSWORD
 from app.patrons import patron_view
+from app.scanning import strap_barcode
 from app.staff import sign_in
-from db.models import Loan, Role
+from db.models import AuditEvent, Loan, Role
 from ui.admin.audit_tab import AuditTab
 from ui.admin.staff_tab import StaffTab
 from ui.desk_session import DeskSession
@@ -237,6 +238,25 @@ def test_nothing_reaches_the_screen_while_locked_and_unlocking_keeps_it(
         assert session.actor.username == "desk" and lock.timer.isActive()
         qtbot.keyClicks(window.field, "12")
         assert window.field.text() == "ILL0000012"
+    finally:
+        lock.uninstall()
+
+
+def test_a_scan_into_the_locked_desk_is_not_a_wrong_password(
+    qtbot: QtBot, desk_session: MakeSession
+) -> None:
+    session = desk_session("desk", "METRO")
+    _window, lock = locked_window(qtbot, session)
+    try:
+        lock.lock()
+        qtbot.keyClicks(lock.cover.password, strap_barcode(125))
+        qtbot.keyClick(lock.cover.password, Qt.Key.Key_Return)
+        assert "That was a scan" in lock.cover.message.text() and lock.is_locked
+        with session.rt.db.reading() as db:
+            failed = db.scalars(
+                select(AuditEvent).where(AuditEvent.action == "staff.sign_in_failed")
+            ).all()
+        assert failed == []
     finally:
         lock.uninstall()
 
