@@ -8,6 +8,7 @@ thread; a refusal shows in the message line, never in a dialog.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -301,6 +302,26 @@ class ReceiveTab(QWidget):
         self.printer.save_pdf(self._strap_document, path)
 
 
+# Panels of other office work (charges, notices) shown here when they load; a panel that
+# fails to import is logged and left out rather than taking the office screen down.
+_OFFICE_PANELS = (
+    ("ui.screens.charges_panel", "ChargesPanel", "Charges"),
+    ("ui.screens.notices_panel", "NoticesPanel", "Notices"),
+)
+
+
+def _optional_panel(
+    module: str, class_name: str, session: DeskSession, parent: QWidget
+) -> QWidget | None:
+    try:
+        panel_class = getattr(importlib.import_module(module), class_name)
+        panel: QWidget = panel_class(session, parent)
+    except Exception:
+        log.exception("the %s panel could not be loaded", class_name)
+        return None
+    return panel
+
+
 class IllOfficeScreen(QWidget):
     """Tabs for the ILL office; every action goes through one service call."""
 
@@ -332,6 +353,10 @@ class IllOfficeScreen(QWidget):
             (self.lists_tab, "Lists"),
         ):
             self.tabs.addTab(tab, title)
+        for module, class_name, title in _OFFICE_PANELS:
+            panel = _optional_panel(module, class_name, session, self)
+            if panel is not None:
+                self.tabs.addTab(panel, title)
         self.tabs.currentChanged.connect(self._tab_changed)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
