@@ -106,16 +106,7 @@ def check_in(
     scan = normalize_scan(raw)
     now = rt.clock.now()
     if isinstance(scan, InvalidScan):
-        return CheckInResult(
-            barcode=scan.shown,
-            outcome=Outcome.INVALID_SCAN,
-            routing=Outcome.INVALID_SCAN,
-            tone=Tone.PROBLEM,
-            headline="Scan not accepted",
-            instructions=(scan.reason,),
-            at=now,
-            reason=scan.reason,
-        )
+        return _refused(scan, now)
     for attempt in (1, 2):
         try:
             with rt.db.transaction() as session:
@@ -136,6 +127,31 @@ def check_in(
         headline=wording.headline,
         instructions=wording.instructions,
         at=now,
+    )
+
+
+def check_in_within(
+    session: Session, rt: Runtime, actor: Actor, raw: str, *, auto_print: Collection[str] = ()
+) -> CheckInResult:
+    """Check in inside the caller's transaction, for work that records more in the same one
+    (replaying scans made offline). A race lost to another desk raises to the caller.
+    """
+    scan = normalize_scan(raw)
+    if isinstance(scan, InvalidScan):
+        return _refused(scan, rt.clock.now())
+    return _check_in(session, rt, actor, scan.barcode, frozenset(auto_print))
+
+
+def _refused(scan: InvalidScan, now: datetime) -> CheckInResult:
+    return CheckInResult(
+        barcode=scan.shown,
+        outcome=Outcome.INVALID_SCAN,
+        routing=Outcome.INVALID_SCAN,
+        tone=Tone.PROBLEM,
+        headline="Scan not accepted",
+        instructions=(scan.reason,),
+        at=now,
+        reason=scan.reason,
     )
 
 

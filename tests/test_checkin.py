@@ -428,3 +428,20 @@ def test_a_race_lost_once_is_retried_with_the_new_state(
     result = check_in(demo_rt, actor_at("desk", "SE"), IN_TRANSIT_TO_SE)
     assert result.outcome is Outcome.HOLD_SHELF
     assert len(calls) == 2
+
+
+def test_check_in_within_the_callers_transaction_commits_with_it(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    actor = actor_at("desk", "SE")
+    with demo_rt.db.transaction() as session:
+        result = checkin.check_in_within(session, demo_rt, actor, IN_TRANSIT_TO_SE)
+        refused = checkin.check_in_within(session, demo_rt, actor, "ILL00000019")
+    assert result.outcome is Outcome.HOLD_SHELF
+    assert refused.outcome is Outcome.INVALID_SCAN
+    assert item(demo_rt, IN_TRANSIT_TO_SE).status is ItemStatus.ON_HOLD_SHELF
+
+    with pytest.raises(RuntimeError), demo_rt.db.transaction() as session:
+        checkin.check_in_within(session, demo_rt, actor, CHECKED_OUT_AT_METRO)
+        raise RuntimeError("the caller's own step failed")
+    assert item(demo_rt, CHECKED_OUT_AT_METRO).status is ItemStatus.CHECKED_OUT  # rolled back

@@ -88,6 +88,7 @@ class CheckInScreen(QWidget):
         self.session = session
         self.sounds = SoundPlayer(session.settings, self)
         self.slips = SlipPrinter(session, self)
+        self.slips.message.connect(self._on_print_message)
         self._queue: deque[str] = deque()
         self._busy = False
         self._pool = QThreadPool(self)
@@ -230,7 +231,7 @@ class CheckInScreen(QWidget):
         self.sounds.play(result.tone)
         self._add_to_list(result)
         if result.print_slip:
-            self.print_message.setText(self.slips.print_for(result))
+            self.print_message.setText(self.slips.print_for(result, automatic=True))
         self.scanProcessed.emit(result)
         self._pump()
 
@@ -299,7 +300,15 @@ class CheckInScreen(QWidget):
         if result is None or result.slip_kind is None:
             self.print_message.setText("This scan has no slip to print.")
             return
-        self.print_message.setText(self.slips.print_for(result))
+        self.print_message.setText(self.slips.print_for(result, automatic=False, parent=self))
+
+    def _on_print_message(self, text: str) -> None:
+        self.print_message.setText(text)
+
+    def shutdown(self) -> None:
+        """Let a check-in or slip in flight finish (the window is closing)."""
+        self._pool.waitForDone(10_000)
+        self.slips.printer.wait(10_000)
 
     # -- barcode recovery -------------------------------------------------------------------
 

@@ -1,23 +1,29 @@
 """Slips for check-in results: hold, transit and the yellow return slip.
 
-The PDF comes from `app.printing.slips` (loaded on first use: ReportLab is heavy); this
-module only turns a result into a `Slip` and hands the PDF on, never blocking a scan.
+The slip is drawn by `app.printing.slips` and printed through `ui.printing`, both off the
+GUI thread. A slip printed automatically after a scan never opens a print dialog (a
+scanner's Enter would answer it): without silent printing, or without a printer, the slip
+is saved as a PDF instead and the screen says where.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtPrintSupport import QPrinterInfo
+from PySide6.QtWidgets import QWidget
 
 from app import config
 from app.checkin import CheckInResult
 from app.routing import SlipKind
 from ui.desk_session import DeskSession
+from ui.printing import DocumentPrinter
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from app.printing.document import PrintDocument
 
 
 def slip_directory() -> Path:
@@ -25,16 +31,20 @@ def slip_directory() -> Path:
 
 
 class SlipPrinter(QObject):
-    """Makes a result's slip and sends it to the printer, or saves it as a PDF."""
+    """Prints a result's slip, or saves it as a PDF; reports back in words."""
+
+    message = Signal(str)  # what happened to the last slip, or why it did not print
 
     def __init__(self, session: DeskSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.last_pdf: bytes | None = None
+        self.printer = DocumentPrinter(session.settings, self)
+        self.printer.done.connect(self.message)
+        self.printer.failed.connect(self.message)
         self.last_path: Path | None = None
 
-    def render(self, result: CheckInResult) -> bytes:
-        from app.printing import slips  # ReportLab: loaded when the first slip is made
+    def document(self, result: CheckInResult) -> PrintDocument:
+        from app.printing import slips  # ReportLab: loaded with the first slip
 
         assert result.slip_kind is not None
         kind = {
@@ -53,30 +63,39 @@ class SlipPrinter(QObject):
             destination_name=result.destination_name or "",
             from_branch=self.session.branch_code,
         )
-        return slips.render_slip(slip)
+        return slips.slip_document(slip)
 
-    def print_for(self, result: CheckInResult) -> str:
-        """Print (or save) the slip; returns one line for the screen saying what happened."""
+    def print_for(
+        self, result: CheckInResult, *, automatic: bool, parent: QWidget | None = None
+    ) -> str:
+        """Start printing (or saving) the slip; returns a line saying what is under way."""
         if result.slip_kind is None:
             return "This scan has no slip to print."
-        try:
-            pdf = self.render(result)
-        except Exception as exc:  # a slip must never stop the scanning
-            log.exception("slip for %s could not be made", result.barcode)
-            return f"The slip could not be made ({exc}). Write the destination on a slip by hand."
-        self.last_pdf = pdf
-        return self._save(pdf, result)
 
-    def _save(self, pdf: bytes, result: CheckInResult) -> str:
+        def make() -> PrintDocument:
+            return self.document(result)
+
+        silent = self.session.settings.silent_print
+        if not QPrinterInfo.availablePrinterNames() or (automatic and not silent):
+            path = self._pdf_path(result)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                return f"The slip could not be saved ({exc}). Write it by hand."
+            self.last_path = path
+            self.printer.save_pdf(make, path)
+            why = (
+                "no printer here"
+                if not QPrinterInfo.availablePrinterNames()
+                else ("automatic slips print only with silent printing on")
+            )
+            return f"Saving the slip as a PDF ({why})…"
+        if self.printer.print_document(make, parent=parent):
+            return "Printing the slip…"
+        return "The slip was not printed."
+
+    def _pdf_path(self, result: CheckInResult) -> Path:
         safe = re.sub(r"[^A-Za-z0-9-]", "_", result.item_barcode or result.barcode)[:64]
         kind = result.slip_kind.value if result.slip_kind else "slip"
         stamp = result.at.strftime("%Y%m%d-%H%M%S")
-        path = slip_directory() / f"{stamp}-{safe}-{kind}.pdf"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(pdf)
-        except OSError as exc:
-            log.warning("slip could not be saved to %s: %s", path, exc)
-            return f"The slip could not be saved ({exc}). Write it by hand."
-        self.last_path = path
-        return f"{kind.capitalize()} slip saved as {path}"
+        return slip_directory() / f"{stamp}-{safe}-{kind}.pdf"
