@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from typing import Any
 
-from app import config, privacy, secrets, staff_admin
+from app import config, privacy, secrets, settings_admin, staff_admin
 from app.audit_search import AuditQuery, describe, search_audit
 from app.cli.context import CliContext
 from app.errors import InvalidInput
@@ -45,6 +45,19 @@ def register(sub: Any) -> None:
     search.add_argument("--limit", type=int, default=500, help="most events shown (500)")
     _acting(search)
     audit_parser.set_defaults(handler=_audit_search)
+
+    settings_parser = sub.add_parser("settings", help="library-wide settings (admin)")
+    settings_sub = settings_parser.add_subparsers(dest="settings_command", required=True)
+    _acting(settings_sub.add_parser("list", help="every setting, its value and default"))
+    change = settings_sub.add_parser(
+        "set",
+        help="change one setting",
+        description="Lists are given as lines separated by |. Yes/no settings take yes or no.",
+    )
+    change.add_argument("name", help="e.g. retention_days")
+    change.add_argument("value", help="e.g. 30")
+    _acting(change)
+    settings_parser.set_defaults(handler=_settings)
 
     keyring_parser = sub.add_parser(
         "keyring",
@@ -179,4 +192,17 @@ def _keyring(ctx: CliContext) -> int:
     else:
         name = secrets.store_smtp_password(config.load_settings(), password)
     ctx.emit({"stored": name}, f"Stored in the keyring as '{name}'.")
+    return EXIT_OK
+
+
+def _settings(ctx: CliContext) -> int:
+    rt, actor = ctx.runtime(), ctx.actor()
+    if ctx.args.settings_command == "list":
+        for row in settings_admin.library_setting_values(rt, actor):
+            mark = "*" if row.changed else " "
+            ctx.emit(row, f"{mark} {row.name:34} {row.value}")
+        ctx.say("* changed from the default")
+        return EXIT_OK
+    row = settings_admin.change_library_setting(rt, actor, ctx.args.name, ctx.args.value)
+    ctx.emit(row, f"{row.name} is now {row.value}.")
     return EXIT_OK

@@ -18,6 +18,7 @@ from app.scanning import strap_barcode
 from app.staff import sign_in
 from db.models import AuditEvent, Loan, Role
 from ui.admin.audit_tab import AuditTab
+from ui.admin.settings_tab import SettingsTab
 from ui.admin.staff_tab import StaffTab
 from ui.desk_session import DeskSession
 from ui.idle_lock import IdleLock
@@ -47,7 +48,7 @@ def test_admin_sees_every_tab_and_the_ill_office_only_the_audit_trail(
 ) -> None:
     screen = make_screen(qtbot, desk_session("admin", "NEC"))
     titles = [screen.tabs.tabText(i) for i in range(screen.tabs.count())]
-    assert titles == ["Staff", "Audit trail", "Closures", "Notice templates"]
+    assert titles == ["Staff", "Audit trail", "Closures", "Notice templates", "Library settings"]
     assert isinstance(screen.tab("staff"), StaffTab)
     office = make_screen(qtbot, desk_session("office", "WS-ILL"))
     assert [office.tabs.tabText(i) for i in range(office.tabs.count())] == ["Audit trail"]
@@ -137,6 +138,24 @@ def test_staff_tab_adds_an_account_and_explains_a_refusal(
     assert tab.feedback.text() == "✔ Added lee (ctl)."
     assert "lee" in cells(tab.table, 0)
     assert tab.new_username.text() == "" and tab.new_account_password.text() == ""
+
+
+def test_settings_tab_changes_a_setting_and_explains_a_refusal(
+    qtbot: QtBot, desk_session: MakeSession
+) -> None:
+    screen = make_screen(qtbot, desk_session("admin", "NEC"))
+    tab = screen.show_tab("settings")
+    assert isinstance(tab, SettingsTab)
+    assert tab.table.select_key("retention_days")
+    assert tab.value_edit.text() == "30"
+    tab.value_edit.setText("14")
+    qtbot.keyClick(tab.value_edit, Qt.Key.Key_Return)
+    assert tab.feedback.text() == "✔ retention_days is now 14."
+    assert cells(tab.table, 1)[cells(tab.table, 0).index("retention_days")] == "14"
+    tab.value_edit.setText("soon")
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    assert "whole number" in tab.feedback.text()
+    assert tab.feedback.property("tone") == "problem"
 
 
 def test_audit_tab_finds_who_looked_at_a_patron(qtbot: QtBot, desk_session: MakeSession) -> None:

@@ -33,6 +33,7 @@ TABS = (
     TabSpec("audit", "Audit trail", "ui.admin.audit_tab", "AuditTab", Role.ILL_OFFICE),
     TabSpec("closures", "Closures", "ui.admin.closures_tab", "ClosuresTab", Role.ADMIN),
     TabSpec("templates", "Notice templates", "ui.admin.templates_tab", "TemplatesTab", Role.ADMIN),
+    TabSpec("settings", "Library settings", "ui.admin.settings_tab", "SettingsTab", Role.ADMIN),
 )
 
 
