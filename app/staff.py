@@ -199,8 +199,13 @@ def unlock(rt: Runtime, actor: Actor, password: str) -> Actor:
     failure: str | None = None
     with rt.db.transaction() as session:
         staff = session.get(Staff, actor.staff_id)
-        if staff is None or not staff.password_hash:
+        if staff is None:
             raise PermissionDenied(WRONG_PASSWORD)
+        if not staff.password_hash:
+            raise PermissionDenied(
+                "This account has no password: it signs in with its computer account. "
+                "Sign out, then sign in again."
+            )
         if not _verify(session, staff, password, now, actor.branch_code):
             failure = "Wrong password. Check Caps Lock and try again, or sign out."
         elif not staff.active:

@@ -127,6 +127,21 @@ def test_unlock_after_idle_needs_the_same_persons_password(
     assert len(_events(demo_rt, "staff.sign_in_failed")) == 1
 
 
+def test_an_account_without_a_password_unlocks_by_signing_in_again(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    admin = actor_at("admin", "NEC")
+    staff_admin.create_staff(demo_rt, admin, "kiosk", "Kiosk", Role.DESK, "temporary-pass")
+    with demo_rt.db.transaction() as session:
+        kiosk = session.scalar(select(Staff).where(Staff.username == "kiosk"))
+        assert kiosk is not None
+        kiosk.password_hash = None
+    staff_admin.map_os_user(demo_rt, admin, "kiosk", "metro-kiosk")
+    actor = sign_in_os_user(demo_rt, "metro-kiosk", "METRO")
+    with pytest.raises(PermissionDenied, match="no password: it signs in with its computer"):
+        unlock(demo_rt, actor, "anything")
+
+
 # --- administering accounts -------------------------------------------------------------
 
 
