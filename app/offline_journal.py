@@ -155,12 +155,17 @@ class OfflineJournal:
         patron: str | None = None,
         workstation: str = "",
         provisional: str = "",
+        key: str | None = None,
     ) -> JournalEntry:
-        """Append one scan and fsync it; only then may the screen confirm the scan."""
+        """Append one scan and fsync it; only then may the screen confirm the scan.
+
+        `key` is the scan's idempotency key when the desk already tried it online with one
+        (the commit may have reached the server before the connection broke).
+        """
         if action is OfflineAction.CHECKOUT and not (patron or "").strip():
             raise JournalError("An offline checkout needs the patron's ID. Scan the patron first.")
         entry = JournalEntry(
-            key=str(uuid.uuid4()),
+            key=str(uuid.UUID(key)) if key else str(uuid.uuid4()),
             at=at.astimezone(UTC),
             branch=branch,
             staff=staff,

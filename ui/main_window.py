@@ -34,6 +34,7 @@ from app.branches import BranchInfo, list_branches
 from ui.desk_session import DeskSession
 from ui.icons import resource_icon
 from ui.idle_lock import IdleLock
+from ui.offline_mode import OfflineMode
 from ui.screens import ScreenSpec
 from ui.status_bar import DeskStatusBar
 
@@ -159,6 +160,8 @@ class MainWindow(QMainWindow):
 
         self.status = DeskStatusBar(session, branch, probe, self)
         self.setStatusBar(self.status)
+        self.offline = OfflineMode(session, self.status, self)
+        self.offline.changedElsewhere.connect(self._refresh_current)
         self._build_actions()
         self.idle_lock = IdleLock(self, session)
         self.idle_lock.signOutRequested.connect(self.sign_out)
@@ -168,6 +171,7 @@ class MainWindow(QMainWindow):
         if self.screens:
             self.nav.setCurrentRow(0)
         self.status.start()
+        self.offline.start()
 
     def _branch_info(self) -> BranchInfo | None:
         try:
@@ -295,6 +299,15 @@ class MainWindow(QMainWindow):
             except Exception:  # focus handling must never break navigation
                 log.exception("activate() of screen %s failed", key)
 
+    def _refresh_current(self) -> None:
+        """Another desk changed something: the current screen reloads its lists, if it has any."""
+        refresh = getattr(self._pages.get(self.current_key()), "refresh", None)
+        if callable(refresh):
+            try:
+                refresh()
+            except Exception:  # a failed refresh must never break the desk
+                log.exception("refresh() of screen %s failed", self.current_key())
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         page = self._pages.get(self.current_key())
@@ -310,6 +323,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.idle_lock.uninstall()
         self.status.stop()
+        self.offline.stop()
         super().closeEvent(event)
         if self._signing_out:
             self.signOutRequested.emit()

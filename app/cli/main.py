@@ -20,6 +20,7 @@ from app.cli import (
     lending_commands,
     notice_commands,
     office_commands,
+    offline_commands,
     privacy_commands,
     setup_commands,
 )
@@ -39,6 +40,7 @@ COMMAND_MODULES = (
     lending_commands,
     office_commands,
     notice_commands,
+    offline_commands,
 )
 
 

@@ -24,12 +24,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from app.checkin import CheckInResult, check_in
-from app.errors import ServiceError
+from app.errors import DatabaseUnavailable, ServiceError
 from app.routing import Tone
 from ui.desk_session import DeskSession
+from ui.offline_mode import journal_check_in
 from ui.screens.check_in_slips import SlipPrinter
 from ui.sounds import SoundPlayer
 from ui.widgets.barcode_recovery_panel import KEEPS_FOCUS, BarcodeRecoveryPanel
@@ -217,7 +218,11 @@ class CheckInScreen(QWidget):
         auto_print = tuple(session.settings.auto_print)
 
         def work() -> CheckInResult:
-            return check_in(session.rt, session.actor, scan, auto_print=auto_print)
+            try:
+                return check_in(session.rt, session.actor, scan, auto_print=auto_print)
+            except (DatabaseUnavailable, OperationalError):
+                # The shared database is away: journal the scan, show a provisional banner.
+                return journal_check_in(session.rt.clock, session.actor, scan)
 
         self._pool.start(_CheckInJob(work, scan, self._signals))
 
