@@ -155,3 +155,22 @@ def actor_at(demo_rt: Runtime) -> Callable[[str, str], Actor]:
         return actor_for(demo_rt, username, branch, "test-desk")
 
     return make
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No patron data in logs: scan every log file this test run wrote (tests/log_scan.py)."""
+    from tests.log_scan import leaks_under
+
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or hasattr(session.config, "workerinput"):
+        return  # with xdist, the controller scans the workers' folders too
+    leaks = leaks_under(factory.getbasetemp())
+    if leaks:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line("Patron data found in log files this test run wrote:", red=True)
+            for path, values in leaks.items():
+                reporter.write_line(f"  {path}: {', '.join(values)}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
