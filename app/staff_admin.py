@@ -63,8 +63,7 @@ def create_staff(
     actor.require(Role.ADMIN, "Adding staff")
     check_new_password(password)
     info = add_staff(rt, actor, username, full_name, role, password)
-    with rt.db.reading() as session:
-        return _view(_account(session, info.username), rt.clock.now())
+    return StaffAccount(info.username, info.full_name, role, info.active, None, None, 0, True)
 
 
 def _account(session: Session, username: str) -> Staff:
