@@ -54,6 +54,7 @@ from db.models import (
 
 READY_FOR_PICKUP = "ready_for_pickup"
 _DEFAULT_SETTINGS = library_settings.LibrarySettings()
+_BRANCHES = select(Branch)
 _LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: another desk holds the item's row lock
 
 
@@ -159,7 +160,7 @@ def _check_in(
     session: Session, rt: Runtime, actor: Actor, barcode: str, auto_print: frozenset[str]
 ) -> CheckInResult:
     now, today = rt.clock.now(), rt.clock.today()
-    branches = {b.id: b for b in session.scalars(select(Branch))}
+    branches = {b.id: b for b in session.scalars(_BRANCHES)}
     desk_branch = next((b for b in branches.values() if b.code == actor.branch_code), None)
     if desk_branch is None:
         raise NotFound(f"There is no branch '{actor.branch_code}'. Sign in at an existing branch.")
