@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -192,6 +192,7 @@ def _replay_one(
             actors[who] = actor_for(rt, entry.staff, entry.branch, entry.workstation)
     except ServiceError as exc:
         return _record_conflict(rt, entry, done, "staff_or_branch_unknown", exc.message)
+    actor = replace(actors[who], workstation=entry.workstation)  # the PC that took the scan
     at_scan = Runtime(rt.db, FixedClock(entry.at))
     try:
         with rt.db.transaction() as session:
@@ -208,9 +209,9 @@ def _replay_one(
                         "The library does not allow offline checkouts: check the item out "
                         "again at the desk with the patron, or keep it aside.",
                     )
-                record, outcome, code, why = _apply_checkout(at_scan, session, actors[who], entry)
+                record, outcome, code, why = _apply_checkout(at_scan, session, actor, entry)
             else:
-                record, outcome, code, why = _apply_checkin(at_scan, session, actors[who], entry)
+                record, outcome, code, why = _apply_checkin(at_scan, session, actor, entry)
             session.add(
                 AppliedScan(idempotency_key=entry.key, applied_at=rt.clock.now(), result=record)
             )

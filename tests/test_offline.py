@@ -388,3 +388,18 @@ def test_outage_scans_offline_then_replays_every_scan_once(
         assert count(demo_rt, AppliedScan) == 4
     finally:
         desk_db.dispose()
+
+
+def test_replay_credits_each_scan_to_the_pc_that_took_it(
+    journal: OfflineJournal, demo_rt: Runtime
+) -> None:
+    scan(journal, IN_TRANSIT_TO_SE, "SE", workstation="desk-pc-1")
+    scan(journal, CHECKED_OUT_AT_METRO, "SE", workstation="desk-pc-2")
+    replay_file(demo_rt, journal.path)
+    with demo_rt.db.reading() as session:
+        places = session.scalars(
+            select(AuditEvent.workstation)
+            .where(AuditEvent.action == "check_in")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert places == ["desk-pc-1", "desk-pc-2"]
