@@ -43,8 +43,12 @@ BENCHMARKS = (
     Benchmark("gui", "bench.gui_bench", ("--samples", "500"), ("--samples", "150")),
     Benchmark("startup", "bench.startup_bench", ("--runs", "10"), ("--runs", "5")),
     Benchmark("straps", "bench/straps_bench.py", (), ("--runs", "100")),
+    Benchmark("refcount_drain", "bench.refcount_drain", (), ()),
     Benchmark(
-        "scanner_integrity", "bench.scanner_integrity", ("--scans", "10000"), ("--scans", "1000")
+        "scanner_integrity",
+        "bench.scanner_integrity",
+        ("--scans", "10000", "--pin-singletons"),
+        ("--scans", "1000", "--pin-singletons"),
     ),
 )
 
@@ -89,20 +93,22 @@ def run_one(bench: Benchmark, scale: float, quick: bool) -> dict[str, Any]:
     if bench.module.endswith(".py"):
         argv = [sys.executable, bench.module, *extra, "--json", str(straps_json)]
     else:
-        argv = [sys.executable, "-m", bench.module, "--scale", f"{scale:g}", *extra]
+        argv = [sys.executable, "-u", "-m", bench.module, "--scale", f"{scale:g}", *extra]
     print(f"== {bench.name}: {' '.join(argv[1:])}", flush=True)
     clock = time.perf_counter()
-    process = subprocess.run(
+    process = subprocess.Popen(
         argv, cwd=RESULTS.parent.parent, env=env, stdout=subprocess.PIPE, text=True
     )
+    assert process.stdout is not None
     figures: list[dict[str, Any]] = []
     details: list[dict[str, Any]] = []
-    for line in process.stdout.splitlines():
+    for line in process.stdout:  # progress lines are shown as they come
         if not line.startswith("{"):
-            print(line)
+            print(line, end="", flush=True)
             continue
         record = json.loads(line)
         (figures if "benchmark" in record else details).append(record)
+    process.wait()
     if bench.name == "straps" and straps_json.exists():
         figures = _straps_figures(straps_json)
         straps_json.unlink()

@@ -46,6 +46,8 @@ def once(argv: Sequence[str], url: str, home: Path) -> float:
     env = dict(os.environ)
     env.update(
         ILLDESK_BENCH_STARTUP="1",
+        ILLDESK_CONFIG_DIR=str(home / "config"),
+        ILLDESK_DATA_DIR=str(home / "data"),
         QT_QPA_PLATFORM="offscreen",
         HOME=str(home),
         XDG_CONFIG_HOME=str(home / "config"),
