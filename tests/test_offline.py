@@ -403,3 +403,14 @@ def test_replay_credits_each_scan_to_the_pc_that_took_it(
             .order_by(AuditEvent.id)
         ).all()
     assert places == ["desk-pc-1", "desk-pc-2"]
+
+
+def test_change_feed_notices_another_desks_change(demo_rt: Runtime, actor_at: ActorAt) -> None:
+    from app.change_feed import ChangeFeed
+
+    feed = ChangeFeed(demo_rt.db)
+    assert feed.poll() is False  # the first poll only learns where things stand
+    assert feed.poll() is False  # nothing happened
+    check_in(demo_rt, actor_at("desk", "SE"), IN_TRANSIT_TO_SE)  # another desk
+    assert feed.poll() is True
+    assert feed.poll() is False

@@ -56,10 +56,13 @@ class _Events(QObject):
 _events = _Events()
 
 
-def journal_check_in(clock: Clock, actor: Actor, raw: str) -> CheckInResult:
+def journal_check_in(
+    clock: Clock, actor: Actor, raw: str, *, key: str | None = None
+) -> CheckInResult:
     """Journal one check-in taken offline and say, provisionally, where the item goes.
 
-    Called on the check-in worker thread; the scan is on disk before this returns.
+    Called on the check-in worker thread; the scan is on disk before this returns. `key`
+    is the idempotency key the scan was already tried with online, if any.
     """
     scan = normalize_scan(raw)
     now = clock.now()
@@ -84,6 +87,7 @@ def journal_check_in(clock: Clock, actor: Actor, raw: str) -> CheckInResult:
             barcode=scan.barcode,
             workstation=actor.workstation,
             provisional=guess.outcome,
+            key=key,
         )
     except JournalError as exc:
         raise ServiceError(exc.args[0]) from exc
