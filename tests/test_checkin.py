@@ -445,3 +445,19 @@ def test_check_in_within_the_callers_transaction_commits_with_it(
         checkin.check_in_within(session, demo_rt, actor, CHECKED_OUT_AT_METRO)
         raise RuntimeError("the caller's own step failed")
     assert item(demo_rt, CHECKED_OUT_AT_METRO).status is ItemStatus.CHECKED_OUT  # rolled back
+
+
+def test_ready_for_pickup_notice_renders_with_the_pickup_branch_and_date(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    from app.notices import prepare_outbox
+
+    result = check_in(demo_rt, actor_at("desk", "SE"), IN_TRANSIT_TO_SE)
+    assert prepare_outbox(demo_rt) == 0  # nothing held: the template took every field
+    with demo_rt.db.reading() as session:
+        notice = session.scalar(select(Notice).where(Notice.kind == "ready_for_pickup"))
+    assert notice is not None and notice.status.value == "queued"
+    assert "Southeast Campus Library" in notice.subject
+    assert result.title is not None and result.title in notice.body
+    assert result.pickup_by is not None
+    assert result.pickup_by.strftime("%B") in notice.body

@@ -44,8 +44,7 @@ class SoundPlayer(QObject):
     def __init__(self, settings: WorkstationSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("soundPlayer")
-        self.volume = max(0, min(100, int(settings.sound_volume)))
-        self.muted = bool(settings.sound_muted)
+        self.settings = settings  # read at each sound: a change in Settings applies at once
         self.last_tone: Tone | None = None  # what was asked for last, heard or not
         self._effects: dict[Tone, Any] = {}
         effect_class = _sound_effect_class()
@@ -54,8 +53,15 @@ class SoundPlayer(QObject):
         for tone, name in SOUND_FILES.items():
             effect = effect_class(self)
             effect.setSource(QUrl.fromLocalFile(str(SOUND_DIR / name)))
-            effect.setVolume(self.volume / 100)
             self._effects[tone] = effect
+
+    @property
+    def volume(self) -> int:
+        return max(0, min(100, int(self.settings.sound_volume)))
+
+    @property
+    def muted(self) -> bool:
+        return bool(self.settings.sound_muted)
 
     @property
     def available(self) -> bool:
@@ -68,5 +74,6 @@ class SoundPlayer(QObject):
         if effect is None or self.muted or self.volume == 0:
             return False
         effect.stop()
+        effect.setVolume(self.volume / 100)
         effect.play()
         return True

@@ -343,10 +343,15 @@ def test_three_distinct_sound_files_ship_with_the_app() -> None:
     assert len(set(contents.values())) == 3
 
 
-def test_muted_player_plays_nothing(qtbot: QtBot) -> None:
-    player = sounds.SoundPlayer(WorkstationSettings(sound_muted=True))
+def test_muted_player_plays_nothing_and_follows_the_settings(qtbot: QtBot) -> None:
+    settings = WorkstationSettings(sound_muted=True, sound_volume=150)
+    player = sounds.SoundPlayer(settings)
     assert player.play(Tone.GOOD) is False
     assert player.last_tone is Tone.GOOD
+    assert player.volume == 100  # clamped
+    settings.sound_muted = False
+    settings.sound_volume = 0
+    assert not player.muted and player.play(Tone.MOVE) is False  # volume 0 is silence
 
 
 def test_scan_field_trims_whitespace_and_control_characters(qtbot: QtBot) -> None:
