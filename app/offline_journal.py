@@ -17,7 +17,7 @@ import os
 import stat
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -207,18 +207,48 @@ class OfflineJournal:
         with self._lock:
             return len(read_entries(self.path)[0])
 
-    def archive(self, now: datetime, keep_days: int) -> Path | None:
-        """After a successful replay: keep the file for audit, then purge expired ones."""
+    def archive(
+        self, now: datetime, keep_days: int, done: Collection[str] | None = None
+    ) -> Path | None:
+        """After a successful replay: keep the file for audit, then purge expired ones.
+
+        `done` holds the keys that were replayed: a scan journaled while the replay ran
+        stays in the journal for the next one (the archive is a hard link made first, so
+        a crash in between leaves the journal whole; replaying it again is harmless).
+        """
         with self._lock:
             archived: Path | None = None
             if self.path.exists():
                 stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
                 archived = self.directory / f"{REPLAYED_PREFIX}{stamp}.jsonl"
-                os.replace(self.path, archived)
+                later = self._not_done(done) if done is not None else []
+                os.link(self.path, archived)
                 os.chmod(archived, _FILE_MODE)
+                if later:
+                    rest = self.directory / f"{JOURNAL_NAME}.rest"
+                    fd = os.open(rest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _FILE_MODE)
+                    try:
+                        os.write(fd, b"".join(later))
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
+                    os.replace(rest, self.path)
+                else:
+                    self.path.unlink()
                 _fsync_dir(self.directory)
             self._purge(now, keep_days)
             return archived
+
+    def _not_done(self, done: Collection[str]) -> list[bytes]:
+        later: list[bytes] = []
+        for line in self.path.read_bytes().splitlines(keepends=True):
+            try:
+                key = JournalEntry.from_json(line.decode("utf-8")).key
+            except (ValueError, KeyError, TypeError):
+                continue  # unreadable lines were reported by the replay that read them
+            if key not in done:
+                later.append(line)
+        return later
 
     def replayed_files(self) -> Iterator[Path]:
         if self.directory.exists():

@@ -322,5 +322,6 @@ def replay_journal(rt: Runtime, journal: OfflineJournal) -> ReplayReport:
         return report
     with rt.db.reading() as session:
         keep = library_settings.load(session).offline_journal_keep_days
-    archived = journal.archive(rt.clock.now(), keep)
+    done = {e.key for e in report.entries if e.key}
+    archived = journal.archive(rt.clock.now(), keep, done)
     return ReplayReport(report.entries, str(archived) if archived else None)

@@ -414,3 +414,23 @@ def test_change_feed_notices_another_desks_change(demo_rt: Runtime, actor_at: Ac
     check_in(demo_rt, actor_at("desk", "SE"), IN_TRANSIT_TO_SE)  # another desk
     assert feed.poll() is True
     assert feed.poll() is False
+
+
+def test_a_scan_journaled_during_the_replay_stays_for_the_next_one(
+    journal: OfflineJournal, demo_rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.replay
+
+    scan(journal, OWNED_METRO)
+    real = app.replay.replay_file
+
+    def replay_then_scan(rt: Runtime, path: Path) -> object:
+        report = real(rt, path)
+        scan(journal, IN_TRANSIT_TO_SE, "SE")  # the desk went offline again meanwhile
+        return report
+
+    monkeypatch.setattr(app.replay, "replay_file", replay_then_scan)
+    report = replay_journal(demo_rt, journal)
+    assert report.archived is not None
+    assert [e.barcode for e in journal.entries()] == [IN_TRANSIT_TO_SE]
+    assert stat.S_IMODE(journal.path.stat().st_mode) == 0o600
