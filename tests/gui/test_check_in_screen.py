@@ -218,6 +218,7 @@ def test_not_found_banner_leads_to_barcode_recovery_and_one_click_check_in(
     assert result.outcome is Outcome.NOT_FOUND
     assert screen.banner.look.key == "problem"
     assert "Barcode recovery" in screen.banner.lines.text()
+    assert screen.banner.target.text() == "Scanned: 39999999"
     assert screen.banner.recovery_button.isVisible()
 
     qtbot.mouseClick(screen.banner.recovery_button, Qt.MouseButton.LeftButton)

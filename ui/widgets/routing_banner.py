@@ -104,7 +104,7 @@ class RoutingBanner(QFrame):
             target = f"{result.patron_name}  ·  {result.patron_id}"
         elif result.destination and result.tone is not Tone.PROBLEM:
             target = f"→ {result.destination_name or result.destination}"
-        elif result.outcome is Outcome.INVALID_SCAN and result.barcode:
+        elif result.barcode:  # a problem: say what was scanned, so staff can compare
             target = f"Scanned: {result.barcode}"
         self._paint(style_for(result), result.headline, target, result.instructions)
         self.recovery_button.setVisible(result.outcome is Outcome.NOT_FOUND)
