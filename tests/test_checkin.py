@@ -461,3 +461,33 @@ def test_ready_for_pickup_notice_renders_with_the_pickup_branch_and_date(
     assert result.title is not None and result.title in notice.body
     assert result.pickup_by is not None
     assert result.pickup_by.strftime("%B") in notice.body
+
+
+def test_two_desks_scanning_one_item_at_once_both_get_a_clear_answer(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    import threading
+
+    actors = [actor_at("desk", "SE"), actor_at("ctl", "SE")]
+    results: list[Outcome] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def desk(actor: Actor) -> None:
+        try:
+            start.wait(timeout=10)
+            results.append(check_in(demo_rt, actor, IN_TRANSIT_TO_SE).outcome)
+        except BaseException as exc:  # collected: the assertion below names it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=desk, args=(a,)) for a in actors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert sorted(results) == sorted([Outcome.HOLD_SHELF, Outcome.ALREADY_CHECKED_IN])
+    assert count(demo_rt, Notice) == 1
+    with demo_rt.db.reading() as session:
+        holds = session.scalar(select(func.count()).select_from(HoldShelfEntry))
+    assert holds == 5  # the demo's four and this one
