@@ -2,7 +2,7 @@
 
 While online the desk refreshes ``<data dir>/journal/snapshot.db`` (a small SQLite file,
 owner-only like the journal): the branches, and for every ILL item still in play and
-every owned item not closed, the `app.routing.ItemState`
+every owned item away from its shelf or wanted for lending, the `app.routing.ItemState`
 that `app.routing.decide` reads. No patron names or IDs are stored.
 
 Offline, `guess` runs the same decision on that copy. The answer is only *provisional*
@@ -21,7 +21,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.offline_journal import journal_dir
@@ -113,10 +113,24 @@ def _states(session: Session) -> list[tuple[str, str | None, str, ItemState]]:
     ):
         if item_id is not None:
             lending[item_id] = status
+    # ILL items still in play, and our own items away from their shelf or wanted for
+    # lending; an owned item simply on its shelf never needs routing, so it is left out
+    # (a library's whole catalogue would make the snapshot slow and large).
+    in_play = or_(
+        Item.kind == ItemKind.TEMPORARY,
+        Item.status != ItemStatus.AVAILABLE,
+        Item.id.in_(select(Transit.item_id).where(Transit.received_at.is_(None))),
+        Item.id.in_(
+            select(IllRequest.item_id).where(
+                IllRequest.direction == Direction.LENDING,
+                IllRequest.status.in_([*OPEN_LENDING, RequestStatus.TO_PULL, RequestStatus.PULLED]),
+            )
+        ),
+    )
     rows = session.execute(
         select(Item, IllRequest)
         .outerjoin(IllRequest, IllRequest.id == Item.request_id)
-        .where(Item.status != ItemStatus.CLOSED)
+        .where(Item.status != ItemStatus.CLOSED, in_play)
     )
     out: list[tuple[str, str | None, str, ItemState]] = []
     for item, request in rows:

@@ -310,6 +310,10 @@ def test_snapshot_guesses_the_routing_and_says_unknown_otherwise(
     unknown = offline_snapshot.guess("METRO", UNKNOWN, today, path)
     assert not unknown.known and "keep aside" in unknown.headline
     assert not offline_snapshot.guess("METRO", OWNED_METRO, today, tmp_path / "none.db").known
+    # Our own items: one back from a borrowing library is known; one on its shelf is not.
+    lent = offline_snapshot.guess("METRO", "31234000000015", today, path)
+    assert lent.known and lent.destination == "SE"
+    assert not offline_snapshot.guess("METRO", OWNED_METRO, today, path).known
 
 
 # -- the outage ---------------------------------------------------------------------------------
