@@ -12,6 +12,7 @@ changes refresh the current screen's lists) and refreshes the routing snapshot.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -180,7 +181,8 @@ class OfflineMode(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
-        _events.journaled.disconnect(self._on_journaled)
+        with contextlib.suppress(RuntimeError, TypeError):  # already stopped
+            _events.journaled.disconnect(self._on_journaled)
         self._pool.waitForDone(6000)
 
     @property
