@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont, QIcon
@@ -30,6 +30,10 @@ from db.engine import DatabaseConfigError
 from db.schema import SchemaMismatch
 from ui import startup_probe
 from ui.privacy_schedule import install_privacy_guards
+
+if TYPE_CHECKING:
+    from ui.desk_session import DeskSession
+    from ui.notices_schedule import NoticesSchedule
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +155,7 @@ class DeskController(QObject):
         self._on_quit = on_quit
         self.dialog: QWidget | None = None
         self.window: QWidget | None = None
+        self.notices_schedule: NoticesSchedule | None = None
 
     def start(self) -> None:
         self.show_sign_in()
@@ -180,6 +185,7 @@ class DeskController(QObject):
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.signOutRequested.connect(self.show_sign_in)
         install_privacy_guards(window, session)
+        self._start_notices(session)
         window.destroyed.connect(self._window_gone)
         self.window = window
         window.show()
@@ -203,7 +209,23 @@ class DeskController(QObject):
                 30000,
             )
 
+    def _start_notices(self, session: DeskSession) -> None:
+        """The daily notice run belongs to the controller, not the window, so signing out
+        waits for a send in flight instead of destroying it mid-conversation."""
+        from ui.notices_schedule import NoticesSchedule
+
+        self._stop_notices()
+        self.notices_schedule = NoticesSchedule(session, self)
+        self.notices_schedule.start()
+
+    def _stop_notices(self) -> None:
+        if self.notices_schedule is not None:
+            self.notices_schedule.stop()
+            self.notices_schedule.deleteLater()
+            self.notices_schedule = None
+
     def _window_gone(self) -> None:
+        self._stop_notices()
         self.window = None
         if self.dialog is None:
             self._quit()
