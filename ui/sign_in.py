@@ -8,6 +8,7 @@ this workstation's settings file.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
@@ -33,7 +34,7 @@ from app.branches import BranchInfo, list_branches
 from app.config import WorkstationSettings, save_settings
 from app.errors import ServiceError
 from app.runtime import Runtime
-from app.staff import list_staff, sign_in
+from app.staff import current_os_user, list_staff, sign_in, sign_in_os_user
 from ui.icons import resource_icon
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,17 @@ class SignInDialog(QDialog):
         self.sign_in_button.setDefault(True)
         self.sign_in_button.clicked.connect(self.try_sign_in)
         buttons.addWidget(self.quit_button)
+        self.os_user_button: QPushButton | None = None
+        if settings.os_user_sign_in:
+            self.os_user_button = QPushButton(f"Sign in as {current_os_user()}", self)
+            self.os_user_button.setObjectName("signInOsUser")
+            self.os_user_button.setAutoDefault(False)
+            self.os_user_button.setToolTip(
+                "This desk trusts the computer's own login: no password needed when the "
+                "computer account is mapped to your staff account."
+            )
+            self.os_user_button.clicked.connect(self.try_os_user_sign_in)
+            buttons.addWidget(self.os_user_button)
         buttons.addWidget(self.sign_in_button)
         outer.addLayout(buttons)
 
@@ -270,6 +282,17 @@ class SignInDialog(QDialog):
         super().showEvent(event)
         self._fit_height()
 
+    def try_os_user_sign_in(self) -> None:
+        """Sign in with the computer account mapped to a staff account (a workstation setting)."""
+        branch_code = self.branch_box.currentData()
+        if not branch_code:
+            self.show_message("Choose the branch this desk stands at.")
+            self.branch_box.setFocus()
+            return
+        self._finish_sign_in(
+            lambda: sign_in_os_user(self.rt, current_os_user(), branch_code, this_workstation())
+        )
+
     def try_sign_in(self) -> None:
         branch_code = self.branch_box.currentData()
         username = self.user_edit.text().strip()
@@ -285,10 +308,14 @@ class SignInDialog(QDialog):
             self.show_message("Type your password.")
             self.password_edit.setFocus()
             return
+        password = self.password_edit.text()
+        self._finish_sign_in(
+            lambda: sign_in(self.rt, username, password, branch_code, this_workstation())
+        )
+
+    def _finish_sign_in(self, attempt: Callable[[], Actor]) -> None:
         try:
-            actor = sign_in(
-                self.rt, username, self.password_edit.text(), branch_code, this_workstation()
-            )
+            actor = attempt()
         except ServiceError as exc:
             self.show_message(exc.message)
             self.password_edit.clear()
