@@ -281,3 +281,35 @@ def test_own_item_to_the_ill_account_shows_the_yellow_flag(
     assert screen.banner.look.key == "good"
     assert "YELLOW FLAG" in screen.banner.lines.text()
     assert barcode in [r[0] for r in rows(screen.account.checkouts)]
+
+
+def test_enter_on_the_empty_scan_field_confirms_and_focus_never_leaves_it(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    session = desk_session("desk", "METRO")
+    barcode = held(session.rt, "T00123456")
+    set_lender_date(session.rt, barcode, date(2026, 12, 2))
+    screen = open_screen(qtbot, session)
+    find_patron(qtbot, screen, "T00123456")
+    scan(qtbot, screen, barcode)
+    assert screen.focusWidget() is screen.scan
+    scan(qtbot, screen, "")  # the desk worker checked the strap and pressed Enter
+    assert screen.confirm_box.isHidden()
+    assert screen.banner.headline.text() == "Due Wednesday 2 December 2026"
+    assert barcode in [r[0] for r in rows(screen.account.checkouts)]
+
+
+def test_a_second_strap_scanned_before_confirming_never_changes_the_first_date(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    session = desk_session("desk", "METRO")
+    first = held(session.rt, "T00123456")
+    set_lender_date(session.rt, first, date(2026, 12, 2))
+    screen = open_screen(qtbot, session)
+    find_patron(qtbot, screen, "T00123456")
+    scan(qtbot, screen, first)
+    scan(qtbot, screen, "31234000000001")  # the next item, before confirming the first
+    assert f"{first} was NOT checked out" in screen.banner.lines.text()
+    with session.rt.db.reading() as db:
+        assert not db.scalar(select(func.count()).select_from(DueDateDiscrepancy))
+    assert first not in [r[0] for r in rows(screen.account.checkouts)]

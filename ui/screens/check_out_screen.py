@@ -206,6 +206,9 @@ class CheckOutScreen(QWidget):
         self.lookup.patronChosen.connect(self.choose_patron)
         self.lookup.failed.connect(lambda text: self._problem("Patron not found", text))
         self.scan.scanned.connect(self.on_scan)
+        self.scan.doubleReadIgnored.connect(
+            lambda code: self.banner.show_idle(f"{code} read twice by the scanner: counted once")
+        )
         self.strap_date.dateChanged.connect(self._strap_date_edited)
         self.strap_date.confirmed.connect(self.confirm)
         self.confirm_button.clicked.connect(self.confirm)
@@ -247,6 +250,15 @@ class CheckOutScreen(QWidget):
     # --- the scan and the confirmation ---
 
     def on_scan(self, barcode: str) -> None:
+        """A scan proposes a checkout; Enter on the empty scan field confirms it.
+
+        Focus stays in the scan field throughout, so a strap scanned too early never lands
+        in the date field (its digits would change the date and its Enter confirm it).
+        """
+        if not barcode and self.pending is not None:
+            self.confirm()
+            return
+        replaced = self.pending
         self._set_refused(None)
         if self.patron_id is None:
             self._problem("Find the patron first", "Type or scan their campus ID above.")
@@ -260,10 +272,13 @@ class CheckOutScreen(QWidget):
         if result.outcome.refused:
             self._set_pending(None)
             self._refused_result(result)
-            return
-        self._set_pending(result)
-        self.banner.show_idle("Check the date on the strap, then confirm")
-        self.strap_date.setFocus()
+        else:
+            self._set_pending(result)
+            self.banner.show_idle("Check the date on the strap, then press Enter to confirm")
+            self.scan.setFocus()
+        if replaced is not None and replaced.barcode != result.barcode:
+            note = f"{replaced.barcode} was NOT checked out: scan it again to check it out."
+            self.banner.lines.setText("\n".join(filter(None, (note, self.banner.lines.text()))))
 
     def _set_pending(self, result: CheckoutResult | None) -> None:
         self.pending = result
