@@ -12,11 +12,21 @@ from enum import Enum
 from typing import Any, TextIO
 
 from app.actors import Actor, this_workstation
+from app.branches import ill_office_branch
 from app.clock import Clock, SystemClock
 from app.config import choose_database
 from app.connection import open_database
 from app.runtime import Runtime
 from app.staff import actor_for
+
+
+def office_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """--staff and an optional --branch for commands the ILL office runs."""
+    parser.add_argument("--staff", required=True, help="username of an ILL office staff member")
+    parser.add_argument(
+        "--branch", default=None, help="branch code (default: the ILL office's branch, WS-ILL)"
+    )
+    return parser
 
 
 def _plain(value: Any) -> Any:
@@ -63,6 +73,13 @@ class CliContext:
 
     def actor(self) -> Actor:
         return actor_for(self.runtime(), self.args.staff, self.args.branch, this_workstation())
+
+    def office_actor(self) -> Actor:
+        """The actor of an ILL office command: `--branch` defaults to the office's branch."""
+        if not self.args.branch:
+            with self.runtime().db.reading() as session:
+                self.args.branch = ill_office_branch(session).code
+        return self.actor()
 
     def emit(self, record: Any, text: str | None = None) -> None:
         """One result: a JSON object on its own line with --json, else a readable line."""

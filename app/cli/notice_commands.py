@@ -8,27 +8,16 @@ the library's ILL office branch.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
 from app import bursar, charges, notices
-from app.actors import Actor
-from app.branches import ill_office_branch
 from app.charges import ChargeView, money
-from app.cli.context import CliContext
+from app.cli.context import CliContext, office_options
 from app.config import load_settings
 from app.errors import InvalidInput
 
 EXIT_OK, EXIT_REFUSED = 0, 1
-
-
-def _who(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--staff", required=True, help="username of an ILL office staff member")
-    parser.add_argument(
-        "--branch", default=None, help="branch code (default: the ILL office's branch, WS-ILL)"
-    )
-    return parser
 
 
 def register(sub: Any) -> None:
@@ -49,7 +38,7 @@ def register(sub: Any) -> None:
 
     charges_parser = sub.add_parser("charges", help="charges on patron accounts")
     charges_sub = charges_parser.add_subparsers(dest="charges_command", required=True)
-    lost = _who(
+    lost = office_options(
         charges_sub.add_parser(
             "declare-lost",
             help="declare a borrowed ILL item lost: replacement cost and processing fee",
@@ -71,18 +60,18 @@ def register(sub: Any) -> None:
     clist.add_argument("--all", action="store_true", help="include removed charges")
     clist.set_defaults(handler=_charges_list)
 
-    remove = _who(charges_sub.add_parser("remove", help="remove a charge, with a reason"))
+    remove = office_options(charges_sub.add_parser("remove", help="remove a charge, with a reason"))
     remove.add_argument("charge_id", type=int, metavar="CHARGE_ID")
     remove.add_argument("--reason", required=True, help="why; kept in the audit trail")
     remove.set_defaults(handler=_remove)
 
-    reduce = _who(charges_sub.add_parser("reduce", help="lower a charge, with a reason"))
+    reduce = office_options(charges_sub.add_parser("reduce", help="lower a charge, with a reason"))
     reduce.add_argument("charge_id", type=int, metavar="CHARGE_ID")
     reduce.add_argument("--amount", required=True, help="the new, lower amount")
     reduce.add_argument("--reason", required=True, help="why; kept in the audit trail")
     reduce.set_defaults(handler=_reduce)
 
-    actual = _who(
+    actual = office_options(
         charges_sub.add_parser("actual", help="replace an estimate with the lender's actual bill")
     )
     actual.add_argument("charge_id", type=int, metavar="CHARGE_ID")
@@ -91,7 +80,7 @@ def register(sub: Any) -> None:
 
     bursar_parser = sub.add_parser("bursar", help="report charges to the bursar")
     bursar_sub = bursar_parser.add_subparsers(dest="bursar_command", required=True)
-    export = _who(
+    export = office_options(
         bursar_sub.add_parser(
             "export",
             help="write the charges to report to a new CSV file and mark them reported",
@@ -102,13 +91,6 @@ def register(sub: Any) -> None:
     export.set_defaults(handler=_bursar_export)
     preview = bursar_sub.add_parser("preview", help="what the next export holds, and what waits")
     preview.set_defaults(handler=_bursar_preview)
-
-
-def _actor(ctx: CliContext) -> Actor:
-    if not ctx.args.branch:
-        with ctx.runtime().db.reading() as session:
-            ctx.args.branch = ill_office_branch(session).code
-    return ctx.actor()
 
 
 def _notices_run(ctx: CliContext) -> int:
@@ -189,7 +171,7 @@ def _charge_line(c: ChargeView) -> str:
 
 
 def _declare_lost(ctx: CliContext) -> int:
-    actor = _actor(ctx)
+    actor = ctx.office_actor()
     result = charges.declare_lost(
         ctx.runtime(),
         actor,
@@ -231,13 +213,13 @@ def _emit_change(ctx: CliContext, change: charges.ChargeChange) -> int:
 
 
 def _remove(ctx: CliContext) -> int:
-    actor = _actor(ctx)
+    actor = ctx.office_actor()
     change = charges.remove_charge(ctx.runtime(), actor, ctx.args.charge_id, ctx.args.reason)
     return _emit_change(ctx, change)
 
 
 def _reduce(ctx: CliContext) -> int:
-    actor = _actor(ctx)
+    actor = ctx.office_actor()
     change = charges.reduce_charge(
         ctx.runtime(), actor, ctx.args.charge_id, ctx.args.amount, ctx.args.reason
     )
@@ -245,13 +227,13 @@ def _reduce(ctx: CliContext) -> int:
 
 
 def _actual(ctx: CliContext) -> int:
-    actor = _actor(ctx)
+    actor = ctx.office_actor()
     change = charges.record_actual_bill(ctx.runtime(), actor, ctx.args.charge_id, ctx.args.amount)
     return _emit_change(ctx, change)
 
 
 def _bursar_export(ctx: CliContext) -> int:
-    actor = _actor(ctx)
+    actor = ctx.office_actor()
     result = bursar.export(ctx.runtime(), actor, ctx.args.file)
     ctx.emit(
         {

@@ -6,14 +6,11 @@ ILL office branch (WS-ILL in the example library).
 
 from __future__ import annotations
 
-import argparse
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from app.actors import Actor
-from app.branches import ill_office_branch
-from app.cli.context import CliContext
+from app.cli.context import CliContext, office_options
 from app.errors import InvalidInput
 from app.printing import LAYOUT_NAMES
 from app.receiving import ReceiveForm, receive_item
@@ -24,16 +21,8 @@ from app.ship_back import ship_back
 EXIT_OK = 0
 
 
-def _who(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--staff", required=True, help="username of an ILL office staff member")
-    parser.add_argument(
-        "--branch", default=None, help="branch code (default: the ILL office's branch, WS-ILL)"
-    )
-    return parser
-
-
 def register(sub: Any) -> None:
-    receive = _who(
+    receive = office_options(
         sub.add_parser(
             "receive",
             help="ILL office: receive a borrowed item, make its strap, send it on",
@@ -54,7 +43,7 @@ def register(sub: Any) -> None:
 
     strap = sub.add_parser("strap", help="ILL office: book straps")
     strap_sub = strap.add_subparsers(dest="strap_command", required=True)
-    print_parser = _who(
+    print_parser = office_options(
         strap_sub.add_parser(
             "print",
             help="write straps for request numbers or strap barcodes to one PDF",
@@ -65,12 +54,16 @@ def register(sub: Any) -> None:
     print_parser.add_argument("--layout", choices=LAYOUT_NAMES, default="letter3")
     print_parser.set_defaults(handler=_strap_print)
 
-    cancel = _who(sub.add_parser("cancel", help="ILL office: cancel a request (patron is told)"))
+    cancel = office_options(
+        sub.add_parser("cancel", help="ILL office: cancel a request (patron is told)")
+    )
     cancel.add_argument("request_number", metavar="REQUEST_NUMBER")
     cancel.add_argument("--reason", required=True, help="why; the patron's notice says it")
     cancel.set_defaults(handler=_cancel)
 
-    renewal = _who(sub.add_parser("renewal", help="ILL office: record the lender's renewal answer"))
+    renewal = office_options(
+        sub.add_parser("renewal", help="ILL office: record the lender's renewal answer")
+    )
     renewal.add_argument("request_number", metavar="REQUEST_NUMBER")
     decision = renewal.add_mutually_exclusive_group(required=True)
     decision.add_argument("--approve", action="store_true", help="the lender granted it")
@@ -78,16 +71,11 @@ def register(sub: Any) -> None:
     renewal.add_argument("--due", metavar="YYYY-MM-DD", help="new due date (with --approve)")
     renewal.set_defaults(handler=_renewal)
 
-    ship = _who(sub.add_parser("ship-back", help="ILL office: item shipped back to its lender"))
+    ship = office_options(
+        sub.add_parser("ship-back", help="ILL office: item shipped back to its lender")
+    )
     ship.add_argument("barcode", metavar="BARCODE")
     ship.set_defaults(handler=_ship_back)
-
-
-def _actor(ctx: CliContext) -> Actor:
-    if not ctx.args.branch:
-        with ctx.runtime().db.reading() as session:
-            ctx.args.branch = ill_office_branch(session).code
-    return ctx.actor()
 
 
 def _date(text: str, option: str) -> date:
@@ -105,7 +93,7 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _receive(ctx: CliContext) -> int:
-    actor = _actor(ctx)
+    actor = ctx.office_actor()
     form = ReceiveForm(
         request_number=ctx.args.request_number,
         lender_symbol=ctx.args.lender,
@@ -146,7 +134,7 @@ def _strap_print(ctx: CliContext) -> int:
     from app.printing.strap_data import strap_style, straps_for
     from app.printing.straps import render_straps
 
-    actor = _actor(ctx)
+    actor = ctx.office_actor()
     rt = ctx.runtime()
     straps = straps_for(rt, actor, ctx.args.refs)
     _write(ctx.args.out, render_straps(straps, strap_style(rt), ctx.args.layout))
@@ -162,7 +150,9 @@ def _strap_print(ctx: CliContext) -> int:
 
 
 def _cancel(ctx: CliContext) -> int:
-    view = cancel_request(ctx.runtime(), _actor(ctx), ctx.args.request_number, ctx.args.reason)
+    view = cancel_request(
+        ctx.runtime(), ctx.office_actor(), ctx.args.request_number, ctx.args.reason
+    )
     ctx.emit(
         {
             "request_number": view.request_number,
@@ -182,7 +172,7 @@ def _renewal(ctx: CliContext) -> int:
         raise InvalidInput("--deny keeps the due date; leave out --due.")
     new_due = _date(ctx.args.due, "--due") if ctx.args.approve else None
     result = record_renewal(
-        ctx.runtime(), _actor(ctx), ctx.args.request_number, approved=ctx.args.approve,
+        ctx.runtime(), ctx.office_actor(), ctx.args.request_number, approved=ctx.args.approve,
         new_due=new_due,
     )  # fmt: skip
     text = (
@@ -197,7 +187,7 @@ def _renewal(ctx: CliContext) -> int:
 
 
 def _ship_back(ctx: CliContext) -> int:
-    shipped = ship_back(ctx.runtime(), _actor(ctx), ctx.args.barcode)
+    shipped = ship_back(ctx.runtime(), ctx.office_actor(), ctx.args.barcode)
     ctx.emit(
         shipped,
         f"Shipped {shipped.barcode} ({shipped.title}) back to {shipped.lender or 'the lender'}; "
