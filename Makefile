@@ -45,6 +45,7 @@ bundle-check: bundle
 # Regenerate the single initial migration from the models (only until the first release).
 migration: $(STAMP)
 	$(BIN)/python -m db.regenerate
+	$(BIN)/ruff format db/migrations/versions
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
