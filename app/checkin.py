@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Executable, and_, bindparam, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
@@ -36,6 +36,7 @@ from app.routing import (
 from app.runtime import Runtime
 from app.scanning import InvalidScan, normalize_scan
 from db.models import (
+    AppliedScan,
     Branch,
     Direction,
     HoldShelfEntry,
@@ -53,6 +54,9 @@ from db.models import (
 )
 
 READY_FOR_PICKUP = "ready_for_pickup"
+_LoadSelect = Select[
+    Item, IllRequest, Patron, Loan, Patron, Transit, HoldShelfEntry, InHouseUse, IllRequest
+]
 _DEFAULT_SETTINGS = library_settings.LibrarySettings()
 _BRANCHES = select(Branch)
 _LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: another desk holds the item's row lock
@@ -98,27 +102,52 @@ class _Loaded:
 
 
 def check_in(
-    rt: Runtime, actor: Actor, raw: str, *, auto_print: Collection[str] = ()
+    rt: Runtime,
+    actor: Actor,
+    raw: str,
+    *,
+    auto_print: Collection[str] = (),
+    idempotency_key: str | None = None,
 ) -> CheckInResult:
     """Check in one scan at the actor's branch; `auto_print` lists outcomes that print a slip.
 
-    A race lost to another desk is retried once with the new state, then reported plainly.
+    The item's row is locked with NOWAIT: the usual case costs no wait at all. When another
+    desk holds it, the scan queues on the lock (PostgreSQL's 2 s lock timeout) and then
+    reads the item afresh, so it answers with the state the other desk left; still locked
+    after 2 s, or lost to a race twice, it says "scan again". `idempotency_key` (the desk's
+    key for this scan) is recorded in the same transaction, so if the connection breaks
+    after the commit, replaying the scan from the offline journal applies nothing twice.
     """
     scan = normalize_scan(raw)
     now = rt.clock.now()
     if isinstance(scan, InvalidScan):
         return _refused(scan, now)
+    wait = False
     for attempt in (1, 2):
         try:
             with rt.db.transaction() as session:
-                return _check_in(session, rt, actor, scan.barcode, frozenset(auto_print))
+                result = _check_in(
+                    session, rt, actor, scan.barcode, frozenset(auto_print), wait=wait
+                )
+                if idempotency_key is not None:
+                    session.add(
+                        AppliedScan(
+                            idempotency_key=idempotency_key,
+                            applied_at=now,
+                            result=result.outcome.value,
+                        )
+                    )
+                return result
         except (StaleDataError, IntegrityError):
             if attempt == 2:
                 break
+            wait = True
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
                 raise
-            break
+            if wait:
+                break  # still locked after the lock timeout: "scan again"
+            wait = True  # another desk holds the item: queue behind it, then read afresh
     wording = word(Outcome.CHANGED_ELSEWHERE, Outcome.CHANGED_ELSEWHERE, Facts())
     return CheckInResult(
         barcode=scan.barcode,
@@ -140,7 +169,7 @@ def check_in_within(
     scan = normalize_scan(raw)
     if isinstance(scan, InvalidScan):
         return _refused(scan, rt.clock.now())
-    return _check_in(session, rt, actor, scan.barcode, frozenset(auto_print))
+    return _check_in(session, rt, actor, scan.barcode, frozenset(auto_print), wait=True)
 
 
 def _refused(scan: InvalidScan, now: datetime) -> CheckInResult:
@@ -157,7 +186,13 @@ def _refused(scan: InvalidScan, now: datetime) -> CheckInResult:
 
 
 def _check_in(
-    session: Session, rt: Runtime, actor: Actor, barcode: str, auto_print: frozenset[str]
+    session: Session,
+    rt: Runtime,
+    actor: Actor,
+    barcode: str,
+    auto_print: frozenset[str],
+    *,
+    wait: bool,
 ) -> CheckInResult:
     now, today = rt.clock.now(), rt.clock.today()
     branches = {b.id: b for b in session.scalars(_BRANCHES)}
@@ -170,12 +205,12 @@ def _check_in(
     located = branches.get(office.location_id) if office.location_id else None
     office_at = located.code if located else None
 
-    loaded = _load(session, barcode)
+    loaded = _load(session, barcode, wait)
     by_lender_barcode = False
     if loaded is None:
         strap = session.scalar(_BY_LENDER_BARCODE, {"barcode": barcode})
         if strap is not None:
-            loaded = _load(session, strap)
+            loaded = _load(session, strap, wait)
             by_lender_barcode = loaded is not None
     if loaded is None:
         session.add(
@@ -255,7 +290,7 @@ def _staff(actor: Actor) -> int | None:
     return actor.staff_id or None
 
 
-def _load_statement() -> Executable:
+def _load_statement() -> _LoadSelect:
     """The item and everything open about it, in one query over indexed columns.
 
     Built once: making aliases and joins costs more than running the query.
@@ -289,11 +324,16 @@ def _load_statement() -> Executable:
         .where(Item.barcode == bindparam("barcode"))
         .order_by(lending.id.desc())
         .limit(1)
-        .with_for_update(of=Item)
     )
 
 
-_LOAD = _load_statement()
+_LOAD_STATE = _load_statement()
+# NOWAIT: the usual, uncontended scan locks and reads in one statement. After waiting for
+# another desk, the joined rows of a FOR UPDATE query would be the ones from before that
+# desk's commit, so a scan that had to wait locks the item alone first, then reads afresh.
+_LOAD = _LOAD_STATE.with_for_update(of=Item, nowait=True)
+_LOAD_LOCKED = _LOAD_STATE.with_for_update(of=Item)
+_LOCK = select(Item.id).where(Item.barcode == bindparam("barcode")).with_for_update()
 _BY_LENDER_BARCODE = (
     select(Item.barcode)
     .where(
@@ -306,8 +346,10 @@ _BY_LENDER_BARCODE = (
 )
 
 
-def _load(session: Session, barcode: str) -> _Loaded | None:
-    row = session.execute(_LOAD, {"barcode": barcode}).first()
+def _load(session: Session, barcode: str, wait: bool) -> _Loaded | None:
+    if wait:
+        session.execute(_LOCK, {"barcode": barcode}).all()
+    row = session.execute(_LOAD_LOCKED if wait else _LOAD, {"barcode": barcode}).first()
     if row is None:
         return None
     return _Loaded(*row)

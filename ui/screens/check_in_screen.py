@@ -8,6 +8,7 @@ field keeps taking keystrokes while the database answers. The scan field keeps t
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import deque
 from collections.abc import Callable
 
@@ -218,11 +219,14 @@ class CheckInScreen(QWidget):
         auto_print = tuple(session.settings.auto_print)
 
         def work() -> CheckInResult:
+            key = str(uuid.uuid4())  # one key online and offline: the scan applies once
             try:
-                return check_in(session.rt, session.actor, scan, auto_print=auto_print)
+                return check_in(
+                    session.rt, session.actor, scan, auto_print=auto_print, idempotency_key=key
+                )
             except (DatabaseUnavailable, OperationalError):
                 # The shared database is away: journal the scan, show a provisional banner.
-                return journal_check_in(session.rt.clock, session.actor, scan)
+                return journal_check_in(session.rt.clock, session.actor, scan, key=key)
 
         self._pool.start(_CheckInJob(work, scan, self._signals))
 
