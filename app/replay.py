@@ -196,24 +196,28 @@ def _replay_one(
     at_scan = Runtime(rt.db, FixedClock(entry.at))
     try:
         with rt.db.transaction() as session:
-            if session.get(AppliedScan, entry.key) is not None:
-                return done(EntryStatus.ALREADY_APPLIED)
+            existing = session.get(AppliedScan, entry.key)
+            if existing is not None:
+                return done(EntryStatus.ALREADY_APPLIED, *_stored(existing.result))
             if entry.action is OfflineAction.CHECKOUT:
                 if not library_settings.load(session).offline_checkouts_allowed:
-                    record = json.dumps({"outcome": "refused_offline_checkout"})
-                    session.add(AppliedScan(idempotency_key=entry.key, result=record))
-                    return done(
-                        EntryStatus.CONFLICT,
-                        "refused_offline_checkout",
-                        "offline_checkout_not_allowed",
+                    outcome, code = "refused_offline_checkout", "offline_checkout_not_allowed"
+                    why = (
                         "The library does not allow offline checkouts: check the item out "
-                        "again at the desk with the patron, or keep it aside.",
+                        "again at the desk with the patron, or keep it aside."
                     )
+                    record = _with_conflict(json.dumps({"outcome": outcome}), code, why)
+                    session.add(AppliedScan(idempotency_key=entry.key, result=record))
+                    return done(EntryStatus.CONFLICT, outcome, code, why)
                 record, outcome, code, why = _apply_checkout(at_scan, session, actor, entry)
             else:
                 record, outcome, code, why = _apply_checkin(at_scan, session, actor, entry)
             session.add(
-                AppliedScan(idempotency_key=entry.key, applied_at=rt.clock.now(), result=record)
+                AppliedScan(
+                    idempotency_key=entry.key,
+                    applied_at=rt.clock.now(),
+                    result=_with_conflict(record, code, why),
+                )
             )
             session.flush()
     except _Retry as exc:
@@ -221,8 +225,9 @@ def _replay_one(
     except (IntegrityError, StaleDataError):
         # Another replay of the same journal won the race, or the item changed under us.
         with rt.db.reading() as session:
-            if session.get(AppliedScan, entry.key) is not None:
-                return done(EntryStatus.ALREADY_APPLIED)
+            existing = session.get(AppliedScan, entry.key)
+            if existing is not None:
+                return done(EntryStatus.ALREADY_APPLIED, *_stored(existing.result))
         return done(
             EntryStatus.NOT_REPLAYED,
             code="busy",
@@ -255,18 +260,42 @@ def _record_conflict(
     """A refusal that wrote nothing: record the key alone so the conflict is listed once."""
     try:
         with rt.db.transaction() as session:
-            if session.get(AppliedScan, entry.key) is not None:
-                return done(EntryStatus.ALREADY_APPLIED)
+            existing = session.get(AppliedScan, entry.key)
+            if existing is not None:
+                return done(EntryStatus.ALREADY_APPLIED, *_stored(existing.result))
             session.add(
                 AppliedScan(
                     idempotency_key=entry.key,
                     applied_at=rt.clock.now(),
-                    result=json.dumps({"conflict": code}),
+                    result=_with_conflict("{}", code, why),
                 )
             )
     except IntegrityError:
         return done(EntryStatus.ALREADY_APPLIED)
     return done(EntryStatus.CONFLICT, "", code, why)
+
+
+def _with_conflict(record: str, code: str, why: str) -> str:
+    """The stored result, with the conflict (if any) so a later replay can list it again."""
+    data = json.loads(record)
+    if code:
+        data.update(code=code, explanation=why)
+    return json.dumps(data)
+
+
+def _stored(result: str) -> tuple[str, str, str]:
+    """(outcome, conflict code, explanation) recorded when the scan was first applied."""
+    try:
+        data = json.loads(result or "{}")
+    except ValueError:
+        return "", "", ""
+    if not isinstance(data, dict):
+        return "", "", ""
+    return (
+        str(data.get("outcome") or ""),
+        str(data.get("code") or ""),
+        str(data.get("explanation") or ""),
+    )
 
 
 def _bad_line(bad: BadLine) -> ReplayedScan:

@@ -236,6 +236,10 @@ def test_conflicts_are_listed_with_a_code_and_an_explanation(
     again = replay_file(demo_rt, journal.path)
     assert {e.status for e in again.entries} == {EntryStatus.ALREADY_APPLIED}
     assert count(demo_rt, NotFoundScan) == 1
+    # Replaying the kept file again lists the same conflicts for staff, writing nothing.
+    assert [(e.code, e.explanation) for e in again.entries] == [
+        (e.code, e.explanation) for e in report.entries
+    ]
 
 
 def test_offline_checkouts_need_the_library_setting(

@@ -196,8 +196,12 @@ class OfflineMode(QObject):
         elif waiting:
             text = f"{waiting} offline scans waiting to be replayed"
         elif self.last_report is not None and self.last_report.conflicts:
-            count = len(self.last_report.conflicts)
-            text = f"offline replay: {count} conflicts to check (illdesk offline status)"
+            report = self.last_report
+            text = f"offline replay: {len(report.conflicts)} conflicts to check (hover to read)"
+            lines = [f"{c.barcode or '?'}: {c.code}: {c.explanation}" for c in report.conflicts]
+            if report.archived:
+                lines.append(f"Listed again by: illdesk offline replay {report.archived}")
+            self.label.setToolTip("\n".join(lines))
         else:
             self.label.hide()
             return

@@ -120,3 +120,20 @@ def test_another_desks_change_is_noticed_by_polling(
         offline.poll_now()
     offline.stop()
     status.stop()
+
+
+def test_conflicts_after_a_replay_are_named_in_the_status_bar(
+    qtbot: QtBot, desk_session: Callable[[str, str], DeskSession]
+) -> None:
+    session = desk_session("desk", "SE")
+    status = DeskStatusBar(session, None, lambda: None)
+    qtbot.addWidget(status)
+    offline = OfflineMode(session, status, status)
+    journal_check_in(session.rt.clock, session.actor, "31234099999999")  # unknown barcode
+    with qtbot.waitSignal(offline.replayFinished, timeout=WAIT_MS):
+        status.check_now()
+    assert offline.label.text().startswith("offline replay: 1 conflicts")
+    assert "item_unknown" in offline.label.toolTip()
+    assert "illdesk offline replay" in offline.label.toolTip()
+    offline.stop()
+    status.stop()
