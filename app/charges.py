@@ -128,10 +128,10 @@ def parse_amount(text: str | Decimal, what: str = "The amount") -> Decimal:
         raise InvalidInput(f"{what} '{text}' is not an amount; type it like 85.00.") from None
     if not value.is_finite() or value <= 0:
         raise InvalidInput(f"{what} must be more than zero; type it like 85.00.")
+    if value > MAX_AMOUNT:  # before quantize, which cannot represent huge values
+        raise InvalidInput(f"{what} {raw[:20]} is more than {money(MAX_AMOUNT)}; check it.")
     if value != value.quantize(CENT):
         raise InvalidInput(f"{what} {text} has more than two decimals; type it like 85.00.")
-    if value > MAX_AMOUNT:
-        raise InvalidInput(f"{what} {money(value)} is more than {money(MAX_AMOUNT)}; check it.")
     return value.quantize(CENT)
 
 

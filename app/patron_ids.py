@@ -15,6 +15,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def parse_patron_id(text: str) -> str:
     """A campus ID such as T00123456 (upper-cased)."""
     value = text.strip().upper()
+    if not value:
+        raise InvalidInput("Type or scan the patron's campus ID (like T00123456).")
     if not _PATRON_ID.match(value):
         raise InvalidInput(
             f"'{text.strip()[:40]}' is not a campus ID (a letter and digits, like T00123456)."
@@ -24,6 +26,8 @@ def parse_patron_id(text: str) -> str:
 
 def parse_request_number(text: str) -> str:
     value = text.strip()
+    if not value:
+        raise InvalidInput("Type or scan the ILL request number (digits only).")
     if not _REQUEST_NUMBER.match(value):
         raise InvalidInput(f"'{value[:40]}' is not an ILL request number (digits only).")
     return value
@@ -31,6 +35,8 @@ def parse_request_number(text: str) -> str:
 
 def parse_oclc_symbol(text: str) -> str:
     value = text.strip().upper()
+    if not value:
+        raise InvalidInput("Type the lender's OCLC symbol (3 to 5 letters or digits, like OKT).")
     if not _OCLC_SYMBOL.match(value):
         raise InvalidInput(
             f"'{value[:40]}' is not an OCLC symbol (3 to 5 letters or digits, like OKT)."

@@ -129,8 +129,8 @@ def test_requests_that_cannot_be_received(
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"lender_symbol": "O!"}, "not an OCLC symbol"),
-        ({"lender_symbol": ""}, "not an OCLC symbol"),
+        ({"lender_symbol": "O!"}, "OCLC symbol"),
+        ({"lender_symbol": ""}, "OCLC symbol"),
         ({"due_in": -1}, "in the past"),
         ({"due_in": 800}, "more than two years"),
         ({"lender_barcode": "39 000"}, "Lender's barcode"),

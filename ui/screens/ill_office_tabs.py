@@ -161,16 +161,19 @@ class RequestsTab(QWidget):
         actions.addWidget(
             _button(self, "unlistReasonButton", "Remove from list", self.unlist_reason)
         )
-        actions.addWidget(
+        copies = QHBoxLayout()  # a row of its own keeps the tab usable on a 1280-pixel screen
+        copies.addWidget(
             _button(self, "copyAvailableButton", "Copy available for download", self.copy_ready)
         )
-        actions.addWidget(_button(self, "copyViewButton", "Record a download", self.copy_view))
+        copies.addWidget(_button(self, "copyViewButton", "Record a download", self.copy_view))
+        copies.addStretch(1)
         self.message = _message(self, "requestsMessage")
 
         right = QVBoxLayout()
         right.addWidget(self.status_filter)
         right.addWidget(self.table, 1)
         right.addLayout(actions)
+        right.addLayout(copies)
         right.addWidget(self.copy_info)
         layout = QHBoxLayout(self)
         left = QVBoxLayout()
