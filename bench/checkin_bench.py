@@ -3,9 +3,10 @@
 Each round checks in one checked-out item through `app.checkin.check_in` and another one
 with the least SQL that does the same work: one indexed SELECT by barcode (with the open
 loan), UPDATE the loan, UPDATE the item (version bumped), INSERT the transit when the item
-belongs to another branch, INSERT the audit event, COMMIT. Rounds alternate which goes first,
-so both see the same database, cache and machine. A bare indexed SELECT by barcode is timed
-too (the floor any check-in stands on).
+belongs to another branch, INSERT the audit event and the desk's idempotency key, COMMIT.
+The service is called as the desk calls it, with a fresh idempotency key per scan. Rounds
+alternate which goes first, so both see the same database, cache and machine. A bare
+indexed SELECT by barcode is timed too (the floor any check-in stands on).
 
     python -m bench.checkin_bench --scale 0.01 --samples 1000
 """
@@ -16,6 +17,7 @@ import argparse
 import json
 import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -68,7 +70,7 @@ class RawCheckIn:
         cursor = self.connection.cursor()
         if self.sqlite:
             cursor.execute("BEGIN IMMEDIATE")
-        lock = "" if self.sqlite else " FOR UPDATE OF items"
+        lock = "" if self.sqlite else " FOR UPDATE OF items NOWAIT"
         cursor.execute(
             self._sql(
                 "SELECT items.id, items.status, items.home_branch_id, items.version, loans.id "
@@ -120,6 +122,12 @@ class RawCheckIn:
                 "in_transit" if away else "shelve",
             ),
         )
+        cursor.execute(
+            self._sql(
+                "INSERT INTO applied_scans (idempotency_key, applied_at, result) VALUES (?, ?, ?)"
+            ),
+            (str(uuid.uuid4()), now, "transit" if away else "reshelve"),
+        )
         cursor.close()
         if self.sqlite:
             self.connection.execute("COMMIT")
@@ -158,7 +166,7 @@ def measure(url: str, backend: str, samples: int, say: Callable[[str], None]) ->
             results: list[Any] = []
 
             def service(barcode: str = mine, results: list[Any] = results) -> None:
-                results.append(check_in(rt, actor, barcode))
+                results.append(check_in(rt, actor, barcode, idempotency_key=str(uuid.uuid4())))
 
             def plain(barcode: str = theirs) -> None:
                 raw.check_in(barcode)
