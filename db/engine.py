@@ -113,7 +113,11 @@ def create_database_engine(url: str, **kwargs: Any) -> Engine:
                     "safely there and records would be corrupted. Keep the embedded database on "
                     "this PC's own disk, or point every desk at the shared PostgreSQL server."
                 )
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not path.exists():
+                # Patron records: owner-only from the first byte (SQLite gives its -wal and
+                # -shm files the same permissions as the database file).
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "isolation_level": None},

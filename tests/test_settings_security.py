@@ -209,3 +209,15 @@ def test_keyring_command_stores_the_password_given_on_standard_input(
     assert code == 1 and "needs no password" in err
     code, _, err = cli("keyring", "database", "--db", PG_URL, stdin="\n")
     assert code == 1 and "No password arrived" in err
+
+
+def test_a_new_embedded_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    from app.connection import open_database
+
+    path = tmp_path / "desk" / "illdesk.db"
+    database = open_database(f"sqlite:///{path}")
+    database.dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    for extra in path.parent.glob("illdesk.db-*"):
+        assert stat.S_IMODE(extra.stat().st_mode) == 0o600
