@@ -18,7 +18,8 @@ def open_database(url: str, *, upgrade_embedded: bool = True) -> Database:
             current = schema.current_revision(database.engine)
             if current is not None and not schema.is_known_revision(current):
                 schema.ensure_current(database.engine)  # raises: made by a newer version
-            schema.upgrade(database.engine)
+            if current != schema.head_revision():  # the usual start costs no migration run
+                schema.upgrade(database.engine)
         else:
             schema.ensure_current(database.engine)
     except OperationalError as exc:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import holidays
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -187,6 +186,8 @@ class HolidayFill:
 
 def public_holidays(year: int, country: str, subdivision: str = "") -> list[tuple[date, str]]:
     """The public holidays of one year, from the `holidays` package, in date order."""
+    import holidays  # loaded only when an administrator pre-fills a year
+
     if not 1950 <= year <= 2150:
         raise InvalidInput(f"{year} is not a year the calendar can fill. Give a 4-digit year.")
     try:
