@@ -52,9 +52,10 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.actors import Actor
-from app.checkin_wording import Facts, patron_label, word
+from app.checkin_wording import Facts, word
 from app.errors import NotFound
 from app.library_settings import LibrarySettings
+from app.printing.patron_label import patron_label as printed_label
 from app.routing import (
     OPEN_LENDING,
     Decision,
@@ -444,10 +445,22 @@ def _load(conn: Connection, barcode: str, desk_code: str, wait: bool) -> Row[Any
 _LOCK_LOCKED_OR_NOWAIT = {False: _LOAD, True: _LOAD_LOCKED}
 
 
+_PLACES: dict[tuple[int, str, str], Branch] = {}
+
+
 def _branch(id_: int | None, code: str | None, name: str | None) -> Branch | None:
+    """A detached Branch for the wording, made once per (id, code, name): the ORM's own
+    object set-up costs more than the rest of a scan's Python work on SQLite.
+    """
     if id_ is None or code is None:
         return None
-    return Branch(id=id_, code=code, name=name or code)
+    key = (id_, code, name or code)
+    branch = _PLACES.get(key)
+    if branch is None:
+        if len(_PLACES) > 1000:  # renamed many times over: start again
+            _PLACES.clear()
+        branch = _PLACES[key] = Branch(id=id_, code=code, name=name or code)
+    return branch
 
 
 def _desk_and_office(row: Row[Any]) -> tuple[Branch, Branch, str | None]:
@@ -518,9 +531,8 @@ def _check_in(
     destination = _destination(row, decision.destination_id, desk_branch, office)
     patron = row.patron_id is not None and shows_patron
     patron_name = (
-        patron_label(
-            Patron(first_name=row.first_name, last_name=row.last_name, patron_id=row.patron_id),
-            display or _DEFAULTS.patron_display,
+        printed_label(
+            row.first_name, row.last_name, row.patron_id, display or _DEFAULTS.patron_display
         )
         if patron
         else None
