@@ -39,6 +39,7 @@ from db.models import (
     Item,
     ItemStatus,
     Loan,
+    Notice,
     Transit,
 )
 
@@ -359,3 +360,32 @@ def test_a_check_in_costs_two_round_trips(
     with demo_rt.db.reading() as session:
         applied = session.scalar(select(func.count()).select_from(AppliedScan))
     assert applied == int(key is not None)
+
+
+def test_a_write_refused_in_the_batch_leaves_nothing_written(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    """The last write of a hold-shelf arrival (the desk's key) is refused: hold entry, notice,
+    transit and item changes queued before it in the same batch are not kept either."""
+    check_in(demo_rt, actor_at("desk", "METRO"), "31234000000002", idempotency_key="used")
+    before = (
+        count_open(demo_rt, HoldShelfEntry, IN_TRANSIT_TO_SE, HoldShelfEntry.status == "active"),
+        count_open(demo_rt, Transit, IN_TRANSIT_TO_SE, Transit.received_at.is_(None)),
+        audits_of(demo_rt, IN_TRANSIT_TO_SE),
+    )
+    desk = actor_at("desk", "SE")
+    refused = check_in(demo_rt, desk, IN_TRANSIT_TO_SE, idempotency_key="used")
+    assert refused.outcome is Outcome.CHANGED_ELSEWHERE and not refused.changed
+    after = (
+        count_open(demo_rt, HoldShelfEntry, IN_TRANSIT_TO_SE, HoldShelfEntry.status == "active"),
+        count_open(demo_rt, Transit, IN_TRANSIT_TO_SE, Transit.received_at.is_(None)),
+        audits_of(demo_rt, IN_TRANSIT_TO_SE),
+    )
+    assert after == before == (0, 1, before[2])
+    with demo_rt.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Notice)) == 0
+        status = session.scalar(select(Item.status).where(Item.barcode == IN_TRANSIT_TO_SE))
+    assert status is ItemStatus.IN_TRANSIT
+    assert check_in(demo_rt, desk, IN_TRANSIT_TO_SE, idempotency_key="new").outcome is (
+        Outcome.HOLD_SHELF
+    )
