@@ -137,3 +137,17 @@ def test_database_from_environment_is_used(
 def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "--help" in capsys.readouterr().err
+
+
+def test_only_window_options_open_the_window() -> None:
+    from ui.launcher import wants_window, window_options
+
+    assert wants_window([])
+    assert wants_window(["--db", "sqlite:///x.db", "--demo-if-new"])
+    assert wants_window(["--db=sqlite:///x.db", "--self-check"])
+    assert not wants_window(["branches"])
+    assert not wants_window(["--db", "sqlite:///x.db", "demo"])
+    assert not wants_window(["--version"])
+    assert not wants_window(["--json"])
+    args = window_options(["--db", "sqlite:///x.db", "--demo-if-new"])
+    assert (args.db, args.demo_if_new, args.self_check) == ("sqlite:///x.db", True, False)

@@ -88,3 +88,7 @@ def test_unreachable_server_says_what_to_check() -> None:
 def test_unsupported_url_is_refused() -> None:
     with pytest.raises(DatabaseConfigError, match="Unsupported database URL"):
         create_database_engine("mysql://root@localhost/illdesk")
+
+
+def test_the_head_the_code_expects_is_the_newest_migration_script() -> None:
+    assert schema.head_revision() == schema.scripts_head()

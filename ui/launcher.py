@@ -1,22 +1,50 @@
-"""The `illdesk` executable: a command runs the CLI, no command opens the desk window."""
+"""The `illdesk` executable: a command runs the CLI, no command opens the desk window.
+
+The window's few options are parsed here, without building the whole command line: the
+CLI's parser imports every service module, which would slow the desk's start-up.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 
-from app.cli import main as cli
 from app.log_setup import configure_logging
+
+GUI_FLAGS = ("--demo-if-new", "--self-check")
+
+
+def wants_window(argv: Sequence[str]) -> bool:
+    """True when argv holds only the window's options (`--db URL` and the GUI flags)."""
+    rest = list(argv)
+    while rest:
+        token = rest.pop(0)
+        if token == "--db" and rest:
+            rest.pop(0)
+        elif not (token.startswith("--db=") or token in GUI_FLAGS):
+            return False
+    return True
+
+
+def window_options(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="illdesk", add_help=False)
+    parser.add_argument("--db", default=None)
+    parser.add_argument("--demo-if-new", action="store_true")
+    parser.add_argument("--self-check", action="store_true")
+    return parser.parse_args(list(argv))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = cli.parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
     configure_logging()
-    if args.command is not None:
-        return cli.run(args)
+    if not wants_window(argv):
+        from app.cli import main as cli
+
+        return cli.main(argv)
     from ui.desk_app import run_gui  # Qt is loaded only for the window
 
-    code: int = run_gui(args)
+    code: int = run_gui(window_options(argv))
     return code
 
 

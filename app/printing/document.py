@@ -12,13 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reportlab import rl_config
-from reportlab.pdfgen.canvas import Canvas
-
-# Compressed streams stay binary: ASCII85 only makes them bigger, and without ReportLab's
-# optional C accelerator encoding it costs more than drawing a whole strap.
-rl_config.useA85 = 0
-
 
 @dataclass(frozen=True)
 class PrintDocument:
@@ -28,6 +21,13 @@ class PrintDocument:
     pages: int
 
     def pdf(self) -> bytes:
+        # ReportLab loads with the first PDF, not with the desk window.
+        from reportlab import rl_config
+        from reportlab.pdfgen.canvas import Canvas
+
+        # Compressed streams stay binary: ASCII85 only makes them bigger, and without
+        # ReportLab's optional C accelerator encoding it costs more than drawing a strap.
+        rl_config.useA85 = 0
         buffer = io.BytesIO()
         canvas = Canvas(buffer, pagesize=self.page_size, pageCompression=1, invariant=1)
         canvas.setTitle(self.title)
