@@ -263,7 +263,9 @@ def _pipelined(session: Session) -> Iterator[Connection]:
         return
     import psycopg
 
-    assert isinstance(driver, psycopg.Connection)
+    if not isinstance(driver, psycopg.Connection) or not psycopg.Pipeline.is_supported():
+        yield conn  # a libpq before 14 has no pipeline mode: one statement at a time
+        return
     driver.autocommit = True
     failed = True
     try:
