@@ -151,3 +151,15 @@ def test_only_window_options_open_the_window() -> None:
     assert not wants_window(["--json"])
     args = window_options(["--db", "sqlite:///x.db", "--demo-if-new"])
     assert (args.db, args.demo_if_new, args.self_check) == ("sqlite:///x.db", True, False)
+
+
+def test_no_display_gets_a_message_instead_of_a_qt_abort(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ui import launcher
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(launcher.sys, "platform", "linux")
+    assert launcher.main([]) == 2
+    assert "no display" in capsys.readouterr().err

@@ -7,6 +7,7 @@ CLI's parser imports every service module, which would slow the desk's start-up.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -35,6 +36,14 @@ def window_options(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
+def has_display() -> bool:
+    """Linux needs an X11 or Wayland display (or an explicit Qt platform such as offscreen);
+    without one Qt aborts with a message a desk worker cannot act on."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     configure_logging()
@@ -42,6 +51,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli import main as cli
 
         return cli.main(argv)
+    if not has_display():
+        print(
+            "illdesk: there is no display to open the desk window on. Start it from a "
+            "desktop session, or run a command (`illdesk --help` lists them).",
+            file=sys.stderr,
+        )
+        return 2
     from ui.desk_app import run_gui  # Qt is loaded only for the window
 
     code: int = run_gui(window_options(argv))
