@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,10 +13,12 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POSTGRES_LOCK_TIMEOUT_MS = 2000
+IDLE_PING_SECONDS = 30.0
 _NETWORK_FILESYSTEMS = {
     "nfs",
     "nfs4",
@@ -100,6 +103,32 @@ def _on_sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def _ping_connections_left_idle(engine: Engine) -> None:
+    """Check a pooled connection is alive only when it sat idle a while.
+
+    A connection goes stale when it idles (server restart, a firewall dropping quiet
+    sessions); pinging at every checkout would add a round trip to every scan of a busy
+    desk. A connection used in the last IDLE_PING_SECONDS is trusted; a failure then still
+    invalidates the pool and the next action reconnects.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failure means this connection is gone
+            raise DisconnectionError(str(exc)) from exc
+        if not alive:
+            raise DisconnectionError("the database did not answer a ping")
+
+
 def create_database_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the settings each backend needs for many desks and safe writes."""
     parsed = make_url(url)
@@ -134,7 +163,9 @@ def create_database_engine(url: str, **kwargs: Any) -> Engine:
             "options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}",
             "application_name": "illdesk",
         }
-        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+        engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+        _ping_connections_left_idle(engine)
+        return engine
     raise DatabaseConfigError(
         f"Unsupported database URL {parsed.render_as_string(hide_password=True)}: "
         "use sqlite:///path/to/file.db or postgresql://user@host/dbname."
