@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from db import engine as engine_module
 from db.engine import Database
@@ -39,9 +40,11 @@ def test_a_busy_desk_is_not_pinged_and_recovers_on_the_next_action(
     database = Database(pg_database_url)
     try:
         _kill_other_sessions(database)
-        with pytest.raises(Exception, match="terminat|closed|connection"):
-            with database.reading() as session:
-                session.execute(text("SELECT 1"))
+        with (
+            pytest.raises(OperationalError, match=r"terminat|closed|connection"),
+            database.reading() as session,
+        ):
+            session.execute(text("SELECT 1"))
         with database.reading() as session:  # the failure invalidated the pool: reconnect
             assert session.execute(text("SELECT 1")).scalar() == 1
     finally:
