@@ -12,8 +12,10 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
+from app.actors import Actor
 from app.errors import InvalidInput, NotFound
 from app.folding import fold
+from app.patron_views import record_patron_view
 from app.runtime import Runtime
 from db.models import (
     Branch,
@@ -66,8 +68,11 @@ class PatronItems:
     items: tuple[RecoveredItem, ...]
 
 
-def items_with_patron(rt: Runtime, text: str) -> PatronItems:
-    """The ILL items a patron has in hand, found by campus ID or patron barcode."""
+def items_with_patron(rt: Runtime, actor: Actor, text: str) -> PatronItems:
+    """The ILL items a patron has in hand, found by campus ID or patron barcode.
+
+    Looking a patron up is a view of their record: it is recorded in the audit trail.
+    """
     value = "".join(ch for ch in text if ch.isprintable()).strip()
     if not value:
         raise InvalidInput("Type or scan the patron's campus ID (like T00123456) or card.")
@@ -76,7 +81,7 @@ def items_with_patron(rt: Runtime, text: str) -> PatronItems:
             f"'{value[:40]}' is not a campus ID or patron barcode: letters and digits only, "
             "like T00123456."
         )
-    with rt.db.reading() as session:
+    with rt.db.transaction() as session:
         patron = session.scalar(
             select(Patron).where(or_(Patron.patron_id == value.upper(), Patron.barcode == value))
         )
@@ -101,6 +106,7 @@ def items_with_patron(rt: Runtime, text: str) -> PatronItems:
             _recovered(item, request, loan, branch, patron, has_it=True)
             for item, request, loan, branch in rows
         )
+        record_patron_view(session, actor, patron.id, rt.clock.now(), detail="barcode recovery")
         return PatronItems(patron.patron_id, patron.display_name, items)
 
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.actors import Actor
 from app.barcode_recovery import RecoveredItem, items_with_patron, search_temporary_by_title
 from app.errors import ServiceError
 from app.runtime import Runtime
@@ -42,11 +43,12 @@ class BarcodeRecoveryPanel(QFrame):
     checkInRequested = Signal(str)  # the strap barcode staff chose to check in
     closeRequested = Signal()
 
-    def __init__(self, rt: Runtime, parent: QWidget | None = None) -> None:
+    def __init__(self, rt: Runtime, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("barcodeRecoveryPanel")
         self.setProperty("role", "panel")
         self.rt = rt
+        self.actor = actor
         self.items: tuple[RecoveredItem, ...] = ()
 
         heading = QLabel("Barcode recovery", self)
@@ -110,7 +112,7 @@ class BarcodeRecoveryPanel(QFrame):
 
     def find_by_patron(self) -> None:
         text = self.patron_input.text()
-        found = self._run(lambda: items_with_patron(self.rt, text))
+        found = self._run(lambda: items_with_patron(self.rt, self.actor, text))
         if found is None:
             return
         self._show(found.items)
