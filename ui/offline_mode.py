@@ -2,7 +2,8 @@
 
 The status bar gets an "offline: N scans waiting" label. A check-in that fails because the
 database cannot be reached is written to the offline journal (fsynced) and the banner
-shows the snapshot's provisional routing, or "Unknown: keep aside". When the status bar's
+shows the snapshot's provisional routing, or "Unknown: keep aside". A checkout is
+journaled the same way when the library allows offline checkouts. When the status bar's
 connection check answers again the journal is replayed automatically on a worker thread,
 and conflicts are named in the status bar (the CLI lists them in full).
 
@@ -16,6 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from datetime import date
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QLabel
@@ -26,7 +28,13 @@ from app.change_feed import POLL_SECONDS, ChangeFeed
 from app.checkin import CheckInResult
 from app.clock import Clock
 from app.errors import ServiceError
-from app.offline_journal import JournalError, OfflineAction, OfflineJournal, journal_dir
+from app.offline_journal import (
+    JournalEntry,
+    JournalError,
+    OfflineAction,
+    OfflineJournal,
+    journal_dir,
+)
 from app.replay import EntryStatus, ReplayReport, replay_journal
 from app.routing import Outcome, Tone, tone_of
 from app.scanning import InvalidScan, normalize_scan
@@ -125,6 +133,31 @@ def journal_check_in(
         title=guess.title,
         reason=OFFLINE_REASON,
     )
+
+
+def journal_check_out(
+    clock: Clock, actor: Actor, patron: str, barcode: str, strap_due: date
+) -> JournalEntry:
+    """Journal one checkout taken offline; it is on disk (fsynced) before this returns.
+
+    The replay checks it out to `patron` when the database is back (if the library still
+    allows offline checkouts); until then the due date is the lender's date on the strap.
+    """
+    try:
+        entry = desk_journal().record(
+            at=clock.now(),
+            branch=actor.branch_code,
+            staff=actor.username,
+            action=OfflineAction.CHECKOUT,
+            barcode=barcode,
+            patron=patron,
+            workstation=actor.workstation,
+            provisional=f"strap_due {strap_due.isoformat()}",
+        )
+    except JournalError as exc:
+        raise ServiceError(exc.args[0]) from exc
+    _events.journaled.emit()
+    return entry
 
 
 class _Signals(QObject):

@@ -4,10 +4,17 @@ The due date comes from the service; the screen shows it with the one sentence s
 the patron, and lets staff correct the strap date they read on the physical strap (the
 strap wins; the service logs the difference). Refusals appear in the big banner, with the
 way forward offered as a button where there is one (record an in-library use, override).
+
+When the shared database cannot be reached and the library allows offline checkouts, staff
+go on with the campus ID (or card barcode) as typed: the strap is scanned, the lender's
+date on the strap typed, and Enter journals the checkout (replayed when the database is
+back). When the library does not allow it, the banner says to keep the item on the shelf.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -23,7 +30,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from app import library_settings
 from app.checkout import (
     CheckoutResult,
     Outcome,
@@ -33,18 +42,47 @@ from app.checkout import (
     renew,
 )
 from app.due_dates import say_date
-from app.errors import ServiceError
+from app.errors import DatabaseUnavailable, InvalidInput, ServiceError
 from app.in_house_use import record_in_house_use
+from app.patron_ids import parse_patron_id
 from app.patrons import patron_view
 from app.routing import Tone
+from app.scanning import InvalidScan, normalize_scan
 from db.models import Role
 from ui.desk_session import DeskSession
+from ui.offline_mode import journal_check_out
 from ui.screens.patrons_screen import PatronAccountPanel, PatronLookup
 from ui.sounds import SoundPlayer
 from ui.widgets.routing_banner import GOOD, PROBLEM, RoutingBanner
 from ui.widgets.scan_field import ScanField
 
+log = logging.getLogger(__name__)
+
 _OVERRIDABLE = (Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON, Outcome.REFUSED_LENDER_DATE_PASSED)
+_UNREACHABLE = (DatabaseUnavailable, OperationalError)
+_CARD_BARCODE = re.compile(r"^(?=.*\d)[A-Za-z0-9-]{5,32}$")  # a name has no digits
+OFFLINE_NOT_ALLOWED = (
+    "The database cannot be reached and this library does not allow check-outs offline: "
+    "keep the item on the hold shelf and check it out when the database is back."
+)
+UNREACHABLE_RETRY = (
+    "The database cannot be reached, so nothing was recorded. Try again when the status bar "
+    "shows the database connected."
+)
+
+
+def offline_patron_reference(text: str) -> str:
+    """The patron as typed, when the database cannot look them up: campus ID or card barcode."""
+    try:
+        return parse_patron_id(text)
+    except InvalidInput:
+        value = text.strip()
+        if _CARD_BARCODE.match(value):
+            return value
+        raise InvalidInput(
+            "The database cannot be reached, so patrons cannot be searched by name. Type the "
+            "campus ID (like T00123456) or scan the barcode on the patron's card."
+        ) from None
 
 
 def to_qdate(day: date) -> QDate:
@@ -120,6 +158,9 @@ class CheckOutScreen(QWidget):
         self.pending: CheckoutResult | None = None  # a proposal waiting for confirmation
         self.refused: CheckoutResult | None = None  # the last refusal, for its buttons
         self.sounds = SoundPlayer(session.settings, self)
+        self.offline_allowed = _offline_checkouts_allowed(session)
+        self.offline_patron: str | None = None  # patron as typed, while the database is away
+        self.offline_barcode: str | None = None  # a strap scanned offline, waiting for Enter
 
         self.lookup = PatronLookup(session, "patron", self)
         self.scan = ScanField(self)
@@ -203,6 +244,12 @@ class CheckOutScreen(QWidget):
         layout.addWidget(self.account, 1)
         layout.addLayout(loan_row)
 
+        # The lookup is run from here so that an unreachable database means offline, not a
+        # traceback.
+        self.lookup.input.returnPressed.disconnect(self.lookup.search)
+        self.lookup.button.clicked.disconnect(self.lookup.search)
+        self.lookup.input.returnPressed.connect(self.find_patron)
+        self.lookup.button.clicked.connect(self.find_patron)
         self.lookup.patronChosen.connect(self.choose_patron)
         self.lookup.failed.connect(lambda text: self._problem("Patron not found", text))
         self.scan.scanned.connect(self.on_scan)
@@ -225,9 +272,23 @@ class CheckOutScreen(QWidget):
     def activate(self) -> None:
         (self.scan if self.patron_id else self.lookup.input).setFocus()
 
+    def find_patron(self) -> None:
+        """Search for the patron typed; an unreachable database offers the offline way."""
+        self._leave_offline()
+        try:
+            self.lookup.search()
+        except _UNREACHABLE as exc:
+            log.warning("patron lookup failed: %s", exc)
+            self._go_offline(self.lookup.input.text(), None)
+
     def choose_patron(self, patron_id: str) -> None:
+        self._leave_offline()
         try:
             view = patron_view(self.session.rt, self.session.actor, patron_id)
+        except _UNREACHABLE as exc:
+            log.warning("patron view failed: %s", exc)
+            self._go_offline(patron_id, None)
+            return
         except ServiceError as exc:
             self._problem("Patron not found", exc.message)
             return
@@ -244,6 +305,8 @@ class CheckOutScreen(QWidget):
             return
         try:
             self.account.show_view(patron_view(self.session.rt, self.session.actor, self.patron_id))
+        except OperationalError:
+            self._problem("Could not refresh the patron", UNREACHABLE_RETRY)
         except ServiceError as exc:
             self._problem("Could not refresh the patron", exc.message)
 
@@ -255,8 +318,11 @@ class CheckOutScreen(QWidget):
         Focus stays in the scan field throughout, so a strap scanned too early never lands
         in the date field (its digits would change the date and its Enter confirm it).
         """
-        if not barcode and self.pending is not None:
+        if not barcode and (self.pending is not None or self.offline_barcode is not None):
             self.confirm()
+            return
+        if self.offline_patron is not None:
+            self._offline_scan(barcode)
             return
         replaced = self.pending
         self._set_refused(None)
@@ -266,6 +332,11 @@ class CheckOutScreen(QWidget):
             return
         try:
             result = preview_checkout(self.session.rt, self.session.actor, self.patron_id, barcode)
+        except _UNREACHABLE as exc:
+            log.warning("checkout preview failed: %s", exc)
+            self._set_pending(None)
+            self._go_offline(self.patron_id, barcode)
+            return
         except ServiceError as exc:
             self._problem("Not checked out", exc.message)
             return
@@ -308,6 +379,8 @@ class CheckOutScreen(QWidget):
     def _strap_date_edited(self, value: QDate) -> None:
         if self.pending is None or self.patron_id is None:
             return
+        if self.offline_patron is not None:
+            return  # the database is away: the date is journaled as typed
         try:
             result = preview_checkout(
                 self.session.rt,
@@ -316,6 +389,11 @@ class CheckOutScreen(QWidget):
                 self.pending.barcode,
                 strap_due=from_qdate(value),
             )
+        except _UNREACHABLE:
+            self.discrepancy.setText(
+                "The database did not answer: the due date shown is not updated."
+            )
+            return
         except ServiceError as exc:
             self.discrepancy.setText(exc.message)
             return
@@ -325,6 +403,9 @@ class CheckOutScreen(QWidget):
         self._show_proposal(result)
 
     def confirm(self, *, override: bool = False) -> None:
+        if self.offline_barcode is not None:
+            self._offline_confirm()
+            return
         pending = self.pending
         if pending is None or self.patron_id is None:
             return
@@ -342,6 +423,10 @@ class CheckOutScreen(QWidget):
                 strap_due=strap,
                 override=override,
             )
+        except _UNREACHABLE as exc:
+            log.warning("checkout failed: %s", exc)
+            self._checkout_unreachable(barcode, override=override)
+            return
         except ServiceError as exc:
             self._problem("Not checked out", exc.message)
             return
@@ -357,7 +442,123 @@ class CheckOutScreen(QWidget):
 
     def cancel(self) -> None:
         self._set_pending(None)
+        self.offline_barcode = None
         self.banner.show_idle("Not checked out. Scan the next strap")
+        self.scan.setFocus()
+
+    # --- offline: the database cannot be reached ---
+
+    def _go_offline(self, typed: str, barcode: str | None) -> None:
+        """The database is away: go on with the patron as typed, if the library allows it."""
+        self._set_refused(None)
+        if not self.offline_allowed:
+            self._problem("Database unavailable", OFFLINE_NOT_ALLOWED)
+            return
+        try:
+            patron = offline_patron_reference(typed)
+        except InvalidInput as exc:
+            self._problem("Database unavailable", exc.message)
+            self.lookup.input.setFocus()
+            return
+        self.patron_id = None
+        self.offline_patron = patron
+        shown = self.account.view
+        if shown is None or patron not in (shown.patron_id, shown.barcode):
+            self.account.clear()
+            self.account.header.setText(f"{patron}  ·  offline: the account cannot be shown")
+        if barcode:
+            self._offline_scan(barcode)
+            return
+        self.banner.show_problem(
+            f"Offline: checking out to {patron}",
+            (
+                "The database cannot be reached. Scan the strap and type the lender's date "
+                "printed on it: the checkout is saved on this PC and made when the database "
+                "is back.",
+            ),
+        )
+        self.scan.setFocus()
+
+    def _leave_offline(self) -> None:
+        if self.offline_patron is None:
+            return
+        self.offline_patron = None
+        self.offline_barcode = None
+        self._set_pending(None)
+
+    def _offline_scan(self, raw: str) -> None:
+        """A strap scanned offline: ask for the date on the strap, Enter saves it."""
+        assert self.offline_patron is not None
+        scan = normalize_scan(raw)
+        if isinstance(scan, InvalidScan):
+            self._problem("Scan not readable", scan.reason)
+            return
+        replaced = self.offline_barcode
+        self.offline_barcode = scan.barcode
+        self.pending = None
+        self.confirm_box.setVisible(True)
+        self.confirm_title.setText(f"{scan.barcode}  (offline: the record cannot be read)")
+        self.strap_date.setEnabled(True)
+        self.strap_date.blockSignals(True)
+        self.strap_date.setDate(to_qdate(self.session.rt.clock.today()))
+        self.strap_date.blockSignals(False)
+        self.due_label.setText("Provisional: the lender's date on the strap")
+        self.sentence.setText("Tell the patron the date printed on the strap.")
+        self.discrepancy.setText("")
+        lines = ["Type the lender's date printed on the strap, then press Enter to save."]
+        if replaced is not None and replaced != scan.barcode:
+            lines.append(f"{replaced} was NOT checked out: scan it again to check it out.")
+        self.banner.show_problem(f"Offline: {scan.barcode} for {self.offline_patron}", tuple(lines))
+        self.scan.setFocus()
+
+    def _offline_confirm(self) -> None:
+        patron, barcode = self.offline_patron, self.offline_barcode
+        assert patron is not None and barcode is not None
+        strap = from_qdate(self.strap_date.date())
+        self._journal_checkout(patron, barcode, strap)
+
+    def _checkout_unreachable(self, barcode: str, *, override: bool) -> None:
+        """Confirming online failed because the database went away meanwhile."""
+        pending, patron = self.pending, self.patron_id
+        if not self.offline_allowed or patron is None:
+            self._set_pending(None)
+            self._problem("Database unavailable", OFFLINE_NOT_ALLOWED)
+            return
+        if override or pending is None or not pending.is_ill or pending.barcode != barcode:
+            self._problem(
+                "Database unavailable",
+                "The database cannot be reached. This checkout is done online only: keep the "
+                "item on the hold shelf and check it out when the database is back.",
+            )
+            return
+        self.offline_patron, self.offline_barcode = patron, barcode
+        self._journal_checkout(patron, barcode, from_qdate(self.strap_date.date()))
+
+    def _journal_checkout(self, patron: str, barcode: str, strap: date) -> None:
+        if strap <= self.session.rt.clock.today():
+            self._problem(
+                "Enter the strap date",
+                "Type the lender's date printed on the strap (a date after today). If that "
+                "date has passed, keep the item on the hold shelf for the ILL office.",
+            )
+            self.strap_date.setFocus()
+            return
+        try:
+            journal_check_out(self.session.rt.clock, self.session.actor, patron, barcode, strap)
+        except ServiceError as exc:
+            self._problem("Not saved", exc.message)
+            return
+        self.offline_barcode = None
+        self._set_pending(None)
+        self._set_refused(None)
+        self.banner.show_note(
+            f"Saved offline: {barcode} for {patron}",
+            (
+                "Saved offline: checked out when the database is back; due date is "
+                f"provisional: the lender's date on the strap, {say_date(strap)}.",
+            ),
+        )
+        self.sounds.play(Tone.GOOD)
         self.scan.setFocus()
 
     # --- refusals and their ways forward ---
@@ -386,6 +587,9 @@ class CheckOutScreen(QWidget):
             use = record_in_house_use(
                 self.session.rt, self.session.actor, refused.barcode, patron_ref=self.patron_id
             )
+        except OperationalError:
+            self._problem("In-library use not recorded", UNREACHABLE_RETRY)
+            return
         except ServiceError as exc:
             self._problem("In-library use not recorded", exc.message)
             return
@@ -417,6 +621,9 @@ class CheckOutScreen(QWidget):
             return
         try:
             answer = renew(self.session.rt, self.session.actor, barcode)
+        except OperationalError:
+            self._problem("Not renewed", UNREACHABLE_RETRY)
+            return
         except ServiceError as exc:
             self._problem("Not renewed", exc.message)
             return
@@ -435,6 +642,9 @@ class CheckOutScreen(QWidget):
                 from_qdate(self.new_due.date()),
                 self.due_reason.text(),
             )
+        except OperationalError:
+            self._problem("Due date not changed", UNREACHABLE_RETRY)
+            return
         except ServiceError as exc:
             self._problem("Due date not changed", exc.message)
             self.due_reason.setFocus()
@@ -449,3 +659,13 @@ class CheckOutScreen(QWidget):
     def _problem(self, headline: str, text: str) -> None:
         self.banner.show_problem(headline, (text,))
         self.sounds.play(Tone.PROBLEM)
+
+
+def _offline_checkouts_allowed(session: DeskSession) -> bool:
+    """Read once when the screen is built; a database that cannot answer means no."""
+    try:
+        with session.rt.db.reading() as db:
+            return library_settings.load(db).offline_checkouts_allowed
+    except (SQLAlchemyError, ServiceError) as exc:
+        log.warning("offline checkout setting not read: %s", exc)
+        return False
