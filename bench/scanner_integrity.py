@@ -26,6 +26,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -46,11 +47,11 @@ SAMPLE_EVERY = 500
 
 
 def pin_singletons() -> None:
-    """Work around a crash of PySide6 6.12 on Python 3.11 (not 3.12+, where None, True and
-    False are immortal): many of its calls drop a reference to None, True or False that
-    they never took, and after some thousands of calls the interpreter aborts ("Fatal Python
-    error: none_dealloc"). Adding a large count to their reference counts lets this run
-    measure the screen itself; without it the run reports the crash."""
+    """Work around a crash of PySide6 6.12.0 on Python 3.11 (not 3.12+, where None, True and
+    False are immortal; the project now pins PySide6 below 6.12): many of its calls drop a
+    reference to None, True or False that they never took, and after some thousands of
+    calls the interpreter aborts ("Fatal Python error: none_dealloc"). Adding a large count
+    to their reference counts lets this run measure the screen itself."""
     import ctypes
 
     for singleton in (None, True, False):
@@ -237,11 +238,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="work around the PySide6 6.12 / Python 3.11 reference-count crash",
     )
     args = parser.parse_args(argv)
-    if args.pin_singletons and sys.version_info < (3, 12):
+    leaky = sys.version_info < (3, 12) and pyside_version.startswith("6.12.")
+    if args.pin_singletons and leaky:
         pin_singletons()
     figures, details = run(args.scale, args.scans, args.slow_ms)
-    if args.pin_singletons and sys.version_info < (3, 12):
-        pinned = "None/True/False pinned (PySide6 6.12 on Python 3.11)"
+    if args.pin_singletons and leaky:
+        python = f"{sys.version_info.major}.{sys.version_info.minor}"
+        pinned = f"None/True/False pinned (PySide6 {pyside_version} on Python {python})"
         figures = [replace(f, note=f"{f.note}; {pinned}" if f.note else pinned) for f in figures]
     for figure in figures:
         print(json.dumps(figure.as_dict()))
