@@ -22,8 +22,8 @@ class Figure:
     benchmark: str
     database: str  # "sqlite", "postgresql" or "-"
     samples: int
-    median: float
-    p99: float
+    median: float | None  # None: nothing to count (no leak)
+    p99: float | None
     unit: str  # "ms", "s", "straps/s", "MB", "scans"
     target: str  # in words, e.g. "p99 <= 10 ms"
     met: bool | None  # None: no target of its own (a baseline)
