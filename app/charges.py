@@ -23,6 +23,7 @@ from app.actors import Actor
 from app.errors import Conflict, InvalidInput, NotFound
 from app.outbox import queue_notice
 from app.patron_ids import parse_patron_id
+from app.patron_views import record_patron_view
 from app.runtime import Runtime
 from app.scanning import InvalidScan, normalize_scan
 from db.models import (
@@ -186,11 +187,27 @@ def view_of(session: Session, charge_id: int) -> ChargeView:
 
 
 def list_charges(
-    rt: Runtime, *, patron_id: str | None = None, include_removed: bool = False
+    rt: Runtime,
+    *,
+    patron_id: str | None = None,
+    include_removed: bool = False,
+    viewer: Actor | None = None,
 ) -> tuple[ChargeView, ...]:
-    """Charges, oldest first; for one patron (campus ID) when given."""
-    with rt.db.reading() as session:
-        return charges_in(session, patron_id=patron_id, include_removed=include_removed)
+    """Charges, oldest first; for one patron (campus ID) when given.
+
+    A staff member (`viewer`) listing one patron's charges has viewed that patron's
+    account: the audit trail records it.
+    """
+    if viewer is None or patron_id is None:
+        with rt.db.reading() as session:
+            return charges_in(session, patron_id=patron_id, include_removed=include_removed)
+    with rt.db.transaction() as session:
+        found = charges_in(session, patron_id=patron_id, include_removed=include_removed)
+        campus_id = parse_patron_id(patron_id)
+        patron = session.scalar(select(Patron).where(Patron.patron_id == campus_id))
+        if patron is not None:
+            record_patron_view(session, viewer, patron.id, rt.clock.now(), detail="charges")
+        return found
 
 
 def charges_in(

@@ -228,3 +228,17 @@ def test_lost_item_coming_back_offers_removal_and_bursar_reminder(
 
 def test_item_without_charges_offers_nothing(demo_rt: Runtime) -> None:
     assert charges.lost_item_returned(demo_rt, checked_out_barcode(demo_rt, "T00123456")) is None
+
+
+def test_a_staff_member_listing_a_patrons_charges_is_recorded_as_a_view(
+    demo_rt: Runtime, actor_at: Callable[[str, str], Actor]
+) -> None:
+    from db.models import AuditEvent
+
+    office = actor_at("office", "WS-ILL")
+    assert len(charges.list_charges(demo_rt, patron_id="T00890123", viewer=office)) == 2
+    with demo_rt.db.reading() as session:
+        views = session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "patron.view")
+        ).all()
+    assert views == ["charges"]

@@ -177,7 +177,10 @@ class ChargesPanel(QWidget):
         found = attempt(
             self.feedback,
             lambda: charges.list_charges(
-                self.session.rt, patron_id=patron, include_removed=self.show_removed.isChecked()
+                self.session.rt,
+                patron_id=patron,
+                include_removed=self.show_removed.isChecked(),
+                viewer=self.session.actor,
             ),
         )
         if found is None:
