@@ -102,85 +102,115 @@ class _Counts:
     kept: int = 0
     waiting: int = 0
 
+    def add(self, other: _Counts) -> None:
+        for name in vars(other):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
-def anonymise_closed_loans(rt: Runtime, actor: Actor | None = None) -> AnonymisationReport:
+
+BATCH_LOANS = 500  # loans per transaction: bounded memory and short locks on a big backlog
+
+
+def anonymise_closed_loans(
+    rt: Runtime, actor: Actor | None = None, *, batch: int = BATCH_LOANS
+) -> AnonymisationReport:
     """Cut the patron link from loans finished more than `retention_days` ago.
 
     Any signed-in staff member may start it (the desk runs it daily): it only applies the
-    library's own policy. Running it again changes nothing more.
+    library's own policy. Running it again changes nothing more. The work is done in
+    transactions of `batch` loans, so a large backlog (a first run on years of history)
+    neither holds locks for long nor loads every loan at once.
     """
-    who = actor or SYSTEM_ACTOR
-    now = rt.clock.now()
-    with rt.db.transaction() as session:
-        report = _anonymise(session, now)
-        if report.loans:
-            _audit(session, who, report)
-        return report
+    return _run_batches(rt, actor or SYSTEM_ACTOR, batch)
 
 
-def run_if_due(rt: Runtime, actor: Actor | None = None) -> AnonymisationReport | None:
-    """The daily run: at most once per library day, whichever desk gets there first."""
-    who = actor or SYSTEM_ACTOR
+def run_if_due(
+    rt: Runtime, actor: Actor | None = None, *, batch: int = BATCH_LOANS
+) -> AnonymisationReport | None:
+    """The daily run: at most once per library day, whichever desk gets there first.
+
+    The day is claimed in its own transaction first, so two desks never both start it; a run
+    cut short (the desk closed) is finished by the next day's run.
+    """
     today = rt.clock.today().isoformat()
     with rt.db.transaction() as session:
         if library_settings.load(session).privacy_last_run == today:
             return None
-        report = _anonymise(session, rt.clock.now())
         library_settings.save(session, privacy_last_run=today)
-        if report.loans:
-            _audit(session, who, report)
-        return report
+    return _run_batches(rt, actor or SYSTEM_ACTOR, batch)
 
 
-def _audit(session: Session, actor: Actor, report: AnonymisationReport) -> None:
+def _run_batches(rt: Runtime, who: Actor, batch: int) -> AnonymisationReport:
+    now = rt.clock.now()
+    after_id = 0
+    total = _Counts()
+    while True:
+        with rt.db.transaction() as session:
+            retention, cutoff = _retention(session, now)
+            last_id, counts = _anonymise(session, now, cutoff, after_id, batch)
+            if counts.loans:
+                _audit(session, who, now, retention, cutoff, counts.loans)
+        total.add(counts)
+        if last_id is None:
+            break
+        after_id = last_id
+    return AnonymisationReport(
+        ran_at=now,
+        retention_days=retention,
+        cutoff=cutoff,
+        loans=total.loans,
+        hold_entries=total.holds,
+        in_house_uses=total.uses,
+        discrepancies=total.discrepancies,
+        requests=total.requests,
+        notices=total.notices,
+        kept_for_open_charges=total.kept,
+        waiting_after_charges=total.waiting,
+    )
+
+
+def _audit(
+    session: Session, actor: Actor, at: datetime, retention: int, cutoff: datetime, loans: int
+) -> None:
     audit.record(
         session,
         actor,
         "privacy.anonymise",
-        at=report.ran_at,
+        at=at,
         entity="loan",
-        after={
-            "loans": report.loans,
-            "retention_days": report.retention_days,
-            "cutoff": report.cutoff.isoformat(),
-        },
+        after={"loans": loans, "retention_days": retention, "cutoff": cutoff.isoformat()},
     )
 
 
-def _anonymise(session: Session, now: datetime) -> AnonymisationReport:
+def _retention(session: Session, now: datetime) -> tuple[int, datetime]:
     retention = library_settings.load(session).retention_days
     if retention < 0:
         raise InvalidInput(
             f"The library setting retention_days is {retention}; it must be 0 or more days."
         )
-    cutoff = now - timedelta(days=retention)
+    return retention, now - timedelta(days=retention)
+
+
+def _anonymise(
+    session: Session, now: datetime, cutoff: datetime, after_id: int, batch: int
+) -> tuple[int | None, _Counts]:
+    """One batch of loans after `after_id`; returns the last id seen (None when done)."""
     counts = _Counts()
     loans = session.scalars(
         select(Loan)
         .where(
+            Loan.id > after_id,
             Loan.returned_at.is_not(None),
             Loan.returned_at <= cutoff,
             Loan.anonymised_at.is_(None),
             Loan.patron_id.is_not(None),
         )
         .order_by(Loan.id)
+        .limit(batch)
     ).all()
     for loan in loans:
         _anonymise_loan(session, loan, now, cutoff, counts)
     session.flush()
-    return AnonymisationReport(
-        ran_at=now,
-        retention_days=retention,
-        cutoff=cutoff,
-        loans=counts.loans,
-        hold_entries=counts.holds,
-        in_house_uses=counts.uses,
-        discrepancies=counts.discrepancies,
-        requests=counts.requests,
-        notices=counts.notices,
-        kept_for_open_charges=counts.kept,
-        waiting_after_charges=counts.waiting,
-    )
+    return (loans[-1].id if len(loans) == batch else None), counts
 
 
 def _anonymise_loan(

@@ -359,3 +359,23 @@ def test_patron_display_shows_only_what_the_setting_allows(mode: str, shown: str
 def test_patron_display_of_the_ill_account_and_the_default() -> None:
     assert privacy.patron_display(_Person("", "ILL", "ILL-DUMMY"), "surname_last4") == "ILL"
     assert privacy.patron_display(_Person("Zoë", "Fontaine", "T00890123")) == "Fontaine, Z."
+
+
+def test_a_backlog_is_anonymised_in_small_transactions_past_loans_it_must_keep(
+    demo_rt: Runtime, clock: FixedClock
+) -> None:
+    first = _return_a_loan(demo_rt, clock, "T00123456")
+    kept = _return_a_loan(demo_rt, clock, "T00345678")
+    _charge(demo_rt, kept, clock)  # an open charge keeps this one linked
+    last = _return_a_loan(demo_rt, clock, "T00456789")
+    clock.advance(days=31)
+    report = privacy.anonymise_closed_loans(demo_rt, batch=1)
+    assert (report.loans, report.kept_for_open_charges) == (2, 1)
+    assert _loan(demo_rt, first.loan_id).patron_id is None
+    assert _loan(demo_rt, last.loan_id).patron_id is None
+    assert _loan(demo_rt, kept.loan_id).patron_id == kept.patron_id
+    with demo_rt.db.reading() as session:
+        runs = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "privacy.anonymise")
+        ).all()
+    assert sorted(run.after["loans"] for run in runs if run.after) == [1, 1]

@@ -1,0 +1,82 @@
+"""A once-a-day job the desks start themselves: checked hourly, run on a worker thread.
+
+The job records the day it ran in the shared database, so with many desks open it runs once
+a day; checking costs one small query. It runs off the GUI thread because a big day (a
+backlog of loans to anonymise, a slow mail server) must never freeze a scanning desk.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+
+from app.errors import ServiceError
+
+log = logging.getLogger(__name__)
+CHECK_EVERY_MS = 60 * 60 * 1000
+
+
+class _Signals(QObject):
+    finished = Signal(object)
+
+
+class _Run(QRunnable):
+    def __init__(self, name: str, job: Callable[[], object], signals: _Signals) -> None:
+        super().__init__()
+        self.name, self.job, self.signals = name, job, signals
+
+    def run(self) -> None:
+        outcome: object = None
+        try:
+            outcome = self.job()
+        except ServiceError as exc:
+            log.warning("%s did not run: %s", self.name, exc.message)
+        except Exception:  # a database or network hiccup: the next hourly check tries again
+            log.exception("%s failed", self.name)
+        self.signals.finished.emit(outcome)
+
+
+class DailyJob(QObject):
+    """Runs `job` soon after `start()` and at every hourly check, one run at a time.
+
+    `ran` carries what the job returned: None when another desk already ran it today.
+    """
+
+    ran = Signal(object)
+
+    def __init__(self, name: str, job: Callable[[], object], parent: QObject | None = None):
+        super().__init__(parent)
+        self.name = name
+        self.job = job
+        self.timer = QTimer(self)
+        self.timer.setObjectName(f"{name.replace(' ', '_')}_timer")
+        self.timer.setInterval(CHECK_EVERY_MS)
+        self.timer.timeout.connect(self.run_now)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._signals = _Signals(self)
+        self._signals.finished.connect(self._finished)
+        self.running = False
+
+    def start(self) -> None:
+        QTimer.singleShot(0, self.run_now)
+        self.timer.start()
+
+    def stop(self) -> None:
+        """Stop checking and wait for a run in flight (so nothing is cut mid-transaction)."""
+        self.timer.stop()
+        self._pool.waitForDone()
+
+    def run_now(self) -> None:
+        if self.running:
+            return
+        self.running = True
+        self._pool.start(_Run(self.name, self.job, self._signals))
+
+    def _finished(self, outcome: object) -> None:
+        self.running = False
+        if outcome is not None:
+            log.info("%s: %s", self.name, getattr(outcome, "message", "done"))
+        self.ran.emit(outcome)
