@@ -371,3 +371,18 @@ def test_labels_have_object_names(open_screen: Callable[[str], CheckInScreen]) -
     for name in ("scanInput", "routingBanner", "scanList", "reprintButton", "recoveryButton"):
         assert screen.findChild(object, name) is not None, name
     assert isinstance(screen.findChild(QLabel, "bannerHeadline"), QLabel)
+
+
+def test_a_long_shift_keeps_only_the_latest_scans_in_the_list(
+    qtbot: QtBot, open_screen: Callable[[str], CheckInScreen], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(check_in_screen, "SCAN_LIST_LIMIT", 3)
+    screen = open_screen("METRO")
+    for n in range(5):
+        scan_and_wait(qtbot, screen, f"UNKNOWN{n}")
+    assert screen.scan_list.count() == 3
+    assert [screen.scan_list.item(i).text().split()[1] for i in range(3)] == [
+        "UNKNOWN4",
+        "UNKNOWN3",
+        "UNKNOWN2",
+    ]

@@ -41,6 +41,7 @@ from ui.widgets.scan_field import ScanField
 log = logging.getLogger(__name__)
 
 _RESULT_ROLE = Qt.ItemDataRole.UserRole
+SCAN_LIST_LIMIT = 500  # scans kept in the list since sign-in; older ones drop off the end
 
 
 class _JobSignals(QObject):
@@ -250,7 +251,7 @@ class CheckInScreen(QWidget):
         self.sounds.play(Tone.PROBLEM)
         item = QListWidgetItem(f"{scan or '(empty)'}  —  not checked in")
         item.setToolTip(message)
-        self.scan_list.insertItem(0, item)
+        self._list_scan(item)
         self.scanFailed.emit(scan)
         self._pump()
 
@@ -276,7 +277,13 @@ class CheckInScreen(QWidget):
         item = QListWidgetItem(text)
         item.setData(_RESULT_ROLE, result)
         item.setToolTip("\n".join(result.instructions))
+        self._list_scan(item)
+
+    def _list_scan(self, item: QListWidgetItem) -> None:
+        """Newest first; a long shift keeps the last SCAN_LIST_LIMIT, so memory stays flat."""
         self.scan_list.insertItem(0, item)
+        while self.scan_list.count() > SCAN_LIST_LIMIT:
+            self.scan_list.takeItem(self.scan_list.count() - 1)
 
     def selected_result(self) -> CheckInResult | None:
         item = self.scan_list.currentItem()
