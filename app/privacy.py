@@ -12,6 +12,7 @@ ILL office and administrators, and every such search by patron is itself audited
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -111,20 +112,29 @@ BATCH_LOANS = 500  # loans per transaction: bounded memory and short locks on a 
 
 
 def anonymise_closed_loans(
-    rt: Runtime, actor: Actor | None = None, *, batch: int = BATCH_LOANS
+    rt: Runtime,
+    actor: Actor | None = None,
+    *,
+    batch: int = BATCH_LOANS,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> AnonymisationReport:
     """Cut the patron link from loans finished more than `retention_days` ago.
 
     Any signed-in staff member may start it (the desk runs it daily): it only applies the
     library's own policy. Running it again changes nothing more. The work is done in
     transactions of `batch` loans, so a large backlog (a first run on years of history)
-    neither holds locks for long nor loads every loan at once.
+    neither holds locks for long nor loads every loan at once; `keep_going` is asked between
+    batches, so a desk that closes stops after the batch in hand.
     """
-    return _run_batches(rt, actor or SYSTEM_ACTOR, batch)
+    return _run_batches(rt, actor or SYSTEM_ACTOR, batch, keep_going)
 
 
 def run_if_due(
-    rt: Runtime, actor: Actor | None = None, *, batch: int = BATCH_LOANS
+    rt: Runtime,
+    actor: Actor | None = None,
+    *,
+    batch: int = BATCH_LOANS,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> AnonymisationReport | None:
     """The daily run: at most once per library day, whichever desk gets there first.
 
@@ -136,10 +146,12 @@ def run_if_due(
         if library_settings.load(session).privacy_last_run == today:
             return None
         library_settings.save(session, privacy_last_run=today)
-    return _run_batches(rt, actor or SYSTEM_ACTOR, batch)
+    return _run_batches(rt, actor or SYSTEM_ACTOR, batch, keep_going)
 
 
-def _run_batches(rt: Runtime, who: Actor, batch: int) -> AnonymisationReport:
+def _run_batches(
+    rt: Runtime, who: Actor, batch: int, keep_going: Callable[[], bool]
+) -> AnonymisationReport:
     now = rt.clock.now()
     after_id = 0
     total = _Counts()
@@ -150,7 +162,7 @@ def _run_batches(rt: Runtime, who: Actor, batch: int) -> AnonymisationReport:
             if counts.loans:
                 _audit(session, who, now, retention, cutoff, counts.loans)
         total.add(counts)
-        if last_id is None:
+        if last_id is None or not keep_going():  # a closing desk stops between batches
             break
         after_id = last_id
     return AnonymisationReport(

@@ -379,3 +379,14 @@ def test_a_backlog_is_anonymised_in_small_transactions_past_loans_it_must_keep(
             select(AuditEvent).where(AuditEvent.action == "privacy.anonymise")
         ).all()
     assert sorted(run.after["loans"] for run in runs if run.after) == [1, 1]
+
+
+def test_a_closing_desk_stops_the_backlog_between_batches(
+    demo_rt: Runtime, clock: FixedClock
+) -> None:
+    for campus_id in ("T00123456", "T00456789"):
+        _return_a_loan(demo_rt, clock, campus_id)
+    clock.advance(days=31)
+    stopped = privacy.anonymise_closed_loans(demo_rt, batch=1, keep_going=lambda: False)
+    assert stopped.loans == 1  # the batch in hand was finished and committed
+    assert privacy.anonymise_closed_loans(demo_rt).loans == 1  # the next run does the rest

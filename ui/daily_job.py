@@ -8,6 +8,7 @@ backlog of loans to anonymise, a slow mail server) must never freeze a scanning 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
@@ -22,15 +23,20 @@ class _Signals(QObject):
     finished = Signal(object)
 
 
+Job = Callable[[Callable[[], bool]], object]  # called with `keep_going`, asked between steps
+
+
 class _Run(QRunnable):
-    def __init__(self, name: str, job: Callable[[], object], signals: _Signals) -> None:
+    def __init__(
+        self, name: str, job: Job, keep_going: Callable[[], bool], signals: _Signals
+    ) -> None:
         super().__init__()
-        self.name, self.job, self.signals = name, job, signals
+        self.name, self.job, self.keep_going, self.signals = name, job, keep_going, signals
 
     def run(self) -> None:
         outcome: object = None
         try:
-            outcome = self.job()
+            outcome = self.job(self.keep_going)
         except ServiceError as exc:
             log.warning("%s did not run: %s", self.name, exc.message)
         except Exception:  # a database or network hiccup: the next hourly check tries again
@@ -46,7 +52,7 @@ class DailyJob(QObject):
 
     ran = Signal(object)
 
-    def __init__(self, name: str, job: Callable[[], object], parent: QObject | None = None):
+    def __init__(self, name: str, job: Job, parent: QObject | None = None):
         super().__init__(parent)
         self.name = name
         self.job = job
@@ -59,21 +65,26 @@ class DailyJob(QObject):
         self._signals = _Signals(self)
         self._signals.finished.connect(self._finished)
         self.running = False
+        self._stopping = threading.Event()
 
     def start(self) -> None:
+        self._stopping.clear()
         QTimer.singleShot(0, self.run_now)
         self.timer.start()
 
     def stop(self) -> None:
-        """Stop checking and wait for a run in flight (so nothing is cut mid-transaction)."""
+        """Stop checking; a run in flight finishes the step in hand (never cut mid-transaction)."""
         self.timer.stop()
+        self._stopping.set()
         self._pool.waitForDone()
 
     def run_now(self) -> None:
         if self.running:
             return
         self.running = True
-        self._pool.start(_Run(self.name, self.job, self._signals))
+        self._pool.start(
+            _Run(self.name, self.job, lambda: not self._stopping.is_set(), self._signals)
+        )
 
     def _finished(self, outcome: object) -> None:
         self.running = False

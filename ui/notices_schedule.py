@@ -13,7 +13,7 @@ class NoticesSchedule(DailyJob):
     def __init__(self, session: DeskSession, parent: QObject | None = None) -> None:
         super().__init__(
             "daily notice run",
-            lambda: notices.run_daily_if_due(session.rt, session.settings),
+            lambda _keep_going: notices.run_daily_if_due(session.rt, session.settings),
             parent,
         )
         self.session = session

@@ -22,7 +22,7 @@ class PrivacySchedule(DailyJob):
     def __init__(self, session: DeskSession, parent: QObject | None = None) -> None:
         super().__init__(
             "daily anonymisation",
-            lambda: privacy.run_if_due(session.rt, session.actor),
+            lambda keep_going: privacy.run_if_due(session.rt, session.actor, keep_going=keep_going),
             parent,
         )
         self.session = session
