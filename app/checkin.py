@@ -164,7 +164,7 @@ def check_in(
     scan = normalize_scan(raw)
     now = rt.clock.now()
     if isinstance(scan, InvalidScan):
-        return _refused(scan, now)
+        return refused_scan(scan, now)
     wait = False
     for attempt in (1, 2):
         try:
@@ -212,11 +212,12 @@ def check_in_within(
     """
     scan = normalize_scan(raw)
     if isinstance(scan, InvalidScan):
-        return _refused(scan, rt.clock.now())
+        return refused_scan(scan, rt.clock.now())
     return _check_in(session, rt, actor, scan.barcode, frozenset(auto_print), wait=True)
 
 
-def _refused(scan: InvalidScan, now: datetime) -> CheckInResult:
+def refused_scan(scan: InvalidScan, now: datetime) -> CheckInResult:
+    """The answer to a scan that is no barcode: shown online and offline alike."""
     return CheckInResult(
         barcode=scan.shown,
         outcome=Outcome.INVALID_SCAN,

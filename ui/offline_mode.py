@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QLabel
 from app import offline_snapshot
 from app.actors import Actor
 from app.change_feed import POLL_SECONDS, ChangeFeed
-from app.checkin import CheckInResult
+from app.checkin import CheckInResult, refused_scan
 from app.clock import Clock
 from app.errors import ServiceError
 from app.offline_journal import (
@@ -76,16 +76,7 @@ def journal_check_in(
     scan = normalize_scan(raw)
     now = clock.now()
     if isinstance(scan, InvalidScan):
-        return CheckInResult(
-            barcode=scan.shown,
-            outcome=Outcome.INVALID_SCAN,
-            routing=Outcome.INVALID_SCAN,
-            tone=Tone.PROBLEM,
-            headline="Scan not accepted",
-            instructions=(scan.reason,),
-            at=now,
-            reason=scan.reason,
-        )
+        return refused_scan(scan, now)
     guess = offline_snapshot.guess(actor.branch_code, scan.barcode, clock.today())
     try:
         desk_journal().record(
