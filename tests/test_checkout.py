@@ -35,33 +35,10 @@ from db.models import (
     Patron,
     RequestStatus,
 )
+from tests.demo_items import held_item, set_lender_date
 
 Make = Callable[[str, str], Actor]
 RENEE, BJORN, JAMAL = "T00123456", "T00678901", "T00234567"
-
-
-def held_item(rt: Runtime, patron_id: str, *, in_library_use: bool = False) -> str:
-    """The strap barcode of the demo item waiting on a hold shelf for this patron."""
-    with rt.db.reading() as session:
-        barcode = session.scalar(
-            select(Item.barcode)
-            .join(HoldShelfEntry, HoldShelfEntry.item_id == Item.id)
-            .join(Patron, Patron.id == HoldShelfEntry.patron_id)
-            .where(
-                Patron.patron_id == patron_id,
-                HoldShelfEntry.status == HoldStatus.ACTIVE,
-                Item.in_library_use_only == in_library_use,
-            )
-        )
-        assert barcode is not None
-        return barcode
-
-
-def set_lender_date(rt: Runtime, barcode: str, day: date | None) -> None:
-    with rt.db.transaction() as session:
-        item = session.scalar(select(Item).where(Item.barcode == barcode))
-        assert item is not None
-        item.lender_due_date = day
 
 
 def open_loans(rt: Runtime, barcode: str) -> list[Loan]:

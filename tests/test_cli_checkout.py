@@ -13,7 +13,9 @@ from sqlalchemy import select
 from app.cli.main import parse, run
 from app.clock import FixedClock
 from app.runtime import Runtime
-from db.models import HoldShelfEntry, HoldStatus, InHouseUse, Item, Patron
+from db.models import InHouseUse, Item
+from tests.demo_items import held_item as held
+from tests.demo_items import set_lender_date
 
 KEYS = {
     "outcome",
@@ -42,29 +44,6 @@ def cli(
         return code, rows, err.getvalue()
 
     return call
-
-
-def held(rt: Runtime, patron_id: str, *, in_library_use: bool = False) -> str:
-    with rt.db.reading() as session:
-        barcode = session.scalar(
-            select(Item.barcode)
-            .join(HoldShelfEntry, HoldShelfEntry.item_id == Item.id)
-            .join(Patron, Patron.id == HoldShelfEntry.patron_id)
-            .where(
-                Patron.patron_id == patron_id,
-                HoldShelfEntry.status == HoldStatus.ACTIVE,
-                Item.in_library_use_only == in_library_use,
-            )
-        )
-        assert barcode is not None
-        return barcode
-
-
-def set_lender_date(rt: Runtime, barcode: str, day: date) -> None:
-    with rt.db.transaction() as session:
-        item = session.scalar(select(Item).where(Item.barcode == barcode))
-        assert item is not None
-        item.lender_due_date = day
 
 
 CHECKOUT = ("checkout", "--branch", "METRO", "--staff", "desk")

@@ -14,17 +14,15 @@ from PySide6.QtWidgets import QLineEdit, QTableWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-from app.runtime import Runtime
 from db.models import (
     Direction,
     DueDateDiscrepancy,
-    HoldShelfEntry,
-    HoldStatus,
     IllRequest,
     Item,
-    Patron,
     RequestStatus,
 )
+from tests.demo_items import held_item as held
+from tests.demo_items import set_lender_date
 from ui.admin.closures_tab import ClosuresTab
 from ui.desk_session import DeskSession
 from ui.screens.check_out_screen import CheckOutScreen
@@ -33,29 +31,6 @@ from ui.screens.patrons_screen import PatronsScreen
 pytestmark = pytest.mark.gui
 
 SessionAt = Callable[[str, str], DeskSession]
-
-
-def held(rt: Runtime, patron_id: str, *, in_library_use: bool = False) -> str:
-    with rt.db.reading() as session:
-        barcode = session.scalar(
-            select(Item.barcode)
-            .join(HoldShelfEntry, HoldShelfEntry.item_id == Item.id)
-            .join(Patron, Patron.id == HoldShelfEntry.patron_id)
-            .where(
-                Patron.patron_id == patron_id,
-                HoldShelfEntry.status == HoldStatus.ACTIVE,
-                Item.in_library_use_only == in_library_use,
-            )
-        )
-        assert barcode is not None
-        return barcode
-
-
-def set_lender_date(rt: Runtime, barcode: str, day: date) -> None:
-    with rt.db.transaction() as session:
-        item = session.scalar(select(Item).where(Item.barcode == barcode))
-        assert item is not None
-        item.lender_due_date = day
 
 
 def rows(table: QTableWidget) -> list[list[str]]:
