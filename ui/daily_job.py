@@ -17,6 +17,7 @@ from app.errors import ServiceError
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_MS = 60 * 60 * 1000
+FIRST_RUN_DELAY_MS = 5_000  # after sign-in: the desk's first scan comes before any daily job
 
 
 class _Signals(QObject):
@@ -65,11 +66,12 @@ class DailyJob(QObject):
         self._signals = _Signals(self)
         self._signals.finished.connect(self._finished)
         self.running = False
+        self.first_run_delay_ms = FIRST_RUN_DELAY_MS
         self._stopping = threading.Event()
 
     def start(self) -> None:
         self._stopping.clear()
-        QTimer.singleShot(0, self.run_now)
+        QTimer.singleShot(self.first_run_delay_ms, self.run_now)
         self.timer.start()
 
     def stop(self) -> None:

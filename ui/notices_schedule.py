@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
-from app import notices
 from ui.daily_job import DailyJob
 from ui.desk_session import DeskSession
 
 
+def _run_daily(session: DeskSession) -> object:
+    from app import notices  # templates and mail load on the worker, not at start-up
+
+    return notices.run_daily_if_due(session.rt, session.settings)
+
+
 class NoticesSchedule(DailyJob):
     def __init__(self, session: DeskSession, parent: QObject | None = None) -> None:
-        super().__init__(
-            "daily notice run",
-            lambda _keep_going: notices.run_daily_if_due(session.rt, session.settings),
-            parent,
-        )
+        super().__init__("daily notice run", lambda _keep_going: _run_daily(session), parent)
         self.session = session

@@ -26,6 +26,7 @@ def test_first_desk_of_the_day_queues_reminders_and_later_checks_do_nothing(
 ) -> None:
     session = desk_session("desk", "METRO")
     schedule = NoticesSchedule(session)
+    schedule.first_run_delay_ms = 0
     with qtbot.waitSignal(schedule.ran, timeout=10_000) as first:
         schedule.start()
     run = first.args[0]
