@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from app.audit_search import AuditQuery, AuditRow, describe, search_audit
 from app.errors import InvalidInput
 from ui.desk_session import DeskSession
-from ui.screens.lending_widgets import Feedback, KeyedTable, attempt
+from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
 HEADERS = ("When", "Staff", "Branch", "Workstation", "Action", "Item", "Patron", "Details")
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBox
 from app import settings_admin
 from app.settings_admin import SettingValue
 from ui.desk_session import DeskSession
-from ui.screens.lending_widgets import Feedback, KeyedTable, attempt
+from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
 HEADERS = ("Setting", "Value", "Default", "Kind")
 

@@ -21,7 +21,7 @@ from app import staff_admin
 from app.staff_admin import StaffAccount
 from db.models import Role
 from ui.desk_session import DeskSession
-from ui.screens.lending_widgets import Feedback, KeyedTable, attempt
+from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, row
 
 HEADERS = ("Username", "Name", "Role", "Active", "Computer account", "Sign-in")
 
@@ -59,19 +59,19 @@ class StaffTab(QWidget):
         form = QFormLayout(selected)
         self.role_combo = _role_combo("roleCombo", selected)
         self.set_role_button = self._button("Set role", "setRoleButton", self.set_role, selected)
-        form.addRow("Role", self._row(self.role_combo, self.set_role_button))
+        form.addRow("Role", row(self, self.role_combo, self.set_role_button))
         self.new_password = self._password("newPasswordEdit", selected)
         self.reset_button = self._button(
             "Reset password", "resetPasswordButton", self.reset_password, selected
         )
-        form.addRow("New password", self._row(self.new_password, self.reset_button))
+        form.addRow("New password", row(self, self.new_password, self.reset_button))
         self.os_user_edit = QLineEdit(selected)
         self.os_user_edit.setObjectName("osUserEdit")
         self.os_user_edit.setPlaceholderText("computer account, e.g. jdoe (empty removes it)")
         self.map_button = self._button(
             "Map computer account", "mapOsUserButton", self.map_os_user, selected
         )
-        form.addRow("Computer account", self._row(self.os_user_edit, self.map_button))
+        form.addRow("Computer account", row(self, self.os_user_edit, self.map_button))
         self.active_button = self._button(
             "Deactivate", "activeButton", self.toggle_active, selected
         )
@@ -113,14 +113,6 @@ class StaffTab(QWidget):
         edit.setEchoMode(QLineEdit.EchoMode.Password)
         edit.setPlaceholderText("at least 8 characters")
         return edit
-
-    def _row(self, *widgets: QWidget) -> QWidget:
-        holder = QWidget(self)
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        for widget in widgets:
-            row.addWidget(widget)
-        return holder
 
     def activate(self) -> None:
         self.refresh()

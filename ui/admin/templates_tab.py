@@ -7,8 +7,6 @@ the template with sample values so the wording can be read as a patron will read
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -18,7 +16,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
-    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -27,7 +24,7 @@ from PySide6.QtWidgets import (
 from app import notice_templates
 from app.notice_templates import TemplateText
 from ui.desk_session import DeskSession
-from ui.screens.lending_widgets import Feedback, attempt
+from ui.widgets.panel_parts import Feedback, attempt, button
 
 
 class TemplatesTab(QWidget):
@@ -52,14 +49,14 @@ class TemplatesTab(QWidget):
         self.preview_view = QPlainTextEdit(self)
         self.preview_view.setObjectName("templatePreview")
         self.preview_view.setReadOnly(True)
-        self.preview_button = self._button("Preview", "previewTemplateButton", self.preview)
-        self.save_button = self._button("Save", "saveTemplateButton", self.save)
-        self.reset_button = self._button(
-            "Back to the default wording", "resetTemplateButton", self.reset
+        self.preview_button = button(self, "Preview", "previewTemplateButton", self.preview)
+        self.save_button = button(self, "Save", "saveTemplateButton", self.save)
+        self.reset_button = button(
+            self, "Back to the default wording", "resetTemplateButton", self.reset
         )
         buttons = QHBoxLayout()
-        for button in (self.preview_button, self.save_button, self.reset_button):
-            buttons.addWidget(button)
+        for each in (self.preview_button, self.save_button, self.reset_button):
+            buttons.addWidget(each)
         buttons.addStretch(1)
 
         editor = QWidget(self)
@@ -80,12 +77,6 @@ class TemplatesTab(QWidget):
         layout.addWidget(split, 1)
         layout.addWidget(self.feedback)
         self.refresh()
-
-    def _button(self, text: str, name: str, slot: Callable[[], None]) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setObjectName(name)
-        button.clicked.connect(slot)
-        return button
 
     def _row(self, layout: QHBoxLayout, parent: QWidget) -> QWidget:
         holder = QWidget(parent)

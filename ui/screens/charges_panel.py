@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -29,7 +28,7 @@ from app import bursar, charges
 from app.charges import ChargeView, LostItemReturned, money
 from app.errors import ServiceError
 from ui.desk_session import DeskSession
-from ui.screens.lending_widgets import Feedback, KeyedTable, attempt
+from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, button, row
 
 HEADERS = ("No.", "Patron", "Kind", "Amount", "Item", "Reason", "Note")
 
@@ -47,7 +46,7 @@ class ChargesPanel(QWidget):
         self.show_removed = QCheckBox("Show removed", self)
         self.show_removed.setObjectName("chargesShowRemoved")
         self.show_removed.toggled.connect(self.refresh)
-        refresh = self._button("Refresh", "refreshChargesButton", self.refresh)
+        refresh = button(self, "Refresh", "refreshChargesButton", self.refresh)
         top = QHBoxLayout()
         top.addWidget(QLabel("Patron", self))
         top.addWidget(self.patron_filter)
@@ -71,7 +70,7 @@ class ChargesPanel(QWidget):
         lost_form.addRow("", self.lost_actual)
         lost_form.addRow("", self.lost_long_overdue)
         lost_form.addRow("Note", self.lost_note)
-        lost_form.addRow("", self._button("Declare lost", "declareLostButton", self.declare_lost))
+        lost_form.addRow("", button(self, "Declare lost", "declareLostButton", self.declare_lost))
 
         change = QGroupBox("Selected charge", self)
         change_form = QFormLayout(change)
@@ -81,10 +80,11 @@ class ChargesPanel(QWidget):
         change_form.addRow("Reason", self.change_reason)
         change_form.addRow(
             "",
-            self._row(
-                self._button("Remove", "removeChargeButton", self.remove),
-                self._button("Reduce", "reduceChargeButton", self.reduce),
-                self._button("Record lender's bill", "actualBillButton", self.actual_bill),
+            row(
+                self,
+                button(self, "Remove", "removeChargeButton", self.remove),
+                button(self, "Reduce", "reduceChargeButton", self.reduce),
+                button(self, "Record lender's bill", "actualBillButton", self.actual_bill),
             ),
         )
 
@@ -95,15 +95,16 @@ class ChargesPanel(QWidget):
         self.offer_label = QLabel(self)
         self.offer_label.setObjectName("returnedOfferLabel")
         self.offer_label.setWordWrap(True)
-        self.remove_returned = self._button(
-            "Remove its charges", "removeReturnedChargesButton", self.remove_returned_charges
+        self.remove_returned = button(
+            self, "Remove its charges", "removeReturnedChargesButton", self.remove_returned_charges
         )
         self.remove_returned.setEnabled(False)
         returned_form.addRow(
             "Strap barcode",
-            self._row(
+            row(
+                self,
                 self.returned_barcode,
-                self._button("Check", "checkReturnedButton", self.check_returned),
+                button(self, "Check", "checkReturnedButton", self.check_returned),
             ),
         )
         returned_form.addRow("", self.offer_label)
@@ -119,10 +120,11 @@ class ChargesPanel(QWidget):
         report_form.addRow("", self.bursar_preview)
         report_form.addRow(
             "File",
-            self._row(
+            row(
+                self,
                 self.bursar_file,
-                self._button("Choose…", "bursarBrowseButton", self.choose_file),
-                self._button("Export and mark reported", "bursarExportButton", self.export),
+                button(self, "Choose…", "bursarBrowseButton", self.choose_file),
+                button(self, "Export and mark reported", "bursarExportButton", self.export),
             ),
         )
 
@@ -154,20 +156,6 @@ class ChargesPanel(QWidget):
         edit.setObjectName(name)
         edit.setPlaceholderText(placeholder)
         return edit
-
-    def _button(self, text: str, name: str, slot: Callable[[], None]) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setObjectName(name)
-        button.clicked.connect(slot)
-        return button
-
-    def _row(self, *widgets: QWidget) -> QWidget:
-        holder = QWidget(self)
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        for widget in widgets:
-            row.addWidget(widget)
-        return holder
 
     def activate(self) -> None:
         self.refresh()

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from app import ifm
 from app.ifm import IfmFields
 from ui.desk_session import DeskSession
-from ui.screens.lending_widgets import Feedback, KeyedTable, attempt
+from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
 # (key for object names, label) in the order of the ILL system's form.
 FIELD_KEYS = ("title", "verification", "lenderString", "useIfm", "maxCost", "currency")

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from app import lender_overdue
 from app.lender_overdue import BorrowerOverdue, OverdueReview, PreparedMessage
 from ui.desk_session import DeskSession
-from ui.screens.lending_widgets import Feedback, KeyedTable, attempt
+from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
 
 class LenderOverduePanel(QWidget):

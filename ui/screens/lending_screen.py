@@ -31,7 +31,7 @@ from db.models import RequestKind, RequestStatus, Role
 from ui.desk_session import DeskSession
 from ui.screens.ifm_panel import IfmPanel
 from ui.screens.lender_overdue_panel import LenderOverduePanel
-from ui.screens.lending_widgets import Feedback, KeyedTable, attempt
+from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
 OFFICE_STATUSES = (
     RequestStatus.TO_PULL,

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -30,7 +29,7 @@ from app.errors import ServiceError
 from app.notices import NoticeView, OutboxRun
 from db.models import NoticeStatus
 from ui.desk_session import DeskSession
-from ui.screens.lending_widgets import Feedback, KeyedTable, attempt
+from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, button
 
 HEADERS = ("No.", "Created", "Status", "Kind", "To", "Patron / library", "Tries", "Problem")
 
@@ -78,9 +77,9 @@ class NoticesPanel(QWidget):
         ):
             self.status_filter.addItem(status.value.capitalize(), status)
         self.status_filter.currentIndexChanged.connect(self.refresh)
-        self.refresh_button = self._button("Refresh", "refreshNoticesButton", self.refresh)
-        self.run_button = self._button(
-            "Run daily notices and send", "runNoticesButton", self.run_daily
+        self.refresh_button = button(self, "Refresh", "refreshNoticesButton", self.refresh)
+        self.run_button = button(
+            self, "Run daily notices and send", "runNoticesButton", self.run_daily
         )
         top = QHBoxLayout()
         top.addWidget(QLabel("Show", self))
@@ -103,14 +102,14 @@ class NoticesPanel(QWidget):
         self.subject_edit.setObjectName("noticeSubjectEdit")
         self.body_edit = QPlainTextEdit(editor)
         self.body_edit.setObjectName("noticeBodyEdit")
-        self.save_button = self._button("Save changes", "saveNoticeButton", self._save_clicked)
-        self.send_button = self._button("Send now", "sendNoticeButton", self.send_now)
-        self.release_button = self._button(
-            "Release for the next run", "releaseNoticeButton", self.release
+        self.save_button = button(self, "Save changes", "saveNoticeButton", self._save_clicked)
+        self.send_button = button(self, "Send now", "sendNoticeButton", self.send_now)
+        self.release_button = button(
+            self, "Release for the next run", "releaseNoticeButton", self.release
         )
         buttons = QHBoxLayout()
-        for button in (self.save_button, self.send_button, self.release_button):
-            buttons.addWidget(button)
+        for each in (self.save_button, self.send_button, self.release_button):
+            buttons.addWidget(each)
         form.addRow("", self.state_label)
         form.addRow("To", self.recipient_edit)
         form.addRow("Subject", self.subject_edit)
@@ -130,12 +129,6 @@ class NoticesPanel(QWidget):
         layout.addWidget(split, 1)
         layout.addWidget(self.feedback)
         self.refresh()
-
-    def _button(self, text: str, name: str, slot: Callable[[], None]) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setObjectName(name)
-        button.clicked.connect(slot)
-        return button
 
     def _row(self, layout: QHBoxLayout) -> QWidget:
         holder = QWidget(self)
@@ -179,8 +172,8 @@ class NoticesPanel(QWidget):
         editable = chosen is not None and chosen.editable
         for widget in (self.recipient_edit, self.subject_edit, self.body_edit):
             widget.setEnabled(editable)
-        for button in (self.save_button, self.send_button, self.release_button):
-            button.setEnabled(editable and self.worker is None)
+        for each in (self.save_button, self.send_button, self.release_button):
+            each.setEnabled(editable and self.worker is None)
         if chosen is None:
             self.state_label.setText("Choose a notice to see it as it will be sent.")
             for edit in (self.recipient_edit, self.subject_edit):

@@ -1,4 +1,5 @@
-"""Small pieces the lending panels share: a request table and a line saying what happened."""
+"""Small pieces the office and admin panels share: a button, a row, a keyed table, and a
+line saying what happened (never a modal dialog)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
 
 from app.errors import ServiceError
 
@@ -32,6 +41,24 @@ class Feedback(QLabel):
         self.setProperty("tone", tone)
         self.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.setText(text)
+
+
+def button(parent: QWidget, text: str, name: str, slot: Callable[[], object]) -> QPushButton:
+    """A push button with its object name (automation and accessibility) and its action."""
+    made = QPushButton(text, parent)
+    made.setObjectName(name)
+    made.clicked.connect(slot)
+    return made
+
+
+def row(parent: QWidget, *widgets: QWidget) -> QWidget:
+    """Widgets side by side, for one line of a form."""
+    holder = QWidget(parent)
+    layout = QHBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        layout.addWidget(widget)
+    return holder
 
 
 def attempt(feedback: Feedback, action: Callable[[], T]) -> T | None:
