@@ -76,9 +76,13 @@ class DailyJob(QObject):
 
     def stop(self) -> None:
         """Stop checking; a run in flight finishes the step in hand (never cut mid-transaction)."""
+        self.stop_soon()
+        self._pool.waitForDone()
+
+    def stop_soon(self) -> None:
+        """Stop checking and ask a run in flight to end after its current step; no waiting."""
         self.timer.stop()
         self._stopping.set()
-        self._pool.waitForDone()
 
     def run_now(self) -> None:
         if self.running:

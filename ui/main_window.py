@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 import ui.screens
 from app.branches import BranchInfo, list_branches
+from ui.daily_job import DailyJob
 from ui.desk_session import DeskSession
 from ui.icons import resource_icon
 from ui.idle_lock import IdleLock
@@ -324,6 +325,8 @@ class MainWindow(QMainWindow):
         self.idle_lock.uninstall()
         self.status.stop()
         self.offline.stop()
+        for job in self.findChildren(DailyJob):  # a backlog in flight ends after its batch
+            job.stop_soon()
         super().closeEvent(event)
         if self._signing_out:
             self.signOutRequested.emit()

@@ -480,3 +480,16 @@ def test_a_very_wide_screen_scrolls_instead_of_widening_the_window(
     page = window.current_page()
     assert page is not None and page.minimumWidth() == 3000
     assert window.minimumSizeHint().width() < 1366  # still fits a small desk monitor
+
+
+def test_closing_the_window_stops_its_daily_jobs(
+    qtbot: QtBot, desk_session: Callable[[str, str], DeskSession]
+) -> None:
+    from ui.privacy_schedule import PrivacySchedule
+
+    window = make_window(qtbot, desk_session("desk", "METRO"))
+    schedule = PrivacySchedule(window.session, window)
+    schedule.start()
+    window.close()
+    assert not schedule.timer.isActive()
+    assert schedule._stopping.is_set()  # a backlog in flight ends after its current batch
