@@ -10,8 +10,10 @@ from sqlalchemy import ForeignKeyConstraint, create_engine
 
 import db.models
 from db.engine import create_database_engine
+from db.models.circulation import add_postgresql_conditions
 
 target_metadata = db.models.Base.metadata
+add_postgresql_conditions(target_metadata)  # the models declare only the SQLite form
 
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
