@@ -163,7 +163,7 @@ class DeskController(QObject):
     def show_sign_in(self) -> None:
         from ui.sign_in import SignInDialog
 
-        dialog = SignInDialog(self.rt, self.settings)
+        dialog = SignInDialog(self.rt, self.settings, meanwhile=load_main_window_code)
         dialog.setWindowIcon(app_icon())
         dialog.accepted.connect(lambda: self._signed_in(dialog))
         dialog.rejected.connect(self._quit)
@@ -237,6 +237,13 @@ class DeskController(QObject):
         app = QApplication.instance()
         if app is not None:
             app.quit()
+
+
+def load_main_window_code() -> None:
+    """Import what the main window and its first screen need (done during sign-in)."""
+    import ui.desk_session
+    import ui.main_window
+    import ui.screens.check_in_screen  # noqa: F401
 
 
 def run_gui(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
@@ -52,9 +53,11 @@ class SignInDialog(QDialog):
         rt: Runtime,
         settings: WorkstationSettings,
         parent: QWidget | None = None,
+        meanwhile: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("signInDialog")
+        self._meanwhile = meanwhile
         self.setWindowTitle("ILL Desk — Sign in")
         self.rt = rt
         self.settings = settings
@@ -315,7 +318,7 @@ class SignInDialog(QDialog):
 
     def _finish_sign_in(self, attempt: Callable[[], Actor]) -> None:
         try:
-            actor = attempt()
+            actor = self._attempt_beside_meanwhile(attempt)
         except ServiceError as exc:
             self.show_message(exc.message)
             self.password_edit.clear()
@@ -332,6 +335,21 @@ class SignInDialog(QDialog):
         self._remember_branch(actor.branch_code)
         self.password_edit.clear()
         self.accept()
+
+    def _attempt_beside_meanwhile(self, attempt: Callable[[], Actor]) -> Actor:
+        """Check the password on a worker thread while this thread does `meanwhile` (loading
+        the main window's code): argon2 holds no interpreter lock, so the two overlap and the
+        window follows the sign-in sooner."""
+        meanwhile, self._meanwhile = self._meanwhile, None  # once is enough
+        if meanwhile is None:
+            return attempt()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sign-in") as worker:
+            checking = worker.submit(attempt)
+            try:
+                meanwhile()
+            except Exception:  # the window's own start-up reports it again, with context
+                log.exception("loading the main window's code failed during sign-in")
+            return checking.result()
 
     def _remember_branch(self, code: str) -> None:
         if self.settings.branch_code == code:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from app.runtime import Runtime
 from db.models import Branch
 from tests.gui import fake_screens
 from ui import desk_app
+from ui import sign_in as sign_in_module
 from ui.desk_app import DeskController, open_runtime
 from ui.desk_session import DeskSession
 from ui.main_window import MainWindow, ScreenUnavailablePage
@@ -234,6 +236,46 @@ def test_wrong_password_is_shown_in_the_dialog_which_stays_open(
     assert "Wrong username or password" in dialog.message.text()
     assert dialog.password_edit.text() == ""
     assert dialog.focusWidget() is dialog.password_edit
+
+
+def test_password_is_checked_beside_loading_the_window_and_a_wrong_one_is_still_refused(
+    qtbot: QtBot, demo_rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: dict[str, list[int]] = {"check": [], "meanwhile": []}
+    real_sign_in = sign_in_module.sign_in
+
+    def checking(*args: object) -> object:
+        threads["check"].append(threading.get_ident())
+        return real_sign_in(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sign_in_module, "sign_in", checking)
+    dialog = SignInDialog(
+        demo_rt,
+        WorkstationSettings(),
+        meanwhile=lambda: threads["meanwhile"].append(threading.get_ident()),
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    type_sign_in(qtbot, dialog, "desk", "not-the-password", "METRO")
+    assert dialog.actor is None and "Wrong username or password" in dialog.message.text()
+    type_sign_in(qtbot, dialog, "desk", demo.DEMO_PASSWORD, "METRO")
+    assert dialog.actor is not None and dialog.actor.username == "desk"
+    gui_thread = threading.get_ident()
+    assert threads["meanwhile"] == [gui_thread]  # once, on the window's own thread
+    assert threads["check"][0] != gui_thread  # the first check ran beside it
+
+
+def test_sign_in_still_works_when_loading_the_window_code_fails(
+    qtbot: QtBot, demo_rt: Runtime
+) -> None:
+    def broken() -> None:
+        raise ImportError("a screen module is missing")
+
+    dialog = SignInDialog(demo_rt, WorkstationSettings(), meanwhile=broken)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    type_sign_in(qtbot, dialog, "desk", demo.DEMO_PASSWORD, "METRO")
+    assert dialog.actor is not None and not dialog.isVisible()
 
 
 def test_repeated_wrong_passwords_lock_the_account(qtbot: QtBot, demo_rt: Runtime) -> None:
