@@ -29,7 +29,6 @@ from app.runtime import Runtime
 from db.engine import DatabaseConfigError
 from db.schema import SchemaMismatch
 from ui import startup_probe
-from ui.privacy_schedule import install_privacy_guards
 
 if TYPE_CHECKING:
     from ui.desk_session import DeskSession
@@ -175,6 +174,7 @@ class DeskController(QObject):
     def _signed_in(self, dialog: QWidget) -> None:
         from ui.desk_session import DeskSession
         from ui.main_window import MainWindow
+        from ui.privacy_schedule import install_privacy_guards
         from ui.sign_in import SignInDialog
 
         assert isinstance(dialog, SignInDialog) and dialog.actor is not None
@@ -243,6 +243,7 @@ def load_main_window_code() -> None:
     """Import what the main window and its first screen need (done during sign-in)."""
     import ui.desk_session
     import ui.main_window
+    import ui.privacy_schedule
     import ui.screens.check_in_screen  # noqa: F401
 
 
