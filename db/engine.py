@@ -88,11 +88,14 @@ def is_network_path(path: Path) -> bool:
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """WAL with FULL sync: a check-in the banner has confirmed survives a power cut (NORMAL
+    would keep the file consistent but could lose the last commits); each commit then costs
+    one flush of the write-ahead log, well under a millisecond on an SSD."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 
