@@ -20,6 +20,8 @@ from ui import sounds
 from ui.desk_session import DeskSession
 from ui.screens import check_in_screen
 from ui.screens.check_in_screen import CheckInScreen
+from ui.widgets import routing_banner
+from ui.widgets.routing_banner import RoutingBanner
 from ui.widgets.scan_field import ScanField
 
 pytestmark = pytest.mark.gui
@@ -386,3 +388,33 @@ def test_a_long_shift_keeps_only_the_latest_scans_in_the_list(
         "UNKNOWN3",
         "UNKNOWN2",
     ]
+
+
+def test_banner_paints_each_answer_in_its_own_colour_and_text_colour(qtbot: QtBot) -> None:
+    """The colours a person sees, read back from the painted banner, as the looks change
+    (and change back: the style follows the look, not the first one shown)."""
+    banner = RoutingBanner()
+    qtbot.addWidget(banner)
+    banner.resize(900, 260)
+    banner.show()
+    qtbot.waitExposed(banner)
+
+    def painted() -> tuple[str, str]:
+        image = banner.grab().toImage()
+        background = image.pixelColor(12, banner.height() // 2).name()
+        headline = banner.headline.palette().color(banner.headline.foregroundRole()).name()
+        return background, headline
+
+    for headline, look in [
+        ("Problem", routing_banner.PROBLEM),
+        ("Hold shelf", routing_banner.GOOD),
+        ("Return", routing_banner.RETURN),
+        ("Problem again", routing_banner.PROBLEM),
+        ("Transit", routing_banner.TRANSIT),
+    ]:
+        banner._paint(look, headline, "", ())
+        assert banner.look is look
+        assert painted() == (look.background, look.foreground), headline
+        assert not banner.icon.pixmap().isNull()
+    banner.show_idle()
+    assert painted() == (routing_banner.IDLE.background, routing_banner.IDLE.foreground)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.checkin import CheckInResult
@@ -36,6 +37,28 @@ PROBLEM = BannerStyle("problem", "bannerProblem", "#a4161a", "#ffffff", "Problem
 _RETURNS = (Outcome.RETURN_TO_ILL_OFFICE, Outcome.RETURN_TO_LENDER)
 
 
+def _style_sheet(looks: tuple[BannerStyle, ...]) -> str:
+    rules = [
+        f'QFrame#routingBanner[look="{look.key}"] {{ background: {look.background}; }}\n'
+        f'QFrame#routingBanner[look="{look.key}"] QLabel {{ color: {look.foreground}; }}'
+        for look in looks
+    ]
+    return "\n".join(
+        [
+            "QFrame#routingBanner { border-radius: 10px; }",
+            "QFrame#routingBanner QLabel { background: transparent; }",
+            *rules,
+            "QLabel#bannerHeadline { font-size: 40pt; font-weight: 800; }",
+            "QLabel#bannerTarget { font-size: 28pt; font-weight: 700; }",
+            "QLabel#bannerInstructions { font-size: 16pt; }",
+            "QPushButton#bannerRecoveryButton { font-size: 14pt; padding: 6px 14px; }",
+        ]
+    )
+
+
+STYLE_SHEET = _style_sheet((IDLE, GOOD, TRANSIT, RETURN, PROBLEM))
+
+
 def style_for(result: CheckInResult) -> BannerStyle:
     if result.tone is Tone.GOOD:
         return GOOD
@@ -57,6 +80,8 @@ class RoutingBanner(QFrame):
         self.setMinimumHeight(220)
         self.result: CheckInResult | None = None
         self.look = IDLE
+        self._pixmaps: dict[str, QPixmap] = {}
+        self.setStyleSheet(STYLE_SHEET)
 
         self.icon = QLabel(self)
         self.icon.setObjectName("bannerIcon")
@@ -114,24 +139,28 @@ class RoutingBanner(QFrame):
         self.result = None
         self._paint(PROBLEM, headline, "", lines)
 
-    def _paint(self, look: BannerStyle, headline: str, target: str, lines: tuple[str, ...]) -> None:
+    def _restyle(self, look: BannerStyle) -> None:
+        """Switch colours and icon by the `look` property the one style sheet selects on:
+        nothing is parsed or rendered again per scan, only when the look changes."""
         self.look = look
         self.setProperty("look", look.key)
+        for widget in (self, self.headline, self.target, self.lines, self.recovery_button):
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+        pixmap = self._pixmaps.get(look.icon)
+        if pixmap is None:
+            pixmap = resource_icon(look.icon).pixmap(ICON_SIZE, ICON_SIZE)
+            self._pixmaps[look.icon] = pixmap
+        self.icon.setPixmap(pixmap)
+
+    def _paint(self, look: BannerStyle, headline: str, target: str, lines: tuple[str, ...]) -> None:
+        if look is not self.look or self.icon.pixmap().isNull():
+            self._restyle(look)
         self.recovery_button.setVisible(False)
-        self.icon.setPixmap(resource_icon(look.icon).pixmap(ICON_SIZE, ICON_SIZE))
         self.icon.setAccessibleName(look.label)
         self.headline.setText(headline)
         self.target.setText(target)
         self.target.setVisible(bool(target))
         self.lines.setText("\n".join(lines))
         self.lines.setVisible(bool(lines))
-        fg, bg = look.foreground, look.background
-        self.setStyleSheet(
-            f"QFrame#routingBanner {{ background: {bg}; border-radius: 10px; }}"
-            f"QFrame#routingBanner QLabel {{ color: {fg}; background: transparent; }}"
-            "QLabel#bannerHeadline { font-size: 40pt; font-weight: 800; }"
-            "QLabel#bannerTarget { font-size: 28pt; font-weight: 700; }"
-            "QLabel#bannerInstructions { font-size: 16pt; }"
-            "QPushButton#bannerRecoveryButton { font-size: 14pt; padding: 6px 14px; }"
-        )
         self.setAccessibleDescription(" ".join((look.label + ".", headline, target, *lines)))
