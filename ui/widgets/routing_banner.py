@@ -164,3 +164,4 @@ class RoutingBanner(QFrame):
         self.lines.setText("\n".join(lines))
         self.lines.setVisible(bool(lines))
         self.setAccessibleDescription(" ".join((look.label + ".", headline, target, *lines)))
+        self.update()  # one paint per answer, even one worded like the last (bench/gui_bench)
