@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.schema import CreateIndex
 
 from app.connection import open_database
 from app.errors import DatabaseUnavailable
 from db import schema
 from db.engine import Database, DatabaseConfigError, create_database_engine, is_network_path
 from db.models import Base
+from db.models.circulation import add_postgresql_conditions
 from db.schema import SchemaMismatch
 
 
@@ -94,3 +99,29 @@ def test_unsupported_url_is_refused() -> None:
 
 def test_the_head_the_code_expects_is_the_newest_migration_script() -> None:
     assert schema.head_revision() == schema.scripts_head()
+
+
+def test_one_open_per_item_indexes_are_partial_on_both_databases() -> None:
+    """Unique among open rows only: without the WHERE an item could never be lent twice."""
+    add_postgresql_conditions(Base.metadata)  # as the migrations' environment does
+    for table, condition in [
+        ("loans", "returned_at IS NULL"),
+        ("transits", "received_at IS NULL"),
+        ("hold_shelf_entries", "status = 'active'"),
+        ("in_house_uses", "ended_at IS NULL"),
+    ]:
+        [index] = [
+            i for i in Base.metadata.tables[table].indexes if i.name.endswith("open_per_item")
+        ]
+        for dialect in (sqlite.dialect(), postgresql.dialect()):
+            ddl = str(CreateIndex(index).compile(dialect=dialect))
+            assert ddl.startswith("CREATE UNIQUE INDEX") and ddl.endswith(f"WHERE {condition}")
+
+
+def test_a_sqlite_desk_does_not_load_the_postgresql_dialect() -> None:
+    """Part of start-up time: the models alone must not pull in SQLAlchemy's PostgreSQL side."""
+    code = "import sys, db.models; print('sqlalchemy.dialects.postgresql' in sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "False"
