@@ -114,6 +114,7 @@ class RoutingBanner(QFrame):
         row.setSpacing(24)
         row.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
         row.addLayout(words, 1)
+        self._restyle(IDLE)
         self.show_idle()
 
     def show_idle(self, text: str = "Scan the barcode at the TOP of the strap") -> None:
@@ -154,7 +155,7 @@ class RoutingBanner(QFrame):
         self.icon.setPixmap(pixmap)
 
     def _paint(self, look: BannerStyle, headline: str, target: str, lines: tuple[str, ...]) -> None:
-        if look is not self.look or self.icon.pixmap().isNull():
+        if look is not self.look:
             self._restyle(look)
         self.recovery_button.setVisible(False)
         self.icon.setAccessibleName(look.label)
