@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QLabel
@@ -78,20 +78,14 @@ def journal_check_in(
     if isinstance(scan, InvalidScan):
         return refused_scan(scan, now)
     guess = offline_snapshot.guess(actor.branch_code, scan.barcode, clock.today())
-    try:
-        desk_journal().record(
-            at=now,
-            branch=actor.branch_code,
-            staff=actor.username,
-            action=OfflineAction.CHECKIN,
-            barcode=scan.barcode,
-            workstation=actor.workstation,
-            provisional=guess.outcome,
-            key=key,
-        )
-    except JournalError as exc:
-        raise ServiceError(exc.args[0]) from exc
-    _events.journaled.emit()
+    _journal(
+        actor,
+        at=now,
+        action=OfflineAction.CHECKIN,
+        barcode=scan.barcode,
+        provisional=guess.outcome,
+        key=key,
+    )
     saved = "Saved offline: it is checked in when the database is back."
     if not guess.known:
         return CheckInResult(
@@ -134,21 +128,43 @@ def journal_check_out(
     The replay checks it out to `patron` when the database is back (if the library still
     allows offline checkouts); until then the due date is the lender's date on the strap.
     """
+    return _journal(
+        actor,
+        at=clock.now(),
+        action=OfflineAction.CHECKOUT,
+        barcode=barcode,
+        patron=patron,
+        provisional=f"strap_due {strap_due.isoformat()}",
+    )
+
+
+def _journal(
+    actor: Actor,
+    *,
+    at: datetime,
+    action: OfflineAction,
+    barcode: str,
+    patron: str | None = None,
+    provisional: str = "",
+    key: str | None = None,
+) -> JournalEntry:
+    """Write one desk action to this desk's journal (fsynced) and tell the status bar."""
     try:
-        entry = desk_journal().record(
-            at=clock.now(),
+        written = desk_journal().record(
+            at=at,
             branch=actor.branch_code,
             staff=actor.username,
-            action=OfflineAction.CHECKOUT,
+            action=action,
             barcode=barcode,
             patron=patron,
             workstation=actor.workstation,
-            provisional=f"strap_due {strap_due.isoformat()}",
+            provisional=provisional,
+            key=key,
         )
     except JournalError as exc:
         raise ServiceError(exc.args[0]) from exc
     _events.journaled.emit()
-    return entry
+    return written
 
 
 class _Signals(QObject):
