@@ -13,12 +13,12 @@ from functools import cache
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app import library_settings
-from app.errors import Conflict
-from app.folding import fold, name_key
-from app.runtime import Runtime
-from app.scanning import strap_barcode
-from app.staff import hash_password
+from app.library import library_settings
+from app.library.errors import Conflict
+from app.library.folding import fold, name_key
+from app.library.runtime import Runtime
+from app.library.scanning import strap_barcode
+from app.people.staff import hash_password
 from db.models import (
     Base,
     Branch,

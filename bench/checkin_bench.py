@@ -1,6 +1,6 @@
 """Check-in through the service against the minimal raw-SQL transaction, on both databases.
 
-Each round checks in one checked-out item through `app.checkin.check_in` and another one
+Each round checks in one checked-out item through `app.desk.checkin.check_in` and another one
 with the least SQL that does the same work: one indexed SELECT by barcode (with the open
 loan), UPDATE the loan, UPDATE the item (version bumped), INSERT the transit when the item
 belongs to another branch, INSERT the audit event and the desk's idempotency key, COMMIT.
@@ -23,10 +23,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from app import staff
-from app.checkin import check_in
-from app.routing import Outcome
-from app.runtime import Runtime
+from app.desk.checkin import check_in
+from app.desk.routing import Outcome
+from app.library.runtime import Runtime
+from app.people import staff
 from bench import datagen
 from bench.timing import Figure, percentile, timed
 from db.engine import Database

@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import demo
-from app.runtime import Runtime
+from app.library.runtime import Runtime
 from db import schema
 from db.engine import Database, create_database_engine
 
@@ -357,7 +357,7 @@ def _requests(r: _Rows, sizes: Sizes, owned: int) -> Iterator[tuple[Any, ...]]:
 
 
 def _temporary_items(r: _Rows, sizes: Sizes, owned: int, temporary: int) -> Iterator[Any]:
-    from app.scanning import strap_barcode
+    from app.library.scanning import strap_barcode
 
     for n in range(temporary):
         request = r.first["requests"] + n * 5 + 1  # borrowing requests (never n % 5 == 0)

@@ -23,9 +23,9 @@ from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app import staff
-from app.config import WorkstationSettings
-from app.runtime import Runtime
+from app.library.runtime import Runtime
+from app.people import staff
+from app.workstation.config import WorkstationSettings
 from bench import datagen
 from bench.timing import Figure, timed
 from db.engine import Database

@@ -24,10 +24,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6 import __version__ as pyside_version
 from PySide6.QtWidgets import QApplication
 
-from app import staff
-from app.checkin import check_in
-from app.config import WorkstationSettings
-from app.runtime import Runtime
+from app.desk.checkin import check_in
+from app.library.runtime import Runtime
+from app.people import staff
+from app.workstation.config import WorkstationSettings
 from bench import datagen
 from bench.timing import Figure
 from db.engine import Database

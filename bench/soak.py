@@ -36,15 +36,15 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from app.actors import Actor
-from app.checkin import check_in
-from app.clock import SystemClock
 from app.demo import load_demo
-from app.errors import ServiceError
-from app.offline_journal import OfflineAction, OfflineJournal
-from app.replay import EntryStatus, replay_journal
-from app.runtime import Runtime
-from app.staff import actor_for
+from app.desk.checkin import check_in
+from app.library.actors import Actor
+from app.library.clock import SystemClock
+from app.library.errors import ServiceError
+from app.library.runtime import Runtime
+from app.offline.journal import OfflineAction, OfflineJournal
+from app.offline.replay import EntryStatus, replay_journal
+from app.people.staff import actor_for
 from db import schema
 from db.engine import Database, create_database_engine
 from db.models import AuditEvent, Item, ItemStatus

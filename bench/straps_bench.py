@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.library_settings import LibrarySettings
+from app.library.library_settings import LibrarySettings
+from app.library.scanning import strap_barcode
 from app.printing.straps import StrapContent, StrapStyle, render_straps
-from app.scanning import strap_barcode
 
 ONE_STRAP_TARGET_MS = 20.0
 BATCH_TARGET_PER_SECOND = 200.0

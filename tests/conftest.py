@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.actors import Actor
-from app.clock import FixedClock
 from app.demo import load_demo
-from app.runtime import Runtime
-from app.staff import actor_for
+from app.library.actors import Actor
+from app.library.clock import FixedClock
+from app.library.runtime import Runtime
+from app.people.staff import actor_for
 from db import schema
 from db.engine import Database, create_database_engine
 from db.models import Base

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.runtime import Runtime
+from app.library.runtime import Runtime
 from db.models import HoldShelfEntry, HoldStatus, Item, Patron
 
 

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from app.demo import PATRONS
-from app.folding import fold
+from app.library.folding import fold
 
 LOG_GLOB = "illdesk.log*"
 

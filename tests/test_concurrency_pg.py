@@ -22,15 +22,15 @@ import pytest
 from psycopg import pq
 from sqlalchemy import event, func, select, text
 
-from app.actors import Actor
-from app.checkin import CheckInResult, check_in
-from app.checkout import Outcome as CheckoutOutcome
-from app.checkout import check_out
-from app.clock import FixedClock
-from app.errors import Conflict, ServiceError
-from app.receiving import ReceiveForm, receive_item
-from app.routing import Outcome
-from app.runtime import Runtime
+from app.borrowing.receiving import ReceiveForm, receive_item
+from app.desk.checkin import CheckInResult, check_in
+from app.desk.checkout import Outcome as CheckoutOutcome
+from app.desk.checkout import check_out
+from app.desk.routing import Outcome
+from app.library.actors import Actor
+from app.library.clock import FixedClock
+from app.library.errors import Conflict, ServiceError
+from app.library.runtime import Runtime
 from db.models import (
     AppliedScan,
     AuditEvent,

@@ -21,11 +21,11 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import OperationalError
 
 import db.engine
-from app.actors import Actor
-from app.checkin import check_in
 from app.cli.main import main
-from app.routing import Outcome
-from app.runtime import Runtime
+from app.desk.checkin import check_in
+from app.desk.routing import Outcome
+from app.library.actors import Actor
+from app.library.runtime import Runtime
 from db.engine import Database
 from db.models import AuditEvent, HoldShelfEntry, Item, Transit
 

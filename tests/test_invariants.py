@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from app.runtime import Runtime
+from app.library.runtime import Runtime
 from db.models import (
     Base,
     Branch,

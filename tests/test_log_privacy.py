@@ -10,14 +10,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import log_setup, privacy
-from app.audit_search import AuditQuery, search_audit
-from app.config import log_dir
 from app.demo import DEMO_PASSWORD
-from app.errors import ServiceError
-from app.patrons import find_patrons, patron_view
-from app.runtime import Runtime
-from app.staff import actor_for, sign_in
+from app.library.errors import ServiceError
+from app.library.runtime import Runtime
+from app.people.patrons import find_patrons, patron_view
+from app.people.staff import actor_for, sign_in
+from app.records import privacy
+from app.records.audit_search import AuditQuery, search_audit
+from app.workstation import log_setup
+from app.workstation.config import log_dir
 from db.engine import Database
 from db.models import HoldShelfEntry, Item, Patron, PatronType, Transit
 from tests.log_scan import leaks_under

@@ -18,13 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import charges, ifm
+from app.borrowing.imports import PATRON_COLUMNS, import_patrons
 from app.cli.checkout_commands import iso_date
-from app.errors import InvalidInput
-from app.imports import PATRON_COLUMNS, import_patrons
-from app.patron_ids import parse_oclc_symbol, parse_patron_id, parse_request_number
-from app.runtime import Runtime
-from app.scanning import InvalidScan, Scan, normalize_scan, strap_barcode
+from app.lending import ifm
+from app.library.errors import InvalidInput
+from app.library.runtime import Runtime
+from app.library.scanning import InvalidScan, Scan, normalize_scan, strap_barcode
+from app.money import charges
+from app.people.patron_ids import parse_oclc_symbol, parse_patron_id, parse_request_number
 
 ANY_TEXT = st.text(max_size=200)
 # Scanner-ish text: barcode characters with whitespace, controls and stray symbols mixed in.

@@ -13,8 +13,8 @@ from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex
 
-from app.connection import open_database
-from app.errors import DatabaseUnavailable
+from app.library.errors import DatabaseUnavailable
+from app.workstation.connection import open_database
 from db import schema
 from db.engine import Database, DatabaseConfigError, create_database_engine, is_network_path
 from db.models import Base

@@ -21,11 +21,11 @@ from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import config
-from app.actors import Actor
-from app.errors import ServiceError
-from app.log_setup import configure_logging
-from app.runtime import Runtime
+from app.library.actors import Actor
+from app.library.errors import ServiceError
+from app.library.runtime import Runtime
+from app.workstation import config
+from app.workstation.log_setup import configure_logging
 from db.engine import DatabaseConfigError
 from db.schema import SchemaMismatch
 from ui import startup_probe
@@ -120,7 +120,7 @@ def open_runtime(
     Raises ServiceError, SchemaMismatch, DatabaseConfigError or SQLAlchemyError.
     """
     from app import demo
-    from app.connection import open_database
+    from app.workstation.connection import open_database
 
     settings = config.load_settings()
     choice = config.choose_database(db_url, settings)
@@ -293,8 +293,9 @@ def run_gui(args: argparse.Namespace) -> int:
 def self_check() -> int:
     """Open the main window on a throw-away demo database, show every screen, and report:
     0 when all of them loaded (used to smoke-test a packaged build)."""
-    from app import demo, staff
-    from app.actors import this_workstation
+    from app import demo
+    from app.library.actors import this_workstation
+    from app.people import staff
     from ui.desk_session import DeskSession
     from ui.main_window import MainWindow, ScreenUnavailablePage
 
@@ -335,8 +336,8 @@ def _self_check_strap_and_check_in(rt: Runtime, actor: Actor, window: Any) -> li
     screen (worker thread, banner, sounds): what a bundle missing a data file would fail."""
     from sqlalchemy import select
 
-    from app.checkin import check_in
-    from app.printing.strap_data import strap_pdf
+    from app.borrowing.strap_data import strap_pdf
+    from app.desk.checkin import check_in
     from db.models import Item, ItemKind, ItemStatus
 
     with rt.db.reading() as session:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.actors import Actor
-from app.config import WorkstationSettings
-from app.runtime import Runtime
+from app.library.actors import Actor
+from app.library.runtime import Runtime
+from app.workstation.config import WorkstationSettings
 
 
 @dataclass

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import ServiceError
-from app.scanning import is_strap_barcode, strap_check_digit_ok
-from app.staff import unlock
+from app.library.errors import ServiceError
+from app.library.scanning import is_strap_barcode, strap_check_digit_ok
+from app.people.staff import unlock
 from ui.desk_session import DeskSession
 
 log = logging.getLogger(__name__)

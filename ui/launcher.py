@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from app.log_setup import configure_logging
+from app.workstation.log_setup import configure_logging
 
 GUI_FLAGS = ("--demo-if-new", "--self-check")
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 import ui.screens
-from app.branches import BranchInfo, list_branches
+from app.library.branches import BranchInfo, list_branches
 from ui.daily_job import DailyJob
 from ui.desk_session import DeskSession
 from ui.icons import resource_icon

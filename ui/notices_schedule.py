@@ -9,9 +9,9 @@ from ui.desk_session import DeskSession
 
 
 def _run_daily(session: DeskSession) -> object:
-    from app import notices  # templates and mail load on the worker, not at start-up
+    from app.notices import daily_run  # templates and mail load on the worker, not at start-up
 
-    return notices.run_daily_if_due(session.rt, session.settings)
+    return daily_run.run_daily_if_due(session.rt, session.settings)
 
 
 class NoticesSchedule(DailyJob):

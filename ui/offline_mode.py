@@ -7,7 +7,7 @@ journaled the same way when the library allows offline checkouts. When the statu
 connection check answers again the journal is replayed automatically on a worker thread,
 and conflicts are named in the status bar (the CLI lists them in full).
 
-While online, the same worker polls `app.change_feed` every few seconds (other desks'
+While online, the same worker polls `app.records.change_feed` every few seconds (other desks'
 changes refresh the current screen's lists) and refreshes the routing snapshot.
 """
 
@@ -22,22 +22,22 @@ from datetime import date, datetime
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
-from app import offline_snapshot
-from app.actors import Actor
-from app.change_feed import POLL_SECONDS, ChangeFeed
-from app.checkin import CheckInResult, refused_scan
-from app.clock import Clock
-from app.errors import ServiceError
-from app.offline_journal import (
+from app.desk.checkin import CheckInResult, refused_scan
+from app.desk.routing import Outcome, Tone, tone_of
+from app.library.actors import Actor
+from app.library.clock import Clock
+from app.library.errors import ServiceError
+from app.library.scanning import InvalidScan, normalize_scan
+from app.offline import snapshot
+from app.offline.journal import (
     JournalEntry,
     JournalError,
     OfflineAction,
     OfflineJournal,
     journal_dir,
 )
-from app.replay import EntryStatus, ReplayReport, replay_journal
-from app.routing import Outcome, Tone, tone_of
-from app.scanning import InvalidScan, normalize_scan
+from app.offline.replay import EntryStatus, ReplayReport, replay_journal
+from app.records.change_feed import POLL_SECONDS, ChangeFeed
 from ui.desk_session import DeskSession
 from ui.status_bar import DeskStatusBar
 
@@ -77,7 +77,7 @@ def journal_check_in(
     now = clock.now()
     if isinstance(scan, InvalidScan):
         return refused_scan(scan, now)
-    guess = offline_snapshot.guess(actor.branch_code, scan.barcode, clock.today())
+    guess = snapshot.guess(actor.branch_code, scan.barcode, clock.today())
     _journal(
         actor,
         at=now,
@@ -304,7 +304,7 @@ class OfflineMode(QObject):
             try:
                 changed = feed.poll()
                 if refresh_snapshot:
-                    offline_snapshot.refresh(db)
+                    snapshot.refresh(db)
             except Exception as exc:
                 log.info("change poll failed: %s", str(exc).splitlines()[0] if str(exc) else exc)
                 signals.polled.emit(False, False)

@@ -30,9 +30,9 @@ from PySide6.QtGui import (
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
 from PySide6.QtWidgets import QWidget
 
-from app.config import WorkstationSettings
-from app.errors import ServiceError
+from app.library.errors import ServiceError
 from app.printing.document import PrintDocument
+from app.workstation.config import WorkstationSettings
 
 log = logging.getLogger(__name__)
 _REFERENCE_PX = 100  # glyph outlines are taken at this size, then scaled to the exact width

@@ -1,8 +1,9 @@
 """The daily anonymising run, started by whichever desk is open first each day.
 
-`app.privacy.run_if_due` records the day it ran in the library settings, so with many desks
-open it still runs once a day; checking every hour costs one small query. It runs on a
-worker thread in batches (`app.privacy.BATCH_LOANS`), so a large backlog never freezes a desk.
+`app.records.privacy.run_if_due` records the day it ran in the library settings, so with
+many desks open it still runs once a day; checking every hour costs one small query. It
+runs on a worker thread in batches (`app.records.privacy.BATCH_LOANS`), so a large backlog
+never freezes a desk.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
-from app import privacy
+from app.records import privacy
 from ui.daily_job import DailyJob
 from ui.desk_session import DeskSession
 from ui.idle_lock import IdleLock

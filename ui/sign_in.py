@@ -29,13 +29,14 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import demo, library_settings
-from app.actors import Actor, this_workstation
-from app.branches import BranchInfo, list_branches
-from app.config import WorkstationSettings, save_settings
-from app.errors import ServiceError
-from app.runtime import Runtime
-from app.staff import current_os_user, list_staff, sign_in, sign_in_os_user
+from app import demo
+from app.library import library_settings
+from app.library.actors import Actor, this_workstation
+from app.library.branches import BranchInfo, list_branches
+from app.library.errors import ServiceError
+from app.library.runtime import Runtime
+from app.people.staff import current_os_user, list_staff, sign_in, sign_in_os_user
+from app.workstation.config import WorkstationSettings, save_settings
 from ui.icons import resource_icon
 
 log = logging.getLogger(__name__)

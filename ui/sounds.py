@@ -12,8 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QUrl
 
-from app.config import WorkstationSettings
-from app.routing import Tone
+from app.desk.routing import Tone
+from app.workstation.config import WorkstationSettings
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 from sqlalchemy import text
 
-from app.branches import BranchInfo
+from app.library.branches import BranchInfo
 from ui.desk_session import DeskSession
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from app.checkin import CheckInResult, check_in
 from app.cli.context import CliContext
-from app.routing import Outcome
+from app.desk.checkin import CheckInResult, check_in
+from app.desk.routing import Outcome
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 

@@ -10,9 +10,9 @@ import argparse
 from datetime import date
 from typing import Any
 
-from app.checkout import CheckoutResult, change_due_date, check_out
 from app.cli.context import CliContext
-from app.in_house_use import record_in_house_use
+from app.desk.checkout import CheckoutResult, change_due_date, check_out
+from app.desk.in_house_use import record_in_house_use
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 

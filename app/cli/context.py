@@ -11,13 +11,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, TextIO
 
-from app.actors import Actor, this_workstation
-from app.branches import ill_office_branch
-from app.clock import Clock, SystemClock
-from app.config import choose_database
-from app.connection import open_database
-from app.runtime import Runtime
-from app.staff import actor_for
+from app.library.actors import Actor, this_workstation
+from app.library.branches import ill_office_branch
+from app.library.clock import Clock, SystemClock
+from app.library.runtime import Runtime
+from app.people.staff import actor_for
+from app.workstation.config import choose_database
+from app.workstation.connection import open_database
 
 
 def office_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

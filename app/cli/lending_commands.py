@@ -11,12 +11,12 @@ import sys
 from datetime import date
 from typing import Any
 
-from app import ifm, lender_overdue, lending, lending_office
 from app.cli.context import CliContext
-from app.errors import InvalidInput
-from app.ifm import IfmFields, IfmLedger, IfmTransactionView, PartnerBalance
-from app.lender_overdue import BorrowerOverdue, PreparedMessage
-from app.lending import LendingRequestView
+from app.lending import ifm, overdue_at_borrowers, pull_list, shipping
+from app.lending.ifm import IfmFields, IfmLedger, IfmTransactionView, PartnerBalance
+from app.lending.overdue_at_borrowers import BorrowerOverdue, PreparedMessage
+from app.lending.pull_list import LendingRequestView
+from app.library.errors import InvalidInput
 from db.models import IfmStatus, RequestStatus
 
 EXIT_OK = 0
@@ -260,14 +260,14 @@ def _parse_date(text: str) -> date:
 
 
 def _create(ctx: CliContext) -> int:
-    view = lending.create_lending_request(
+    view = pull_list.create_lending_request(
         ctx.runtime(),
         ctx.actor(),
         borrower_symbol=ctx.args.borrower,
         partner_request_number=ctx.args.their_number,
         item=ctx.args.item,
         pull_branch=ctx.args.pull_branch,
-        kind=lending.parse_kind(ctx.args.kind),
+        kind=pull_list.parse_kind(ctx.args.kind),
         request_number=ctx.args.number,
     )
     return _emit_request(ctx, view)
@@ -276,10 +276,10 @@ def _create(ctx: CliContext) -> int:
 def _list(ctx: CliContext) -> int:
     rt = ctx.runtime()
     if ctx.args.to_pull:
-        views = lending.pull_list(rt, ctx.args.to_pull)
+        views = pull_list.pull_list(rt, ctx.args.to_pull)
     else:
         statuses = tuple(RequestStatus(s) for s in ctx.args.status or ())
-        views = lending.list_lending(rt, pull_branch=ctx.args.pull_branch, statuses=statuses)
+        views = pull_list.list_lending(rt, pull_branch=ctx.args.pull_branch, statuses=statuses)
     for view in views:
         _emit_request(ctx, view)
     if not views:
@@ -288,21 +288,25 @@ def _list(ctx: CliContext) -> int:
 
 
 def _pull(ctx: CliContext) -> int:
-    return _emit_request(ctx, lending.confirm_pulled(ctx.runtime(), ctx.actor(), ctx.args.number))
+    return _emit_request(ctx, pull_list.confirm_pulled(ctx.runtime(), ctx.actor(), ctx.args.number))
 
 
 def _scan_sent(ctx: CliContext) -> int:
-    view = lending.record_scan_sent(ctx.runtime(), ctx.actor(), ctx.args.number)
+    view = pull_list.record_scan_sent(ctx.runtime(), ctx.actor(), ctx.args.number)
     return _emit_request(ctx, view)
 
 
 def _not_on_shelf(ctx: CliContext) -> int:
-    view = lending.report_not_on_shelf(ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.reason)
+    view = pull_list.report_not_on_shelf(
+        ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.reason
+    )
     return _emit_request(ctx, view)
 
 
 def _checkout(ctx: CliContext) -> int:
-    result = lending.checkout_to_ill(ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.account)
+    result = pull_list.checkout_to_ill(
+        ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.account
+    )
     record = request_record(result.request) | {
         "account_barcode": result.dummy_barcode,
         "destination": result.destination,
@@ -315,25 +319,25 @@ def _checkout(ctx: CliContext) -> int:
 
 def _ship(ctx: CliContext) -> int:
     due = _parse_date(ctx.args.due) if ctx.args.due else None
-    return _emit_request(ctx, lending_office.ship(ctx.runtime(), ctx.actor(), ctx.args.number, due))
+    return _emit_request(ctx, shipping.ship(ctx.runtime(), ctx.actor(), ctx.args.number, due))
 
 
 def _repull(ctx: CliContext) -> int:
-    view = lending_office.send_to_pull(
+    view = shipping.send_to_pull(
         ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.pull_branch
     )
     return _emit_request(ctx, view)
 
 
 def _cancel(ctx: CliContext) -> int:
-    view = lending_office.cancel_lending(
+    view = shipping.cancel_lending(
         ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.reason
     )
     return _emit_request(ctx, view)
 
 
 def _returned(ctx: CliContext) -> int:
-    result = lending_office.record_return(ctx.runtime(), ctx.actor(), ctx.args.number)
+    result = shipping.record_return(ctx.runtime(), ctx.actor(), ctx.args.number)
     record = request_record(result.request) | {
         "outcome": result.outcome.value,
         "destination": result.destination,
@@ -370,7 +374,7 @@ def _overdue_text(entry: BorrowerOverdue) -> str:
 
 
 def _overdue(ctx: CliContext) -> int:
-    review = lender_overdue.review_overdue(ctx.runtime(), ctx.actor())
+    review = overdue_at_borrowers.review_overdue(ctx.runtime(), ctx.actor())
     for entry in review.entries:
         record = request_record(entry.request) | {
             "days_overdue": entry.days_overdue,
@@ -392,7 +396,7 @@ def _message(ctx: CliContext) -> int:
     if args.sent:
         if args.subject or args.body_file:
             raise InvalidInput("Edit the message first, then mark it sent in a second command.")
-        message = lender_overdue.mark_message_sent(rt, actor, args.notice_id)
+        message = overdue_at_borrowers.mark_message_sent(rt, actor, args.notice_id)
     else:
         if not args.subject or not args.body_file:
             raise InvalidInput("Give --subject and --body-file to edit, or --sent.")
@@ -404,7 +408,7 @@ def _message(ctx: CliContext) -> int:
                     body = handle.read()
             except OSError as exc:
                 raise InvalidInput(f"Cannot read {args.body_file}: {exc.strerror}.") from None
-        message = lender_overdue.edit_message(
+        message = overdue_at_borrowers.edit_message(
             rt, actor, args.notice_id, subject=args.subject, body=body
         )
     ctx.emit(message_record(message), f"message {message.notice_id}: {message.status.value}")

@@ -25,8 +25,8 @@ from app.cli import (
     setup_commands,
 )
 from app.cli.context import CliContext
-from app.errors import DatabaseUnavailable, ServiceError
-from app.log_setup import configure_logging
+from app.library.errors import DatabaseUnavailable, ServiceError
+from app.workstation.log_setup import configure_logging
 from db.engine import DatabaseConfigError
 from db.schema import SchemaMismatch
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app import bursar, charges, notices
-from app.charges import ChargeView, money
 from app.cli.context import CliContext, office_options
-from app.config import load_settings
-from app.errors import InvalidInput
+from app.library.errors import InvalidInput
+from app.money import bursar, charges
+from app.money.charges import ChargeView, money
+from app.notices import daily_run
+from app.workstation.config import load_settings
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 
@@ -94,7 +95,7 @@ def register(sub: Any) -> None:
 
 
 def _notices_run(ctx: CliContext) -> int:
-    result = notices.run_daily(ctx.runtime(), load_settings())
+    result = daily_run.run_daily(ctx.runtime(), load_settings())
     record = {
         "queued_due_soon": result.queued_due_soon,
         "queued_overdue": result.queued_overdue,
@@ -110,10 +111,10 @@ def _notices_run(ctx: CliContext) -> int:
 
 
 def _notices_list(ctx: CliContext) -> int:
-    status = notices.parse_status(ctx.args.status) if ctx.args.status else None
+    status = daily_run.parse_status(ctx.args.status) if ctx.args.status else None
     if ctx.args.limit < 1:
         raise InvalidInput("--limit takes a number of notices, 1 or more.")
-    found = notices.list_notices(ctx.runtime(), status, ctx.args.limit)
+    found = daily_run.list_notices(ctx.runtime(), status, ctx.args.limit)
     for n in found:
         who = n.patron_id or n.partner_symbol or "-"
         problem = f"  [{n.problem}]" if n.problem else ""

@@ -10,13 +10,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from app.borrowing.receiving import ReceiveForm, receive_item
+from app.borrowing.renewals import record_renewal
+from app.borrowing.requests import cancel_request
+from app.borrowing.ship_back import ship_back
 from app.cli.context import CliContext, office_options
-from app.errors import InvalidInput
+from app.library.errors import InvalidInput
 from app.printing import LAYOUT_NAMES
-from app.receiving import ReceiveForm, receive_item
-from app.renewals import record_renewal
-from app.requests import cancel_request
-from app.ship_back import ship_back
 
 EXIT_OK = 0
 
@@ -106,7 +106,7 @@ def _receive(ctx: CliContext) -> int:
     result = receive_item(rt, actor, form)
     strap_file = None
     if ctx.args.strap_pdf is not None:
-        from app.printing.strap_data import strap_pdf  # ReportLab only when printing
+        from app.borrowing.strap_data import strap_pdf  # ReportLab only when printing
 
         _write(ctx.args.strap_pdf, strap_pdf(rt, actor, [result.strap_barcode], ctx.args.layout))
         strap_file = str(ctx.args.strap_pdf)
@@ -131,7 +131,7 @@ def _receive(ctx: CliContext) -> int:
 
 
 def _strap_print(ctx: CliContext) -> int:
-    from app.printing.strap_data import strap_style, straps_for
+    from app.borrowing.strap_data import strap_style, straps_for
     from app.printing.straps import render_straps
 
     actor = ctx.office_actor()

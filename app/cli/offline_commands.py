@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.context import CliContext
-from app.errors import InvalidInput
-from app.offline_journal import OfflineJournal, read_entries
-from app.offline_snapshot import snapshot_path
-from app.replay import EntryStatus, ReplayedScan, replay_file, replay_journal
+from app.library.errors import InvalidInput
+from app.offline.journal import OfflineJournal, read_entries
+from app.offline.replay import EntryStatus, ReplayedScan, replay_file, replay_journal
+from app.offline.snapshot import snapshot_path
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 

@@ -7,12 +7,15 @@ import sys
 from datetime import date
 from typing import Any
 
-from app import config, privacy, secrets, settings_admin, staff_admin
-from app.audit_search import AuditQuery, describe, search_audit
 from app.cli.context import CliContext
-from app.errors import InvalidInput
-from app.staff import parse_role
-from app.staff_admin import StaffAccount
+from app.library import settings_admin
+from app.library.errors import InvalidInput
+from app.people import staff_admin
+from app.people.staff import parse_role
+from app.people.staff_admin import StaffAccount
+from app.records import privacy
+from app.records.audit_search import AuditQuery, describe, search_audit
+from app.workstation import config, secrets
 
 EXIT_OK = 0
 

@@ -7,13 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app import demo, imports
-from app.branches import list_branches
+from app import demo
+from app.borrowing import imports
 from app.cli import privacy_commands
 from app.cli.context import CliContext
-from app.config import choose_database
-from app.errors import InvalidInput
-from app.staff import add_staff, list_staff, parse_role
+from app.library.branches import list_branches
+from app.library.errors import InvalidInput
+from app.people.staff import add_staff, list_staff, parse_role
+from app.workstation.config import choose_database
 from db import schema
 from db.engine import Database
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import InvalidInput
+from app.library.errors import InvalidInput
 
 PATRON_DISPLAYS = ("surname_initial", "surname_last4", "full_name")
 

@@ -25,7 +25,7 @@ from reportlab.lib.colors import HexColor, black, white
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 
-from app.errors import InvalidInput
+from app.library.errors import InvalidInput
 from app.printing.barcode_vectors import draw_code128
 from app.printing.document import PrintDocument
 from app.printing.straps import BOLD, REGULAR, Cell, Pen, long_date

@@ -24,8 +24,8 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 
-from app.errors import InvalidInput
-from app.library_settings import LibrarySettings
+from app.library.errors import InvalidInput
+from app.library.library_settings import LibrarySettings
 from app.printing import text_fit
 from app.printing.barcode_vectors import draw_code128
 from app.printing.document import PrintDocument

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from app.actors import Actor
-from app.config import WorkstationSettings
-from app.runtime import Runtime
+from app.library.actors import Actor
+from app.library.runtime import Runtime
+from app.workstation.config import WorkstationSettings
 from ui.desk_session import DeskSession
 
 

@@ -11,11 +11,11 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from app.clock import FixedClock
 from app.demo import DEMO_PASSWORD
-from app.patrons import patron_view
-from app.scanning import strap_barcode
-from app.staff import sign_in
+from app.library.clock import FixedClock
+from app.library.scanning import strap_barcode
+from app.people.patrons import patron_view
+from app.people.staff import sign_in
 from db.models import AuditEvent, Loan, Role
 from ui.admin.audit_tab import AuditTab
 from ui.admin.settings_tab import SettingsTab

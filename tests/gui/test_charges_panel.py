@@ -9,11 +9,11 @@ from pathlib import Path
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
-from app import charges
-from app.actors import Actor
-from app.config import WorkstationSettings
-from app.runtime import Runtime
-from tests.test_charges import checked_out_barcode, lost_barcode
+from app.library.actors import Actor
+from app.library.runtime import Runtime
+from app.money import charges
+from app.workstation.config import WorkstationSettings
+from tests.money.test_charges import checked_out_barcode, lost_barcode
 from ui.desk_session import DeskSession
 from ui.screens.charges_panel import ChargesPanel
 

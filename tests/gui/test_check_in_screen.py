@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-from app.checkin import CheckInResult
-from app.config import WorkstationSettings
-from app.routing import Outcome, Tone
-from app.runtime import Runtime
+from app.desk.checkin import CheckInResult
+from app.desk.routing import Outcome, Tone
+from app.library.runtime import Runtime
+from app.workstation.config import WorkstationSettings
 from db.models import AuditEvent, Base, Item, NotFoundScan, Transit
 from ui import sounds
 from ui.desk_session import DeskSession

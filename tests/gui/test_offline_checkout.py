@@ -17,10 +17,10 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from app import library_settings
-from app.offline_journal import OfflineAction
-from app.replay import EntryStatus, replay_file, replay_journal
-from app.runtime import Runtime
+from app.library import library_settings
+from app.library.runtime import Runtime
+from app.offline.journal import OfflineAction
+from app.offline.replay import EntryStatus, replay_file, replay_journal
 from db.models import Item, ItemStatus, Loan, Patron
 from ui.desk_session import DeskSession
 from ui.offline_mode import OfflineMode, desk_journal

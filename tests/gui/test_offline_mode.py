@@ -11,11 +11,11 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from app import offline_snapshot
-from app.checkin import CheckInResult
-from app.replay import EntryStatus, ReplayReport
-from app.routing import Outcome
-from app.runtime import Runtime
+from app.desk.checkin import CheckInResult
+from app.desk.routing import Outcome
+from app.library.runtime import Runtime
+from app.offline import snapshot
+from app.offline.replay import EntryStatus, ReplayReport
 from db.models import Item, ItemStatus
 from ui.desk_session import DeskSession
 from ui.offline_mode import OFFLINE_REASON, OfflineMode, desk_journal, journal_check_in
@@ -49,7 +49,7 @@ def test_check_in_screen_journals_a_scan_and_shows_the_provisional_routing(
     demo_rt: Runtime,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    offline_snapshot.refresh(demo_rt.db)  # taken while online
+    snapshot.refresh(demo_rt.db)  # taken while online
     screen = CheckInScreen(desk_session("desk", "SE"))
     qtbot.addWidget(screen)
     monkeypatch.setattr(check_in_screen, "check_in", unreachable)
@@ -108,7 +108,7 @@ def test_status_bar_counts_waiting_scans_and_replays_when_the_database_is_back(
 def test_another_desks_change_is_noticed_by_polling(
     qtbot: QtBot, desk_session: Callable[[str, str], DeskSession], demo_rt: Runtime
 ) -> None:
-    from app.checkin import check_in
+    from app.desk.checkin import check_in
 
     session = desk_session("desk", "SE")
     status = DeskStatusBar(session, None, lambda: None)

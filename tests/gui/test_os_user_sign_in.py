@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.config import WorkstationSettings
-from app.runtime import Runtime
-from app.staff import actor_for, current_os_user
-from app.staff_admin import map_os_user
+from app.library.runtime import Runtime
+from app.people.staff import actor_for, current_os_user
+from app.people.staff_admin import map_os_user
+from app.workstation.config import WorkstationSettings
 from ui.sign_in import SignInDialog
 
 pytestmark = pytest.mark.gui

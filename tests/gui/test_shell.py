@@ -13,10 +13,11 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import create_engine, text
 
 import ui.screens
-from app import demo, library_settings
+from app import demo
 from app.cli.main import parse
-from app.config import WorkstationSettings, load_settings, settings_path
-from app.runtime import Runtime
+from app.library import library_settings
+from app.library.runtime import Runtime
+from app.workstation.config import WorkstationSettings, load_settings, settings_path
 from db.models import Branch
 from tests.gui import fake_screens
 from ui import desk_app

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.audit_search import AuditQuery, AuditRow, describe, search_audit
-from app.errors import InvalidInput
+from app.library.errors import InvalidInput
+from app.records.audit_search import AuditQuery, AuditRow, describe, search_audit
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 

@@ -23,8 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.branches import list_branches
-from app.closures import (
+from app.borrowing.closures import (
     WEEKDAY_NAMES,
     ClosureInfo,
     add_closure,
@@ -33,8 +32,9 @@ from app.closures import (
     remove_closure,
     set_closed_weekdays,
 )
-from app.due_dates import add_public_holidays
-from app.errors import ServiceError
+from app.borrowing.due_dates import add_public_holidays
+from app.library.branches import list_branches
+from app.library.errors import ServiceError
 from ui.desk_session import DeskSession
 from ui.screens.patrons_screen import fill, table
 

@@ -1,6 +1,6 @@
 """The Staff tab: accounts, roles, passwords, deactivation and computer-account mapping.
 
-Every button calls an `app.staff_admin` service, which checks the admin role itself; the
+Every button calls an `app.people.staff_admin` service, which checks the admin role itself; the
 tab only shows the answer. Passwords are typed into masked fields and cleared at once.
 """
 
@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import staff_admin
-from app.staff_admin import StaffAccount
+from app.people import staff_admin
+from app.people.staff_admin import StaffAccount
 from db.models import Role
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, row

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import notice_templates
-from app.notice_templates import TemplateText
+from app.notices import templates
+from app.notices.templates import TemplateText
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, attempt, button
 
@@ -88,7 +88,7 @@ class TemplatesTab(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        found = attempt(self.feedback, lambda: notice_templates.list_templates(self.session.rt))
+        found = attempt(self.feedback, lambda: templates.list_templates(self.session.rt))
         if found is None:
             return
         keep = self.current_kind()
@@ -134,7 +134,7 @@ class TemplatesTab(QWidget):
             return
         shown = attempt(
             self.feedback,
-            lambda: notice_templates.preview(
+            lambda: templates.preview(
                 kind, self.subject_edit.text(), self.body_edit.toPlainText()
             ),
         )
@@ -149,7 +149,7 @@ class TemplatesTab(QWidget):
             return
         saved = attempt(
             self.feedback,
-            lambda: notice_templates.save_template(
+            lambda: templates.save_template(
                 self.session.rt,
                 self.session.actor,
                 kind,
@@ -168,7 +168,7 @@ class TemplatesTab(QWidget):
             return
         back = attempt(
             self.feedback,
-            lambda: notice_templates.reset_template(self.session.rt, self.session.actor, kind),
+            lambda: templates.reset_template(self.session.rt, self.session.actor, kind),
         )
         if back is None:
             return

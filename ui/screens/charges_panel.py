@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import bursar, charges
-from app.charges import ChargeView, LostItemReturned, money
-from app.errors import ServiceError
+from app.library.errors import ServiceError
+from app.money import bursar, charges
+from app.money.charges import ChargeView, LostItemReturned, money
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, button, row
 

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from app.checkin import CheckInResult, check_in
-from app.errors import DatabaseUnavailable, ServiceError
-from app.routing import Tone
+from app.desk.checkin import CheckInResult, check_in
+from app.desk.routing import Tone
+from app.library.errors import DatabaseUnavailable, ServiceError
 from ui.desk_session import DeskSession
 from ui.offline_mode import journal_check_in
 from ui.screens.check_in_slips import SlipPrinter

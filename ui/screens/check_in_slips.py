@@ -16,9 +16,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtPrintSupport import QPrinterInfo
 from PySide6.QtWidgets import QWidget
 
-from app import config
-from app.checkin import CheckInResult
-from app.routing import SlipKind
+from app.desk.checkin import CheckInResult
+from app.desk.routing import SlipKind
+from app.workstation import config
 from ui.desk_session import DeskSession
 from ui.printing import DocumentPrinter
 

@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from app import library_settings
-from app.checkout import (
+from app.borrowing.due_dates import say_date
+from app.desk.checkout import (
     CheckoutResult,
     Outcome,
     change_due_date,
@@ -41,13 +41,13 @@ from app.checkout import (
     preview_checkout,
     renew,
 )
-from app.due_dates import say_date
-from app.errors import DatabaseUnavailable, InvalidInput, ServiceError
-from app.in_house_use import record_in_house_use
-from app.patron_ids import parse_patron_id
-from app.patrons import patron_view
-from app.routing import Tone
-from app.scanning import InvalidScan, normalize_scan
+from app.desk.in_house_use import record_in_house_use
+from app.desk.routing import Tone
+from app.library import library_settings
+from app.library.errors import DatabaseUnavailable, InvalidInput, ServiceError
+from app.library.scanning import InvalidScan, normalize_scan
+from app.people.patron_ids import parse_patron_id
+from app.people.patrons import patron_view
 from db.models import Role
 from ui.desk_session import DeskSession
 from ui.offline_mode import journal_check_out

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import ifm
-from app.ifm import IfmFields
+from app.lending import ifm
+from app.lending.ifm import IfmFields
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 

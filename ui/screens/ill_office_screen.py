@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import ServiceError
+from app.borrowing.receiving import Received, ReceiveForm, receive_item
+from app.borrowing.requests import find_request
+from app.library.errors import ServiceError
 from app.printing import LAYOUT_NAMES
 from app.printing.document import PrintDocument
-from app.receiving import Received, ReceiveForm, receive_item
-from app.requests import find_request
 from ui.desk_session import DeskSession
 from ui.printing import DocumentPrinter, QtCanvas
 from ui.screens.ill_office_tabs import ListsTab, RenewalsTab, RequestsTab, ShipBackTab, say
@@ -255,7 +255,7 @@ class ReceiveTab(QWidget):
         return layout if layout in LAYOUT_NAMES else "letter3"
 
     def _strap_document(self) -> PrintDocument:
-        from app.printing.strap_data import strap_style, straps_for
+        from app.borrowing.strap_data import strap_style, straps_for
         from app.printing.straps import strap_document
 
         assert self.last is not None
@@ -264,7 +264,7 @@ class ReceiveTab(QWidget):
         return strap_document(straps, strap_style(rt), self._layout())
 
     def _today_document(self) -> PrintDocument:
-        from app.printing.strap_data import strap_style, straps_received_on
+        from app.borrowing.strap_data import strap_style, straps_received_on
         from app.printing.straps import strap_document
 
         rt, actor = self.session.rt, self.session.actor

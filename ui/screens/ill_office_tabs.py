@@ -26,10 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import office_lists
-from app.errors import ServiceError
-from app.renewals import record_renewal
-from app.requests import (
+from app.borrowing import office_lists
+from app.borrowing.renewals import record_renewal
+from app.borrowing.requests import (
     RequestForm,
     RequestView,
     cancel_reasons,
@@ -40,7 +39,8 @@ from app.requests import (
     place_request,
     record_copy_view,
 )
-from app.ship_back import items_to_ship, ship_back
+from app.borrowing.ship_back import items_to_ship, ship_back
+from app.library.errors import ServiceError
 from db.models import RequestKind, RequestStatus
 from ui.desk_session import DeskSession
 

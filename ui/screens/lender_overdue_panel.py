@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import lender_overdue
-from app.lender_overdue import BorrowerOverdue, OverdueReview, PreparedMessage
+from app.lending import overdue_at_borrowers
+from app.lending.overdue_at_borrowers import BorrowerOverdue, OverdueReview, PreparedMessage
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
@@ -79,7 +79,7 @@ class LenderOverduePanel(QWidget):
 
     def review(self) -> None:
         s = self.session
-        review = attempt(self.feedback, lambda: lender_overdue.review_overdue(s.rt, s.actor))
+        review = attempt(self.feedback, lambda: overdue_at_borrowers.review_overdue(s.rt, s.actor))
         if review is not None:
             self._render(review)
 
@@ -119,7 +119,7 @@ class LenderOverduePanel(QWidget):
         self.message_combo.blockSignals(True)
         self.message_combo.clear()
         for message in self._messages():
-            label = "Lost" if message.kind == lender_overdue.LOST_KIND else "Overdue"
+            label = "Lost" if message.kind == overdue_at_borrowers.LOST_KIND else "Overdue"
             self.message_combo.addItem(f"{label} ({message.status.value})", message.notice_id)
         if self.message_combo.count():
             self.message_combo.setCurrentIndex(self.message_combo.count() - 1)
@@ -147,7 +147,7 @@ class LenderOverduePanel(QWidget):
         s = self.session
         saved = attempt(
             self.feedback,
-            lambda: lender_overdue.edit_message(
+            lambda: overdue_at_borrowers.edit_message(
                 s.rt,
                 s.actor,
                 message.notice_id,
@@ -175,7 +175,7 @@ class LenderOverduePanel(QWidget):
         s = self.session
         sent = attempt(
             self.feedback,
-            lambda: lender_overdue.mark_message_sent(s.rt, s.actor, message.notice_id),
+            lambda: overdue_at_borrowers.mark_message_sent(s.rt, s.actor, message.notice_id),
         )
         if sent is not None:
             self.feedback.good("Marked sent.")

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import lending, lending_office
-from app.branches import list_branches
-from app.lending import LendingRequestView
+from app.lending import pull_list, shipping
+from app.lending.pull_list import LendingRequestView
+from app.library.branches import list_branches
 from db.models import RequestKind, RequestStatus, Role
 from ui.desk_session import DeskSession
 from ui.screens.ifm_panel import IfmPanel
@@ -118,7 +118,7 @@ class PullPanel(QWidget):
 
     def refresh(self) -> None:
         views = attempt(
-            self.feedback, lambda: lending.pull_list(self.session.rt, self.session.branch_code)
+            self.feedback, lambda: pull_list.pull_list(self.session.rt, self.session.branch_code)
         )
         if views is None:
             return
@@ -157,14 +157,14 @@ class PullPanel(QWidget):
         if (number := self._selected()) is None:
             return
         s = self.session
-        view = attempt(self.feedback, lambda: lending.confirm_pulled(s.rt, s.actor, number))
+        view = attempt(self.feedback, lambda: pull_list.confirm_pulled(s.rt, s.actor, number))
         self._done(view, f"{number} pulled. Now check it out to the ILL account.")
 
     def _scan_sent(self) -> None:
         if (number := self._selected()) is None:
             return
         s = self.session
-        view = attempt(self.feedback, lambda: lending.record_scan_sent(s.rt, s.actor, number))
+        view = attempt(self.feedback, lambda: pull_list.record_scan_sent(s.rt, s.actor, number))
         self._done(view, f"{number}: scan recorded as sent to the ILL office.")
 
     def _not_on_shelf(self) -> None:
@@ -172,7 +172,7 @@ class PullPanel(QWidget):
             return
         s, reason = self.session, self.reason_input.text()
         view = attempt(
-            self.feedback, lambda: lending.report_not_on_shelf(s.rt, s.actor, number, reason)
+            self.feedback, lambda: pull_list.report_not_on_shelf(s.rt, s.actor, number, reason)
         )
         if view is not None:
             self.reason_input.clear()
@@ -184,7 +184,7 @@ class PullPanel(QWidget):
         s = self.session
         account = self.account_input.text().strip() or None
         result = attempt(
-            self.feedback, lambda: lending.checkout_to_ill(s.rt, s.actor, number, account)
+            self.feedback, lambda: pull_list.checkout_to_ill(s.rt, s.actor, number, account)
         )
         if result is None:
             return
@@ -297,7 +297,7 @@ class RequestsPanel(QWidget):
 
     def refresh(self) -> None:
         rt = self.session.rt
-        views = attempt(self.feedback, lambda: lending.list_lending(rt, statuses=OFFICE_STATUSES))
+        views = attempt(self.feedback, lambda: pull_list.list_lending(rt, statuses=OFFICE_STATUSES))
         if views is None:
             return
         self.table.fill(
@@ -337,7 +337,7 @@ class RequestsPanel(QWidget):
         kind = RequestKind(self.kind_combo.currentData())
         view = attempt(
             self.feedback,
-            lambda: lending.create_lending_request(
+            lambda: pull_list.create_lending_request(
                 s.rt,
                 s.actor,
                 borrower_symbol=self.borrower_input.text(),
@@ -360,14 +360,14 @@ class RequestsPanel(QWidget):
             return
         s, qdate = self.session, self.due_edit.date()
         due = date(qdate.year(), qdate.month(), qdate.day())
-        view = attempt(self.feedback, lambda: lending_office.ship(s.rt, s.actor, number, due))
+        view = attempt(self.feedback, lambda: shipping.ship(s.rt, s.actor, number, due))
         self._after(view, f"{number} shipped to {view.borrower_symbol if view else ''}.")
 
     def _returned(self) -> None:
         if (number := self._selected()) is None:
             return
         s = self.session
-        result = attempt(self.feedback, lambda: lending_office.record_return(s.rt, s.actor, number))
+        result = attempt(self.feedback, lambda: shipping.record_return(s.rt, s.actor, number))
         if result is not None:
             self._after(result.request, result.instruction)
 
@@ -376,7 +376,7 @@ class RequestsPanel(QWidget):
             return
         s, branch = self.session, str(self.repull_branch.currentData())
         view = attempt(
-            self.feedback, lambda: lending_office.send_to_pull(s.rt, s.actor, number, branch)
+            self.feedback, lambda: shipping.send_to_pull(s.rt, s.actor, number, branch)
         )
         self._after(view, f"{number} is on {branch}'s pull list again.")
 
@@ -385,7 +385,7 @@ class RequestsPanel(QWidget):
             return
         s, reason = self.session, self.cancel_reason.text()
         view = attempt(
-            self.feedback, lambda: lending_office.cancel_lending(s.rt, s.actor, number, reason)
+            self.feedback, lambda: shipping.cancel_lending(s.rt, s.actor, number, reason)
         )
         if view is not None:
             self.cancel_reason.clear()

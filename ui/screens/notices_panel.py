@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import notices
-from app.errors import ServiceError
-from app.notices import NoticeView, OutboxRun
+from app.library.errors import ServiceError
+from app.notices import daily_run
+from app.notices.daily_run import NoticeView, OutboxRun
 from db.models import NoticeStatus
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, button
@@ -143,12 +143,12 @@ class NoticesPanel(QWidget):
 
     def refresh(self) -> None:
         status = self.status_filter.currentData()
-        found = attempt(self.feedback, lambda: notices.list_notices(self.session.rt, status))
+        found = attempt(self.feedback, lambda: daily_run.list_notices(self.session.rt, status))
         if found is None:
             return
         self.notices = {str(n.id): n for n in found}
         self.table.fill([(str(n.id), _cells(n)) for n in found])
-        due = attempt(self.feedback, lambda: notices.daily_run_due(self.session.rt))
+        due = attempt(self.feedback, lambda: daily_run.daily_run_due(self.session.rt))
         self.run_button.setText(
             "Run today's notices and send (not run yet today)"
             if due
@@ -167,7 +167,7 @@ class NoticesPanel(QWidget):
         chosen = self.selected()
         if chosen is not None:
             notice_id = chosen.id
-            shown = attempt(self.feedback, lambda: notices.get_notice(self.session.rt, notice_id))
+            shown = attempt(self.feedback, lambda: daily_run.get_notice(self.session.rt, notice_id))
             chosen = shown or chosen
         editable = chosen is not None and chosen.editable
         for widget in (self.recipient_edit, self.subject_edit, self.body_edit):
@@ -196,7 +196,7 @@ class NoticesPanel(QWidget):
             return False
         saved = attempt(
             self.feedback,
-            lambda: notices.edit_notice(
+            lambda: daily_run.edit_notice(
                 self.session.rt,
                 self.session.actor,
                 chosen.id,
@@ -218,7 +218,7 @@ class NoticesPanel(QWidget):
             return
         released = attempt(
             self.feedback,
-            lambda: notices.release_notice(self.session.rt, self.session.actor, chosen.id),
+            lambda: daily_run.release_notice(self.session.rt, self.session.actor, chosen.id),
         )
         if released is None:
             return
@@ -231,14 +231,14 @@ class NoticesPanel(QWidget):
         if chosen is None or not self._save_if_changed(chosen):
             return
         rt, actor, settings = self.session.rt, self.session.actor, self.session.settings
-        self._start(lambda: notices.send_one(rt, actor, chosen.id, settings))
+        self._start(lambda: daily_run.send_one(rt, actor, chosen.id, settings))
 
     def run_daily(self) -> None:
         rt, settings = self.session.rt, self.session.settings
-        self._start(lambda: notices.run_daily(rt, settings))
+        self._start(lambda: daily_run.run_daily(rt, settings))
 
     def _save_if_changed(self, chosen: NoticeView) -> bool:
-        current = attempt(self.feedback, lambda: notices.get_notice(self.session.rt, chosen.id))
+        current = attempt(self.feedback, lambda: daily_run.get_notice(self.session.rt, chosen.id))
         if current is None:
             return False
         changed = (

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import ServiceError
-from app.patrons import PatronSummary, PatronView, find_patrons, patron_view
+from app.library.errors import ServiceError
+from app.people.patrons import PatronSummary, PatronView, find_patrons, patron_view
 from ui.desk_session import DeskSession
 
 TYPE_WORDS = {"student": "Student", "faculty": "Faculty", "staff": "Staff", "ill_account": "ILL"}

@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.actors import Actor
-from app.barcode_recovery import RecoveredItem, items_with_patron, search_temporary_by_title
-from app.errors import ServiceError
-from app.runtime import Runtime
+from app.desk.barcode_recovery import RecoveredItem, items_with_patron, search_temporary_by_title
+from app.library.actors import Actor
+from app.library.errors import ServiceError
+from app.library.runtime import Runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

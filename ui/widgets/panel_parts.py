@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import ServiceError
+from app.library.errors import ServiceError
 
 T = TypeVar("T")
 

@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.checkin import CheckInResult
-from app.routing import Outcome, Tone
+from app.desk.checkin import CheckInResult
+from app.desk.routing import Outcome, Tone
 from ui.icons import resource_icon
 
 ICON_SIZE = 96

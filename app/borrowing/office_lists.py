@@ -1,0 +1,389 @@
+"""The lists the ILL office works from, and the two logs it reviews.
+
+Received today; in transit (with age, flagged when older than the library's
+`transit_overdue_days`: probably lost in inter-campus mail); hold shelves by branch;
+overdue ILL loans; the due-date discrepancy log (review and close); the not-found scans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from app.library import library_settings
+from app.library.actors import Actor
+from app.library.clock import Clock
+from app.library.errors import Conflict, InvalidInput, NotFound
+from app.library.runtime import Runtime
+from app.printing.patron_label import patron_label
+from app.records import audit
+from db.models import (
+    Branch,
+    DueDateDiscrepancy,
+    HoldShelfEntry,
+    HoldStatus,
+    IllRequest,
+    Item,
+    ItemKind,
+    Loan,
+    NotFoundScan,
+    Patron,
+    Role,
+    Staff,
+    Transit,
+)
+
+MAX_REVIEW_NOTE = 1000
+
+
+def day_bounds(clock: Clock, day: date | None = None) -> tuple[datetime, datetime]:
+    """Start and end of a local calendar day (today by default) as aware datetimes."""
+    day = day or clock.today()
+    start = datetime.combine(day, time.min).astimezone()
+    return start, start + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ReceivedRow:
+    strap_barcode: str
+    request_number: str
+    title: str
+    patron: str
+    destination: str
+    received_at: datetime
+    in_library_use_only: bool
+
+
+@dataclass(frozen=True)
+class TransitRow:
+    barcode: str
+    title: str
+    from_branch: str
+    to_branch: str
+    reason: str
+    started_at: datetime
+    age_days: int
+    overdue: bool  # older than transit_overdue_days: probably lost in inter-campus mail
+
+
+@dataclass(frozen=True)
+class HoldShelfRow:
+    branch: str
+    barcode: str
+    title: str
+    patron: str
+    pickup_by: date
+    expired: bool
+    in_library_use_only: bool
+
+
+@dataclass(frozen=True)
+class OverdueLoanRow:
+    barcode: str
+    request_number: str
+    title: str
+    patron: str
+    patron_id: str
+    due_date: date
+    days_overdue: int
+    lender: str
+
+
+@dataclass(frozen=True)
+class DiscrepancyRow:
+    id: int
+    at: datetime
+    patron_id: str
+    request_number: str
+    system_date: date
+    strap_date: date
+    staff: str
+    branch: str
+    closed: bool
+    review_note: str
+
+
+@dataclass(frozen=True)
+class NotFoundRow:
+    id: int
+    at: datetime
+    barcode: str
+    branch: str
+    staff: str
+    reviewed: bool
+    review_note: str
+
+
+def _label(patron: Patron | None, display: str) -> str:
+    if patron is None:
+        return ""
+    return patron_label(patron.first_name, patron.last_name, patron.patron_id, display)
+
+
+def received_on(rt: Runtime, actor: Actor, day: date | None = None) -> list[ReceivedRow]:
+    actor.require(Role.ILL_OFFICE, "The received list")
+    start, end = day_bounds(rt.clock, day)
+    with rt.db.reading() as session:
+        display = library_settings.load(session).patron_display
+        pickup = aliased(Branch)
+        rows = session.execute(
+            select(Item, IllRequest, Patron, pickup.code)
+            .join(IllRequest, IllRequest.id == Item.request_id)
+            .outerjoin(Patron, Patron.id == IllRequest.patron_id)
+            .outerjoin(pickup, pickup.id == IllRequest.pickup_branch_id)
+            .where(
+                Item.kind == ItemKind.TEMPORARY, Item.received_at >= start, Item.received_at < end
+            )
+            .order_by(Item.received_at, Item.id)
+        ).all()
+        return [
+            ReceivedRow(
+                strap_barcode=item.barcode,
+                request_number=request.request_number,
+                title=item.title,
+                patron=_label(patron, display),
+                destination=code or "",
+                received_at=item.received_at,
+                in_library_use_only=item.in_library_use_only,
+            )
+            for item, request, patron, code in rows
+            if item.received_at is not None
+        ]
+
+
+def in_transit(rt: Runtime, actor: Actor) -> list[TransitRow]:
+    """Open transits, oldest first."""
+    actor.require(Role.ILL_OFFICE, "The in-transit list")
+    now = rt.clock.now()
+    with rt.db.reading() as session:
+        limit = library_settings.load(session).transit_overdue_days
+        source, target = aliased(Branch), aliased(Branch)
+        rows = session.execute(
+            select(Transit, Item, source.code, target.code)
+            .join(Item, Item.id == Transit.item_id)
+            .join(source, source.id == Transit.from_branch_id)
+            .join(target, target.id == Transit.to_branch_id)
+            .where(Transit.received_at.is_(None))
+            .order_by(Transit.started_at, Transit.id)
+        ).all()
+        result = []
+        for transit, item, from_code, to_code in rows:
+            age = (now - transit.started_at).days
+            result.append(
+                TransitRow(
+                    barcode=item.barcode,
+                    title=item.title,
+                    from_branch=from_code,
+                    to_branch=to_code,
+                    reason=transit.reason.value,
+                    started_at=transit.started_at,
+                    age_days=age,
+                    overdue=age > limit,
+                )
+            )
+        return result
+
+
+def hold_shelves(rt: Runtime, actor: Actor, branch_code: str = "") -> list[HoldShelfRow]:
+    """Active hold-shelf entries by branch, then pickup-by date."""
+    actor.require(Role.ILL_OFFICE, "The hold-shelf list")
+    today = rt.clock.today()
+    with rt.db.reading() as session:
+        display = library_settings.load(session).patron_display
+        query = (
+            select(HoldShelfEntry, Item, Patron, Branch.code)
+            .join(Item, Item.id == HoldShelfEntry.item_id)
+            .join(Branch, Branch.id == HoldShelfEntry.branch_id)
+            .outerjoin(Patron, Patron.id == HoldShelfEntry.patron_id)
+            .where(HoldShelfEntry.status == HoldStatus.ACTIVE)
+            .order_by(Branch.code, HoldShelfEntry.pickup_by, Item.barcode)
+        )
+        if branch_code.strip():
+            query = query.where(Branch.code == branch_code.strip().upper())
+        return [
+            HoldShelfRow(
+                branch=code,
+                barcode=item.barcode,
+                title=item.title,
+                patron=_label(patron, display),
+                pickup_by=entry.pickup_by,
+                expired=entry.pickup_by < today,
+                in_library_use_only=item.in_library_use_only,
+            )
+            for entry, item, patron, code in session.execute(query).all()
+        ]
+
+
+def overdue_ill_loans(rt: Runtime, actor: Actor) -> list[OverdueLoanRow]:
+    """Open loans of borrowed items past their due date, most overdue first."""
+    actor.require(Role.ILL_OFFICE, "The overdue list")
+    today = rt.clock.today()
+    with rt.db.reading() as session:
+        display = library_settings.load(session).patron_display
+        rows = session.execute(
+            select(Loan, Item, IllRequest, Patron)
+            .join(Item, Item.id == Loan.item_id)
+            .join(IllRequest, IllRequest.id == Item.request_id)
+            .outerjoin(Patron, Patron.id == Loan.patron_id)
+            .where(
+                Loan.returned_at.is_(None),
+                Item.kind == ItemKind.TEMPORARY,
+                Loan.due_date < today,
+            )
+            .order_by(Loan.due_date, Item.barcode)
+        ).all()
+        return [
+            OverdueLoanRow(
+                barcode=item.barcode,
+                request_number=request.request_number,
+                title=item.title,
+                patron=_label(patron, display),
+                patron_id=patron.patron_id if patron else "",
+                due_date=loan.due_date,
+                days_overdue=(today - loan.due_date).days,
+                lender=request.lender_symbol or "",
+            )
+            for loan, item, request, patron in rows
+        ]
+
+
+def discrepancies(
+    rt: Runtime, actor: Actor, *, include_closed: bool = False
+) -> list[DiscrepancyRow]:
+    actor.require(Role.ILL_OFFICE, "The due-date discrepancy log")
+    with rt.db.reading() as session:
+        query = (
+            select(DueDateDiscrepancy, Staff.username, Branch.code)
+            .join(Branch, Branch.id == DueDateDiscrepancy.branch_id)
+            .outerjoin(Staff, Staff.id == DueDateDiscrepancy.staff_id)
+            .order_by(DueDateDiscrepancy.at.desc(), DueDateDiscrepancy.id.desc())
+        )
+        if not include_closed:
+            query = query.where(DueDateDiscrepancy.closed_at.is_(None))
+        return [
+            DiscrepancyRow(
+                id=row.id,
+                at=row.at,
+                patron_id=row.patron_campus_id,
+                request_number=row.request_number,
+                system_date=row.system_date,
+                strap_date=row.strap_date,
+                staff=username or "",
+                branch=code,
+                closed=row.closed_at is not None,
+                review_note=row.review_note,
+            )
+            for row, username, code in session.execute(query).all()
+        ]
+
+
+def _note(text: str) -> str:
+    note = text.strip()
+    if len(note) > MAX_REVIEW_NOTE:
+        raise InvalidInput(f"The note is {len(note)} characters; keep it under {MAX_REVIEW_NOTE}.")
+    return note
+
+
+def close_discrepancy(rt: Runtime, actor: Actor, entry_id: int, note: str = "") -> DiscrepancyRow:
+    """Mark a due-date discrepancy reviewed and closed, with an optional note."""
+    actor.require(Role.ILL_OFFICE, "Closing a due-date discrepancy")
+    review_note = _note(note)
+    now = rt.clock.now()
+    with rt.db.transaction() as session:
+        row = session.get(DueDateDiscrepancy, entry_id)
+        if row is None:
+            raise NotFound(f"There is no due-date discrepancy number {entry_id}.")
+        if row.closed_at is not None:
+            raise Conflict(f"Discrepancy {entry_id} is already closed.")
+        row.closed_at = now
+        row.closed_by_id = actor.staff_id or None
+        row.review_note = review_note
+        audit.record(
+            session,
+            actor,
+            "discrepancy.close",
+            at=now,
+            entity="due_date_discrepancy",
+            entity_id=row.id,
+            patron_id=row.patron_id,
+            after={"review_note": review_note},
+        )
+        staff = session.get(Staff, row.staff_id) if row.staff_id else None
+        branch = session.get(Branch, row.branch_id)
+        return DiscrepancyRow(
+            id=row.id,
+            at=row.at,
+            patron_id=row.patron_campus_id,
+            request_number=row.request_number,
+            system_date=row.system_date,
+            strap_date=row.strap_date,
+            staff=staff.username if staff else "",
+            branch=branch.code if branch else "",
+            closed=True,
+            review_note=review_note,
+        )
+
+
+def not_found_scans(
+    rt: Runtime, actor: Actor, *, include_reviewed: bool = False
+) -> list[NotFoundRow]:
+    actor.require(Role.ILL_OFFICE, "The not-found scan log")
+    with rt.db.reading() as session:
+        query = (
+            select(NotFoundScan, Staff.username, Branch.code)
+            .join(Branch, Branch.id == NotFoundScan.branch_id)
+            .outerjoin(Staff, Staff.id == NotFoundScan.staff_id)
+            .order_by(NotFoundScan.at.desc(), NotFoundScan.id.desc())
+        )
+        if not include_reviewed:
+            query = query.where(NotFoundScan.reviewed_at.is_(None))
+        return [
+            NotFoundRow(
+                id=row.id,
+                at=row.at,
+                barcode=row.barcode,
+                branch=code,
+                staff=username or "",
+                reviewed=row.reviewed_at is not None,
+                review_note=row.review_note,
+            )
+            for row, username, code in session.execute(query).all()
+        ]
+
+
+def review_not_found(rt: Runtime, actor: Actor, entry_id: int, note: str = "") -> NotFoundRow:
+    """Mark a not-found scan as reviewed (what it turned out to be goes in the note)."""
+    actor.require(Role.ILL_OFFICE, "Reviewing not-found scans")
+    review_note = _note(note)
+    now = rt.clock.now()
+    with rt.db.transaction() as session:
+        row = session.get(NotFoundScan, entry_id)
+        if row is None:
+            raise NotFound(f"There is no not-found scan number {entry_id}.")
+        if row.reviewed_at is not None:
+            raise Conflict(f"Not-found scan {entry_id} was already reviewed.")
+        row.reviewed_at = now
+        row.review_note = review_note
+        audit.record(
+            session,
+            actor,
+            "not_found.review",
+            at=now,
+            entity="not_found_scan",
+            entity_id=row.id,
+            after={"barcode": row.barcode, "review_note": review_note},
+        )
+        staff = session.get(Staff, row.staff_id) if row.staff_id else None
+        branch = session.get(Branch, row.branch_id)
+        return NotFoundRow(
+            id=row.id,
+            at=row.at,
+            barcode=row.barcode,
+            branch=branch.code if branch else "",
+            staff=staff.username if staff else "",
+            reviewed=True,
+            review_note=review_note,
+        )

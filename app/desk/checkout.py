@@ -1,0 +1,754 @@
+"""Check out at the desk: an ILL item to the patron it waits for, or one of our own items
+to the ILL dummy account when it is being lent to another library.
+
+The due date is the lender's strap date (moved off closed days), never a local loan rule.
+Staff confirm it against the physical strap; when the strap says otherwise, the strap
+wins and the difference goes to the ILL librarian's discrepancy log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.borrowing.due_dates import DueDate, due_date_at_branch, say_date
+from app.lending.pull_list import checkout_to_ill
+from app.library import library_settings
+from app.library.actors import Actor
+from app.library.branches import branch_by_code
+from app.library.errors import Conflict, InvalidInput, NotFound
+from app.library.runtime import Runtime
+from app.library.scanning import InvalidScan, normalize_scan
+from app.people.patrons import patron_blocks, require_patron
+from app.records import audit
+from db.models import (
+    Branch,
+    Direction,
+    DueDateDiscrepancy,
+    HoldShelfEntry,
+    HoldStatus,
+    IllRequest,
+    Item,
+    ItemKind,
+    ItemStatus,
+    Loan,
+    Patron,
+    RequestStatus,
+    Role,
+    Transit,
+)
+
+MAX_REASON_LENGTH = 300
+_STATUS_WORDS = {
+    ItemStatus.AVAILABLE: "it is on the shelf",
+    ItemStatus.IN_TRANSIT: "it is in inter-campus mail",
+    ItemStatus.ON_HOLD_SHELF: "it is on a hold shelf",
+    ItemStatus.CHECKED_OUT: "it is checked out",
+    ItemStatus.IN_HOUSE_USE: "a patron is using it in the library",
+    ItemStatus.AT_ILL_OFFICE: "it is back at the ILL office, waiting to go back to the lender",
+    ItemStatus.LENT: "it is lent to another library",
+    ItemStatus.CLOSED: "its loan is over and it went back to the lender",
+    ItemStatus.LOST: "it is recorded as lost",
+}
+_PLACED_STATUSES = (
+    ItemStatus.AVAILABLE,
+    ItemStatus.ON_HOLD_SHELF,
+    ItemStatus.CHECKED_OUT,
+    ItemStatus.IN_HOUSE_USE,
+)
+
+
+def find_item(session: Session, barcode: str) -> tuple[Item | None, bool]:
+    """The item a scan names, and whether the scan was the lender's own label instead."""
+    item = session.scalar(select(Item).where(Item.barcode == barcode))
+    if item is not None:
+        return item, False
+    by_label = session.scalar(
+        select(Item)
+        .where(
+            Item.lender_barcode == barcode,
+            Item.kind == ItemKind.TEMPORARY,
+            Item.status != ItemStatus.CLOSED,
+        )
+        .order_by(Item.id.desc())
+        .limit(1)
+    )
+    return by_label, by_label is not None
+
+
+def lock_item(session: Session, raw: str) -> None:
+    """Lock the scanned item's row first, as check-in does: two desks take turns on one item
+    (same lock order everywhere, so no deadlock), and what is read next is fresh."""
+    scan = normalize_scan(raw)
+    if isinstance(scan, InvalidScan):
+        return
+    session.execute(
+        select(Item.id)
+        .where(or_(Item.barcode == scan.barcode, Item.lender_barcode == scan.barcode))
+        .with_for_update()
+    ).all()
+
+
+def _lock_busy(exc: OperationalError) -> bool:
+    """PostgreSQL's lock timeout (the other desk held the item over 2 s) or SQLite's busy."""
+    return getattr(exc.orig, "sqlstate", None) in ("55P03", "40P01") or "locked" in str(exc.orig)
+
+
+def _whereabouts_now(rt: Runtime, raw: str) -> str:
+    """Where the item stands after the other desk's change, for the refusal."""
+    scan = normalize_scan(raw)
+    if isinstance(scan, InvalidScan):
+        return ""
+    try:
+        with rt.db.reading() as session:
+            item, _ = find_item(session, scan.barcode)
+            return describe_whereabouts(session, item) if item is not None else ""
+    except OperationalError:
+        return ""
+
+
+def describe_whereabouts(session: Session, item: Item) -> str:
+    """One sentence saying where the record puts an item, for refusals."""
+    words = _STATUS_WORDS.get(item.status, f"its status is {item.status.value}")
+    words = words[0].upper() + words[1:]
+    if item.status is ItemStatus.IN_TRANSIT:
+        transit = session.scalar(
+            select(Transit).where(Transit.item_id == item.id, Transit.received_at.is_(None))
+        )
+        to = session.get(Branch, transit.to_branch_id) if transit else None
+        return f"{words} to {to.code}." if to else f"{words}."
+    where = session.get(Branch, item.current_branch_id) if item.current_branch_id else None
+    suffix = f" at {where.code}" if where and item.status in _PLACED_STATUSES else ""
+    return f"{words}{suffix}."
+
+
+class Outcome(StrEnum):
+    CHECKED_OUT = "checked_out"
+    REFUSED_IN_LIBRARY_USE = "refused_in_library_use"
+    REFUSED_NOT_ON_HOLD_FOR_PATRON = "refused_not_on_hold_for_patron"
+    REFUSED_BLOCKED = "refused_blocked"
+    REFUSED_ALREADY_CHECKED_OUT = "refused_already_checked_out"
+    REFUSED_LENDER_DATE_PASSED = "refused_lender_date_passed"
+    REFUSED_NO_DUE_DATE = "refused_no_due_date"
+    REFUSED_OWN_ITEM = "refused_own_item"
+    REFUSED_NOT_AVAILABLE = "refused_not_available"
+    REFUSED_RENEWAL = "refused_renewal"
+    NOT_FOUND = "not_found"
+    INVALID_SCAN = "invalid_scan"
+
+    @property
+    def refused(self) -> bool:
+        return self is not Outcome.CHECKED_OUT
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    """What the desk shows after a scan at Check Out (a proposal, or what was done)."""
+
+    outcome: Outcome
+    barcode: str
+    patron_id: str
+    patron_name: str
+    message: str  # for staff: what happened, or why not and what to do
+    title: str | None = None
+    request_number: str | None = None
+    due_date: date | None = None
+    strap_due_date: date | None = None  # the lender's date the due date comes from
+    recorded_strap_date: date | None = None  # what the ILL office recorded at receipt
+    adjustment_reason: str | None = None
+    patron_sentence: str = ""  # one sentence for staff to tell the patron about the date
+    discrepancy_logged: bool = False
+    overridden: bool = False
+    held_for: str | None = None  # refusals: who the item waits for, and where
+    held_at: str | None = None
+    offer_in_library_use: bool = False
+    is_ill: bool = True
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A checkout that may go ahead: the result to report and what to write."""
+
+    result: CheckoutResult
+    item: Item
+    patron: Patron
+    branch: Branch
+    hold: HoldShelfEntry | None
+    override_note: str
+
+
+def _refusal(
+    outcome: Outcome,
+    barcode: str,
+    patron: Patron,
+    message: str,
+    item: Item | None = None,
+    *,
+    request_number: str | None = None,
+    due_date: date | None = None,
+    strap_due_date: date | None = None,
+    recorded_strap_date: date | None = None,
+    held_for: str | None = None,
+    held_at: str | None = None,
+    offer_in_library_use: bool = False,
+) -> CheckoutResult:
+    """A result that writes nothing: a refusal, or the proposal a preview shows."""
+    return CheckoutResult(
+        outcome=outcome,
+        barcode=barcode,
+        patron_id=patron.patron_id,
+        patron_name=patron.display_name,
+        message=message,
+        title=item.title if item else None,
+        request_number=request_number,
+        due_date=due_date,
+        strap_due_date=strap_due_date,
+        recorded_strap_date=recorded_strap_date,
+        held_for=held_for,
+        held_at=held_at,
+        offer_in_library_use=offer_in_library_use,
+        is_ill=item.kind is ItemKind.TEMPORARY if item else True,
+    )
+
+
+def _who(session: Session, patron_id: int | None) -> str:
+    patron = session.get(Patron, patron_id) if patron_id else None
+    return f"{patron.display_name} ({patron.patron_id})" if patron else "no patron"
+
+
+def _hold_refusal(
+    session: Session, item: Item, patron: Patron, branch: Branch, hold: HoldShelfEntry | None
+) -> str | None:
+    """Why this item is not on this branch's hold shelf for this patron, or None when it is."""
+    if hold is not None and hold.patron_id == patron.id and hold.branch_id == branch.id:
+        return None
+    if hold is None:
+        return (
+            f"This item is not on a hold shelf: {describe_whereabouts(session, item)} "
+            "If it just arrived, check it in first."
+        )
+    where = session.get(Branch, hold.branch_id)
+    where_code = where.code if where else "another branch"
+    if hold.patron_id != patron.id:
+        return (
+            f"This item is on the hold shelf at {where_code} for {_who(session, hold.patron_id)}, "
+            f"not for {patron.display_name}. Put it back on the hold shelf and look for "
+            f"{patron.display_name}'s own item."
+        )
+    return (
+        f"This item waits for {patron.display_name} on the hold shelf at {where_code}, not here "
+        f"at {branch.code}. Check it in here to route it, or ask the ILL office."
+    )
+
+
+def _ill_plan(
+    session: Session,
+    actor: Actor,
+    today: date,
+    item: Item,
+    patron: Patron,
+    branch: Branch,
+    strap_due: date | None,
+    override: bool,
+) -> _Plan | CheckoutResult:
+    hold = session.scalar(
+        select(HoldShelfEntry).where(
+            HoldShelfEntry.item_id == item.id, HoldShelfEntry.status == HoldStatus.ACTIVE
+        )
+    )
+    request = session.get(IllRequest, item.request_id) if item.request_id else None
+    number = request.request_number if request else None
+    notes: list[str] = []
+    why_not = _hold_refusal(session, item, patron, branch, hold)
+    if why_not is not None:
+        if not override:
+            held_at = None
+            if hold is not None:
+                hold_branch = session.get(Branch, hold.branch_id)
+                held_at = hold_branch.code if hold_branch else None
+            return _refusal(
+                Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON,
+                item.barcode,
+                patron,
+                why_not,
+                item,
+                request_number=number,
+                held_for=_who(session, hold.patron_id) if hold else None,
+                held_at=held_at,
+            )
+        actor.require(Role.ILL_OFFICE, "Checking out an item that is not on the hold shelf here")
+        notes.append(why_not)
+    if item.in_library_use_only:
+        return _refusal(
+            Outcome.REFUSED_IN_LIBRARY_USE,
+            item.barcode,
+            patron,
+            "The lender allows this item in the library only: it is never checked out, "
+            "whoever the patron is. Record an in-library use instead; the item stays on the "
+            "hold shelf between uses.",
+            item,
+            request_number=number,
+            offer_in_library_use=why_not is None,
+        )
+    recorded = item.lender_due_date
+    strap = strap_due or recorded
+    if strap is None:
+        return _refusal(
+            Outcome.REFUSED_NO_DUE_DATE,
+            item.barcode,
+            patron,
+            "No lender due date was recorded for this item. Enter the date printed on the "
+            "strap and check out again.",
+            item,
+            request_number=number,
+        )
+    due = due_date_at_branch(session, branch, strap, today=today)
+    if due.already_past:
+        if not override:
+            return _refusal(
+                Outcome.REFUSED_LENDER_DATE_PASSED,
+                item.barcode,
+                patron,
+                f"{due.sentence} Do not check it out; ask the ILL office, which can record a "
+                "renewal the lender granted.",
+                item,
+                request_number=number,
+                strap_due_date=strap,
+                recorded_strap_date=recorded,
+            )
+        actor.require(Role.ILL_OFFICE, "Checking out an item whose lender due date has passed")
+        notes.append(due.sentence)
+    result = _checked_out(item, patron, due, number, recorded)
+    return _Plan(result, item, patron, branch, hold, " ".join(notes))
+
+
+def _checked_out(
+    item: Item, patron: Patron, due: DueDate, number: str | None, recorded: date | None
+) -> CheckoutResult:
+    return CheckoutResult(
+        outcome=Outcome.CHECKED_OUT,
+        barcode=item.barcode,
+        patron_id=patron.patron_id,
+        patron_name=patron.display_name,
+        message=f"Checked out to {patron.display_name}: due {say_date(due.due_date)}.",
+        title=item.title,
+        request_number=number,
+        due_date=due.due_date,
+        strap_due_date=due.strap_date,
+        recorded_strap_date=recorded,
+        adjustment_reason=due.adjustment_reason,
+        patron_sentence=due.sentence,
+        discrepancy_logged=recorded is not None and due.strap_date != recorded,
+        is_ill=item.kind is ItemKind.TEMPORARY,
+    )
+
+
+@dataclass(frozen=True)
+class _Lend:
+    """An own item going to the ILL dummy account: the lending workflow checks it out."""
+
+    request_number: str
+    preview: CheckoutResult
+
+
+def _lending_plan(
+    session: Session, actor: Actor, item: Item, patron: Patron
+) -> _Lend | CheckoutResult:
+    """One of our own items: only to the ILL dummy account, for an open lending request."""
+    if not patron.is_ill_dummy:
+        return _refusal(
+            Outcome.REFUSED_OWN_ITEM,
+            item.barcode,
+            patron,
+            "This is one of the library's own items, not an ILL item. Check it out to the "
+            "patron in the library's circulation system; here own items go only to the ILL "
+            "dummy account, when they are lent to another library.",
+            item,
+        )
+    actor.require(Role.CTL, "Checking an item out to the ILL account")
+    if item.status is not ItemStatus.AVAILABLE:
+        return _refusal(
+            Outcome.REFUSED_NOT_AVAILABLE,
+            item.barcode,
+            patron,
+            f"This item cannot be lent as it stands. {describe_whereabouts(session, item)}",
+            item,
+        )
+    request = session.scalar(
+        select(IllRequest)
+        .where(
+            IllRequest.item_id == item.id,
+            IllRequest.direction == Direction.LENDING,
+            IllRequest.status.in_((RequestStatus.TO_PULL, RequestStatus.PULLED)),
+        )
+        .order_by(IllRequest.created_at.desc())
+        .limit(1)
+    )
+    if request is None:
+        return _refusal(
+            Outcome.REFUSED_NOT_AVAILABLE,
+            item.barcode,
+            patron,
+            "No open lending request names this item, so it is not being lent. The ILL office "
+            "creates the lending request first; then check it out to the ILL account.",
+            item,
+        )
+    preview = _refusal(
+        Outcome.CHECKED_OUT,
+        item.barcode,
+        patron,
+        f"Checks out to the ILL account for lending request {request.request_number}; then "
+        "it goes to the ILL office by inter-campus mail with a yellow flag.",
+        item,
+        request_number=request.request_number,
+    )
+    return _Lend(request.request_number, replace(preview, is_ill=False))
+
+
+def _plan(
+    session: Session,
+    actor: Actor,
+    today: date,
+    patron_ref: str,
+    raw_barcode: str,
+    strap_due: date | None,
+    override: bool,
+) -> _Plan | _Lend | CheckoutResult:
+    patron = require_patron(session, patron_ref)
+    scan = normalize_scan(raw_barcode)
+    if isinstance(scan, InvalidScan):
+        return _refusal(Outcome.INVALID_SCAN, scan.shown, patron, scan.reason)
+    item, lender_label = find_item(session, scan.barcode)
+    if item is None:
+        return _refusal(
+            Outcome.NOT_FOUND,
+            scan.barcode,
+            patron,
+            f"No item has the barcode {scan.barcode}. Scan the barcode at the TOP of the strap.",
+        )
+    branch = branch_by_code(session, actor.branch_code)
+    loan = session.scalar(select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None)))
+    if loan is not None:
+        holder = "this patron" if loan.patron_id == patron.id else _who(session, loan.patron_id)
+        return _refusal(
+            Outcome.REFUSED_ALREADY_CHECKED_OUT,
+            item.barcode,
+            patron,
+            f"This item is already checked out to {holder}, due {say_date(loan.due_date)}. "
+            "Check it in first if it has come back.",
+            item,
+            due_date=loan.due_date,
+        )
+    settings = library_settings.load(session)
+    blocking = [b for b in patron_blocks(session, patron, today, settings) if b.stops_checkout]
+    if blocking:
+        return _refusal(
+            Outcome.REFUSED_BLOCKED,
+            item.barcode,
+            patron,
+            " ".join(b.message for b in blocking)
+            + " This stops checkouts until the ILL office clears it.",
+            item,
+        )
+    if item.kind is ItemKind.TEMPORARY:
+        if strap_due is not None and strap_due.year < 2000:
+            raise InvalidInput("That strap date is not a real due date. Type it as YYYY-MM-DD.")
+        plan: _Plan | _Lend | CheckoutResult = _ill_plan(
+            session, actor, today, item, patron, branch, strap_due, override
+        )
+    else:
+        if strap_due is not None:
+            raise InvalidInput(
+                "Only ILL items carry a lender's strap date; leave the strap date empty for "
+                "the library's own items."
+            )
+        plan = _lending_plan(session, actor, item, patron)
+    if lender_label and isinstance(plan, _Plan):
+        note = (
+            " You scanned the lender's own label: next time scan the barcode at the TOP of "
+            "the strap."
+        )
+        plan = replace(plan, result=replace(plan.result, message=plan.result.message + note))
+    return plan
+
+
+def preview_checkout(
+    rt: Runtime, actor: Actor, patron_ref: str, barcode: str, *, strap_due: date | None = None
+) -> CheckoutResult:
+    """What a checkout would do, written nowhere: the screen shows it for staff to confirm."""
+    with rt.db.reading() as session:
+        plan = _plan(session, actor, rt.clock.today(), patron_ref, barcode, strap_due, False)
+        if isinstance(plan, _Lend):
+            return plan.preview
+        return plan.result if isinstance(plan, _Plan) else plan
+
+
+def check_out(
+    rt: Runtime,
+    actor: Actor,
+    patron_ref: str,
+    barcode: str,
+    *,
+    strap_due: date | None = None,
+    override: bool = False,
+) -> CheckoutResult:
+    """Check out one item; a refusal is returned (not raised) and writes nothing.
+
+    `strap_due` is the date staff read on the physical strap; when it differs from the
+    date recorded at receipt, the strap wins and a discrepancy is logged. `override`
+    (ILL office only, audited) checks out an item not on this hold shelf for this patron.
+    """
+    now, today = rt.clock.now(), rt.clock.today()
+    try:
+        with rt.db.transaction() as session:
+            lock_item(session, barcode)
+            plan = _plan(session, actor, today, patron_ref, barcode, strap_due, override)
+            if isinstance(plan, _Plan):
+                return _apply(session, actor, plan, now)
+    except (IntegrityError, StaleDataError, OperationalError) as exc:
+        if isinstance(exc, OperationalError) and not _lock_busy(exc):
+            raise
+        raise Conflict(
+            "Another desk changed this item at the same moment. "
+            f"{_whereabouts_now(rt, barcode)} Nothing was checked out; scan it again."
+        ) from None
+    if isinstance(plan, _Lend):
+        lent = checkout_to_ill(rt, actor, plan.request_number, patron_ref)
+        return replace(
+            plan.preview,
+            message=lent.reminder,
+            due_date=lent.due_date,
+            patron_sentence=f"Due back at the ILL office by {say_date(lent.due_date)}.",
+        )
+    return plan
+
+
+def check_out_within(
+    session: Session, actor: Actor, today: date, now: datetime, patron_ref: str, barcode: str
+) -> CheckoutResult:
+    """Check out inside the caller's transaction, as an offline scan replayed with its key.
+
+    Lending one of our own items to the ILL account is an ILL-office step, never offline.
+    """
+    lock_item(session, barcode)
+    plan = _plan(session, actor, today, patron_ref, barcode, None, False)
+    if isinstance(plan, _Plan):
+        return _apply(session, actor, plan, now)
+    if isinstance(plan, _Lend):
+        return replace(
+            plan.preview,
+            outcome=Outcome.REFUSED_OWN_ITEM,
+            message="Lending one of our items to the ILL account is done online only.",
+        )
+    return plan
+
+
+def _apply(session: Session, actor: Actor, plan: _Plan, now: datetime) -> CheckoutResult:
+    result, item, patron, branch = plan.result, plan.item, plan.patron, plan.branch
+    assert result.due_date is not None
+    loan = Loan(
+        item_id=item.id,
+        patron_id=patron.id,
+        branch_id=branch.id,
+        staff_id=actor.staff_id or None,
+        checked_out_at=now,
+        due_date=result.due_date,
+        strap_due_date=result.strap_due_date,
+        adjustment_reason=result.adjustment_reason,
+    )
+    session.add(loan)
+    if plan.hold is not None:
+        plan.hold.status = (
+            HoldStatus.PICKED_UP if plan.hold.patron_id == patron.id else HoldStatus.CANCELLED
+        )
+        plan.hold.ended_at = now
+    before = {"status": item.status.value, "lender_due_date": _iso(item.lender_due_date)}
+    item.status = ItemStatus.CHECKED_OUT
+    item.current_branch_id = branch.id
+    if result.discrepancy_logged and result.strap_due_date is not None:
+        item.lender_due_date = result.strap_due_date
+    session.flush()
+    if result.discrepancy_logged:
+        assert result.recorded_strap_date is not None and result.strap_due_date is not None
+        session.add(
+            DueDateDiscrepancy(
+                at=now,
+                patron_id=patron.id,
+                patron_campus_id=patron.patron_id,
+                request_number=result.request_number or "",
+                loan_id=loan.id,
+                system_date=result.recorded_strap_date,
+                strap_date=result.strap_due_date,
+                staff_id=actor.staff_id or None,
+                branch_id=branch.id,
+            )
+        )
+    audit.record(
+        session,
+        actor,
+        "checkout",
+        at=now,
+        entity="loan",
+        entity_id=loan.id,
+        item_id=item.id,
+        patron_id=patron.id,
+        before=before,
+        after={
+            "status": item.status.value,
+            "lender_due_date": _iso(item.lender_due_date),
+            "due_date": result.due_date.isoformat(),
+            "strap_due_date": _iso(result.strap_due_date),
+            "adjustment_reason": result.adjustment_reason,
+        },
+    )
+    if plan.override_note:
+        audit.record(
+            session,
+            actor,
+            "checkout.override",
+            at=now,
+            entity="loan",
+            entity_id=loan.id,
+            item_id=item.id,
+            patron_id=patron.id,
+            detail=plan.override_note,
+        )
+        result = replace(result, overridden=True)
+    return result
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+@dataclass(frozen=True)
+class RenewalResult:
+    """Always a refusal at the desk; the message says who can renew and how."""
+
+    outcome: Outcome
+    barcode: str
+    title: str | None
+    due_date: date | None
+    message: str
+
+
+RENEWAL_REFUSAL = (
+    "ILL items are never renewed at the desk: only the lending library grants renewals. "
+    "Ask the patron to request a renewal through their ILL account; the ILL office records "
+    "the lender's answer and the due date follows it."
+)
+
+
+def renew(rt: Runtime, actor: Actor, barcode: str) -> RenewalResult:
+    """The Renew button: explains, for this item, why the desk does not renew it."""
+    scan = normalize_scan(barcode)
+    if isinstance(scan, InvalidScan):
+        raise InvalidInput(scan.reason)
+    with rt.db.reading() as session:
+        item, _ = find_item(session, scan.barcode)
+        if item is None:
+            return RenewalResult(Outcome.REFUSED_RENEWAL, scan.barcode, None, None, RENEWAL_REFUSAL)
+        loan = session.scalar(
+            select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
+        )
+        due = loan.due_date if loan else None
+        patron = session.get(Patron, loan.patron_id) if loan and loan.patron_id else None
+        if patron is not None and patron.is_ill_dummy:
+            message = (
+                "This item is lent to another library through the ILL dummy account: its due "
+                "date is agreed with the borrowing library by the ILL office, not at the desk."
+            )
+        elif item.kind is ItemKind.TEMPORARY:
+            message = RENEWAL_REFUSAL
+            if due is not None:
+                message += f" It is due {say_date(due)} until then."
+        else:
+            message = (
+                "This is one of the library's own items: renew it in the library's "
+                "circulation system."
+            )
+        return RenewalResult(Outcome.REFUSED_RENEWAL, item.barcode, item.title, due, message)
+
+
+@dataclass(frozen=True)
+class DueDateChange:
+    barcode: str
+    title: str
+    patron_id: str | None
+    old_due_date: date
+    due_date: date
+    reason: str
+
+
+def change_due_date(
+    rt: Runtime, actor: Actor, barcode: str, new_due: date, reason: str
+) -> DueDateChange:
+    """Set a checkout's due date to match a strap or a renewal the lender granted (audited)."""
+    cleaned = " ".join(reason.split())
+    if not cleaned:
+        raise InvalidInput(
+            "Say why the due date changes (for example 'Lender renewed to 15 January'). "
+            "The reason is kept in the audit trail."
+        )
+    if len(cleaned) > MAX_REASON_LENGTH:
+        raise InvalidInput(f"Keep the reason under {MAX_REASON_LENGTH} characters.")
+    scan = normalize_scan(barcode)
+    if isinstance(scan, InvalidScan):
+        raise InvalidInput(scan.reason)
+    now, today = rt.clock.now(), rt.clock.today()
+    if new_due < today:
+        raise InvalidInput(
+            f"{say_date(new_due)} has already passed. Give today's date or a later one."
+        )
+    try:
+        with rt.db.transaction() as session:
+            item, _ = find_item(session, scan.barcode)
+            loan = (
+                session.scalar(
+                    select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
+                )
+                if item
+                else None
+            )
+            if item is None or loan is None:
+                raise NotFound(
+                    f"{scan.barcode} is not checked out, so it has no due date to change."
+                )
+            if loan.due_date == new_due:
+                raise InvalidInput(f"It is already due {say_date(new_due)}; nothing to change.")
+            old = loan.due_date
+            loan.due_date = new_due
+            loan.adjustment_reason = cleaned
+            patron = session.get(Patron, loan.patron_id) if loan.patron_id else None
+            audit.record(
+                session,
+                actor,
+                "loan.change_due_date",
+                at=now,
+                entity="loan",
+                entity_id=loan.id,
+                item_id=item.id,
+                patron_id=loan.patron_id,
+                before={"due_date": old.isoformat()},
+                after={"due_date": new_due.isoformat()},
+                detail=cleaned,
+            )
+            return DueDateChange(
+                item.barcode,
+                item.title,
+                patron.patron_id if patron else None,
+                old,
+                new_due,
+                cleaned,
+            )
+    except StaleDataError:
+        raise Conflict(
+            "Another desk changed this checkout at the same moment. Look at it again and "
+            "retry if still needed."
+        ) from None

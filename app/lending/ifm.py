@@ -1,0 +1,438 @@
+"""Replacement costs moved through OCLC ILL Fee Management (IFM), and the running balance.
+
+For a lost item the borrowing library places a dummy loan request that exists only to
+move money. The fields of that request are built here, identically for both directions:
+when a borrower lost our item (we receive) and when our patron lost a borrowed item
+(we pay the lender). The original request closes only once the dummy is processed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.library import library_settings
+from app.library.actors import Actor
+from app.library.errors import Conflict, InvalidInput, NotFound
+from app.library.runtime import Runtime
+from app.records import audit
+from db.models import (
+    Direction,
+    IfmDirection,
+    IfmStatus,
+    IfmTransaction,
+    IllRequest,
+    RequestStatus,
+    Role,
+)
+
+CURRENCY = "USD"
+MAX_AMOUNT = Decimal("99999999.99")  # what the ledger column holds
+_PLAIN = re.compile(r"^\d+(\.\d{1,2})?$")
+_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d{1,2})?$")
+_DUMMY_NUMBER = re.compile(r"^[A-Za-z0-9\-]{1,32}$")
+CENT = Decimal("0.01")
+
+
+def parse_amount(text: str) -> Decimal:
+    """A US-dollar amount as staff type it ("85", "85.00", "$1,250.50"); anything else refused."""
+    raw = text.strip()
+    if not raw:
+        raise InvalidInput("Enter the replacement cost in US dollars, like 85.00.")
+    cleaned = raw.removeprefix("$").removesuffix("USD").removesuffix("usd").strip()
+    if cleaned.startswith("-"):
+        raise InvalidInput(
+            f"{raw!r} is negative. Enter the replacement cost as a positive amount; the "
+            "direction (we pay or we receive) says which way the money goes."
+        )
+    if not (_PLAIN.match(cleaned) or _GROUPED.match(cleaned)):
+        raise InvalidInput(
+            f"{raw!r} is not an amount in US dollars. Type digits with at most two decimals, "
+            "like 85.00 or 1,250.50."
+        )
+    try:
+        amount = Decimal(cleaned.replace(",", "")).quantize(CENT)
+    except InvalidOperation:  # the patterns above make this unreachable in practice
+        raise InvalidInput(f"{raw!r} is not an amount in US dollars.") from None
+    if amount <= 0:
+        raise InvalidInput("The replacement cost must be more than 0.00 USD.")
+    if amount > MAX_AMOUNT:
+        raise InvalidInput(f"{raw!r} is more than the largest amount IFM records here.")
+    return amount
+
+
+def parse_threshold(text: str) -> Decimal:
+    try:
+        value = Decimal(text).quantize(CENT)
+    except InvalidOperation:
+        raise InvalidInput(
+            f"The IFM settlement threshold setting {text!r} is not an amount; an "
+            "administrator sets it, for example to 100.00."
+        ) from None
+    return abs(value)
+
+
+@dataclass(frozen=True)
+class IfmFields:
+    """What goes into the dummy request, field by field, ready to copy."""
+
+    direction: IfmDirection
+    original_request_number: str
+    partner_symbol: str
+    title: str
+    verification_note: str
+    lender_string: str
+    use_ifm: bool
+    max_cost: Decimal
+    currency: str
+
+    def copy_rows(self) -> tuple[tuple[str, str], ...]:
+        """(label, value) in the order of the ILL system's request form."""
+        return (
+            ("Title", self.title),
+            ("Verification", self.verification_note),
+            ("Lender string", self.lender_string),
+            ("Use ILL Fee Management (IFM) for payment", "yes" if self.use_ifm else "no"),
+            ("Max cost", f"{self.max_cost:.2f}"),
+            ("Currency", self.currency),
+        )
+
+
+def build_fields(
+    direction: IfmDirection,
+    *,
+    title: str,
+    original_request_number: str,
+    our_symbol: str,
+    partner_symbol: str,
+    amount: Decimal,
+) -> IfmFields:
+    """The same form both ways; only who is the lender changes."""
+    lender = our_symbol if direction is IfmDirection.WE_RECEIVE else partner_symbol
+    return IfmFields(
+        direction=direction,
+        original_request_number=original_request_number,
+        partner_symbol=partner_symbol,
+        title=f"{title} (Replacement for request #{original_request_number})",
+        verification_note=(
+            "This request is for the replacement cost of a lost item "
+            f"(original request #{original_request_number}); no material will be sent."
+        ),
+        lender_string=lender,
+        use_ifm=True,
+        max_cost=amount.quantize(CENT),
+        currency=CURRENCY,
+    )
+
+
+@dataclass(frozen=True)
+class IfmTransactionView:
+    id: int
+    request_number: str
+    direction: IfmDirection
+    partner_symbol: str
+    amount: Decimal
+    status: IfmStatus
+    dummy_request_number: str | None
+    fields: IfmFields
+    created_at: datetime
+    processed_at: datetime | None
+    original_status: RequestStatus
+
+
+def _lost_request(session: Session, number: str, *, lock: bool = False) -> IllRequest:
+    query = select(IllRequest).where(IllRequest.request_number == number.strip())
+    req = session.scalar(query.with_for_update() if lock else query)
+    if req is None:
+        raise NotFound(f"There is no request {number.strip()!r}.")
+    if req.status is not RequestStatus.LOST:
+        raise Conflict(
+            f"Request {req.request_number} is {req.status.value}, not lost. IFM replacement "
+            "is only for a lost item: the lending list marks it lost at the lost threshold, "
+            "and the ILL office declares a borrowed item lost."
+        )
+    return req
+
+
+def _fields_for(session: Session, req: IllRequest, amount: Decimal) -> IfmFields:
+    ours = library_settings.load(session).library_oclc_symbol
+    if req.direction is Direction.LENDING:
+        direction = IfmDirection.WE_RECEIVE
+        partner = req.borrower_symbol or ""
+    else:
+        direction = IfmDirection.WE_PAY
+        partner = req.lender_symbol or ""
+    if not partner:
+        raise Conflict(
+            f"Request {req.request_number} names no partner library, so there is nobody to "
+            "settle with through IFM. Record the partner's OCLC symbol on the request first."
+        )
+    return build_fields(
+        direction,
+        title=req.title,
+        original_request_number=_original_number(req),
+        our_symbol=ours,
+        partner_symbol=partner,
+        amount=amount,
+    )
+
+
+def preview(rt: Runtime, actor: Actor, request_number: str, amount: str) -> IfmFields:
+    """The fields to copy, without recording anything yet."""
+    actor.require(Role.ILL_OFFICE, "Building IFM replacement fields")
+    value = parse_amount(amount)
+    with rt.db.reading() as session:
+        return _fields_for(session, _lost_request(session, request_number), value)
+
+
+def _original_number(req: IllRequest) -> str:
+    """The number both libraries know the request by in the ILL system."""
+    if req.direction is Direction.LENDING:
+        return req.partner_request_number or req.request_number
+    return req.request_number
+
+
+def _view(session: Session, tx: IfmTransaction) -> IfmTransactionView:
+    req = session.get_one(IllRequest, tx.request_id)
+    fields = IfmFields(
+        direction=tx.direction,
+        original_request_number=_original_number(req),
+        partner_symbol=tx.partner_symbol,
+        title=tx.dummy_title,
+        verification_note=tx.verification_note,
+        lender_string=tx.lender_string,
+        use_ifm=True,
+        max_cost=tx.amount,
+        currency=CURRENCY,
+    )
+    return IfmTransactionView(
+        id=tx.id,
+        request_number=req.request_number,
+        direction=tx.direction,
+        partner_symbol=tx.partner_symbol,
+        amount=tx.amount,
+        status=tx.status,
+        dummy_request_number=tx.dummy_request_number,
+        fields=fields,
+        created_at=tx.created_at,
+        processed_at=tx.processed_at,
+        original_status=req.status,
+    )
+
+
+def record_transaction(
+    rt: Runtime, actor: Actor, request_number: str, amount: str
+) -> IfmTransactionView:
+    """Record the dummy request as pending once its fields have been sent or entered."""
+    actor.require(Role.ILL_OFFICE, "Recording an IFM transaction")
+    value = parse_amount(amount)
+    now = rt.clock.now()
+    with rt.db.transaction() as session:
+        req = _lost_request(session, request_number, lock=True)
+        existing = session.scalar(select(IfmTransaction).where(IfmTransaction.request_id == req.id))
+        if existing is not None:
+            raise Conflict(
+                f"Request {req.request_number} already has IFM transaction {existing.id} "
+                f"({existing.status.value}, {existing.amount} {CURRENCY})."
+            )
+        fields = _fields_for(session, req, value)
+        tx = IfmTransaction(
+            request_id=req.id,
+            direction=fields.direction,
+            partner_symbol=fields.partner_symbol,
+            amount=fields.max_cost,
+            dummy_title=fields.title,
+            verification_note=fields.verification_note,
+            lender_string=fields.lender_string,
+            status=IfmStatus.PENDING,
+            created_at=now,
+        )
+        session.add(tx)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "ifm.record",
+            at=now,
+            entity="ifm_transaction",
+            entity_id=tx.id,
+            after={
+                "request": req.request_number,
+                "direction": fields.direction.value,
+                "partner": fields.partner_symbol,
+                "amount": str(fields.max_cost),
+            },
+        )
+        return _view(session, tx)
+
+
+def mark_processed(
+    rt: Runtime, actor: Actor, transaction_id: int, dummy_request_number: str
+) -> IfmTransactionView:
+    """The dummy request went through: the money moved, so the original request closes."""
+    actor.require(Role.ILL_OFFICE, "Marking an IFM transaction processed")
+    dummy = dummy_request_number.strip()
+    if not _DUMMY_NUMBER.match(dummy):
+        raise InvalidInput(
+            "Enter the dummy request's number from the ILL system (letters, digits or "
+            "dashes, at most 32)."
+        )
+    now = rt.clock.now()
+    with rt.db.transaction() as session:
+        tx = session.get(IfmTransaction, transaction_id, with_for_update=True)
+        if tx is None:
+            raise NotFound(f"There is no IFM transaction {transaction_id}. `illdesk ifm list`.")
+        if tx.status is IfmStatus.PROCESSED:
+            raise Conflict(
+                f"IFM transaction {tx.id} was already processed on {tx.processed_at} "
+                f"(dummy request #{tx.dummy_request_number})."
+            )
+        req = session.get_one(IllRequest, tx.request_id)
+        tx.status = IfmStatus.PROCESSED
+        tx.dummy_request_number = dummy
+        tx.processed_at = now
+        before = req.status
+        req.status = RequestStatus.CLOSED
+        req.closed_at = now
+        req.updated_at = now
+        req.status_note = (
+            f"Closed after IFM replacement request #{dummy} was processed ({tx.amount} {CURRENCY})."
+        )
+        audit.record(
+            session,
+            actor,
+            "ifm.processed",
+            at=now,
+            entity="ifm_transaction",
+            entity_id=tx.id,
+            before={"request_status": before.value},
+            after={"request_status": req.status.value, "dummy": dummy},
+        )
+        session.flush()
+        return _view(session, tx)
+
+
+def list_transactions(
+    rt: Runtime, *, status: IfmStatus | None = None, partner: str | None = None
+) -> list[IfmTransactionView]:
+    with rt.db.reading() as session:
+        query = select(IfmTransaction)
+        if status is not None:
+            query = query.where(IfmTransaction.status == status)
+        if partner:
+            query = query.where(IfmTransaction.partner_symbol == partner.strip().upper())
+        rows = session.scalars(query.order_by(IfmTransaction.created_at, IfmTransaction.id))
+        return [_view(session, tx) for tx in rows]
+
+
+@dataclass(frozen=True)
+class LostRequest:
+    """A lost request, either way, that IFM may settle."""
+
+    request_number: str
+    title: str
+    direction: IfmDirection
+    partner_symbol: str
+    transaction_status: IfmStatus | None  # None: no IFM transaction recorded yet
+
+
+def lost_requests(rt: Runtime) -> list[LostRequest]:
+    with rt.db.reading() as session:
+        rows = session.scalars(
+            select(IllRequest)
+            .where(IllRequest.status == RequestStatus.LOST)
+            .order_by(IllRequest.request_number)
+        ).all()
+        recorded = {
+            tx.request_id: tx.status
+            for tx in session.scalars(
+                select(IfmTransaction).where(IfmTransaction.request_id.in_([r.id for r in rows]))
+            )
+        }
+        return [
+            LostRequest(
+                request_number=r.request_number,
+                title=r.title,
+                direction=IfmDirection.WE_RECEIVE
+                if r.direction is Direction.LENDING
+                else IfmDirection.WE_PAY,
+                partner_symbol=(
+                    r.borrower_symbol if r.direction is Direction.LENDING else r.lender_symbol
+                )
+                or "",
+                transaction_status=recorded.get(r.id),
+            )
+            for r in rows
+        ]
+
+
+@dataclass(frozen=True)
+class PartnerBalance:
+    """Positive: the partner owes us; negative: we owe the partner."""
+
+    partner_symbol: str
+    received: Decimal
+    paid: Decimal
+    balance: Decimal
+    pending: Decimal  # net of transactions not yet processed (not in the balance)
+    settle: bool
+
+
+@dataclass(frozen=True)
+class IfmLedger:
+    partners: tuple[PartnerBalance, ...]
+    received: Decimal
+    paid: Decimal
+    balance: Decimal
+    pending: Decimal
+    threshold: Decimal
+    settle: bool  # the total reached plus or minus the threshold: time to settle
+
+
+def ledger(rt: Runtime) -> IfmLedger:
+    """Processed transactions make the balance; pending ones are shown beside it."""
+    zero = Decimal("0.00")
+    with rt.db.reading() as session:
+        threshold = parse_threshold(library_settings.load(session).ifm_settlement_threshold)
+        rows = session.scalars(select(IfmTransaction)).all()
+    sums: dict[str, dict[str, Decimal]] = defaultdict(
+        lambda: {"received": zero, "paid": zero, "pending": zero}
+    )
+    for tx in rows:
+        signed = tx.amount if tx.direction is IfmDirection.WE_RECEIVE else -tx.amount
+        bucket = sums[tx.partner_symbol]
+        if tx.status is IfmStatus.PENDING:
+            bucket["pending"] += signed
+        elif tx.direction is IfmDirection.WE_RECEIVE:
+            bucket["received"] += tx.amount
+        else:
+            bucket["paid"] += tx.amount
+    partners = tuple(
+        PartnerBalance(
+            partner_symbol=symbol,
+            received=s["received"],
+            paid=s["paid"],
+            balance=s["received"] - s["paid"],
+            pending=s["pending"],
+            settle=threshold > 0 and abs(s["received"] - s["paid"]) >= threshold,
+        )
+        for symbol, s in sorted(sums.items())
+    )
+    received = sum((p.received for p in partners), zero)
+    paid = sum((p.paid for p in partners), zero)
+    balance = received - paid
+    return IfmLedger(
+        partners=partners,
+        received=received,
+        paid=paid,
+        balance=balance,
+        pending=sum((p.pending for p in partners), zero),
+        threshold=threshold,
+        settle=threshold > 0 and abs(balance) >= threshold,
+    )

@@ -1,0 +1,39 @@
+"""Who is acting, and where: every service call names its actor."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+from app.library.errors import PermissionDenied
+from db.models import Role
+
+# What each role may do, beyond what the roles below it may do.
+_RANK = {Role.DESK: 0, Role.CTL: 1, Role.ILL_OFFICE: 2, Role.ADMIN: 3}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in staff member at a workstation running at one branch."""
+
+    staff_id: int
+    username: str
+    full_name: str
+    role: Role
+    branch_code: str
+    workstation: str = ""
+
+    def has_role(self, needed: Role) -> bool:
+        return _RANK[self.role] >= _RANK[needed]
+
+    def require(self, needed: Role, action: str) -> None:
+        """Refuse `action` unless the actor's role is `needed` or above."""
+        if not self.has_role(needed):
+            raise PermissionDenied(
+                f"{action} needs the '{needed.value}' role; you are signed in as "
+                f"'{self.role.value}'. Ask a colleague with that role, or an administrator."
+            )
+
+
+def this_workstation() -> str:
+    return socket.gethostname()

@@ -1,0 +1,52 @@
+"""Branches as the desk sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.library.errors import NotFound
+from app.library.runtime import Runtime
+from db.models import Branch
+
+
+@dataclass(frozen=True)
+class BranchInfo:
+    code: str
+    name: str
+    virtual: bool
+    ill_office: bool
+    location: str | None  # the campus a virtual branch sits at
+
+
+def list_branches(rt: Runtime) -> list[BranchInfo]:
+    with rt.db.reading() as session:
+        branches = session.scalars(select(Branch).where(Branch.active).order_by(Branch.code)).all()
+        codes = {b.id: b.code for b in branches}
+        return [
+            BranchInfo(
+                code=b.code,
+                name=b.name,
+                virtual=b.virtual,
+                ill_office=b.ill_office,
+                location=codes.get(b.location_id) if b.location_id else None,
+            )
+            for b in branches
+        ]
+
+
+def branch_by_code(session: Session, code: str) -> Branch:
+    branch = session.scalar(select(Branch).where(Branch.code == code.upper()))
+    if branch is None:
+        raise NotFound(f"There is no branch '{code}'. `illdesk branches` lists the branch codes.")
+    return branch
+
+
+def ill_office_branch(session: Session) -> Branch:
+    """The branch items go back to: 'route to WS-ILL' in the example library."""
+    branch = session.scalar(select(Branch).where(Branch.ill_office).order_by(Branch.id))
+    if branch is None:
+        raise NotFound("No branch is marked as the ILL office. An administrator sets one.")
+    return branch

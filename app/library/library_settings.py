@@ -1,0 +1,116 @@
+"""Library-wide settings, shared by every desk through the database.
+
+Defaults live here, in one typed place; the database stores only what a library changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.library.errors import InvalidInput
+from db.models import LibrarySetting
+
+
+@dataclass(frozen=True)
+class LibrarySettings:
+    library_name: str = "Example College Library"
+    # Set by `illdesk demo`: the sign-in screen then lists the demo accounts.
+    demo_database: bool = False
+    library_oclc_symbol: str = "EXC"
+    ill_dummy_barcode: str = "777110346"
+    # Days an ILL item waits on the hold shelf (never past the lender's due date).
+    pickup_days: int = 10
+    # Which way a due date on a closed day moves: "earlier" never passes the lender's date.
+    due_date_direction: str = "earlier"
+    # Public holidays pre-filled into the closures calendar (python-holidays codes).
+    holiday_country: str = "US"
+    holiday_subdivision: str = ""
+    # How straps and slips name the patron: "surname_initial", "surname_last4", "full_name".
+    patron_display: str = "surname_initial"
+    institutional_email_domain: str = "example.edu"
+    processing_fee: str = "30.00"
+    # Blocks: whether each kind stops a checkout.
+    block_checkout_on_bursar_charges: bool = False
+    block_checkout_on_overdue_ill: bool = False
+    transit_overdue_days: int = 7
+    lender_overdue_days: int = 21
+    lender_lost_days: int = 42
+    ifm_settlement_threshold: str = "100.00"
+    due_soon_days: int = 3
+    own_item_bursar_minimum: str = "25.00"
+    hold_estimated_charges: bool = True
+    # Reporting a charge to the bursar places a transcript hold on the patron.
+    bursar_transcript_hold: bool = True
+    # An overdue ILL loan gets a reminder at most this often (days).
+    overdue_notice_every_days: int = 7
+    # Local date (ISO) of the last daily notice run; the desk offers it when it is not today's.
+    notices_last_run: str = ""
+    retention_days: int = 30
+    # Local date (ISO) of the last anonymisation run; the app runs it once a day.
+    privacy_last_run: str = ""
+    offline_checkouts_allowed: bool = False
+    # Days a replayed offline journal is kept on the desk PC for audit before it is purged.
+    offline_journal_keep_days: int = 14
+    strap_messages: tuple[str, ...] = (
+        "Return in person to any campus library desk during open hours.",
+        "Renew through your ILL account, not at the desk: only the lender grants renewals.",
+    )
+    # A delivered copy (article) stays downloadable this many days or views.
+    copy_available_days: int = 30
+    copy_max_views: int = 5
+    # Book straps: colours are hex RGB; texts print as written.
+    strap_colour: str = "#1F3A5F"
+    return_strap_colour: str = "#FFE14D"
+    strap_keep_notice: str = "DO NOT REMOVE THIS STRAP"
+    strap_back_messages: tuple[str, ...] = (
+        "This item was borrowed for you from another library through interlibrary loan.",
+        "The lending library sets the due date; late, lost or damaged items are billed "
+        "at its replacement cost plus a processing fee.",
+        "Questions: ask at any campus library desk, or contact the ILL office.",
+    )
+    strap_flap_patron: str = (
+        "Use this item in the library only. Return it to the desk after each use; "
+        "ask the ILL office to extend it."
+    )
+    strap_flap_staff: str = (
+        "Staff: never check out. Record each use as in-house use; keep on the hold shelf "
+        "between uses."
+    )
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(LibrarySettings)}
+
+
+def load(session: Session) -> LibrarySettings:
+    stored = {row.key: row.value for row in session.scalars(select(LibrarySetting))}
+    values: dict[str, Any] = {}
+    for name, value in stored.items():
+        if name in FIELDS:
+            values[name] = tuple(value) if isinstance(value, list) else value
+    return LibrarySettings(**values)
+
+
+def save(session: Session, **changes: Any) -> LibrarySettings:
+    """Store changed settings; unknown names or wrong types are refused, not guessed."""
+    defaults = LibrarySettings()
+    for name, value in changes.items():
+        if name not in FIELDS:
+            raise InvalidInput(f"There is no library setting called '{name}'.")
+        expected = type(getattr(defaults, name))
+        if expected is tuple and isinstance(value, list):
+            value = tuple(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise InvalidInput(f"The setting '{name}' takes a {expected.__name__}, not {value!r}.")
+        stored = list(value) if isinstance(value, tuple) else value
+        row = session.get(LibrarySetting, name)
+        if row is None:
+            session.add(LibrarySetting(key=name, value=stored))
+        else:
+            row.value = stored
+    session.flush()
+    return load(session)

@@ -1,0 +1,1 @@
+"""Charges for lost and long-overdue items, and the bursar's export."""

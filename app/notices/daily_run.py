@@ -1,0 +1,695 @@
+"""The notice outbox: queue the daily reminders, render, check addresses, send over SMTP.
+
+A notice moves QUEUED -> (rendered) -> SENT, or FAILED (retried with back-off), or HELD
+(a person must act: no institutional address, a manual notice waiting for review, or a
+delivery whose outcome is unknown). Patron notices go only to the patron's address at
+`institutional_email_domain`; an empty setting accepts any address.
+
+Nothing sent twice: before talking to the server, a notice is claimed in its own committed
+transaction (status HELD, reason "delivery uncertain ..."), and only the server's answer
+turns it into SENT or FAILED. If the program or database connection dies between the
+server accepting the message and that answer being recorded, the notice stays HELD with
+that reason, in plain view, instead of being sent again automatically: a duplicate e-mail
+cannot be unsent, while a held one costs a click. The claim is a conditional UPDATE, so
+two desks running the outbox at once never both send one notice.
+
+The daily run queues a "due soon" notice once per loan and due date (the
+`due_soon_days` before it) and an "overdue" notice at most once per loan and day, and then
+no more often than `overdue_notice_every_days`; `Notice.dedupe_key` makes both a database
+constraint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.library import library_settings
+from app.library.actors import Actor
+from app.library.errors import Conflict, InvalidInput, NotFound
+from app.library.library_settings import LibrarySettings
+from app.library.runtime import Runtime
+from app.notices.mailer import (
+    DeliveryFailed,
+    Mailer,
+    MailerNotConfigured,
+    OutgoingMail,
+    SmtpMailer,
+    smtp_config,
+)
+from app.notices.outbox import queue_notice
+from app.notices.templates import KINDS, canonical_context, render
+from app.people.patron_ids import parse_email
+from app.records import audit
+from app.workstation.config import WorkstationSettings
+from db.models import (
+    Branch,
+    IllRequest,
+    Item,
+    ItemKind,
+    ItemStatus,
+    Loan,
+    Notice,
+    NoticeStatus,
+    Patron,
+    Role,
+)
+
+RETRY_BASE = timedelta(minutes=5)
+RETRY_CAP = timedelta(hours=6)
+MAX_ATTEMPTS = 10
+REVIEW_REASON = "Manual notice: preview it, edit the wording if needed, then send it."
+UNCERTAIN_PREFIX = "Delivery uncertain"
+_SENDABLE = (NoticeStatus.QUEUED, NoticeStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    id: int
+    kind: str
+    label: str
+    status: NoticeStatus
+    recipient: str
+    subject: str
+    body: str
+    patron_id: str
+    patron_name: str
+    partner_symbol: str
+    attempts: int
+    last_error: str
+    held_reason: str
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+    @property
+    def needs_review(self) -> bool:
+        return self.status is NoticeStatus.HELD and self.held_reason == REVIEW_REASON
+
+    @property
+    def editable(self) -> bool:
+        return self.status is not NoticeStatus.SENT
+
+    @property
+    def problem(self) -> str:
+        """The one line the outbox list shows beside the status."""
+        return self.held_reason or self.last_error
+
+
+@dataclass(frozen=True)
+class OutboxRun:
+    queued_due_soon: int
+    queued_overdue: int
+    held: int  # newly held this run
+    sent: int
+    failed: int
+    uncertain: int
+    waiting: int  # still queued or failed after the run
+    mail_problem: str  # why sending stopped or did not start, "" when it did not
+
+    @property
+    def message(self) -> str:
+        text = (
+            f"Queued {self.queued_due_soon} due-soon and {self.queued_overdue} overdue "
+            f"notice(s). Sent {self.sent}, failed {self.failed}, held {self.held}"
+            + (f", {self.uncertain} with uncertain delivery" if self.uncertain else "")
+            + f"; {self.waiting} waiting."
+        )
+        return f"{text} {self.mail_problem}" if self.mail_problem else text
+
+
+# ---------------------------------------------------------------- the daily run
+
+
+def run_daily(rt: Runtime, settings: WorkstationSettings) -> OutboxRun:
+    """`illdesk notices run` and the app's daily trigger: queue reminders, then send."""
+    try:
+        config = smtp_config(settings)
+    except MailerNotConfigured as exc:
+        return run_outbox(rt, None, mail_problem=exc.message)
+    with SmtpMailer(config) as mailer:
+        return run_outbox(rt, mailer, sender_domain=config.sender.rpartition("@")[2])
+
+
+def run_outbox(
+    rt: Runtime,
+    mailer: Mailer | None,
+    *,
+    mail_problem: str = "",
+    sender_domain: str = "",
+    only_id: int | None = None,
+    reminders: bool = True,
+) -> OutboxRun:
+    """Queue due-soon/overdue notices, render what is queued, and send what is due."""
+    due_soon, overdue = queue_reminders(rt) if reminders and only_id is None else (0, 0)
+    held = prepare_outbox(rt)
+    sent = failed = uncertain = 0
+    if mailer is not None:
+        outcome = send_due(rt, mailer, sender_domain=sender_domain, only_id=only_id)
+        sent, failed, uncertain, mail_problem = outcome
+    with rt.db.reading() as session:
+        waiting = int(
+            session.scalar(
+                select(func.count()).select_from(Notice).where(Notice.status.in_(_SENDABLE))
+            )
+            or 0
+        )
+    return OutboxRun(due_soon, overdue, held, sent, failed, uncertain, waiting, mail_problem)
+
+
+def queue_reminders(rt: Runtime) -> tuple[int, int]:
+    """Queue today's due-soon and overdue notices; a second run the same day adds none."""
+    for attempt in (1, 2):
+        try:
+            with rt.db.transaction() as session:
+                return _queue_reminders(session, rt.clock.today(), rt.clock.now())
+        except IntegrityError:
+            # Another desk queued the same notice at the same moment; its row now counts.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _open_ill_loans(session: Session) -> list[tuple[Loan, Item, Patron]]:
+    rows = session.execute(
+        select(Loan, Item, Patron)
+        .join(Item, Item.id == Loan.item_id)
+        .join(Patron, Patron.id == Loan.patron_id)
+        .where(
+            Loan.returned_at.is_(None),
+            Item.kind == ItemKind.TEMPORARY,
+            Item.status != ItemStatus.LOST,
+            Patron.is_ill_dummy.is_(False),
+        )
+        .order_by(Loan.id)
+    ).all()
+    return [(loan, item, patron) for loan, item, patron in rows]
+
+
+def daily_run_due(rt: Runtime) -> bool:
+    """True until today's due-soon and overdue notices have been queued (on any desk)."""
+    with rt.db.reading() as session:
+        last = library_settings.load(session).notices_last_run
+    return last != rt.clock.today().isoformat()
+
+
+def run_daily_if_due(rt: Runtime, settings: WorkstationSettings) -> OutboxRun | None:
+    """The desk's once-a-day trigger: the daily run, unless a desk already ran it today."""
+    return run_daily(rt, settings) if daily_run_due(rt) else None
+
+
+def _queue_reminders(session: Session, today: date, now: datetime) -> tuple[int, int]:
+    settings = library_settings.load(session)
+    soon_until = today + timedelta(days=max(settings.due_soon_days, 0))
+    every = max(settings.overdue_notice_every_days, 1)
+    due_soon = overdue = 0
+    for loan, item, patron in _open_ill_loans(session):
+        base = {"title": item.title, "item_barcode": item.barcode, "due_date": loan.due_date}
+        if today < loan.due_date <= soon_until:
+            notice = queue_notice(
+                session,
+                "due_soon",
+                at=now,
+                patron=patron,
+                request_id=item.request_id,
+                loan_id=loan.id,
+                context={**base, "days_left": (loan.due_date - today).days},
+                dedupe_key=f"due_soon:{loan.id}:{loan.due_date.isoformat()}",
+            )
+            due_soon += notice is not None
+        elif loan.due_date < today:
+            last = session.scalar(
+                select(func.max(Notice.created_at)).where(
+                    Notice.kind == "overdue", Notice.loan_id == loan.id
+                )
+            )
+            if last is not None and (today - last.date()).days < every:
+                continue
+            notice = queue_notice(
+                session,
+                "overdue",
+                at=now,
+                patron=patron,
+                request_id=item.request_id,
+                loan_id=loan.id,
+                context={**base, "days_overdue": (today - loan.due_date).days},
+                dedupe_key=f"overdue:{loan.id}:{today.isoformat()}",
+            )
+            overdue += notice is not None
+        session.flush()
+    library_settings.save(session, notices_last_run=today.isoformat())
+    return due_soon, overdue
+
+
+# ---------------------------------------------------------------- rendering and addresses
+
+
+def prepare_outbox(rt: Runtime) -> int:
+    """Render every queued notice not yet rendered; hold those that cannot go as they are."""
+    held = 0
+    with rt.db.transaction() as session:
+        settings = library_settings.load(session)
+        pending = session.scalars(
+            select(Notice)
+            .where(Notice.status == NoticeStatus.QUEUED, Notice.body == "")
+            .order_by(Notice.id)
+        ).all()
+        for notice in pending:
+            reason = _prepare(session, notice, settings, rt.clock.today())
+            if reason:
+                notice.status, notice.held_reason = NoticeStatus.HELD, reason
+                held += 1
+    return held
+
+
+def _prepare(session: Session, notice: Notice, settings: LibrarySettings, today: date) -> str:
+    """Render the notice in place; return why it must be held, or ""."""
+    spec = KINDS.get(notice.kind)
+    if spec is None:
+        return f"There is no notice kind '{notice.kind}'; this notice cannot be written."
+    try:
+        rendered = render(session, notice.kind, notice_context(session, notice, settings, today))
+    except Exception as exc:  # a library template that fails must hold, not stop the run
+        return (
+            f"The '{spec.label}' template could not be filled ({exc}). Fix it in Admin > "
+            "Notice templates, then release this notice."
+        )
+    notice.subject, notice.body = rendered.subject, rendered.body
+    problem = address_problem(session, notice, settings)
+    if problem:
+        return problem
+    return REVIEW_REASON if spec.review_before_sending else ""
+
+
+def address_problem(session: Session, notice: Notice, settings: LibrarySettings) -> str:
+    """Why the recipient cannot be used, or ""."""
+    spec = KINDS.get(notice.kind)
+    recipient = notice.recipient.strip()
+    if spec is not None and not spec.to_patron:
+        if not _valid_email(recipient):
+            who = notice.partner_symbol or "the partner library"
+            return (
+                f"No e-mail address for {who}. Enter its ILL office's address in the notice, "
+                "then send it."
+            )
+        return ""
+    patron = session.get(Patron, notice.patron_id) if notice.patron_id else None
+    who = f"{patron.display_name} ({patron.patron_id})" if patron else "This notice"
+    domain = settings.institutional_email_domain.strip().lower().lstrip("@")
+    if not _valid_email(recipient):
+        return (
+            f"{who} has no e-mail address. Notices go only to the institutional address: "
+            "add it to the patron record, then release this notice."
+        )
+    if domain and not recipient.lower().endswith("@" + domain):
+        return (
+            f"{who} has no @{domain} address ('{recipient}' is not one). Notices go only to "
+            "the institutional address: correct the patron's e-mail, then release this notice."
+        )
+    return ""
+
+
+def _valid_email(text: str) -> bool:
+    try:
+        parse_email(text)
+    except InvalidInput:
+        return False
+    return True
+
+
+def notice_context(
+    session: Session, notice: Notice, settings: LibrarySettings, today: date
+) -> dict[str, Any]:
+    """The template fields: what the notice's links say, then what the caller passed."""
+    ctx: dict[str, Any] = {
+        "library_name": settings.library_name,
+        "library_oclc_symbol": settings.library_oclc_symbol,
+        "today": today,
+        "available_days": settings.copy_available_days,
+        "max_views": settings.copy_max_views,
+    }
+    patron = session.get(Patron, notice.patron_id) if notice.patron_id else None
+    if patron is not None:
+        ctx.update(
+            patron_name=patron.display_name,
+            patron_first_name=patron.first_name or patron.display_name,
+            patron_id=patron.patron_id,
+        )
+    req = session.get(IllRequest, notice.request_id) if notice.request_id else None
+    if req is not None:
+        pickup = session.get(Branch, req.pickup_branch_id) if req.pickup_branch_id else None
+        ctx.update(
+            request_number=req.request_number,
+            title=req.title,
+            author=req.author,
+            article_title=req.article_title,
+            pickup_branch=pickup.name if pickup else "",
+            request_kind=req.kind.value,
+            cancel_reason=req.cancel_reason or "",
+            borrower_symbol=req.borrower_symbol or "",
+            partner_request_number=req.partner_request_number or "",
+        )
+        if req.lend_due_date:
+            ctx["due_date"] = req.lend_due_date
+        if req.copy_available_at:
+            ctx["available_until"] = req.copy_available_at + timedelta(
+                days=settings.copy_available_days
+            )
+    loan = session.get(Loan, notice.loan_id) if notice.loan_id else None
+    if loan is not None:
+        item = session.get(Item, loan.item_id)
+        ctx["due_date"] = loan.due_date
+        if item is not None:
+            ctx.update(item_barcode=item.barcode, title=item.title)
+    if notice.partner_symbol:
+        ctx["borrower_symbol"] = notice.partner_symbol
+    try:
+        passed = json.loads(notice.context or "{}")
+    except ValueError:
+        passed = {}
+    if isinstance(passed, dict):
+        ctx.update(canonical_context(notice.kind, passed))
+    return ctx
+
+
+# ---------------------------------------------------------------- sending
+
+
+def send_due(
+    rt: Runtime, mailer: Mailer, *, sender_domain: str = "", only_id: int | None = None
+) -> tuple[int, int, int, str]:
+    """Send every due notice; stop at the first sign the server is down.
+
+    Returns (sent, failed, uncertain, why sending stopped).
+    """
+    sent = failed = uncertain = 0
+    tried: set[int] = set()
+    while True:
+        notice_id = _next_due(rt, tried, only_id)
+        if notice_id is None:
+            return sent, failed, uncertain, ""
+        tried.add(notice_id)
+        mail = _claim(rt, notice_id, sender_domain)
+        if mail is None:
+            continue  # another desk took it
+        try:
+            mailer.send(mail)
+        except DeliveryFailed as exc:
+            _record_failure(rt, notice_id, exc)
+            if exc.uncertain:
+                uncertain += 1
+            else:
+                failed += 1
+            if exc.connection:
+                return sent, failed, uncertain, exc.reason
+            continue
+        _record_sent(rt, notice_id)
+        sent += 1
+
+
+def _next_due(rt: Runtime, tried: set[int], only_id: int | None) -> int | None:
+    with rt.db.reading() as session:
+        query = (
+            select(Notice.id)
+            .where(
+                Notice.status.in_(_SENDABLE),
+                Notice.body != "",
+                or_(Notice.next_attempt_at.is_(None), Notice.next_attempt_at <= rt.clock.now()),
+            )
+            .order_by(Notice.id)
+        )
+        if tried:
+            query = query.where(Notice.id.not_in(tried))
+        if only_id is not None:
+            query = query.where(Notice.id == only_id)
+        return session.scalar(query.limit(1))
+
+
+def _claim(rt: Runtime, notice_id: int, sender_domain: str) -> OutgoingMail | None:
+    """Mark the notice as being sent and commit, before any byte goes to the server."""
+    now = rt.clock.now()
+    with rt.db.transaction() as session:
+        result = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Notice)
+                .where(Notice.id == notice_id, Notice.status.in_(_SENDABLE))
+                .values(
+                    status=NoticeStatus.HELD,
+                    held_reason=(
+                        f"{UNCERTAIN_PREFIX}: sending began {now:%Y-%m-%d %H:%M} UTC and its "
+                        "outcome was never recorded. Check with the recipient (or the mail "
+                        "server's log) before sending it again."
+                    ),
+                    attempts=Notice.attempts + 1,
+                    next_attempt_at=None,
+                )
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        if result.rowcount != 1:
+            return None
+        notice = session.get(Notice, notice_id)
+        assert notice is not None
+        domain = sender_domain or "illdesk.invalid"
+        return OutgoingMail(
+            recipient=notice.recipient.strip(),
+            subject=notice.subject,
+            body=notice.body,
+            message_id=f"<notice-{notice.id}.{notice.created_at:%Y%m%d%H%M%S}@{domain}>",
+        )
+
+
+def _record_sent(rt: Runtime, notice_id: int) -> None:
+    with rt.db.transaction() as session:
+        notice = session.get(Notice, notice_id)
+        assert notice is not None
+        notice.status, notice.sent_at = NoticeStatus.SENT, rt.clock.now()
+        notice.held_reason = notice.last_error = None
+
+
+def _record_failure(rt: Runtime, notice_id: int, exc: DeliveryFailed) -> None:
+    now = rt.clock.now()
+    with rt.db.transaction() as session:
+        notice = session.get(Notice, notice_id)
+        assert notice is not None
+        notice.last_error = exc.reason
+        if exc.uncertain:
+            notice.held_reason = (
+                f"{UNCERTAIN_PREFIX}: {exc.reason} Check with the recipient before sending "
+                "it again."
+            )
+        elif notice.attempts >= MAX_ATTEMPTS:
+            notice.held_reason = (
+                f"Not sent after {notice.attempts} attempts (last: {exc.reason}). Fix the "
+                "address or the mail settings, then release it."
+            )
+        else:
+            notice.status, notice.held_reason = NoticeStatus.FAILED, None
+            notice.next_attempt_at = now + retry_delay(notice.attempts)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """5 minutes after the first failure, doubling each time, at most 6 hours."""
+    delay: timedelta = RETRY_BASE * 2 ** min(max(attempts - 1, 0), 16)
+    return min(delay, RETRY_CAP)
+
+
+# ---------------------------------------------------------------- the outbox screen
+
+
+def _view(session: Session, notice: Notice) -> NoticeView:
+    patron = session.get(Patron, notice.patron_id) if notice.patron_id else None
+    spec = KINDS.get(notice.kind)
+    return NoticeView(
+        id=notice.id,
+        kind=notice.kind,
+        label=spec.label if spec else notice.kind,
+        status=notice.status,
+        recipient=notice.recipient,
+        subject=notice.subject,
+        body=notice.body,
+        patron_id=patron.patron_id if patron else "",
+        patron_name=patron.display_name if patron else "",
+        partner_symbol=notice.partner_symbol or "",
+        attempts=notice.attempts,
+        last_error=notice.last_error or "",
+        held_reason=notice.held_reason or "",
+        created_at=notice.created_at,
+        next_attempt_at=notice.next_attempt_at,
+        sent_at=notice.sent_at,
+    )
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    """Counts for a badge on the ILL office screen."""
+
+    queued: int
+    failed: int
+    held: int
+    needs_review: int  # held manual notices waiting for staff to preview and send
+
+    @property
+    def needing_attention(self) -> int:
+        return self.failed + self.held
+
+
+def outbox_summary(rt: Runtime) -> OutboxSummary:
+    with rt.db.reading() as session:
+        counts: dict[NoticeStatus, int] = {
+            status: int(count)
+            for status, count in session.execute(
+                select(Notice.status, func.count()).group_by(Notice.status)
+            )
+        }
+        review = session.scalar(
+            select(func.count())
+            .select_from(Notice)
+            .where(Notice.status == NoticeStatus.HELD, Notice.held_reason == REVIEW_REASON)
+        )
+    return OutboxSummary(
+        queued=counts.get(NoticeStatus.QUEUED, 0),
+        failed=counts.get(NoticeStatus.FAILED, 0),
+        held=counts.get(NoticeStatus.HELD, 0),
+        needs_review=int(review or 0),
+    )
+
+
+def parse_status(text: str) -> NoticeStatus:
+    try:
+        return NoticeStatus(text.strip().lower())
+    except ValueError:
+        known = ", ".join(s.value for s in NoticeStatus)
+        raise InvalidInput(f"'{text}' is not a notice status. Use one of: {known}.") from None
+
+
+def list_notices(
+    rt: Runtime, status: NoticeStatus | None = None, limit: int = 500
+) -> tuple[NoticeView, ...]:
+    """Newest first."""
+    with rt.db.reading() as session:
+        query = select(Notice).order_by(Notice.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(Notice.status == status)
+        return tuple(_view(session, n) for n in session.scalars(query))
+
+
+def _notice(session: Session, notice_id: int) -> Notice:
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound(f"There is no notice number {notice_id}.")
+    return notice
+
+
+def get_notice(rt: Runtime, notice_id: int) -> NoticeView:
+    """The notice as it will be sent; an unrendered one is rendered for the preview."""
+    with rt.db.reading() as session:
+        notice = _notice(session, notice_id)
+        view = _view(session, notice)
+        if not notice.body and notice.kind in KINDS:
+            settings = library_settings.load(session)
+            ctx = notice_context(session, notice, settings, rt.clock.today())
+            rendered = render(session, notice.kind, ctx)
+            view = _replace_text(view, rendered.subject, rendered.body)
+        return view
+
+
+def _replace_text(view: NoticeView, subject: str, body: str) -> NoticeView:
+    return dataclasses.replace(view, subject=subject, body=body)
+
+
+def edit_notice(
+    rt: Runtime, actor: Actor, notice_id: int, *, recipient: str, subject: str, body: str
+) -> NoticeView:
+    """Store staff's own wording (or address) for a notice not yet sent."""
+    actor.require(Role.ILL_OFFICE, "Editing a notice")
+    subject = " ".join(subject.split())
+    if not subject:
+        raise InvalidInput("The notice needs a subject line.")
+    if not body.strip():
+        raise InvalidInput("The notice needs a message; it is empty.")
+    recipient = parse_email(recipient) if recipient.strip() else ""
+    now = rt.clock.now()
+    with rt.db.transaction() as session:
+        notice = _notice(session, notice_id)
+        _refuse_if_sent(notice)
+        before = {"recipient": notice.recipient, "subject": notice.subject, "body": notice.body}
+        notice.recipient, notice.subject, notice.body = recipient, subject[:300], body
+        audit.record(
+            session,
+            actor,
+            "notice.edit",
+            at=now,
+            entity="notice",
+            entity_id=notice.id,
+            patron_id=notice.patron_id,
+            before=before,
+            after={"recipient": recipient, "subject": subject, "body": body},
+        )
+        session.flush()
+        return _view(session, notice)
+
+
+def release_notice(rt: Runtime, actor: Actor, notice_id: int) -> NoticeView:
+    """Send a held or failed notice at the next run (or now, from the outbox screen)."""
+    actor.require(Role.ILL_OFFICE, "Releasing a notice")
+    now = rt.clock.now()
+    with rt.db.transaction() as session:
+        notice = _notice(session, notice_id)
+        _refuse_if_sent(notice)
+        settings = library_settings.load(session)
+        if notice.kind not in KINDS:
+            raise InvalidInput(f"There is no notice kind '{notice.kind}'; it cannot be sent.")
+        if not notice.body:
+            rendered = render(
+                session, notice.kind, notice_context(session, notice, settings, rt.clock.today())
+            )
+            notice.subject, notice.body = rendered.subject, rendered.body
+        problem = address_problem(session, notice, settings)
+        if problem:
+            raise InvalidInput(problem)
+        before = notice.status.value
+        notice.status, notice.held_reason = NoticeStatus.QUEUED, None
+        notice.next_attempt_at = now
+        audit.record(
+            session,
+            actor,
+            "notice.release",
+            at=now,
+            entity="notice",
+            entity_id=notice.id,
+            patron_id=notice.patron_id,
+            before={"status": before},
+            after={"status": NoticeStatus.QUEUED.value},
+        )
+        session.flush()
+        return _view(session, notice)
+
+
+def _refuse_if_sent(notice: Notice) -> None:
+    if notice.status is NoticeStatus.SENT:
+        raise Conflict(
+            f"Notice {notice.id} was already sent on {notice.sent_at:%Y-%m-%d %H:%M}; "
+            "it cannot be changed."
+        )
+
+
+def send_one(rt: Runtime, actor: Actor, notice_id: int, settings: WorkstationSettings) -> OutboxRun:
+    """The outbox screen's "Send now": release the notice and deliver just that one."""
+    release_notice(rt, actor, notice_id)
+    try:
+        config = smtp_config(settings)
+    except MailerNotConfigured as exc:
+        return run_outbox(rt, None, mail_problem=exc.message, only_id=notice_id)
+    with SmtpMailer(config) as mailer:
+        return run_outbox(
+            rt, mailer, sender_domain=config.sender.rpartition("@")[2], only_id=notice_id
+        )

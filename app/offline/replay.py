@@ -1,0 +1,357 @@
+"""Replaying an offline journal once the shared database answers again.
+
+Entries are applied in the order they were scanned, each in its own transaction that also
+inserts its `AppliedScan(idempotency_key)` row: the scan and the proof that it was applied
+commit together or not at all. A key already present means "applied before" and nothing
+is written, so a journal replayed twice (or by two desks at once) applies every scan once.
+
+Nothing is dropped silently: every entry ends as applied, already applied, a conflict with
+a stable code and a plain explanation for staff, or not replayed yet (the database went
+away again, or another desk held the item) with the journal kept for the next attempt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.desk import checkin, checkout
+from app.desk.routing import Outcome
+from app.library import library_settings
+from app.library.actors import Actor
+from app.library.clock import FixedClock
+from app.library.errors import DatabaseUnavailable, ServiceError
+from app.library.runtime import Runtime
+from app.offline.journal import (
+    BadLine,
+    JournalEntry,
+    OfflineAction,
+    OfflineJournal,
+    read_entries,
+)
+from app.people.staff import actor_for
+from db.models import AppliedScan
+
+
+class EntryStatus(StrEnum):
+    APPLIED = "applied"
+    ALREADY_APPLIED = "already_applied"
+    CONFLICT = "conflict"  # recorded as applied; staff must look at it
+    NOT_REPLAYED = "not_replayed"  # left in the journal for the next replay
+
+
+@dataclass(frozen=True)
+class ReplayedScan:
+    line: int  # position in the journal, from 1
+    key: str
+    at: datetime | None
+    action: str
+    barcode: str
+    status: EntryStatus
+    outcome: str = ""  # the check-in outcome or checkout outcome the database gave
+    code: str = ""  # conflict code: item_unknown, checked_out_elsewhere, hold_changed, ...
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    entries: tuple[ReplayedScan, ...]
+    archived: str | None = None  # where the replayed journal is kept for audit
+
+    def count(self, status: EntryStatus) -> int:
+        return sum(1 for e in self.entries if e.status is status)
+
+    @property
+    def complete(self) -> bool:
+        """Every entry has been dealt with; the journal may be archived."""
+        return self.count(EntryStatus.NOT_REPLAYED) == 0
+
+    @property
+    def conflicts(self) -> tuple[ReplayedScan, ...]:
+        return tuple(e for e in self.entries if e.status is EntryStatus.CONFLICT)
+
+
+# Check-in outcomes that are not a routine routing: each becomes a conflict for staff.
+_CHECKIN_CONFLICTS = {
+    Outcome.NOT_FOUND: (
+        "item_unknown",
+        "No item has this barcode. It was logged as not found: keep the item aside for the "
+        "ILL office.",
+    ),
+    Outcome.ON_HOLD_ELSEWHERE: (
+        "hold_changed",
+        "The item is on the hold shelf at {dest} now. Send it there.",
+    ),
+    Outcome.REQUEST_CANCELLED: (
+        "request_cancelled",
+        "Its ILL request was cancelled meanwhile. Send the item to the ILL office ({dest}).",
+    ),
+    Outcome.ITEM_CLOSED: (
+        "item_closed",
+        "The item's loan was closed meanwhile. Send it to the ILL office ({dest}).",
+    ),
+    Outcome.SEE_ILL_OFFICE: (
+        "see_ill_office",
+        "The item's record needs the ILL office ({dest}). Send it there with a note.",
+    ),
+    Outcome.INVALID_SCAN: ("invalid_scan", "The scan was not a usable barcode."),
+}
+
+_CHECKOUT_CONFLICTS = {
+    checkout.Outcome.REFUSED_ALREADY_CHECKED_OUT: "checked_out_elsewhere",
+    checkout.Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON: "hold_changed",
+    checkout.Outcome.REFUSED_NOT_AVAILABLE: "checked_out_elsewhere",
+    checkout.Outcome.NOT_FOUND: "item_unknown",
+    checkout.Outcome.REFUSED_BLOCKED: "patron_blocked",
+    checkout.Outcome.REFUSED_IN_LIBRARY_USE: "in_library_use",
+}
+
+
+def _lock_busy(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "55P03" or "locked" in str(exc.orig)
+
+
+class _Retry(Exception):
+    """The entry could not be applied now; keep it for the next replay."""
+
+
+def _apply_checkin(
+    session_rt: Runtime, session: Session, actor: Actor, entry: JournalEntry
+) -> tuple[str, str, str, str]:
+    """(result json, outcome, conflict code, explanation)."""
+    result = checkin.check_in_within(session, session_rt, actor, entry.barcode)
+    outcome = result.outcome
+    code, explanation = _CHECKIN_CONFLICTS.get(outcome, ("", ""))
+    explanation = explanation.replace("{dest}", result.destination or "the ILL office")
+    if outcome is Outcome.CHANGED_ELSEWHERE:
+        raise _Retry("another desk was changing the item")
+    routing = result.routing.value
+    if not code and entry.provisional and entry.provisional not in ("unknown", routing):
+        code = "routing_changed"
+        explanation = (
+            f"Offline the desk was shown '{entry.provisional}', but the database says "
+            f"'{routing}'"
+            + (f" (to {result.destination})" if result.destination else "")
+            + ". Move the item accordingly."
+        )
+    if code and result.reason:
+        explanation = f"{explanation} {result.reason}"
+    record = {"outcome": outcome.value, "routing": routing, "destination": result.destination}
+    return json.dumps(record), outcome.value, code, explanation
+
+
+def _apply_checkout(
+    session_rt: Runtime, session: Session, actor: Actor, entry: JournalEntry
+) -> tuple[str, str, str, str]:
+    result = checkout.check_out_within(
+        session,
+        actor,
+        session_rt.clock.today(),
+        session_rt.clock.now(),
+        entry.patron or "",
+        entry.barcode,
+    )
+    code = ""
+    explanation = ""
+    if result.outcome.refused:
+        code = _CHECKOUT_CONFLICTS.get(result.outcome, result.outcome.value)
+        explanation = result.message
+    record = {
+        "outcome": result.outcome.value,
+        "due_date": result.due_date.isoformat() if result.due_date else None,
+    }
+    return json.dumps(record), result.outcome.value, code, explanation
+
+
+def _replay_one(
+    rt: Runtime, number: int, entry: JournalEntry, actors: dict[tuple[str, str], Actor]
+) -> ReplayedScan:
+    def done(status: EntryStatus, outcome: str = "", code: str = "", why: str = "") -> ReplayedScan:
+        return ReplayedScan(
+            number,
+            entry.key,
+            entry.at,
+            entry.action.value,
+            entry.barcode,
+            status,
+            outcome,
+            code,
+            why,
+        )
+
+    who = (entry.staff, entry.branch)
+    try:
+        if who not in actors:
+            actors[who] = actor_for(rt, entry.staff, entry.branch, entry.workstation)
+    except ServiceError as exc:
+        return _record_conflict(rt, entry, done, "staff_or_branch_unknown", exc.message)
+    actor = replace(actors[who], workstation=entry.workstation)  # the PC that took the scan
+    at_scan = Runtime(rt.db, FixedClock(entry.at))
+    try:
+        with rt.db.transaction() as session:
+            existing = session.get(AppliedScan, entry.key)
+            if existing is not None:
+                return done(EntryStatus.ALREADY_APPLIED, *_stored(existing.result))
+            if entry.action is OfflineAction.CHECKOUT:
+                if not library_settings.load(session).offline_checkouts_allowed:
+                    outcome, code = "refused_offline_checkout", "offline_checkout_not_allowed"
+                    why = (
+                        "The library does not allow offline checkouts: check the item out "
+                        "again at the desk with the patron, or keep it aside."
+                    )
+                    record = _with_conflict(json.dumps({"outcome": outcome}), code, why)
+                    session.add(AppliedScan(idempotency_key=entry.key, result=record))
+                    return done(EntryStatus.CONFLICT, outcome, code, why)
+                record, outcome, code, why = _apply_checkout(at_scan, session, actor, entry)
+            else:
+                record, outcome, code, why = _apply_checkin(at_scan, session, actor, entry)
+            session.add(
+                AppliedScan(
+                    idempotency_key=entry.key,
+                    applied_at=rt.clock.now(),
+                    result=_with_conflict(record, code, why),
+                )
+            )
+            session.flush()
+    except _Retry as exc:
+        return done(EntryStatus.NOT_REPLAYED, code="busy", why=f"Not replayed yet: {exc}.")
+    except (IntegrityError, StaleDataError):
+        # Another replay of the same journal won the race, or the item changed under us.
+        with rt.db.reading() as session:
+            existing = session.get(AppliedScan, entry.key)
+            if existing is not None:
+                return done(EntryStatus.ALREADY_APPLIED, *_stored(existing.result))
+        return done(
+            EntryStatus.NOT_REPLAYED,
+            code="busy",
+            why="Not replayed yet: another desk changed the item at the same moment.",
+        )
+    except OperationalError as exc:
+        if _lock_busy(exc):
+            return done(
+                EntryStatus.NOT_REPLAYED,
+                code="busy",
+                why="Not replayed yet: another desk was changing the item.",
+            )
+        raise DatabaseUnavailable(
+            "The database went away during the replay. The journal is kept; the rest is "
+            "replayed when the database answers again."
+        ) from exc
+    except ServiceError as exc:
+        return _record_conflict(rt, entry, done, exc.code, exc.message)
+    status = EntryStatus.CONFLICT if code else EntryStatus.APPLIED
+    return done(status, outcome, code, why)
+
+
+def _record_conflict(
+    rt: Runtime,
+    entry: JournalEntry,
+    done: Callable[..., ReplayedScan],
+    code: str,
+    why: str,
+) -> ReplayedScan:
+    """A refusal that wrote nothing: record the key alone so the conflict is listed once."""
+    try:
+        with rt.db.transaction() as session:
+            existing = session.get(AppliedScan, entry.key)
+            if existing is not None:
+                return done(EntryStatus.ALREADY_APPLIED, *_stored(existing.result))
+            session.add(
+                AppliedScan(
+                    idempotency_key=entry.key,
+                    applied_at=rt.clock.now(),
+                    result=_with_conflict("{}", code, why),
+                )
+            )
+    except IntegrityError:
+        return done(EntryStatus.ALREADY_APPLIED)
+    return done(EntryStatus.CONFLICT, "", code, why)
+
+
+def _with_conflict(record: str, code: str, why: str) -> str:
+    """The stored result, with the conflict (if any) so a later replay can list it again."""
+    data = json.loads(record)
+    if code:
+        data.update(code=code, explanation=why)
+    return json.dumps(data)
+
+
+def _stored(result: str) -> tuple[str, str, str]:
+    """(outcome, conflict code, explanation) recorded when the scan was first applied."""
+    try:
+        data = json.loads(result or "{}")
+    except ValueError:
+        return "", "", ""
+    if not isinstance(data, dict):
+        return "", "", ""
+    return (
+        str(data.get("outcome") or ""),
+        str(data.get("code") or ""),
+        str(data.get("explanation") or ""),
+    )
+
+
+def _bad_line(bad: BadLine) -> ReplayedScan:
+    return ReplayedScan(
+        bad.number,
+        "",
+        None,
+        "",
+        "",
+        EntryStatus.CONFLICT,
+        code="unreadable_entry",
+        explanation=f"Line {bad.number} of the journal cannot be read ({bad.reason}); "
+        f"it starts: {bad.text[:80]!r}. Apply it by hand if it names a scan.",
+    )
+
+
+def replay_entries(rt: Runtime, entries: list[JournalEntry]) -> list[ReplayedScan]:
+    """Apply entries in order; stops (marking the rest not replayed) if the database goes."""
+    actors: dict[tuple[str, str], Actor] = {}
+    out: list[ReplayedScan] = []
+    for number, entry in enumerate(entries, start=1):
+        try:
+            out.append(_replay_one(rt, number, entry, actors))
+        except (DatabaseUnavailable, OperationalError):
+            for later, rest in enumerate(entries[number - 1 :], start=number):
+                out.append(
+                    ReplayedScan(
+                        later,
+                        rest.key,
+                        rest.at,
+                        rest.action.value,
+                        rest.barcode,
+                        EntryStatus.NOT_REPLAYED,
+                        code="database_unavailable",
+                        explanation="The database went away again; kept for the next replay.",
+                    )
+                )
+            break
+    return out
+
+
+def replay_file(rt: Runtime, path: Path) -> ReplayReport:
+    """Replay a journal file (this desk's, or one copied from another PC); the file stays."""
+    entries, bad = read_entries(path)
+    done = replay_entries(rt, entries)
+    return ReplayReport(tuple(done) + tuple(_bad_line(b) for b in bad))
+
+
+def replay_journal(rt: Runtime, journal: OfflineJournal) -> ReplayReport:
+    """Replay this desk's journal; when every entry is dealt with, archive it for audit."""
+    report = replay_file(rt, journal.path)
+    if not report.entries or not report.complete:
+        return report
+    with rt.db.reading() as session:
+        keep = library_settings.load(session).offline_journal_keep_days
+    done = {e.key for e in report.entries if e.key}
+    archived = journal.archive(rt.clock.now(), keep, done)
+    return ReplayReport(report.entries, str(archived) if archived else None)

@@ -1,0 +1,1 @@
+"""Patrons and staff: finding patrons, patron ids, staff accounts and their administration."""

@@ -1,0 +1,112 @@
+"""`illdesk checkout`, `in-house-use` and `change-due-date` against the demo database."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.cli.main import parse, run
+from app.library.clock import FixedClock
+from app.library.runtime import Runtime
+from db.models import InHouseUse, Item
+from tests.demo_items import held_item as held
+from tests.demo_items import set_lender_date
+
+KEYS = {
+    "outcome",
+    "due_date",
+    "strap_due_date",
+    "adjustment_reason",
+    "discrepancy_logged",
+    "barcode",
+    "patron_id",
+    "title",
+    "message",
+}
+
+
+@pytest.fixture
+def cli(
+    demo_rt: Runtime, database_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """Run one command with --json against the demo database, on the test's clock."""
+    monkeypatch.setattr("app.cli.context.SystemClock", lambda: clock)
+
+    def call(*argv: str) -> tuple[int, list[dict[str, Any]], str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = run(parse(["--db", database_url, "--json", *argv]), out, err)
+        rows = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+        return code, rows, err.getvalue()
+
+    return call
+
+
+CHECKOUT = ("checkout", "--branch", "METRO", "--staff", "desk")
+
+
+def test_checkout_prints_the_contract_keys(demo_rt: Runtime, cli: Any) -> None:
+    barcode = held(demo_rt, "T00123456")
+    set_lender_date(demo_rt, barcode, date(2026, 11, 14))
+    code, [row], _ = cli(*CHECKOUT, "--patron", "T00123456", barcode)
+    assert code == 0
+    assert row.keys() >= KEYS
+    assert row["outcome"] == "checked_out"
+    assert row["due_date"] == "2026-11-13" and row["strap_due_date"] == "2026-11-14"
+    assert "Saturday" in row["adjustment_reason"]
+    assert row["discrepancy_logged"] is False
+    assert row["barcode"] == barcode and row["patron_id"] == "T00123456"
+
+
+def test_a_different_strap_date_wins_and_is_logged(demo_rt: Runtime, cli: Any) -> None:
+    barcode = held(demo_rt, "T00123456")
+    set_lender_date(demo_rt, barcode, date(2026, 12, 2))
+    code, [row], _ = cli(*CHECKOUT, "--patron", "T00123456", barcode, "--strap-due", "2026-12-09")
+    assert code == 0
+    assert row["due_date"] == "2026-12-09" and row["discrepancy_logged"] is True
+
+
+def test_refusal_exits_1_and_still_prints_json(demo_rt: Runtime, cli: Any) -> None:
+    ilu = held(demo_rt, "T00678901", in_library_use=True)
+    code, [row], _ = cli(*CHECKOUT, "--patron", "T00678901", ilu)
+    assert code == 1
+    assert row["outcome"] == "refused_in_library_use" and row["due_date"] is None
+    code, [row], _ = cli(*CHECKOUT, "--patron", "T00123456", ilu)
+    assert code == 1 and row["outcome"] == "refused_not_on_hold_for_patron"
+    assert row["held_for"] == "Björn Larsen (T00678901)"
+    code, [row], _ = cli(*CHECKOUT, "--patron", "T99999999", ilu)
+    assert code == 1 and row["error"] == "not_found"
+
+
+def test_bad_strap_date_is_a_usage_error(demo_rt: Runtime, cli: Any) -> None:
+    barcode = held(demo_rt, "T00123456")
+    with pytest.raises(SystemExit) as exit_info:
+        cli(*CHECKOUT, "--patron", "T00123456", barcode, "--strap-due", "12/09/2026")
+    assert exit_info.value.code == 2
+
+
+def test_in_house_use_records_a_use(demo_rt: Runtime, cli: Any) -> None:
+    ilu = held(demo_rt, "T00678901", in_library_use=True)
+    code, [row], _ = cli("in-house-use", "--branch", "METRO", "--staff", "desk", ilu)
+    assert code == 0 and row["patron_id"] == "T00678901" and row["uses"] == 1
+    with demo_rt.db.reading() as session:
+        uses = session.scalars(
+            select(InHouseUse).join(Item, Item.id == InHouseUse.item_id).where(Item.barcode == ilu)
+        ).all()
+    assert len(uses) == 1
+    code, [row], _ = cli("in-house-use", "--branch", "METRO", "--staff", "desk", ilu)
+    assert code == 1 and row["error"] == "conflict"
+
+
+def test_change_due_date_needs_a_reason(demo_rt: Runtime, cli: Any) -> None:
+    barcode = held(demo_rt, "T00123456")
+    cli(*CHECKOUT, "--patron", "T00123456", barcode)
+    base = ("change-due-date", "--branch", "METRO", "--staff", "desk", barcode)
+    code, [row], _ = cli(*base, "--due", "2027-01-15", "--reason", " ")
+    assert code == 1 and "Say why" in row["message"]
+    code, [row], _ = cli(*base, "--due", "2027-01-15", "--reason", "Lender renewed")
+    assert code == 0 and row["due_date"] == "2027-01-15"
