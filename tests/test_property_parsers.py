@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.borrowing import request_numbers
 from app.borrowing.imports import PATRON_COLUMNS, import_patrons
 from app.cli.checkout_commands import iso_date
 from app.lending import ifm
@@ -25,7 +26,7 @@ from app.library.errors import InvalidInput
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, Scan, normalize_scan, strap_barcode
 from app.money import charges
-from app.people.patron_ids import parse_oclc_symbol, parse_patron_id, parse_request_number
+from app.people.patron_ids import parse_oclc_symbol, parse_patron_id
 
 ANY_TEXT = st.text(max_size=200)
 # Scanner-ish text: barcode characters with whitespace, controls and stray symbols mixed in.
@@ -76,7 +77,8 @@ def test_one_mistyped_digit_of_a_strap_is_caught(serial: int, position: int, del
 
 PARSERS: dict[str, Callable[[str], object]] = {
     "patron_id": parse_patron_id,
-    "request_number": parse_request_number,
+    "request_number": request_numbers.clean_borrowing,
+    "any_request_number": request_numbers.clean,
     "oclc_symbol": parse_oclc_symbol,
     "ifm_amount": ifm.parse_amount,
     "charge_amount": charges.parse_amount,

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.borrowing import request_numbers
 from app.library.errors import InvalidInput, ServiceError
 from app.library.folding import name_key
 from app.library.runtime import Runtime
@@ -24,7 +25,6 @@ from app.people.patron_ids import (
     parse_email,
     parse_oclc_symbol,
     parse_patron_id,
-    parse_request_number,
 )
 from db.models import (
     Branch,
@@ -215,7 +215,7 @@ def _apply_patron(session: Session, row: dict[str, str], branches: dict[str, Bra
 
 
 def _apply_request(session: Session, row: dict[str, str], branches: dict[str, Branch]) -> str:
-    number = parse_request_number(row["request_number"])
+    number = request_numbers.clean_borrowing(row["request_number"])
     try:
         kind = RequestKind(row["kind"].lower())
     except ValueError:
@@ -243,7 +243,7 @@ def _apply_request(session: Session, row: dict[str, str], branches: dict[str, Br
         "pages": row["pages"],
         "lender_symbol": parse_oclc_symbol(row["lender"]) if row["lender"] else None,
     }
-    request = session.scalar(select(IllRequest).where(IllRequest.request_number == number))
+    request = request_numbers.find_or_none(session, number)
     if request is None:
         session.add(
             IllRequest(

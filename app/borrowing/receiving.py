@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.borrowing import request_numbers
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.branches import ill_office_branch
-from app.library.errors import Conflict, InvalidInput, NotFound
+from app.library.errors import Conflict, InvalidInput
 from app.library.folding import fold
 from app.library.runtime import Runtime
 from app.library.scanning import (
@@ -31,7 +32,7 @@ from app.library.scanning import (
     strap_check_digit_ok,
 )
 from app.notices.outbox import queue_notice
-from app.people.patron_ids import parse_oclc_symbol, parse_request_number
+from app.people.patron_ids import parse_oclc_symbol
 from app.records import audit
 from db.models import (
     Branch,
@@ -120,7 +121,7 @@ def temporary_item_for(session: Session, request: IllRequest) -> Item | None:
 
 
 def _validated(form: ReceiveForm, today: date) -> tuple[str, str, str | None, str]:
-    number = parse_request_number(form.request_number)
+    number = request_numbers.clean_borrowing(form.request_number)
     lender = parse_oclc_symbol(form.lender_symbol)
     if form.lender_due_date < today:
         raise InvalidInput(
@@ -150,14 +151,7 @@ def _validated(form: ReceiveForm, today: date) -> tuple[str, str, str | None, st
 
 
 def _request_to_receive(session: Session, number: str) -> IllRequest:
-    request = session.scalar(
-        select(IllRequest).where(IllRequest.request_number == number).with_for_update()
-    )
-    if request is None:
-        raise NotFound(
-            f"There is no ILL request {number}. Check the number on the paperwork, or import "
-            "or enter the request first."
-        )
+    request = request_numbers.find(session, number, lock=True)
     if request.direction is not Direction.BORROWING:
         raise InvalidInput(
             f"Request {number} is a lending request (one of our items going out); only "

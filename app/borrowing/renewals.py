@@ -12,16 +12,15 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.borrowing import request_numbers
 from app.borrowing.receiving import temporary_item_for
 from app.library.actors import Actor
-from app.library.errors import Conflict, InvalidInput, NotFound
+from app.library.errors import Conflict, InvalidInput
 from app.library.runtime import Runtime
 from app.notices.outbox import queue_notice
-from app.people.patron_ids import parse_request_number
 from app.records import audit
 from db.models import (
     Direction,
-    IllRequest,
     ItemStatus,
     Loan,
     Patron,
@@ -52,7 +51,7 @@ def record_renewal(
 ) -> RenewalResult:
     """Record the lender's answer to a renewal request for a borrowed item."""
     actor.require(Role.ILL_OFFICE, "Recording renewals")
-    number = parse_request_number(request_number)
+    number = request_numbers.clean_borrowing(request_number)
     today = rt.clock.today()
     now = rt.clock.now()
     if approved and new_due is None:
@@ -64,11 +63,7 @@ def record_renewal(
             f"{new_due.isoformat()} is more than two years away; check the year the lender gave."
         )
     with rt.db.transaction() as session:
-        request = session.scalar(
-            select(IllRequest).where(IllRequest.request_number == number).with_for_update()
-        )
-        if request is None:
-            raise NotFound(f"There is no ILL request {number}.")
+        request = request_numbers.find(session, number, lock=True)
         item = temporary_item_for(session, request)
         if request.direction is not Direction.BORROWING or item is None:
             raise InvalidInput(

@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.borrowing import request_numbers
 from app.borrowing.receiving import temporary_item_for
 from app.library import library_settings
 from app.library.actors import Actor
@@ -23,7 +24,7 @@ from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
 from app.notices.outbox import queue_notice
-from app.people.patron_ids import parse_oclc_symbol, parse_request_number
+from app.people.patron_ids import parse_oclc_symbol
 from app.records import audit
 from db.models import (
     Branch,
@@ -146,10 +147,7 @@ def _patron(session: Session, ref: str, what: str) -> Patron:
 
 
 def _borrowing_request(session: Session, number: str, *, lock: bool = False) -> IllRequest:
-    query = select(IllRequest).where(IllRequest.request_number == parse_request_number(number))
-    request = session.scalar(query.with_for_update() if lock else query)
-    if request is None:
-        raise NotFound(f"There is no ILL request {number.strip()[:40]}.")
+    request = request_numbers.find(session, number, lock=lock)
     if request.direction is not Direction.BORROWING:
         raise InvalidInput(
             f"Request {request.request_number} is a lending request; it is handled on the "
@@ -213,11 +211,11 @@ def place_request(rt: Runtime, actor: Actor, form: RequestForm) -> RequestView:
                 f"{pickup.code} is not a campus where patrons pick items up; choose a campus."
             )
         number = (
-            parse_request_number(form.request_number)
+            request_numbers.clean_borrowing(form.request_number)
             if form.request_number.strip()
             else _next_number(session, rt.clock.today().year)
         )
-        if session.scalar(select(IllRequest.id).where(IllRequest.request_number == number)):
+        if request_numbers.exists(session, number):
             raise Conflict(f"There is already a request {number}. Check the number.")
         request = IllRequest(
             request_number=number,

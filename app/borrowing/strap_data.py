@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.borrowing import request_numbers
 from app.borrowing.office_lists import day_bounds
 from app.borrowing.receiving import temporary_item_for
 from app.library import library_settings
@@ -61,7 +62,7 @@ def _item_for(session: Session, ref: str) -> Item:
     """A request number or a strap barcode, as typed or scanned."""
     text = ref.strip()
     if text.isdigit():
-        request = session.scalar(select(IllRequest).where(IllRequest.request_number == text))
+        request = request_numbers.find_or_none(session, text)
         if request is not None:
             item = temporary_item_for(session, request)
             if item is None:

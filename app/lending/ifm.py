@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.borrowing import request_numbers
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound
@@ -147,10 +148,7 @@ class IfmTransactionView:
 
 
 def _lost_request(session: Session, number: str, *, lock: bool = False) -> IllRequest:
-    query = select(IllRequest).where(IllRequest.request_number == number.strip())
-    req = session.scalar(query.with_for_update() if lock else query)
-    if req is None:
-        raise NotFound(f"There is no request {number.strip()!r}.")
+    req = request_numbers.find(session, number, lock=lock)
     if req.status is not RequestStatus.LOST:
         raise Conflict(
             f"Request {req.request_number} is {req.status.value}, not lost. IFM replacement "

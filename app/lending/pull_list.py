@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.borrowing import request_numbers
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.branches import branch_by_code, ill_office_branch
@@ -168,19 +169,7 @@ def open_ill_loan(session: Session, item: Item) -> Loan | None:
 
 def lending_request(session: Session, number: str) -> IllRequest:
     """The request, locked until the transaction ends, so two desks take turns on it."""
-    req = session.scalar(
-        select(IllRequest)
-        .where(
-            IllRequest.request_number == number.strip(),
-            IllRequest.direction == Direction.LENDING,
-        )
-        .with_for_update()
-    )
-    if req is None:
-        raise NotFound(
-            f"There is no lending request {number.strip()!r}. `illdesk lend list` shows them."
-        )
-    return req
+    return request_numbers.find(session, number, direction=Direction.LENDING, lock=True)
 
 
 def require_status(req: IllRequest, allowed: tuple[RequestStatus, ...], action: str) -> None:
@@ -243,7 +232,7 @@ def _next_request_number(session: Session) -> str:
         .where(IllRequest.direction == Direction.LENDING)
     )
     n = int(count or 0) + 1
-    while session.scalar(select(IllRequest.id).where(IllRequest.request_number == f"L{n:07d}")):
+    while request_numbers.exists(session, f"L{n:07d}"):
         n += 1
     return f"L{n:07d}"
 
@@ -285,8 +274,12 @@ def create_lending_request(
             )
         if found is not None and kind is RequestKind.LOAN:
             _check_lendable(session, found)
-        number = request_number.strip() if request_number else _next_request_number(session)
-        if session.scalar(select(IllRequest.id).where(IllRequest.request_number == number)):
+        number = (
+            request_numbers.clean(request_number)
+            if request_number
+            else _next_request_number(session)
+        )
+        if request_numbers.exists(session, number):
             raise Conflict(f"There is already a request numbered {number}.")
         req = IllRequest(
             request_number=number,

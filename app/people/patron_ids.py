@@ -7,7 +7,6 @@ import re
 from app.library.errors import InvalidInput
 
 _PATRON_ID = re.compile(r"^[A-Za-z]?\d{4,12}$")
-_REQUEST_NUMBER = re.compile(r"^\d{4,12}$")
 _OCLC_SYMBOL = re.compile(r"^[A-Z0-9]{3,5}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -21,15 +20,6 @@ def parse_patron_id(text: str) -> str:
         raise InvalidInput(
             f"'{text.strip()[:40]}' is not a campus ID (a letter and digits, like T00123456)."
         )
-    return value
-
-
-def parse_request_number(text: str) -> str:
-    value = text.strip()
-    if not value:
-        raise InvalidInput("Type or scan the ILL request number (digits only).")
-    if not _REQUEST_NUMBER.match(value):
-        raise InvalidInput(f"'{value[:40]}' is not an ILL request number (digits only).")
     return value
 
 
