@@ -13,7 +13,8 @@ from functools import cache
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.library import library_settings
+from app.library import library_settings, transits
+from app.library.actors import Actor
 from app.library.errors import Conflict
 from app.library.folding import fold, name_key
 from app.library.runtime import Runtime
@@ -40,7 +41,6 @@ from db.models import (
     RequestStatus,
     Role,
     Staff,
-    Transit,
     TransitReason,
 )
 
@@ -311,6 +311,7 @@ class _Builder:
     def _borrowing(self) -> None:
         p = self.patrons
         office = self.staff["office"]
+        office_actor = Actor(office.id, office.username, office.full_name, office.role, "WS-ILL")
         # Requested, not yet arrived.
         for n in range(3):
             self._request(n, p[n], ("METRO", "NEC", "SE")[n], RequestStatus.REQUESTED)
@@ -318,15 +319,14 @@ class _Builder:
         for n, (patron, pickup) in enumerate(((p[2], "SE"), (p[3], "WEST"), (p[0], "METRO"))):
             req = self._request(3 + n, patron, pickup, RequestStatus.RECEIVED)
             item = self._temporary(req, ItemStatus.IN_TRANSIT, "WS-ILL", 28 + n)
-            self.s.add(
-                Transit(
-                    item_id=item.id,
-                    from_branch_id=self.branch["WS-ILL"].id,
-                    to_branch_id=self.branch[pickup].id,
-                    reason=TransitReason.TO_PICKUP,
-                    started_at=self.now,
-                    started_by_id=office.id,
-                )
+            transits.start(
+                self.s,
+                office_actor,
+                item.id,
+                from_branch_id=self.branch["WS-ILL"].id,
+                to_branch_id=self.branch[pickup].id,
+                reason=TransitReason.TO_PICKUP,
+                at=self.now,
             )
         # Waiting on hold shelves.
         for n, (patron, pickup, ilu) in enumerate(
@@ -382,14 +382,14 @@ class _Builder:
         # Returned by the patron, on its way to the ILL office; and one back at the office.
         req = self._request(15, p[5], "METRO", RequestStatus.RECEIVED)
         item = self._temporary(req, ItemStatus.IN_TRANSIT, "METRO", 4)
-        self.s.add(
-            Transit(
-                item_id=item.id,
-                from_branch_id=self.branch["METRO"].id,
-                to_branch_id=self.branch["WS-ILL"].id,
-                reason=TransitReason.TO_ILL_OFFICE,
-                started_at=self.now,
-            )
+        transits.start(
+            self.s,
+            None,
+            item.id,
+            from_branch_id=self.branch["METRO"].id,
+            to_branch_id=self.branch["WS-ILL"].id,
+            reason=TransitReason.TO_ILL_OFFICE,
+            at=self.now,
         )
         req = self._request(16, p[6], "WEST", RequestStatus.RETURNED)
         self._temporary(req, ItemStatus.AT_ILL_OFFICE, "WS-ILL", 3)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.borrowing import request_numbers
-from app.library import library_settings
+from app.library import library_settings, transits
 from app.library.actors import Actor
 from app.library.branches import ill_office_branch
 from app.library.errors import Conflict, InvalidInput
@@ -47,7 +47,6 @@ from db.models import (
     RequestKind,
     RequestStatus,
     Role,
-    Transit,
     TransitReason,
 )
 
@@ -267,15 +266,14 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
             )
             instruction = f"Put on the hold shelf at {pickup.code} for {patron.display_name}."
         else:
-            session.add(
-                Transit(
-                    item_id=item.id,
-                    from_branch_id=office.id,
-                    to_branch_id=pickup.id,
-                    reason=TransitReason.TO_PICKUP,
-                    started_at=now,
-                    started_by_id=actor.staff_id or None,
-                )
+            transits.start(
+                session,
+                actor,
+                item.id,
+                from_branch_id=office.id,
+                to_branch_id=pickup.id,
+                reason=TransitReason.TO_PICKUP,
+                at=now,
             )
             instruction = f"Strap it and send it to {pickup.code} by inter-campus mail."
         audit.record(

@@ -64,12 +64,14 @@ from app.desk.routing import (
     slip_for,
     tone_of,
 )
+from app.library import transits
 from app.library.actors import Actor
 from app.library.errors import NotFound
 from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
 from app.printing.patron_label import patron_label as printed_label
+from app.records import audit
 from db.models import (
     AppliedScan,
     AuditEvent,
@@ -765,14 +767,14 @@ def _apply(
     if decision.start_transit is not None and decision.destination_id is not None:
         conn.execute(
             _INSERT_TRANSIT,
-            {
-                "item_id": row.item_id,
-                "from_branch_id": desk.id,
-                "to_branch_id": decision.destination_id,
-                "reason": decision.start_transit,
-                "started_at": now,
-                "started_by_id": staff,
-            },
+            transits.columns(
+                actor,
+                row.item_id,
+                from_branch_id=desk.id,
+                to_branch_id=decision.destination_id,
+                reason=decision.start_transit,
+                at=now,
+            ),
         )
     pickup_by: date | None = None
     if decision.place_hold:
@@ -808,26 +810,23 @@ def _apply(
         conn.execute(_CLOSE_LENDING, {"row_id": row.lending_id, "at": now})
     conn.execute(
         _INSERT_AUDIT,
-        {
-            "at": now,
-            "staff_id": staff,
-            "username": actor.username,
-            "branch_code": actor.branch_code,
-            "workstation": actor.workstation,
-            "action": "check_in",
-            "entity": "item",
-            "entity_id": row.item_id,
-            "item_id": row.item_id,
-            "patron_id": row.patron_row_id,
-            "before": {"status": row.item_status.value, "branch_id": row.current_branch_id},
-            "after": {
+        audit.columns(
+            actor,
+            "check_in",
+            at=now,
+            entity="item",
+            entity_id=row.item_id,
+            item_id=row.item_id,
+            patron_id=row.patron_row_id,
+            before={"status": row.item_status.value, "branch_id": row.current_branch_id},
+            after={
                 "status": status.value,
                 "branch_id": desk.id,
                 "outcome": decision.outcome.value,
                 "destination_id": decision.destination_id,
             },
-            "detail": decision.outcome.value,
-        },
+            detail=decision.outcome.value,
+        ),
     )
     return pickup_by
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.borrowing import request_numbers
-from app.library import library_settings
+from app.library import library_settings, transits
 from app.library.actors import Actor
 from app.library.branches import branch_by_code, ill_office_branch
 from app.library.errors import Conflict, InvalidInput, NotFound
@@ -38,7 +38,6 @@ from db.models import (
     RequestKind,
     RequestStatus,
     Role,
-    Transit,
     TransitReason,
 )
 
@@ -508,15 +507,14 @@ def checkout_to_ill(
                 due_date=due,
             )
         )
-        session.add(
-            Transit(
-                item_id=item.id,
-                from_branch_id=here.id,
-                to_branch_id=office.id,
-                reason=TransitReason.TO_ILL_OFFICE,
-                started_at=now,
-                started_by_id=actor.staff_id or None,
-            )
+        transits.start(
+            session,
+            actor,
+            item.id,
+            from_branch_id=here.id,
+            to_branch_id=office.id,
+            reason=TransitReason.TO_ILL_OFFICE,
+            at=now,
         )
         item.status = ItemStatus.IN_TRANSIT
         item.current_branch_id = here.id

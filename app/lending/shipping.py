@@ -22,6 +22,7 @@ from app.lending.pull_list import (
     record_change,
     require_status,
 )
+from app.library import transits
 from app.library.actors import Actor
 from app.library.branches import branch_by_code, ill_office_branch
 from app.library.errors import Conflict, InvalidInput
@@ -159,15 +160,14 @@ def record_return(rt: Runtime, actor: Actor, number: str) -> LendReturnResult:
                 outcome = ReturnOutcome.TRANSIT
                 item.status = ItemStatus.IN_TRANSIT
                 item.current_branch_id = here.id
-                session.add(
-                    Transit(
-                        item_id=item.id,
-                        from_branch_id=here.id,
-                        to_branch_id=home.id,
-                        reason=TransitReason.TO_HOME,
-                        started_at=now,
-                        started_by_id=actor.staff_id or None,
-                    )
+                transits.start(
+                    session,
+                    actor,
+                    item.id,
+                    from_branch_id=here.id,
+                    to_branch_id=home.id,
+                    reason=TransitReason.TO_HOME,
+                    at=now,
                 )
                 instruction = f"Route {item.barcode} home to {home.code} by inter-campus mail."
         before = req.status

@@ -11,6 +11,37 @@ from app.library.actors import Actor
 from db.models import AuditEvent
 
 
+def columns(
+    actor: Actor,
+    action: str,
+    *,
+    at: datetime,
+    entity: str,
+    entity_id: int | None = None,
+    item_id: int | None = None,
+    patron_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    detail: str = "",
+) -> dict[str, Any]:
+    """One audit event's column values; `record` adds it, batch inserts pass it as is."""
+    return {
+        "at": at,
+        "staff_id": actor.staff_id or None,
+        "username": actor.username,
+        "branch_code": actor.branch_code,
+        "workstation": actor.workstation,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "item_id": item_id,
+        "patron_id": patron_id,
+        "before": before,
+        "after": after,
+        "detail": detail,
+    }
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -25,20 +56,20 @@ def record(
     after: dict[str, Any] | None = None,
     detail: str = "",
 ) -> None:
+    """Add one event to the trail, in the caller's transaction."""
     session.add(
         AuditEvent(
-            at=at,
-            staff_id=actor.staff_id or None,
-            username=actor.username,
-            branch_code=actor.branch_code,
-            workstation=actor.workstation,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            item_id=item_id,
-            patron_id=patron_id,
-            before=before,
-            after=after,
-            detail=detail,
+            **columns(
+                actor,
+                action,
+                at=at,
+                entity=entity,
+                entity_id=entity_id,
+                item_id=item_id,
+                patron_id=patron_id,
+                before=before,
+                after=after,
+                detail=detail,
+            )
         )
     )
