@@ -645,8 +645,8 @@ RENEWAL_REFUSAL = (
 )
 
 
-def renew(rt: Runtime, actor: Actor, barcode: str) -> RenewalResult:
-    """The Renew button: explains, for this item, why the desk does not renew it."""
+def refuse_renewal(rt: Runtime, actor: Actor, barcode: str) -> RenewalResult:
+    """The Renew button: renews nothing; explains, for this item, why the desk does not."""
     scan = normalize_scan(barcode)
     if isinstance(scan, InvalidScan):
         raise InvalidInput(scan.reason)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.borrowing.closures import add_closure
-from app.desk.checkout import Outcome, change_due_date, check_out, preview_checkout, renew
+from app.desk.checkout import Outcome, change_due_date, check_out, preview_checkout, refuse_renewal
 from app.desk.in_house_use import record_in_house_use
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -227,7 +227,7 @@ def test_renewal_is_refused_with_the_reason(demo_rt: Runtime, actor_at: Make) ->
     barcode = held_item(demo_rt, RENEE)
     desk = actor_at("desk", "METRO")
     check_out(demo_rt, desk, RENEE, barcode)
-    answer = renew(demo_rt, desk, barcode)
+    answer = refuse_renewal(demo_rt, desk, barcode)
     assert answer.outcome is Outcome.REFUSED_RENEWAL
     assert "only the lending library grants renewals" in answer.message
     assert "ILL account" in answer.message

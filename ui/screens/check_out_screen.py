@@ -39,7 +39,7 @@ from app.desk.checkout import (
     change_due_date,
     check_out,
     preview_checkout,
-    renew,
+    refuse_renewal,
 )
 from app.desk.in_house_use import record_in_house_use
 from app.desk.routing import Tone
@@ -620,7 +620,7 @@ class CheckOutScreen(QWidget):
             self._problem("Select a checkout", "Click the item in the Checked out list first.")
             return
         try:
-            answer = renew(self.session.rt, self.session.actor, barcode)
+            answer = refuse_renewal(self.session.rt, self.session.actor, barcode)
         except OperationalError:
             self._problem("Not renewed", UNREACHABLE_RETRY)
             return
