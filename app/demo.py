@@ -113,8 +113,9 @@ def is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(Branch))
 
 
-def load_demo(rt: Runtime, *, reset: bool = False) -> DemoSummary:
+def load_demo(rt: Runtime, actor: Actor, *, reset: bool = False) -> DemoSummary:
     """Fill an empty (or, with `reset`, a demo) database with the demo library."""
+    actor.require(Role.ADMIN, "Loading the demo library")
     with rt.db.transaction() as session:
         if not is_empty(session):
             if not reset:

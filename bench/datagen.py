@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import demo
+from app.library.actors import unattended
 from app.library.runtime import Runtime
 from db import schema
 from db.engine import Database, create_database_engine
@@ -489,7 +490,7 @@ def _prepare_schema(url: str) -> None:
     database = Database(url)
     try:
         schema.upgrade(database.engine)
-        demo.load_demo(Runtime(database))
+        demo.load_demo(Runtime(database), unattended("bench setup"))
     finally:
         database.dispose()
 

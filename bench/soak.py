@@ -38,7 +38,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.demo import load_demo
 from app.desk.checkin import check_in
-from app.library.actors import Actor
+from app.library.actors import Actor, unattended
 from app.library.clock import SystemClock
 from app.library.errors import ServiceError
 from app.library.runtime import Runtime
@@ -197,7 +197,7 @@ def _replay_all(url: str, journals: list[OfflineJournal]) -> Counter[str]:
     try:
         for journal in journals:
             for _attempt in range(20):
-                report = replay_journal(rt, journal)
+                report = replay_journal(rt, unattended("soak replay"), journal)
                 if report.complete:
                     for entry in report.entries:
                         statuses[entry.status.value] += 1
@@ -214,7 +214,7 @@ def run(server: str, seconds: float, desks: int, keep: bool) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="illdesk-soak-"))
     try:
         setup = Database(url)
-        load_demo(Runtime(setup, SystemClock()))
+        load_demo(Runtime(setup, SystemClock()), unattended("soak setup"))
         items = _hot_items(setup)
         setup.dispose()
         stop = threading.Event()

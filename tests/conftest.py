@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.demo import load_demo
-from app.library.actors import Actor
+from app.library.actors import Actor, unattended
 from app.library.clock import FixedClock
 from app.library.runtime import Runtime
 from app.people.staff import actor_for
@@ -143,7 +143,7 @@ def rt(database_url: str, clock: FixedClock) -> Iterator[Runtime]:
 @pytest.fixture
 def demo_rt(rt: Runtime) -> Runtime:
     """A runtime on the demo library."""
-    load_demo(rt)
+    load_demo(rt, unattended("test setup"))
     return rt
 
 

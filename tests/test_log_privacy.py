@@ -22,6 +22,7 @@ from app.workstation.config import log_dir
 from db.engine import Database
 from db.models import HoldShelfEntry, Item, Patron, PatronType, Transit
 from tests.log_scan import leaks_under
+from tests.signed_in import as_desk
 from ui.launcher import main as illdesk
 
 
@@ -129,7 +130,7 @@ def test_a_working_day_leaves_no_patron_data_in_the_logs(
     try:
         desk_actor = actor_for(rt, "desk", "METRO", "desk-pc")
         patron_view(rt, desk_actor, "T00345678")
-        find_patrons(rt, "Nguyen")
+        find_patrons(rt, as_desk(rt), "Nguyen")
         search_audit(rt, actor_for(rt, "admin", "NEC"), AuditQuery(patron="21000345678"))
         privacy.run_if_due(rt, desk_actor)
         for password in ("wrong-password", DEMO_PASSWORD):

@@ -27,6 +27,7 @@ from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, Scan, normalize_scan, strap_barcode
 from app.money import charges
 from app.people.patron_ids import parse_oclc_symbol, parse_patron_id
+from tests.signed_in import as_office
 
 ANY_TEXT = st.text(max_size=200)
 # Scanner-ish text: barcode characters with whitespace, controls and stray symbols mixed in.
@@ -163,7 +164,7 @@ def test_csv_rows_are_imported_or_each_refused_with_its_line(
     demo_rt: Runtime, rows: list[list[str]]
 ) -> None:
     try:
-        report = import_patrons(demo_rt, csv_text(rows))
+        report = import_patrons(demo_rt, as_office(demo_rt), csv_text(rows))
     except InvalidInput as exc:  # the file as a whole (a NUL byte): refused, said why
         assert explained(exc.message), exc.message
         return

@@ -120,6 +120,7 @@ def open_runtime(
     Raises ServiceError, SchemaMismatch, DatabaseConfigError or SQLAlchemyError.
     """
     from app import demo
+    from app.library.actors import this_workstation, unattended
     from app.workstation.connection import open_database
 
     settings = config.load_settings()
@@ -131,7 +132,8 @@ def open_runtime(
             with database.reading() as session:
                 empty = demo.is_empty(session)
             if empty:
-                summary = demo.load_demo(rt)
+                setup = unattended("first start", this_workstation())
+                summary = demo.load_demo(rt, setup)
                 log.info("loaded the demo library into a new database: %s", summary)
     except Exception:
         database.dispose()

@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
 
     def _branch_info(self) -> BranchInfo | None:
         try:
-            branches = list_branches(self.session.rt)
+            branches = list_branches(self.session.rt, self.session.actor)
         except Exception:  # the status bar can do with the code alone
             log.exception("branch list unavailable")
             return None

@@ -11,7 +11,7 @@ from ui.desk_session import DeskSession
 def _run_daily(session: DeskSession) -> object:
     from app.notices import daily_run  # templates and mail load on the worker, not at start-up
 
-    return daily_run.run_daily_if_due(session.rt, session.settings)
+    return daily_run.run_daily_if_due(session.rt, session.actor, session.settings)
 
 
 class NoticesSchedule(DailyJob):

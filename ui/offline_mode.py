@@ -271,7 +271,7 @@ class OfflineMode(QObject):
 
         def work() -> None:
             try:
-                report = replay_journal(rt, self.journal)
+                report = replay_journal(rt, self.session.actor, self.journal)
             except Exception:  # keep the journal; the next check tries again
                 log.exception("offline replay failed")
                 report = ReplayReport(())

@@ -27,15 +27,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
 from app import demo
 from app.library import library_settings
 from app.library.actors import Actor, this_workstation
-from app.library.branches import BranchInfo, list_branches
+from app.library.branches import BranchInfo
+from app.library.database_errors import DatabaseError
 from app.library.errors import ServiceError
 from app.library.runtime import Runtime
-from app.people.staff import current_os_user, list_staff, sign_in, sign_in_os_user
+from app.people.staff import current_os_user, sign_in, sign_in_facts, sign_in_os_user
 from app.workstation.config import WorkstationSettings, save_settings
 from ui.icons import resource_icon
 
@@ -179,11 +179,13 @@ class SignInDialog(QDialog):
     def _load_database_facts(self) -> str:
         """Branches, staff count and library settings; the error text if unreadable."""
         try:
-            self.branches = list_branches(self.rt)
-            self.staff_count = len(list_staff(self.rt))
-            with self.rt.db.reading() as session:
-                self.library = library_settings.load(session)
-        except (ServiceError, SQLAlchemyError) as exc:
+            facts = sign_in_facts(self.rt)
+            self.branches, self.staff_count, self.library = (
+                facts.branches,
+                facts.staff_count,
+                facts.library,
+            )
+        except (ServiceError, DatabaseError) as exc:
             log.exception("sign-in could not read the database")
             return str(getattr(exc, "message", exc)).splitlines()[0]
         return ""
@@ -325,7 +327,7 @@ class SignInDialog(QDialog):
             self.password_edit.clear()
             self.password_edit.setFocus()
             return
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             log.exception("sign-in failed on a database error")
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             self.show_message(

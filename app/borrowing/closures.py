@@ -69,7 +69,7 @@ def _branch_codes(session: Session) -> dict[int, str]:
 
 
 def list_closures(
-    rt: Runtime, *, year: int | None = None, branch_code: str | None = None
+    rt: Runtime, actor: Actor, *, year: int | None = None, branch_code: str | None = None
 ) -> list[ClosureInfo]:
     """Closures in date order; with `branch_code`, that branch's and the all-branch ones."""
     with rt.db.reading() as session:
@@ -156,7 +156,7 @@ def remove_closure(rt: Runtime, actor: Actor, closure_id: int) -> ClosureInfo:
         return info
 
 
-def list_weekly_closed_days(rt: Runtime) -> list[WeeklyClosedDays]:
+def list_weekly_closed_days(rt: Runtime, actor: Actor) -> list[WeeklyClosedDays]:
     with rt.db.reading() as session:
         branches = session.scalars(select(Branch).where(Branch.active).order_by(Branch.code))
         return [

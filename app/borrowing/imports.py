@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.borrowing import request_numbers
+from app.library.actors import Actor
 from app.library.errors import InvalidInput, ServiceError
 from app.library.folding import name_key
 from app.library.runtime import Runtime
@@ -34,6 +35,7 @@ from db.models import (
     PatronType,
     RequestKind,
     RequestStatus,
+    Role,
 )
 
 PATRON_COLUMNS = (
@@ -262,11 +264,15 @@ def _apply_request(session: Session, row: dict[str, str], branches: dict[str, Br
     return "updated" if changed else "unchanged"
 
 
-def import_patrons(rt: Runtime, text: str, *, strict: bool = False) -> ImportReport:
+def import_patrons(rt: Runtime, actor: Actor, text: str, *, strict: bool = False) -> ImportReport:
+    """Load patrons from the campus system's CSV export; a re-import updates, never doubles."""
+    actor.require(Role.ILL_OFFICE, "Importing patrons")
     return _run(rt, text, PATRON_COLUMNS, _apply_patron, strict)
 
 
-def import_requests(rt: Runtime, text: str, *, strict: bool = False) -> ImportReport:
+def import_requests(rt: Runtime, actor: Actor, text: str, *, strict: bool = False) -> ImportReport:
+    """Load borrowing requests from the ILL system's CSV export, like `import_patrons`."""
+    actor.require(Role.ILL_OFFICE, "Importing ILL requests")
     return _run(rt, text, REQUEST_COLUMNS, _apply_request, strict)
 
 

@@ -293,7 +293,7 @@ def list_requests(
         return [_view(session, r, settings, now) for r in session.scalars(query).all()]
 
 
-def cancel_reasons(rt: Runtime) -> list[str]:
+def cancel_reasons(rt: Runtime, actor: Actor) -> list[str]:
     """The reasons staff pick from, as the library wrote them."""
     with rt.db.reading() as session:
         return list(
@@ -331,7 +331,7 @@ def edit_cancel_reason(rt: Runtime, actor: Actor, text: str, *, active: bool = T
             entity_id=row.id,
             detail=row.text,
         )
-    return cancel_reasons(rt)
+    return cancel_reasons(rt, actor)
 
 
 def cancel_request(rt: Runtime, actor: Actor, number: str, reason: str) -> RequestView:

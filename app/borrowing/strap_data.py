@@ -80,7 +80,7 @@ def _item_for(session: Session, ref: str) -> Item:
     return item
 
 
-def strap_style(rt: Runtime) -> StrapStyle:
+def strap_style(rt: Runtime, actor: Actor) -> StrapStyle:
     with rt.db.reading() as session:
         return StrapStyle.from_settings(library_settings.load(session))
 
@@ -114,15 +114,17 @@ def straps_received_on(rt: Runtime, actor: Actor, day: date | None = None) -> li
 
 def strap_pdf(rt: Runtime, actor: Actor, refs: Sequence[str], layout: str = "letter3") -> bytes:
     straps = straps_for(rt, actor, refs)
-    return render_straps(straps, strap_style(rt), layout)
+    return render_straps(straps, strap_style(rt, actor), layout)
 
 
 def received_today_pdf(rt: Runtime, actor: Actor, layout: str = "letter3") -> bytes:
     straps = straps_received_on(rt, actor)
     if not straps:
         raise NotFound("Nothing was received today, so there are no straps to print.")
-    return render_straps(straps, strap_style(rt), layout)
+    return render_straps(straps, strap_style(rt, actor), layout)
 
 
-def return_flag_pdf(rt: Runtime, flags: Sequence[ReturnFlag], layout: str = "letter3") -> bytes:
-    return render_return_flags(flags, strap_style(rt), layout)
+def return_flag_pdf(
+    rt: Runtime, actor: Actor, flags: Sequence[ReturnFlag], layout: str = "letter3"
+) -> bytes:
+    return render_return_flags(flags, strap_style(rt, actor), layout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import getpass
 import json
 import sys
 from datetime import date, datetime
@@ -11,7 +12,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, TextIO
 
-from app.library.actors import Actor, this_workstation
+from app.library.actors import Actor, this_workstation, unattended
 from app.library.branches import ill_office_branch
 from app.library.clock import Clock, SystemClock
 from app.library.runtime import Runtime
@@ -73,6 +74,17 @@ class CliContext:
 
     def actor(self) -> Actor:
         return actor_for(self.runtime(), self.args.staff, self.args.branch, this_workstation())
+
+    def caller(self) -> Actor:
+        """Who the command acts as: the --staff account when the command takes one, else
+        the command line itself, named after the computer's user (see `unattended`)."""
+        if getattr(self.args, "staff", None):
+            return self.actor()
+        try:
+            user = getpass.getuser()
+        except (OSError, KeyError):
+            user = "unknown user"
+        return unattended(f"command line ({user})"[:64], this_workstation())
 
     def office_actor(self) -> Actor:
         """The actor of an ILL office command: `--branch` defaults to the office's branch."""

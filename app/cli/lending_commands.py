@@ -276,10 +276,12 @@ def _create(ctx: CliContext) -> int:
 def _list(ctx: CliContext) -> int:
     rt = ctx.runtime()
     if ctx.args.to_pull:
-        views = pull_list.pull_list(rt, ctx.args.to_pull)
+        views = pull_list.pull_list(rt, ctx.caller(), ctx.args.to_pull)
     else:
         statuses = tuple(RequestStatus(s) for s in ctx.args.status or ())
-        views = pull_list.list_lending(rt, pull_branch=ctx.args.pull_branch, statuses=statuses)
+        views = pull_list.list_lending(
+            rt, ctx.caller(), pull_branch=ctx.args.pull_branch, statuses=statuses
+        )
     for view in views:
         _emit_request(ctx, view)
     if not views:
@@ -477,7 +479,9 @@ def _ifm_processed(ctx: CliContext) -> int:
 
 def _ifm_list(ctx: CliContext) -> int:
     status = IfmStatus(ctx.args.status) if ctx.args.status else None
-    rows = ifm.list_transactions(ctx.runtime(), status=status, partner=ctx.args.partner)
+    rows = ifm.list_transactions(
+        ctx.runtime(), ctx.caller(), status=status, partner=ctx.args.partner
+    )
     for tx in rows:
         ctx.emit(_tx_record(tx), _tx_text(tx))
     if not rows:
@@ -486,7 +490,7 @@ def _ifm_list(ctx: CliContext) -> int:
 
 
 def _ifm_lost(ctx: CliContext) -> int:
-    rows = ifm.lost_requests(ctx.runtime())
+    rows = ifm.lost_requests(ctx.runtime(), ctx.caller())
     for r in rows:
         status = r.transaction_status.value if r.transaction_status else None
         ctx.emit(
@@ -528,7 +532,7 @@ def _balance_text(label: str, row: PartnerBalance | IfmLedger) -> str:
 
 
 def _ifm_balance(ctx: CliContext) -> int:
-    book = ifm.ledger(ctx.runtime())
+    book = ifm.ledger(ctx.runtime(), ctx.caller())
     for partner in book.partners:
         ctx.emit(
             _balance_record("partner", partner.partner_symbol, partner),

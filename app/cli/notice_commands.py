@@ -95,7 +95,7 @@ def register(sub: Any) -> None:
 
 
 def _notices_run(ctx: CliContext) -> int:
-    result = daily_run.run_daily(ctx.runtime(), load_settings())
+    result = daily_run.run_daily(ctx.runtime(), ctx.caller(), load_settings())
     record = {
         "queued_due_soon": result.queued_due_soon,
         "queued_overdue": result.queued_overdue,
@@ -114,7 +114,7 @@ def _notices_list(ctx: CliContext) -> int:
     status = daily_run.parse_status(ctx.args.status) if ctx.args.status else None
     if ctx.args.limit < 1:
         raise InvalidInput("--limit takes a number of notices, 1 or more.")
-    found = daily_run.list_notices(ctx.runtime(), status, ctx.args.limit)
+    found = daily_run.list_notices(ctx.runtime(), ctx.caller(), status, ctx.args.limit)
     for n in found:
         who = n.patron_id or n.partner_symbol or "-"
         problem = f"  [{n.problem}]" if n.problem else ""
@@ -196,7 +196,7 @@ def _declare_lost(ctx: CliContext) -> int:
 
 def _charges_list(ctx: CliContext) -> int:
     found = charges.list_charges(
-        ctx.runtime(), patron_id=ctx.args.patron, include_removed=ctx.args.all
+        ctx.runtime(), ctx.caller(), patron_id=ctx.args.patron, include_removed=ctx.args.all
     )
     for c in found:
         ctx.emit(_charge_record(c), _charge_line(c))
@@ -250,7 +250,7 @@ def _bursar_export(ctx: CliContext) -> int:
 
 
 def _bursar_preview(ctx: CliContext) -> int:
-    pending = bursar.preview(ctx.runtime())
+    pending = bursar.preview(ctx.runtime(), ctx.caller())
     for c in pending.to_report:
         ctx.emit({"report": True, **_charge_record(c)}, f"report  {_charge_line(c)}")
     for held in pending.held_back:

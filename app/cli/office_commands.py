@@ -137,7 +137,7 @@ def _strap_print(ctx: CliContext) -> int:
     actor = ctx.office_actor()
     rt = ctx.runtime()
     straps = straps_for(rt, actor, ctx.args.refs)
-    _write(ctx.args.out, render_straps(straps, strap_style(rt), ctx.args.layout))
+    _write(ctx.args.out, render_straps(straps, strap_style(rt, actor), ctx.args.layout))
     ctx.emit(
         {
             "out": str(ctx.args.out),

@@ -76,7 +76,8 @@ def _replay(ctx: CliContext) -> int:
     rt = ctx.runtime()
     journal = OfflineJournal()
     own = path.resolve() == journal.path.resolve()
-    report = replay_journal(rt, journal) if own else replay_file(rt, path)
+    actor = ctx.caller()
+    report = replay_journal(rt, actor, journal) if own else replay_file(rt, actor, path)
     for entry in report.entries:
         ctx.emit(_record(entry), _text(entry))
     summary = {

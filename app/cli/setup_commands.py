@@ -91,7 +91,7 @@ def _db(ctx: CliContext) -> int:
 
 
 def _demo(ctx: CliContext) -> int:
-    summary = demo.load_demo(ctx.runtime(), reset=ctx.args.reset)
+    summary = demo.load_demo(ctx.runtime(), ctx.caller(), reset=ctx.args.reset)
     ctx.emit(
         summary,
         f"Demo library loaded: {summary.branches} branches, {summary.staff} staff, "
@@ -104,7 +104,7 @@ def _demo(ctx: CliContext) -> int:
 def _import(ctx: CliContext) -> int:
     text = imports.read_csv(ctx.args.file)
     run = imports.import_patrons if ctx.args.what == "patrons" else imports.import_requests
-    report = run(ctx.runtime(), text, strict=ctx.args.strict)
+    report = run(ctx.runtime(), ctx.caller(), text, strict=ctx.args.strict)
     for error in report.errors:
         ctx.emit(
             {"line": error.line, "error": error.message}, f"line {error.line}: {error.message}"
@@ -132,7 +132,7 @@ def _import(ctx: CliContext) -> int:
 
 
 def _branches(ctx: CliContext) -> int:
-    for branch in list_branches(ctx.runtime()):
+    for branch in list_branches(ctx.runtime(), ctx.caller()):
         flags = [
             f for f, on in (("virtual", branch.virtual), ("ILL office", branch.ill_office)) if on
         ]
@@ -146,7 +146,7 @@ def _branches(ctx: CliContext) -> int:
 
 def _staff(ctx: CliContext) -> int:
     if ctx.args.staff_command == "list":
-        for staff in list_staff(ctx.runtime()):
+        for staff in list_staff(ctx.runtime(), ctx.caller()):
             ctx.emit(
                 staff,
                 f"{staff.username:16} {staff.role:11} {staff.full_name}"

@@ -110,7 +110,7 @@ def items_with_patron(rt: Runtime, actor: Actor, text: str) -> PatronItems:
         return PatronItems(patron.patron_id, patron.display_name, items)
 
 
-def search_temporary_by_title(rt: Runtime, text: str) -> tuple[RecoveredItem, ...]:
+def search_temporary_by_title(rt: Runtime, actor: Actor, text: str) -> tuple[RecoveredItem, ...]:
     """Temporary items still in our hands whose title contains every word typed."""
     key = fold("".join(ch if ch.isalnum() else " " for ch in text))
     words = key.split()

@@ -317,8 +317,9 @@ def mark_processed(
 
 
 def list_transactions(
-    rt: Runtime, *, status: IfmStatus | None = None, partner: str | None = None
+    rt: Runtime, actor: Actor, *, status: IfmStatus | None = None, partner: str | None = None
 ) -> list[IfmTransactionView]:
+    actor.require(Role.ILL_OFFICE, "Viewing IFM transactions")
     with rt.db.reading() as session:
         query = select(IfmTransaction)
         if status is not None:
@@ -340,7 +341,8 @@ class LostRequest:
     transaction_status: IfmStatus | None  # None: no IFM transaction recorded yet
 
 
-def lost_requests(rt: Runtime) -> list[LostRequest]:
+def lost_requests(rt: Runtime, actor: Actor) -> list[LostRequest]:
+    actor.require(Role.ILL_OFFICE, "Viewing lost requests for IFM")
     with rt.db.reading() as session:
         rows = session.scalars(
             select(IllRequest)
@@ -393,8 +395,9 @@ class IfmLedger:
     settle: bool  # the total reached plus or minus the threshold: time to settle
 
 
-def ledger(rt: Runtime) -> IfmLedger:
+def ledger(rt: Runtime, actor: Actor) -> IfmLedger:
     """Processed transactions make the balance; pending ones are shown beside it."""
+    actor.require(Role.ILL_OFFICE, "Viewing the IFM ledger")
     zero = Decimal("0.00")
     with rt.db.reading() as session:
         threshold = parse_threshold(library_settings.load(session).ifm_settlement_threshold)

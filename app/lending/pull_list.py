@@ -327,6 +327,7 @@ def _check_lendable(session: Session, item: Item) -> None:
 
 def list_lending(
     rt: Runtime,
+    actor: Actor,
     *,
     pull_branch: str | None = None,
     statuses: tuple[RequestStatus, ...] | None = None,
@@ -343,10 +344,10 @@ def list_lending(
         return [request_view(session, r) for r in rows]
 
 
-def pull_list(rt: Runtime, branch_code: str) -> list[LendingRequestView]:
+def pull_list(rt: Runtime, actor: Actor, branch_code: str) -> list[LendingRequestView]:
     """What a campus still has to do: pull, scan, or check out to the ILL account."""
     rows = list_lending(
-        rt, pull_branch=branch_code, statuses=(RequestStatus.TO_PULL, RequestStatus.PULLED)
+        rt, actor, pull_branch=branch_code, statuses=(RequestStatus.TO_PULL, RequestStatus.PULLED)
     )
     return [
         r

@@ -37,3 +37,14 @@ class Actor:
 
 def this_workstation() -> str:
     return socket.gethostname()
+
+
+def unattended(job: str, workstation: str = "") -> Actor:
+    """The actor of work nobody signed in to: first-time setup, a command run without
+    --staff, the desk's own start-up.
+
+    It has an administrator's rights because whoever starts such work already holds the
+    database's address and credentials, which give more than any role. The audit trail
+    names the job (and no staff id), so its actions stay told apart from people's.
+    """
+    return Actor(0, job, job, Role.ADMIN, "", workstation)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.library.actors import Actor
 from app.library.errors import NotFound
 from app.library.runtime import Runtime
 from db.models import Branch
@@ -21,20 +22,25 @@ class BranchInfo:
     location: str | None  # the campus a virtual branch sits at
 
 
-def list_branches(rt: Runtime) -> list[BranchInfo]:
+def list_branches(rt: Runtime, actor: Actor) -> list[BranchInfo]:
+    """The active branches, by code."""
     with rt.db.reading() as session:
-        branches = session.scalars(select(Branch).where(Branch.active).order_by(Branch.code)).all()
-        codes = {b.id: b.code for b in branches}
-        return [
-            BranchInfo(
-                code=b.code,
-                name=b.name,
-                virtual=b.virtual,
-                ill_office=b.ill_office,
-                location=codes.get(b.location_id) if b.location_id else None,
-            )
-            for b in branches
-        ]
+        return branch_infos(session)
+
+
+def branch_infos(session: Session) -> list[BranchInfo]:
+    branches = session.scalars(select(Branch).where(Branch.active).order_by(Branch.code)).all()
+    codes = {b.id: b.code for b in branches}
+    return [
+        BranchInfo(
+            code=b.code,
+            name=b.name,
+            virtual=b.virtual,
+            ill_office=b.ill_office,
+            location=codes.get(b.location_id) if b.location_id else None,
+        )
+        for b in branches
+    ]
 
 
 def branch_by_code(session: Session, code: str) -> Branch:

@@ -189,17 +189,18 @@ def view_of(session: Session, charge_id: int) -> ChargeView:
 
 def list_charges(
     rt: Runtime,
+    actor: Actor,
     *,
     patron_id: str | None = None,
     include_removed: bool = False,
-    viewer: Actor | None = None,
 ) -> tuple[ChargeView, ...]:
     """Charges, oldest first; for one patron (campus ID) when given.
 
-    A staff member (`viewer`) listing one patron's charges has viewed that patron's
-    account: the audit trail records it.
+    Listing one patron's charges is a look at that patron's account: the audit trail
+    records it.
     """
-    if viewer is None or patron_id is None:
+    actor.require(Role.ILL_OFFICE, "Viewing charges")
+    if patron_id is None:
         with rt.db.reading() as session:
             return charges_in(session, patron_id=patron_id, include_removed=include_removed)
     with rt.db.transaction() as session:
@@ -207,7 +208,7 @@ def list_charges(
         campus_id = parse_patron_id(patron_id)
         patron = session.scalar(select(Patron).where(Patron.patron_id == campus_id))
         if patron is not None:
-            record_patron_view(session, viewer, patron.id, rt.clock.now(), detail="charges")
+            record_patron_view(session, actor, patron.id, rt.clock.now(), detail="charges")
         return found
 
 
@@ -496,8 +497,9 @@ def record_actual_bill(
         )
 
 
-def lost_item_returned(rt: Runtime, barcode: str) -> LostItemReturned | None:
+def lost_item_returned(rt: Runtime, actor: Actor, barcode: str) -> LostItemReturned | None:
     """For a scanned item with open charges: the removal offer and bursar reminder; else None."""
+    actor.require(Role.ILL_OFFICE, "Checking a returned item for charges")
     with rt.db.reading() as session:
         item = _item_by_barcode(session, barcode)
         rows = session.execute(

@@ -48,6 +48,7 @@ from app.notices.outbox import queue_notice
 from app.notices.templates import KINDS, canonical_context, render
 from app.people.patron_ids import parse_email
 from app.records import audit
+from app.records.patron_views import record_patron_view
 from app.workstation.config import WorkstationSettings
 from db.models import (
     Branch,
@@ -128,18 +129,19 @@ class OutboxRun:
 # ---------------------------------------------------------------- the daily run
 
 
-def run_daily(rt: Runtime, settings: WorkstationSettings) -> OutboxRun:
+def run_daily(rt: Runtime, actor: Actor, settings: WorkstationSettings) -> OutboxRun:
     """`illdesk notices run` and the app's daily trigger: queue reminders, then send."""
     try:
         config = smtp_config(settings)
     except MailerNotConfigured as exc:
-        return run_outbox(rt, None, mail_problem=exc.message)
+        return run_outbox(rt, actor, None, mail_problem=exc.message)
     with SmtpMailer(config) as mailer:
-        return run_outbox(rt, mailer, sender_domain=config.sender.rpartition("@")[2])
+        return run_outbox(rt, actor, mailer, sender_domain=config.sender.rpartition("@")[2])
 
 
 def run_outbox(
     rt: Runtime,
+    actor: Actor,
     mailer: Mailer | None,
     *,
     mail_problem: str = "",
@@ -148,11 +150,11 @@ def run_outbox(
     reminders: bool = True,
 ) -> OutboxRun:
     """Queue due-soon/overdue notices, render what is queued, and send what is due."""
-    due_soon, overdue = queue_reminders(rt) if reminders and only_id is None else (0, 0)
-    held = prepare_outbox(rt)
+    due_soon, overdue = queue_reminders(rt, actor) if reminders and only_id is None else (0, 0)
+    held = prepare_outbox(rt, actor)
     sent = failed = uncertain = 0
     if mailer is not None:
-        outcome = send_due(rt, mailer, sender_domain=sender_domain, only_id=only_id)
+        outcome = send_due(rt, actor, mailer, sender_domain=sender_domain, only_id=only_id)
         sent, failed, uncertain, mail_problem = outcome
     with rt.db.reading() as session:
         waiting = int(
@@ -164,7 +166,7 @@ def run_outbox(
     return OutboxRun(due_soon, overdue, held, sent, failed, uncertain, waiting, mail_problem)
 
 
-def queue_reminders(rt: Runtime) -> tuple[int, int]:
+def queue_reminders(rt: Runtime, actor: Actor) -> tuple[int, int]:
     """Queue today's due-soon and overdue notices; a second run the same day adds none."""
     for attempt in (1, 2):
         try:
@@ -193,16 +195,16 @@ def _open_ill_loans(session: Session) -> list[tuple[Loan, Item, Patron]]:
     return [(loan, item, patron) for loan, item, patron in rows]
 
 
-def daily_run_due(rt: Runtime) -> bool:
+def daily_run_due(rt: Runtime, actor: Actor) -> bool:
     """True until today's due-soon and overdue notices have been queued (on any desk)."""
     with rt.db.reading() as session:
         last = library_settings.load(session).notices_last_run
     return last != rt.clock.today().isoformat()
 
 
-def run_daily_if_due(rt: Runtime, settings: WorkstationSettings) -> OutboxRun | None:
+def run_daily_if_due(rt: Runtime, actor: Actor, settings: WorkstationSettings) -> OutboxRun | None:
     """The desk's once-a-day trigger: the daily run, unless a desk already ran it today."""
-    return run_daily(rt, settings) if daily_run_due(rt) else None
+    return run_daily(rt, actor, settings) if daily_run_due(rt, actor) else None
 
 
 def _queue_reminders(session: Session, today: date, now: datetime) -> tuple[int, int]:
@@ -251,7 +253,7 @@ def _queue_reminders(session: Session, today: date, now: datetime) -> tuple[int,
 # ---------------------------------------------------------------- rendering and addresses
 
 
-def prepare_outbox(rt: Runtime) -> int:
+def prepare_outbox(rt: Runtime, actor: Actor) -> int:
     """Render every queued notice not yet rendered; hold those that cannot go as they are."""
     held = 0
     with rt.db.transaction() as session:
@@ -383,7 +385,12 @@ def notice_context(
 
 
 def send_due(
-    rt: Runtime, mailer: Mailer, *, sender_domain: str = "", only_id: int | None = None
+    rt: Runtime,
+    actor: Actor,
+    mailer: Mailer,
+    *,
+    sender_domain: str = "",
+    only_id: int | None = None,
 ) -> tuple[int, int, int, str]:
     """Send every due notice; stop at the first sign the server is down.
 
@@ -542,7 +549,7 @@ class OutboxSummary:
         return self.failed + self.held
 
 
-def outbox_summary(rt: Runtime) -> OutboxSummary:
+def outbox_summary(rt: Runtime, actor: Actor) -> OutboxSummary:
     with rt.db.reading() as session:
         counts: dict[NoticeStatus, int] = {
             status: int(count)
@@ -572,9 +579,10 @@ def parse_status(text: str) -> NoticeStatus:
 
 
 def list_notices(
-    rt: Runtime, status: NoticeStatus | None = None, limit: int = 500
+    rt: Runtime, actor: Actor, status: NoticeStatus | None = None, limit: int = 500
 ) -> tuple[NoticeView, ...]:
     """Newest first."""
+    actor.require(Role.ILL_OFFICE, "Reading the notice outbox")
     with rt.db.reading() as session:
         query = select(Notice).order_by(Notice.id.desc()).limit(limit)
         if status is not None:
@@ -589,10 +597,16 @@ def _notice(session: Session, notice_id: int) -> Notice:
     return notice
 
 
-def get_notice(rt: Runtime, notice_id: int) -> NoticeView:
-    """The notice as it will be sent; an unrendered one is rendered for the preview."""
-    with rt.db.reading() as session:
+def get_notice(rt: Runtime, actor: Actor, notice_id: int) -> NoticeView:
+    """The notice as it will be sent; an unrendered one is rendered for the preview.
+
+    A notice to a patron shows their address and loans: reading it is a look at their record.
+    """
+    actor.require(Role.ILL_OFFICE, "Reading the notice outbox")
+    with rt.db.transaction() as session:
         notice = _notice(session, notice_id)
+        if notice.patron_id is not None:
+            record_patron_view(session, actor, notice.patron_id, rt.clock.now(), detail="notice")
         view = _view(session, notice)
         if not notice.body and notice.kind in KINDS:
             settings = library_settings.load(session)
@@ -688,8 +702,8 @@ def send_one(rt: Runtime, actor: Actor, notice_id: int, settings: WorkstationSet
     try:
         config = smtp_config(settings)
     except MailerNotConfigured as exc:
-        return run_outbox(rt, None, mail_problem=exc.message, only_id=notice_id)
+        return run_outbox(rt, actor, None, mail_problem=exc.message, only_id=notice_id)
     with SmtpMailer(config) as mailer:
         return run_outbox(
-            rt, mailer, sender_domain=config.sender.rpartition("@")[2], only_id=notice_id
+            rt, actor, mailer, sender_domain=config.sender.rpartition("@")[2], only_id=notice_id
         )

@@ -280,7 +280,7 @@ def template_for(session: Session, kind: str) -> TemplateText:
     return TemplateText(kind, spec.label, subject, body, False, spec.fields)
 
 
-def list_templates(rt: Runtime) -> tuple[TemplateText, ...]:
+def list_templates(rt: Runtime, actor: Actor) -> tuple[TemplateText, ...]:
     with rt.db.reading() as session:
         return tuple(template_for(session, kind) for kind in KINDS)
 

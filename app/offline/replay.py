@@ -313,7 +313,7 @@ def _bad_line(bad: BadLine) -> ReplayedScan:
     )
 
 
-def replay_entries(rt: Runtime, entries: list[JournalEntry]) -> list[ReplayedScan]:
+def replay_entries(rt: Runtime, actor: Actor, entries: list[JournalEntry]) -> list[ReplayedScan]:
     """Apply entries in order; stops (marking the rest not replayed) if the database goes."""
     actors: dict[tuple[str, str], Actor] = {}
     out: list[ReplayedScan] = []
@@ -338,16 +338,16 @@ def replay_entries(rt: Runtime, entries: list[JournalEntry]) -> list[ReplayedSca
     return out
 
 
-def replay_file(rt: Runtime, path: Path) -> ReplayReport:
+def replay_file(rt: Runtime, actor: Actor, path: Path) -> ReplayReport:
     """Replay a journal file (this desk's, or one copied from another PC); the file stays."""
     entries, bad = read_entries(path)
-    done = replay_entries(rt, entries)
+    done = replay_entries(rt, actor, entries)
     return ReplayReport(tuple(done) + tuple(_bad_line(b) for b in bad))
 
 
-def replay_journal(rt: Runtime, journal: OfflineJournal) -> ReplayReport:
+def replay_journal(rt: Runtime, actor: Actor, journal: OfflineJournal) -> ReplayReport:
     """Replay this desk's journal; when every entry is dealt with, archive it for audit."""
-    report = replay_file(rt, journal.path)
+    report = replay_file(rt, actor, journal.path)
     if not report.entries or not report.complete:
         return report
     with rt.db.reading() as session:

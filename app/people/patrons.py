@@ -106,7 +106,7 @@ def require_patron(session: Session, reference: str) -> Patron:
     return patron
 
 
-def find_patrons(rt: Runtime, query: str) -> list[PatronSummary]:
+def find_patrons(rt: Runtime, actor: Actor, query: str) -> list[PatronSummary]:
     """Exact campus ID or barcode first; otherwise names starting with what was typed.
 
     'muller', 'Müller, Renée' and 'renee mul' all find Renée Müller: the stored key is

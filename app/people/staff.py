@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.library import library_settings
 from app.library.actors import Actor
-from app.library.branches import branch_by_code
+from app.library.branches import BranchInfo, branch_by_code, branch_infos
 from app.library.errors import Conflict, InvalidInput, PermissionDenied
+from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
 from app.records import audit
 from db.models import Role, Staff
@@ -108,10 +110,29 @@ def add_staff(
         return staff_info(staff)
 
 
-def list_staff(rt: Runtime) -> list[StaffInfo]:
+def list_staff(rt: Runtime, actor: Actor) -> list[StaffInfo]:
+    actor.require(Role.ADMIN, "Listing staff accounts")
     with rt.db.reading() as session:
         rows = session.scalars(select(Staff).order_by(Staff.username)).all()
         return [staff_info(s) for s in rows]
+
+
+@dataclass(frozen=True)
+class SignInFacts:
+    """What the sign-in window shows before anyone is signed in."""
+
+    branches: list[BranchInfo]
+    staff_count: int  # 0: nobody can sign in until the first account is added
+    library: LibrarySettings
+
+
+def sign_in_facts(rt: Runtime) -> SignInFacts:
+    """The branches to choose from, whether any account exists, the library's name and
+    whether it is a demo. Like `sign_in`, it needs no actor: nobody is signed in yet."""
+    with rt.db.reading() as session:
+        branches = branch_infos(session)
+        staff_count = session.scalar(select(func.count()).select_from(Staff)) or 0
+        return SignInFacts(branches, int(staff_count), library_settings.load(session))
 
 
 def _actor_at(session: Session, staff: Staff, branch_code: str, workstation: str) -> Actor:

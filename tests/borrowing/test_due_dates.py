@@ -26,6 +26,7 @@ from app.library.errors import InvalidInput, NotFound, PermissionDenied
 from app.library.library_settings import save as save_settings
 from app.library.runtime import Runtime
 from db.models import AuditEvent, Branch, Closure
+from tests.signed_in import as_desk
 
 TODAY = date(2026, 11, 2)  # a Monday
 WEEKENDS = ClosureCalendar("METRO", frozenset({5, 6}), ())
@@ -146,7 +147,7 @@ def test_weekly_closed_days_are_per_branch(
     assert changed.label == "Sunday"
     assert _due(demo_rt, "WEST", date(2026, 11, 14)) == date(2026, 11, 14)  # open Saturdays
     assert _due(demo_rt, "METRO", date(2026, 11, 14)) == date(2026, 11, 13)
-    weekly = {w.branch_code: w.weekdays for w in list_weekly_closed_days(demo_rt)}
+    weekly = {w.branch_code: w.weekdays for w in list_weekly_closed_days(demo_rt, as_desk(demo_rt))}
     assert weekly["WEST"] == (6,) and weekly["METRO"] == (5, 6)
     with pytest.raises(InvalidInput, match="at least one day open"):
         set_closed_weekdays(demo_rt, admin, "WEST", range(7))
@@ -168,11 +169,11 @@ def test_closures_are_admin_only_validated_and_audited(
         add_closure(demo_rt, admin, date(2026, 12, 24), date(2026, 12, 24), "Eve", "NOPE")
     added = add_closure(demo_rt, admin, date(2026, 12, 24), date(2026, 12, 25), " Christmas ")
     assert added.reason == "Christmas" and added.where == "All branches"
-    assert [c.id for c in list_closures(demo_rt, year=2026)] == [added.id]
-    assert list_closures(demo_rt, year=2027) == []
+    assert [c.id for c in list_closures(demo_rt, as_desk(demo_rt), year=2026)] == [added.id]
+    assert list_closures(demo_rt, as_desk(demo_rt), year=2027) == []
     removed = remove_closure(demo_rt, admin, added.id)
     assert removed == added
-    assert list_closures(demo_rt) == []
+    assert list_closures(demo_rt, as_desk(demo_rt)) == []
     with pytest.raises(NotFound, match="Refresh"):
         remove_closure(demo_rt, admin, added.id)
     with demo_rt.db.reading() as session:

@@ -24,6 +24,7 @@ from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.library.runtime import Runtime
 from db.models import IllRequest, Notice, Patron, PatronType, RequestKind, RequestStatus
+from tests.signed_in import as_office
 
 ActorAt = Callable[[str, str], Actor]
 WAITING, COPY_AVAILABLE = "20261001", "20261020"
@@ -139,7 +140,7 @@ def test_cancel_needs_a_reason_and_tells_the_patron(demo_rt: Runtime, actor_at: 
     with pytest.raises(InvalidInput, match="needs a reason"):
         cancel_request(demo_rt, office, WAITING, "   ")
     assert find_request(demo_rt, office, WAITING).status is RequestStatus.REQUESTED
-    listed = cancel_reasons(demo_rt)
+    listed = cancel_reasons(demo_rt, as_office(demo_rt))
     assert "Duplicate request." in listed
     view = cancel_request(demo_rt, office, WAITING, "duplicate REQUEST.")
     assert view.status is RequestStatus.CANCELLED

@@ -12,6 +12,7 @@ from app.library.actors import Actor
 from app.library.errors import InvalidInput, NotFound
 from app.library.runtime import Runtime
 from db.models import AuditEvent, ItemStatus
+from tests.signed_in import as_desk
 
 
 @pytest.fixture
@@ -53,29 +54,31 @@ def test_unknown_patron_says_so(demo_rt: Runtime, desk: Actor) -> None:
 
 
 def test_title_search_ignores_case_and_accents_and_shows_who_has_it(demo_rt: Runtime) -> None:
-    found = search_temporary_by_title(demo_rt, "godel ESCHER")
+    found = search_temporary_by_title(demo_rt, as_desk(demo_rt), "godel ESCHER")
     assert [i.barcode for i in found] == ["ILL00000018"]
     assert found[0].patron_id == "T00345678" and not found[0].has_it
-    cities = search_temporary_by_title(demo_rt, "invisible")
+    cities = search_temporary_by_title(demo_rt, as_desk(demo_rt), "invisible")
     assert [(i.barcode, i.patron_id, i.has_it) for i in cities] == [
         ("ILL00000091", "T00123456", True)
     ]
 
 
 def test_title_search_leaves_out_closed_items_and_owned_ones(demo_rt: Runtime) -> None:
-    assert search_temporary_by_title(demo_rt, "Texas Cattle") == ()  # closed since
-    assert search_temporary_by_title(demo_rt, "Campbell Biology") == ()  # owned
+    assert (
+        search_temporary_by_title(demo_rt, as_desk(demo_rt), "Texas Cattle") == ()
+    )  # closed since
+    assert search_temporary_by_title(demo_rt, as_desk(demo_rt), "Campbell Biology") == ()  # owned
 
 
 def test_title_search_never_treats_wildcards_as_wildcards(demo_rt: Runtime) -> None:
     with pytest.raises(InvalidInput):
-        search_temporary_by_title(demo_rt, "%%%_")
-    assert search_temporary_by_title(demo_rt, "100% Escher_") == ()
+        search_temporary_by_title(demo_rt, as_desk(demo_rt), "%%%_")
+    assert search_temporary_by_title(demo_rt, as_desk(demo_rt), "100% Escher_") == ()
 
 
 def test_title_search_needs_a_few_letters(demo_rt: Runtime) -> None:
     with pytest.raises(InvalidInput, match="at least 3 letters"):
-        search_temporary_by_title(demo_rt, " a ")
+        search_temporary_by_title(demo_rt, as_desk(demo_rt), " a ")
 
 
 def test_looking_a_patron_up_is_recorded_as_a_view_of_their_record(

@@ -32,6 +32,7 @@ from db.models import (
     Transit,
     TransitReason,
 )
+from tests.signed_in import as_office
 
 ActorAt = Callable[[str, str], Actor]
 
@@ -454,7 +455,9 @@ def test_ready_for_pickup_notice_renders_with_the_pickup_branch_and_date(
     from app.notices.daily_run import prepare_outbox
 
     result = check_in(demo_rt, actor_at("desk", "SE"), IN_TRANSIT_TO_SE)
-    assert prepare_outbox(demo_rt) == 0  # nothing held: the template took every field
+    assert (
+        prepare_outbox(demo_rt, as_office(demo_rt)) == 0
+    )  # nothing held: the template took every field
     with demo_rt.db.reading() as session:
         notice = session.scalar(select(Notice).where(Notice.kind == "ready_for_pickup"))
     assert notice is not None and notice.status.value == "queued"

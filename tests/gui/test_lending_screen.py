@@ -47,7 +47,9 @@ def test_campus_pulls_and_checks_out_with_the_yellow_flag_reminder(
     assert pull.flag_banner.isVisibleTo(screen)
     assert "YELLOW FLAG" in pull.flag_banner.text() and "WS-ILL" in pull.flag_banner.text()
     assert pull.table.keys() == []
-    (view,) = [v for v in pull_list.list_lending(session.rt) if v.request_number == number]
+    (view,) = [
+        v for v in pull_list.list_lending(session.rt, session.actor) if v.request_number == number
+    ]
     assert view.checked_out_to_ill
 
 
@@ -93,7 +95,7 @@ def test_office_creates_ships_and_sees_overdue_messages(
     assert overdue is not None
     assert set(overdue.entries) == {
         v.request_number
-        for v in pull_list.list_lending(session.rt)
+        for v in pull_list.list_lending(session.rt, session.actor)
         if v.borrower_symbol in ("IXA", "UIU")
     }
     overdue.table.selectRow(0)
@@ -121,7 +123,7 @@ def test_ifm_fields_ready_to_copy_and_the_ledger(qtbot: QtBot, desk_session: Ses
     screen = _screen(qtbot, session)  # opening the overdue list marks the 45-day item lost
     panel = screen.ifm
     assert panel is not None
-    (lost,) = pull_list.list_lending(session.rt, statuses=(RequestStatus.LOST,))
+    (lost,) = pull_list.list_lending(session.rt, session.actor, statuses=(RequestStatus.LOST,))
     panel.refresh()
     index = panel.lost_combo.findData(lost.request_number)
     assert index > 0  # the borrowed item our patron lost is listed too

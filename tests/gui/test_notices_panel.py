@@ -15,6 +15,7 @@ from app.notices.outbox import queue_notice
 from app.workstation.config import WorkstationSettings
 from db.models import IllRequest, NoticeTemplate, Patron, RequestStatus
 from tests.notices.test_notices_smtp import SmtpServer, free_port
+from tests.signed_in import as_office
 from ui.admin.templates_tab import TemplatesTab
 from ui.desk_session import DeskSession
 from ui.screens.notices_panel import NoticesPanel
@@ -49,7 +50,7 @@ def test_manual_notice_is_previewed_edited_and_sent_from_the_panel(
     qtbot: QtBot, demo_rt: Runtime, actor_at: ActorAt, smtp: SmtpServer
 ) -> None:
     notice_id = queue_cancellation(demo_rt)
-    daily_run.prepare_outbox(demo_rt)
+    daily_run.prepare_outbox(demo_rt, as_office(demo_rt))
     settings = WorkstationSettings(
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
@@ -83,7 +84,7 @@ def test_panel_shows_why_a_notice_is_held_and_refuses_a_private_address(
     qtbot: QtBot, demo_rt: Runtime, actor_at: ActorAt
 ) -> None:
     notice_id = queue_cancellation(demo_rt)
-    daily_run.prepare_outbox(demo_rt)
+    daily_run.prepare_outbox(demo_rt, as_office(demo_rt))
     panel = NoticesPanel(DeskSession(demo_rt, actor_at("office", "WS-ILL"), WorkstationSettings()))
     qtbot.addWidget(panel)
     panel.select_notice(notice_id)

@@ -22,6 +22,7 @@ from app.library.runtime import Runtime
 from app.offline.journal import OfflineAction
 from app.offline.replay import EntryStatus, replay_file, replay_journal
 from db.models import Item, ItemStatus, Loan, Patron
+from tests.signed_in import as_desk
 from ui.desk_session import DeskSession
 from ui.offline_mode import OfflineMode, desk_journal
 from ui.screens import check_out_screen, patrons_screen
@@ -144,7 +145,9 @@ def test_allowed_checkout_is_journaled_counted_and_replayed_when_the_database_is
     assert status_of(demo_rt, ON_HOLD_AT_METRO) is ItemStatus.CHECKED_OUT
     assert loan_holder(demo_rt, ON_HOLD_AT_METRO) == PATRON
     assert offline.waiting == 0
-    again = replay_file(demo_rt, Path(report.archived))  # the same journal twice: nothing new
+    again = replay_file(
+        demo_rt, as_desk(demo_rt), Path(report.archived)
+    )  # the same journal twice: nothing new
     assert [e.status for e in again.entries] == [EntryStatus.ALREADY_APPLIED]
     offline.stop()
     status.stop()
@@ -162,7 +165,7 @@ def test_database_lost_between_scan_and_confirm_journals_the_proposed_checkout(
         qtbot.keyClick(screen.strap_date, Qt.Key.Key_Return)
     assert screen.banner.lines.text() == SAVED
     assert [(e.patron, e.barcode) for e in desk_journal().entries()] == [(PATRON, ON_HOLD_AT_METRO)]
-    report = replay_journal(demo_rt, desk_journal())
+    report = replay_journal(demo_rt, as_desk(demo_rt), desk_journal())
     assert [e.status for e in report.entries] == [EntryStatus.APPLIED]
     assert loan_holder(demo_rt, ON_HOLD_AT_METRO) == PATRON
 

@@ -20,6 +20,7 @@ from db.models import (
     IllRequest,
     RequestStatus,
 )
+from tests.signed_in import as_office
 
 ActorAt = Callable[[str, str], Actor]
 
@@ -148,7 +149,7 @@ def test_only_lost_requests_and_only_the_office(
     assert shipped is not None
     with pytest.raises(Conflict, match="not lost"):
         ifm.record_transaction(demo_rt, actor_at("office", "WS-ILL"), shipped.request_number, "9")
-    assert ifm.list_transactions(demo_rt) == []
+    assert ifm.list_transactions(demo_rt, as_office(demo_rt)) == []
 
 
 def test_ledger_sums_per_partner_and_threshold_flag(
@@ -159,13 +160,13 @@ def test_ledger_sums_per_partner_and_threshold_flag(
     paid = ifm.record_transaction(
         demo_rt, office, _lost(demo_rt, Direction.BORROWING).request_number, "25.50"
     )
-    book = ifm.ledger(demo_rt)
+    book = ifm.ledger(demo_rt, as_office(demo_rt))
     assert book.balance == Decimal("0.00") and book.pending == Decimal("34.50")
     assert book.threshold == Decimal("100.00") and not book.settle
 
     ifm.mark_processed(demo_rt, office, received.id, "1001")
     ifm.mark_processed(demo_rt, office, paid.id, "1002")
-    book = ifm.ledger(demo_rt)
+    book = ifm.ledger(demo_rt, as_office(demo_rt))
     by_partner = {p.partner_symbol: p for p in book.partners}
     assert by_partner["UIU"].balance == Decimal("60.00")
     assert by_partner["OKT"].balance == Decimal("-25.50")
@@ -178,17 +179,17 @@ def test_ledger_sums_per_partner_and_threshold_flag(
 
     with demo_rt.db.transaction() as session:
         library_settings.save(session, ifm_settlement_threshold="34.50")
-    book = ifm.ledger(demo_rt)
+    book = ifm.ledger(demo_rt, as_office(demo_rt))
     assert book.settle  # reaching the threshold exactly counts
     flags = {p.partner_symbol: p.settle for p in book.partners}
     assert flags == {"OKT": False, "UIU": True}
     with demo_rt.db.transaction() as session:
         library_settings.save(session, ifm_settlement_threshold="25.50")
-    flags = {p.partner_symbol: p.settle for p in ifm.ledger(demo_rt).partners}
+    flags = {p.partner_symbol: p.settle for p in ifm.ledger(demo_rt, as_office(demo_rt)).partners}
     assert flags == {"OKT": True, "UIU": True}  # minus the threshold counts too
-    assert [t.status for t in ifm.list_transactions(demo_rt, partner="uiu")] == [
-        IfmStatus.PROCESSED
-    ]
+    assert [
+        t.status for t in ifm.list_transactions(demo_rt, as_office(demo_rt), partner="uiu")
+    ] == [IfmStatus.PROCESSED]
 
 
 def test_lost_requests_both_ways_with_their_ifm_state(
@@ -196,7 +197,7 @@ def test_lost_requests_both_ways_with_their_ifm_state(
 ) -> None:
     office = actor_at("office", "WS-ILL")
     ifm.record_transaction(demo_rt, office, lost_lent.request_number, "40")
-    rows = {r.direction: r for r in ifm.lost_requests(demo_rt)}
+    rows = {r.direction: r for r in ifm.lost_requests(demo_rt, as_office(demo_rt))}
     assert rows[IfmDirection.WE_RECEIVE].partner_symbol == "UIU"
     assert rows[IfmDirection.WE_RECEIVE].transaction_status is IfmStatus.PENDING
     assert rows[IfmDirection.WE_PAY].transaction_status is None

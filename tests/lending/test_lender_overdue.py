@@ -25,7 +25,7 @@ ActorAt = Callable[[str, str], Actor]
 def lent(demo_rt: Runtime, actor_at: ActorAt, clock: FixedClock) -> str:
     """A fresh loan to OKT, due tomorrow; the demo's older loans are taken out of the way."""
     office, ctl = actor_at("office", "WS-ILL"), actor_at("ctl", "METRO")
-    for view in pull_list.list_lending(demo_rt, statuses=(RequestStatus.SHIPPED,)):
+    for view in pull_list.list_lending(demo_rt, office, statuses=(RequestStatus.SHIPPED,)):
         shipping.record_return(demo_rt, office, view.request_number)
     created = pull_list.create_lending_request(
         demo_rt,

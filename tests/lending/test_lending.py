@@ -24,12 +24,13 @@ from db.models import (
     Transit,
     TransitReason,
 )
+from tests.signed_in import as_ctl, as_office
 
 ActorAt = Callable[[str, str], Actor]
 
 
 def _to_pull(rt: Runtime, branch: str) -> pull_list.LendingRequestView:
-    (view,) = [v for v in pull_list.pull_list(rt, branch) if v.kind is RequestKind.LOAN]
+    (view,) = [v for v in pull_list.pull_list(rt, as_ctl(rt), branch) if v.kind is RequestKind.LOAN]
     return view
 
 
@@ -74,10 +75,10 @@ def test_whole_life_of_a_lent_item(demo_rt: Runtime, actor_at: ActorAt) -> None:
     assert created.status is RequestStatus.TO_PULL
     assert created.borrower_symbol == "OKT"
     assert created.item_barcode is not None
-    listed = pull_list.pull_list(demo_rt, "METRO")
+    listed = pull_list.pull_list(demo_rt, as_ctl(demo_rt), "METRO")
     assert created.request_number in [v.request_number for v in listed]
     assert created.request_number not in [
-        v.request_number for v in pull_list.pull_list(demo_rt, "WEST")
+        v.request_number for v in pull_list.pull_list(demo_rt, as_ctl(demo_rt), "WEST")
     ]
 
     pulled = pull_list.confirm_pulled(demo_rt, ctl, created.request_number)
@@ -97,7 +98,7 @@ def test_whole_life_of_a_lent_item(demo_rt: Runtime, actor_at: ActorAt) -> None:
     assert destination == "WS-ILL" and transit.reason is TransitReason.TO_ILL_OFFICE
     # Checked out: off the campus's to-do list, on the office's.
     assert created.request_number not in [
-        v.request_number for v in pull_list.pull_list(demo_rt, "METRO")
+        v.request_number for v in pull_list.pull_list(demo_rt, as_ctl(demo_rt), "METRO")
     ]
 
     due = today + timedelta(days=28)
@@ -133,7 +134,9 @@ def test_item_coming_home_to_the_office_campus_is_reshelved(
     office = actor_at("office", "WS-ILL")
     (lent,) = [
         v
-        for v in pull_list.list_lending(demo_rt, statuses=(RequestStatus.SHIPPED,))
+        for v in pull_list.list_lending(
+            demo_rt, as_office(demo_rt), statuses=(RequestStatus.SHIPPED,)
+        )
         if v.borrower_symbol == "UIU"
     ]
     back = shipping.record_return(demo_rt, office, lent.request_number)
@@ -147,7 +150,9 @@ def test_return_already_routed_by_check_in_only_closes_the_request(
     office = actor_at("office", "WS-ILL")
     (lent,) = [
         v
-        for v in pull_list.list_lending(demo_rt, statuses=(RequestStatus.SHIPPED,))
+        for v in pull_list.list_lending(
+            demo_rt, as_office(demo_rt), statuses=(RequestStatus.SHIPPED,)
+        )
         if v.borrower_symbol == "ZCU"
     ]
     with demo_rt.db.transaction() as session:
@@ -174,10 +179,12 @@ def test_not_on_shelf_goes_back_to_the_office_with_the_reason(
     assert missing.status is RequestStatus.NOT_ON_SHELF
     assert missing.status_note == "Not on shelf, checked twice"
     assert "ILL office" in missing.next_step
-    assert pull_list.pull_list(demo_rt, "METRO") == []
+    assert pull_list.pull_list(demo_rt, as_ctl(demo_rt), "METRO") == []
     again = shipping.send_to_pull(demo_rt, office, view.request_number, "SE")
     assert again.status is RequestStatus.TO_PULL and again.pull_branch == "SE"
-    assert [v.request_number for v in pull_list.pull_list(demo_rt, "SE")] == [view.request_number]
+    assert [v.request_number for v in pull_list.pull_list(demo_rt, as_ctl(demo_rt), "SE")] == [
+        view.request_number
+    ]
     cancelled = shipping.cancel_lending(
         demo_rt, office, view.request_number, "Not found anywhere"
     )
@@ -201,7 +208,7 @@ def test_copy_request_scan_made_and_sent(demo_rt: Runtime, actor_at: ActorAt) ->
     sent = pull_list.record_scan_sent(demo_rt, ctl, created.request_number)
     assert sent.status is RequestStatus.PULLED and "Scan made at METRO" in sent.status_note
     assert created.request_number not in [
-        v.request_number for v in pull_list.pull_list(demo_rt, "METRO")
+        v.request_number for v in pull_list.pull_list(demo_rt, as_ctl(demo_rt), "METRO")
     ]
     done = shipping.ship(demo_rt, office, created.request_number)
     assert done.status is RequestStatus.CLOSED

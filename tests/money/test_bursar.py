@@ -16,6 +16,7 @@ from app.library.errors import Conflict, InvalidInput, PermissionDenied
 from app.library.runtime import Runtime
 from app.money import bursar, charges
 from db.models import Charge, ChargeKind, Item, ItemKind, Patron
+from tests.signed_in import as_office
 
 ActorAt = Callable[[str, str], Actor]
 
@@ -66,7 +67,9 @@ def test_export_reports_the_fee_and_holds_back_the_estimate(
     assert row["estimated"] == "N" and row["ill"] == "Y"
     assert row["transcript_hold"] == "Y"
     assert row["item_barcode"].startswith("ILL") and row["ill_request_number"]
-    views = {v.kind: v for v in charges.list_charges(demo_rt, patron_id="T00890123")}
+    views = {
+        v.kind: v for v in charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")
+    }
     fee = views[ChargeKind.PROCESSING_FEE]
     assert fee.reported_at == demo_rt.clock.now() and fee.transcript_hold
     assert "Reported to the bursar on 2026-11-02; transcript hold placed" in fee.note
@@ -83,7 +86,7 @@ def test_nothing_is_reported_twice_and_the_actual_bill_goes_next(
     assert not (tmp_path / "second.csv").exists()
     replacement = next(
         v
-        for v in charges.list_charges(demo_rt, patron_id="T00890123")
+        for v in charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")
         if v.kind is ChargeKind.REPLACEMENT
     )
     charges.record_actual_bill(demo_rt, office, replacement.id, "91.00")
@@ -113,7 +116,7 @@ def test_ill_charges_have_no_minimum_but_own_items_do(
     small_ill = add_charge(demo_rt, "1.50", is_ill=True)
     small_own = add_charge(demo_rt, "10.00", is_ill=False)
     big_own = add_charge(demo_rt, "25.00", is_ill=False)
-    preview = bursar.preview(demo_rt)
+    preview = bursar.preview(demo_rt, as_office(demo_rt))
     reported = {c.id for c in preview.to_report}
     assert small_ill in reported and big_own in reported and small_own not in reported
     held = {h.charge.id: h.why for h in preview.held_back}
@@ -131,7 +134,7 @@ def test_existing_file_is_never_overwritten_and_nothing_is_marked(
     with pytest.raises(Conflict, match="never overwritten"):
         bursar.export(demo_rt, actor_at("office", "WS-ILL"), path)
     assert path.read_text(encoding="utf-8") == "keep me"
-    assert all(v.reported_at is None for v in charges.list_charges(demo_rt))
+    assert all(v.reported_at is None for v in charges.list_charges(demo_rt, as_office(demo_rt)))
 
 
 def test_bad_file_names_and_roles_are_refused(
@@ -144,4 +147,4 @@ def test_bad_file_names_and_roles_are_refused(
     with pytest.raises(PermissionDenied):
         bursar.export(demo_rt, actor_at("desk", "SE"), tmp_path / "r.csv")
     assert not (tmp_path / "r.csv").exists()
-    assert all(v.reported_at is None for v in charges.list_charges(demo_rt))
+    assert all(v.reported_at is None for v in charges.list_charges(demo_rt, as_office(demo_rt)))

@@ -26,6 +26,7 @@ from db.models import (
     Patron,
     RequestStatus,
 )
+from tests.signed_in import as_office
 
 ActorAt = Callable[[str, str], Actor]
 
@@ -50,7 +51,7 @@ def lost_barcode(rt: Runtime) -> str:
 
 
 def test_demo_patron_has_two_lost_item_charges_with_reasons(demo_rt: Runtime) -> None:
-    views = charges.list_charges(demo_rt, patron_id="t00890123")
+    views = charges.list_charges(demo_rt, as_office(demo_rt), patron_id="t00890123")
     assert {v.kind for v in views} == {ChargeKind.REPLACEMENT, ChargeKind.PROCESSING_FEE}
     replacement = next(v for v in views if v.kind is ChargeKind.REPLACEMENT)
     assert replacement.estimated and "Estimated" in replacement.note
@@ -83,7 +84,7 @@ def test_declaring_lost_charges_replacement_estimate_and_fee(
         assert json.loads(notice.context)["total_amount"] == "150.50"
         audit = s.scalar(select(AuditEvent).where(AuditEvent.action == "charges.declare_lost"))
         assert audit is not None and audit.username == "office"
-    shown = charges.list_charges(demo_rt, patron_id="T00123456")
+    shown = charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00123456")
     assert len(shown) == 2
 
 
@@ -111,7 +112,7 @@ def test_desk_staff_cannot_declare_lost_and_nothing_is_written(
     barcode = checked_out_barcode(demo_rt, "T00123456")
     with pytest.raises(PermissionDenied, match="ill_office"):
         charges.declare_lost(demo_rt, actor_at("desk", "METRO"), barcode, replacement_cost="10")
-    assert len(charges.list_charges(demo_rt, patron_id="T00123456")) == 0
+    assert len(charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00123456")) == 0
 
 
 @pytest.mark.parametrize(
@@ -132,7 +133,7 @@ def test_bad_replacement_cost_is_refused(
         charges.declare_lost(
             demo_rt, actor_at("office", "WS-ILL"), barcode, replacement_cost=amount
         )
-    assert charges.list_charges(demo_rt, patron_id="T00123456") == ()
+    assert charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00123456") == ()
 
 
 def test_item_already_declared_lost_is_refused(demo_rt: Runtime, actor_at: ActorAt) -> None:
@@ -161,7 +162,7 @@ def test_only_ill_office_removes_a_charge_with_a_reason_and_it_is_audited(
 ) -> None:
     fee = next(
         v
-        for v in charges.list_charges(demo_rt, patron_id="T00890123")
+        for v in charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")
         if v.kind is ChargeKind.PROCESSING_FEE
     )
     with pytest.raises(PermissionDenied):
@@ -174,8 +175,15 @@ def test_only_ill_office_removes_a_charge_with_a_reason_and_it_is_audited(
     assert change.bursar_reminder == ""  # never reported
     assert not change.charge.is_open
     assert "Waived by the ILL librarian" in change.charge.note
-    assert len(charges.list_charges(demo_rt, patron_id="T00890123")) == 1
-    assert len(charges.list_charges(demo_rt, patron_id="T00890123", include_removed=True)) == 2
+    assert len(charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")) == 1
+    assert (
+        len(
+            charges.list_charges(
+                demo_rt, as_office(demo_rt), patron_id="T00890123", include_removed=True
+            )
+        )
+        == 2
+    )
     with demo_rt.db.reading() as s:
         audit = s.scalar(select(AuditEvent).where(AuditEvent.action == "charges.remove"))
         assert audit is not None and audit.detail == "Waived by the ILL librarian"
@@ -185,7 +193,7 @@ def test_only_ill_office_removes_a_charge_with_a_reason_and_it_is_audited(
 
 def test_reduce_and_actual_bill(demo_rt: Runtime, actor_at: ActorAt) -> None:
     office = actor_at("office", "WS-ILL")
-    views = charges.list_charges(demo_rt, patron_id="T00890123")
+    views = charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")
     replacement = next(v for v in views if v.kind is ChargeKind.REPLACEMENT)
     fee = next(v for v in views if v.kind is ChargeKind.PROCESSING_FEE)
     with pytest.raises(InvalidInput, match="not less than"):
@@ -210,7 +218,7 @@ def test_lost_item_coming_back_offers_removal_and_bursar_reminder(
         for charge in s.scalars(select(Charge)):
             charge.reported_at = demo_rt.clock.now()
             charge.transcript_hold = True
-    offer = charges.lost_item_returned(demo_rt, barcode)
+    offer = charges.lost_item_returned(demo_rt, as_office(demo_rt), barcode)
     assert offer is not None
     assert offer.patron_id == "T00890123"
     assert offer.total == Decimal("115.00")
@@ -222,13 +230,18 @@ def test_lost_item_coming_back_offers_removal_and_bursar_reminder(
     removed = charges.remove_charges_for_returned_item(demo_rt, office, barcode)
     assert len(removed) == 2
     assert all("lift the transcript hold" in r.bursar_reminder for r in removed)
-    assert charges.lost_item_returned(demo_rt, barcode) is None
+    assert charges.lost_item_returned(demo_rt, as_office(demo_rt), barcode) is None
     with pytest.raises(Conflict, match="no open charges"):
         charges.remove_charges_for_returned_item(demo_rt, office, barcode)
 
 
 def test_item_without_charges_offers_nothing(demo_rt: Runtime) -> None:
-    assert charges.lost_item_returned(demo_rt, checked_out_barcode(demo_rt, "T00123456")) is None
+    assert (
+        charges.lost_item_returned(
+            demo_rt, as_office(demo_rt), checked_out_barcode(demo_rt, "T00123456")
+        )
+        is None
+    )
 
 
 def test_a_staff_member_listing_a_patrons_charges_is_recorded_as_a_view(
@@ -237,7 +250,7 @@ def test_a_staff_member_listing_a_patrons_charges_is_recorded_as_a_view(
     from db.models import AuditEvent
 
     office = actor_at("office", "WS-ILL")
-    assert len(charges.list_charges(demo_rt, patron_id="T00890123", viewer=office)) == 2
+    assert len(charges.list_charges(demo_rt, office, patron_id="T00890123")) == 2
     with demo_rt.db.reading() as session:
         views = session.scalars(
             select(AuditEvent.detail).where(AuditEvent.action == "patron.view")

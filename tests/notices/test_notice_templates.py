@@ -16,6 +16,7 @@ from app.notices import daily_run
 from app.notices import templates as nt
 from app.notices.outbox import queue_notice
 from db.models import AuditEvent, IllRequest, Notice, NoticeStatus, NoticeTemplate, Patron
+from tests.signed_in import as_admin, as_office
 
 ActorAt = Callable[[str, str], Actor]
 
@@ -116,7 +117,7 @@ def test_library_wording_is_used_then_reset_to_default(demo_rt: Runtime, actor_a
     assert not back.customised and back.subject == nt.default_template("overdue")[0]
     with pytest.raises(NotFound, match="already uses the default"):
         nt.reset_template(demo_rt, admin, "overdue")
-    assert [t.kind for t in nt.list_templates(demo_rt)] == list(nt.KINDS)
+    assert [t.kind for t in nt.list_templates(demo_rt, as_admin(demo_rt))] == list(nt.KINDS)
 
 
 def test_values_are_shown_as_people_read_them() -> None:
@@ -156,7 +157,7 @@ def test_every_kind_queued_by_other_screens_renders_from_its_links(
         assert notice is not None and req is not None
         s.flush()
         notice_id, title = notice.id, req.title
-    daily_run.prepare_outbox(demo_rt)
+    daily_run.prepare_outbox(demo_rt, as_office(demo_rt))
     with demo_rt.db.reading() as s:
         row = s.get(Notice, notice_id)
         assert row is not None
@@ -201,7 +202,7 @@ def test_renewal_notice_queued_with_other_names_renders_old_and_new_dates(
         assert notice is not None
         s.flush()
         notice_id = notice.id
-    daily_run.prepare_outbox(demo_rt)
-    view = daily_run.get_notice(demo_rt, notice_id)
+    daily_run.prepare_outbox(demo_rt, as_office(demo_rt))
+    view = daily_run.get_notice(demo_rt, as_office(demo_rt), notice_id)
     assert "Thursday, 3 December 2026 (it was Thursday, 5 November 2026)" in view.body
     assert "band barcode ILL00000018" in view.body

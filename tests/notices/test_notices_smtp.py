@@ -29,6 +29,7 @@ from app.notices.mailer import (
 from app.notices.outbox import queue_notice
 from app.workstation.config import WorkstationSettings
 from db.models import IllRequest, Notice, NoticeStatus, Patron, RequestStatus
+from tests.signed_in import as_desk, as_office
 
 ActorAt = Callable[[str, str], Actor]
 SENDER = "ill@example.edu"
@@ -107,7 +108,9 @@ def smtp() -> Iterator[SmtpServer]:
 def run(rt: Runtime, server: SmtpServer, *, daily: bool = False) -> daily_run.OutboxRun:
     """Send the outbox; with `daily`, queue the day's reminders first."""
     with SmtpMailer(server.config) as mailer:
-        return daily_run.run_outbox(rt, mailer, sender_domain="example.edu", reminders=daily)
+        return daily_run.run_outbox(
+            rt, as_office(rt), mailer, sender_domain="example.edu", reminders=daily
+        )
 
 
 def queue_for(rt: Runtime, kind: str, patron_id: str, **context: Any) -> int:
@@ -237,7 +240,7 @@ def test_patron_without_institutional_address_is_held(
     office = actor_at("office", "WS-ILL")
     with pytest.raises(InvalidInput, match="institutional address"):
         daily_run.release_notice(demo_rt, office, notice_id)
-    view = daily_run.get_notice(demo_rt, notice_id)
+    view = daily_run.get_notice(demo_rt, as_office(demo_rt), notice_id)
     daily_run.edit_notice(
         demo_rt,
         office,
@@ -265,9 +268,9 @@ def test_manual_notice_waits_for_review_and_goes_as_edited(
         s.flush()
         notice_id, reason = notice.id, req.cancel_reason
     assert run(demo_rt, smtp).held == 1
-    summary = daily_run.outbox_summary(demo_rt)
+    summary = daily_run.outbox_summary(demo_rt, as_office(demo_rt))
     assert (summary.held, summary.needs_review, summary.queued) == (1, 1, 0)
-    view = daily_run.get_notice(demo_rt, notice_id)
+    view = daily_run.get_notice(demo_rt, as_office(demo_rt), notice_id)
     assert view.needs_review
     assert reason and f"Reason: {reason}" in view.body
     office = actor_at("office", "WS-ILL")
@@ -395,16 +398,16 @@ def test_run_without_a_mail_server_queues_and_says_why(
     demo_rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("ILLDESK_SMTP_HOST", raising=False)
-    assert daily_run.daily_run_due(demo_rt)
-    result = daily_run.run_daily_if_due(demo_rt, WorkstationSettings())
+    assert daily_run.daily_run_due(demo_rt, as_desk(demo_rt))
+    result = daily_run.run_daily_if_due(demo_rt, as_desk(demo_rt), WorkstationSettings())
     assert result is not None
     assert result.queued_due_soon == 1 and result.sent == 0
     assert "No mail server is set" in result.message
     assert result.waiting == 2
-    assert not daily_run.daily_run_due(demo_rt)
-    assert daily_run.run_daily_if_due(demo_rt, WorkstationSettings()) is None
+    assert not daily_run.daily_run_due(demo_rt, as_desk(demo_rt))
+    assert daily_run.run_daily_if_due(demo_rt, as_desk(demo_rt), WorkstationSettings()) is None
     demo_rt.clock.advance(days=1)  # type: ignore[attr-defined]
-    assert daily_run.daily_run_due(demo_rt)
+    assert daily_run.daily_run_due(demo_rt, as_desk(demo_rt))
 
 
 class DropsAfterData:
@@ -448,7 +451,7 @@ def test_connection_lost_after_the_message_holds_it_as_uncertain(demo_rt: Runtim
     config = SmtpConfig(host="127.0.0.1", port=server.port, starttls=False, sender=SENDER)
     try:
         with SmtpMailer(config) as mailer:
-            result = daily_run.run_outbox(demo_rt, mailer, reminders=False)
+            result = daily_run.run_outbox(demo_rt, as_office(demo_rt), mailer, reminders=False)
     finally:
         server.close()
     assert server.messages == 1
@@ -457,7 +460,7 @@ def test_connection_lost_after_the_message_holds_it_as_uncertain(demo_rt: Runtim
     assert row.status is NoticeStatus.HELD
     assert row.held_reason and row.held_reason.startswith("Delivery uncertain")
     assert "may or may not have been delivered" in row.held_reason
-    view = daily_run.list_notices(demo_rt, NoticeStatus.HELD)[0]
+    view = daily_run.list_notices(demo_rt, as_office(demo_rt), NoticeStatus.HELD)[0]
     assert view.id == notice_id and not view.needs_review
 
 
@@ -465,10 +468,10 @@ def test_edited_body_with_lone_dots_arrives_intact(
     demo_rt: Runtime, smtp: SmtpServer, actor_at: ActorAt
 ) -> None:
     notice_id = queue_for(demo_rt, "request_received", "T00123456")
-    daily_run.prepare_outbox(demo_rt)
+    daily_run.prepare_outbox(demo_rt, as_office(demo_rt))
     office = actor_at("office", "WS-ILL")
     body = "First line\n.\n..two dots\n.leading dot\nZoë & <Renée>\n"
-    view = daily_run.get_notice(demo_rt, notice_id)
+    view = daily_run.get_notice(demo_rt, as_office(demo_rt), notice_id)
     daily_run.edit_notice(
         demo_rt, office, notice_id, recipient=view.recipient, subject="Ünïcode ✓", body=body
     )

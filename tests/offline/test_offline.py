@@ -41,6 +41,7 @@ from db.models import (
     NotFoundScan,
     Transit,
 )
+from tests.signed_in import as_desk
 from tests.tcp_proxy import TcpProxy
 from ui.offline_mode import journal_check_in
 
@@ -152,7 +153,7 @@ def test_a_torn_last_line_keeps_the_others_and_is_reported(
     entries, bad = read_entries(journal.path)
     assert [e.barcode for e in entries] == [OWNED_METRO]
     assert len(bad) == 1 and bad[0].number == 2
-    report = replay_file(demo_rt, journal.path)
+    report = replay_file(demo_rt, as_desk(demo_rt), journal.path)
     assert report.count(EntryStatus.APPLIED) == 1
     assert [c.code for c in report.conflicts] == ["unreadable_entry"]
     assert "Line 2" in report.conflicts[0].explanation
@@ -164,14 +165,14 @@ def test_replayed_journal_is_kept_for_audit_then_purged(
     with demo_rt.db.transaction() as session:
         library_settings.save(session, offline_journal_keep_days=3)
     scan(journal, OWNED_METRO)
-    report = replay_journal(demo_rt, journal)
+    report = replay_journal(demo_rt, as_desk(demo_rt), journal)
     assert report.complete and report.archived is not None
     assert not journal.path.exists() and journal.pending() == 0
     kept = list(journal.replayed_files())
     assert len(kept) == 1 and stat.S_IMODE(kept[0].stat().st_mode) == 0o600
     clock.advance(days=4)
     scan(journal, OWNED_METRO)
-    replay_journal(demo_rt, journal)
+    replay_journal(demo_rt, as_desk(demo_rt), journal)
     assert len(list(journal.replayed_files())) == 1  # the first one is past its 3 days
     assert kept[0] not in list(journal.replayed_files())
 
@@ -185,12 +186,12 @@ def test_replay_applies_each_scan_once_even_when_replayed_twice(
     scan(journal, IN_TRANSIT_TO_SE, "SE", provisional="hold_shelf")
     scan(journal, CHECKED_OUT_AT_METRO, provisional="return_to_ill_office")
     scan(journal, OWNED_METRO, provisional="reshelve")
-    first = replay_file(demo_rt, journal.path)
+    first = replay_file(demo_rt, as_desk(demo_rt), journal.path)
     assert [e.status for e in first.entries] == [EntryStatus.APPLIED] * 3
     assert [e.outcome for e in first.entries] == ["hold_shelf", "return_to_ill_office", "reshelve"]
     rows = {m: count(demo_rt, m) for m in (AuditEvent, HoldShelfEntry, Transit, Loan, AppliedScan)}
 
-    second = replay_file(demo_rt, journal.path)
+    second = replay_file(demo_rt, as_desk(demo_rt), journal.path)
     assert [e.status for e in second.entries] == [EntryStatus.ALREADY_APPLIED] * 3
     assert {m: count(demo_rt, m) for m in rows} == rows  # nothing new anywhere
     assert status_of(demo_rt, IN_TRANSIT_TO_SE) is ItemStatus.ON_HOLD_SHELF
@@ -198,7 +199,7 @@ def test_replay_applies_each_scan_once_even_when_replayed_twice(
 
 def test_replay_uses_the_time_of_the_scan(journal: OfflineJournal, demo_rt: Runtime) -> None:
     scan(journal, CHECKED_OUT_AT_METRO)
-    replay_file(demo_rt, journal.path)
+    replay_file(demo_rt, as_desk(demo_rt), journal.path)
     with demo_rt.db.reading() as session:
         returned = session.scalar(
             select(Loan.returned_at)
@@ -221,7 +222,7 @@ def test_conflicts_are_listed_with_a_code_and_an_explanation(
     check_in(demo_rt, actor_at("desk", "WEST"), IN_TRANSIT_TO_WEST)
     assert check_out(demo_rt, actor_at("desk", "METRO"), "T00123456", ON_HOLD_AT_METRO)
 
-    report = replay_file(demo_rt, journal.path)
+    report = replay_file(demo_rt, as_desk(demo_rt), journal.path)
     codes = [(e.barcode, e.status, e.code) for e in report.entries]
     assert codes == [
         (UNKNOWN, EntryStatus.CONFLICT, "item_unknown"),
@@ -234,7 +235,7 @@ def test_conflicts_are_listed_with_a_code_and_an_explanation(
     assert "WEST" in report.entries[1].explanation
     assert count(demo_rt, NotFoundScan) == 1
     assert report.complete  # conflicts are dealt with (listed), not left pending
-    again = replay_file(demo_rt, journal.path)
+    again = replay_file(demo_rt, as_desk(demo_rt), journal.path)
     assert {e.status for e in again.entries} == {EntryStatus.ALREADY_APPLIED}
     assert count(demo_rt, NotFoundScan) == 1
     # Replaying the kept file again lists the same conflicts for staff, writing nothing.
@@ -247,7 +248,7 @@ def test_offline_checkouts_need_the_library_setting(
     journal: OfflineJournal, demo_rt: Runtime
 ) -> None:
     scan(journal, ON_HOLD_AT_METRO, action=OfflineAction.CHECKOUT, patron="T00123456")
-    report = replay_file(demo_rt, journal.path)
+    report = replay_file(demo_rt, as_desk(demo_rt), journal.path)
     assert [c.code for c in report.conflicts] == ["offline_checkout_not_allowed"]
     assert status_of(demo_rt, ON_HOLD_AT_METRO) is ItemStatus.ON_HOLD_SHELF
 
@@ -258,7 +259,7 @@ def test_offline_checkout_is_applied_when_allowed(
     with demo_rt.db.transaction() as session:
         library_settings.save(session, offline_checkouts_allowed=True)
     scan(journal, ON_HOLD_AT_METRO, action=OfflineAction.CHECKOUT, patron="T00123456")
-    report = replay_file(demo_rt, journal.path)
+    report = replay_file(demo_rt, as_desk(demo_rt), journal.path)
     assert [e.status for e in report.entries] == [EntryStatus.APPLIED]
     assert report.entries[0].outcome == "checked_out"
     assert status_of(demo_rt, ON_HOLD_AT_METRO) is ItemStatus.CHECKED_OUT
@@ -372,13 +373,13 @@ def test_outage_scans_offline_then_replays_every_scan_once(
         ]
         journal = OfflineJournal()
         assert journal.pending() == 4
-        down = replay_journal(desk, journal)  # still down: nothing lost, nothing applied
+        down = replay_journal(desk, metro, journal)  # still down: nothing lost, nothing applied
         assert {e.status for e in down.entries} == {EntryStatus.NOT_REPLAYED}
         assert {e.code for e in down.entries} == {"database_unavailable"}
         assert journal.pending() == 4 and not down.archived
 
         proxy.start()  # back
-        report = replay_journal(desk, journal)
+        report = replay_journal(desk, metro, journal)
         assert [e.status for e in report.entries] == [
             EntryStatus.APPLIED,
             EntryStatus.APPLIED,
@@ -392,7 +393,7 @@ def test_outage_scans_offline_then_replays_every_scan_once(
 
         archived = report.archived
         assert archived is not None
-        again = replay_file(desk, Path(archived))  # the kept copy, replayed by mistake
+        again = replay_file(desk, metro, Path(archived))  # the kept copy, replayed by mistake
         assert {e.status for e in again.entries} == {EntryStatus.ALREADY_APPLIED}
         assert count(demo_rt, AppliedScan) == 4
     finally:
@@ -404,7 +405,7 @@ def test_replay_credits_each_scan_to_the_pc_that_took_it(
 ) -> None:
     scan(journal, IN_TRANSIT_TO_SE, "SE", workstation="desk-pc-1")
     scan(journal, CHECKED_OUT_AT_METRO, "SE", workstation="desk-pc-2")
-    replay_file(demo_rt, journal.path)
+    replay_file(demo_rt, as_desk(demo_rt), journal.path)
     with demo_rt.db.reading() as session:
         places = session.scalars(
             select(AuditEvent.workstation)
@@ -439,7 +440,7 @@ def test_a_scan_journaled_during_the_replay_stays_for_the_next_one(
         return report
 
     monkeypatch.setattr(app.offline.replay, "replay_file", replay_then_scan)
-    report = replay_journal(demo_rt, journal)
+    report = replay_journal(demo_rt, as_desk(demo_rt), journal)
     assert report.archived is not None
     assert [e.barcode for e in journal.entries()] == [IN_TRANSIT_TO_SE]
     assert stat.S_IMODE(journal.path.stat().st_mode) == 0o600

@@ -14,6 +14,7 @@ from app.library.library_settings import save as save_settings
 from app.library.runtime import Runtime
 from app.people.patrons import BlockKind, find_patrons, patron_view
 from db.models import AuditEvent, Charge, Patron, PatronType, RequestStatus
+from tests.signed_in import as_desk
 
 Make = Callable[[str, str], Actor]
 
@@ -23,29 +24,34 @@ Make = Callable[[str, str], Actor]
     ["T00123456", "t00123456", " 21000123456 ", "muller", "Müller", "MÜLLER, Renée", "renee mul"],
 )
 def test_lookup_by_id_barcode_or_name_without_accents(demo_rt: Runtime, query: str) -> None:
-    found = find_patrons(demo_rt, query)
+    found = find_patrons(demo_rt, as_desk(demo_rt), query)
     assert [p.patron_id for p in found] == ["T00123456"]
     assert found[0].name == "Renée Müller" and found[0].home_branch == "METRO"
 
 
 def test_name_prefix_lists_everyone_matching_in_name_order(demo_rt: Runtime) -> None:
-    assert [p.name for p in find_patrons(demo_rt, "o")] == ["Grace O'Neil", "Jamal Okafor"]
-    assert find_patrons(demo_rt, "zz") == []
-    assert find_patrons(demo_rt, "%") == []  # a wildcard is a character, not "everyone"
-    assert find_patrons(demo_rt, "_") == []
+    assert [p.name for p in find_patrons(demo_rt, as_desk(demo_rt), "o")] == [
+        "Grace O'Neil",
+        "Jamal Okafor",
+    ]
+    assert find_patrons(demo_rt, as_desk(demo_rt), "zz") == []
+    assert (
+        find_patrons(demo_rt, as_desk(demo_rt), "%") == []
+    )  # a wildcard is a character, not "everyone"
+    assert find_patrons(demo_rt, as_desk(demo_rt), "_") == []
 
 
 def test_the_ill_dummy_account_by_name_or_barcode(demo_rt: Runtime) -> None:
     for query in ("ILL", "ill", "777110346"):
-        [dummy] = find_patrons(demo_rt, query)
+        [dummy] = find_patrons(demo_rt, as_desk(demo_rt), query)
         assert dummy.is_ill_dummy and dummy.patron_type is PatronType.ILL_ACCOUNT
 
 
 def test_bad_lookups_say_what_to_do(demo_rt: Runtime, actor_at: Make) -> None:
     with pytest.raises(InvalidInput, match="campus ID"):
-        find_patrons(demo_rt, "  \t ")
+        find_patrons(demo_rt, as_desk(demo_rt), "  \t ")
     with pytest.raises(InvalidInput, match="Clear the field"):
-        find_patrons(demo_rt, "x" * 500)
+        find_patrons(demo_rt, as_desk(demo_rt), "x" * 500)
     with pytest.raises(NotFound, match="search by name"):
         patron_view(demo_rt, actor_at("desk", "METRO"), "T99999999")
 

@@ -376,6 +376,105 @@ def test_every_protected_service_refuses_lower_roles_before_doing_anything(
         assert f"you are signed in as '{role.value}'" in refused.value.message
 
 
+# Services that run before anyone is signed in: they make the actor, or show the sign-in.
+NO_ACTOR_YET = {
+    ("app.people.staff", "sign_in"),
+    ("app.people.staff", "sign_in_os_user"),
+    ("app.people.staff", "actor_for"),
+    ("app.people.staff", "sign_in_facts"),
+}
+
+
+def _services() -> list[tuple[str, str, inspect.Signature]]:
+    """Public functions of app/ whose first parameter is the runtime."""
+    found = []
+    for name in _app_modules():
+        module = importlib.import_module(name)
+        for fn_name, fn in vars(module).items():
+            if fn_name.startswith("_") or not inspect.isfunction(fn):
+                continue
+            if fn.__module__ != name:
+                continue
+            signature = inspect.signature(fn)
+            first = next(iter(signature.parameters), None)
+            if first == "rt":
+                found.append((name, fn_name, signature))
+    return found
+
+
+def test_every_service_names_its_actor_right_after_the_runtime() -> None:
+    """`(rt, actor, ...)`: who acts is never optional, reads of patron data included."""
+    services = _services()
+    assert len(services) >= 100
+    named = {(module, fn) for module, fn, _ in services}
+    assert ("app.money.charges", "list_charges") in named
+    assert named >= NO_ACTOR_YET
+    wrong = sorted(
+        f"{module}.{fn}{signature}"
+        for module, fn, signature in services
+        if (module, fn) not in NO_ACTOR_YET and list(signature.parameters)[1:2] != ["actor"]
+    )
+    assert wrong == [], "These services do not take the actor second: " + ", ".join(wrong)
+
+
+@pytest.mark.parametrize(
+    ("module_name", "function_name"),
+    [
+        ("app.money.charges", "list_charges"),
+        ("app.money.charges", "lost_item_returned"),
+        ("app.money.bursar", "preview"),
+        ("app.lending.ifm", "list_transactions"),
+        ("app.lending.ifm", "lost_requests"),
+        ("app.lending.ifm", "ledger"),
+        ("app.notices.daily_run", "list_notices"),
+        ("app.notices.daily_run", "get_notice"),
+        ("app.borrowing.imports", "import_patrons"),
+        ("app.borrowing.imports", "import_requests"),
+        ("app.people.staff", "list_staff"),
+        ("app.demo", "load_demo"),
+    ],
+)
+def test_the_reads_of_office_data_are_among_the_protected_services(
+    module_name: str, function_name: str
+) -> None:
+    protected = {(module, fn) for module, fn, _ in FIRST_STATEMENT_CHECKS}
+    assert (module_name, function_name) in protected
+
+
+def test_reading_a_patrons_notice_is_recorded_as_a_view(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    from app.notices import daily_run
+    from app.notices.outbox import queue_notice
+
+    with demo_rt.db.transaction() as session:
+        patron = session.scalar(select(Patron).where(Patron.patron_id == "T00123456"))
+        notice = queue_notice(session, "request_cancelled", at=demo_rt.clock.now(), patron=patron)
+        assert notice is not None
+        session.flush()
+        notice_id = notice.id
+    office = actor_at("office", "WS-ILL")
+    assert [n.id for n in daily_run.list_notices(demo_rt, office)] == [notice_id]
+    assert not _events(demo_rt, "patron.view")  # a list of notices is no look at one patron
+    daily_run.get_notice(demo_rt, office, notice_id)
+    views = [
+        (e.username, e.detail) for e in _events(demo_rt, "patron.view") if e.detail == "notice"
+    ]
+    assert views == [("office", "notice")]
+
+
+def test_the_command_line_without_staff_acts_as_itself_in_the_audit_trail(
+    demo_rt: Runtime,
+) -> None:
+    code, rows, _ = _cli(
+        "charges", "list", "--patron", "T00890123", "--json", "--db", demo_rt.db.url
+    )
+    assert code == 0 and len(rows) == 2
+    [event] = _events(demo_rt, "patron.view")
+    assert event.username.startswith("command line (") and event.staff_id is None
+    assert event.detail == "charges"
+
+
 def _held_for(rt: Runtime, campus_id: str) -> str:
     """The strap of a borrowed item waiting on a hold shelf for this patron (not ILU)."""
     with rt.db.reading() as session:

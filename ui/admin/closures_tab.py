@@ -123,7 +123,7 @@ class ClosuresTab(QWidget):
         layout.addWidget(add_box)
         layout.addWidget(self.message)
 
-        for info in list_branches(session.rt):
+        for info in list_branches(session.rt, session.actor):
             self.week_branch.addItem(f"{info.code} — {info.name}", info.code)
         self.where.addItem(ALL_BRANCHES, None)
         for i in range(self.week_branch.count()):
@@ -141,7 +141,7 @@ class ClosuresTab(QWidget):
     def refresh(self) -> None:
         year = self.year.value()
         self.holidays_button.setText(f"Add public holidays for {year}")
-        self.closures = list_closures(self.session.rt, year=year)
+        self.closures = list_closures(self.session.rt, self.session.actor, year=year)
         fill(
             self.table,
             [
@@ -204,7 +204,10 @@ class ClosuresTab(QWidget):
 
     def _show_weekdays(self) -> None:
         code = self.week_branch.currentData()
-        days = {w.branch_code: w.weekdays for w in list_weekly_closed_days(self.session.rt)}
+        days = {
+            w.branch_code: w.weekdays
+            for w in list_weekly_closed_days(self.session.rt, self.session.actor)
+        }
         for number, box in enumerate(self.day_boxes):
             box.setChecked(number in days.get(code, ()))
 

@@ -88,7 +88,8 @@ class TemplatesTab(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        found = attempt(self.feedback, lambda: templates.list_templates(self.session.rt))
+        session = self.session
+        found = attempt(self.feedback, lambda: templates.list_templates(session.rt, session.actor))
         if found is None:
             return
         keep = self.current_kind()

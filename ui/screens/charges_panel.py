@@ -166,16 +166,18 @@ class ChargesPanel(QWidget):
             self.feedback,
             lambda: charges.list_charges(
                 self.session.rt,
+                self.session.actor,
                 patron_id=patron,
                 include_removed=self.show_removed.isChecked(),
-                viewer=self.session.actor,
             ),
         )
         if found is None:
             return
         self.charges = {str(c.id): c for c in found}
         self.table.fill([(str(c.id), _cells(c)) for c in found])
-        pending = attempt(self.feedback, lambda: bursar.preview(self.session.rt))
+        pending = attempt(
+            self.feedback, lambda: bursar.preview(self.session.rt, self.session.actor)
+        )
         if pending is not None:
             self.bursar_preview.setText(
                 f"Next report: {len(pending.to_report)} charge(s), {money(pending.total)}; "
@@ -243,7 +245,7 @@ class ChargesPanel(QWidget):
         self.remove_returned.setEnabled(False)
         self.offer_label.clear()
         try:
-            found = charges.lost_item_returned(self.session.rt, barcode)
+            found = charges.lost_item_returned(self.session.rt, self.session.actor, barcode)
         except ServiceError as exc:
             self.feedback.problem(exc.message)
             return

@@ -109,8 +109,8 @@ class IfmPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        rt = self.session.rt
-        lost = attempt(self.feedback, lambda: ifm.lost_requests(rt)) or []
+        rt, actor = self.session.rt, self.session.actor
+        lost = attempt(self.feedback, lambda: ifm.lost_requests(rt, actor)) or []
         self.lost_combo.clear()
         self.lost_combo.addItem(f"Lost, billable or owed: {len(lost)} request(s)", None)
         for r in lost:
@@ -120,7 +120,7 @@ class IfmPanel(QWidget):
                 f"{r.request_number}  {r.partner_symbol}  ({way}; {state})  {r.title}",
                 r.request_number,
             )
-        rows = attempt(self.feedback, lambda: ifm.list_transactions(rt))
+        rows = attempt(self.feedback, lambda: ifm.list_transactions(rt, actor))
         if rows is not None:
             self.transactions.fill(
                 [
@@ -139,7 +139,7 @@ class IfmPanel(QWidget):
                     for tx in rows
                 ]
             )
-        book = attempt(self.feedback, lambda: ifm.ledger(rt))
+        book = attempt(self.feedback, lambda: ifm.ledger(rt, actor))
         if book is None:
             return
         self.ledger_table.fill(

@@ -261,7 +261,7 @@ class ReceiveTab(QWidget):
         assert self.last is not None
         rt, actor = self.session.rt, self.session.actor
         straps = straps_for(rt, actor, [self.last.strap_barcode])
-        return strap_document(straps, strap_style(rt), self._layout())
+        return strap_document(straps, strap_style(rt, actor), self._layout())
 
     def _today_document(self) -> PrintDocument:
         from app.borrowing.strap_data import strap_style, straps_received_on
@@ -271,7 +271,7 @@ class ReceiveTab(QWidget):
         straps = straps_received_on(rt, actor)
         if not straps:
             raise ServiceError("Nothing was received today, so there are no straps to print.")
-        return strap_document(straps, strap_style(rt), self._layout())
+        return strap_document(straps, strap_style(rt, actor), self._layout())
 
     def _show_preview(self, image: QImage) -> None:
         pixmap = QPixmap.fromImage(image)

@@ -188,7 +188,7 @@ class RequestsTab(QWidget):
             self.views = list_requests(
                 self.session.rt, self.session.actor, self.status_filter.currentData()
             )
-            reasons = cancel_reasons(self.session.rt)
+            reasons = cancel_reasons(self.session.rt, self.session.actor)
         except ServiceError as exc:
             say(self.message, exc.message, error=True)
             return

@@ -118,7 +118,10 @@ class PullPanel(QWidget):
 
     def refresh(self) -> None:
         views = attempt(
-            self.feedback, lambda: pull_list.pull_list(self.session.rt, self.session.branch_code)
+            self.feedback,
+            lambda: pull_list.pull_list(
+                self.session.rt, self.session.actor, self.session.branch_code
+            ),
         )
         if views is None:
             return
@@ -292,12 +295,15 @@ class RequestsPanel(QWidget):
         return box
 
     def _campuses(self) -> list[str]:
-        branches = attempt(self.feedback, lambda: list_branches(self.session.rt)) or []
+        session = self.session
+        branches = attempt(self.feedback, lambda: list_branches(session.rt, session.actor)) or []
         return [b.code for b in branches if not b.virtual]
 
     def refresh(self) -> None:
-        rt = self.session.rt
-        views = attempt(self.feedback, lambda: pull_list.list_lending(rt, statuses=OFFICE_STATUSES))
+        rt, actor = self.session.rt, self.session.actor
+        views = attempt(
+            self.feedback, lambda: pull_list.list_lending(rt, actor, statuses=OFFICE_STATUSES)
+        )
         if views is None:
             return
         self.table.fill(
@@ -410,7 +416,7 @@ class LendingScreen(QWidget):
         self.requests: RequestsPanel | None = None
         self.overdue: LenderOverduePanel | None = None
         self.ifm: IfmPanel | None = None
-        branches = {b.code: b for b in list_branches(session.rt)}
+        branches = {b.code: b for b in list_branches(session.rt, session.actor)}
         here = branches.get(session.branch_code)
         if here is None or not here.virtual:
             self.pull = PullPanel(session, self.tabs)

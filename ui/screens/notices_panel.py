@@ -143,12 +143,17 @@ class NoticesPanel(QWidget):
 
     def refresh(self) -> None:
         status = self.status_filter.currentData()
-        found = attempt(self.feedback, lambda: daily_run.list_notices(self.session.rt, status))
+        found = attempt(
+            self.feedback,
+            lambda: daily_run.list_notices(self.session.rt, self.session.actor, status),
+        )
         if found is None:
             return
         self.notices = {str(n.id): n for n in found}
         self.table.fill([(str(n.id), _cells(n)) for n in found])
-        due = attempt(self.feedback, lambda: daily_run.daily_run_due(self.session.rt))
+        due = attempt(
+            self.feedback, lambda: daily_run.daily_run_due(self.session.rt, self.session.actor)
+        )
         self.run_button.setText(
             "Run today's notices and send (not run yet today)"
             if due
@@ -167,7 +172,10 @@ class NoticesPanel(QWidget):
         chosen = self.selected()
         if chosen is not None:
             notice_id = chosen.id
-            shown = attempt(self.feedback, lambda: daily_run.get_notice(self.session.rt, notice_id))
+            shown = attempt(
+                self.feedback,
+                lambda: daily_run.get_notice(self.session.rt, self.session.actor, notice_id),
+            )
             chosen = shown or chosen
         editable = chosen is not None and chosen.editable
         for widget in (self.recipient_edit, self.subject_edit, self.body_edit):
@@ -234,11 +242,14 @@ class NoticesPanel(QWidget):
         self._start(lambda: daily_run.send_one(rt, actor, chosen.id, settings))
 
     def run_daily(self) -> None:
-        rt, settings = self.session.rt, self.session.settings
-        self._start(lambda: daily_run.run_daily(rt, settings))
+        rt, actor, settings = self.session.rt, self.session.actor, self.session.settings
+        self._start(lambda: daily_run.run_daily(rt, actor, settings))
 
     def _save_if_changed(self, chosen: NoticeView) -> bool:
-        current = attempt(self.feedback, lambda: daily_run.get_notice(self.session.rt, chosen.id))
+        current = attempt(
+            self.feedback,
+            lambda: daily_run.get_notice(self.session.rt, self.session.actor, chosen.id),
+        )
         if current is None:
             return False
         changed = (

@@ -221,7 +221,7 @@ class PatronLookup(QWidget):
 
     def search(self) -> None:
         try:
-            found = find_patrons(self.session.rt, self.input.text())
+            found = find_patrons(self.session.rt, self.session.actor, self.input.text())
         except ServiceError as exc:
             self.failed.emit(exc.message)
             return

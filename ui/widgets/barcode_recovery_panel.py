@@ -125,7 +125,7 @@ class BarcodeRecoveryPanel(QFrame):
 
     def find_by_title(self) -> None:
         text = self.title_input.text()
-        found = self._run(lambda: search_temporary_by_title(self.rt, text))
+        found = self._run(lambda: search_temporary_by_title(self.rt, self.actor, text))
         if found is None:
             return
         self._show(found)
