@@ -420,9 +420,6 @@ def test_every_service_names_its_actor_right_after_the_runtime() -> None:
 @pytest.mark.parametrize(
     ("module_name", "function_name"),
     [
-        ("app.money.charges", "list_charges"),
-        ("app.money.charges", "lost_item_returned"),
-        ("app.money.bursar", "preview"),
         ("app.lending.ifm", "list_transactions"),
         ("app.lending.ifm", "lost_requests"),
         ("app.lending.ifm", "ledger"),
