@@ -113,6 +113,31 @@ def is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(Branch))
 
 
+def load_if_new(rt: Runtime, actor: Actor) -> DemoSummary | None:
+    """`illdesk --demo-if-new`: the demo library in a new embedded database, else None.
+
+    A shared server is never filled: its data comes from the library's own imports.
+    """
+    if not rt.db.is_sqlite:
+        return None
+    with rt.db.reading() as session:
+        if not is_empty(session):
+            return None
+    return load_demo(rt, actor)
+
+
+def an_ill_barcode(rt: Runtime, actor: Actor) -> str | None:
+    """The strap barcode of the oldest ILL item still in use, for the packaged build's
+    self-check (print its strap, check it in)."""
+    with rt.db.reading() as session:
+        return session.scalar(
+            select(Item.barcode)
+            .where(Item.kind == ItemKind.TEMPORARY, Item.status != ItemStatus.CLOSED)
+            .order_by(Item.id)
+            .limit(1)
+        )
+
+
 def load_demo(rt: Runtime, actor: Actor, *, reset: bool = False) -> DemoSummary:
     """Fill an empty (or, with `reset`, a demo) database with the demo library."""
     actor.require(Role.ADMIN, "Loading the demo library")

@@ -19,15 +19,13 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.library.actors import Actor
+from app.library.database_errors import DatabaseConfigError, DatabaseError, SchemaMismatch
 from app.library.errors import ServiceError
 from app.library.runtime import Runtime
 from app.workstation import config
 from app.workstation.log_setup import configure_logging
-from db.engine import DatabaseConfigError
-from db.schema import SchemaMismatch
 from ui import startup_probe
 
 if TYPE_CHECKING:
@@ -117,26 +115,20 @@ def open_runtime(
 ) -> tuple[Runtime, config.WorkstationSettings]:
     """Settings, database (the embedded file upgraded in place), demo data when asked.
 
-    Raises ServiceError, SchemaMismatch, DatabaseConfigError or SQLAlchemyError.
+    Raises ServiceError, SchemaMismatch, DatabaseConfigError or DatabaseError.
     """
     from app import demo
     from app.library.actors import this_workstation, unattended
-    from app.workstation.connection import open_database
+    from app.workstation.connection import open_runtime as open_desk_database
 
-    settings = config.load_settings()
-    choice = config.choose_database(db_url, settings)
-    database = open_database(choice.url)
-    rt = Runtime(database)
+    rt, settings = open_desk_database(db_url)
     try:
-        if demo_if_new and database.is_sqlite:
-            with database.reading() as session:
-                empty = demo.is_empty(session)
-            if empty:
-                setup = unattended("first start", this_workstation())
-                summary = demo.load_demo(rt, setup)
+        if demo_if_new:
+            summary = demo.load_if_new(rt, unattended("first start", this_workstation()))
+            if summary is not None:
                 log.info("loaded the demo library into a new database: %s", summary)
     except Exception:
-        database.dispose()
+        rt.db.dispose()
         raise
     return rt, settings
 
@@ -266,7 +258,7 @@ def run_gui(args: argparse.Namespace) -> int:
         QApplication.restoreOverrideCursor()
         show_start_error("ILL Desk cannot start.", exc.message)
         return EXIT_DATABASE
-    except SQLAlchemyError as exc:
+    except DatabaseError as exc:
         QApplication.restoreOverrideCursor()
         log.exception("database failed at start")
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -305,7 +297,7 @@ def self_check() -> int:
         database_url = f"sqlite:///{Path(tmp) / 'self-check.db'}"
         try:
             rt, settings = open_runtime(database_url, demo_if_new=True)
-        except (ServiceError, SchemaMismatch, DatabaseConfigError, SQLAlchemyError) as exc:
+        except (ServiceError, SchemaMismatch, DatabaseConfigError, DatabaseError) as exc:
             print(f"self-check: the database could not be set up: {exc}", file=sys.stderr)
             return EXIT_DATABASE
         try:
@@ -336,19 +328,11 @@ def self_check() -> int:
 def _self_check_strap_and_check_in(rt: Runtime, actor: Actor, window: Any) -> list[str]:
     """Render one demo strap (ReportLab fonts, barcode) and check the item in on the Check In
     screen (worker thread, banner, sounds): what a bundle missing a data file would fail."""
-    from sqlalchemy import select
-
+    from app import demo
     from app.borrowing.strap_data import strap_pdf
     from app.desk.checkin import check_in
-    from db.models import Item, ItemKind, ItemStatus
 
-    with rt.db.reading() as session:
-        barcode = session.scalar(
-            select(Item.barcode)
-            .where(Item.kind == ItemKind.TEMPORARY, Item.status != ItemStatus.CLOSED)
-            .order_by(Item.id)
-            .limit(1)
-        )
+    barcode = demo.an_ill_barcode(rt, actor)
     if barcode is None:
         return ["demo data: no ILL item to check in"]
     problems: list[str] = []

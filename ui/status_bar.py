@@ -12,9 +12,9 @@ from datetime import datetime
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
-from sqlalchemy import text
 
 from app.library.branches import BranchInfo
+from app.workstation.connection import ping
 from ui.desk_session import DeskSession
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,7 @@ def select_one(session: DeskSession) -> Callable[[], None]:
     """The cheapest round trip that proves the database answers."""
 
     def probe() -> None:
-        # Read-only: on SQLite this begins a plain (not IMMEDIATE) transaction, no write lock.
-        engine = session.rt.db.engine.execution_options(illdesk_read_only=True)
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping(session.rt.db)
 
     return probe
 

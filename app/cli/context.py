@@ -18,7 +18,7 @@ from app.library.clock import Clock, SystemClock
 from app.library.runtime import Runtime
 from app.people.staff import actor_for
 from app.workstation.config import choose_database
-from app.workstation.connection import open_database
+from app.workstation.connection import connect, open_database
 
 
 def office_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -64,11 +64,11 @@ class CliContext:
     def runtime(self, *, check_schema: bool = True) -> Runtime:
         if self._runtime is None:
             choice = choose_database(self.args.db)
-            database = open_database(choice.url, upgrade_embedded=True) if check_schema else None
-            if database is None:
-                from db.engine import Database
-
-                database = Database(choice.url)
+            database = (
+                open_database(choice.url, upgrade_embedded=True)
+                if check_schema
+                else connect(choice.url)
+            )
             self._runtime = Runtime(database, self.clock)
         return self._runtime
 

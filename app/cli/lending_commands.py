@@ -17,7 +17,7 @@ from app.lending.ifm import IfmFields, IfmLedger, IfmTransactionView, PartnerBal
 from app.lending.overdue_at_borrowers import BorrowerOverdue, PreparedMessage
 from app.lending.pull_list import LendingRequestView
 from app.library.errors import InvalidInput
-from db.models import IfmStatus, RequestStatus
+from app.library.vocabulary import IfmStatus, RequestStatus
 
 EXIT_OK = 0
 

@@ -11,8 +11,6 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from sqlalchemy.exc import OperationalError
-
 from app import __version__
 from app.cli import (
     checkin_commands,
@@ -25,10 +23,9 @@ from app.cli import (
     setup_commands,
 )
 from app.cli.context import CliContext
+from app.library.database_errors import ConnectionLost, DatabaseConfigError, SchemaMismatch
 from app.library.errors import DatabaseUnavailable, ServiceError
 from app.workstation.log_setup import configure_logging
-from db.engine import DatabaseConfigError
-from db.schema import SchemaMismatch
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_DATABASE = 1, 2, 3
 
@@ -102,7 +99,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     except (SchemaMismatch, DatabaseConfigError, DatabaseUnavailable) as exc:
         print(f"illdesk: {exc}", file=ctx.err)
         return EXIT_DATABASE
-    except OperationalError as exc:
+    except ConnectionLost as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         print(
             f"illdesk: the database cannot be reached ({reason}). Check the server "

@@ -8,12 +8,11 @@ from datetime import date
 from typing import Any
 
 from app.cli.context import CliContext
-from app.library import settings_admin
 from app.library.errors import InvalidInput
 from app.people import staff_admin
 from app.people.staff import parse_role
 from app.people.staff_admin import StaffAccount
-from app.records import privacy
+from app.records import privacy, settings_admin
 from app.records.audit_search import AuditQuery, describe, search_audit
 from app.workstation import config, secrets
 

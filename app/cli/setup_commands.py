@@ -14,9 +14,8 @@ from app.cli.context import CliContext
 from app.library.branches import list_branches
 from app.library.errors import InvalidInput
 from app.people.staff import add_staff, list_staff, parse_role
+from app.workstation import connection
 from app.workstation.config import choose_database
-from db import schema
-from db.engine import Database
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 
@@ -63,30 +62,24 @@ def register(sub: Any) -> None:
 
 def _db(ctx: CliContext) -> int:
     choice = choose_database(ctx.args.db)
-    database = Database(choice.url)
-    try:
-        if ctx.args.db_command == "upgrade":
-            before = schema.current_revision(database.engine)
-            schema.upgrade(database.engine)
-            after = schema.current_revision(database.engine)
-            ctx.emit(
-                {"database": database.info.label, "before": before, "current": after},
-                f"Upgraded {database.info.label}: {before or 'empty'} -> {after}",
-            )
-        else:
-            current = schema.current_revision(database.engine)
-            head = schema.head_revision()
-            ctx.emit(
-                {
-                    "database": database.info.label,
-                    "current": current,
-                    "head": head,
-                    "up_to_date": current == head,
-                },
-                f"{database.info.label}: schema {current or 'none'} (this version needs {head})",
-            )
-    finally:
-        database.dispose()
+    if ctx.args.db_command == "upgrade":
+        after, before = connection.upgrade_schema(choice.url)
+        ctx.emit(
+            {"database": after.database, "before": before, "current": after.current},
+            f"Upgraded {after.database}: {before or 'empty'} -> {after.current}",
+        )
+    else:
+        version = connection.schema_version(choice.url)
+        ctx.emit(
+            {
+                "database": version.database,
+                "current": version.current,
+                "head": version.head,
+                "up_to_date": version.up_to_date,
+            },
+            f"{version.database}: schema {version.current or 'none'} "
+            f"(this version needs {version.head})",
+        )
     return EXIT_OK
 
 

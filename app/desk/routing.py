@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from db.models import ItemKind, ItemStatus, RequestStatus, TransitReason
+from app.library.vocabulary import ItemKind, ItemStatus, RequestStatus, TransitReason
 
 
 class Outcome(StrEnum):

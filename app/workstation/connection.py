@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from app.library.errors import DatabaseUnavailable
+from app.library.runtime import Runtime
+from app.workstation import config
 from app.workstation.secrets import with_database_password
 from db import schema
 from db.engine import Database
@@ -32,6 +37,68 @@ def open_database(url: str, *, upgrade_embedded: bool = True) -> Database:
         database.dispose()
         raise
     return database
+
+
+def open_runtime(db_url: str | None) -> tuple[Runtime, config.WorkstationSettings]:
+    """The desk's start: its settings and its database (`--db`, else the environment, the
+    settings file, the embedded file), opened as `open_database` does.
+
+    Raises ServiceError, SchemaMismatch, DatabaseConfigError or a database error.
+    """
+    settings = config.load_settings()
+    choice = config.choose_database(db_url, settings)
+    return Runtime(open_database(choice.url)), settings
+
+
+def connect(url: str) -> Database:
+    """The database at `url` with its schema unchecked, for commands that look at the schema."""
+    return Database(url)
+
+
+def ping(database: Database) -> None:
+    """The cheapest round trip that proves the database answers; raises when it does not."""
+    # Read-only: on SQLite this begins a plain (not IMMEDIATE) transaction, no write lock.
+    engine = database.engine.execution_options(illdesk_read_only=True)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+@dataclass(frozen=True)
+class SchemaVersion:
+    """Which schema a database has, and which this version of ILL Desk needs."""
+
+    database: str  # the database's label, without the password
+    current: str | None  # None: an empty database
+    head: str
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+def schema_version(url: str) -> SchemaVersion:
+    """`illdesk db current`: read the schema version, change nothing."""
+    database = connect(url)
+    try:
+        return SchemaVersion(
+            database.info.label, schema.current_revision(database.engine), schema.head_revision()
+        )
+    finally:
+        database.dispose()
+
+
+def upgrade_schema(url: str) -> tuple[SchemaVersion, str | None]:
+    """`illdesk db upgrade`, an administrator's step: the version after, and the one before."""
+    database = connect(url)
+    try:
+        before = schema.current_revision(database.engine)
+        schema.upgrade(database.engine)
+        after = SchemaVersion(
+            database.info.label, schema.current_revision(database.engine), schema.head_revision()
+        )
+        return after, before
+    finally:
+        database.dispose()
 
 
 def _first_line(exc: OperationalError) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from app.library import settings_admin
-from app.library.settings_admin import SettingValue
+from app.records import settings_admin
+from app.records.settings_admin import SettingValue
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 

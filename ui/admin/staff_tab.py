@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.library.vocabulary import Role
 from app.people import staff_admin
 from app.people.staff_admin import StaffAccount
-from db.models import Role
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, row
 

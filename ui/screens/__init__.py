@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from db.models import Role
+from app.library.vocabulary import Role
 
 
 @dataclass(frozen=True)

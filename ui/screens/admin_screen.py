@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from db.models import Role
+from app.library.vocabulary import Role
 from ui.desk_session import DeskSession
 
 log = logging.getLogger(__name__)

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from app.desk.checkin import CheckInResult, check_in
 from app.desk.routing import Tone
+from app.library.database_errors import ConnectionLost, DatabaseError
 from app.library.errors import DatabaseUnavailable, ServiceError
 from ui.desk_session import DeskSession
 from ui.offline_mode import journal_check_in
@@ -61,7 +61,7 @@ class _CheckInJob(QRunnable):
             result = self._work()
         except ServiceError as exc:
             self._signals.failed.emit(self._scan, exc.message)
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             log.warning("check-in of %r failed: %s", self._scan[:64], exc)
             self._signals.failed.emit(
                 self._scan,
@@ -225,7 +225,7 @@ class CheckInScreen(QWidget):
                 return check_in(
                     session.rt, session.actor, scan, auto_print=auto_print, idempotency_key=key
                 )
-            except (DatabaseUnavailable, OperationalError):
+            except (DatabaseUnavailable, ConnectionLost):
                 # The shared database is away: journal the scan, show a provisional banner.
                 return journal_check_in(session.rt.clock, session.actor, scan, key=key)
 

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from app.borrowing.due_dates import say_date
 from app.desk.checkout import (
@@ -44,11 +43,12 @@ from app.desk.checkout import (
 from app.desk.in_house_use import record_in_house_use
 from app.desk.routing import Tone
 from app.library import library_settings
+from app.library.database_errors import ConnectionLost, DatabaseError
 from app.library.errors import DatabaseUnavailable, InvalidInput, ServiceError
 from app.library.scanning import InvalidScan, normalize_scan
+from app.library.vocabulary import Role
 from app.people.patron_ids import parse_patron_id
 from app.people.patrons import patron_view
-from db.models import Role
 from ui.desk_session import DeskSession
 from ui.offline_mode import journal_check_out
 from ui.screens.patrons_screen import PatronAccountPanel, PatronLookup
@@ -59,7 +59,7 @@ from ui.widgets.scan_field import ScanField
 log = logging.getLogger(__name__)
 
 _OVERRIDABLE = (Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON, Outcome.REFUSED_LENDER_DATE_PASSED)
-_UNREACHABLE = (DatabaseUnavailable, OperationalError)
+_UNREACHABLE = (DatabaseUnavailable, ConnectionLost)
 _CARD_BARCODE = re.compile(r"^(?=.*\d)[A-Za-z0-9-]{5,32}$")  # a name has no digits
 OFFLINE_NOT_ALLOWED = (
     "The database cannot be reached and this library does not allow check-outs offline: "
@@ -305,7 +305,7 @@ class CheckOutScreen(QWidget):
             return
         try:
             self.account.show_view(patron_view(self.session.rt, self.session.actor, self.patron_id))
-        except OperationalError:
+        except ConnectionLost:
             self._problem("Could not refresh the patron", UNREACHABLE_RETRY)
         except ServiceError as exc:
             self._problem("Could not refresh the patron", exc.message)
@@ -587,7 +587,7 @@ class CheckOutScreen(QWidget):
             use = record_in_house_use(
                 self.session.rt, self.session.actor, refused.barcode, patron_ref=self.patron_id
             )
-        except OperationalError:
+        except ConnectionLost:
             self._problem("In-library use not recorded", UNREACHABLE_RETRY)
             return
         except ServiceError as exc:
@@ -621,7 +621,7 @@ class CheckOutScreen(QWidget):
             return
         try:
             answer = refuse_renewal(self.session.rt, self.session.actor, barcode)
-        except OperationalError:
+        except ConnectionLost:
             self._problem("Not renewed", UNREACHABLE_RETRY)
             return
         except ServiceError as exc:
@@ -642,7 +642,7 @@ class CheckOutScreen(QWidget):
                 from_qdate(self.new_due.date()),
                 self.due_reason.text(),
             )
-        except OperationalError:
+        except ConnectionLost:
             self._problem("Due date not changed", UNREACHABLE_RETRY)
             return
         except ServiceError as exc:
@@ -666,6 +666,6 @@ def _offline_checkouts_allowed(session: DeskSession) -> bool:
     try:
         with session.rt.db.reading() as db:
             return library_settings.load(db).offline_checkouts_allowed
-    except (SQLAlchemyError, ServiceError) as exc:
+    except (DatabaseError, ServiceError) as exc:
         log.warning("offline checkout setting not read: %s", exc)
         return False

@@ -41,7 +41,7 @@ from app.borrowing.requests import (
 )
 from app.borrowing.ship_back import items_to_ship, ship_back
 from app.library.errors import ServiceError
-from db.models import RequestKind, RequestStatus
+from app.library.vocabulary import RequestKind, RequestStatus
 from ui.desk_session import DeskSession
 
 

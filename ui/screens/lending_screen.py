@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from app.lending import pull_list, shipping
 from app.lending.pull_list import LendingRequestView
 from app.library.branches import list_branches
-from db.models import RequestKind, RequestStatus, Role
+from app.library.vocabulary import RequestKind, RequestStatus, Role
 from ui.desk_session import DeskSession
 from ui.screens.ifm_panel import IfmPanel
 from ui.screens.lender_overdue_panel import LenderOverduePanel

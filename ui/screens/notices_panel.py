@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.library.errors import ServiceError
+from app.library.vocabulary import NoticeStatus
 from app.notices import daily_run
 from app.notices.daily_run import NoticeView, OutboxRun
-from db.models import NoticeStatus
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, button
 

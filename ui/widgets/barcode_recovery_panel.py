@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.desk.barcode_recovery import RecoveredItem, items_with_patron, search_temporary_by_title
 from app.library.actors import Actor
+from app.library.database_errors import DatabaseError
 from app.library.errors import ServiceError
 from app.library.runtime import Runtime
 
@@ -142,7 +142,7 @@ class BarcodeRecoveryPanel(QFrame):
         except ServiceError as exc:
             self._show(())
             self.message.setText(exc.message)
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             log.warning("barcode recovery search failed: %s", exc)
             self._show(())
             self.message.setText(

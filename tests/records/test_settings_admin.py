@@ -14,7 +14,7 @@ from app.library import library_settings
 from app.library.actors import Actor
 from app.library.errors import InvalidInput, PermissionDenied
 from app.library.runtime import Runtime
-from app.library.settings_admin import change_library_setting, library_setting_values
+from app.records.settings_admin import change_library_setting, library_setting_values
 from db.models import AuditEvent
 
 ActorAt = Callable[[str, str], Actor]
