@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import OperationalError
-
 from app.library.errors import DatabaseUnavailable
 from app.workstation.secrets import with_database_password
 from db import schema
@@ -22,7 +20,7 @@ def open_database(url: str, *, upgrade_embedded: bool = True) -> Database:
                 schema.upgrade(database.engine)
         else:
             schema.ensure_current(database.engine)
-    except OperationalError as exc:
+    except DatabaseUnavailable as exc:
         database.dispose()
         raise DatabaseUnavailable(
             f"Cannot reach the database at {database.info.location}: {_first_line(exc)}. "
@@ -34,5 +32,5 @@ def open_database(url: str, *, upgrade_embedded: bool = True) -> Database:
     return database
 
 
-def _first_line(exc: OperationalError) -> str:
+def _first_line(exc: DatabaseUnavailable) -> str:
     return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
