@@ -39,7 +39,7 @@ class ProvisionalDesk:
     ) -> None:
         self.journal = journal
         self.clock = clock
-        self.snapshot_at = snapshot_at  # None: the snapshot next to the journal
+        self.snapshot_at = snapshot_at or journal.directory / snapshot.SNAPSHOT_NAME
         self.on_journaled = on_journaled
 
     def waiting(self) -> int:
