@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+from db.errors import DatabaseUnavailable, is_unreachable, unavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POSTGRES_LOCK_TIMEOUT_MS = 2000
@@ -132,6 +134,22 @@ def _ping_connections_left_idle(engine: Engine) -> None:
             raise DisconnectionError("the database did not answer a ping")
 
 
+def _unreachable_as_one_error(ctx: ExceptionContext) -> DatabaseUnavailable | None:
+    """Every "the database is away" failure becomes `DatabaseUnavailable`, here and only here.
+
+    Lock timeouts and deadlocks pass unchanged: another desk holds the row, the database is
+    there, and the service's own retry or "scan again" deals with them.
+    """
+    orig = ctx.original_exception
+    if isinstance(orig, DatabaseUnavailable) or not isinstance(orig, Exception):
+        return None
+    if not is_unreachable(orig, disconnect=ctx.is_disconnect, connecting=ctx.connection is None):
+        return None
+    return unavailable(
+        orig, statement=ctx.statement, params=ctx.parameters, invalidated=ctx.is_disconnect
+    )
+
+
 def create_database_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the settings each backend needs for many desks and safe writes."""
     parsed = make_url(url)
@@ -157,6 +175,7 @@ def create_database_engine(url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
+        event.listen(engine, "handle_error", _unreachable_as_one_error)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
@@ -168,6 +187,7 @@ def create_database_engine(url: str, **kwargs: Any) -> Engine:
         }
         engine = create_engine(parsed, connect_args=connect_args, **kwargs)
         _ping_connections_left_idle(engine)
+        event.listen(engine, "handle_error", _unreachable_as_one_error)
         return engine
     raise DatabaseConfigError(
         f"Unsupported database URL {parsed.render_as_string(hide_password=True)}: "

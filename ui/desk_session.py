@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.library.actors import Actor
 from app.library.runtime import Runtime
+from app.offline.journal import OfflineJournal
+from app.offline.provisional import ProvisionalDesk
 from app.workstation.config import WorkstationSettings
 
 
 @dataclass
 class DeskSession:
-    """Passed to every screen's constructor; screens call services with `rt` and `actor`."""
+    """Passed to every screen's constructor; screens call services with `rt` and `actor`.
+
+    `offline` is this desk's answer while the database cannot be reached (its journal and
+    snapshot), built once per session and handed to `check_in` and the check-out screen.
+    """
 
     rt: Runtime
     actor: Actor
     settings: WorkstationSettings
+    offline: ProvisionalDesk = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.offline = ProvisionalDesk(OfflineJournal(), self.rt.clock)
 
     @property
     def branch_code(self) -> str:

@@ -1,9 +1,9 @@
 """Offline mode: keep scanning when the shared database is away, replay when it is back.
 
-The status bar gets an "offline: N scans waiting" label. A check-in that fails because the
-database cannot be reached is written to the offline journal (fsynced) and the banner
-shows the snapshot's provisional routing, or "Unknown: keep aside". A checkout is
-journaled the same way when the library allows offline checkouts. When the status bar's
+The status bar gets an "offline: N scans waiting" label. A check-in taken while the database
+cannot be reached is journaled by the desk session's `app.offline.provisional.ProvisionalDesk`
+(which `check_in` calls), and the banner shows the snapshot's provisional routing; the
+desk tells this indicator through a plain callback. When the status bar's
 connection check answers again the journal is replayed automatically on a worker thread,
 and conflicts are named in the status bar (the CLI lists them in full).
 
@@ -13,29 +13,14 @@ changes refresh the current screen's lists) and refreshes the routing snapshot.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import date, datetime
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
-from app.desk.checkin import CheckInResult, refused_scan
-from app.desk.routing import Outcome, Tone, tone_of
-from app.library.actors import Actor
-from app.library.clock import Clock
-from app.library.errors import ServiceError
-from app.library.scanning import InvalidScan, normalize_scan
 from app.offline import snapshot
-from app.offline.journal import (
-    JournalEntry,
-    JournalError,
-    OfflineAction,
-    OfflineJournal,
-    journal_dir,
-)
 from app.offline.replay import EntryStatus, ReplayReport, replay_journal
 from app.records.change_feed import POLL_SECONDS, ChangeFeed
 from ui.desk_session import DeskSession
@@ -44,132 +29,12 @@ from ui.status_bar import DeskStatusBar
 log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY_SECONDS = 600
-OFFLINE_REASON = "offline"
-
-_journals: dict[str, OfflineJournal] = {}
-
-
-def desk_journal() -> OfflineJournal:
-    """This workstation's journal (one object per data directory, so one lock)."""
-    directory = journal_dir()
-    key = str(directory)
-    if key not in _journals:
-        _journals[key] = OfflineJournal(directory)
-    return _journals[key]
-
-
-class _Events(QObject):
-    journaled = Signal()  # a scan went into the journal (emitted from a worker thread)
-
-
-_events = _Events()
-
-
-def journal_check_in(
-    clock: Clock, actor: Actor, raw: str, *, key: str | None = None
-) -> CheckInResult:
-    """Journal one check-in taken offline and say, provisionally, where the item goes.
-
-    Called on the check-in worker thread; the scan is on disk before this returns. `key`
-    is the idempotency key the scan was already tried with online, if any.
-    """
-    scan = normalize_scan(raw)
-    now = clock.now()
-    if isinstance(scan, InvalidScan):
-        return refused_scan(scan, now)
-    guess = snapshot.guess(actor.branch_code, scan.barcode, clock.today())
-    _journal(
-        actor,
-        at=now,
-        action=OfflineAction.CHECKIN,
-        barcode=scan.barcode,
-        provisional=guess.outcome,
-        key=key,
-    )
-    saved = "Saved offline: it is checked in when the database is back."
-    if not guess.known:
-        return CheckInResult(
-            barcode=scan.barcode,
-            outcome=Outcome.NOT_FOUND,
-            routing=Outcome.NOT_FOUND,
-            tone=Tone.PROBLEM,
-            headline="Unknown: keep aside",
-            instructions=(
-                "The database cannot be reached and this desk's offline copy does not know "
-                "this barcode. Keep the item aside.",
-                saved,
-            ),
-            at=now,
-            reason=OFFLINE_REASON,
-        )
-    outcome = Outcome(guess.outcome)
-    lines = [saved, "Provisional: check the result when the scans are replayed."]
-    if guess.destination:
-        lines.insert(0, f"Likely destination: {guess.destination}.")
-    return CheckInResult(
-        barcode=scan.barcode,
-        outcome=outcome,
-        routing=outcome,
-        tone=tone_of(outcome),
-        headline=guess.headline,
-        instructions=tuple(lines),
-        at=now,
-        destination=guess.destination,
-        title=guess.title,
-        reason=OFFLINE_REASON,
-    )
-
-
-def journal_check_out(
-    clock: Clock, actor: Actor, patron: str, barcode: str, strap_due: date
-) -> JournalEntry:
-    """Journal one checkout taken offline; it is on disk (fsynced) before this returns.
-
-    The replay checks it out to `patron` when the database is back (if the library still
-    allows offline checkouts); until then the due date is the lender's date on the strap.
-    """
-    return _journal(
-        actor,
-        at=clock.now(),
-        action=OfflineAction.CHECKOUT,
-        barcode=barcode,
-        patron=patron,
-        provisional=f"strap_due {strap_due.isoformat()}",
-    )
-
-
-def _journal(
-    actor: Actor,
-    *,
-    at: datetime,
-    action: OfflineAction,
-    barcode: str,
-    patron: str | None = None,
-    provisional: str = "",
-    key: str | None = None,
-) -> JournalEntry:
-    """Write one desk action to this desk's journal (fsynced) and tell the status bar."""
-    try:
-        written = desk_journal().record(
-            at=at,
-            branch=actor.branch_code,
-            staff=actor.username,
-            action=action,
-            barcode=barcode,
-            patron=patron,
-            workstation=actor.workstation,
-            provisional=provisional,
-            key=key,
-        )
-    except JournalError as exc:
-        raise ServiceError(exc.args[0]) from exc
-    _events.journaled.emit()
-    return written
 
 
 class _Signals(QObject):
     replayed = Signal(object)  # ReplayReport
     polled = Signal(bool, bool)  # reachable, changed
+    journaled = Signal()  # a scan went into the journal (emitted on the thread that wrote it)
 
 
 class _Job(QRunnable):
@@ -191,7 +56,7 @@ class OfflineMode(QObject):
         super().__init__(parent)
         self.session = session
         self.status = status
-        self.journal = desk_journal()
+        self.journal = session.offline.journal
         self.feed = ChangeFeed(session.rt.db)
         self.label = QLabel("", status)
         self.label.setObjectName("statusOffline")
@@ -208,7 +73,9 @@ class OfflineMode(QObject):
         self._signals = _Signals(self)
         self._signals.replayed.connect(self._on_replayed)
         self._signals.polled.connect(self._on_polled)
-        _events.journaled.connect(self._on_journaled)
+        self._signals.journaled.connect(self._on_journaled)
+        self._notify = self._signals.journaled.emit
+        session.offline.on_journaled = self._notify
         status.checked.connect(self._on_checked)
         self._timer = QTimer(self)
         self._timer.setObjectName("changeFeedTimer")
@@ -221,8 +88,8 @@ class OfflineMode(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
-        with contextlib.suppress(RuntimeError, TypeError):  # already stopped
-            _events.journaled.disconnect(self._on_journaled)
+        if self.session.offline.on_journaled is self._notify:
+            self.session.offline.on_journaled = None
         self._pool.waitForDone(6000)
 
     @property

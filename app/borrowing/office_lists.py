@@ -18,7 +18,7 @@ from app.library.actors import Actor
 from app.library.clock import Clock
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.runtime import Runtime
-from app.printing.patron_label import patron_label
+from app.people.patron_names import patron_label
 from app.records import audit
 from db.models import (
     Branch,

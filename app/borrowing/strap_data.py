@@ -17,7 +17,7 @@ from app.library.errors import InvalidInput, NotFound
 from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
-from app.printing.patron_label import patron_label
+from app.people.patron_names import patron_label
 from app.printing.straps import (
     ReturnFlag,
     StrapContent,

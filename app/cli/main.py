@@ -23,7 +23,7 @@ from app.cli import (
     setup_commands,
 )
 from app.cli.context import CliContext
-from app.library.database_errors import ConnectionLost, DatabaseConfigError, SchemaMismatch
+from app.library.database_errors import DatabaseBusy, DatabaseConfigError, SchemaMismatch
 from app.library.errors import DatabaseUnavailable, ServiceError
 from app.workstation.log_setup import configure_logging
 
@@ -99,11 +99,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     except (SchemaMismatch, DatabaseConfigError, DatabaseUnavailable) as exc:
         print(f"illdesk: {exc}", file=ctx.err)
         return EXIT_DATABASE
-    except ConnectionLost as exc:
+    except DatabaseBusy as exc:  # the database is there but busy (a lock, a deadlock)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         print(
-            f"illdesk: the database cannot be reached ({reason}). Check the server "
-            "and the network, then try again. Nothing was changed.",
+            f"illdesk: the database is busy ({reason}). Wait a moment, then try again. "
+            "Nothing was changed.",
             file=ctx.err,
         )
         return EXIT_DATABASE

@@ -1,6 +1,8 @@
 """The words a check-in shows: a headline for the banner and short imperative lines.
 
-Kept apart from the service so the wording can be read (and changed) in one place.
+Kept apart from the service so the wording can be read (and changed) in one place: online
+answers (`word`) and the provisional ones given offline from the desk's snapshot
+(`provisional_headline`, `provisional`).
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from app.desk.routing import Decision, Outcome
-from app.printing.patron_label import patron_label as printed_label
-from db.models import Branch, IllRequest, Patron
+from app.people.patron_names import ends_sentence
+from db.models import IllRequest
 
 _LOST_NOTE = "It was marked lost: tell the ILL office, who remove the patron's charges."
 
@@ -21,15 +23,24 @@ class Wording:
     instructions: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A branch as a check-in names it: a plain value read with the scan, safe on any thread."""
+
+    id: int
+    code: str
+    name: str
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the words may mention; every field is optional so problems can be worded too."""
 
-    office: Branch | None = None
+    office: Place | None = None
     office_at: str | None = None  # the campus where a virtual ILL office branch sits
-    desk: Branch | None = None
-    destination: Branch | None = None
-    home: Branch | None = None
+    desk: Place | None = None
+    destination: Place | None = None
+    home: Place | None = None
     patron: str | None = None
     patron_id: str | None = None
     pickup_by: date | None = None
@@ -37,11 +48,6 @@ class Facts:
     lending: IllRequest | None = None
     in_library_use_only: bool = False
     decision: Decision | None = None
-
-
-def patron_label(patron: Patron, style: str) -> str:
-    """How shelves and slips name a patron, by the library's `patron_display` setting."""
-    return printed_label(patron.first_name, patron.last_name, patron.patron_id, style)
 
 
 def _day(value: date | None) -> str:
@@ -155,7 +161,7 @@ def _problem(outcome: Outcome, f: Facts) -> Wording:
         return Wording(
             f"On hold at {code}",
             (
-                f"It belongs on the hold shelf at {_dest(f)} for {f.patron}.",
+                ends_sentence(f"It belongs on the hold shelf at {_dest(f)} for {f.patron}"),
                 f"Send it back to {code} by inter-campus mail. Nothing was changed.",
             ),
         )
@@ -197,3 +203,49 @@ def _problem(outcome: Outcome, f: Facts) -> Wording:
             ),
         )
     return Wording("Scan not accepted", ("Scan the barcode at the TOP of the strap.",))
+
+
+# --- offline: provisional answers from the desk's snapshot --------------------------------
+
+UNKNOWN_OFFLINE = "Unknown: keep aside"
+SAVED_OFFLINE = "Saved offline: it is checked in when the database is back."
+_PROVISIONAL = {
+    Outcome.HOLD_SHELF: "hold shelf here",
+    Outcome.TRANSIT: "send to {dest}",
+    Outcome.RETURN_TO_ILL_OFFICE: "send to {dest}, the ILL office, with a yellow strap",
+    Outcome.RETURN_TO_LENDER: "ready to ship back to the lender",
+    Outcome.IN_HOUSE_USE_RETURNED: "back on the hold shelf here",
+    Outcome.RESHELVE: "reshelve",
+}
+
+
+def provisional_headline(routing: Outcome | None, destination: str | None) -> str:
+    """The banner's words for a routing guessed offline (`None`: the snapshot does not know)."""
+    if routing is None:
+        return UNKNOWN_OFFLINE
+    template = _PROVISIONAL.get(routing)
+    if template is None:
+        return "Provisional: keep aside, staff must look at this item when the database is back"
+    return f"Provisional: {template.format(dest=destination or '?')}"
+
+
+def is_worded_offline(routing: Outcome) -> bool:
+    """Whether the snapshot's guess can name where the item goes (else: keep aside)."""
+    return routing in _PROVISIONAL
+
+
+def provisional(headline: str, destination: str | None, *, known: bool) -> Wording:
+    """What a check-in taken offline shows: the guess, and that it was saved for later."""
+    if not known:
+        return Wording(
+            UNKNOWN_OFFLINE,
+            (
+                "The database cannot be reached and this desk's offline copy does not know "
+                "this barcode. Keep the item aside.",
+                SAVED_OFFLINE,
+            ),
+        )
+    lines = [SAVED_OFFLINE, "Provisional: check the result when the scans are replayed."]
+    if destination:
+        lines.insert(0, f"Likely destination: {destination}.")
+    return Wording(headline, tuple(lines))

@@ -22,7 +22,7 @@ from app.lending.pull_list import checkout_to_ill
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.branches import branch_by_code
-from app.library.errors import Conflict, InvalidInput, NotFound
+from app.library.errors import Conflict, DatabaseUnavailable, InvalidInput, NotFound, is_lock_busy
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
 from app.people.patrons import patron_blocks, require_patron
@@ -95,11 +95,6 @@ def lock_item(session: Session, raw: str) -> None:
     ).all()
 
 
-def _lock_busy(exc: OperationalError) -> bool:
-    """PostgreSQL's lock timeout (the other desk held the item over 2 s) or SQLite's busy."""
-    return getattr(exc.orig, "sqlstate", None) in ("55P03", "40P01") or "locked" in str(exc.orig)
-
-
 def _whereabouts_now(rt: Runtime, raw: str) -> str:
     """Where the item stands after the other desk's change, for the refusal."""
     scan = normalize_scan(raw)
@@ -109,7 +104,7 @@ def _whereabouts_now(rt: Runtime, raw: str) -> str:
         with rt.db.reading() as session:
             item, _ = find_item(session, scan.barcode)
             return describe_whereabouts(session, item) if item is not None else ""
-    except OperationalError:
+    except DatabaseUnavailable:
         return ""
 
 
@@ -512,7 +507,7 @@ def check_out(
             if isinstance(plan, _Plan):
                 return _apply(session, actor, plan, now)
     except (IntegrityError, StaleDataError, OperationalError) as exc:
-        if isinstance(exc, OperationalError) and not _lock_busy(exc):
+        if isinstance(exc, OperationalError) and not is_lock_busy(exc):
             raise
         raise Conflict(
             "Another desk changed this item at the same moment. "

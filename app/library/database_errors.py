@@ -16,7 +16,11 @@ from db.schema import SchemaMismatch
 DatabaseError = SQLAlchemyError
 """Any failure reported by the database or its driver."""
 
-ConnectionLost = OperationalError
-"""The connection failed or dropped (server down, network, timeout, locked file)."""
+DatabaseBusy = OperationalError
+"""The database answered but another desk holds what is needed (a lock, a deadlock).
 
-__all__ = ["ConnectionLost", "DatabaseConfigError", "DatabaseError", "SchemaMismatch"]
+A database that cannot be reached raises `app.library.errors.DatabaseUnavailable`, a
+subclass: catch that first.
+"""
+
+__all__ = ["DatabaseBusy", "DatabaseConfigError", "DatabaseError", "SchemaMismatch"]

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from db.errors import DatabaseUnavailable, is_lock_busy
+
+__all__ = [
+    "Conflict",
+    "DatabaseUnavailable",
+    "InvalidInput",
+    "NotFound",
+    "PermissionDenied",
+    "ServiceError",
+    "is_lock_busy",
+]
+
 
 class ServiceError(Exception):
     """A request the desk cannot carry out as it stands. Nothing was written."""
@@ -31,7 +43,3 @@ class Conflict(ServiceError):
 
 class PermissionDenied(ServiceError):
     code = "permission_denied"
-
-
-class DatabaseUnavailable(ServiceError):
-    code = "database_unavailable"

@@ -28,7 +28,7 @@ from app.desk.routing import Outcome
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.clock import FixedClock
-from app.library.errors import DatabaseUnavailable, ServiceError
+from app.library.errors import DatabaseUnavailable, ServiceError, is_lock_busy
 from app.library.runtime import Runtime
 from app.offline.journal import (
     BadLine,
@@ -113,10 +113,6 @@ _CHECKOUT_CONFLICTS = {
     checkout.Outcome.REFUSED_BLOCKED: "patron_blocked",
     checkout.Outcome.REFUSED_IN_LIBRARY_USE: "in_library_use",
 }
-
-
-def _lock_busy(exc: OperationalError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) == "55P03" or "locked" in str(exc.orig)
 
 
 class _Retry(Exception):
@@ -234,8 +230,8 @@ def _replay_one(
             code="busy",
             why="Not replayed yet: another desk changed the item at the same moment.",
         )
-    except OperationalError as exc:
-        if _lock_busy(exc):
+    except OperationalError as exc:  # DatabaseUnavailable, or another desk's lock
+        if is_lock_busy(exc):
             return done(
                 EntryStatus.NOT_REPLAYED,
                 code="busy",
@@ -320,7 +316,7 @@ def replay_entries(rt: Runtime, actor: Actor, entries: list[JournalEntry]) -> li
     for number, entry in enumerate(entries, start=1):
         try:
             out.append(_replay_one(rt, number, entry, actors))
-        except (DatabaseUnavailable, OperationalError):
+        except DatabaseUnavailable:
             for later, rest in enumerate(entries[number - 1 :], start=number):
                 out.append(
                     ReplayedScan(

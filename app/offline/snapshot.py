@@ -24,7 +24,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.desk.routing import OPEN_LENDING, Desk, ItemState, Outcome, decide
+from app.desk.checkin_wording import is_worded_offline, provisional_headline
+from app.desk.routing import OPEN_LENDING, Desk, ItemState, decide
 from app.offline.journal import journal_dir
 from db.engine import Database
 from db.models import (
@@ -46,14 +47,6 @@ from db.models import (
 
 SNAPSHOT_NAME = "snapshot.db"
 UNKNOWN = "unknown"
-_WORDS = {
-    Outcome.HOLD_SHELF: "hold shelf here",
-    Outcome.TRANSIT: "send to {dest}",
-    Outcome.RETURN_TO_ILL_OFFICE: "send to {dest}, the ILL office, with a yellow strap",
-    Outcome.RETURN_TO_LENDER: "ready to ship back to the lender",
-    Outcome.IN_HOUSE_USE_RETURNED: "back on the hold shelf here",
-    Outcome.RESHELVE: "reshelve",
-}
 
 
 @dataclass(frozen=True)
@@ -228,7 +221,7 @@ def _decode(text: str) -> ItemState:
 def guess(branch_code: str, barcode: str, today: date, path: Path | None = None) -> OfflineGuess:
     """The likely routing of `barcode` at `branch_code`, from the snapshot alone."""
     source = path or snapshot_path()
-    unknown = OfflineGuess(barcode, UNKNOWN, "Unknown: keep aside until the database is back")
+    unknown = OfflineGuess(barcode, UNKNOWN, provisional_headline(None, None))
     if not source.exists():
         return unknown
     try:
@@ -262,22 +255,13 @@ def guess(branch_code: str, barcode: str, today: date, path: Path | None = None)
     state = _decode(row[2])
     decision = decide(state, Desk(desk[0], office[0]), today)
     dest = branches.get(decision.destination_id) if decision.destination_id else None
-    template = _WORDS.get(decision.routing)
-    if template is None:
-        return OfflineGuess(
-            barcode,
-            decision.outcome.value,
-            "Provisional: keep aside, staff must look at this item when the database is back",
-            dest[1] if dest else None,
-            row[1],
-            taken,
-        )
-    words = template.format(dest=dest[1] if dest else "?")
+    code = dest[1] if dest else None
+    worded = is_worded_offline(decision.routing)
     return OfflineGuess(
         barcode,
-        decision.routing.value,
-        f"Provisional: {words}",
-        dest[1] if dest else None,
+        decision.routing.value if worded else decision.outcome.value,
+        provisional_headline(decision.routing, code),
+        code,
         row[1],
         taken,
     )

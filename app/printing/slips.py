@@ -4,7 +4,7 @@ The check-in screen builds a `Slip` from its result and calls `render_slip(slip)
 returns PDF bytes (3 x 5 inches, fits a receipt roll or a half-cut card):
 
 - `SlipKind.HOLD`: hold slip, the patron as the privacy setting names them
-  (`app.printing.straps.patron_label`) and the pickup-by date.
+  (`app.people.patron_names.patron_label`) and the pickup-by date.
 - `SlipKind.TRANSIT`: "route to <branch>", the destination code in large type.
 - `SlipKind.RETURN`: the yellow slip for an item going back to the ILL office.
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -42,40 +41,6 @@ from db.models import (
 
 # Who a scheduled or command-line run is recorded as when no staff member started it.
 SYSTEM_ACTOR = Actor(0, "system", "Scheduled privacy run", Role.DESK, "", "")
-DISPLAY_MODES = ("surname_initial", "surname_last4", "last4", "full_name")
-
-
-class NamedPatron(Protocol):
-    @property
-    def first_name(self) -> str: ...
-
-    @property
-    def last_name(self) -> str: ...
-
-    @property
-    def patron_id(self) -> str: ...
-
-
-def patron_display(patron: NamedPatron, mode: str = "surname_initial") -> str:
-    """How a strap, slip or list names a patron: as little as the task needs.
-
-    Modes: "surname_initial" (default: "Müller, R."), "surname_last4" ("Müller (3456)"),
-    "last4" ("ID …3456"), "full_name". An unknown mode falls back to the default.
-    Never a phone number, e-mail address or full campus ID.
-    """
-    surname = patron.last_name.strip()
-    first = patron.first_name.strip()
-    digits = "".join(c for c in patron.patron_id if c.isdigit())
-    last4 = digits[-4:] if len(digits) >= 4 else ""
-    if mode == "full_name":
-        return f"{first} {surname}".strip()
-    if mode == "last4" and last4:
-        return f"ID …{last4}"
-    if mode == "surname_last4" and last4:
-        return f"{surname} ({last4})" if surname else f"ID …{last4}"
-    if not first:
-        return surname
-    return f"{surname}, {first[0]}." if surname else f"{first[0]}."
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 
 from app.library.errors import DatabaseUnavailable
 from app.library.runtime import Runtime
@@ -27,7 +26,7 @@ def open_database(url: str, *, upgrade_embedded: bool = True) -> Database:
                 schema.upgrade(database.engine)
         else:
             schema.ensure_current(database.engine)
-    except OperationalError as exc:
+    except DatabaseUnavailable as exc:
         database.dispose()
         raise DatabaseUnavailable(
             f"Cannot reach the database at {database.info.location}: {_first_line(exc)}. "
@@ -101,5 +100,5 @@ def upgrade_schema(url: str) -> tuple[SchemaVersion, str | None]:
         database.dispose()
 
 
-def _first_line(exc: OperationalError) -> str:
+def _first_line(exc: DatabaseUnavailable) -> str:
     return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

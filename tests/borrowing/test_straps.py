@@ -9,8 +9,8 @@ import pytest
 
 from app.library.errors import InvalidInput
 from app.library.library_settings import LibrarySettings
+from app.people.patron_names import patron_label
 from app.printing.barcode_vectors import BAR_HEIGHT_MM
-from app.printing.patron_label import patron_label
 from app.printing.slips import Slip, SlipKind, render_slip
 from app.printing.straps import (
     LAYOUTS,

@@ -15,16 +15,16 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from app.library import library_settings
+from app.library.errors import DatabaseUnavailable
 from app.library.runtime import Runtime
-from app.offline.journal import OfflineAction
+from app.offline.journal import OfflineAction, OfflineJournal
 from app.offline.replay import EntryStatus, replay_file, replay_journal
 from db.models import Item, ItemStatus, Loan, Patron
 from tests.signed_in import as_desk
 from ui.desk_session import DeskSession
-from ui.offline_mode import OfflineMode, desk_journal
+from ui.offline_mode import OfflineMode
 from ui.screens import check_out_screen, patrons_screen
 from ui.screens.check_out_screen import OFFLINE_NOT_ALLOWED, CheckOutScreen
 from ui.status_bar import DeskStatusBar
@@ -47,7 +47,11 @@ def backend() -> str:
 
 
 def unreachable(*_args: object, **_kwargs: object) -> None:
-    raise OperationalError("SELECT 1", {}, ConnectionRefusedError("server closed"))
+    raise DatabaseUnavailable("The database cannot be reached (server closed).")
+
+
+def desk_journal() -> OfflineJournal:
+    return OfflineJournal()
 
 
 @contextmanager

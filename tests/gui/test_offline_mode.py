@@ -11,15 +11,16 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from app.desk.checkin import CheckInResult
 from app.desk.routing import Outcome
+from app.library.errors import DatabaseUnavailable
 from app.library.runtime import Runtime
 from app.offline import snapshot
+from app.offline.journal import OfflineJournal
+from app.offline.provisional import OFFLINE_REASON
 from app.offline.replay import EntryStatus, ReplayReport
 from db.models import Item, ItemStatus
 from ui.desk_session import DeskSession
-from ui.offline_mode import OFFLINE_REASON, OfflineMode, desk_journal, journal_check_in
-from ui.screens import check_in_screen
+from ui.offline_mode import OfflineMode
 from ui.screens.check_in_screen import CheckInScreen
 from ui.status_bar import DeskStatusBar
 
@@ -34,8 +35,12 @@ def backend() -> str:
     return "sqlite"
 
 
-def unreachable(*_args: object, **_kwargs: object) -> CheckInResult:
-    raise OperationalError("SELECT 1", {}, ConnectionRefusedError("server closed"))
+def unreachable(*_args: object, **_kwargs: object) -> None:
+    raise DatabaseUnavailable("The database cannot be reached (server closed).")
+
+
+def desk_journal() -> OfflineJournal:
+    return OfflineJournal()
 
 
 def status_of(rt: Runtime, barcode: str) -> ItemStatus | None:
@@ -52,7 +57,7 @@ def test_check_in_screen_journals_a_scan_and_shows_the_provisional_routing(
     snapshot.refresh(demo_rt.db)  # taken while online
     screen = CheckInScreen(desk_session("desk", "SE"))
     qtbot.addWidget(screen)
-    monkeypatch.setattr(check_in_screen, "check_in", unreachable)
+    monkeypatch.setattr(demo_rt.db, "transaction", unreachable)  # the server has gone
     with qtbot.waitSignal(screen.scanProcessed, timeout=WAIT_MS) as blocker:
         qtbot.keyClicks(screen.scan_field, IN_TRANSIT_TO_SE)
         qtbot.keyClick(screen.scan_field, Qt.Key.Key_Return)
@@ -86,7 +91,7 @@ def test_status_bar_counts_waiting_scans_and_replays_when_the_database_is_back(
     status = DeskStatusBar(session, None, probe)
     qtbot.addWidget(status)
     offline = OfflineMode(session, status, status)
-    journal_check_in(demo_rt.clock, session.actor, IN_TRANSIT_TO_SE)
+    session.offline.check_in(session.actor, IN_TRANSIT_TO_SE, None)
     with qtbot.waitSignal(status.checked, timeout=WAIT_MS):
         status.check_now()
     qtbot.waitUntil(lambda: offline.label.text() == "offline: 1 scans waiting", timeout=WAIT_MS)
@@ -129,7 +134,7 @@ def test_conflicts_after_a_replay_are_named_in_the_status_bar(
     status = DeskStatusBar(session, None, lambda: None)
     qtbot.addWidget(status)
     offline = OfflineMode(session, status, status)
-    journal_check_in(session.rt.clock, session.actor, "31234099999999")  # unknown barcode
+    session.offline.check_in(session.actor, "31234099999999", None)  # unknown barcode
     with qtbot.waitSignal(offline.replayFinished, timeout=WAIT_MS):
         status.check_now()
     assert offline.label.text().startswith("offline replay: 1 conflicts")

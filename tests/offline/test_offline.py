@@ -28,6 +28,7 @@ from app.library.clock import FixedClock
 from app.library.runtime import Runtime
 from app.offline import snapshot
 from app.offline.journal import JournalError, OfflineAction, OfflineJournal, read_entries
+from app.offline.provisional import ProvisionalDesk
 from app.offline.replay import EntryStatus, replay_file, replay_journal
 from db.engine import Database
 from db.models import (
@@ -43,7 +44,6 @@ from db.models import (
 )
 from tests.signed_in import as_desk
 from tests.tcp_proxy import TcpProxy
-from ui.offline_mode import journal_check_in
 
 ActorAt = Callable[[str, str], Actor]
 IN_TRANSIT_TO_SE = "ILL00000018"
@@ -355,6 +355,7 @@ def test_outage_scans_offline_then_replays_every_scan_once(
         assert check_in(desk, metro, OWNED_METRO).outcome is Outcome.RESHELVE  # online
 
         proxy.stop()  # the network to the server is gone
+        provisional = ProvisionalDesk(OfflineJournal(), desk.clock)
         offline_results = []
         for actor, barcode in (
             (se, IN_TRANSIT_TO_SE),
@@ -364,7 +365,7 @@ def test_outage_scans_offline_then_replays_every_scan_once(
         ):
             with pytest.raises(OperationalError):
                 check_in(desk, actor, barcode)
-            offline_results.append(journal_check_in(desk.clock, actor, barcode))
+            offline_results.append(check_in(desk, actor, barcode, offline=provisional))
         assert [r.headline for r in offline_results] == [
             "Provisional: hold shelf here",
             "Provisional: send to WS-ILL, the ILL office, with a yellow strap",
@@ -434,8 +435,8 @@ def test_a_scan_journaled_during_the_replay_stays_for_the_next_one(
     scan(journal, OWNED_METRO)
     real = app.offline.replay.replay_file
 
-    def replay_then_scan(rt: Runtime, path: Path) -> object:
-        report = real(rt, path)
+    def replay_then_scan(rt: Runtime, actor: Actor, path: Path) -> object:
+        report = real(rt, actor, path)
         scan(journal, IN_TRANSIT_TO_SE, "SE")  # the desk went offline again meanwhile
         return report
 

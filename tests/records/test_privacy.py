@@ -334,34 +334,6 @@ def test_privacy_run_command(demo_rt: Runtime, clock: FixedClock) -> None:
     assert code == 1 and "both --staff and --branch" in err.getvalue()
 
 
-@dataclass(frozen=True)
-class _Person:
-    first_name: str
-    last_name: str
-    patron_id: str
-
-
-@pytest.mark.parametrize(
-    ("mode", "shown"),
-    [
-        ("surname_initial", "Müller, R."),
-        ("surname_last4", "Müller (3456)"),
-        ("last4", "ID …3456"),
-        ("full_name", "Renée Müller"),
-        ("no_such_mode", "Müller, R."),
-    ],
-)
-def test_patron_display_shows_only_what_the_setting_allows(mode: str, shown: str) -> None:
-    person = _Person("Renée", "Müller", "T00123456")
-    assert privacy.patron_display(person, mode) == shown
-    assert "T00123456" not in privacy.patron_display(person, mode)
-
-
-def test_patron_display_of_the_ill_account_and_the_default() -> None:
-    assert privacy.patron_display(_Person("", "ILL", "ILL-DUMMY"), "surname_last4") == "ILL"
-    assert privacy.patron_display(_Person("Zoë", "Fontaine", "T00890123")) == "Fontaine, Z."
-
-
 def test_a_backlog_is_anonymised_in_small_transactions_past_loans_it_must_keep(
     demo_rt: Runtime, clock: FixedClock
 ) -> None:

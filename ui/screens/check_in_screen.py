@@ -28,10 +28,9 @@ from PySide6.QtWidgets import (
 
 from app.desk.checkin import CheckInResult, check_in
 from app.desk.routing import Tone
-from app.library.database_errors import ConnectionLost, DatabaseError
-from app.library.errors import DatabaseUnavailable, ServiceError
+from app.library.database_errors import DatabaseError
+from app.library.errors import ServiceError
 from ui.desk_session import DeskSession
-from ui.offline_mode import journal_check_in
 from ui.screens.check_in_slips import SlipPrinter
 from ui.sounds import SoundPlayer
 from ui.widgets.barcode_recovery_panel import KEEPS_FOCUS, BarcodeRecoveryPanel
@@ -221,13 +220,14 @@ class CheckInScreen(QWidget):
 
         def work() -> CheckInResult:
             key = str(uuid.uuid4())  # one key online and offline: the scan applies once
-            try:
-                return check_in(
-                    session.rt, session.actor, scan, auto_print=auto_print, idempotency_key=key
-                )
-            except (DatabaseUnavailable, ConnectionLost):
-                # The shared database is away: journal the scan, show a provisional banner.
-                return journal_check_in(session.rt.clock, session.actor, scan, key=key)
+            return check_in(  # the database away: journaled, with a provisional answer
+                session.rt,
+                session.actor,
+                scan,
+                auto_print=auto_print,
+                idempotency_key=key,
+                offline=session.offline,
+            )
 
         self._pool.start(_CheckInJob(work, scan, self._signals))
 

@@ -43,14 +43,13 @@ from app.desk.checkout import (
 from app.desk.in_house_use import record_in_house_use
 from app.desk.routing import Tone
 from app.library import library_settings
-from app.library.database_errors import ConnectionLost, DatabaseError
+from app.library.database_errors import DatabaseError
 from app.library.errors import DatabaseUnavailable, InvalidInput, ServiceError
 from app.library.scanning import InvalidScan, normalize_scan
 from app.library.vocabulary import Role
 from app.people.patron_ids import parse_patron_id
 from app.people.patrons import patron_view
 from ui.desk_session import DeskSession
-from ui.offline_mode import journal_check_out
 from ui.screens.patrons_screen import PatronAccountPanel, PatronLookup
 from ui.sounds import SoundPlayer
 from ui.widgets.routing_banner import GOOD, PROBLEM, RoutingBanner
@@ -59,7 +58,7 @@ from ui.widgets.scan_field import ScanField
 log = logging.getLogger(__name__)
 
 _OVERRIDABLE = (Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON, Outcome.REFUSED_LENDER_DATE_PASSED)
-_UNREACHABLE = (DatabaseUnavailable, ConnectionLost)
+_UNREACHABLE = DatabaseUnavailable
 _CARD_BARCODE = re.compile(r"^(?=.*\d)[A-Za-z0-9-]{5,32}$")  # a name has no digits
 OFFLINE_NOT_ALLOWED = (
     "The database cannot be reached and this library does not allow check-outs offline: "
@@ -305,7 +304,7 @@ class CheckOutScreen(QWidget):
             return
         try:
             self.account.show_view(patron_view(self.session.rt, self.session.actor, self.patron_id))
-        except ConnectionLost:
+        except DatabaseUnavailable:
             self._problem("Could not refresh the patron", UNREACHABLE_RETRY)
         except ServiceError as exc:
             self._problem("Could not refresh the patron", exc.message)
@@ -544,20 +543,14 @@ class CheckOutScreen(QWidget):
             self.strap_date.setFocus()
             return
         try:
-            journal_check_out(self.session.rt.clock, self.session.actor, patron, barcode, strap)
+            saved = self.session.offline.check_out(self.session.actor, patron, barcode, strap)
         except ServiceError as exc:
             self._problem("Not saved", exc.message)
             return
         self.offline_barcode = None
         self._set_pending(None)
         self._set_refused(None)
-        self.banner.show_note(
-            f"Saved offline: {barcode} for {patron}",
-            (
-                "Saved offline: checked out when the database is back; due date is "
-                f"provisional: the lender's date on the strap, {say_date(strap)}.",
-            ),
-        )
+        self.banner.show_note(saved.headline, saved.instructions)
         self.sounds.play(Tone.GOOD)
         self.scan.setFocus()
 
@@ -587,7 +580,7 @@ class CheckOutScreen(QWidget):
             use = record_in_house_use(
                 self.session.rt, self.session.actor, refused.barcode, patron_ref=self.patron_id
             )
-        except ConnectionLost:
+        except DatabaseUnavailable:
             self._problem("In-library use not recorded", UNREACHABLE_RETRY)
             return
         except ServiceError as exc:
@@ -621,7 +614,7 @@ class CheckOutScreen(QWidget):
             return
         try:
             answer = refuse_renewal(self.session.rt, self.session.actor, barcode)
-        except ConnectionLost:
+        except DatabaseUnavailable:
             self._problem("Not renewed", UNREACHABLE_RETRY)
             return
         except ServiceError as exc:
@@ -642,7 +635,7 @@ class CheckOutScreen(QWidget):
                 from_qdate(self.new_due.date()),
                 self.due_reason.text(),
             )
-        except ConnectionLost:
+        except DatabaseUnavailable:
             self._problem("Due date not changed", UNREACHABLE_RETRY)
             return
         except ServiceError as exc:

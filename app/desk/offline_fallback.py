@@ -1,0 +1,53 @@
+"""What the desk does with a scan when the database cannot be reached.
+
+`check_in` (and the check-out screen) hand a scan to an `OfflineFallback` when the engine
+raises `DatabaseUnavailable`. `app.offline.provisional` implements it (journal the scan,
+guess from the snapshot); it is given to the desk through its session, so `app.desk` never
+imports `app.offline` (whose replay imports `app.desk`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Protocol
+
+from app.borrowing.due_dates import say_date
+from app.library.actors import Actor
+
+if TYPE_CHECKING:
+    from app.desk.checkin import CheckInResult
+
+
+@dataclass(frozen=True)
+class ProvisionalCheckout:
+    """A checkout saved offline: the replay checks it out when the database is back."""
+
+    barcode: str
+    patron: str
+    strap_due: date  # the lender's date on the strap: the due date until the replay
+
+    @property
+    def headline(self) -> str:
+        return f"Saved offline: {self.barcode} for {self.patron}"
+
+    @property
+    def instructions(self) -> tuple[str, ...]:
+        return (
+            "Saved offline: checked out when the database is back; due date is provisional: "
+            f"the lender's date on the strap, {say_date(self.strap_due)}.",
+        )
+
+
+class OfflineFallback(Protocol):
+    """Takes a desk action while the database is away; it is on disk before this returns."""
+
+    def check_in(self, actor: Actor, barcode: str, key: str | None) -> CheckInResult:
+        """Journal a check-in of a cleaned barcode; say, provisionally, where it goes."""
+        ...
+
+    def check_out(
+        self, actor: Actor, patron: str, barcode: str, strap_due: date
+    ) -> ProvisionalCheckout:
+        """Journal a checkout to `patron`, due by the strap's date until the replay."""
+        ...

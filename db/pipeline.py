@@ -1,0 +1,112 @@
+"""PostgreSQL pipeline mode for a transaction that must cost two round trips.
+
+`pipelined(session)` opens the transaction with a queued BEGIN (psycopg's own BEGIN would
+cost a round trip of its own) and closes it with a queued COMMIT that goes with the writes
+when the pipeline ends. Inside it, `rows(conn, statement, params)` runs a statement whose
+rows are needed now: the queue so far (BEGIN included) goes in the same round trip.
+
+A failed statement makes the server skip the rest of the batch, COMMIT included, so nothing
+is half-written; the error comes back as the usual SQLAlchemy exception (`DatabaseUnavailable`
+when the connection broke). On SQLite, on a libpq before 14, or inside a caller's
+transaction, statements simply run one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Row
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from db.errors import is_unreachable, unavailable
+
+if TYPE_CHECKING:
+    import psycopg
+
+_READING: dict[int, Any] = {}  # id(driver connection) -> its reading cursor factory
+
+
+def _reading_cursor(pipeline: psycopg.Pipeline) -> Any:
+    """A cursor factory whose statements are answered at once: BEGIN rides along."""
+    import psycopg
+
+    class ReadingCursor(psycopg.Cursor[Any]):
+        def execute(self, *args: Any, **kwargs: Any) -> ReadingCursor:
+            super().execute(*args, **kwargs)
+            pipeline.sync()  # the SELECT's rows (and the lock) before SQLAlchemy reads them
+            return self
+
+    return ReadingCursor
+
+
+@contextmanager
+def pipelined(session: Session) -> Iterator[Connection]:
+    """The session's connection; on PostgreSQL in pipeline mode, committed on leaving.
+
+    The transaction is opened by a queued BEGIN statement (autocommit on for the while, so
+    psycopg sends none) and closed by a queued COMMIT that goes with the writes.
+    """
+    conn = session.connection()
+    driver = conn.connection.driver_connection
+    if conn.dialect.name != "postgresql" or driver is None:
+        yield conn
+        return
+    import psycopg
+
+    if not isinstance(driver, psycopg.Connection) or not psycopg.Pipeline.is_supported():
+        yield conn  # a libpq before 14 has no pipeline mode: one statement at a time
+        return
+    driver.autocommit = True
+    failed = True
+    try:
+        try:
+            with driver.pipeline() as pipeline:
+                conn.exec_driver_sql("BEGIN")
+                _READING[id(driver)] = _reading_cursor(pipeline)
+                try:
+                    yield conn
+                finally:
+                    del _READING[id(driver)]
+                conn.exec_driver_sql("COMMIT")  # sent with the writes when the pipeline ends
+        except psycopg.Error as exc:  # raised by the batch: SQLAlchemy has not seen it
+            if driver.broken:
+                conn.invalidate(exc)
+            if driver.broken or is_unreachable(exc, disconnect=False, connecting=False):
+                raise unavailable(exc, statement="COMMIT", invalidated=driver.broken) from exc
+            raise DBAPIError.instance("COMMIT", None, exc, psycopg.Error) from exc
+        failed = False
+    finally:
+        if not driver.closed:
+            if failed and driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                driver.rollback()
+            driver.autocommit = False
+
+
+def in_pipeline(conn: Connection) -> bool:
+    """Whether statements on `conn` are queued (their row counts are not known yet)."""
+    return id(conn.connection.driver_connection) in _READING
+
+
+@contextmanager
+def _reading(conn: Connection) -> Iterator[None]:
+    """Inside a pipeline, statements whose rows are needed now (one round trip each)."""
+    driver = conn.connection.driver_connection
+    factory = _READING.get(id(driver))
+    if factory is None:
+        yield
+        return
+    previous = driver.cursor_factory  # type: ignore[union-attr]
+    driver.cursor_factory = factory  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        driver.cursor_factory = previous  # type: ignore[union-attr]
+
+
+def rows(conn: Connection, statement: Any, params: dict[str, Any]) -> list[Row[Any]]:
+    """Run `statement` and return its rows now, in or out of a pipeline."""
+    with _reading(conn):
+        return list(conn.execute(statement, params).all())

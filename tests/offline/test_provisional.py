@@ -1,0 +1,147 @@
+"""Check-in decides online or provisional itself: with the desk's offline fallback, a
+database that cannot be reached gives a journaled, provisional answer (no Qt involved)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.desk.checkin import CheckInResult, check_in
+from app.desk.offline_fallback import ProvisionalCheckout
+from app.desk.routing import Outcome, Tone
+from app.library.actors import Actor
+from app.library.errors import DatabaseUnavailable
+from app.library.runtime import Runtime
+from app.offline import snapshot
+from app.offline.journal import OfflineAction, OfflineJournal
+from app.offline.provisional import OFFLINE_REASON, ProvisionalDesk
+from db.engine import Database
+from db.models import Item, ItemStatus
+
+ActorAt = Callable[[str, str], Actor]
+IN_TRANSIT_TO_SE = "ILL00000018"
+UNKNOWN = "31234099999999"
+KEY = "5f0c2a4e-8f53-4d43-9a55-0c7e1f3b2d10"
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"
+
+
+@pytest.fixture
+def away(demo_rt: Runtime, tmp_path: Path) -> Iterator[Runtime]:
+    """The desk's runtime after its database became unreachable (the snapshot taken before)."""
+    snapshot.refresh(demo_rt.db)
+    path = tmp_path / "gone.db"
+    database = Database(f"sqlite:///{path}")
+    path.unlink()
+    path.mkdir()  # SQLite cannot open a folder: every connection is refused
+    try:
+        yield Runtime(database, demo_rt.clock)
+    finally:
+        database.dispose()
+
+
+def status_of(rt: Runtime, barcode: str) -> ItemStatus | None:
+    with rt.db.reading() as session:
+        return session.scalar(select(Item.status).where(Item.barcode == barcode))
+
+
+def test_an_unreachable_database_gives_the_journaled_provisional_answer(
+    demo_rt: Runtime, away: Runtime, actor_at: ActorAt
+) -> None:
+    told: list[str] = []
+    desk = ProvisionalDesk(OfflineJournal(), away.clock, on_journaled=lambda: told.append("x"))
+    result = check_in(
+        away, actor_at("desk", "SE"), f" {IN_TRANSIT_TO_SE}\n", idempotency_key=KEY, offline=desk
+    )
+    assert result.reason == OFFLINE_REASON
+    assert result.outcome is Outcome.HOLD_SHELF and result.tone is Tone.GOOD
+    assert result.headline == "Provisional: hold shelf here"
+    assert result.destination == "SE"
+    assert result.instructions == (
+        "Likely destination: SE.",
+        "Saved offline: it is checked in when the database is back.",
+        "Provisional: check the result when the scans are replayed.",
+    )
+    [entry] = OfflineJournal().entries()
+    assert (entry.key, entry.barcode, entry.branch, entry.action, entry.provisional) == (
+        KEY,
+        IN_TRANSIT_TO_SE,
+        "SE",
+        OfflineAction.CHECKIN,
+        "hold_shelf",
+    )
+    assert told == ["x"] and desk.waiting() == 1
+    assert status_of(demo_rt, IN_TRANSIT_TO_SE) is ItemStatus.IN_TRANSIT  # not applied yet
+
+
+def test_a_barcode_the_snapshot_does_not_know_is_kept_aside(
+    away: Runtime, actor_at: ActorAt
+) -> None:
+    desk = ProvisionalDesk(OfflineJournal(), away.clock)
+    result = check_in(away, actor_at("desk", "METRO"), UNKNOWN, offline=desk)
+    assert (result.outcome, result.headline) == (Outcome.NOT_FOUND, "Unknown: keep aside")
+    assert result.instructions[-1].startswith("Saved offline")
+    assert [e.provisional for e in OfflineJournal().entries()] == ["unknown"]
+
+
+def test_without_a_fallback_the_desk_is_told_the_database_is_unavailable(
+    away: Runtime, actor_at: ActorAt
+) -> None:
+    with pytest.raises(DatabaseUnavailable, match="cannot be reached"):
+        check_in(away, actor_at("desk", "SE"), IN_TRANSIT_TO_SE)
+    assert OfflineJournal().entries() == []
+
+
+class Recorder:
+    """A fallback of our own: what check-in hands over, and when."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None]] = []
+
+    def check_in(self, actor: Actor, barcode: str, key: str | None) -> CheckInResult:
+        self.calls.append((barcode, key))
+        raise AssertionError("the test reads the call, not the answer")
+
+    def check_out(
+        self, actor: Actor, patron: str, barcode: str, strap_due: date
+    ) -> ProvisionalCheckout:
+        raise AssertionError("not a checkout")
+
+
+def test_the_fallback_gets_the_cleaned_barcode_and_the_key_and_only_when_offline(
+    demo_rt: Runtime, away: Runtime, actor_at: ActorAt
+) -> None:
+    recorder = Recorder()
+    actor = actor_at("desk", "SE")
+    online = check_in(demo_rt, actor, IN_TRANSIT_TO_SE, idempotency_key=KEY, offline=recorder)
+    assert online.outcome is Outcome.HOLD_SHELF and online.reason is None
+    refused = check_in(away, actor, "\x1b", offline=recorder)  # no barcode: refused, not saved
+    assert refused.outcome is Outcome.INVALID_SCAN
+    assert recorder.calls == []
+    with pytest.raises(AssertionError):
+        check_in(away, actor, f"{IN_TRANSIT_TO_SE} ", idempotency_key=KEY, offline=recorder)
+    assert recorder.calls == [(IN_TRANSIT_TO_SE, KEY)]
+
+
+def test_a_checkout_saved_offline_is_journaled_with_the_strap_date(
+    away: Runtime, actor_at: ActorAt
+) -> None:
+    desk = ProvisionalDesk(OfflineJournal(), away.clock)
+    saved = desk.check_out(
+        actor_at("desk", "METRO"), "T00123456", "ILL00000042", date(2026, 11, 30)
+    )
+    assert saved.headline == "Saved offline: ILL00000042 for T00123456"
+    assert "Monday 30 November 2026" in saved.instructions[0]
+    [entry] = OfflineJournal().entries()
+    assert (entry.action, entry.patron, entry.provisional) == (
+        OfflineAction.CHECKOUT,
+        "T00123456",
+        "strap_due 2026-11-30",
+    )
