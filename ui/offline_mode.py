@@ -4,10 +4,10 @@ The status bar gets an "offline: N scans waiting" label. A check-in that fails b
 database cannot be reached is written to the offline journal (fsynced) and the banner
 shows the snapshot's provisional routing, or "Unknown: keep aside". A checkout is
 journaled the same way when the library allows offline checkouts. When the status bar's
-connection check answers again the journal is replayed automatically on a worker thread,
-and conflicts are named in the status bar (the CLI lists them in full).
+connection check answers again the journal is replayed automatically on the desk's
+operations runner, and conflicts are named in the status bar (the CLI lists them in full).
 
-While online, the same worker polls `app.records.change_feed` every few seconds (other desks'
+While online, the same runner polls `app.records.change_feed` every few seconds (other desks'
 changes refresh the current screen's lists) and refreshes the routing snapshot.
 """
 
@@ -16,10 +16,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from datetime import date, datetime
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
 from app.desk.checkin import CheckInResult, refused_scan
@@ -167,20 +166,6 @@ def _journal(
     return written
 
 
-class _Signals(QObject):
-    replayed = Signal(object)  # ReplayReport
-    polled = Signal(bool, bool)  # reachable, changed
-
-
-class _Job(QRunnable):
-    def __init__(self, work: Callable[[], None]) -> None:
-        super().__init__()
-        self._work = work
-
-    def run(self) -> None:
-        self._work()
-
-
 class OfflineMode(QObject):
     """Status-bar indicator, automatic replay, change polling and snapshot refresh."""
 
@@ -203,11 +188,7 @@ class OfflineMode(QObject):
         self._replaying = False
         self._polling = False
         self._snapshot_at = 0.0
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._signals = _Signals(self)
-        self._signals.replayed.connect(self._on_replayed)
-        self._signals.polled.connect(self._on_polled)
+        self._ops = session.ops
         _events.journaled.connect(self._on_journaled)
         status.checked.connect(self._on_checked)
         self._timer = QTimer(self)
@@ -223,7 +204,6 @@ class OfflineMode(QObject):
         self._timer.stop()
         with contextlib.suppress(RuntimeError, TypeError):  # already stopped
             _events.journaled.disconnect(self._on_journaled)
-        self._pool.waitForDone(6000)
 
     @property
     def waiting(self) -> int:
@@ -263,21 +243,18 @@ class OfflineMode(QObject):
         self.update_label()
 
     def replay_now(self) -> None:
-        """Replay the journal on the worker thread (also on demand)."""
+        """Replay the journal on the desk's runner (also on demand)."""
         if self._replaying:
             return
-        self._replaying = True
-        rt, signals = self.session.rt, self._signals
-
-        def work() -> None:
-            try:
-                report = replay_journal(rt, self.journal)
-            except Exception:  # keep the journal; the next check tries again
-                log.exception("offline replay failed")
-                report = ReplayReport(())
-            signals.replayed.emit(report)
-
-        self._pool.start(_Job(work))
+        rt, journal = self.session.rt, self.journal
+        job = self._ops.run(
+            lambda: replay_journal(rt, journal),
+            on_done=self._on_replayed,
+            # The journal is kept; the next connection check tries again.
+            on_error=lambda _error: self._on_replayed(ReplayReport(())),
+            name="offline replay",
+        )
+        self._replaying = job is not None
 
     def _on_replayed(self, report: ReplayReport) -> None:
         self._replaying = False
@@ -296,24 +273,24 @@ class OfflineMode(QObject):
     def poll_now(self) -> None:
         if self._polling or self._replaying:
             return
-        self._polling = True
-        feed, signals, db = self.feed, self._signals, self.session.rt.db
+        feed, db = self.feed, self.session.rt.db
         refresh_snapshot = time.monotonic() - self._snapshot_at > SNAPSHOT_EVERY_SECONDS
 
-        def work() -> None:
-            try:
-                changed = feed.poll()
-                if refresh_snapshot:
-                    snapshot.refresh(db)
-            except Exception as exc:
-                log.info("change poll failed: %s", str(exc).splitlines()[0] if str(exc) else exc)
-                signals.polled.emit(False, False)
-            else:
-                signals.polled.emit(True, changed)
+        def work() -> bool:
+            changed = feed.poll()
+            if refresh_snapshot:
+                snapshot.refresh(db)
+            return changed
 
         if refresh_snapshot:
             self._snapshot_at = time.monotonic()
-        self._pool.start(_Job(work))
+        job = self._ops.run(
+            work,
+            on_done=lambda changed: self._on_polled(True, changed),
+            on_error=lambda _error: self._on_polled(False, False),
+            name="change feed poll",
+        )
+        self._polling = job is not None
 
     def _on_polled(self, reachable: bool, changed: bool) -> None:
         self._polling = False

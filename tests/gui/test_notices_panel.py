@@ -14,6 +14,7 @@ from app.notices import daily_run
 from app.notices.outbox import queue_notice
 from app.workstation.config import WorkstationSettings
 from db.models import IllRequest, NoticeTemplate, Patron, RequestStatus
+from tests.gui.waiting import settle
 from tests.notices.test_notices_smtp import SmtpServer, free_port
 from ui.admin.templates_tab import TemplatesTab
 from ui.desk_session import DeskSession
@@ -59,8 +60,10 @@ def test_manual_notice_is_previewed_edited_and_sent_from_the_panel(
     panel = NoticesPanel(DeskSession(demo_rt, actor_at("office", "WS-ILL"), settings))
     qtbot.addWidget(panel)
     panel.show()
+    settle(qtbot, panel.ops)
     assert "not run yet today" in panel.run_button.text()
     assert panel.select_notice(notice_id)
+    settle(qtbot, panel.ops)
     row = panel.table.currentRow()
     assert panel.table.item(row, 2).text() == "needs review"
     assert "Manual notice" in panel.state_label.text()
@@ -71,6 +74,7 @@ def test_manual_notice_is_previewed_edited_and_sent_from_the_panel(
     with qtbot.waitSignal(panel.run_finished, timeout=20000):
         panel.send_button.click()
     qtbot.waitUntil(lambda: panel.worker is None, timeout=5000)
+    settle(qtbot, panel.ops)
     [mail] = smtp.inbox.received
     assert "We are sorry. Reason:" in mail.body
     assert "Sent 1" in panel.feedback.text()
@@ -86,9 +90,12 @@ def test_panel_shows_why_a_notice_is_held_and_refuses_a_private_address(
     daily_run.prepare_outbox(demo_rt)
     panel = NoticesPanel(DeskSession(demo_rt, actor_at("office", "WS-ILL"), WorkstationSettings()))
     qtbot.addWidget(panel)
+    settle(qtbot, panel.ops)
     panel.select_notice(notice_id)
+    settle(qtbot, panel.ops)
     panel.recipient_edit.setText("mai.nguyen@gmail.com")
     panel.release_button.click()
+    settle(qtbot, panel.ops)
     assert "institutional address" in panel.feedback.text()
     assert panel.feedback.property("tone") == "problem"
 

@@ -375,9 +375,7 @@ class RequestsPanel(QWidget):
         if (number := self._selected()) is None:
             return
         s, branch = self.session, str(self.repull_branch.currentData())
-        view = attempt(
-            self.feedback, lambda: shipping.send_to_pull(s.rt, s.actor, number, branch)
-        )
+        view = attempt(self.feedback, lambda: shipping.send_to_pull(s.rt, s.actor, number, branch))
         self._after(view, f"{number} is on {branch}'s pull list again.")
 
     def _cancel(self) -> None:
