@@ -9,7 +9,7 @@ answer when it comes and never blocks the desk.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -139,7 +139,7 @@ class NoticesPanel(QWidget):
         )
 
     def _show_list(
-        self, found: list[NoticeView], due: bool, then: Callable[[], object] | None
+        self, found: Sequence[NoticeView], due: bool, then: Callable[[], object] | None
     ) -> None:
         self.notices = {str(n.id): n for n in found}
         self.table.fill([(str(n.id), _cells(n)) for n in found])
