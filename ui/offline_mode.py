@@ -289,6 +289,7 @@ class OfflineMode(QObject):
             on_done=lambda changed: self._on_polled(True, changed),
             on_error=lambda _error: self._on_polled(False, False),
             name="change feed poll",
+            owner=self,
         )
         self._polling = job is not None
 

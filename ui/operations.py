@@ -22,6 +22,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from sqlalchemy.exc import OperationalError
 
@@ -65,8 +66,10 @@ class Job(Generic[T]):
         on_done: Callable[[T], object] | None,
         on_error: Callable[[ServiceError], object] | None,
         name: str,
+        owner: QObject | None = None,
     ) -> None:
         self.work, self.on_done, self.on_error, self.name = work, on_done, on_error, name
+        self.owner = owner  # the widget the answer is for; gone means nobody to tell
         self.value: T | None = None
         self.error: ServiceError | None = None
         self.unreachable = ""  # the driver's reason when the database did not answer
@@ -133,15 +136,20 @@ class Operations(QObject):
         on_error: Callable[[ServiceError], object] | None = None,
         *,
         name: str | None = None,
+        owner: QObject | None = None,
     ) -> Job[T] | None:
         """Queue `work`; its answer goes to `on_done`, a refusal to `on_error` (GUI thread).
 
-        Returns None once the runner is shut down (the window is closing): nothing runs.
+        `owner` is the widget the answer is for (by default the object `on_done` or
+        `on_error` is a method of): when it has been deleted meanwhile, the answer is
+        dropped. Returns None once the runner is shut down (the window is closing).
         """
         if self._closed:
             log.info("%s: not run, the desk is closing", name or _name_of(work))
             return None
-        job: Job[T] = Job(work, on_done, on_error, name or _name_of(work))
+        if owner is None:
+            owner = _owner_of(on_done) or _owner_of(on_error)
+        job: Job[T] = Job(work, on_done, on_error, name or _name_of(work), owner)
         with self._lock:
             self._waiting.append(job)
         self._pool.start(_Task(job, self._relay.finished.emit))
@@ -169,6 +177,9 @@ class Operations(QObject):
             return
         if job.unreachable:
             self.databaseUnavailable.emit(job.unreachable)
+        if job.owner is not None and not shiboken6.isValid(job.owner):
+            log.debug("%s: its screen is gone; answer dropped", job.name)
+            return
         if job.error is None:
             if job.on_done is not None:
                 job.on_done(job.value)
@@ -208,6 +219,11 @@ class Operations(QObject):
 def live_runners() -> list[Operations]:
     """Runners not yet garbage-collected (tests check that none is left busy)."""
     return list(_live)
+
+
+def _owner_of(callback: Callable[..., object] | None) -> QObject | None:
+    owner = getattr(callback, "__self__", None)
+    return owner if isinstance(owner, QObject) else None
 
 
 def _name_of(work: Callable[..., object]) -> str:

@@ -60,10 +60,10 @@ def test_manual_notice_is_previewed_edited_and_sent_from_the_panel(
     panel = NoticesPanel(DeskSession(demo_rt, actor_at("office", "WS-ILL"), settings))
     qtbot.addWidget(panel)
     panel.show()
-    settle(qtbot, panel.ops)
+    settle(qtbot)
     assert "not run yet today" in panel.run_button.text()
     assert panel.select_notice(notice_id)
-    settle(qtbot, panel.ops)
+    settle(qtbot)
     row = panel.table.currentRow()
     assert panel.table.item(row, 2).text() == "needs review"
     assert "Manual notice" in panel.state_label.text()
@@ -74,7 +74,7 @@ def test_manual_notice_is_previewed_edited_and_sent_from_the_panel(
     with qtbot.waitSignal(panel.run_finished, timeout=20000):
         panel.send_button.click()
     qtbot.waitUntil(lambda: panel.worker is None, timeout=5000)
-    settle(qtbot, panel.ops)
+    settle(qtbot)
     [mail] = smtp.inbox.received
     assert "We are sorry. Reason:" in mail.body
     assert "Sent 1" in panel.feedback.text()
@@ -90,12 +90,12 @@ def test_panel_shows_why_a_notice_is_held_and_refuses_a_private_address(
     daily_run.prepare_outbox(demo_rt)
     panel = NoticesPanel(DeskSession(demo_rt, actor_at("office", "WS-ILL"), WorkstationSettings()))
     qtbot.addWidget(panel)
-    settle(qtbot, panel.ops)
+    settle(qtbot)
     panel.select_notice(notice_id)
-    settle(qtbot, panel.ops)
+    settle(qtbot)
     panel.recipient_edit.setText("mai.nguyen@gmail.com")
     panel.release_button.click()
-    settle(qtbot, panel.ops)
+    settle(qtbot)
     assert "institutional address" in panel.feedback.text()
     assert panel.feedback.property("tone") == "problem"
 

@@ -153,7 +153,7 @@ class ClosuresTab(QWidget):
             if refused is not None:
                 refused()
 
-        self.session.ops.run(action, on_done=then, on_error=said)
+        self.session.ops.run(action, on_done=then, on_error=said, owner=self)
 
     def _show_branches(self, branches: Sequence[BranchInfo]) -> None:
         self.week_branch.blockSignals(True)

@@ -301,7 +301,7 @@ class CheckOutScreen(QWidget):
             else:
                 refused(error)
 
-        self.session.ops.run(work, on_done=on_done, on_error=failed)
+        self.session.ops.run(work, on_done=on_done, on_error=failed, owner=self)
 
     def _refused_as(self, headline: str) -> Callable[[ServiceError], None]:
         """A refusal shown in the banner under `headline` (an unreachable database in words)."""

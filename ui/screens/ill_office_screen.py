@@ -297,6 +297,7 @@ class ReceiveTab(QWidget):
             ),
             on_error=lambda error: say(self.message, error.message, error=True),
             name="straps received today",
+            owner=self,
         )
 
     def _ask_save(self) -> None:

@@ -533,5 +533,8 @@ def run_on_desk(
 ) -> None:
     """Run a service call on the desk's runner; a refusal is said in `message`."""
     session.ops.run(
-        action, on_done=then, on_error=lambda error: say(message, error.message, error=True)
+        action,
+        on_done=then,
+        on_error=lambda error: say(message, error.message, error=True),
+        owner=message,
     )

@@ -236,6 +236,7 @@ class PatronLookup(QWidget):
             on_done=lambda found: self._show(text, found),
             on_error=refused,
             name="find patron",
+            owner=self,
         )
 
     def _show(self, text: str, found: Sequence[PatronSummary]) -> None:

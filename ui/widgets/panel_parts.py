@@ -73,7 +73,7 @@ def attempt(
 
     A refusal is shown in `feedback`, never in a modal dialog.
     """
-    ops.run(action, on_done=then, on_error=feedback.refused)
+    ops.run(action, on_done=then, on_error=feedback.refused, owner=feedback)
 
 
 class KeyedTable(QTableWidget):
