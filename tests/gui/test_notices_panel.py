@@ -105,21 +105,27 @@ def test_template_with_unknown_field_is_refused_in_the_editor(
 ) -> None:
     tab = TemplatesTab(DeskSession(demo_rt, actor_at("admin", "METRO"), WorkstationSettings()))
     qtbot.addWidget(tab)
+    settle(qtbot)
     tab.choose("due_soon")
+    settle(qtbot)
     assert "{{ due_date }}" in tab.fields_label.text()
     assert not tab.reset_button.isEnabled()
     tab.body_edit.setPlainText("Hello {{ patron_nmae }}, due {{ due_date }}.")
     tab.save_button.click()
+    settle(qtbot)
     assert "unknown field(s): patron_nmae" in tab.feedback.text()
     with demo_rt.db.reading() as s:
         assert s.scalar(select(NoticeTemplate)) is None
     tab.body_edit.setPlainText("Hello {{ patron_first_name }}, due {{ due_date }}.")
     tab.preview_button.click()
+    settle(qtbot)
     assert "Hello Zoë, due Thursday, 5 November 2026." in tab.preview_view.toPlainText()
     tab.save_button.click()
+    settle(qtbot)
     assert tab.feedback.property("tone") == "good"
     assert tab.kind_list.currentItem().text().endswith("(edited)")
     assert tab.reset_button.isEnabled()
     tab.reset_button.click()
+    settle(qtbot)
     assert "default wording" in tab.feedback.text()
     assert "renewal" in tab.body_edit.toPlainText()
