@@ -111,6 +111,7 @@ class Operations(QObject):
     """A single worker thread for desk work, with answers delivered on the GUI thread."""
 
     databaseUnavailable = Signal(str)  # a job found the database away; the driver's reason
+    answered = Signal(str)  # a job's answer was handed to the screen (its name), for tests
     unhandled = Signal(str)  # a refusal no screen asked to hear about, for the status bar
 
     def __init__(self, parent: QObject | None = None, *, name: str = "desk") -> None:
@@ -188,6 +189,7 @@ class Operations(QObject):
         else:
             log.info("%s refused: %s", job.name, job.error.message)
             self.unhandled.emit(job.error.message)
+        self.answered.emit(job.name)
 
     def wait(self, wait_ms: int = SHUTDOWN_WAIT_MS) -> bool:
         """Block until every queued job has run; answers are still delivered as events."""

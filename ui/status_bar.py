@@ -14,10 +14,12 @@ from datetime import datetime
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from app.library.branches import BranchInfo
-from app.library.errors import ServiceError
+from app.library.errors import DatabaseUnavailable, ServiceError
 from ui.desk_session import DeskSession
+from ui.operations import first_line
 
 log = logging.getLogger(__name__)
 
@@ -110,12 +112,21 @@ class DeskStatusBar(QStatusBar):
             return
         self._in_flight = True
         job = self._ops.run(
-            self._probe,
+            self._check,
             on_done=lambda _: self._checked(True, ""),
             on_error=self._probe_refused,
             name="database connection check",
         )
         self._in_flight = job is not None
+
+    def _check(self) -> None:
+        """The probe, on the runner: any failure means "cannot reach it", with the reason."""
+        try:
+            self._probe()
+        except (ServiceError, OperationalError):
+            raise
+        except Exception as exc:
+            raise DatabaseUnavailable(first_line(exc)) from exc
 
     def _probe_refused(self, error: ServiceError) -> None:
         if error.code == "database_unavailable":  # `_went_away` has shown it already

@@ -17,6 +17,7 @@ from app.library.scanning import strap_barcode
 from app.people.patrons import patron_view
 from app.people.staff import sign_in
 from db.models import AuditEvent, Loan, Role
+from tests.gui.waiting import settle
 from ui.admin.audit_tab import AuditTab
 from ui.admin.settings_tab import SettingsTab
 from ui.admin.staff_tab import StaffTab
@@ -25,7 +26,6 @@ from ui.idle_lock import IdleLock
 from ui.privacy_schedule import PrivacySchedule, install_privacy_guards
 from ui.screens import admin_screen
 from ui.screens.admin_screen import AdminScreen, TabSpec
-from tests.gui.waiting import settle
 
 MakeSession = Callable[[str, str], DeskSession]
 

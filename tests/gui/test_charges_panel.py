@@ -13,10 +13,10 @@ from app.library.actors import Actor
 from app.library.runtime import Runtime
 from app.money import charges
 from app.workstation.config import WorkstationSettings
+from tests.gui.waiting import settle
 from tests.money.test_charges import checked_out_barcode, lost_barcode
 from ui.desk_session import DeskSession
 from ui.screens.charges_panel import ChargesPanel
-from tests.gui.waiting import settle
 
 ActorAt = Callable[[str, str], Actor]
 

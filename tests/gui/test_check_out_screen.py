@@ -23,11 +23,11 @@ from db.models import (
 )
 from tests.demo_items import held_item as held
 from tests.demo_items import set_lender_date
+from tests.gui.waiting import settle
 from ui.admin.closures_tab import ClosuresTab
 from ui.desk_session import DeskSession
 from ui.screens.check_out_screen import CheckOutScreen
 from ui.screens.patrons_screen import PatronsScreen
-from tests.gui.waiting import settle
 
 pytestmark = pytest.mark.gui
 

@@ -20,10 +20,10 @@ from sqlalchemy import select
 
 from app.printing.document import PrintDocument
 from db.models import Item, ItemStatus, Transit
+from tests.gui.waiting import settle
 from tests.strap_pdf import all_text, barcode_bars, decode_code128, pages
 from ui.desk_session import DeskSession
 from ui.screens.ill_office_screen import IllOfficeScreen
-from tests.gui.waiting import settle
 
 pytestmark = pytest.mark.gui
 

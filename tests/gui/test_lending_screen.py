@@ -12,9 +12,9 @@ from pytestqt.qtbot import QtBot
 
 from app.lending import pull_list
 from db.models import RequestStatus
+from tests.gui.waiting import settle
 from ui.desk_session import DeskSession
 from ui.screens.lending_screen import LendingScreen
-from tests.gui.waiting import settle
 
 pytestmark = pytest.mark.gui
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from ui.operations import live_runners
+from ui.operations import Operations, live_runners
 
 WAIT_MS = 10_000
 
 
-def settle(qtbot: QtBot) -> None:
-    """Wait until every job asked of any runner has run and its answer reached the screen.
+def settle(qtbot: QtBot, *runners: Operations) -> None:
+    """Wait until every job asked of `runners` (of every runner, when none is named) has run
+    and its answer reached the screen; answers that ask for more work are waited for too."""
 
-    Answers that ask for more work (a save that reloads the list) are waited for too.
-    """
-    qtbot.waitUntil(lambda: not any(ops.busy for ops in live_runners()), timeout=WAIT_MS)
+    def idle() -> bool:
+        return not any(ops.busy for ops in (runners or live_runners()))
+
+    qtbot.waitUntil(idle, timeout=WAIT_MS)
