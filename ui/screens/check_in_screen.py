@@ -129,7 +129,9 @@ class CheckInScreen(QWidget):
         detail_col.addWidget(self.details, 1)
         detail_col.addWidget(self.reprint_button, 0, Qt.AlignmentFlag.AlignLeft)
         detail_col.addWidget(self.print_message)
-        self.recovery = BarcodeRecoveryPanel(self.session.rt, self.session.actor, self)
+        self.recovery = BarcodeRecoveryPanel(
+            self.session.rt, self.session.actor, self.session.ops, self
+        )
         self.recovery.checkInRequested.connect(self._check_in_recovered)
         self.recovery.closeRequested.connect(self.hide_recovery)
         self.recovery.hide()
