@@ -202,3 +202,24 @@ def test_other_tabs_work_from_the_same_services(qtbot: QtBot, screen: IllOfficeS
     lists.choice.setCurrentIndex(2)  # hold shelves
     settle(qtbot)
     assert lists.table.rowCount() == 4
+
+
+def test_a_strap_that_cannot_be_made_still_leaves_the_item_received(
+    qtbot: QtBot, screen: IllOfficeScreen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.library.errors import InvalidInput
+    from app.printing import straps
+
+    def refuse(*_args: object, **_kwargs: object) -> PrintDocument:
+        raise InvalidInput("The strap colour setting 'teal-ish' is not a colour like #1f6f43.")
+
+    monkeypatch.setattr(straps, "strap_document", refuse)
+    tab = screen.receive_tab
+    tab.request_input.setText("20261001")
+    tab.lender_input.setText("OKT")
+    with qtbot.waitSignal(tab.received, timeout=5000) as received:
+        qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
+    assert received.args[0].destination == "METRO"
+    assert "send it to METRO" in tab.message.text() and "teal-ish" in tab.message.text()
+    assert tab.message.property("error") is True
+    assert not tab.print_button.isEnabled() and not tab.save_button.isEnabled()

@@ -60,8 +60,9 @@ class _Strap:
     """What one Receive hands back to the screen: the result, its strap, and the preview."""
 
     received: Received
-    document: PrintDocument
+    document: PrintDocument | None  # None when the strap cannot be made (`problem` says why)
     preview: QImage | None  # None when it could not be drawn (printing may still work)
+    problem: str = ""
 
 
 def receive_and_strap(session: DeskSession, form: ReceiveForm, layout: str) -> _Strap:
@@ -70,13 +71,16 @@ def receive_and_strap(session: DeskSession, form: ReceiveForm, layout: str) -> _
 
     received = receive_item(session.rt, session.actor, form)
     assert received.strap is not None and received.strap_style is not None
-    document = strap_document([received.strap], received.strap_style, layout)
+    try:
+        document = strap_document([received.strap], received.strap_style, layout)
+    except ServiceError as exc:  # received all the same; a setting keeps the strap from printing
+        return _Strap(received, None, None, exc.message)
     try:
         preview = first_strap_image(document, LAYOUTS[layout].cells[0].width)
     except Exception:  # the item is received; only the picture is missing
         log.exception("strap preview failed")
         preview = None
-    return _Strap(received, document, preview)
+    return _Strap(received, document, preview, "" if preview is not None else PREVIEW_FAILED)
 
 
 def first_strap_image(document: PrintDocument, crop_width: float) -> QImage:
@@ -249,12 +253,12 @@ class ReceiveTab(QWidget):
         self._document = strap.document
         say(self.message, f"Strap {result.strap_barcode}: {result.instruction}")
         for button in (self.print_button, self.save_button):
-            button.setEnabled(True)
-        if strap.preview is None:
-            say(self.message, PREVIEW_FAILED, error=True)
-        else:
+            button.setEnabled(strap.document is not None)
+        if strap.problem:
+            say(self.message, f"{result.instruction} {strap.problem}", error=True)
+        if strap.preview is not None:
             self._show_preview(strap.preview)
-        if self.session.settings.silent_print:
+        if self.session.settings.silent_print and strap.document is not None:
             self.print_strap(choose=False)
         for field in (self.request_input, self.lender_input, self.lender_barcode_input,
                       self.note_input):  # fmt: skip
