@@ -1,8 +1,10 @@
-"""A once-a-day job the desks start themselves: checked hourly, run on a worker thread.
+"""A once-a-day job the desks start themselves: checked hourly, run on its own runner.
 
 The job records the day it ran in the shared database, so with many desks open it runs once
 a day; checking costs one small query. It runs off the GUI thread because a big day (a
-backlog of loans to anonymise, a slow mail server) must never freeze a scanning desk.
+backlog of loans to anonymise, a slow mail server) must never freeze a scanning desk, and on
+a runner of its own (the same `Operations`, one more thread) because a long run must not hold
+up the desk's queue of scans behind it.
 """
 
 from __future__ import annotations
@@ -11,38 +13,17 @@ import logging
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.library.errors import ServiceError
+from ui.operations import Operations
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_MS = 60 * 60 * 1000
 FIRST_RUN_DELAY_MS = 5_000  # after sign-in: the desk's first scan comes before any daily job
 
 
-class _Signals(QObject):
-    finished = Signal(object)
-
-
 Job = Callable[[Callable[[], bool]], object]  # called with `keep_going`, asked between steps
-
-
-class _Run(QRunnable):
-    def __init__(
-        self, name: str, job: Job, keep_going: Callable[[], bool], signals: _Signals
-    ) -> None:
-        super().__init__()
-        self.name, self.job, self.keep_going, self.signals = name, job, keep_going, signals
-
-    def run(self) -> None:
-        outcome: object = None
-        try:
-            outcome = self.job(self.keep_going)
-        except ServiceError as exc:
-            log.warning("%s did not run: %s", self.name, exc.message)
-        except Exception:  # a database or network hiccup: the next hourly check tries again
-            log.exception("%s failed", self.name)
-        self.signals.finished.emit(outcome)
 
 
 class DailyJob(QObject):
@@ -61,10 +42,7 @@ class DailyJob(QObject):
         self.timer.setObjectName(f"{name.replace(' ', '_')}_timer")
         self.timer.setInterval(CHECK_EVERY_MS)
         self.timer.timeout.connect(self.run_now)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._signals = _Signals(self)
-        self._signals.finished.connect(self._finished)
+        self._ops = Operations(self, name="daily")
         self.running = False
         self.first_run_delay_ms = FIRST_RUN_DELAY_MS
         self._stopping = threading.Event()
@@ -77,7 +55,7 @@ class DailyJob(QObject):
     def stop(self) -> None:
         """Stop checking; a run in flight finishes the step in hand (never cut mid-transaction)."""
         self.stop_soon()
-        self._pool.waitForDone()
+        self._ops.shutdown(wait_ms=-1)
 
     def stop_soon(self) -> None:
         """Stop checking and ask a run in flight to end after its current step; no waiting."""
@@ -87,10 +65,19 @@ class DailyJob(QObject):
     def run_now(self) -> None:
         if self.running:
             return
-        self.running = True
-        self._pool.start(
-            _Run(self.name, self.job, lambda: not self._stopping.is_set(), self._signals)
+        keep_going = self._stopping.is_set
+        job = self._ops.run(
+            lambda: self.job(lambda: not keep_going()),
+            on_done=self._finished,
+            on_error=self._refused,
+            name=self.name,
         )
+        self.running = job is not None
+
+    def _refused(self, error: ServiceError) -> None:
+        # A refusal, or a database or network hiccup: the next hourly check tries again.
+        log.warning("%s did not run: %s", self.name, error.message)
+        self._finished(None)
 
     def _finished(self, outcome: object) -> None:
         self.running = False

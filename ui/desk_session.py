@@ -9,11 +9,12 @@ from app.library.runtime import Runtime
 from app.offline.journal import OfflineJournal
 from app.offline.provisional import ProvisionalDesk
 from app.workstation.config import WorkstationSettings
+from ui.operations import Operations
 
 
 @dataclass
 class DeskSession:
-    """Passed to every screen's constructor; screens call services with `rt` and `actor`.
+    """Passed to every screen's constructor; screens run services with `ops`, `rt` and `actor`.
 
     `offline` is this desk's answer while the database cannot be reached (its journal and
     snapshot), built once per session and handed to `check_in` and the check-out screen.
@@ -22,6 +23,8 @@ class DeskSession:
     rt: Runtime
     actor: Actor
     settings: WorkstationSettings
+    ops: Operations = field(default_factory=Operations)
+    """The one worker thread every screen runs its database work on (closed with the window)."""
     offline: ProvisionalDesk = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.library.actors import Actor
 from app.library.errors import ServiceError
 from app.library.scanning import is_strap_barcode, strap_check_digit_ok
 from app.people.staff import unlock
@@ -118,6 +120,7 @@ class IdleLock(QObject):
         self.cover.sign_out_button.clicked.connect(self._sign_out)
         self._installed = False
         self._locked = False
+        self._resume_in: QWidget | None = None
 
     @property
     def is_locked(self) -> bool:
@@ -163,6 +166,7 @@ class IdleLock(QObject):
             return
         self.timer.stop()
         self._locked = True
+        self._resume_in = QApplication.focusWidget()  # where staff carry on after unlocking
         self.cover.set_person(self.session)
         self.cover.message.clear()
         self.cover.password.clear()
@@ -184,14 +188,31 @@ class IdleLock(QObject):
             )
             self.cover.password.setFocus()
             return
-        try:
-            actor = unlock(self.session.rt, self.session.actor, password)
-        except ServiceError as exc:
-            self.cover.message.setText(exc.message)
-            self.cover.password.setFocus()
-            return
+        rt, actor = self.session.rt, self.session.actor
+        self.session.ops.run(
+            lambda: unlock(rt, actor, password),  # a password hash: never on the GUI thread
+            on_done=self._unlocked,
+            on_error=self._refused,
+            name="unlock",
+        )
+
+    def _refused(self, error: ServiceError) -> None:
+        self.cover.message.setText(error.message)
+        self.cover.password.setFocus()
+
+    def _unlocked(self, actor: Actor) -> None:
+        if not self._locked:
+            return  # signed out meanwhile
         self.session.actor = actor
         self._locked = False
+        # Focus leaves the cover before it hides, so Qt does not move it on by itself and
+        # select (then overwrite) a half-typed scan; it goes back where staff left off.
+        resume, self._resume_in = self._resume_in, None
+        if resume is not None and shiboken6.isValid(resume) and resume.isVisible():
+            resume.setFocus(Qt.FocusReason.OtherFocusReason)
+        focused = QApplication.focusWidget()
+        if focused is not None and self.cover.isAncestorOf(focused):
+            focused.clearFocus()
         self.cover.hide()
         if self.enabled:
             self.timer.start()

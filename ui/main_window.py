@@ -138,7 +138,6 @@ class MainWindow(QMainWindow):
         self._pages: dict[str, QWidget] = {}
         self._scrollers: dict[str, QScrollArea] = {}
         self._signing_out = False
-        branch = self._branch_info()
         self.setWindowTitle(f"ILL Desk — {session.actor.branch_code}")
         self.resize(1200, 780)
 
@@ -147,7 +146,7 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self._build_sidebar(branch))
+        row.addWidget(self._build_sidebar())
         self.stack = QStackedWidget(central)
         self.stack.setObjectName("screenStack")
         row.addWidget(self.stack, 1)
@@ -159,7 +158,7 @@ class MainWindow(QMainWindow):
             self._placeholders[spec.key] = holder
             self.stack.addWidget(holder)
 
-        self.status = DeskStatusBar(session, branch, probe, self)
+        self.status = DeskStatusBar(session, None, probe, self)
         self.setStatusBar(self.status)
         self.offline = OfflineMode(session, self.status, self)
         self.offline.changedElsewhere.connect(self._refresh_current)
@@ -173,16 +172,23 @@ class MainWindow(QMainWindow):
             self.nav.setCurrentRow(0)
         self.status.start()
         self.offline.start()
+        rt, actor = session.rt, session.actor
+        session.ops.run(
+            lambda: list_branches(rt, actor),
+            on_done=self._show_branch,
+            # The desk can do with the branch code alone.
+            on_error=lambda error: log.warning("branch list unavailable: %s", error.message),
+            name="branch name",
+        )
 
-    def _branch_info(self) -> BranchInfo | None:
-        try:
-            branches = list_branches(self.session.rt, self.session.actor)
-        except Exception:  # the status bar can do with the code alone
-            log.exception("branch list unavailable")
-            return None
-        return next((b for b in branches if b.code == self.session.actor.branch_code), None)
+    def _show_branch(self, branches: Sequence[BranchInfo]) -> None:
+        """The branch's name in the sidebar and the status bar (the code until it is read)."""
+        branch = next((b for b in branches if b.code == self.session.actor.branch_code), None)
+        if branch is not None:
+            self.branch_name.setText(branch.name)
+            self.status.branch_label.setToolTip(branch.name)
 
-    def _build_sidebar(self, branch: BranchInfo | None) -> QWidget:
+    def _build_sidebar(self) -> QWidget:
         side = QFrame(self)
         side.setObjectName("sidebar")
         side.setFixedWidth(220)
@@ -191,7 +197,7 @@ class MainWindow(QMainWindow):
         col.setSpacing(8)
         brand = QLabel("ILL Desk", side)
         brand.setObjectName("sidebarTitle")
-        where = QLabel(branch.name if branch else self.session.actor.branch_code, side)
+        self.branch_name = where = QLabel(self.session.actor.branch_code, side)
         where.setObjectName("sidebarBranch")
         where.setWordWrap(True)
         col.addWidget(brand)
@@ -327,6 +333,8 @@ class MainWindow(QMainWindow):
         self.offline.stop()
         for job in self.findChildren(DailyJob):  # a backlog in flight ends after its batch
             job.stop_soon()
+        # The job in hand finishes (never cut mid-transaction); queued ones are dropped.
+        self.session.ops.shutdown()
         super().closeEvent(event)
         if self._signing_out:
             self.signOutRequested.emit()

@@ -3,11 +3,11 @@
 The status bar gets an "offline: N scans waiting" label. A check-in taken while the database
 cannot be reached is journaled by the desk session's `app.offline.provisional.ProvisionalDesk`
 (which `check_in` calls), and the banner shows the snapshot's provisional routing; the
-desk tells this indicator through a plain callback. When the status bar's
-connection check answers again the journal is replayed automatically on a worker thread,
-and conflicts are named in the status bar (the CLI lists them in full).
+desk tells this indicator through a plain callback. When the status bar's connection check
+answers again the journal is replayed automatically on the desk's operations runner, and
+conflicts are named in the status bar (the CLI lists them in full).
 
-While online, the same worker polls `app.records.change_feed` every few seconds (other desks'
+While online, the same runner polls `app.records.change_feed` every few seconds (other desks'
 changes refresh the current screen's lists) and refreshes the routing snapshot.
 """
 
@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
 from app.offline import snapshot
@@ -32,18 +31,7 @@ SNAPSHOT_EVERY_SECONDS = 600
 
 
 class _Signals(QObject):
-    replayed = Signal(object)  # ReplayReport
-    polled = Signal(bool, bool)  # reachable, changed
     journaled = Signal()  # a scan went into the journal (emitted on the thread that wrote it)
-
-
-class _Job(QRunnable):
-    def __init__(self, work: Callable[[], None]) -> None:
-        super().__init__()
-        self._work = work
-
-    def run(self) -> None:
-        self._work()
 
 
 class OfflineMode(QObject):
@@ -68,11 +56,8 @@ class OfflineMode(QObject):
         self._replaying = False
         self._polling = False
         self._snapshot_at = 0.0
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._ops = session.ops
         self._signals = _Signals(self)
-        self._signals.replayed.connect(self._on_replayed)
-        self._signals.polled.connect(self._on_polled)
         self._signals.journaled.connect(self._on_journaled)
         self._notify = self._signals.journaled.emit
         session.offline.on_journaled = self._notify
@@ -90,7 +75,6 @@ class OfflineMode(QObject):
         self._timer.stop()
         if self.session.offline.on_journaled is self._notify:
             self.session.offline.on_journaled = None
-        self._pool.waitForDone(6000)
 
     @property
     def waiting(self) -> int:
@@ -130,21 +114,18 @@ class OfflineMode(QObject):
         self.update_label()
 
     def replay_now(self) -> None:
-        """Replay the journal on the worker thread (also on demand)."""
+        """Replay the journal on the desk's runner (also on demand)."""
         if self._replaying:
             return
-        self._replaying = True
-        rt, signals = self.session.rt, self._signals
-
-        def work() -> None:
-            try:
-                report = replay_journal(rt, self.session.actor, self.journal)
-            except Exception:  # keep the journal; the next check tries again
-                log.exception("offline replay failed")
-                report = ReplayReport(())
-            signals.replayed.emit(report)
-
-        self._pool.start(_Job(work))
+        rt, actor, journal = self.session.rt, self.session.actor, self.journal
+        job = self._ops.run(
+            lambda: replay_journal(rt, actor, journal),
+            on_done=self._on_replayed,
+            # The journal is kept; the next connection check tries again.
+            on_error=lambda _error: self._on_replayed(ReplayReport(())),
+            name="offline replay",
+        )
+        self._replaying = job is not None
 
     def _on_replayed(self, report: ReplayReport) -> None:
         self._replaying = False
@@ -163,24 +144,25 @@ class OfflineMode(QObject):
     def poll_now(self) -> None:
         if self._polling or self._replaying:
             return
-        self._polling = True
-        feed, signals, db = self.feed, self._signals, self.session.rt.db
+        feed, db = self.feed, self.session.rt.db
         refresh_snapshot = time.monotonic() - self._snapshot_at > SNAPSHOT_EVERY_SECONDS
 
-        def work() -> None:
-            try:
-                changed = feed.poll()
-                if refresh_snapshot:
-                    snapshot.refresh(db)
-            except Exception as exc:
-                log.info("change poll failed: %s", str(exc).splitlines()[0] if str(exc) else exc)
-                signals.polled.emit(False, False)
-            else:
-                signals.polled.emit(True, changed)
+        def work() -> bool:
+            changed = feed.poll()
+            if refresh_snapshot:
+                snapshot.refresh(db)
+            return changed
 
         if refresh_snapshot:
             self._snapshot_at = time.monotonic()
-        self._pool.start(_Job(work))
+        job = self._ops.run(
+            work,
+            on_done=lambda changed: self._on_polled(True, changed),
+            on_error=lambda _error: self._on_polled(False, False),
+            name="change feed poll",
+            owner=self,
+        )
+        self._polling = job is not None
 
     def _on_polled(self, reachable: bool, changed: bool) -> None:
         self._polling = False

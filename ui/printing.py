@@ -1,5 +1,10 @@
 """Printing straps and slips through Qt, or saving them as PDF, never on the GUI thread.
 
+Qt allows painting on a QPrinter from a worker thread (QPainter supports QImage, QPrinter
+and QPicture off the GUI thread); only the print dialog, a widget, stays on the GUI thread.
+Jobs run on a printing runner of their own (the same `Operations` as database work, one
+more thread), so a slow printer never holds up the desk's scans, and pages never interleave.
+
 The renderers in `app.printing` paint on a canvas. Here a small adapter (`QtCanvas`) gives
 them the same canvas calls on a QPainter, so a strap reaches the printer as vectors: the
 barcode's bars land on whole printer dots at the printer's own resolution, with no
@@ -16,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRectF, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRectF, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -33,6 +38,7 @@ from PySide6.QtWidgets import QWidget
 from app.library.errors import ServiceError
 from app.printing.document import PrintDocument
 from app.workstation.config import WorkstationSettings
+from ui.operations import Operations
 
 log = logging.getLogger(__name__)
 _REFERENCE_PX = 100  # glyph outlines are taken at this size, then scaled to the exact width
@@ -193,31 +199,7 @@ def paint_on_printer(document: PrintDocument, printer: QPrinter) -> int:
         painter.end()
 
 
-class _Signals(QObject):
-    done = Signal(str)
-    failed = Signal(str)
-
-
-class _Job(QRunnable):
-    def __init__(self, work: Callable[[], str], signals: _Signals) -> None:
-        super().__init__()
-        self._work = work
-        self._signals = signals
-
-    def run(self) -> None:
-        try:
-            message = self._work()
-        except ServiceError as exc:
-            self._signals.failed.emit(exc.message)
-        except OSError as exc:
-            self._signals.failed.emit(f"The file could not be written: {exc.strerror or exc}.")
-        except Exception:  # a printing problem never takes the desk down
-            log.exception("printing failed")
-            self._signals.failed.emit(
-                "Printing failed. Try again, or save as PDF; the details are in the log."
-            )
-        else:
-            self._signals.done.emit(message)
+PRINTING_FAILED = "Printing failed. Try again, or save as PDF; the details are in the log."
 
 
 class DocumentPrinter(QObject):
@@ -229,11 +211,7 @@ class DocumentPrinter(QObject):
     def __init__(self, settings: WorkstationSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)  # one job at a time: pages never interleave
-        self._signals = _Signals(self)
-        self._signals.done.connect(self.done)
-        self._signals.failed.connect(self.failed)
+        self._ops = Operations(self, name="printing")  # one job at a time
         self._printers: list[QPrinter] = []
 
     def _printer(self, choose: bool, parent: QWidget | None) -> QPrinter | None:
@@ -278,18 +256,34 @@ class DocumentPrinter(QObject):
             name = printer.printerName() or printer.outputFileName() or "the printer"
             return f"Sent {document.title} ({pages} page{'s' * (pages != 1)}) to {name}."
 
-        self._pool.start(_Job(work, self._signals))
+        self._start(work, "printing")
 
     def save_pdf(self, make: Callable[[], PrintDocument], path: Path) -> None:
         """Render to a PDF file off the GUI thread."""
 
         def work() -> str:
             document = make()
-            path.write_bytes(document.pdf())
+            try:
+                path.write_bytes(document.pdf())
+            except OSError as exc:
+                raise ServiceError(
+                    f"The file could not be written: {exc.strerror or exc}."
+                ) from exc
             return f"Saved {document.title} to {path}."
 
-        self._pool.start(_Job(work, self._signals))
+        self._start(work, "saving a PDF")
+
+    def _start(self, work: Callable[[], str], name: str) -> None:
+        self._ops.run(work, on_done=self.done.emit, on_error=self._refused, name=name)
+
+    def _refused(self, error: ServiceError) -> None:
+        # A printing problem never takes the desk down; the runner logged anything unforeseen.
+        self.failed.emit(PRINTING_FAILED if error.code == "unexpected" else error.message)
+
+    @property
+    def busy(self) -> bool:
+        return self._ops.busy
 
     def wait(self, milliseconds: int = 30000) -> bool:
-        """Block until queued jobs end (closing the screen, and tests)."""
-        return bool(self._pool.waitForDone(milliseconds))
+        """Block until queued jobs end (closing the screen); their answers follow as events."""
+        return self._ops.wait(milliseconds)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -38,6 +37,7 @@ from app.library.runtime import Runtime
 from app.people.staff import current_os_user, sign_in, sign_in_facts, sign_in_os_user
 from app.workstation.config import WorkstationSettings, save_settings
 from ui.icons import resource_icon
+from ui.operations import Operations
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ FIRST_ACCOUNT_COMMAND = (
 class SignInDialog(QDialog):
     """Returns Accepted with `actor` set once a staff member is signed in."""
 
+    refused = Signal(str)  # a sign-in was refused; the message is shown in the dialog
+
     def __init__(
         self,
         rt: Runtime,
@@ -59,6 +61,7 @@ class SignInDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("signInDialog")
         self._meanwhile = meanwhile
+        self.ops = Operations(self, name="signIn")
         self.setWindowTitle("ILL Desk — Sign in")
         self.rt = rt
         self.settings = settings
@@ -320,39 +323,34 @@ class SignInDialog(QDialog):
         )
 
     def _finish_sign_in(self, attempt: Callable[[], Actor]) -> None:
-        try:
-            actor = self._attempt_beside_meanwhile(attempt)
-        except ServiceError as exc:
-            self.show_message(exc.message)
-            self.password_edit.clear()
-            self.password_edit.setFocus()
-            return
-        except DatabaseError as exc:
-            log.exception("sign-in failed on a database error")
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            self.show_message(
-                f"The database did not answer ({reason}). Check the network, then try again."
-            )
-            return
-        self.actor = actor
-        self._remember_branch(actor.branch_code)
-        self.password_edit.clear()
-        self.accept()
-
-    def _attempt_beside_meanwhile(self, attempt: Callable[[], Actor]) -> Actor:
-        """Check the password on a worker thread while this thread does `meanwhile` (loading
-        the main window's code): argon2 holds no interpreter lock, so the two overlap and the
-        window follows the sign-in sooner."""
+        """Check the password on the sign-in runner while this thread does `meanwhile`
+        (loading the main window's code, the first time): argon2 holds no interpreter lock,
+        so the two overlap and the window follows the sign-in sooner; the dialog never waits
+        on the database."""
+        self.ops.run(attempt, on_done=self._signed_in, on_error=self._refused, name="sign-in")
         meanwhile, self._meanwhile = self._meanwhile, None  # once is enough
-        if meanwhile is None:
-            return attempt()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sign-in") as worker:
-            checking = worker.submit(attempt)
+        if meanwhile is not None:
             try:
                 meanwhile()
             except Exception:  # the window's own start-up reports it again, with context
                 log.exception("loading the main window's code failed during sign-in")
-            return checking.result()
+
+    def _refused(self, error: ServiceError) -> None:
+        self.refused.emit(error.message)
+        if error.code == "database_unavailable":
+            self.show_message("The database did not answer. Check the network, then try again.")
+            return
+        self.show_message(error.message)
+        self.password_edit.clear()
+        self.password_edit.setFocus()
+
+    def _signed_in(self, actor: Actor) -> None:
+        if self.actor is not None:
+            return  # a second Enter while the first was being checked
+        self.actor = actor
+        self._remember_branch(actor.branch_code)
+        self.password_edit.clear()
+        self.accept()
 
     def _remember_branch(self, code: str) -> None:
         if self.settings.branch_code == code:

@@ -58,7 +58,10 @@ def _sign_in(dialog: QWidget) -> None:
         dialog.branch_box.setCurrentIndex(metro)
     dialog.user_edit.setText(DEMO_USER)
     dialog.password_edit.setText(DEMO_PASSWORD)
-    dialog.try_sign_in()
-    if dialog.actor is None:
-        print("illdesk-startup: the demo sign-in was refused", file=sys.stderr, flush=True)
-        QApplication.exit(1)
+    dialog.refused.connect(_refused)
+    dialog.try_sign_in()  # the answer comes from the sign-in runner
+
+
+def _refused(_message: str) -> None:
+    print("illdesk-startup: the demo sign-in was refused", file=sys.stderr, flush=True)
+    QApplication.exit(1)

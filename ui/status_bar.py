@@ -1,7 +1,8 @@
 """The status bar: where this desk is, who is signed in, and whether the database answers.
 
-The connection check runs `SELECT 1` on a worker thread every 15 seconds, so a slow or
-unreachable server never freezes the scan field; only one check is ever in flight.
+The connection check runs `SELECT 1` on the desk's operations runner every 15 seconds, so a
+slow or unreachable server never freezes the scan field; only one check is ever in flight.
+Any other job that finds the database away turns the label to "cannot reach" at once.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.library.branches import BranchInfo
+from app.library.errors import DatabaseUnavailable, NotReached, ServiceError
 from app.workstation.connection import ping
 from ui.desk_session import DeskSession
+from ui.operations import first_line
 
 log = logging.getLogger(__name__)
 
@@ -29,26 +32,6 @@ def shorten_middle(text: str, limit: int) -> str:
         return text
     head = limit // 3
     return f"{text[:head]}…{text[-(limit - head - 1) :]}"
-
-
-class _ProbeSignals(QObject):
-    finished = Signal(bool, str)  # reachable, reason when not
-
-
-class _Probe(QRunnable):
-    def __init__(self, probe: Callable[[], None], signals: _ProbeSignals) -> None:
-        super().__init__()
-        self._probe = probe
-        self._signals = signals
-
-    def run(self) -> None:
-        try:
-            self._probe()
-        except Exception as exc:  # any failure means "cannot reach it"; the reason is shown
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            self._signals.finished.emit(False, first)
-        else:
-            self._signals.finished.emit(True, "")
 
 
 def select_one(session: DeskSession) -> Callable[[], None]:
@@ -97,10 +80,9 @@ class DeskStatusBar(QStatusBar):
         self._show_state()
 
         self._probe = probe or select_one(session)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._signals = _ProbeSignals(self)
-        self._signals.finished.connect(self._on_checked)
+        self._ops = session.ops
+        self._ops.databaseUnavailable.connect(self._went_away)
+        self._ops.unhandled.connect(lambda message: self.showMessage(message, 10_000))
         self._in_flight = False
         self._timer = QTimer(self)
         self._timer.setObjectName("databaseCheckTimer")
@@ -118,18 +100,45 @@ class DeskStatusBar(QStatusBar):
         self.check_now()
 
     def stop(self) -> None:
-        """Stop checking and wait briefly for a check in flight (the window is going away)."""
+        """Stop checking (the window is going away; its runner drops a check not started)."""
         self._timer.stop()
-        self._pool.waitForDone(6000)
 
     def check_now(self) -> None:
         if self._in_flight:
             return
         self._in_flight = True
-        self._pool.start(_Probe(self._probe, self._signals))
+        job = self._ops.run(
+            self._check,
+            on_done=lambda _: self._checked(True, ""),
+            on_error=self._probe_refused,
+            name="database connection check",
+        )
+        self._in_flight = job is not None
+
+    def _check(self) -> None:
+        """The probe, on the runner: any failure means "cannot reach it", with the reason."""
+        try:
+            self._probe()
+        except (ServiceError, DatabaseUnavailable):
+            raise
+        except Exception as exc:
+            raise NotReached(first_line(exc)) from exc
+
+    def _probe_refused(self, error: ServiceError) -> None:
+        if error.code == "database_unavailable":  # `_went_away` has shown it already
+            self._in_flight = False
+            return
+        self._checked(False, error.message)
+
+    def _checked(self, reachable: bool, reason: str) -> None:
+        self._in_flight = False
+        self._on_checked(reachable, reason)
+
+    def _went_away(self, reason: str) -> None:
+        """A job (or the check) found the database away: say so now, not at the next check."""
+        self._on_checked(False, reason)
 
     def _on_checked(self, reachable: bool, reason: str) -> None:
-        self._in_flight = False
         if reachable:
             self.unreachable_since = None
         elif self.unreachable_since is None:

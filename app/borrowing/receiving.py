@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -50,6 +51,9 @@ from db.models import (
     TransitReason,
 )
 
+if TYPE_CHECKING:
+    from app.printing.straps import StrapContent, StrapStyle
+
 MAX_NOTE = 1000
 _SERIAL_ATTEMPTS = 3
 
@@ -83,6 +87,9 @@ class Received:
     in_library_use_only: bool
     pickup_by: date | None  # set when it went straight onto the hold shelf
     instruction: str
+    # What the strap prints, read in the same transaction, so the office builds it at once.
+    strap: StrapContent | None = None
+    strap_style: StrapStyle | None = None
 
 
 def next_strap_serial(session: Session) -> int:
@@ -295,6 +302,10 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
                 "destination": pickup.code,
             },
         )
+        # ReportLab comes with the strap values: loaded here, off the desk's GUI thread.
+        from app.borrowing.strap_data import strap_content
+        from app.printing.straps import StrapStyle
+
         return Received(
             strap_barcode=item.barcode,
             request_number=number,
@@ -308,4 +319,6 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
             in_library_use_only=form.in_library_use_only,
             pickup_by=pickup_by,
             instruction=instruction,
+            strap=strap_content(session, item, settings),
+            strap_style=StrapStyle.from_settings(settings),
         )

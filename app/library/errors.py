@@ -9,6 +9,7 @@ __all__ = [
     "DatabaseUnavailable",
     "InvalidInput",
     "NotFound",
+    "NotReached",
     "PermissionDenied",
     "ServiceError",
     "is_lock_busy",
@@ -43,3 +44,10 @@ class Conflict(ServiceError):
 
 class PermissionDenied(ServiceError):
     code = "permission_denied"
+
+
+class NotReached(ServiceError):
+    """What a screen is told when the database did not answer (the engine raises
+    `DatabaseUnavailable`, which is not a refusal of the service but of the connection)."""
+
+    code = "database_unavailable"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.borrowing import receiving
 from app.borrowing.receiving import ReceiveForm, ReceiveOutcome, receive_item
-from app.borrowing.strap_data import received_today_pdf, strap_pdf
+from app.borrowing.strap_data import received_today_pdf, strap_pdf, strap_style, straps_for
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from app.library.runtime import Runtime
@@ -75,6 +75,16 @@ def test_receive_starts_the_transit_to_the_pickup_branch(
         assert audit is not None and audit.after is not None
         assert audit.after["strap_barcode"] == result.strap_barcode
         assert audit.username == "office"
+
+
+def test_receive_hands_back_what_the_strap_prints(demo_rt: Runtime, actor_at: ActorAt) -> None:
+    """The office builds the strap from the answer, without reading the item again."""
+    office = actor_at("office", "WS-ILL")
+    result = receive_item(demo_rt, office, form(in_library_use_only=True))
+    assert result.strap == straps_for(demo_rt, office, [result.strap_barcode])[0]
+    assert result.strap is not None and result.strap.lender_symbol == "OKT"
+    assert result.strap.in_library_use_only and result.strap.received_on == date(2026, 11, 2)
+    assert result.strap_style == strap_style(demo_rt)
 
 
 def test_pickup_at_the_ill_office_campus_goes_straight_to_the_hold_shelf(

@@ -17,6 +17,7 @@ from app.library.scanning import strap_barcode
 from app.people.patrons import patron_view
 from app.people.staff import sign_in
 from db.models import AuditEvent, Loan, Role
+from tests.gui.waiting import settle
 from ui.admin.audit_tab import AuditTab
 from ui.admin.settings_tab import SettingsTab
 from ui.admin.staff_tab import StaffTab
@@ -33,6 +34,7 @@ def make_screen(qtbot: QtBot, session: DeskSession) -> AdminScreen:
     screen = AdminScreen(session)
     qtbot.addWidget(screen)
     screen.show()
+    settle(qtbot)
     return screen
 
 
@@ -80,7 +82,9 @@ def staff_tab(qtbot: QtBot, desk_session: MakeSession) -> StaffTab:
     screen = make_screen(qtbot, desk_session("admin", "NEC"))
     _keep[:] = [screen]  # the tab lives only as long as its screen
     tab = screen.show_tab("staff")
+    settle(qtbot)
     assert isinstance(tab, StaffTab)
+    settle(qtbot)
     return tab
 
 
@@ -90,6 +94,7 @@ def test_staff_tab_lists_accounts_and_sets_a_role(qtbot: QtBot, desk_session: Ma
     assert tab.table.select_key("desk")
     tab.role_combo.setCurrentIndex(tab.role_combo.findData(Role.ILL_OFFICE))
     qtbot.mouseClick(tab.set_role_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert tab.feedback.text() == "✔ desk is now ill_office."
     assert cells(tab.table, 2)[cells(tab.table, 0).index("desk")] == "ill_office"
     assert tab.table.current_key() == "desk"
@@ -97,6 +102,7 @@ def test_staff_tab_lists_accounts_and_sets_a_role(qtbot: QtBot, desk_session: Ma
     tab.table.select_key("admin")
     tab.role_combo.setCurrentIndex(tab.role_combo.findData(Role.DESK))
     qtbot.mouseClick(tab.set_role_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert "no active administrator" in tab.feedback.text()
     assert tab.feedback.property("tone") == "problem"
 
@@ -109,15 +115,18 @@ def test_staff_tab_resets_a_password_and_deactivates(
     tab.table.select_key("ctl")
     qtbot.keyClicks(tab.new_password, "a fresh secret")
     qtbot.mouseClick(tab.reset_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert tab.new_password.text() == ""
     assert "New password set for ctl" in tab.feedback.text()
     assert sign_in(rt, "ctl", "a fresh secret", "SE").username == "ctl"
     assert tab.active_button.text() == "Deactivate"
     qtbot.mouseClick(tab.active_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert cells(tab.table, 3)[cells(tab.table, 0).index("ctl")] == "deactivated"
     assert tab.active_button.text() == "Reactivate"
     tab.os_user_edit.setText("ct-lead")
     qtbot.mouseClick(tab.map_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert cells(tab.table, 4)[cells(tab.table, 0).index("ctl")] == "ct-lead"
 
 
@@ -129,12 +138,14 @@ def test_staff_tab_adds_an_account_and_explains_a_refusal(
     qtbot.keyClicks(tab.new_full_name, "Lee Park")
     qtbot.keyClicks(tab.new_account_password, "short")
     qtbot.mouseClick(tab.add_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert "at least 8 characters" in tab.feedback.text()
     assert "lee" not in cells(tab.table, 0)
     assert tab.new_username.text() == "lee"  # kept, so only the password is typed again
     qtbot.keyClicks(tab.new_account_password, "long enough now")
     tab.new_role.setCurrentIndex(tab.new_role.findData(Role.CTL))
     qtbot.mouseClick(tab.add_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert tab.feedback.text() == "✔ Added lee (ctl)."
     assert "lee" in cells(tab.table, 0)
     assert tab.new_username.text() == "" and tab.new_account_password.text() == ""
@@ -145,15 +156,18 @@ def test_settings_tab_changes_a_setting_and_explains_a_refusal(
 ) -> None:
     screen = make_screen(qtbot, desk_session("admin", "NEC"))
     tab = screen.show_tab("settings")
+    settle(qtbot)
     assert isinstance(tab, SettingsTab)
     assert tab.table.select_key("retention_days")
     assert tab.value_edit.text() == "30"
     tab.value_edit.setText("14")
     qtbot.keyClick(tab.value_edit, Qt.Key.Key_Return)
+    settle(qtbot)
     assert tab.feedback.text() == "✔ retention_days is now 14."
     assert cells(tab.table, 1)[cells(tab.table, 0).index("retention_days")] == "14"
     tab.value_edit.setText("soon")
     qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert "whole number" in tab.feedback.text()
     assert tab.feedback.property("tone") == "problem"
 
@@ -163,9 +177,11 @@ def test_audit_tab_finds_who_looked_at_a_patron(qtbot: QtBot, desk_session: Make
     patron_view(desk.rt, desk.actor, "T00123456")
     screen = make_screen(qtbot, desk_session("office", "WS-ILL"))
     tab = screen.tab("audit")
+    settle(qtbot)
     assert isinstance(tab, AuditTab)
     qtbot.keyClicks(tab.patron_edit, "t00123456")
     qtbot.keyClick(tab.patron_edit, Qt.Key.Key_Return)
+    settle(qtbot)
     actions = cells(tab.table, 4)
     users = cells(tab.table, 1)
     # Newest first: the office's own search is itself a look at the record.
@@ -178,18 +194,22 @@ def test_audit_tab_finds_who_looked_at_a_patron(qtbot: QtBot, desk_session: Make
 def test_audit_tab_explains_bad_input(qtbot: QtBot, desk_session: MakeSession) -> None:
     screen = make_screen(qtbot, desk_session("admin", "NEC"))
     tab = screen.show_tab("audit")
+    settle(qtbot)
     assert isinstance(tab, AuditTab)
     tab.from_edit.setText("02/11/2026")
     qtbot.mouseClick(tab.search_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert "From takes a date like 2026-11-02" in tab.feedback.text()
     tab.from_edit.setText("2026-11-05")
     tab.to_edit.setText("2026-11-01")
     qtbot.mouseClick(tab.search_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert "Swap the dates" in tab.feedback.text()
     tab.to_edit.clear()
     tab.from_edit.clear()
     tab.staff_edit.setText("nobody")
     qtbot.mouseClick(tab.search_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert "no staff account 'nobody'" in tab.feedback.text()
 
 
@@ -247,11 +267,13 @@ def test_nothing_reaches_the_screen_while_locked_and_unlocking_keeps_it(
         assert window.field.text() == "ILL00000"
         qtbot.keyClicks(lock.cover.password, "wrong password")
         qtbot.mouseClick(lock.cover.unlock_button, Qt.MouseButton.LeftButton)
+        settle(qtbot)
         assert "Wrong password" in lock.cover.message.text()
         assert lock.is_locked and lock.cover.password.text() == ""
         qtbot.keyClicks(lock.cover.password, DEMO_PASSWORD)
         with qtbot.waitSignal(lock.unlocked):
             qtbot.keyClick(lock.cover.password, Qt.Key.Key_Return)
+            settle(qtbot)
         assert not lock.is_locked and not lock.cover.isVisible()
         assert window.field.text() == "ILL00000"
         assert session.actor.username == "desk" and lock.timer.isActive()
@@ -270,6 +292,7 @@ def test_a_scan_into_the_locked_desk_is_not_a_wrong_password(
         lock.lock()
         qtbot.keyClicks(lock.cover.password, strap_barcode(125))
         qtbot.keyClick(lock.cover.password, Qt.Key.Key_Return)
+        settle(qtbot)
         assert "That was a scan" in lock.cover.message.text() and lock.is_locked
         with session.rt.db.reading() as db:
             failed = db.scalars(

@@ -16,6 +16,7 @@ from app.desk.routing import Outcome, Tone
 from app.library.runtime import Runtime
 from app.workstation.config import WorkstationSettings
 from db.models import AuditEvent, Base, Item, NotFoundScan, Transit
+from tests.gui.waiting import settle
 from ui import sounds
 from ui.desk_session import DeskSession
 from ui.screens import check_in_screen
@@ -229,6 +230,7 @@ def test_not_found_banner_leads_to_barcode_recovery_and_one_click_check_in(
     qtbot.waitUntil(panel.patron_input.hasFocus, timeout=WAIT_MS)
     qtbot.keyClicks(panel.patron_input, "T00123456")
     qtbot.keyClick(panel.patron_input, Qt.Key.Key_Return)
+    settle(qtbot)
     assert panel.table.rowCount() == 1
     assert panel.table.item(0, 0).text() == "ILL00000091"
 
@@ -247,13 +249,16 @@ def test_barcode_recovery_on_its_own_by_title_and_bad_input(
     assert panel.isVisible()
     qtbot.keyClicks(panel.title_input, "x")
     qtbot.keyClick(panel.title_input, Qt.Key.Key_Return)
+    settle(qtbot)
     assert "at least 3 letters" in panel.message.text()
     panel.title_input.clear()
     qtbot.keyClicks(panel.title_input, "escher")
     qtbot.keyClick(panel.title_input, Qt.Key.Key_Return)
+    settle(qtbot)
     assert [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())] == ["ILL00000018"]
     panel.patron_input.setText("'; DROP TABLE patrons; --")
     qtbot.keyClick(panel.patron_input, Qt.Key.Key_Return)
+    settle(qtbot)
     assert "campus ID" in panel.message.text() and panel.table.rowCount() == 0
 
 

@@ -23,6 +23,7 @@ from db.models import (
 )
 from tests.demo_items import held_item as held
 from tests.demo_items import set_lender_date
+from tests.gui.waiting import settle
 from ui.admin.closures_tab import ClosuresTab
 from ui.desk_session import DeskSession
 from ui.screens.check_out_screen import CheckOutScreen
@@ -43,9 +44,11 @@ def rows(table: QTableWidget) -> list[list[str]]:
 def open_screen(qtbot: QtBot, session: DeskSession) -> CheckOutScreen:
     screen = CheckOutScreen(session)
     qtbot.addWidget(screen)
+    settle(qtbot)
     screen.show()
     qtbot.waitExposed(screen)
     screen.activate()
+    settle(qtbot)
     return screen
 
 
@@ -54,6 +57,7 @@ def find_patron(qtbot: QtBot, screen: CheckOutScreen, text: str) -> None:
     assert field is not None
     qtbot.keyClicks(field, text)
     qtbot.keyClick(field, Qt.Key.Key_Return)
+    settle(qtbot)
 
 
 def scan(qtbot: QtBot, screen: CheckOutScreen, barcode: str) -> None:
@@ -61,6 +65,7 @@ def scan(qtbot: QtBot, screen: CheckOutScreen, barcode: str) -> None:
     assert field is not None
     qtbot.keyClicks(field, barcode)
     qtbot.keyClick(field, Qt.Key.Key_Return)
+    settle(qtbot)
 
 
 def test_find_patron_scan_confirm_and_see_the_checkout(
@@ -84,6 +89,7 @@ def test_find_patron_scan_confirm_and_see_the_checkout(
     assert screen.discrepancy.text() == ""
 
     qtbot.keyClick(screen.strap_date, Qt.Key.Key_Return)  # the strap matches: confirm
+    settle(qtbot)
     assert screen.confirm_box.isHidden()
     assert screen.banner.headline.text() == "Due Friday 13 November 2026"
     assert screen.banner.look.key == "good"
@@ -102,9 +108,11 @@ def test_a_different_strap_date_wins_and_is_logged(qtbot: QtBot, desk_session: S
     find_patron(qtbot, screen, "T00123456")
     scan(qtbot, screen, barcode)
     screen.strap_date.setDate(QDate(2026, 12, 9))
+    settle(qtbot)
     assert "strap wins" in screen.discrepancy.text()
     assert screen.due_label.text() == "Wednesday 9 December 2026"
     qtbot.mouseClick(screen.confirm_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert "logged for the ILL office" in screen.banner.lines.text()
     [line] = [r for r in rows(screen.account.checkouts) if r[0] == barcode]
     assert line[2] == "2026-12-09"
@@ -124,6 +132,7 @@ def test_in_library_use_refused_then_recorded(qtbot: QtBot, desk_session: Sessio
     assert not screen.record_use_button.isHidden()
     assert screen.override_button.isHidden()  # desk staff cannot override
     qtbot.mouseClick(screen.record_use_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert screen.banner.headline.text() == "In-library use recorded"
     [line] = rows(screen.account.in_house)
     assert line[0] == barcode and line[4].startswith("since")
@@ -152,18 +161,22 @@ def test_renew_explains_and_due_date_change_needs_a_reason(
     find_patron(qtbot, screen, "T00123456")
     assert rows(screen.account.checkouts)  # the demo loan due in three weeks
     qtbot.mouseClick(screen.renew_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert screen.banner.headline.text() == "Select a checkout"
     screen.account.checkouts.selectRow(0)
     qtbot.mouseClick(screen.renew_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert screen.banner.headline.text() == "Not renewed at the desk"
     assert "only the lending library grants renewals" in screen.banner.lines.text()
 
     screen.new_due.setDate(QDate(2027, 1, 15))
     qtbot.mouseClick(screen.change_due_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert screen.banner.headline.text() == "Due date not changed"
     assert "Say why" in screen.banner.lines.text()
     qtbot.keyClicks(screen.due_reason, "Lender renewed")
     qtbot.mouseClick(screen.change_due_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert screen.banner.headline.text() == "Due Friday 15 January 2027"
     assert rows(screen.account.checkouts)[0][2] == "2027-01-15"
 
@@ -173,17 +186,21 @@ def test_patrons_screen_lists_matches_then_the_account(
 ) -> None:
     screen = PatronsScreen(desk_session("desk", "SE"))
     qtbot.addWidget(screen)
+    settle(qtbot)
     screen.show()
     qtbot.keyClicks(screen.lookup.input, "o")
     qtbot.keyClick(screen.lookup.input, Qt.Key.Key_Return)
+    settle(qtbot)
     assert screen.lookup.matches.count() == 2 and not screen.lookup.matches.isHidden()
     item = screen.lookup.matches.item(1)
     assert "Jamal Okafor" in item.text()
     screen.lookup.matches.itemActivated.emit(item)
+    settle(qtbot)
     assert screen.account.header.text() == "Jamal Okafor  ·  T00234567"
     assert rows(screen.account.in_house)  # his in-library-use item waits at NEC
     screen.lookup.input.setText("nobody-like-this")
     qtbot.keyClick(screen.lookup.input, Qt.Key.Key_Return)
+    settle(qtbot)
     assert "No patron matches" in screen.message.text()
 
 
@@ -192,7 +209,9 @@ def test_patrons_screen_shows_charges_with_bursar_note(
 ) -> None:
     screen = PatronsScreen(desk_session("desk", "SE"))
     qtbot.addWidget(screen)
+    settle(qtbot)
     screen.show_patron("T00890123")
+    settle(qtbot)
     charges = rows(screen.account.charges)
     assert len(charges) == 2
     assert all(r[4] == "Not reported to the bursar" for r in charges)
@@ -202,31 +221,39 @@ def test_patrons_screen_shows_charges_with_bursar_note(
 def test_closures_tab_fills_holidays_and_edits(qtbot: QtBot, desk_session: SessionAt) -> None:
     tab = ClosuresTab(desk_session("admin", "METRO"))
     qtbot.addWidget(tab)
+    settle(qtbot)
     assert tab.holidays_button.text() == "Add public holidays for 2026"
     qtbot.mouseClick(tab.holidays_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     filled = rows(tab.table)
     assert any(r[1] == "2026-11-26" and "Thanksgiving" in r[3] for r in filled)
     assert "Added" in tab.message.text()
 
     qtbot.mouseClick(tab.add_button, Qt.MouseButton.LeftButton)  # no reason typed
+    settle(qtbot)
     assert "reason" in tab.message.text()
     assert len(rows(tab.table)) == len(filled)
     tab.where.setCurrentIndex(tab.where.findData("METRO"))
+    settle(qtbot)
     tab.start.setDate(QDate(2026, 12, 19))
     tab.end.setDate(QDate(2027, 1, 3))
     qtbot.keyClicks(tab.reason, "Winter break")
     qtbot.mouseClick(tab.add_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     [winter] = [r for r in rows(tab.table) if r[3] == "Winter break"]
     assert winter[:3] == ["METRO", "2026-12-19", "2027-01-03"]
 
     tab.table.selectRow([r[3] for r in rows(tab.table)].index("Winter break"))
     qtbot.mouseClick(tab.remove_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert "Winter break" not in [r[3] for r in rows(tab.table)]
 
     tab.week_branch.setCurrentIndex(tab.week_branch.findData("WEST"))
+    settle(qtbot)
     assert tab.day_boxes[5].isChecked() and tab.day_boxes[6].isChecked()
     tab.day_boxes[5].setChecked(False)
     qtbot.mouseClick(tab.save_week_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert tab.message.text() == "WEST is closed: Sunday."
 
 
@@ -253,6 +280,7 @@ def test_own_item_to_the_ill_account_shows_the_yellow_flag(
     assert not screen.strap_date.isEnabled()  # own items have no strap date
     assert "lending request" in screen.sentence.text()
     qtbot.mouseClick(screen.confirm_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert screen.banner.look.key == "good"
     assert "YELLOW FLAG" in screen.banner.lines.text()
     assert barcode in [r[0] for r in rows(screen.account.checkouts)]

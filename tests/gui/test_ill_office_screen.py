@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app.printing.document import PrintDocument
 from db.models import Item, ItemStatus, Transit
+from tests.gui.waiting import settle
 from tests.strap_pdf import all_text, barcode_bars, decode_code128, pages
 from ui.desk_session import DeskSession
 from ui.screens.ill_office_screen import IllOfficeScreen
@@ -35,9 +36,10 @@ def screen(qtbot: QtBot, desk_session: SessionAt) -> Iterator[IllOfficeScreen]:
     qtbot.addWidget(widget)
     widget.show()
     widget.activate()
+    settle(qtbot)
     yield widget
     widget.printer.wait()
-    widget.receive_tab._pool.waitForDone(10000)
+    settle(qtbot)
 
 
 def test_receive_makes_the_strap_and_starts_the_transit(
@@ -47,6 +49,7 @@ def test_receive_makes_the_strap_and_starts_the_transit(
     assert tab.request_input.hasFocus()
     qtbot.keyClicks(tab.request_input, "20261001")
     qtbot.keyClick(tab.request_input, Qt.Key.Key_Return)
+    settle(qtbot)
     assert "The Structure of Scientific Revolutions" in tab.request_info.text()
     assert "METRO" in tab.request_info.text()
     assert tab.lender_input.hasFocus()
@@ -57,6 +60,7 @@ def test_receive_makes_the_strap_and_starts_the_transit(
         qtbot.waitSignal(tab.previewReady, timeout=10000),
     ):
         qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
+        settle(qtbot)
     result = received.args[0]
     assert result.destination == "METRO"
     assert result.strap_barcode in tab.message.text()
@@ -87,10 +91,12 @@ def test_receiving_twice_says_why_without_a_dialog(qtbot: QtBot, screen: IllOffi
         tab.request_input.setText("20261001")
         tab.lender_input.setText("OKT")
         qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
+        settle(qtbot)
     assert "already received" in tab.message.text()
     assert tab.message.property("error") is True
     tab.request_input.setText("12345678")
     qtbot.keyClick(tab.request_input, Qt.Key.Key_Return)
+    settle(qtbot)
     assert "no ILL request 12345678" in tab.message.text()
 
 
@@ -103,6 +109,7 @@ def test_strap_prints_through_qt_off_the_gui_thread(
     tab.in_library_input.setChecked(True)
     with qtbot.waitSignal(tab.received, timeout=5000) as received:
         qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
+        settle(qtbot)
     assert received.args[0].destination == "NEC"  # the ILL office's campus: hold shelf
     release = threading.Event()
     painter_threads: list[threading.Thread] = []
@@ -135,7 +142,9 @@ def test_no_printer_is_a_message_not_a_crash(
     tab.request_input.setText("20261003")
     tab.lender_input.setText("IXA")
     qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     tab.print_strap(choose=False)
+    settle(qtbot)
     assert "No printer" in screen.status.text()
 
 
@@ -146,9 +155,11 @@ def test_other_tabs_work_from_the_same_services(qtbot: QtBot, screen: IllOfficeS
     ]  # fmt: skip
     ship = screen.ship_back_tab
     screen.tabs.setCurrentWidget(ship)
+    settle(qtbot)
     assert ship.table.rowCount() == 1
     qtbot.keyClicks(ship.scan_input, "ILL00000141")
     qtbot.keyClick(ship.scan_input, Qt.Key.Key_Return)
+    settle(qtbot)
     assert "shipped to TXA" in ship.message.text()
     assert ship.table.rowCount() == 0
 
@@ -157,28 +168,58 @@ def test_other_tabs_work_from_the_same_services(qtbot: QtBot, screen: IllOfficeS
     renewals.due_input.setDate(QDate(2026, 12, 30))
     button = renewals.findChild(QPushButton, "recordRenewalButton")
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert "now due 2026-12-30" in renewals.message.text()
 
     requests = screen.requests_tab
     screen.tabs.setCurrentWidget(requests)
+    settle(qtbot)
     requests.status_filter.setCurrentIndex(1)  # requested
+    settle(qtbot)
     assert requests.table.rowCount() == 3
     requests.table.selectRow(0)
     requests.reason_input.setEditText("")
     requests.cancel()
+    settle(qtbot)
     assert "needs a reason" in requests.message.text()
     requests.reason_input.setEditText("Duplicate request.")
     requests.cancel()
+    settle(qtbot)
     assert "cancelled" in requests.message.text()
     assert requests.table.rowCount() == 2
     requests.reason_input.setEditText("Lender cannot supply in time.")
     qtbot.mouseClick(requests.findChild(QPushButton, "listReasonButton"), Qt.MouseButton.LeftButton)
+    settle(qtbot)
     offered = [requests.reason_input.itemText(i) for i in range(requests.reason_input.count())]
     assert "Lender cannot supply in time." in offered
 
     lists = screen.lists_tab
     screen.tabs.setCurrentWidget(lists)
+    settle(qtbot)
     lists.choice.setCurrentIndex(1)  # in transit
+    settle(qtbot)
     assert lists.table.rowCount() == 4
     lists.choice.setCurrentIndex(2)  # hold shelves
+    settle(qtbot)
     assert lists.table.rowCount() == 4
+
+
+def test_a_strap_that_cannot_be_made_still_leaves_the_item_received(
+    qtbot: QtBot, screen: IllOfficeScreen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.library.errors import InvalidInput
+    from app.printing import straps
+
+    def refuse(*_args: object, **_kwargs: object) -> PrintDocument:
+        raise InvalidInput("The strap colour setting 'teal-ish' is not a colour like #1f6f43.")
+
+    monkeypatch.setattr(straps, "strap_document", refuse)
+    tab = screen.receive_tab
+    tab.request_input.setText("20261001")
+    tab.lender_input.setText("OKT")
+    with qtbot.waitSignal(tab.received, timeout=5000) as received:
+        qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
+    assert received.args[0].destination == "METRO"
+    assert "send it to METRO" in tab.message.text() and "teal-ish" in tab.message.text()
+    assert tab.message.property("error") is True
+    assert not tab.print_button.isEnabled() and not tab.save_button.isEnabled()

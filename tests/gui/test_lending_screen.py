@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from app.lending import pull_list
 from db.models import RequestStatus
+from tests.gui.waiting import settle
 from ui.desk_session import DeskSession
 from ui.screens.lending_screen import LendingScreen
 
@@ -25,6 +26,7 @@ def _screen(qtbot: QtBot, session: DeskSession) -> LendingScreen:
     qtbot.addWidget(screen)
     screen.show()
     qtbot.waitExposed(screen)
+    settle(qtbot)
     return screen
 
 
@@ -39,11 +41,13 @@ def test_campus_pulls_and_checks_out_with_the_yellow_flag_reminder(
     (number,) = pull.table.keys()
     assert pull.table.select_key(number)
     qtbot.mouseClick(pull.pulled_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert "pulled" in pull.feedback.text()
     assert pull.table.keys() == [number]  # still to check out
 
     pull.account_input.setText("777110346")
     qtbot.mouseClick(pull.checkout_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert pull.flag_banner.isVisibleTo(screen)
     assert "YELLOW FLAG" in pull.flag_banner.text() and "WS-ILL" in pull.flag_banner.text()
     assert pull.table.keys() == []
@@ -62,9 +66,11 @@ def test_not_on_shelf_needs_a_reason_shown_without_a_dialog(
     (number,) = pull.table.keys()
     pull.table.select_key(number)
     qtbot.mouseClick(pull.not_on_shelf_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert pull.feedback.property("tone") == "problem" and "reason" in pull.feedback.text()
     pull.reason_input.setText("Not on shelf; checked the sorting cart")
     qtbot.mouseClick(pull.not_on_shelf_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert pull.feedback.property("tone") == "good"
     assert pull.table.keys() == []
 
@@ -82,6 +88,7 @@ def test_office_creates_ships_and_sees_overdue_messages(
     requests.item_input.setText("Principles of Economics")
     requests.pull_branch.setCurrentIndex(requests.pull_branch.findData("WEST"))
     qtbot.mouseClick(requests.create_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert requests.feedback.property("tone") == "good", requests.feedback.text()
     assert "WEST's pull list" in requests.feedback.text()
 
@@ -89,6 +96,7 @@ def test_office_creates_ships_and_sees_overdue_messages(
     number = requests.table.current_key()
     assert number is not None
     qtbot.mouseClick(requests.ship_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert requests.feedback.property("tone") == "problem"
 
     overdue = screen.overdue
@@ -103,10 +111,13 @@ def test_office_creates_ships_and_sees_overdue_messages(
     assert "overdue" in body.lower() or "LOST" in body
     overdue.subject_input.setText("Please return our book")
     qtbot.mouseClick(overdue.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert overdue.feedback.property("tone") == "good"
     qtbot.mouseClick(overdue.copy_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert QGuiApplication.clipboard().text().startswith("Please return our book")
     qtbot.mouseClick(overdue.sent_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert not overdue.sent_button.isEnabled()
 
 
@@ -125,28 +136,35 @@ def test_ifm_fields_ready_to_copy_and_the_ledger(qtbot: QtBot, desk_session: Ses
     assert panel is not None
     (lost,) = pull_list.list_lending(session.rt, session.actor, statuses=(RequestStatus.LOST,))
     panel.refresh()
+    settle(qtbot)
     index = panel.lost_combo.findData(lost.request_number)
     assert index > 0  # the borrowed item our patron lost is listed too
     assert panel.lost_combo.count() == 3
     panel.lost_combo.setCurrentIndex(index)
     panel.lost_combo.activated.emit(index)
+    settle(qtbot)
     assert panel.request_input.text() == lost.request_number
     panel.amount_input.setText("85.5.0")
     qtbot.mouseClick(panel.build_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert "not an amount" in panel.feedback.text()
     panel.amount_input.setText("150")
     qtbot.mouseClick(panel.build_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     title = panel.findChild(QLineEdit, "ifmField_title")
     assert title.text() == f"{lost.title} (Replacement for request #{lost.partner_request_number})"
     assert panel.findChild(QLineEdit, "ifmField_lenderString").text() == "EXC"
     assert panel.findChild(QLineEdit, "ifmField_maxCost").text() == "150.00"
     qtbot.mouseClick(panel.findChild(QPushButton, "ifmCopy_title"), Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert QGuiApplication.clipboard().text() == title.text()
 
     qtbot.mouseClick(panel.record_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert panel.transactions.rowCount() == 1
     panel.dummy_input.setText("55501234")
     qtbot.mouseClick(panel.processed_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert "is closed" in panel.feedback.text()
     assert panel.ledger_table.keys() == ["UIU"]
     assert "SETTLE" in panel.total_label.text() and "+150.00" in panel.total_label.text()

@@ -14,6 +14,7 @@ from app.notices import daily_run
 from app.notices.outbox import queue_notice
 from app.workstation.config import WorkstationSettings
 from db.models import IllRequest, NoticeTemplate, Patron, RequestStatus
+from tests.gui.waiting import settle
 from tests.notices.test_notices_smtp import SmtpServer, free_port
 from tests.signed_in import as_office
 from ui.admin.templates_tab import TemplatesTab
@@ -60,8 +61,10 @@ def test_manual_notice_is_previewed_edited_and_sent_from_the_panel(
     panel = NoticesPanel(DeskSession(demo_rt, actor_at("office", "WS-ILL"), settings))
     qtbot.addWidget(panel)
     panel.show()
+    settle(qtbot)
     assert "not run yet today" in panel.run_button.text()
     assert panel.select_notice(notice_id)
+    settle(qtbot)
     row = panel.table.currentRow()
     assert panel.table.item(row, 2).text() == "needs review"
     assert "Manual notice" in panel.state_label.text()
@@ -72,6 +75,7 @@ def test_manual_notice_is_previewed_edited_and_sent_from_the_panel(
     with qtbot.waitSignal(panel.run_finished, timeout=20000):
         panel.send_button.click()
     qtbot.waitUntil(lambda: panel.worker is None, timeout=5000)
+    settle(qtbot)
     [mail] = smtp.inbox.received
     assert "We are sorry. Reason:" in mail.body
     assert "Sent 1" in panel.feedback.text()
@@ -87,9 +91,12 @@ def test_panel_shows_why_a_notice_is_held_and_refuses_a_private_address(
     daily_run.prepare_outbox(demo_rt, as_office(demo_rt))
     panel = NoticesPanel(DeskSession(demo_rt, actor_at("office", "WS-ILL"), WorkstationSettings()))
     qtbot.addWidget(panel)
+    settle(qtbot)
     panel.select_notice(notice_id)
+    settle(qtbot)
     panel.recipient_edit.setText("mai.nguyen@gmail.com")
     panel.release_button.click()
+    settle(qtbot)
     assert "institutional address" in panel.feedback.text()
     assert panel.feedback.property("tone") == "problem"
 
@@ -99,21 +106,27 @@ def test_template_with_unknown_field_is_refused_in_the_editor(
 ) -> None:
     tab = TemplatesTab(DeskSession(demo_rt, actor_at("admin", "METRO"), WorkstationSettings()))
     qtbot.addWidget(tab)
+    settle(qtbot)
     tab.choose("due_soon")
+    settle(qtbot)
     assert "{{ due_date }}" in tab.fields_label.text()
     assert not tab.reset_button.isEnabled()
     tab.body_edit.setPlainText("Hello {{ patron_nmae }}, due {{ due_date }}.")
     tab.save_button.click()
+    settle(qtbot)
     assert "unknown field(s): patron_nmae" in tab.feedback.text()
     with demo_rt.db.reading() as s:
         assert s.scalar(select(NoticeTemplate)) is None
     tab.body_edit.setPlainText("Hello {{ patron_first_name }}, due {{ due_date }}.")
     tab.preview_button.click()
+    settle(qtbot)
     assert "Hello Zoë, due Thursday, 5 November 2026." in tab.preview_view.toPlainText()
     tab.save_button.click()
+    settle(qtbot)
     assert tab.feedback.property("tone") == "good"
     assert tab.kind_list.currentItem().text().endswith("(edited)")
     assert tab.reset_button.isEnabled()
     tab.reset_button.click()
+    settle(qtbot)
     assert "default wording" in tab.feedback.text()
     assert "renewal" in tab.body_edit.toPlainText()

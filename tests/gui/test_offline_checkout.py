@@ -22,6 +22,7 @@ from app.library.runtime import Runtime
 from app.offline.journal import OfflineAction, OfflineJournal
 from app.offline.replay import EntryStatus, replay_file, replay_journal
 from db.models import Item, ItemStatus, Loan, Patron
+from tests.gui.waiting import settle
 from tests.signed_in import as_desk
 from ui.desk_session import DeskSession
 from ui.offline_mode import OfflineMode
@@ -76,6 +77,7 @@ def open_screen(qtbot: QtBot, session: DeskSession) -> CheckOutScreen:
     screen.show()
     qtbot.waitExposed(screen)
     screen.activate()
+    settle(qtbot)
     return screen
 
 
@@ -84,6 +86,7 @@ def type_into(qtbot: QtBot, screen: CheckOutScreen, name: str, text: str) -> Non
     assert field is not None
     qtbot.keyClicks(field, text)
     qtbot.keyClick(field, Qt.Key.Key_Return)
+    settle(qtbot)
 
 
 def loan_holder(rt: Runtime, barcode: str) -> str | None:
@@ -123,6 +126,7 @@ def test_allowed_checkout_is_journaled_counted_and_replayed_when_the_database_is
         assert not screen.confirm_box.isHidden()
         assert "offline" in screen.confirm_title.text()
         screen.strap_date.setDate(QDate(2026, 11, 30))  # the lender's date read on the strap
+        settle(qtbot)
         type_into(qtbot, screen, "scanInput", "")  # Enter on the empty scan field confirms
 
         assert screen.banner.headline.text() == f"Saved offline: {ON_HOLD_AT_METRO} for {PATRON}"
@@ -165,8 +169,10 @@ def test_database_lost_between_scan_and_confirm_journals_the_proposed_checkout(
     type_into(qtbot, screen, "patronInput", PATRON)
     type_into(qtbot, screen, "scanInput", ON_HOLD_AT_METRO)  # previewed online
     screen.strap_date.setDate(QDate(2026, 11, 30))
+    settle(qtbot)
     with database_away():
         qtbot.keyClick(screen.strap_date, Qt.Key.Key_Return)
+        settle(qtbot)
     assert screen.banner.lines.text() == SAVED
     assert [(e.patron, e.barcode) for e in desk_journal().entries()] == [(PATRON, ON_HOLD_AT_METRO)]
     report = replay_journal(demo_rt, as_desk(demo_rt), desk_journal())

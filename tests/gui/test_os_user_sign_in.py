@@ -9,6 +9,7 @@ from app.library.runtime import Runtime
 from app.people.staff import actor_for, current_os_user
 from app.people.staff_admin import map_os_user
 from app.workstation.config import WorkstationSettings
+from tests.gui.waiting import settle
 from ui.sign_in import SignInDialog
 
 pytestmark = pytest.mark.gui
@@ -42,6 +43,7 @@ def test_mapped_computer_account_signs_in_without_a_password(
     assert dialog.os_user_button is not None
     assert current_os_user() in dialog.os_user_button.text()
     dialog.os_user_button.click()
+    settle(qtbot)
     assert dialog.actor is not None
     assert (dialog.actor.username, dialog.actor.branch_code) == ("desk", "METRO")
 
@@ -52,5 +54,6 @@ def test_unmapped_computer_account_is_told_to_use_a_password(
     dialog = dialog_for(qtbot, demo_rt, enabled=True)
     assert dialog.os_user_button is not None
     dialog.os_user_button.click()
+    settle(qtbot)
     assert dialog.actor is None and dialog.isVisible()
     assert "not mapped" in dialog.message.text()

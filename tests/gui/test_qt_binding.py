@@ -40,8 +40,9 @@ print(*(b - a for a, b in zip(after, before)))
 @pytest.mark.gui
 def test_twenty_thousand_qt_calls_neither_crash_nor_drain_singletons() -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                            env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-500:]
     lost = [int(n) for n in result.stdout.split()]
     assert all(n < 100 for n in lost), f"references lost to None/True/False: {lost}"

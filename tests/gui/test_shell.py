@@ -20,6 +20,7 @@ from app.library.runtime import Runtime
 from app.workstation.config import WorkstationSettings, load_settings, settings_path
 from db.models import Branch
 from tests.gui import fake_screens
+from tests.gui.waiting import settle
 from ui import desk_app
 from ui import sign_in as sign_in_module
 from ui.desk_app import DeskController, open_runtime
@@ -66,7 +67,8 @@ def type_sign_in(qtbot: QtBot, dialog: SignInDialog, user: str, password: str, b
     dialog.user_edit.clear()
     qtbot.keyClicks(dialog.user_edit, user)
     qtbot.keyClicks(dialog.password_edit, password)
-    qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+    with qtbot.waitSignal(dialog.ops.answered):  # and nothing after it: the window is new
+        qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
 
 
 def make_window(
@@ -306,9 +308,11 @@ def test_ill_office_staff_may_work_at_the_virtual_branch(qtbot: QtBot, demo_rt: 
 def test_empty_fields_say_what_is_missing(qtbot: QtBot, demo_rt: Runtime) -> None:
     dialog = make_dialog(qtbot, demo_rt)
     qtbot.keyClick(dialog.user_edit, Qt.Key.Key_Return)
+    settle(qtbot)
     assert dialog.message.text() == "Type your username."
     qtbot.keyClicks(dialog.user_edit, "desk")
     qtbot.keyClick(dialog.user_edit, Qt.Key.Key_Return)
+    settle(qtbot)
     assert dialog.message.text() == "Type your password."
     assert dialog.actor is None
 
@@ -328,6 +332,7 @@ def test_demo_database_lists_the_demo_accounts_and_enter_signs_in_with_one(
     accounts.setFocus()
     accounts.setCurrentItem(accounts.topLevelItem(1))  # ctl
     qtbot.keyClick(accounts, Qt.Key.Key_Return)
+    settle(qtbot)
     assert dialog.actor is not None
     assert (dialog.actor.username, dialog.actor.branch_code) == ("ctl", "SE")
 

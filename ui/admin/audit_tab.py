@@ -96,20 +96,23 @@ class AuditTab(QWidget):
         self.feedback.clear()
 
     def search(self) -> None:
+        item, patron, staff = self.item_edit.text(), self.patron_edit.text(), self.staff_edit.text()
+        since, until = self.from_edit.text(), self.to_edit.text()
+        rt, actor = self.session.rt, self.session.actor
+
         def run() -> Any:
             query = AuditQuery(
-                item_barcode=self.item_edit.text(),
-                patron=self.patron_edit.text(),
-                staff_username=self.staff_edit.text(),
-                since=_day(self.from_edit.text(), "From"),
-                until=_day(self.to_edit.text(), "To"),
+                item_barcode=item,
+                patron=patron,
+                staff_username=staff,
+                since=_day(since, "From"),
+                until=_day(until, "To"),
             )
-            return search_audit(self.session.rt, self.session.actor, query), query
+            return search_audit(rt, actor, query), query
 
-        answer = attempt(self.feedback, run)
-        if answer is None:
-            return
-        result, query = answer
+        attempt(self.session.ops, self.feedback, run, lambda answer: self._show(*answer))
+
+    def _show(self, result: Any, query: AuditQuery) -> None:
         self.rows = result.rows
         self.table.fill(
             [

@@ -6,7 +6,9 @@ and a button that pre-fills a year's public holidays.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import TypeVar
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -26,19 +28,23 @@ from PySide6.QtWidgets import (
 from app.borrowing.closures import (
     WEEKDAY_NAMES,
     ClosureInfo,
+    WeeklyClosedDays,
     add_closure,
     list_closures,
     list_weekly_closed_days,
     remove_closure,
     set_closed_weekdays,
 )
-from app.borrowing.due_dates import add_public_holidays
-from app.library.branches import list_branches
+from app.borrowing.due_dates import HolidayFill, add_public_holidays
+from app.library.branches import BranchInfo, list_branches
 from app.library.errors import ServiceError
 from ui.desk_session import DeskSession
 from ui.screens.patrons_screen import fill, table
 
 ALL_BRANCHES = "All branches"
+
+
+T = TypeVar("T")
 
 
 def _qdate(day: date) -> QDate:
@@ -123,25 +129,48 @@ class ClosuresTab(QWidget):
         layout.addWidget(add_box)
         layout.addWidget(self.message)
 
-        for info in list_branches(session.rt, session.actor):
-            self.week_branch.addItem(f"{info.code} — {info.name}", info.code)
         self.where.addItem(ALL_BRANCHES, None)
-        for i in range(self.week_branch.count()):
-            code = self.week_branch.itemData(i)
-            self.where.addItem(str(code), code)
-        self.year.valueChanged.connect(self.refresh)
+        self.year.valueChanged.connect(lambda _year: self.refresh())
         self.holidays_button.clicked.connect(self.add_holidays)
         self.add_button.clicked.connect(self.add)
         self.remove_button.clicked.connect(self.remove_selected)
-        self.week_branch.currentIndexChanged.connect(self._show_weekdays)
+        self.week_branch.currentIndexChanged.connect(lambda _index: self._show_weekdays())
         self.save_week_button.clicked.connect(self.save_weekdays)
+        rt, actor = session.rt, session.actor
+        self._run(lambda: list_branches(rt, actor), self._show_branches)
         self.refresh()
+
+    def _run(
+        self,
+        action: Callable[[], T],
+        then: Callable[[T], object],
+        refused: Callable[[], object] | None = None,
+    ) -> None:
+        """Run a service call on the desk's runner; a refusal is said, then `refused` runs."""
+
+        def said(error: ServiceError) -> None:
+            self._say(error.message, problem=True)
+            if refused is not None:
+                refused()
+
+        self.session.ops.run(action, on_done=then, on_error=said, owner=self)
+
+    def _show_branches(self, branches: Sequence[BranchInfo]) -> None:
+        self.week_branch.blockSignals(True)
+        for info in branches:
+            self.week_branch.addItem(f"{info.code} — {info.name}", info.code)
+            self.where.addItem(info.code, info.code)
+        self.week_branch.blockSignals(False)
         self._show_weekdays()
 
     def refresh(self) -> None:
         year = self.year.value()
         self.holidays_button.setText(f"Add public holidays for {year}")
-        self.closures = list_closures(self.session.rt, self.session.actor, year=year)
+        rt, actor = self.session.rt, self.session.actor
+        self._run(lambda: list_closures(rt, actor, year=year), self._show_closures)
+
+    def _show_closures(self, closures: list[ClosureInfo]) -> None:
+        self.closures = closures
         fill(
             self.table,
             [
@@ -155,71 +184,70 @@ class ClosuresTab(QWidget):
         self.message.setStyleSheet("color: #a4161a;" if problem else "color: #1b6e34;")
 
     def add_holidays(self) -> None:
-        try:
-            fill_result = add_public_holidays(
-                self.session.rt, self.session.actor, self.year.value()
+        rt, actor, year = self.session.rt, self.session.actor, self.year.value()
+
+        def added(fill_result: HolidayFill) -> None:
+            self.refresh()
+            kept = (
+                f"; {fill_result.already_there} were already there"
+                if fill_result.already_there
+                else ""
             )
-        except ServiceError as exc:
-            self._say(exc.message, problem=True)
-            return
-        self.refresh()
-        kept = (
-            f"; {fill_result.already_there} were already there" if fill_result.already_there else ""
-        )
-        self._say(f"Added {len(fill_result.added)} public holidays for {fill_result.year}{kept}.")
+            self._say(
+                f"Added {len(fill_result.added)} public holidays for {fill_result.year}{kept}."
+            )
+
+        self._run(lambda: add_public_holidays(rt, actor, year), added)
 
     def add(self) -> None:
-        try:
-            info = add_closure(
-                self.session.rt,
-                self.session.actor,
-                _date(self.start.date()),
-                _date(self.end.date()),
-                self.reason.text(),
-                self.where.currentData(),
-            )
-        except ServiceError as exc:
-            self._say(exc.message, problem=True)
-            return
-        self.reason.clear()
-        if info.start_date.year != self.year.value():
-            self.year.setValue(info.start_date.year)  # refreshes
-        else:
-            self.refresh()
-        self._say(f"Added: {info.where} closed {info.start_date} to {info.end_date}.")
+        rt, actor = self.session.rt, self.session.actor
+        start, end = _date(self.start.date()), _date(self.end.date())
+        reason, where = self.reason.text(), self.where.currentData()
+
+        def added(info: ClosureInfo) -> None:
+            self.reason.clear()
+            if info.start_date.year != self.year.value():
+                self.year.setValue(info.start_date.year)  # refreshes
+            else:
+                self.refresh()
+            self._say(f"Added: {info.where} closed {info.start_date} to {info.end_date}.")
+
+        self._run(lambda: add_closure(rt, actor, start, end, reason, where), added)
 
     def remove_selected(self) -> None:
         row = self.table.currentRow()
         if not 0 <= row < len(self.closures):
             self._say("Select the closure to remove in the list first.", problem=True)
             return
-        try:
-            info = remove_closure(self.session.rt, self.session.actor, self.closures[row].id)
-        except ServiceError as exc:
-            self._say(exc.message, problem=True)
+        rt, actor, closure_id = self.session.rt, self.session.actor, self.closures[row].id
+
+        def removed(info: ClosureInfo) -> None:
             self.refresh()
-            return
-        self.refresh()
-        self._say(f"Removed: {info.reason} ({info.where}).")
+            self._say(f"Removed: {info.reason} ({info.where}).")
+
+        self._run(lambda: remove_closure(rt, actor, closure_id), removed, self.refresh)
 
     def _show_weekdays(self) -> None:
         code = self.week_branch.currentData()
-        days = {
-            w.branch_code: w.weekdays
-            for w in list_weekly_closed_days(self.session.rt, self.session.actor)
-        }
-        for number, box in enumerate(self.day_boxes):
-            box.setChecked(number in days.get(code, ()))
+        rt = self.session.rt
+
+        def shown(weekly: Sequence[WeeklyClosedDays]) -> None:
+            if self.week_branch.currentData() != code:
+                return  # another branch was chosen meanwhile; its answer follows
+            days = {w.branch_code: w.weekdays for w in weekly}
+            for number, box in enumerate(self.day_boxes):
+                box.setChecked(number in days.get(code, ()))
+
+        self._run(lambda: list_weekly_closed_days(rt, self.session.actor), shown)
 
     def save_weekdays(self) -> None:
         code = self.week_branch.currentData()
         chosen = [
             n for n, box in enumerate(self.day_boxes) if box.checkState() == Qt.CheckState.Checked
         ]
-        try:
-            result = set_closed_weekdays(self.session.rt, self.session.actor, str(code), chosen)
-        except ServiceError as exc:
-            self._say(exc.message, problem=True)
-            self._show_weekdays()
-            return
-        self._say(f"{result.branch_code} is closed: {result.label}.")
+        rt, actor = self.session.rt, self.session.actor
+        self._run(
+            lambda: set_closed_weekdays(rt, actor, str(code), chosen),
+            lambda result: self._say(f"{result.branch_code} is closed: {result.label}."),
+            self._show_weekdays,
+        )

@@ -6,6 +6,8 @@ role and the value; a refusal says what the setting takes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from app.records import settings_admin
@@ -47,13 +49,23 @@ class SettingsTab(QWidget):
     def activate(self) -> None:
         self.refresh()
 
-    def refresh(self) -> None:
-        rows = attempt(
+    def refresh(self, then: Callable[[], object] | None = None) -> None:
+        """Reload the settings; `then` runs once they are shown."""
+        rt, actor = self.session.rt, self.session.actor
+
+        def shown(rows: Sequence[SettingValue]) -> None:
+            self._show(rows)
+            if then is not None:
+                then()
+
+        attempt(
+            self.session.ops,
             self.feedback,
-            lambda: settings_admin.library_setting_values(self.session.rt, self.session.actor),
+            lambda: settings_admin.library_setting_values(rt, actor),
+            shown,
         )
-        if rows is None:
-            return
+
+    def _show(self, rows: Sequence[SettingValue]) -> None:
         self.values = {r.name: r for r in rows}
         self.table.fill(
             [(r.name, (r.name, r.value, "" if not r.changed else r.default, r.kind)) for r in rows]
@@ -74,13 +86,15 @@ class SettingsTab(QWidget):
         if not key:
             return
         text = self.value_edit.text()
-        row = attempt(
-            self.feedback,
-            lambda: settings_admin.change_library_setting(
-                self.session.rt, self.session.actor, key, text
-            ),
-        )
-        if row is not None:
-            self.refresh()
-            self.table.select_key(row.name)
+        rt, actor = self.session.rt, self.session.actor
+
+        def saved(row: SettingValue) -> None:
             self.feedback.good(f"{row.name} is now {row.value}.")
+            self.refresh(lambda: self.table.select_key(row.name))
+
+        attempt(
+            self.session.ops,
+            self.feedback,
+            lambda: settings_admin.change_library_setting(rt, actor, key, text),
+            saved,
+        )

@@ -6,6 +6,8 @@ tab only shows the answer. Passwords are typed into masked fields and cleared at
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -117,12 +119,20 @@ class StaffTab(QWidget):
     def activate(self) -> None:
         self.refresh()
 
-    def refresh(self) -> None:
-        accounts = attempt(
-            self.feedback, lambda: staff_admin.staff_accounts(self.session.rt, self.session.actor)
+    def refresh(self, then: Callable[[], object] | None = None) -> None:
+        """Reload the accounts; `then` runs once they are shown."""
+        rt, actor = self.session.rt, self.session.actor
+
+        def shown(accounts: Sequence[StaffAccount]) -> None:
+            self._show(accounts)
+            if then is not None:
+                then()
+
+        attempt(
+            self.session.ops, self.feedback, lambda: staff_admin.staff_accounts(rt, actor), shown
         )
-        if accounts is None:
-            return
+
+    def _show(self, accounts: Sequence[StaffAccount]) -> None:
         self.accounts = {a.username: a for a in accounts}
         self.table.fill(
             [
@@ -161,25 +171,27 @@ class StaffTab(QWidget):
         self.os_user_edit.setText(account.os_user or "")
         self.active_button.setText("Deactivate" if account.active else "Reactivate")
 
-    def _done(self, account: StaffAccount | None, text: str) -> None:
-        if account is None:
-            return
-        self.refresh()
-        self.table.select_key(account.username)
-        self.feedback.good(text)
+    def _change(
+        self, action: Callable[[], StaffAccount], said: Callable[[StaffAccount], str]
+    ) -> None:
+        """Run one change; when done, reload the list on that account and say what changed."""
+
+        def done(account: StaffAccount) -> None:
+            self.feedback.good(said(account))
+            self.refresh(lambda: self.table.select_key(account.username))
+
+        attempt(self.session.ops, self.feedback, action, done)
 
     def set_role(self) -> None:
         account = self.selected()
         if account is None:
             return
         role = Role(self.role_combo.currentData())
-        result = attempt(
-            self.feedback,
-            lambda: staff_admin.set_role(
-                self.session.rt, self.session.actor, account.username, role
-            ),
+        rt, actor, username = self.session.rt, self.session.actor, account.username
+        self._change(
+            lambda: staff_admin.set_role(rt, actor, username, role),
+            lambda _done: f"{username} is now {role.value}.",
         )
-        self._done(result, f"{account.username} is now {role.value}.")
 
     def reset_password(self) -> None:
         account = self.selected()
@@ -187,63 +199,52 @@ class StaffTab(QWidget):
             return
         password = self.new_password.text()
         self.new_password.clear()
-        result = attempt(
-            self.feedback,
-            lambda: staff_admin.reset_password(
-                self.session.rt, self.session.actor, account.username, password
-            ),
+        rt, actor, username = self.session.rt, self.session.actor, account.username
+        self._change(
+            lambda: staff_admin.reset_password(rt, actor, username, password),
+            lambda _done: f"New password set for {username}; any lockout is lifted.",
         )
-        self._done(result, f"New password set for {account.username}; any lockout is lifted.")
 
     def map_os_user(self) -> None:
         account = self.selected()
         if account is None:
             return
         os_user = self.os_user_edit.text()
-        result = attempt(
-            self.feedback,
-            lambda: staff_admin.map_os_user(
-                self.session.rt, self.session.actor, account.username, os_user
+        rt, actor, username = self.session.rt, self.session.actor, account.username
+        self._change(
+            lambda: staff_admin.map_os_user(rt, actor, username, os_user),
+            lambda done: (
+                f"Computer account {done.os_user} signs in as {done.username}."
+                if done.os_user
+                else f"{done.username} has no computer account now."
             ),
         )
-        if result is not None:
-            text = (
-                f"Computer account {result.os_user} signs in as {result.username}."
-                if result.os_user
-                else f"{result.username} has no computer account now."
-            )
-            self._done(result, text)
 
     def toggle_active(self) -> None:
         account = self.selected()
         if account is None:
             return
         active = not account.active
-        result = attempt(
-            self.feedback,
-            lambda: staff_admin.set_active(
-                self.session.rt, self.session.actor, account.username, active
-            ),
-        )
+        rt, actor, username = self.session.rt, self.session.actor, account.username
         verb = "can sign in again" if active else "is deactivated and can no longer sign in"
-        self._done(result, f"{account.username} {verb}.")
+        self._change(
+            lambda: staff_admin.set_active(rt, actor, username, active),
+            lambda _done: f"{username} {verb}.",
+        )
 
     def add_account(self) -> None:
         password = self.new_account_password.text()
         self.new_account_password.clear()
         role = Role(self.new_role.currentData())
-        result = attempt(
-            self.feedback,
-            lambda: staff_admin.create_staff(
-                self.session.rt,
-                self.session.actor,
-                self.new_username.text(),
-                self.new_full_name.text(),
-                role,
-                password,
-            ),
-        )
-        if result is not None:
+        rt, actor = self.session.rt, self.session.actor
+        username, full_name = self.new_username.text(), self.new_full_name.text()
+
+        def said(done: StaffAccount) -> str:
             self.new_username.clear()
             self.new_full_name.clear()
-            self._done(result, f"Added {result.username} ({result.role.value}).")
+            return f"Added {done.username} ({done.role.value})."
+
+        self._change(
+            lambda: staff_admin.create_staff(rt, actor, username, full_name, role, password),
+            said,
+        )

@@ -32,6 +32,7 @@ class TemplatesTab(QWidget):
         super().__init__(parent)
         self.setObjectName("templatesTab")
         self.session = session
+        self.ops = session.ops
         self.templates: dict[str, TemplateText] = {}
 
         self.kind_list = QListWidget(self)
@@ -88,10 +89,12 @@ class TemplatesTab(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        session = self.session
-        found = attempt(self.feedback, lambda: templates.list_templates(session.rt, session.actor))
-        if found is None:
-            return
+        rt, actor = self.session.rt, self.session.actor
+        attempt(
+            self.ops, self.feedback, lambda: templates.list_templates(rt, actor), self._listed
+        )
+
+    def _listed(self, found: tuple[TemplateText, ...]) -> None:
         keep = self.current_kind()
         self.templates = {t.kind: t for t in found}
         self.kind_list.blockSignals(True)
@@ -133,45 +136,40 @@ class TemplatesTab(QWidget):
         kind = self.current_kind()
         if kind is None:
             return
-        shown = attempt(
-            self.feedback,
-            lambda: templates.preview(
-                kind, self.subject_edit.text(), self.body_edit.toPlainText()
-            ),
-        )
-        if shown is None:
-            return
-        self.preview_view.setPlainText(f"Subject: {shown.subject}\n\n{shown.body}")
-        self.feedback.good("Preview filled with sample values.")
+        subject, body = self.subject_edit.text(), self.body_edit.toPlainText()
+
+        def shown(made: templates.RenderedNotice) -> None:
+            self.preview_view.setPlainText(f"Subject: {made.subject}\n\n{made.body}")
+            self.feedback.good("Preview filled with sample values.")
+
+        attempt(self.ops, self.feedback, lambda: templates.preview(kind, subject, body), shown)
 
     def save(self) -> None:
         kind = self.current_kind()
         if kind is None:
             return
-        saved = attempt(
+        rt, actor = self.session.rt, self.session.actor
+        subject, body = self.subject_edit.text(), self.body_edit.toPlainText()
+
+        def saved(view: TemplateText) -> None:
+            self.refresh()
+            self.feedback.good(f"The '{view.label}' notice now uses your wording.")
+
+        attempt(
+            self.ops,
             self.feedback,
-            lambda: templates.save_template(
-                self.session.rt,
-                self.session.actor,
-                kind,
-                self.subject_edit.text(),
-                self.body_edit.toPlainText(),
-            ),
+            lambda: templates.save_template(rt, actor, kind, subject, body),
+            saved,
         )
-        if saved is None:
-            return
-        self.refresh()
-        self.feedback.good(f"The '{saved.label}' notice now uses your wording.")
 
     def reset(self) -> None:
         kind = self.current_kind()
         if kind is None:
             return
-        back = attempt(
-            self.feedback,
-            lambda: templates.reset_template(self.session.rt, self.session.actor, kind),
-        )
-        if back is None:
-            return
-        self.refresh()
-        self.feedback.good(f"The '{back.label}' notice uses the default wording again.")
+        rt, actor = self.session.rt, self.session.actor
+
+        def back(view: TemplateText) -> None:
+            self.refresh()
+            self.feedback.good(f"The '{view.label}' notice uses the default wording again.")
+
+        attempt(self.ops, self.feedback, lambda: templates.reset_template(rt, actor, kind), back)

@@ -8,7 +8,7 @@ bursar report. Every button is one service call; refusals appear in the message 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library.errors import ServiceError
 from app.money import bursar, charges
 from app.money.charges import ChargeView, LostItemReturned, money
 from ui.desk_session import DeskSession
@@ -38,6 +37,7 @@ class ChargesPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("chargesPanel")
         self.session = session
+        self.ops = session.ops
         self.charges: dict[str, ChargeView] = {}
         self.offer: LostItemReturned | None = None
 
@@ -45,7 +45,7 @@ class ChargesPanel(QWidget):
         self.patron_filter.returnPressed.connect(self.refresh)
         self.show_removed = QCheckBox("Show removed", self)
         self.show_removed.setObjectName("chargesShowRemoved")
-        self.show_removed.toggled.connect(self.refresh)
+        self.show_removed.toggled.connect(lambda _on: self.refresh())
         refresh = button(self, "Refresh", "refreshChargesButton", self.refresh)
         top = QHBoxLayout()
         top.addWidget(QLabel("Patron", self))
@@ -162,28 +162,27 @@ class ChargesPanel(QWidget):
 
     def refresh(self) -> None:
         patron = self.patron_filter.text().strip() or None
-        found = attempt(
+        rt, actor, removed = self.session.rt, self.session.actor, self.show_removed.isChecked()
+        attempt(
+            self.ops,
             self.feedback,
             lambda: charges.list_charges(
-                self.session.rt,
-                self.session.actor,
-                patron_id=patron,
-                include_removed=self.show_removed.isChecked(),
+                rt, actor, patron_id=patron, include_removed=removed
             ),
+            self._show_charges,
         )
-        if found is None:
-            return
+        attempt(self.ops, self.feedback, lambda: bursar.preview(rt, actor), self._show_pending)
+
+    def _show_charges(self, found: Sequence[ChargeView]) -> None:
         self.charges = {str(c.id): c for c in found}
         self.table.fill([(str(c.id), _cells(c)) for c in found])
-        pending = attempt(
-            self.feedback, lambda: bursar.preview(self.session.rt, self.session.actor)
+
+    def _show_pending(self, pending: bursar.BursarPreview) -> None:
+        self.bursar_preview.setText(
+            f"Next report: {len(pending.to_report)} charge(s), {money(pending.total)}; "
+            f"{len(pending.held_back)} held back (estimates, or own items below the "
+            "minimum)."
         )
-        if pending is not None:
-            self.bursar_preview.setText(
-                f"Next report: {len(pending.to_report)} charge(s), {money(pending.total)}; "
-                f"{len(pending.held_back)} held back (estimates, or own items below the "
-                "minimum)."
-            )
 
     def selected(self) -> ChargeView | None:
         key = self.table.current_key()
@@ -195,36 +194,44 @@ class ChargesPanel(QWidget):
         self.feedback.good(message)
 
     def declare_lost(self) -> None:
-        result = attempt(
+        rt, actor = self.session.rt, self.session.actor
+        barcode, cost = self.lost_barcode.text(), self.lost_replacement.text()
+        estimated = not self.lost_actual.isChecked()
+        long_overdue, note = self.lost_long_overdue.isChecked(), self.lost_note.text()
+
+        def declared(result: charges.LostDeclaration) -> None:
+            for edit in (self.lost_barcode, self.lost_replacement, self.lost_note):
+                edit.clear()
+            self.patron_filter.setText(result.patron_id)
+            self._after_change(result.message, "")
+
+        attempt(
+            self.ops,
             self.feedback,
             lambda: charges.declare_lost(
-                self.session.rt,
-                self.session.actor,
-                self.lost_barcode.text(),
-                replacement_cost=self.lost_replacement.text(),
-                estimated=not self.lost_actual.isChecked(),
-                long_overdue=self.lost_long_overdue.isChecked(),
-                note=self.lost_note.text(),
+                rt,
+                actor,
+                barcode,
+                replacement_cost=cost,
+                estimated=estimated,
+                long_overdue=long_overdue,
+                note=note,
             ),
+            declared,
         )
-        if result is None:
-            return
-        for edit in (self.lost_barcode, self.lost_replacement, self.lost_note):
-            edit.clear()
-        self.patron_filter.setText(result.patron_id)
-        self._after_change(result.message, "")
 
     def _with_selected(self, action: Callable[[ChargeView], charges.ChargeChange]) -> None:
         chosen = self.selected()
         if chosen is None:
             self.feedback.problem("Choose a charge in the list first.")
             return
-        change = attempt(self.feedback, lambda: action(chosen))
-        if change is None:
-            return
-        self.change_amount.clear()
-        self.change_reason.clear()
-        self._after_change(change.message, change.bursar_reminder)
+
+        def changed(change: charges.ChargeChange) -> None:
+            self.change_amount.clear()
+            self.change_reason.clear()
+            self._after_change(change.message, change.bursar_reminder)
+
+        attempt(self.ops, self.feedback, lambda: action(chosen), changed)
 
     def remove(self) -> None:
         rt, actor, reason = self.session.rt, self.session.actor, self.change_reason.text()
@@ -240,15 +247,18 @@ class ChargesPanel(QWidget):
         self._with_selected(lambda c: charges.record_actual_bill(rt, actor, c.id, amount))
 
     def check_returned(self) -> None:
-        barcode = self.returned_barcode.text()
+        barcode, rt, actor = self.returned_barcode.text(), self.session.rt, self.session.actor
         self.offer = None
         self.remove_returned.setEnabled(False)
         self.offer_label.clear()
-        try:
-            found = charges.lost_item_returned(self.session.rt, self.session.actor, barcode)
-        except ServiceError as exc:
-            self.feedback.problem(exc.message)
-            return
+        attempt(
+            self.ops,
+            self.feedback,
+            lambda: charges.lost_item_returned(rt, actor, barcode),
+            self._show_offer,
+        )
+
+    def _show_offer(self, found: LostItemReturned | None) -> None:
         if found is None:
             self.offer_label.setText("This item has no open charges.")
             return
@@ -261,19 +271,21 @@ class ChargesPanel(QWidget):
         offer = self.offer
         if offer is None:
             return
-        removed = attempt(
+        rt, actor = self.session.rt, self.session.actor
+
+        def removed(gone: Sequence[object]) -> None:
+            self.offer = None
+            self.remove_returned.setEnabled(False)
+            self.offer_label.clear()
+            self._after_change(
+                f"{len(gone)} charge(s) removed for {offer.item_barcode}.", offer.bursar_reminder
+            )
+
+        attempt(
+            self.ops,
             self.feedback,
-            lambda: charges.remove_charges_for_returned_item(
-                self.session.rt, self.session.actor, offer.item_barcode
-            ),
-        )
-        if removed is None:
-            return
-        self.offer = None
-        self.remove_returned.setEnabled(False)
-        self.offer_label.clear()
-        self._after_change(
-            f"{len(removed)} charge(s) removed for {offer.item_barcode}.", offer.bursar_reminder
+            lambda: charges.remove_charges_for_returned_item(rt, actor, offer.item_barcode),
+            removed,
         )
 
     def choose_file(self) -> None:
@@ -285,12 +297,13 @@ class ChargesPanel(QWidget):
 
     def export(self) -> None:
         path = Path(self.bursar_file.text().strip())
-        result = attempt(
-            self.feedback, lambda: bursar.export(self.session.rt, self.session.actor, path)
+        rt, actor = self.session.rt, self.session.actor
+        attempt(
+            self.ops,
+            self.feedback,
+            lambda: bursar.export(rt, actor, path),
+            lambda result: self._after_change(result.message, ""),
         )
-        if result is None:
-            return
-        self._after_change(result.message, "")
 
 
 def _cells(c: ChargeView) -> tuple[str, ...]:

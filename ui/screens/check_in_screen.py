@@ -1,7 +1,7 @@
 """Check In: scan the strap, see at once where the item goes.
 
-Scans are queued and checked in one at a time, in order, on a worker thread, so the scan
-field keeps taking keystrokes while the database answers. The scan field keeps the focus
+Scans are queued and checked in one at a time, in order, on the desk's operations runner,
+so the scan field keeps taking keystrokes while the database answers. The scan field keeps the focus
 (a click anywhere else on the screen hands it back); no dialog ever opens in the scan path.
 """
 
@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import deque
-from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from app.desk.checkin import CheckInResult, check_in
 from app.desk.routing import Tone
-from app.library.database_errors import DatabaseError
 from app.library.errors import ServiceError
 from ui.desk_session import DeskSession
 from ui.screens.check_in_slips import SlipPrinter
@@ -43,39 +41,21 @@ _RESULT_ROLE = Qt.ItemDataRole.UserRole
 SCAN_LIST_LIMIT = 500  # scans kept in the list since sign-in; older ones drop off the end
 
 
-class _JobSignals(QObject):
-    finished = Signal(object)  # CheckInResult
-    failed = Signal(str, str)  # scan, what went wrong (in words for the desk)
+# A scan that failed is scanned again: these say so in place of the runner's general words.
+_SCAN_AGAIN = {
+    "database_unavailable": (
+        "The database did not answer, so this scan was not recorded. Check the connection "
+        "in the status bar, then scan the item again."
+    ),
+    "unexpected": (
+        "Something went wrong and this scan was not recorded. Scan the item again; if it "
+        "happens again, tell IT (the details are in the log)."
+    ),
+}
 
 
-class _CheckInJob(QRunnable):
-    """One check-in off the GUI thread; its own session, plain values back."""
-
-    def __init__(self, work: Callable[[], CheckInResult], scan: str, signals: _JobSignals):
-        super().__init__()
-        self._work, self._scan, self._signals = work, scan, signals
-
-    def run(self) -> None:
-        try:
-            result = self._work()
-        except ServiceError as exc:
-            self._signals.failed.emit(self._scan, exc.message)
-        except DatabaseError as exc:
-            log.warning("check-in of %r failed: %s", self._scan[:64], exc)
-            self._signals.failed.emit(
-                self._scan,
-                "The database did not answer, so this scan was not recorded. Check the "
-                "connection in the status bar, then scan the item again.",
-            )
-        except Exception:  # never a traceback at the desk; the log keeps the detail
-            log.exception("check-in of %r failed", self._scan[:64])
-            self._signals.failed.emit(
-                self._scan,
-                "Something went wrong and this scan was not recorded. Scan the item again; "
-                "if it happens again, tell IT (the details are in the log).",
-            )
-        else:
-            self._signals.finished.emit(result)
+def _scan_again(error: ServiceError) -> str:
+    return _SCAN_AGAIN.get(error.code, error.message)
 
 
 class CheckInScreen(QWidget):
@@ -93,11 +73,6 @@ class CheckInScreen(QWidget):
         self.slips.message.connect(self._on_print_message)
         self._queue: deque[str] = deque()
         self._busy = False
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._signals = _JobSignals(self)
-        self._signals.finished.connect(self._on_result)
-        self._signals.failed.connect(self._on_failure)
         self._build()
         app = QApplication.instance()
         if app is not None:
@@ -152,7 +127,9 @@ class CheckInScreen(QWidget):
         detail_col.addWidget(self.details, 1)
         detail_col.addWidget(self.reprint_button, 0, Qt.AlignmentFlag.AlignLeft)
         detail_col.addWidget(self.print_message)
-        self.recovery = BarcodeRecoveryPanel(self.session.rt, self.session.actor, self)
+        self.recovery = BarcodeRecoveryPanel(
+            self.session.rt, self.session.actor, self.session.ops, self
+        )
         self.recovery.checkInRequested.connect(self._check_in_recovered)
         self.recovery.closeRequested.connect(self.hide_recovery)
         self.recovery.hide()
@@ -229,7 +206,15 @@ class CheckInScreen(QWidget):
                 offline=session.offline,
             )
 
-        self._pool.start(_CheckInJob(work, scan, self._signals))
+        job = session.ops.run(
+            work,
+            on_done=self._on_result,
+            on_error=lambda error: self._on_failure(
+                scan, _SCAN_AGAIN.get(error.code, error.message)
+            ),
+            name="check-in",
+        )
+        self._busy = job is not None
 
     def _show_pending(self) -> None:
         waiting = len(self._queue) + (1 if self._busy else 0)
@@ -322,8 +307,7 @@ class CheckInScreen(QWidget):
         self.print_message.setText(text)
 
     def shutdown(self) -> None:
-        """Let a check-in or slip in flight finish (the window is closing)."""
-        self._pool.waitForDone(10_000)
+        """Let a slip in flight finish (the window is closing; its runner ends the check-ins)."""
         self.slips.printer.wait(10_000)
 
     # -- barcode recovery -------------------------------------------------------------------

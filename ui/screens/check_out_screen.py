@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -34,21 +36,21 @@ from PySide6.QtWidgets import (
 from app.borrowing.due_dates import say_date
 from app.desk.checkout import (
     CheckoutResult,
+    DueDateChange,
     Outcome,
     change_due_date,
     check_out,
     preview_checkout,
     refuse_renewal,
 )
-from app.desk.in_house_use import record_in_house_use
+from app.desk.in_house_use import InHouseUseResult, record_in_house_use
 from app.desk.routing import Tone
 from app.library import library_settings
-from app.library.database_errors import DatabaseError
-from app.library.errors import DatabaseUnavailable, InvalidInput, ServiceError
+from app.library.errors import InvalidInput, ServiceError
 from app.library.scanning import InvalidScan, normalize_scan
 from app.library.vocabulary import Role
 from app.people.patron_ids import parse_patron_id
-from app.people.patrons import patron_view
+from app.people.patrons import PatronView, patron_view
 from ui.desk_session import DeskSession
 from ui.screens.patrons_screen import PatronAccountPanel, PatronLookup
 from ui.sounds import SoundPlayer
@@ -56,9 +58,9 @@ from ui.widgets.routing_banner import GOOD, PROBLEM, RoutingBanner
 from ui.widgets.scan_field import ScanField
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _OVERRIDABLE = (Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON, Outcome.REFUSED_LENDER_DATE_PASSED)
-_UNREACHABLE = DatabaseUnavailable
 _CARD_BARCODE = re.compile(r"^(?=.*\d)[A-Za-z0-9-]{5,32}$")  # a name has no digits
 OFFLINE_NOT_ALLOWED = (
     "The database cannot be reached and this library does not allow check-outs offline: "
@@ -157,7 +159,7 @@ class CheckOutScreen(QWidget):
         self.pending: CheckoutResult | None = None  # a proposal waiting for confirmation
         self.refused: CheckoutResult | None = None  # the last refusal, for its buttons
         self.sounds = SoundPlayer(session.settings, self)
-        self.offline_allowed = _offline_checkouts_allowed(session)
+        self.offline_allowed = False  # until the library's setting is read (below)
         self.offline_patron: str | None = None  # patron as typed, while the database is away
         self.offline_barcode: str | None = None  # a strap scanned offline, waiting for Enter
 
@@ -249,6 +251,8 @@ class CheckOutScreen(QWidget):
         self.lookup.button.clicked.disconnect(self.lookup.search)
         self.lookup.input.returnPressed.connect(self.find_patron)
         self.lookup.button.clicked.connect(self.find_patron)
+        self.lookup.offline_aware = True
+        self.lookup.unreachable.connect(lambda typed: self._go_offline(typed, None))
         self.lookup.patronChosen.connect(self.choose_patron)
         self.lookup.failed.connect(lambda text: self._problem("Patron not found", text))
         self.scan.scanned.connect(self.on_scan)
@@ -265,32 +269,64 @@ class CheckOutScreen(QWidget):
         self.change_due_button.clicked.connect(self.change_due_of_selected)
         self._set_pending(None)
         self._set_refused(None)
+        session.ops.run(
+            lambda: offline_checkouts_allowed(session),
+            on_done=self._offline_setting,
+            on_error=lambda error: log.warning("offline checkout setting not read: %s", error),
+            name="offline checkout setting",
+        )
+
+    def _offline_setting(self, allowed: bool) -> None:
+        self.offline_allowed = allowed
 
     # --- navigation ---
 
     def activate(self) -> None:
         (self.scan if self.patron_id else self.lookup.input).setFocus()
 
+    def _run(
+        self,
+        work: Callable[[], T],
+        on_done: Callable[[T], object],
+        refused: Callable[[ServiceError], object],
+        unreachable: Callable[[], object] | None = None,
+    ) -> None:
+        """Run a service call on the desk's runner. `unreachable` (when given) takes the
+        case of a database that did not answer; `refused` takes every other refusal."""
+
+        def failed(error: ServiceError) -> None:
+            if unreachable is not None and error.code == "database_unavailable":
+                unreachable()
+            else:
+                refused(error)
+
+        self.session.ops.run(work, on_done=on_done, on_error=failed, owner=self)
+
+    def _refused_as(self, headline: str) -> Callable[[ServiceError], None]:
+        """A refusal shown in the banner under `headline` (an unreachable database in words)."""
+
+        def show(error: ServiceError) -> None:
+            text = UNREACHABLE_RETRY if error.code == "database_unavailable" else error.message
+            self._problem(headline, text)
+
+        return show
+
     def find_patron(self) -> None:
         """Search for the patron typed; an unreachable database offers the offline way."""
         self._leave_offline()
-        try:
-            self.lookup.search()
-        except _UNREACHABLE as exc:
-            log.warning("patron lookup failed: %s", exc)
-            self._go_offline(self.lookup.input.text(), None)
+        self.lookup.search()
 
     def choose_patron(self, patron_id: str) -> None:
         self._leave_offline()
-        try:
-            view = patron_view(self.session.rt, self.session.actor, patron_id)
-        except _UNREACHABLE as exc:
-            log.warning("patron view failed: %s", exc)
-            self._go_offline(patron_id, None)
-            return
-        except ServiceError as exc:
-            self._problem("Patron not found", exc.message)
-            return
+        rt, actor = self.session.rt, self.session.actor
+        self._run(
+            lambda: patron_view(rt, actor, patron_id),
+            self._patron_chosen,
+            self._refused_as("Patron not found"),
+            lambda: self._go_offline(patron_id, None),
+        )
+
+    def _patron_chosen(self, view: PatronView) -> None:
         self.patron_id = view.patron_id
         self.account.show_view(view)
         self._set_pending(None)
@@ -302,12 +338,17 @@ class CheckOutScreen(QWidget):
     def _refresh_account(self) -> None:
         if self.patron_id is None:
             return
-        try:
-            self.account.show_view(patron_view(self.session.rt, self.session.actor, self.patron_id))
-        except DatabaseUnavailable:
-            self._problem("Could not refresh the patron", UNREACHABLE_RETRY)
-        except ServiceError as exc:
-            self._problem("Could not refresh the patron", exc.message)
+        rt, actor, patron_id = self.session.rt, self.session.actor, self.patron_id
+
+        def shown(view: PatronView) -> None:
+            if self.patron_id == view.patron_id:  # still the patron at the desk
+                self.account.show_view(view)
+
+        self._run(
+            lambda: patron_view(rt, actor, patron_id),
+            shown,
+            self._refused_as("Could not refresh the patron"),
+        )
 
     # --- the scan and the confirmation ---
 
@@ -329,16 +370,20 @@ class CheckOutScreen(QWidget):
             self._problem("Find the patron first", "Type or scan their campus ID above.")
             self.lookup.input.setFocus()
             return
-        try:
-            result = preview_checkout(self.session.rt, self.session.actor, self.patron_id, barcode)
-        except _UNREACHABLE as exc:
-            log.warning("checkout preview failed: %s", exc)
+        rt, actor, patron_id = self.session.rt, self.session.actor, self.patron_id
+
+        def unreachable() -> None:
             self._set_pending(None)
-            self._go_offline(self.patron_id, barcode)
-            return
-        except ServiceError as exc:
-            self._problem("Not checked out", exc.message)
-            return
+            self._go_offline(patron_id, barcode)
+
+        self._run(
+            lambda: preview_checkout(rt, actor, patron_id, barcode),
+            lambda result: self._proposed(result, replaced),
+            self._refused_as("Not checked out"),
+            unreachable,
+        )
+
+    def _proposed(self, result: CheckoutResult, replaced: CheckoutResult | None) -> None:
         if result.outcome.refused:
             self._set_pending(None)
             self._refused_result(result)
@@ -380,26 +425,27 @@ class CheckOutScreen(QWidget):
             return
         if self.offline_patron is not None:
             return  # the database is away: the date is journaled as typed
-        try:
-            result = preview_checkout(
-                self.session.rt,
-                self.session.actor,
-                self.patron_id,
-                self.pending.barcode,
-                strap_due=from_qdate(value),
-            )
-        except _UNREACHABLE:
-            self.discrepancy.setText(
+        rt, actor, patron_id = self.session.rt, self.session.actor, self.patron_id
+        barcode, strap = self.pending.barcode, from_qdate(value)
+
+        def answered(result: CheckoutResult) -> None:
+            if self.pending is None or self.pending.barcode != barcode:
+                return  # confirmed or replaced meanwhile
+            if from_qdate(self.strap_date.date()) != strap:
+                return  # typed on meanwhile: the later date's answer follows
+            if result.outcome.refused:
+                self.discrepancy.setText(result.message)
+                return
+            self._show_proposal(result)
+
+        self._run(
+            lambda: preview_checkout(rt, actor, patron_id, barcode, strap_due=strap),
+            answered,
+            lambda error: self.discrepancy.setText(error.message),
+            lambda: self.discrepancy.setText(
                 "The database did not answer: the due date shown is not updated."
-            )
-            return
-        except ServiceError as exc:
-            self.discrepancy.setText(exc.message)
-            return
-        if result.outcome.refused:
-            self.discrepancy.setText(result.message)
-            return
-        self._show_proposal(result)
+            ),
+        )
 
     def confirm(self, *, override: bool = False) -> None:
         if self.offline_barcode is not None:
@@ -413,22 +459,15 @@ class CheckOutScreen(QWidget):
 
     def _do_checkout(self, barcode: str, strap: date | None, *, override: bool) -> None:
         assert self.patron_id is not None
-        try:
-            result = check_out(
-                self.session.rt,
-                self.session.actor,
-                self.patron_id,
-                barcode,
-                strap_due=strap,
-                override=override,
-            )
-        except _UNREACHABLE as exc:
-            log.warning("checkout failed: %s", exc)
-            self._checkout_unreachable(barcode, override=override)
-            return
-        except ServiceError as exc:
-            self._problem("Not checked out", exc.message)
-            return
+        rt, actor, patron_id = self.session.rt, self.session.actor, self.patron_id
+        self._run(
+            lambda: check_out(rt, actor, patron_id, barcode, strap_due=strap, override=override),
+            self._checked_out,
+            self._refused_as("Not checked out"),
+            lambda: self._checkout_unreachable(barcode, override=override),
+        )
+
+    def _checked_out(self, result: CheckoutResult) -> None:
         self._set_pending(None)
         if result.outcome.refused:
             self._refused_result(result)
@@ -576,16 +615,14 @@ class CheckOutScreen(QWidget):
         refused = self.refused
         if refused is None:
             return
-        try:
-            use = record_in_house_use(
-                self.session.rt, self.session.actor, refused.barcode, patron_ref=self.patron_id
-            )
-        except DatabaseUnavailable:
-            self._problem("In-library use not recorded", UNREACHABLE_RETRY)
-            return
-        except ServiceError as exc:
-            self._problem("In-library use not recorded", exc.message)
-            return
+        rt, actor, patron_id = self.session.rt, self.session.actor, self.patron_id
+        self._run(
+            lambda: record_in_house_use(rt, actor, refused.barcode, patron_ref=patron_id),
+            self._use_recorded,
+            self._refused_as("In-library use not recorded"),
+        )
+
+    def _use_recorded(self, use: InHouseUseResult) -> None:
         self._set_refused(None)
         self.banner.show_note(
             "In-library use recorded", (use.title, use.message, f"Use number {use.uses}.")
@@ -612,36 +649,33 @@ class CheckOutScreen(QWidget):
         if barcode is None:
             self._problem("Select a checkout", "Click the item in the Checked out list first.")
             return
-        try:
-            answer = refuse_renewal(self.session.rt, self.session.actor, barcode)
-        except DatabaseUnavailable:
-            self._problem("Not renewed", UNREACHABLE_RETRY)
-            return
-        except ServiceError as exc:
-            self._problem("Not renewed", exc.message)
-            return
-        self._problem("Not renewed at the desk", answer.message)
+        rt, actor = self.session.rt, self.session.actor
+        self._run(
+            lambda: refuse_renewal(rt, actor, barcode),
+            lambda answer: self._problem("Not renewed at the desk", answer.message),
+            self._refused_as("Not renewed"),
+        )
 
     def change_due_of_selected(self) -> None:
         barcode = self._selected_barcode()
         if barcode is None:
             self._problem("Select a checkout", "Click the item in the Checked out list first.")
             return
-        try:
-            change = change_due_date(
-                self.session.rt,
-                self.session.actor,
-                barcode,
-                from_qdate(self.new_due.date()),
-                self.due_reason.text(),
-            )
-        except DatabaseUnavailable:
-            self._problem("Due date not changed", UNREACHABLE_RETRY)
-            return
-        except ServiceError as exc:
-            self._problem("Due date not changed", exc.message)
-            self.due_reason.setFocus()
-            return
+        rt, actor = self.session.rt, self.session.actor
+        new_due, reason = from_qdate(self.new_due.date()), self.due_reason.text()
+
+        def refused(error: ServiceError) -> None:
+            self._refused_as("Due date not changed")(error)
+            if error.code != "database_unavailable":
+                self.due_reason.setFocus()
+
+        self._run(
+            lambda: change_due_date(rt, actor, barcode, new_due, reason),
+            self._due_changed,
+            refused,
+        )
+
+    def _due_changed(self, change: DueDateChange) -> None:
         self.due_reason.clear()
         self.banner.show_note(
             f"Due {say_date(change.due_date)}",
@@ -654,11 +688,7 @@ class CheckOutScreen(QWidget):
         self.sounds.play(Tone.PROBLEM)
 
 
-def _offline_checkouts_allowed(session: DeskSession) -> bool:
-    """Read once when the screen is built; a database that cannot answer means no."""
-    try:
-        with session.rt.db.reading() as db:
-            return library_settings.load(db).offline_checkouts_allowed
-    except (DatabaseError, ServiceError) as exc:
-        log.warning("offline checkout setting not read: %s", exc)
-        return False
+def offline_checkouts_allowed(session: DeskSession) -> bool:
+    """Read once when the screen is built (on the runner); no answer means no."""
+    with session.rt.db.reading() as db:
+        return library_settings.load(db).offline_checkouts_allowed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -16,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.lending import ifm
-from app.lending.ifm import IfmFields
+from app.lending.ifm import IfmFields, IfmLedger, IfmTransactionView, LostRequest
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
@@ -108,9 +110,34 @@ class IfmPanel(QWidget):
         self.processed_button.clicked.connect(self._processed)
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, then: Callable[[], object] | None = None) -> None:
+        """Reload the lists and the ledger; `then` runs once they are shown."""
         rt, actor = self.session.rt, self.session.actor
-        lost = attempt(self.feedback, lambda: ifm.lost_requests(rt, actor)) or []
+
+        def shown(
+            answer: tuple[list[LostRequest], list[IfmTransactionView], IfmLedger],
+        ) -> None:
+            self._show_lists(*answer)
+            if then is not None:
+                then()
+
+        attempt(
+            self.session.ops,
+            self.feedback,
+            lambda: (
+                ifm.lost_requests(rt, actor),
+                ifm.list_transactions(rt, actor),
+                ifm.ledger(rt, actor),
+            ),
+            shown,
+        )
+
+    def _show_lists(
+        self,
+        lost: Sequence[LostRequest],
+        rows: Sequence[IfmTransactionView],
+        book: IfmLedger,
+    ) -> None:
         self.lost_combo.clear()
         self.lost_combo.addItem(f"Lost, billable or owed: {len(lost)} request(s)", None)
         for r in lost:
@@ -120,28 +147,23 @@ class IfmPanel(QWidget):
                 f"{r.request_number}  {r.partner_symbol}  ({way}; {state})  {r.title}",
                 r.request_number,
             )
-        rows = attempt(self.feedback, lambda: ifm.list_transactions(rt, actor))
-        if rows is not None:
-            self.transactions.fill(
-                [
+        self.transactions.fill(
+            [
+                (
+                    str(tx.id),
                     (
                         str(tx.id),
-                        (
-                            str(tx.id),
-                            tx.status.value,
-                            "we receive" if tx.direction.value == "we_receive" else "we pay",
-                            tx.partner_symbol,
-                            f"{tx.amount:.2f}",
-                            tx.request_number,
-                            tx.dummy_request_number or "",
-                        ),
-                    )
-                    for tx in rows
-                ]
-            )
-        book = attempt(self.feedback, lambda: ifm.ledger(rt, actor))
-        if book is None:
-            return
+                        tx.status.value,
+                        "we receive" if tx.direction.value == "we_receive" else "we pay",
+                        tx.partner_symbol,
+                        f"{tx.amount:.2f}",
+                        tx.request_number,
+                        tx.dummy_request_number or "",
+                    ),
+                )
+                for tx in rows
+            ]
+        )
         self.ledger_table.fill(
             [
                 (
@@ -183,21 +205,30 @@ class IfmPanel(QWidget):
     def _build(self) -> None:
         s = self.session
         number, amount = self.request_input.text(), self.amount_input.text()
-        fields = attempt(self.feedback, lambda: ifm.preview(s.rt, s.actor, number, amount))
-        if fields is not None:
+
+        def built(fields: IfmFields) -> None:
             self._show(fields)
             self.feedback.good("Fields ready: copy each one into the dummy request.")
+
+        attempt(s.ops, self.feedback, lambda: ifm.preview(s.rt, s.actor, number, amount), built)
 
     def _record(self) -> None:
         s = self.session
         number, amount = self.request_input.text(), self.amount_input.text()
-        tx = attempt(self.feedback, lambda: ifm.record_transaction(s.rt, s.actor, number, amount))
-        if tx is None:
-            return
-        self._show(tx.fields)
-        self.refresh()
-        self.transactions.select_key(str(tx.id))
-        self.feedback.good(f"IFM transaction {tx.id} recorded as pending ({tx.amount:.2f} USD).")
+
+        def recorded(tx: IfmTransactionView) -> None:
+            self._show(tx.fields)
+            self.refresh(lambda: self.transactions.select_key(str(tx.id)))
+            self.feedback.good(
+                f"IFM transaction {tx.id} recorded as pending ({tx.amount:.2f} USD)."
+            )
+
+        attempt(
+            s.ops,
+            self.feedback,
+            lambda: ifm.record_transaction(s.rt, s.actor, number, amount),
+            recorded,
+        )
 
     def _processed(self) -> None:
         key = self.transactions.current_key()
@@ -205,12 +236,18 @@ class IfmPanel(QWidget):
             self.feedback.problem("Select the IFM transaction in the list first.")
             return
         s, dummy = self.session, self.dummy_input.text()
-        tx = attempt(self.feedback, lambda: ifm.mark_processed(s.rt, s.actor, int(key), dummy))
-        if tx is None:
-            return
-        self.dummy_input.clear()
-        self.refresh()
-        self.feedback.good(f"Processed; original request {tx.request_number} is closed.")
+
+        def processed(tx: IfmTransactionView) -> None:
+            self.dummy_input.clear()
+            self.refresh()
+            self.feedback.good(f"Processed; original request {tx.request_number} is closed.")
+
+        attempt(
+            s.ops,
+            self.feedback,
+            lambda: ifm.mark_processed(s.rt, s.actor, int(key), dummy),
+            processed,
+        )
 
     def _copy(self, key: str) -> None:
         text = self.field_inputs[key].text()

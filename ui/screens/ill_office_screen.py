@@ -2,19 +2,20 @@
 and the lists the office works from.
 
 The Receive tab is built for a pile of parcels: scan or type the request number, Enter,
-check the lender and due date, one button. The strap preview and printing run on a worker
-thread; a refusal shows in the message line, never in a dialog.
+check the lender and due date, one button. Receiving runs on the desk's operations runner
+and hands back one strap document, built there, which the preview and the printer both use;
+a refusal shows in the message line, never in a dialog.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.borrowing.receiving import Received, ReceiveForm, receive_item
-from app.borrowing.requests import find_request
+from app.borrowing.requests import RequestView, find_request
 from app.library.errors import ServiceError
 from app.printing import LAYOUT_NAMES
 from app.printing.document import PrintDocument
@@ -51,48 +52,57 @@ def _date(value: QDate) -> date:
     return date(value.year(), value.month(), value.day())
 
 
-class _PreviewSignals(QObject):
-    ready = Signal(QImage)
-    failed = Signal(str)
+PREVIEW_FAILED = "The strap preview could not be drawn; printing may still work."
 
 
-class _PreviewJob(QRunnable):
-    """Paints a document's first page into an image, off the GUI thread."""
+@dataclass(frozen=True)
+class _Strap:
+    """What one Receive hands back to the screen: the result, its strap, and the preview."""
 
-    def __init__(
-        self, make: Callable[[], PrintDocument], crop_width: float, signals: _PreviewSignals
-    ) -> None:
-        super().__init__()
-        self._make, self._crop_width, self._signals = make, crop_width, signals
+    received: Received
+    document: PrintDocument | None  # None when the strap cannot be made (`problem` says why)
+    preview: QImage | None  # None when it could not be drawn (printing may still work)
+    problem: str = ""
 
-    def run(self) -> None:
-        try:
-            document = self._make()
-            width, height = document.page_size
-            image = QImage(
-                int(width * PREVIEW_DOTS_PER_POINT),
-                int(height * PREVIEW_DOTS_PER_POINT),
-                QImage.Format.Format_RGB32,
-            )
-            image.fill(QColor("white"))
-            painter = QPainter(image)
-            canvas = QtCanvas(painter, height, PREVIEW_DOTS_PER_POINT, _stop_after_first_page)
-            try:
-                document.paint(canvas)
-            except _FirstPageDone:
-                pass
-            finally:
-                painter.end()
-        except ServiceError as exc:
-            self._signals.failed.emit(exc.message)
-        except Exception:
-            log.exception("strap preview failed")
-            self._signals.failed.emit(
-                "The strap preview could not be drawn; printing may still work."
-            )
-        else:  # just the first strap: the part staff check before it goes on the book
-            crop = int(min(self._crop_width, width) * PREVIEW_DOTS_PER_POINT)
-            self._signals.ready.emit(image.copy(0, 0, crop, image.height()))
+
+def receive_and_strap(session: DeskSession, form: ReceiveForm, layout: str) -> _Strap:
+    """Receive, then build the strap once and paint its preview (on the runner's thread)."""
+    from app.printing.straps import LAYOUTS, strap_document  # ReportLab: off the GUI thread
+
+    received = receive_item(session.rt, session.actor, form)
+    assert received.strap is not None and received.strap_style is not None
+    try:
+        document = strap_document([received.strap], received.strap_style, layout)
+    except ServiceError as exc:  # received all the same; a setting keeps the strap from printing
+        return _Strap(received, None, None, exc.message)
+    try:
+        preview = first_strap_image(document, LAYOUTS[layout].cells[0].width)
+    except Exception:  # the item is received; only the picture is missing
+        log.exception("strap preview failed")
+        preview = None
+    return _Strap(received, document, preview, "" if preview is not None else PREVIEW_FAILED)
+
+
+def first_strap_image(document: PrintDocument, crop_width: float) -> QImage:
+    """The first strap of page one, painted into an image (works off the GUI thread)."""
+    width, height = document.page_size
+    image = QImage(
+        int(width * PREVIEW_DOTS_PER_POINT),
+        int(height * PREVIEW_DOTS_PER_POINT),
+        QImage.Format.Format_RGB32,
+    )
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    canvas = QtCanvas(painter, height, PREVIEW_DOTS_PER_POINT, _stop_after_first_page)
+    try:
+        document.paint(canvas)
+    except _FirstPageDone:
+        pass
+    finally:
+        painter.end()
+    # Just the first strap: the part staff check before it goes on the book.
+    crop = int(min(crop_width, width) * PREVIEW_DOTS_PER_POINT)
+    return image.copy(0, 0, crop, image.height())
 
 
 class _FirstPageDone(Exception):
@@ -115,11 +125,7 @@ class ReceiveTab(QWidget):
         self.session = session
         self.printer = printer
         self.last: Received | None = None
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._preview_signals = _PreviewSignals(self)
-        self._preview_signals.ready.connect(self._show_preview)
-        self._preview_signals.failed.connect(lambda text: say(self.message, text, error=True))
+        self._document: PrintDocument | None = None  # the last strap, for print and PDF
         self._build()
 
     def _build(self) -> None:
@@ -200,13 +206,20 @@ class ReceiveTab(QWidget):
     def look_up(self) -> None:
         """Show what the scanned request is, and move on to the lender field."""
         number = self.request_input.text().strip()
-        try:
-            view = find_request(self.session.rt, self.session.actor, number)
-        except ServiceError as exc:
-            self.request_info.setText("")
-            say(self.message, exc.message, error=True)
-            self.request_input.selectAll()
-            return
+        s = self.session
+        s.ops.run(
+            lambda: find_request(s.rt, s.actor, number),
+            on_done=self._show_request,
+            on_error=self._not_found,
+            name="receive: look up request",
+        )
+
+    def _not_found(self, error: ServiceError) -> None:
+        self.request_info.setText("")
+        say(self.message, error.message, error=True)
+        self.request_input.selectAll()
+
+    def _show_request(self, view: RequestView) -> None:
         self.request_info.setText(
             f"{view.title} — for {view.patron_name} ({view.patron_id}), pick up at "
             f"{view.pickup_branch}; status {view.status.value}"
@@ -227,20 +240,25 @@ class ReceiveTab(QWidget):
         )
 
     def receive(self) -> None:
-        try:
-            result = receive_item(self.session.rt, self.session.actor, self.form())
-        except ServiceError as exc:
-            say(self.message, exc.message, error=True)
-            return
-        self.last = result
+        session, form, layout = self.session, self.form(), self._layout()
+        session.ops.run(
+            lambda: receive_and_strap(session, form, layout),
+            on_done=self._received,
+            on_error=lambda error: say(self.message, error.message, error=True),
+            name="receive",
+        )
+
+    def _received(self, strap: _Strap) -> None:
+        result = self.last = strap.received
+        self._document = strap.document
         say(self.message, f"Strap {result.strap_barcode}: {result.instruction}")
         for button in (self.print_button, self.save_button):
-            button.setEnabled(True)
-        from app.printing.straps import LAYOUTS
-
-        strap_width = LAYOUTS[self._layout()].cells[0].width
-        self._pool.start(_PreviewJob(self._strap_document, strap_width, self._preview_signals))
-        if self.session.settings.silent_print:
+            button.setEnabled(strap.document is not None)
+        if strap.problem:
+            say(self.message, f"{result.instruction} {strap.problem}", error=True)
+        if strap.preview is not None:
+            self._show_preview(strap.preview)
+        if self.session.settings.silent_print and strap.document is not None:
             self.print_strap(choose=False)
         for field in (self.request_input, self.lender_input, self.lender_barcode_input,
                       self.note_input):  # fmt: skip
@@ -255,23 +273,10 @@ class ReceiveTab(QWidget):
         return layout if layout in LAYOUT_NAMES else "letter3"
 
     def _strap_document(self) -> PrintDocument:
-        from app.borrowing.strap_data import strap_style, straps_for
-        from app.printing.straps import strap_document
-
-        assert self.last is not None
-        rt, actor = self.session.rt, self.session.actor
-        straps = straps_for(rt, actor, [self.last.strap_barcode])
-        return strap_document(straps, strap_style(rt, actor), self._layout())
-
-    def _today_document(self) -> PrintDocument:
-        from app.borrowing.strap_data import strap_style, straps_received_on
-        from app.printing.straps import strap_document
-
-        rt, actor = self.session.rt, self.session.actor
-        straps = straps_received_on(rt, actor)
-        if not straps:
-            raise ServiceError("Nothing was received today, so there are no straps to print.")
-        return strap_document(straps, strap_style(rt, actor), self._layout())
+        """The last strap received, as built once when it was received."""
+        if self._document is None:
+            raise ServiceError("Receive an item first; then its strap can be printed.")
+        return self._document
 
     def _show_preview(self, image: QImage) -> None:
         pixmap = QPixmap.fromImage(image)
@@ -287,7 +292,17 @@ class ReceiveTab(QWidget):
             self.printer.print_document(self._strap_document, choose=choose, parent=self)
 
     def print_today(self) -> None:
-        self.printer.print_document(self._today_document, choose=True, parent=self)
+        """Read today's straps on the runner, then ask for the printer and print them."""
+        session, layout = self.session, self._layout()
+        session.ops.run(
+            lambda: straps_received_today(session, layout),
+            on_done=lambda document: self.printer.print_document(
+                lambda: document, choose=True, parent=self
+            ),
+            on_error=lambda error: say(self.message, error.message, error=True),
+            name="straps received today",
+            owner=self,
+        )
 
     def _ask_save(self) -> None:
         if self.last is None:
@@ -300,6 +315,17 @@ class ReceiveTab(QWidget):
 
     def save_strap(self, path: Path) -> None:
         self.printer.save_pdf(self._strap_document, path)
+
+
+def straps_received_today(session: DeskSession, layout: str) -> PrintDocument:
+    """Every strap received today as one document (on the runner's thread)."""
+    from app.borrowing.strap_data import strap_style, straps_received_on
+    from app.printing.straps import strap_document
+
+    straps = straps_received_on(session.rt, session.actor)
+    if not straps:
+        raise ServiceError("Nothing was received today, so there are no straps to print.")
+    return strap_document(straps, strap_style(session.rt, session.actor), layout)
 
 
 # Panels of other office work (charges, notices) shown here when they load; a panel that

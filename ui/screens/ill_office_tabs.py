@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import TypeVar
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.borrowing import office_lists
-from app.borrowing.renewals import record_renewal
+from app.borrowing.renewals import RenewalResult, record_renewal
 from app.borrowing.requests import (
     RequestForm,
     RequestView,
@@ -39,10 +40,12 @@ from app.borrowing.requests import (
     place_request,
     record_copy_view,
 )
-from app.borrowing.ship_back import items_to_ship, ship_back
+from app.borrowing.ship_back import ShipBackRow, Shipped, items_to_ship, ship_back
 from app.library.errors import ServiceError
 from app.library.vocabulary import RequestKind, RequestStatus
 from ui.desk_session import DeskSession
+
+T = TypeVar("T")
 
 
 def say(label: QLabel, text: str, *, error: bool = False) -> None:
@@ -146,7 +149,7 @@ class RequestsTab(QWidget):
                        RequestStatus.RETURNED, RequestStatus.CANCELLED, RequestStatus.LOST,
                        RequestStatus.CLOSED):  # fmt: skip
             self.status_filter.addItem(status.value, status)
-        self.status_filter.currentIndexChanged.connect(self.refresh)
+        self.status_filter.currentIndexChanged.connect(lambda _index: self.refresh())
         self.table = _table(self, "requestsTable")
         self.table.itemSelectionChanged.connect(self._selected)
         self.reason_input = QComboBox(self)
@@ -184,14 +187,16 @@ class RequestsTab(QWidget):
         layout.addLayout(right, 2)
 
     def refresh(self) -> None:
-        try:
-            self.views = list_requests(
-                self.session.rt, self.session.actor, self.status_filter.currentData()
-            )
-            reasons = cancel_reasons(self.session.rt, self.session.actor)
-        except ServiceError as exc:
-            say(self.message, exc.message, error=True)
-            return
+        rt, actor, status = self.session.rt, self.session.actor, self.status_filter.currentData()
+        run_on_desk(
+            self.session,
+            self.message,
+            lambda: (list_requests(rt, actor, status), cancel_reasons(rt, actor)),
+            lambda answer: self._show(*answer),
+        )
+
+    def _show(self, views: list[RequestView], reasons: Sequence[str]) -> None:
+        self.views = views
         fill_table(
             self.table,
             ("Request", "Kind", "Status", "Title", "Patron", "Pickup", "Strap", "Copy left"),
@@ -225,14 +230,17 @@ class RequestsTab(QWidget):
         else:
             self.copy_info.setText("")
 
-    def _run(self, action: Callable[[], str]) -> None:
-        try:
-            text = action()
-        except ServiceError as exc:
-            say(self.message, exc.message, error=True)
-            return
-        say(self.message, text)
-        self.refresh()
+    def _run(self, action: Callable[[], str], first: Callable[[], object] | None = None) -> None:
+        """Run one change; when done, `first` tidies the form, the answer is said, the list
+        reloads."""
+
+        def done(text: str) -> None:
+            if first is not None:
+                first()
+            say(self.message, text)
+            self.refresh()
+
+        run_on_desk(self.session, self.message, action, done)
 
     def place(self) -> None:
         form = RequestForm(
@@ -247,63 +255,67 @@ class RequestsTab(QWidget):
             request_number=self.number_input.text(),
         )
 
+        rt, actor = self.session.rt, self.session.actor
+
         def action() -> str:
-            view = place_request(self.session.rt, self.session.actor, form)
+            view = place_request(rt, actor, form)
+            return f"Request {view.request_number} placed for {view.patron_name}."
+
+        def clear() -> None:
             for field in (self.title_input, self.author_input, self.article_input,
                           self.number_input, self.for_input):  # fmt: skip
                 field.clear()
-            return f"Request {view.request_number} placed for {view.patron_name}."
 
-        self._run(action)
+        self._run(action, clear)
 
     def cancel(self) -> None:
         number, reason = self.selected_number(), self.reason_input.currentText()
+        rt, actor = self.session.rt, self.session.actor
 
         def action() -> str:
             if not number:
                 raise ServiceError("Select the request to cancel in the list first.")
-            view = cancel_request(self.session.rt, self.session.actor, number, reason)
+            view = cancel_request(rt, actor, number, reason)
             return f"Request {view.request_number} cancelled; the patron will be told why."
 
         self._run(action)
 
     def list_reason(self) -> None:
-        reason = self.reason_input.currentText()
+        reason, rt, actor = self.reason_input.currentText(), self.session.rt, self.session.actor
 
         def action() -> str:
-            edit_cancel_reason(self.session.rt, self.session.actor, reason)
+            edit_cancel_reason(rt, actor, reason)
             return f"'{' '.join(reason.split())}' is in the list of reasons."
 
         self._run(action)
 
     def unlist_reason(self) -> None:
-        reason = self.reason_input.currentText()
+        reason, rt, actor = self.reason_input.currentText(), self.session.rt, self.session.actor
 
         def action() -> str:
-            edit_cancel_reason(self.session.rt, self.session.actor, reason, active=False)
-            self.reason_input.setEditText("")
+            edit_cancel_reason(rt, actor, reason, active=False)
             return f"'{' '.join(reason.split())}' is no longer offered."
 
-        self._run(action)
+        self._run(action, lambda: self.reason_input.setEditText(""))
 
     def copy_ready(self) -> None:
-        number = self.selected_number()
+        number, rt, actor = self.selected_number(), self.session.rt, self.session.actor
 
         def action() -> str:
             if not number:
                 raise ServiceError("Select the copy request in the list first.")
-            view = mark_copy_available(self.session.rt, self.session.actor, number)
+            view = mark_copy_available(rt, actor, number)
             return f"Copy {view.request_number} available; the patron will be told."
 
         self._run(action)
 
     def copy_view(self) -> None:
-        number = self.selected_number()
+        number, rt, actor = self.selected_number(), self.session.rt, self.session.actor
 
         def action() -> str:
             if not number:
                 raise ServiceError("Select the copy request in the list first.")
-            access = record_copy_view(self.session.rt, self.session.actor, number)
+            access = record_copy_view(rt, actor, number)
             return f"Download recorded: {access.views_left} views, {access.days_left} days left."
 
         self._run(action)
@@ -340,15 +352,16 @@ class RenewalsTab(QWidget):
     def record(self) -> None:
         approved = self.approve.isChecked()
         value = self.due_input.date()
-        try:
-            result = record_renewal(
-                self.session.rt, self.session.actor, self.number_input.text(),
-                approved=approved,
-                new_due=date(value.year(), value.month(), value.day()) if approved else None,
-            )  # fmt: skip
-        except ServiceError as exc:
-            say(self.message, exc.message, error=True)
-            return
+        rt, actor, number = self.session.rt, self.session.actor, self.number_input.text()
+        new_due = date(value.year(), value.month(), value.day()) if approved else None
+        run_on_desk(
+            self.session,
+            self.message,
+            lambda: record_renewal(rt, actor, number, approved=approved, new_due=new_due),
+            self._recorded,
+        )
+
+    def _recorded(self, result: RenewalResult) -> None:
         if result.approved:
             text = (f"Renewed: {result.request_number} now due "
                     f"{result.new_due_date.isoformat()}.")  # fmt: skip
@@ -378,11 +391,10 @@ class ShipBackTab(QWidget):
         layout.addWidget(self.table, 1)
 
     def refresh(self) -> None:
-        try:
-            rows = items_to_ship(self.session.rt, self.session.actor)
-        except ServiceError as exc:
-            say(self.message, exc.message, error=True)
-            return
+        rt, actor = self.session.rt, self.session.actor
+        run_on_desk(self.session, self.message, lambda: items_to_ship(rt, actor), self._show)
+
+    def _show(self, rows: Sequence[ShipBackRow]) -> None:
         fill_table(
             self.table,
             ("Strap", "Request", "Title", "Lender", "Lender's due", "Lender's barcode"),
@@ -391,13 +403,13 @@ class ShipBackTab(QWidget):
         )  # fmt: skip
 
     def ship(self) -> None:
-        try:
-            shipped = ship_back(self.session.rt, self.session.actor, self.scan_input.text())
-        except ServiceError as exc:
-            say(self.message, exc.message, error=True)
-        else:
-            say(self.message, f"{shipped.barcode} shipped to {shipped.lender}; closed.")
+        rt, actor, scan = self.session.rt, self.session.actor, self.scan_input.text()
+
+        def shipped(done: Shipped) -> None:
+            say(self.message, f"{done.barcode} shipped to {done.lender}; closed.")
             self.refresh()
+
+        run_on_desk(self.session, self.message, lambda: ship_back(rt, actor, scan), shipped)
         self.scan_input.clear()
         self.scan_input.setFocus()
 
@@ -421,14 +433,14 @@ class ListsTab(QWidget):
         self.choice = QComboBox(self)
         self.choice.setObjectName("officeListChoice")
         self.choice.addItems(self.LISTS)
-        self.choice.currentIndexChanged.connect(self.refresh)
+        self.choice.currentIndexChanged.connect(lambda _index: self.refresh())
         self.table = _table(self, "officeListTable")
         self.note_input = _line(self, "reviewNoteInput", "review note (optional)")
         self.review_button = _button(self, "reviewButton", "Close / mark reviewed", self.review)
         self.message = _message(self, "listsMessage")
         top = QHBoxLayout()
         top.addWidget(self.choice, 1)
-        top.addWidget(_button(self, "refreshListButton", "Refresh", self.refresh))
+        top.addWidget(_button(self, "refreshListButton", "Refresh", lambda: self.refresh()))
         review = QHBoxLayout()
         review.addWidget(self.note_input, 1)
         review.addWidget(self.review_button)
@@ -439,55 +451,18 @@ class ListsTab(QWidget):
         layout.addWidget(self.message)
 
     def refresh(self) -> None:
-        index = self.choice.currentIndex()
+        index, session = self.choice.currentIndex(), self.session
         self.ids = []
-        try:
-            headers, rows = self._rows(index)
-        except ServiceError as exc:
-            say(self.message, exc.message, error=True)
-            return
-        fill_table(self.table, headers, rows)
-        self.review_button.setEnabled(index >= 4)
-        say(self.message, f"{len(rows)} entries.")
 
-    def _rows(self, index: int) -> tuple[tuple[str, ...], list[tuple[object, ...]]]:
-        session = self.session
-        if index == 0:
-            received = office_lists.received_on(session.rt, session.actor)
-            return ("Strap", "Request", "Title", "Patron", "To", "Received", "Library use"), [
-                (r.strap_barcode, r.request_number, r.title, r.patron, r.destination,
-                 r.received_at, r.in_library_use_only) for r in received
-            ]  # fmt: skip
-        if index == 1:
-            transits = office_lists.in_transit(session.rt, session.actor)
-            return ("Barcode", "Title", "From", "To", "Days", "Lost in the mail?"), [
-                (t.barcode, t.title, t.from_branch, t.to_branch, t.age_days,
-                 "CHECK: over the limit" if t.overdue else "") for t in transits
-            ]  # fmt: skip
-        if index == 2:
-            shelves = office_lists.hold_shelves(session.rt, session.actor)
-            return ("Branch", "Barcode", "Title", "Patron", "Pick up by", "Expired"), [
-                (h.branch, h.barcode, h.title, h.patron, h.pickup_by, h.expired) for h in shelves
-            ]
-        if index == 3:
-            loans = office_lists.overdue_ill_loans(session.rt, session.actor)
-            return ("Barcode", "Request", "Title", "Patron", "Due", "Days over", "Lender"), [
-                (o.barcode, o.request_number, o.title, o.patron, o.due_date, o.days_overdue,
-                 o.lender) for o in loans
-            ]  # fmt: skip
-        if index == 4:
-            entries = office_lists.discrepancies(session.rt, session.actor)
-            self.ids = [d.id for d in entries]
-            return ("When", "Patron ID", "Request", "System date", "Strap date", "Staff",
-                    "Branch"), [
-                (d.at, d.patron_id, d.request_number, d.system_date, d.strap_date, d.staff,
-                 d.branch) for d in entries
-            ]  # fmt: skip
-        scans = office_lists.not_found_scans(session.rt, session.actor)
-        self.ids = [n.id for n in scans]
-        return ("When", "Barcode", "Branch", "Staff"), [
-            (n.at, n.barcode, n.branch, n.staff) for n in scans
-        ]
+        def shown(answer: tuple[_Rows, list[int]]) -> None:
+            if self.choice.currentIndex() != index:
+                return  # another list was chosen meanwhile; its answer follows
+            (headers, rows), self.ids = answer
+            fill_table(self.table, headers, rows)
+            self.review_button.setEnabled(index >= 4)
+            say(self.message, f"{len(rows)} entries.")
+
+        run_on_desk(session, self.message, lambda: _office_list(session, index), shown)
 
     def review(self) -> None:
         row = self.table.currentRow()
@@ -495,13 +470,71 @@ class ListsTab(QWidget):
             say(self.message, "Select an entry in the list first.", error=True)
             return
         rt, actor = self.session.rt, self.session.actor
-        try:
-            if self.choice.currentIndex() == 4:
-                office_lists.close_discrepancy(rt, actor, self.ids[row], self.note_input.text())
+        entry, note, index = self.ids[row], self.note_input.text(), self.choice.currentIndex()
+
+        def action() -> None:
+            if index == 4:
+                office_lists.close_discrepancy(rt, actor, entry, note)
             else:
-                office_lists.review_not_found(rt, actor, self.ids[row], self.note_input.text())
-        except ServiceError as exc:
-            say(self.message, exc.message, error=True)
-            return
-        self.note_input.clear()
-        self.refresh()
+                office_lists.review_not_found(rt, actor, entry, note)
+
+        def done(_nothing: None) -> None:
+            self.note_input.clear()
+            self.refresh()
+
+        run_on_desk(self.session, self.message, action, done)
+
+
+_Rows = tuple[tuple[str, ...], list[tuple[object, ...]]]
+
+
+def _office_list(session: DeskSession, index: int) -> tuple[_Rows, list[int]]:
+    """Headers and rows of office list `index`, and the ids of the entries to review (on the
+    runner's thread)."""
+    rt, actor = session.rt, session.actor
+    if index == 0:
+        received = office_lists.received_on(rt, actor)
+        return (("Strap", "Request", "Title", "Patron", "To", "Received", "Library use"), [
+            (r.strap_barcode, r.request_number, r.title, r.patron, r.destination,
+             r.received_at, r.in_library_use_only) for r in received
+        ]), []  # fmt: skip
+    if index == 1:
+        transits = office_lists.in_transit(rt, actor)
+        return (("Barcode", "Title", "From", "To", "Days", "Lost in the mail?"), [
+            (t.barcode, t.title, t.from_branch, t.to_branch, t.age_days,
+             "CHECK: over the limit" if t.overdue else "") for t in transits
+        ]), []  # fmt: skip
+    if index == 2:
+        shelves = office_lists.hold_shelves(rt, actor)
+        return (("Branch", "Barcode", "Title", "Patron", "Pick up by", "Expired"), [
+            (h.branch, h.barcode, h.title, h.patron, h.pickup_by, h.expired) for h in shelves
+        ]), []  # fmt: skip
+    if index == 3:
+        loans = office_lists.overdue_ill_loans(rt, actor)
+        return (("Barcode", "Request", "Title", "Patron", "Due", "Days over", "Lender"), [
+            (o.barcode, o.request_number, o.title, o.patron, o.due_date, o.days_overdue,
+             o.lender) for o in loans
+        ]), []  # fmt: skip
+    if index == 4:
+        entries = office_lists.discrepancies(rt, actor)
+        return (("When", "Patron ID", "Request", "System date", "Strap date", "Staff",
+                 "Branch"), [
+            (d.at, d.patron_id, d.request_number, d.system_date, d.strap_date, d.staff,
+             d.branch) for d in entries
+        ]), [d.id for d in entries]  # fmt: skip
+    scans = office_lists.not_found_scans(rt, actor)
+    return (("When", "Barcode", "Branch", "Staff"), [
+        (n.at, n.barcode, n.branch, n.staff) for n in scans
+    ]), [n.id for n in scans]  # fmt: skip
+
+
+def run_on_desk(
+    session: DeskSession, message: QLabel, action: Callable[[], T], then: Callable[[T], object]
+) -> None:
+    """Run a service call on the desk's runner; a refusal is said in `message`."""
+    session.ops.run(
+        action,
+        on_done=then,
+        on_error=lambda error: say(message, error.message, error=True),
+        owner=message,
+    )

@@ -79,9 +79,12 @@ class LenderOverduePanel(QWidget):
 
     def review(self) -> None:
         s = self.session
-        review = attempt(self.feedback, lambda: overdue_at_borrowers.review_overdue(s.rt, s.actor))
-        if review is not None:
-            self._render(review)
+        attempt(
+            s.ops,
+            self.feedback,
+            lambda: overdue_at_borrowers.review_overdue(s.rt, s.actor),
+            self._render,
+        )
 
     def _render(self, review: OverdueReview) -> None:
         self.entries = {e.request.request_number: e for e in review.entries}
@@ -144,20 +147,21 @@ class LenderOverduePanel(QWidget):
         if message is None:
             self.feedback.problem("Select an overdue request with a message first.")
             return
-        s = self.session
-        saved = attempt(
+        s, key = self.session, self.table.current_key()
+        subject, body = self.subject_input.text(), self.body_edit.toPlainText()
+
+        def saved(stored: PreparedMessage) -> None:
+            self.feedback.good("Wording saved.")
+            self._replace(key, stored)
+
+        attempt(
+            s.ops,
             self.feedback,
             lambda: overdue_at_borrowers.edit_message(
-                s.rt,
-                s.actor,
-                message.notice_id,
-                subject=self.subject_input.text(),
-                body=self.body_edit.toPlainText(),
+                s.rt, s.actor, message.notice_id, subject=subject, body=body
             ),
+            saved,
         )
-        if saved is not None:
-            self.feedback.good("Wording saved.")
-            self._replace(saved)
 
     def _copy(self) -> None:
         text = f"{self.subject_input.text()}\n\n{self.body_edit.toPlainText()}".strip()
@@ -172,18 +176,21 @@ class LenderOverduePanel(QWidget):
         if message is None:
             self.feedback.problem("Select an overdue request with a message first.")
             return
-        s = self.session
-        sent = attempt(
+        s, key = self.session, self.table.current_key()
+
+        def sent(stored: PreparedMessage) -> None:
+            self.feedback.good("Marked sent.")
+            self._replace(key, stored)
+
+        attempt(
+            s.ops,
             self.feedback,
             lambda: overdue_at_borrowers.mark_message_sent(s.rt, s.actor, message.notice_id),
+            sent,
         )
-        if sent is not None:
-            self.feedback.good("Marked sent.")
-            self._replace(sent)
 
-    def _replace(self, message: PreparedMessage) -> None:
+    def _replace(self, key: str | None, message: PreparedMessage) -> None:
         """Show the stored message without another review (which would write again)."""
-        key = self.table.current_key()
         entry = self.entries.get(key) if key else None
         if entry is None:
             return
@@ -191,6 +198,8 @@ class LenderOverduePanel(QWidget):
         self.entries[entry.request.request_number] = BorrowerOverdue(
             entry.request, entry.days_overdue, entry.stage, messages
         )
+        if self.table.current_key() != key:
+            return  # another request is on show now; this one's list is up to date
         index = self.message_combo.currentIndex()
         self._show_messages()
         self.message_combo.setCurrentIndex(index)

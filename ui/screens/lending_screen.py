@@ -7,6 +7,7 @@ ILL office also gets its lending requests, the overdue-from-borrower list and IF
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from PySide6.QtCore import QDate, Signal
@@ -25,8 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.lending import pull_list, shipping
-from app.lending.pull_list import LendingRequestView
-from app.library.branches import list_branches
+from app.lending.pull_list import IllCheckoutResult, LendingRequestView
+from app.lending.shipping import LendReturnResult
+from app.library.branches import BranchInfo, list_branches
 from app.library.vocabulary import RequestKind, RequestStatus, Role
 from ui.desk_session import DeskSession
 from ui.screens.ifm_panel import IfmPanel
@@ -113,18 +115,19 @@ class PullPanel(QWidget):
         self.scan_sent_button.clicked.connect(self._scan_sent)
         self.checkout_button.clicked.connect(self._checkout)
         self.not_on_shelf_button.clicked.connect(self._not_on_shelf)
-        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button.clicked.connect(lambda: self.refresh())
         self.refresh()
 
     def refresh(self) -> None:
-        views = attempt(
+        rt, actor, branch = self.session.rt, self.session.actor, self.session.branch_code
+        attempt(
+            self.session.ops,
             self.feedback,
-            lambda: pull_list.pull_list(
-                self.session.rt, self.session.actor, self.session.branch_code
-            ),
+            lambda: pull_list.pull_list(rt, actor, branch),
+            self._show,
         )
-        if views is None:
-            return
+
+    def _show(self, views: Sequence[LendingRequestView]) -> None:
         self.table.fill(
             [
                 (
@@ -149,53 +152,70 @@ class PullPanel(QWidget):
             self.feedback.problem("Select a request in the list first.")
         return number
 
-    def _done(self, view: LendingRequestView | None, text: str) -> None:
-        if view is None:
-            return
-        self.feedback.good(text)
-        self.requestChanged.emit(view.request_number)
-        self.refresh()
+    def _do(
+        self,
+        action: Callable[[], LendingRequestView],
+        text: str,
+        first: Callable[[], object] | None = None,
+    ) -> None:
+        """Run one step; when done, `first` tidies the form, then the list is reloaded."""
+
+        def done(view: LendingRequestView) -> None:
+            if first is not None:
+                first()
+            self.feedback.good(text)
+            self.requestChanged.emit(view.request_number)
+            self.refresh()
+
+        attempt(self.session.ops, self.feedback, action, done)
 
     def _pulled(self) -> None:
         if (number := self._selected()) is None:
             return
         s = self.session
-        view = attempt(self.feedback, lambda: pull_list.confirm_pulled(s.rt, s.actor, number))
-        self._done(view, f"{number} pulled. Now check it out to the ILL account.")
+        self._do(
+            lambda: pull_list.confirm_pulled(s.rt, s.actor, number),
+            f"{number} pulled. Now check it out to the ILL account.",
+        )
 
     def _scan_sent(self) -> None:
         if (number := self._selected()) is None:
             return
         s = self.session
-        view = attempt(self.feedback, lambda: pull_list.record_scan_sent(s.rt, s.actor, number))
-        self._done(view, f"{number}: scan recorded as sent to the ILL office.")
+        self._do(
+            lambda: pull_list.record_scan_sent(s.rt, s.actor, number),
+            f"{number}: scan recorded as sent to the ILL office.",
+        )
 
     def _not_on_shelf(self) -> None:
         if (number := self._selected()) is None:
             return
         s, reason = self.session, self.reason_input.text()
-        view = attempt(
-            self.feedback, lambda: pull_list.report_not_on_shelf(s.rt, s.actor, number, reason)
+        self._do(
+            lambda: pull_list.report_not_on_shelf(s.rt, s.actor, number, reason),
+            f"{number} goes back to the ILL office: {reason.strip()}",
+            self.reason_input.clear,
         )
-        if view is not None:
-            self.reason_input.clear()
-        self._done(view, f"{number} goes back to the ILL office: {reason.strip()}")
 
     def _checkout(self) -> None:
         if (number := self._selected()) is None:
             return
         s = self.session
         account = self.account_input.text().strip() or None
-        result = attempt(
-            self.feedback, lambda: pull_list.checkout_to_ill(s.rt, s.actor, number, account)
-        )
-        if result is None:
-            return
-        self.account_input.clear()
-        self.flag_banner.setText(f"⚑  {result.reminder}")
-        self.flag_banner.show()
-        self._done(
-            result.request, f"{number} checked out to the ILL account ({result.dummy_barcode})."
+
+        def done(result: IllCheckoutResult) -> None:
+            self.account_input.clear()
+            self.flag_banner.setText(f"⚑  {result.reminder}")
+            self.flag_banner.show()
+            self.feedback.good(f"{number} checked out to the ILL account ({result.dummy_barcode}).")
+            self.requestChanged.emit(result.request.request_number)
+            self.refresh()
+
+        attempt(
+            s.ops,
+            self.feedback,
+            lambda: pull_list.checkout_to_ill(s.rt, s.actor, number, account),
+            done,
         )
 
 
@@ -255,15 +275,16 @@ class RequestsPanel(QWidget):
         self.feedback = Feedback("lendingRequestsFeedback", self)
         layout.addWidget(self.feedback)
 
-        for code in self._campuses():
-            self.repull_branch.addItem(code, code)
-            self.pull_branch.addItem(code, code)
+        rt, actor = session.rt, session.actor
+        attempt(
+            session.ops, self.feedback, lambda: list_branches(rt, actor), self._show_campuses
+        )
         self.create_button.clicked.connect(self._create)
         self.ship_button.clicked.connect(self._ship)
         self.returned_button.clicked.connect(self._returned)
         self.repull_button.clicked.connect(self._repull)
         self.cancel_button.clicked.connect(self._cancel)
-        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button.clicked.connect(lambda: self.refresh())
         self.refresh()
 
     def _create_form(self) -> QGroupBox:
@@ -294,18 +315,28 @@ class RequestsPanel(QWidget):
         form.addRow(self.create_button)
         return box
 
-    def _campuses(self) -> list[str]:
-        session = self.session
-        branches = attempt(self.feedback, lambda: list_branches(session.rt, session.actor)) or []
-        return [b.code for b in branches if not b.virtual]
+    def _show_campuses(self, branches: Sequence[BranchInfo]) -> None:
+        for code in (b.code for b in branches if not b.virtual):
+            self.repull_branch.addItem(code, code)
+            self.pull_branch.addItem(code, code)
 
-    def refresh(self) -> None:
-        rt, actor = self.session.rt, self.session.actor
-        views = attempt(
-            self.feedback, lambda: pull_list.list_lending(rt, actor, statuses=OFFICE_STATUSES)
+    def refresh(self, then: Callable[[], object] | None = None) -> None:
+        """Reload the office's lending requests; `then` runs once they are shown."""
+        rt = self.session.rt
+
+        def shown(views: Sequence[LendingRequestView]) -> None:
+            self._show(views)
+            if then is not None:
+                then()
+
+        attempt(
+            self.session.ops,
+            self.feedback,
+            lambda: pull_list.list_lending(rt, self.session.actor, statuses=OFFICE_STATUSES),
+            shown,
         )
-        if views is None:
-            return
+
+    def _show(self, views: Sequence[LendingRequestView]) -> None:
         self.table.fill(
             [
                 (
@@ -332,33 +363,44 @@ class RequestsPanel(QWidget):
             self.feedback.problem("Select a lending request in the list first.")
         return number
 
-    def _after(self, view: LendingRequestView | None, text: str) -> None:
-        if view is not None:
-            self.feedback.good(text)
-            self.refresh()
-            self.table.select_key(view.request_number)
+    def _do(
+        self,
+        action: Callable[[], LendingRequestView],
+        said: Callable[[LendingRequestView], str],
+        first: Callable[[], object] | None = None,
+    ) -> None:
+        """Run one step; when done, `first` tidies the form, then the list shows the request."""
+
+        def done(view: LendingRequestView) -> None:
+            if first is not None:
+                first()
+            self.feedback.good(said(view))
+            self.refresh(lambda: self.table.select_key(view.request_number))
+
+        attempt(self.session.ops, self.feedback, action, done)
 
     def _create(self) -> None:
         s = self.session
         kind = RequestKind(self.kind_combo.currentData())
-        view = attempt(
-            self.feedback,
+        borrower, theirs = self.borrower_input.text(), self.their_number_input.text()
+        item, branch = self.item_input.text(), self.pull_branch.currentData()
+
+        def clear() -> None:
+            for field in (self.borrower_input, self.their_number_input, self.item_input):
+                field.clear()
+
+        self._do(
             lambda: pull_list.create_lending_request(
                 s.rt,
                 s.actor,
-                borrower_symbol=self.borrower_input.text(),
-                partner_request_number=self.their_number_input.text(),
-                item=self.item_input.text(),
-                pull_branch=self.pull_branch.currentData(),
+                borrower_symbol=borrower,
+                partner_request_number=theirs,
+                item=item,
+                pull_branch=branch,
                 kind=kind,
             ),
-        )
-        if view is not None:
-            for field in (self.borrower_input, self.their_number_input, self.item_input):
-                field.clear()
-        self._after(
-            view,
-            f"Request {view.request_number} is on {view.pull_branch}'s pull list." if view else "",
+            lambda view: f"Request {view.request_number} is on {view.pull_branch}'s pull list.",
+            clear,
         )
 
     def _ship(self) -> None:
@@ -366,36 +408,40 @@ class RequestsPanel(QWidget):
             return
         s, qdate = self.session, self.due_edit.date()
         due = date(qdate.year(), qdate.month(), qdate.day())
-        view = attempt(self.feedback, lambda: shipping.ship(s.rt, s.actor, number, due))
-        self._after(view, f"{number} shipped to {view.borrower_symbol if view else ''}.")
+        self._do(
+            lambda: shipping.ship(s.rt, s.actor, number, due),
+            lambda view: f"{number} shipped to {view.borrower_symbol}.",
+        )
 
     def _returned(self) -> None:
         if (number := self._selected()) is None:
             return
         s = self.session
-        result = attempt(self.feedback, lambda: shipping.record_return(s.rt, s.actor, number))
-        if result is not None:
-            self._after(result.request, result.instruction)
+
+        def done(result: LendReturnResult) -> None:
+            self.feedback.good(result.instruction)
+            self.refresh(lambda: self.table.select_key(result.request.request_number))
+
+        attempt(s.ops, self.feedback, lambda: shipping.record_return(s.rt, s.actor, number), done)
 
     def _repull(self) -> None:
         if (number := self._selected()) is None:
             return
         s, branch = self.session, str(self.repull_branch.currentData())
-        view = attempt(
-            self.feedback, lambda: shipping.send_to_pull(s.rt, s.actor, number, branch)
+        self._do(
+            lambda: shipping.send_to_pull(s.rt, s.actor, number, branch),
+            lambda _view: f"{number} is on {branch}'s pull list again.",
         )
-        self._after(view, f"{number} is on {branch}'s pull list again.")
 
     def _cancel(self) -> None:
         if (number := self._selected()) is None:
             return
         s, reason = self.session, self.cancel_reason.text()
-        view = attempt(
-            self.feedback, lambda: shipping.cancel_lending(s.rt, s.actor, number, reason)
+        self._do(
+            lambda: shipping.cancel_lending(s.rt, s.actor, number, reason),
+            lambda _view: f"{number} cancelled.",
+            self.cancel_reason.clear,
         )
-        if view is not None:
-            self.cancel_reason.clear()
-        self._after(view, f"{number} cancelled.")
 
 
 class LendingScreen(QWidget):
@@ -416,7 +462,18 @@ class LendingScreen(QWidget):
         self.requests: RequestsPanel | None = None
         self.overdue: LenderOverduePanel | None = None
         self.ifm: IfmPanel | None = None
-        branches = {b.code: b for b in list_branches(session.rt, session.actor)}
+        rt, actor = session.rt, session.actor
+        session.ops.run(
+            lambda: list_branches(rt, actor),
+            on_done=self._build_tabs,
+            on_error=lambda _error: self._build_tabs(()),  # the panels say what is wrong
+            name="lending: branches",
+        )
+
+    def _build_tabs(self, found: Sequence[BranchInfo]) -> None:
+        """The tabs this branch and role get (a virtual branch has no shelves to pull)."""
+        session = self.session
+        branches = {b.code: b for b in found}
         here = branches.get(session.branch_code)
         if here is None or not here.virtual:
             self.pull = PullPanel(session, self.tabs)

@@ -1,16 +1,18 @@
 """The notice outbox: every notice with its status and problem, preview, edit, send, retry.
 
 Embedded in the ILL Office screen. A held manual notice (a cancellation, lost-item charges)
-is previewed here, its wording tailored, then sent. Sending talks to the mail server, so it
-runs on a worker thread; the panel shows the answer when it comes and never blocks the desk.
+is previewed here, its wording tailored, then sent. Reading and saving run on the desk's
+operations runner; sending talks to the mail server, which can be slow, so it runs on an
+outbox runner of its own and never holds up the desk's other work. The panel shows each
+answer when it comes and never blocks the desk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -29,29 +31,10 @@ from app.library.vocabulary import NoticeStatus
 from app.notices import daily_run
 from app.notices.daily_run import NoticeView, OutboxRun
 from ui.desk_session import DeskSession
+from ui.operations import Job, Operations
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, button
 
 HEADERS = ("No.", "Created", "Status", "Kind", "To", "Patron / library", "Tries", "Problem")
-
-
-class OutboxWorker(QThread):
-    """Runs one outbox action off the GUI thread and hands back its value or refusal."""
-
-    outcome = Signal(object)  # an OutboxRun, or the ServiceError that refused the action
-
-    def __init__(self, action: Callable[[], OutboxRun], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._action = action
-
-    def run(self) -> None:
-        result: Any
-        try:
-            result = self._action()
-        except ServiceError as exc:
-            result = exc
-        except Exception as exc:  # the desk must hear about any failure, not lose it
-            result = ServiceError(f"Sending stopped: {exc}. The outbox keeps every notice.")
-        self.outcome.emit(result)
 
 
 class NoticesPanel(QWidget):
@@ -63,8 +46,10 @@ class NoticesPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("noticesPanel")
         self.session = session
+        self.ops = session.ops
         self.notices: dict[str, NoticeView] = {}
-        self.worker: OutboxWorker | None = None
+        self.outbox = Operations(self, name="outbox")
+        self.worker: Job[OutboxRun] | None = None  # the send in flight
 
         self.status_filter = QComboBox(self)
         self.status_filter.setObjectName("noticeStatusFilter")
@@ -76,8 +61,10 @@ class NoticesPanel(QWidget):
             NoticeStatus.SENT,
         ):
             self.status_filter.addItem(status.value.capitalize(), status)
-        self.status_filter.currentIndexChanged.connect(self.refresh)
-        self.refresh_button = button(self, "Refresh", "refreshNoticesButton", self.refresh)
+        self.status_filter.currentIndexChanged.connect(lambda _index: self.refresh())
+        self.refresh_button = button(
+            self, "Refresh", "refreshNoticesButton", lambda: self.refresh()
+        )
         self.run_button = button(
             self, "Run daily notices and send", "runNoticesButton", self.run_daily
         )
@@ -141,25 +128,29 @@ class NoticesPanel(QWidget):
 
     # ---------------------------------------------------------------- list
 
-    def refresh(self) -> None:
-        status = self.status_filter.currentData()
-        found = attempt(
+    def refresh(self, then: Callable[[], object] | None = None) -> None:
+        """Reload the list (and whether today's run is due); `then` runs once it is shown."""
+        rt, actor, status = self.session.rt, self.session.actor, self.status_filter.currentData()
+        attempt(
+            self.ops,
             self.feedback,
-            lambda: daily_run.list_notices(self.session.rt, self.session.actor, status),
+            lambda: (daily_run.list_notices(rt, actor, status), daily_run.daily_run_due(rt, actor)),
+            lambda answer: self._show_list(*answer, then),
         )
-        if found is None:
-            return
+
+    def _show_list(
+        self, found: Sequence[NoticeView], due: bool, then: Callable[[], object] | None
+    ) -> None:
         self.notices = {str(n.id): n for n in found}
         self.table.fill([(str(n.id), _cells(n)) for n in found])
-        due = attempt(
-            self.feedback, lambda: daily_run.daily_run_due(self.session.rt, self.session.actor)
-        )
         self.run_button.setText(
             "Run today's notices and send (not run yet today)"
             if due
             else "Run daily notices and send"
         )
         self._selected()
+        if then is not None:
+            then()
 
     def selected(self) -> NoticeView | None:
         key = self.table.current_key()
@@ -170,13 +161,21 @@ class NoticesPanel(QWidget):
 
     def _selected(self) -> None:
         chosen = self.selected()
-        if chosen is not None:
-            notice_id = chosen.id
-            shown = attempt(
+        self._show_notice(chosen)
+        if chosen is not None:  # the list's copy at once, then the notice as it stands now
+            rt, actor, notice_id = self.session.rt, self.session.actor, chosen.id
+            attempt(
+                self.ops,
                 self.feedback,
-                lambda: daily_run.get_notice(self.session.rt, self.session.actor, notice_id),
+                lambda: daily_run.get_notice(rt, actor, notice_id),
+                lambda shown: (
+                    self._show_notice(shown)
+                    if (now := self.selected()) is not None and now.id == shown.id
+                    else None
+                ),
             )
-            chosen = shown or chosen
+
+    def _show_notice(self, chosen: NoticeView | None) -> None:
         editable = chosen is not None and chosen.editable
         for widget in (self.recipient_edit, self.subject_edit, self.body_edit):
             widget.setEnabled(editable)
@@ -198,99 +197,121 @@ class NoticesPanel(QWidget):
     def _save_clicked(self) -> None:
         self.save()
 
-    def save(self) -> bool:
+    def save(self, then: Callable[[], object] | None = None) -> None:
+        """Save the editor's wording; `then` runs once it is saved (not when refused)."""
         chosen = self.selected()
         if chosen is None:
-            return False
-        saved = attempt(
+            return
+        rt, actor = self.session.rt, self.session.actor
+        recipient, subject = self.recipient_edit.text(), self.subject_edit.text()
+        body = self.body_edit.toPlainText()
+
+        def saved(view: NoticeView) -> None:
+            def shown() -> None:
+                self.select_notice(view.id)
+                self.feedback.good(f"Notice {view.id} saved as edited.")
+                if then is not None:
+                    then()
+
+            self.refresh(shown)
+
+        attempt(
+            self.ops,
             self.feedback,
             lambda: daily_run.edit_notice(
-                self.session.rt,
-                self.session.actor,
-                chosen.id,
-                recipient=self.recipient_edit.text(),
-                subject=self.subject_edit.text(),
-                body=self.body_edit.toPlainText(),
+                rt, actor, chosen.id, recipient=recipient, subject=subject, body=body
             ),
+            saved,
         )
-        if saved is None:
-            return False
-        self.refresh()
-        self.select_notice(saved.id)
-        self.feedback.good(f"Notice {saved.id} saved as edited.")
-        return True
 
     def release(self) -> None:
         chosen = self.selected()
-        if chosen is None or not self._save_if_changed(chosen):
+        if chosen is None:
             return
-        released = attempt(
-            self.feedback,
-            lambda: daily_run.release_notice(self.session.rt, self.session.actor, chosen.id),
+        rt, actor = self.session.rt, self.session.actor
+
+        def released(view: NoticeView) -> None:
+            def shown() -> None:
+                self.select_notice(view.id)
+                self.feedback.good(f"Notice {view.id} will go with the next run.")
+
+            self.refresh(shown)
+
+        self._save_if_changed(
+            chosen,
+            lambda: attempt(
+                self.ops,
+                self.feedback,
+                lambda: daily_run.release_notice(rt, actor, chosen.id),
+                released,
+            ),
         )
-        if released is None:
-            return
-        self.refresh()
-        self.select_notice(released.id)
-        self.feedback.good(f"Notice {released.id} will go with the next run.")
 
     def send_now(self) -> None:
         chosen = self.selected()
-        if chosen is None or not self._save_if_changed(chosen):
+        if chosen is None:
             return
         rt, actor, settings = self.session.rt, self.session.actor, self.session.settings
-        self._start(lambda: daily_run.send_one(rt, actor, chosen.id, settings))
+        self._save_if_changed(
+            chosen, lambda: self._start(lambda: daily_run.send_one(rt, actor, chosen.id, settings))
+        )
 
     def run_daily(self) -> None:
         rt, actor, settings = self.session.rt, self.session.actor, self.session.settings
         self._start(lambda: daily_run.run_daily(rt, actor, settings))
 
-    def _save_if_changed(self, chosen: NoticeView) -> bool:
-        current = attempt(
-            self.feedback,
-            lambda: daily_run.get_notice(self.session.rt, self.session.actor, chosen.id),
+    def _save_if_changed(self, chosen: NoticeView, then: Callable[[], object]) -> None:
+        """Save the editor first when staff changed the wording, then go on with `then`."""
+        recipient, subject = self.recipient_edit.text(), self.subject_edit.text()
+        body = self.body_edit.toPlainText()
+
+        def compare(current: NoticeView) -> None:
+            changed = (
+                recipient.strip() != current.recipient.strip()
+                or subject != current.subject
+                or body != current.body
+            )
+            if changed:
+                self.save(then)
+            else:
+                then()
+
+        rt, actor = self.session.rt, self.session.actor
+        attempt(
+            self.ops, self.feedback, lambda: daily_run.get_notice(rt, actor, chosen.id), compare
         )
-        if current is None:
-            return False
-        changed = (
-            self.recipient_edit.text().strip() != current.recipient.strip()
-            or self.subject_edit.text() != current.subject
-            or self.body_edit.toPlainText() != current.body
-        )
-        return self.save() if changed else True
 
     def _start(self, action: Callable[[], OutboxRun]) -> None:
         if self.worker is not None:
             self.feedback.problem("The outbox is already being sent; wait for it to finish.")
             return
-        self.worker = OutboxWorker(action, self)
-        self.worker.outcome.connect(self._finished)
-        self.worker.finished.connect(self._worker_done)
+        self.worker = self.outbox.run(
+            action, on_done=self._finished, on_error=self._finished, name="sending notices"
+        )
+        if self.worker is None:
+            return
         self.run_button.setEnabled(False)
         self.send_button.setEnabled(False)
         self.feedback.good("Sending… the desk stays usable meanwhile.")
-        self.worker.start()
 
     def _finished(self, result: object) -> None:
         if isinstance(result, ServiceError):
-            self.feedback.problem(result.message)
+            message = result.message
+            if result.code == "unexpected":  # the desk must hear about it, not lose it
+                message = "Sending stopped unexpectedly. The outbox keeps every notice."
+            self.feedback.problem(message)
         elif isinstance(result, OutboxRun):
             if result.mail_problem or result.failed or result.uncertain:
                 self.feedback.problem(result.message)
             else:
                 self.feedback.good(result.message)
         self.run_finished.emit(result)
-
-    def _worker_done(self) -> None:
-        worker, self.worker = self.worker, None
-        if worker is not None:
-            worker.deleteLater()
+        self.worker = None
         self.run_button.setEnabled(True)
         self.refresh()
 
     def closeEvent(self, event: Any) -> None:
-        if self.worker is not None:
-            self.worker.wait()
+        self.outbox.wait()  # a send in flight finishes: a mail is never half sent
         super().closeEvent(event)
 
 

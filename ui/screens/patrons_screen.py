@@ -192,11 +192,13 @@ class PatronLookup(QWidget):
 
     patronChosen = Signal(str)  # campus ID
     failed = Signal(str)  # a message saying what to do
+    unreachable = Signal(str)  # the database did not answer; the text searched for
 
     def __init__(self, session: DeskSession, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(f"{name}Lookup")
         self.session = session
+        self.offline_aware = False  # True: `unreachable` is said instead of `failed`
         self.input = QLineEdit(self)
         self.input.setObjectName(f"{name}Input")
         self.input.setPlaceholderText("Campus ID, patron barcode, or the start of a name")
@@ -220,16 +222,29 @@ class PatronLookup(QWidget):
         self.matches.itemClicked.connect(self._chosen)
 
     def search(self) -> None:
-        try:
-            found = find_patrons(self.session.rt, self.session.actor, self.input.text())
-        except ServiceError as exc:
-            self.failed.emit(exc.message)
-            return
+        """Look the text up on the desk's runner; the answer fills the matches."""
+        rt, actor, text = self.session.rt, self.session.actor, self.input.text()
+
+        def refused(error: ServiceError) -> None:
+            if error.code == "database_unavailable" and self.offline_aware:
+                self.unreachable.emit(text)
+            else:
+                self.failed.emit(error.message)
+
+        self.session.ops.run(
+            lambda: find_patrons(rt, actor, text),
+            on_done=lambda found: self._show(text, found),
+            on_error=refused,
+            name="find patron",
+            owner=self,
+        )
+
+    def _show(self, text: str, found: Sequence[PatronSummary]) -> None:
         self.matches.clear()
         if not found:
             self.matches.setVisible(False)
             self.failed.emit(
-                f"No patron matches '{self.input.text().strip()}'. Check the ID card, or type "
+                f"No patron matches '{text.strip()}'. Check the ID card, or type "
                 "fewer letters of the surname."
             )
             return
@@ -279,10 +294,14 @@ class PatronsScreen(QWidget):
         self.lookup.input.selectAll()
 
     def show_patron(self, patron_id: str) -> None:
-        try:
-            view = patron_view(self.session.rt, self.session.actor, patron_id)
-        except ServiceError as exc:
-            self.message.setText(exc.message)
-            return
+        rt, actor = self.session.rt, self.session.actor
+        self.session.ops.run(
+            lambda: patron_view(rt, actor, patron_id),
+            on_done=self._show_account,
+            on_error=lambda error: self.message.setText(error.message),
+            name="patron account",
+        )
+
+    def _show_account(self, view: PatronView) -> None:
         self.message.setText("")
         self.account.show_view(view)

@@ -26,11 +26,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.desk.barcode_recovery import RecoveredItem, items_with_patron, search_temporary_by_title
+from app.desk.barcode_recovery import (
+    PatronItems,
+    RecoveredItem,
+    items_with_patron,
+    search_temporary_by_title,
+)
 from app.library.actors import Actor
-from app.library.database_errors import DatabaseError
 from app.library.errors import ServiceError
 from app.library.runtime import Runtime
+from ui.operations import Operations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,12 +48,15 @@ class BarcodeRecoveryPanel(QFrame):
     checkInRequested = Signal(str)  # the strap barcode staff chose to check in
     closeRequested = Signal()
 
-    def __init__(self, rt: Runtime, actor: Actor, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, rt: Runtime, actor: Actor, ops: Operations, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("barcodeRecoveryPanel")
         self.setProperty("role", "panel")
         self.rt = rt
         self.actor = actor
+        self.ops = ops
         self.items: tuple[RecoveredItem, ...] = ()
 
         heading = QLabel("Barcode recovery", self)
@@ -111,10 +119,10 @@ class BarcodeRecoveryPanel(QFrame):
         col.addWidget(self.check_in_button, 0, Qt.AlignmentFlag.AlignRight)
 
     def find_by_patron(self) -> None:
-        text = self.patron_input.text()
-        found = self._run(lambda: items_with_patron(self.rt, self.actor, text))
-        if found is None:
-            return
+        rt, actor, text = self.rt, self.actor, self.patron_input.text()
+        self._run(lambda: items_with_patron(rt, actor, text), self._show_patron_items)
+
+    def _show_patron_items(self, found: PatronItems) -> None:
         self._show(found.items)
         who = f"{found.patron_name} ({found.patron_id})"
         self.message.setText(
@@ -124,10 +132,10 @@ class BarcodeRecoveryPanel(QFrame):
         )
 
     def find_by_title(self) -> None:
-        text = self.title_input.text()
-        found = self._run(lambda: search_temporary_by_title(self.rt, self.actor, text))
-        if found is None:
-            return
+        rt, actor, text = self.rt, self.actor, self.title_input.text()
+        self._run(lambda: search_temporary_by_title(rt, actor, text), self._show_title_matches)
+
+    def _show_title_matches(self, found: tuple[RecoveredItem, ...]) -> None:
         self._show(found)
         self.message.setText(
             f"{len(found)} ILL item(s) match. Select one and check it in."
@@ -136,19 +144,18 @@ class BarcodeRecoveryPanel(QFrame):
             "book of another library system (yellow flag, send to the ILL office)."
         )
 
-    def _run(self, search: Callable[[], T]) -> T | None:
-        try:
-            return search()
-        except ServiceError as exc:
-            self._show(())
-            self.message.setText(exc.message)
-        except DatabaseError as exc:
-            log.warning("barcode recovery search failed: %s", exc)
-            self._show(())
+    def _run(self, search: Callable[[], T], then: Callable[[T], object]) -> None:
+        """Search on the desk's runner; a refusal empties the list and says why."""
+        self.ops.run(search, on_done=then, on_error=self._refused, name="barcode recovery")
+
+    def _refused(self, error: ServiceError) -> None:
+        self._show(())
+        if error.code == "database_unavailable":
             self.message.setText(
                 "The database did not answer. Check the connection in the status bar and try again."
             )
-        return None
+        else:
+            self.message.setText(error.message)
 
     def _show(self, items: tuple[RecoveredItem, ...]) -> None:
         self.items = items

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.library.errors import ServiceError
+from ui.operations import Operations
 
 T = TypeVar("T")
 
@@ -36,6 +37,10 @@ class Feedback(QLabel):
 
     def problem(self, text: str) -> None:
         self._show("problem", f"✖ {text}", "#b71c1c")
+
+    def refused(self, error: ServiceError) -> None:
+        """A runner's failure callback: the refusal, in words."""
+        self.problem(error.message)
 
     def _show(self, tone: str, text: str, colour: str) -> None:
         self.setProperty("tone", tone)
@@ -61,13 +66,14 @@ def row(parent: QWidget, *widgets: QWidget) -> QWidget:
     return holder
 
 
-def attempt(feedback: Feedback, action: Callable[[], T]) -> T | None:
-    """Run a service call; a refusal is shown in `feedback`, never in a modal dialog."""
-    try:
-        return action()
-    except ServiceError as exc:
-        feedback.problem(exc.message)
-        return None
+def attempt(
+    ops: Operations, feedback: Feedback, action: Callable[[], T], then: Callable[[T], object]
+) -> None:
+    """Run a service call on the desk's runner; `then` gets the answer on the GUI thread.
+
+    A refusal is shown in `feedback`, never in a modal dialog.
+    """
+    ops.run(action, on_done=then, on_error=feedback.refused, owner=feedback)
 
 
 class KeyedTable(QTableWidget):
