@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.library.branches import BranchInfo
-from app.library.errors import DatabaseUnavailable, NotReached, ServiceError
+from app.library.errors import DatabaseUnavailable, ServiceError
 from app.workstation.connection import ping
 from ui.desk_session import DeskSession
 from ui.operations import first_line
@@ -122,7 +122,7 @@ class DeskStatusBar(QStatusBar):
         except (ServiceError, DatabaseUnavailable):
             raise
         except Exception as exc:
-            raise NotReached(first_line(exc)) from exc
+            raise DatabaseUnavailable(first_line(exc)) from exc
 
     def _probe_refused(self, error: ServiceError) -> None:
         if error.code == "database_unavailable":  # `_went_away` has shown it already
