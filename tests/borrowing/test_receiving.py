@@ -84,7 +84,7 @@ def test_receive_hands_back_what_the_strap_prints(demo_rt: Runtime, actor_at: Ac
     assert result.strap == straps_for(demo_rt, office, [result.strap_barcode])[0]
     assert result.strap is not None and result.strap.lender_symbol == "OKT"
     assert result.strap.in_library_use_only and result.strap.received_on == date(2026, 11, 2)
-    assert result.strap_style == strap_style(demo_rt)
+    assert result.strap_style == strap_style(demo_rt, office)
 
 
 def test_pickup_at_the_ill_office_campus_goes_straight_to_the_hold_shelf(
