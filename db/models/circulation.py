@@ -52,7 +52,7 @@ class Loan(Base):
     patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    checked_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    checked_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     due_date: Mapped[date] = mapped_column(Date)
     strap_due_date: Mapped[date | None] = mapped_column(Date)
     adjustment_reason: Mapped[str | None] = mapped_column(String(300))
@@ -91,11 +91,14 @@ class HoldShelfEntry(Base):
     patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
     status: Mapped[HoldStatus] = mapped_column(enum_column(HoldStatus))
-    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     pickup_by: Mapped[date] = mapped_column(Date)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (_one_open_per_item("hold_shelf_entries", "status = 'active'"),)
+    __table_args__ = (
+        _one_open_per_item("hold_shelf_entries", "status = 'active'"),
+        Index("ix_hold_shelf_entries_status_ended_at", "status", "ended_at"),
+    )
 
 
 class InHouseUse(Base):
@@ -108,7 +111,7 @@ class InHouseUse(Base):
     patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (_one_open_per_item("in_house_uses", "ended_at IS NULL"),)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, utcnow
@@ -29,6 +29,9 @@ class AuditEvent(Base):
     before: Mapped[dict[str, object] | None] = mapped_column(JSON)
     after: Mapped[dict[str, object] | None] = mapped_column(JSON)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+    # The statistics count events of one kind over a period (check-ins, shipments, ...).
+    __table_args__ = (Index("ix_audit_events_action_at", "action", "at"),)
 
 
 class NotFoundScan(Base):
