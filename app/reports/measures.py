@@ -1,0 +1,204 @@
+"""Aggregate queries shared by every report: counts and percentiles by period, month, campus.
+
+A `Source` describes events of one kind (when each happened, at which campus, where the
+rows are). Each query reads the current and the previous period in one pass and groups by
+which period, month and campus, so the database returns a few dozen rows however many
+events there are. Both databases run the same statements except for three expressions:
+the month of a moment, the days between two moments and the percentile (PostgreSQL's
+`percentile_cont`; on SQLite a window query ranks the durations and returns only the one or
+two rows each percentile falls between, interpolated the same way).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
+
+from app.reports.periods import Period
+
+PERCENTILES = (0.5, 0.9)
+CURRENT, PREVIOUS = "current", "previous"
+
+
+Expr = Any  # a column or SQL expression (mapped attributes included)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Events of one kind: the moment each is counted at, its campus (a branch id)."""
+
+    at: Expr
+    campus: Expr
+    froms: FromClause
+    where: tuple[Expr, ...] = ()
+    amount: Expr | None = None
+    since: Expr | None = None  # a duration's start: duration = at - since
+    group: Expr | None = None  # a further split (reason, outcome, partner)
+    by_date: bool = False  # `at` is a DATE column, not a moment
+    reference: Expr | None = None  # request number or barcode, for drill-down
+    title: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Counted:
+    which: str  # CURRENT or PREVIOUS
+    month: str
+    campus: int | None
+    group: str | None
+    count: int
+    amount: Any
+
+
+def bounds(source: Source, period: Period) -> tuple[date | datetime, date | datetime]:
+    if source.by_date:
+        from datetime import timedelta
+
+        return period.start, period.end + timedelta(days=1)
+    return period.lower(), period.upper()
+
+
+def month_of(conn: Connection, source: Source) -> ColumnElement[Any]:
+    if conn.dialect.name == "postgresql":
+        moment = source.at if source.by_date else func.timezone("UTC", source.at)
+        return func.to_char(moment, "YYYY-MM")
+    return func.strftime("%Y-%m", source.at)
+
+
+def days_between(conn: Connection, later: ColumnElement[Any], earlier: ColumnElement[Any]) -> Any:
+    if conn.dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400.0
+    return func.julianday(later) - func.julianday(earlier)
+
+
+def _window(
+    conn: Connection, source: Source, period: Period, campus: int | None
+) -> tuple[Any, list[ColumnElement[bool]]]:
+    """The `which period` column and the WHERE clause covering both periods."""
+    previous = period.previous()
+    first, _ = bounds(source, previous)
+    split, last = bounds(source, period)
+    which = case((source.at >= split, literal(CURRENT)), else_=literal(PREVIOUS))
+    where = [*source.where, source.at >= first, source.at < last]
+    if campus is not None:
+        where.append(source.campus == campus)
+    return which, where
+
+
+def count(conn: Connection, source: Source, period: Period, campus: int | None) -> list[Counted]:
+    """Events (and their amounts) per period, month, campus and group."""
+    which, where = _window(conn, source, period, campus)
+    columns = [
+        which.label("which"),
+        month_of(conn, source).label("month"),
+        source.campus.label("campus"),
+        (source.group if source.group is not None else null()).label("grp"),
+        (source.amount if source.amount is not None else literal_column("0")).label("amount"),
+    ]
+    inner = select(*columns).select_from(source.froms).where(*where).subquery()
+    keys = (inner.c.which, inner.c.month, inner.c.campus, inner.c.grp)
+    statement = select(*keys, func.count(), func.sum(inner.c.amount)).group_by(*keys)
+    return [
+        Counted(r[0], r[1], r[2], None if r[3] is None else str(r[3]), int(r[4]), r[5])
+        for r in conn.execute(statement)
+    ]
+
+
+Quantiles = dict[tuple[Any, ...], tuple[float | None, ...]]
+
+
+def percentiles(
+    conn: Connection,
+    source: Source,
+    period: Period,
+    campus: int | None,
+    keys: Sequence[str],
+) -> Quantiles:
+    """Median and 90th percentile of `at - since` in days, per group of `keys`.
+
+    `keys` is a subset of ("which", "month", "campus"). Interpolated between the two
+    nearest durations (PostgreSQL's percentile_cont), so both databases agree.
+    """
+    assert source.since is not None
+    which, where = _window(conn, source, period, campus)
+    inner = (
+        select(
+            which.label("which"),
+            month_of(conn, source).label("month"),
+            source.campus.label("campus"),
+            cast(days_between(conn, source.at, source.since), Float).label("days"),
+        )
+        .select_from(source.froms)
+        .where(*where)
+        .subquery()
+    )
+    group = [inner.c[k] for k in keys]
+    if conn.dialect.name == "postgresql":
+        quantiles = [func.percentile_cont(p).within_group(inner.c.days.asc()) for p in PERCENTILES]
+        statement = select(*group, *quantiles).group_by(*group)
+        return {
+            tuple(row[: len(keys)]): tuple(_days(v) for v in row[len(keys) :])
+            for row in conn.execute(statement)
+        }
+    return _ranked_percentiles(conn, inner, group, len(keys))
+
+
+def _ranked_percentiles(conn: Connection, inner: Any, group: list[Any], width: int) -> Quantiles:
+    rank = func.row_number().over(partition_by=group or None, order_by=inner.c.days) - 1
+    size = func.count().over(partition_by=group or None)
+    ranked = select(*group, inner.c.days, rank.label("rn"), size.label("n")).subquery()
+    wanted = []
+    for p in PERCENTILES:
+        position = literal(p) * (ranked.c.n - 1)
+        floor = cast(position, Integer)
+        ceiling = floor + case((position > floor, 1), else_=0)
+        wanted.extend([ranked.c.rn == floor, ranked.c.rn == ceiling])
+    keys = [ranked.c[c.name] for c in group]
+    statement = select(*keys, ranked.c.n, ranked.c.rn, ranked.c.days).where(or_(*wanted))
+    found: dict[tuple[Any, ...], tuple[int, dict[int, float]]] = {}
+    for row in conn.execute(statement):
+        key = tuple(row[:width])
+        n, values = found.setdefault(key, (int(row[width]), {}))
+        values[int(row[width + 1])] = float(row[width + 2])
+    result: Quantiles = {}
+    for key, (n, values) in found.items():
+        quantiles = []
+        for p in PERCENTILES:
+            at = p * (n - 1)
+            low, high = math.floor(at), math.ceil(at)
+            value = values[low] + (values[high] - values[low]) * (at - low)
+            quantiles.append(_days(value))
+        result[key] = tuple(quantiles)
+    return result
+
+
+def _days(value: Any) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def in_period(source: Source, period: Period, campus: int | None) -> list[ColumnElement[bool]]:
+    """The WHERE clause of one period's events (drill-down)."""
+    first, last = bounds(source, period)
+    where = [*source.where, source.at >= first, source.at < last]
+    if campus is not None:
+        where.append(source.campus == campus)
+    return [and_(*where)]
