@@ -10,6 +10,7 @@ import pytest
 from app.library.errors import InvalidInput
 from app.library.runtime import Runtime
 from app.reports.compute import compute
+from app.reports.drill import drill, drill_keys
 from app.reports.figures import Figure, Report, ReportKind
 from tests.reports import known_library
 from tests.reports.known_library import PERIOD
@@ -206,3 +207,31 @@ def test_no_report_names_a_patron(reports: dict[ReportKind, Report]) -> None:
     text = repr(reports)
     for private in ("Ada", "Reader", "T00000001", "ada@example.edu"):
         assert private not in text
+
+
+def test_drill_down_lists_the_records_behind_a_figure(rt: Runtime) -> None:
+    known_library.build(rt)
+    report = compute(rt, ReportKind.BORROWING, PERIOD)
+    cancelled = report.figure("borrowing.cancelled")
+    listed = drill(rt, "borrowing.cancelled", PERIOD)
+    assert cancelled.drill == "borrowing.cancelled"
+    assert listed.total == cancelled.current == len(listed.rows) == 9
+    assert [r.at for r in listed.rows] == sorted(r.at for r in listed.rows)
+    assert {r.campus for r in listed.rows} == {"METRO", "NEC"}
+    assert {r.detail for r in listed.rows} == {
+        "Not available from any lender",
+        "Duplicate request",
+    }
+    nec = drill(rt, "desk.check_ins.transit", PERIOD, "NEC")
+    assert nec.total == 5 and {r.campus for r in nec.rows} == {"NEC"}
+    assert all(r.reference.startswith("B") for r in nec.rows)
+    assert drill(rt, "lending.overdue", PERIOD).total == 9
+    assert drill(rt, "money.charges_raised", PERIOD, limit=3).total == 9
+    assert len(drill(rt, "money.charges_raised", PERIOD, limit=3).rows) == 3
+    with pytest.raises(InvalidInput, match="No list stands behind"):
+        drill(rt, "borrowing.fill_rate", PERIOD)
+
+
+def test_every_counted_figure_s_drill_down_matches_it(reports: dict[ReportKind, Report]) -> None:
+    keys = {f.drill for r in reports.values() for f in r.figures if f.drill}
+    assert keys <= set(drill_keys())
