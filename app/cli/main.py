@@ -22,6 +22,7 @@ from app.cli import (
     office_commands,
     offline_commands,
     privacy_commands,
+    report_commands,
     setup_commands,
 )
 from app.cli.context import CliContext
@@ -41,6 +42,7 @@ COMMAND_MODULES = (
     office_commands,
     notice_commands,
     offline_commands,
+    report_commands,
 )
 
 

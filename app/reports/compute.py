@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from app.library.actors import Actor
 from app.library.errors import InvalidInput
 from app.library.runtime import Runtime
 from app.reports import sources
@@ -37,7 +38,7 @@ from app.reports.measures import (
     percentiles,
 )
 from app.reports.periods import Period
-from db.models import Branch, IfmDirection
+from db.models import Branch, IfmDirection, Role
 
 TOP_PARTNERS = 10
 CENT = Decimal("0.01")
@@ -398,9 +399,9 @@ def lending(scope: Scope) -> Report:
 
 
 CHECK_IN_OUTCOMES = (
-    ("hold_shelf", "Put on the hold shelf"),
-    ("transit", "Routed to another branch"),
-    ("return_to_ill_office", "Returned to the ILL office (WS-ILL)"),
+    ("hold_shelf", "put on the hold shelf"),
+    ("transit", "routed to another branch"),
+    ("return_to_ill_office", "sent back to the ILL office"),
 )
 
 
@@ -419,7 +420,7 @@ def desk(scope: Scope) -> Report:
         counted_figure(
             scope,
             f"desk.check_ins.{code}",
-            f"Check-ins: {label.lower()}",
+            f"Check-ins: {label}",
             Unit.CHECK_INS,
             checkin_rows,
             group=code,
@@ -707,6 +708,11 @@ def campus_id(conn: Connection, code: str | None) -> int | None:
         known = ", ".join(sorted(r[0] for r in conn.execute(select(Branch.code))))
         raise InvalidInput(f"There is no branch '{code}'. Choose one of: {known}.")
     return int(found[0])
+
+
+def require_reports_role(actor: Actor) -> None:
+    """Statistics are for the ILL office and administrators."""
+    actor.require(Role.ILL_OFFICE, "Statistics reports")
 
 
 def compute(rt: Runtime, kind: ReportKind, period: Period, campus: str | None = None) -> Report:

@@ -76,16 +76,19 @@ class KnownLibrary:
     numbers: count[int] = field(default_factory=lambda: count(10_000_000))
 
     def build(self) -> None:
+        existing = {b.code: b for b in self.session.query(Branch)}  # the demo's, if loaded
         for code, virtual, office in (
             ("METRO", False, False),
             ("NEC", False, False),
             ("WS-ILL", True, True),
         ):
-            branch = Branch(code=code, name=code.title(), virtual=virtual, ill_office=office)
+            branch = existing.get(code) or Branch(
+                code=code, name=code.title(), virtual=virtual, ill_office=office
+            )
             self.session.add(branch)
             self.branches[code] = branch
         self.patron = Patron(
-            patron_id="T00000001",
+            patron_id="T99000001",
             first_name="Ada",
             last_name="Reader",
             name_key="reader ada",
@@ -127,7 +130,7 @@ class KnownLibrary:
     def item(self, campus: Branch, req: IllRequest | None, received: datetime | None) -> Item:
         number = next(self.numbers)
         item = Item(
-            barcode=f"B{number}",
+            barcode=f"KB{number}",
             kind=ItemKind.TEMPORARY if req is not None else ItemKind.OWNED,
             status=ItemStatus.CLOSED,
             title=f"Item {number}",
@@ -230,7 +233,7 @@ class KnownLibrary:
             DueDateDiscrepancy(
                 at=at,
                 patron_id=None,
-                patron_campus_id="T00000001",
+                patron_campus_id="T99000001",
                 request_number=loan.request_number,
                 system_date=date(2024, 5, 1),
                 strap_date=date(2024, 5, 2),
