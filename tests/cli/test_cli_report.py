@@ -1,4 +1,4 @@
-"""`illdesk report`: the known library's figures as JSON, CSV, PDF and lists,."""
+"""`illdesk report`: the known library's figures as JSON, CSV, PDF and lists."""
 
 from __future__ import annotations
 
