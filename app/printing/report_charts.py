@@ -8,6 +8,8 @@ the Reports screen.
 
 from __future__ import annotations
 
+import re
+
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
@@ -110,4 +112,8 @@ def chart_svg(chart: Chart, width: float = 500, height: float = 250) -> bytes:
     from reportlab.graphics import renderSVG
 
     svg: str = renderSVG.drawToString(chart_drawing(chart, width, height))
+    # Qt's SVG renderer (SVG Tiny) draws a clipPath's rectangle as a black box; the drawing
+    # stays inside its bounds anyway, so the clip is left out.
+    svg = re.sub(r"<clipPath.*?</clipPath>", "", svg, flags=re.DOTALL)
+    svg = svg.replace(' style="clip-path: url(#clip)"', "")
     return svg.encode("utf-8")
