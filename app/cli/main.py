@@ -21,6 +21,7 @@ from app.cli import (
     notice_commands,
     office_commands,
     offline_commands,
+    print_commands,
     privacy_commands,
     report_commands,
     setup_commands,
@@ -43,6 +44,7 @@ COMMAND_MODULES = (
     notice_commands,
     offline_commands,
     report_commands,
+    print_commands,
 )
 
 
