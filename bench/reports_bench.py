@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from app.library.clock import FixedClock
@@ -236,8 +236,15 @@ def _indexes(url: str) -> None:
             add_postgresql_conditions(Base.metadata)
         with database.engine.begin() as conn:
             for table in Base.metadata.sorted_tables:
+                present = {
+                    i["name"]: i["column_names"] for i in inspect(conn).get_indexes(table.name)
+                }
                 for index in table.indexes:
-                    index.create(conn, checkfirst=True)
+                    wanted = [c.name for c in index.columns]
+                    if index.name in present and present[index.name] != wanted:
+                        index.drop(conn)  # an older form of the index: made again below
+                    if index.name not in present or present[index.name] != wanted:
+                        index.create(conn)
     finally:
         database.dispose()
 

@@ -152,9 +152,7 @@ def duration_figures(
     assert len(sources_) == 1
     source = sources_[0]
     conn, period, campus = scope.conn, scope.period, scope.campus_id
-    totals = percentiles(conn, source, period, campus, ("which",))
-    months = percentiles(conn, source, period, campus, ("which", "month"))
-    campuses = percentiles(conn, source, period, campus, ("which", "campus"))
+    totals, months, campuses = percentiles(conn, source, period, campus)
     figures = []
     for index, (suffix, name) in enumerate((("median", "median"), ("p90", "90th percentile"))):
         by_campus: dict[str, list[Number]] = {c: [None, None] for c in scope.campuses}

@@ -5,14 +5,13 @@ rows are). Each query reads the current and the previous period in one pass and 
 which period, month and campus, so the database returns a few dozen rows however many
 events there are. Both databases run the same statements except for three expressions:
 the month of a moment, the days between two moments and the percentile (PostgreSQL's
-`percentile_cont`; on SQLite a window query ranks the durations and returns only the one or
-two rows each percentile falls between, interpolated the same way).
+`percentile_cont`; SQLite has none, so it returns the computed durations sorted, and they
+are interpolated the same way in one pass).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +19,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Float,
-    Integer,
     and_,
     case,
     cast,
@@ -28,7 +26,6 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
-    or_,
     select,
 )
 from sqlalchemy.sql.elements import ColumnElement
@@ -57,6 +54,10 @@ class Source:
     by_date: bool = False  # `at` is a DATE column, not a moment
     reference: Expr | None = None  # request number or barcode, for drill-down
     title: Expr | None = None
+
+
+def _selecting(statement: Any, source: Source) -> Any:
+    return statement.select_from(source.froms)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def count(conn: Connection, source: Source, period: Period, campus: int | None) 
         (source.group if source.group is not None else null()).label("grp"),
         (source.amount if source.amount is not None else literal_column("0")).label("amount"),
     ]
-    inner = select(*columns).select_from(source.froms).where(*where).subquery()
+    inner = _selecting(select(*columns), source).where(*where).subquery()
     keys = (inner.c.which, inner.c.month, inner.c.campus, inner.c.grp)
     statement = select(*keys, func.count(), func.sum(inner.c.amount)).group_by(*keys)
     return [
@@ -124,71 +125,67 @@ def count(conn: Connection, source: Source, period: Period, campus: int | None) 
 
 
 Quantiles = dict[tuple[Any, ...], tuple[float | None, ...]]
+GROUPINGS = (("which",), ("which", "month"), ("which", "campus"))
 
 
 def percentiles(
-    conn: Connection,
-    source: Source,
-    period: Period,
-    campus: int | None,
-    keys: Sequence[str],
-) -> Quantiles:
-    """Median and 90th percentile of `at - since` in days, per group of `keys`.
+    conn: Connection, source: Source, period: Period, campus: int | None
+) -> tuple[Quantiles, Quantiles, Quantiles]:
+    """Median and 90th percentile of `at - since` in days: per period, per period and month,
+    per period and campus (the keys of each dict), interpolated as percentile_cont does.
 
-    `keys` is a subset of ("which", "month", "campus"). Interpolated between the two
-    nearest durations (PostgreSQL's percentile_cont), so both databases agree.
+    PostgreSQL computes them (`percentile_cont`); SQLite has no percentile function, so it
+    computes the durations and returns them sorted, and the two nearest are interpolated
+    here, in one pass for all three groupings.
     """
     assert source.since is not None
     which, where = _window(conn, source, period, campus)
     inner = (
-        select(
-            which.label("which"),
-            month_of(conn, source).label("month"),
-            source.campus.label("campus"),
-            cast(days_between(conn, source.at, source.since), Float).label("days"),
+        _selecting(
+            select(
+                which.label("which"),
+                month_of(conn, source).label("month"),
+                source.campus.label("campus"),
+                cast(days_between(conn, source.at, source.since), Float).label("days"),
+            ),
+            source,
         )
-        .select_from(source.froms)
         .where(*where)
         .subquery()
     )
-    group = [inner.c[k] for k in keys]
     if conn.dialect.name == "postgresql":
-        quantiles = [func.percentile_cont(p).within_group(inner.c.days.asc()) for p in PERCENTILES]
-        statement = select(*group, *quantiles).group_by(*group)
-        return {
-            tuple(row[: len(keys)]): tuple(_days(v) for v in row[len(keys) :])
-            for row in conn.execute(statement)
-        }
-    return _ranked_percentiles(conn, inner, group, len(keys))
+        found = []
+        for keys in GROUPINGS:
+            group = [inner.c[k] for k in keys]
+            quantiles = [
+                func.percentile_cont(p).within_group(inner.c.days.asc()) for p in PERCENTILES
+            ]
+            rows = conn.execute(select(*group, *quantiles).group_by(*group))
+            found.append(
+                {tuple(r[: len(keys)]): tuple(_days(v) for v in r[len(keys) :]) for r in rows}
+            )
+        return found[0], found[1], found[2]
+    ordered = select(inner.c.which, inner.c.month, inner.c.campus, inner.c.days).order_by(
+        inner.c.days
+    )
+    groups: list[dict[tuple[Any, ...], list[float]]] = [{}, {}, {}]
+    for which_, month, campus_, days in conn.execute(ordered):
+        value = float(days)
+        groups[0].setdefault((which_,), []).append(value)
+        groups[1].setdefault((which_, month), []).append(value)
+        groups[2].setdefault((which_, campus_), []).append(value)
+    totals, months, campuses = (
+        {key: tuple(_days(_interpolated(v, p)) for p in PERCENTILES) for key, v in g.items()}
+        for g in groups
+    )
+    return totals, months, campuses
 
 
-def _ranked_percentiles(conn: Connection, inner: Any, group: list[Any], width: int) -> Quantiles:
-    rank = func.row_number().over(partition_by=group or None, order_by=inner.c.days) - 1
-    size = func.count().over(partition_by=group or None)
-    ranked = select(*group, inner.c.days, rank.label("rn"), size.label("n")).subquery()
-    wanted = []
-    for p in PERCENTILES:
-        position = literal(p) * (ranked.c.n - 1)
-        floor = cast(position, Integer)
-        ceiling = floor + case((position > floor, 1), else_=0)
-        wanted.extend([ranked.c.rn == floor, ranked.c.rn == ceiling])
-    keys = [ranked.c[c.name] for c in group]
-    statement = select(*keys, ranked.c.n, ranked.c.rn, ranked.c.days).where(or_(*wanted))
-    found: dict[tuple[Any, ...], tuple[int, dict[int, float]]] = {}
-    for row in conn.execute(statement):
-        key = tuple(row[:width])
-        n, values = found.setdefault(key, (int(row[width]), {}))
-        values[int(row[width + 1])] = float(row[width + 2])
-    result: Quantiles = {}
-    for key, (n, values) in found.items():
-        quantiles = []
-        for p in PERCENTILES:
-            at = p * (n - 1)
-            low, high = math.floor(at), math.ceil(at)
-            value = values[low] + (values[high] - values[low]) * (at - low)
-            quantiles.append(_days(value))
-        result[key] = tuple(quantiles)
-    return result
+def _interpolated(ordered: list[float], p: float) -> float:
+    """percentile_cont over sorted values: between the two nearest ranks."""
+    at = p * (len(ordered) - 1)
+    low, high = math.floor(at), math.ceil(at)
+    return ordered[low] + (ordered[high] - ordered[low]) * (at - low)
 
 
 def _days(value: Any) -> float | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -35,10 +35,11 @@ class Item(Base):
     lender_due_date: Mapped[date | None] = mapped_column(Date)
     in_library_use_only: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
-    # Indexed for the statistics: borrowed items received over a period.
-    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+    # The statistics: borrowed items received over a period, and their requests (covering).
+    __table_args__ = (Index("ix_items_received_at", "received_at", "kind", "request_id"),)

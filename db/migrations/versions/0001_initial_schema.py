@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 13:42:56.121817
+Create Date: 2026-12-06 14:06:15.259853
 """
 
 from collections.abc import Sequence
@@ -102,8 +102,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_events_action"), ["action"], unique=False)
-        batch_op.create_index("ix_audit_events_action_at", ["action", "at"], unique=False)
+        batch_op.create_index(
+            "ix_audit_events_action_at", ["action", "at", "branch_code", "entity_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_audit_events_at"), ["at"], unique=False)
+        batch_op.create_index(
+            "ix_audit_events_check_in_at",
+            ["at", "branch_code", "detail", "action"],
+            unique=False,
+            sqlite_where=sa.text("action = 'check_in'"),
+            postgresql_where=sa.text("action = 'check_in'"),
+        )
         batch_op.create_index(batch_op.f("ix_audit_events_item_id"), ["item_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_events_patron_id"), ["patron_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_events_staff_id"), ["staff_id"], unique=False)
@@ -275,7 +284,9 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_ill_requests_direction"), ["direction"], unique=False)
         batch_op.create_index(
-            "ix_ill_requests_direction_created_at", ["direction", "created_at"], unique=False
+            "ix_ill_requests_direction_created_at",
+            ["direction", "created_at", "pickup_branch_id", "pull_branch_id"],
+            unique=False,
         )
         batch_op.create_index(batch_op.f("ix_ill_requests_item_id"), ["item_id"], unique=False)
         batch_op.create_index("ix_ill_requests_lend_due_date", ["lend_due_date"], unique=False)
@@ -382,7 +393,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_items_lender_barcode"), ["lender_barcode"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_items_received_at"), ["received_at"], unique=False)
+        batch_op.create_index(
+            "ix_items_received_at", ["received_at", "kind", "request_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_items_request_id"), ["request_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_items_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_items_title_key"), ["title_key"], unique=False)
@@ -481,7 +494,7 @@ def upgrade() -> None:
             batch_op.f("ix_hold_shelf_entries_patron_id"), ["patron_id"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_hold_shelf_entries_placed_at"), ["placed_at"], unique=False
+            "ix_hold_shelf_entries_placed_at", ["placed_at", "item_id", "branch_id"], unique=False
         )
         batch_op.create_index(
             "ix_hold_shelf_entries_status_ended_at", ["status", "ended_at"], unique=False
@@ -562,7 +575,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_loans_checked_out_at"), ["checked_out_at"], unique=False
+            "ix_loans_ill_checked_out_at",
+            ["checked_out_at", "branch_id"],
+            unique=False,
+            sqlite_where=sa.text("strap_due_date IS NOT NULL"),
+            postgresql_where=sa.text("strap_due_date IS NOT NULL"),
         )
         batch_op.create_index(batch_op.f("ix_loans_item_id"), ["item_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_loans_patron_id"), ["patron_id"], unique=False)
@@ -752,7 +769,11 @@ def downgrade() -> None:
         )
         batch_op.drop_index(batch_op.f("ix_loans_patron_id"))
         batch_op.drop_index(batch_op.f("ix_loans_item_id"))
-        batch_op.drop_index(batch_op.f("ix_loans_checked_out_at"))
+        batch_op.drop_index(
+            "ix_loans_ill_checked_out_at",
+            sqlite_where=sa.text("strap_due_date IS NOT NULL"),
+            postgresql_where=sa.text("strap_due_date IS NOT NULL"),
+        )
 
     op.drop_table("loans")
     with op.batch_alter_table("in_house_uses", schema=None) as batch_op:
@@ -773,7 +794,7 @@ def downgrade() -> None:
             postgresql_where=sa.text("status = 'active'"),
         )
         batch_op.drop_index("ix_hold_shelf_entries_status_ended_at")
-        batch_op.drop_index(batch_op.f("ix_hold_shelf_entries_placed_at"))
+        batch_op.drop_index("ix_hold_shelf_entries_placed_at")
         batch_op.drop_index(batch_op.f("ix_hold_shelf_entries_patron_id"))
         batch_op.drop_index(batch_op.f("ix_hold_shelf_entries_item_id"))
         batch_op.drop_index(batch_op.f("ix_hold_shelf_entries_branch_id"))
@@ -790,7 +811,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_items_title_key"))
         batch_op.drop_index(batch_op.f("ix_items_status"))
         batch_op.drop_index(batch_op.f("ix_items_request_id"))
-        batch_op.drop_index(batch_op.f("ix_items_received_at"))
+        batch_op.drop_index("ix_items_received_at")
         batch_op.drop_index(batch_op.f("ix_items_lender_barcode"))
 
     op.drop_table("items")
@@ -828,6 +849,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audit_events_staff_id"))
         batch_op.drop_index(batch_op.f("ix_audit_events_patron_id"))
         batch_op.drop_index(batch_op.f("ix_audit_events_item_id"))
+        batch_op.drop_index(
+            "ix_audit_events_check_in_at",
+            sqlite_where=sa.text("action = 'check_in'"),
+            postgresql_where=sa.text("action = 'check_in'"),
+        )
         batch_op.drop_index(batch_op.f("ix_audit_events_at"))
         batch_op.drop_index("ix_audit_events_action_at")
         batch_op.drop_index(batch_op.f("ix_audit_events_action"))
