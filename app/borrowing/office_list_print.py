@@ -6,6 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.borrowing import office_lists
+from app.library import library_settings
 from app.library.actors import Actor
 from app.library.runtime import Runtime
 from app.printing.office_list_pdf import render_office_list
@@ -17,20 +18,21 @@ class PrintableList(StrEnum):
     DISCREPANCIES = "discrepancies"
 
 
-DEFAULT_TRANSIT_DAYS = 7
-
-
 def office_list_pdf(
     rt: Runtime,
     actor: Actor,
     which: PrintableList,
     *,
-    days: int = DEFAULT_TRANSIT_DAYS,
+    days: int | None = None,
     branch: str = "",
 ) -> tuple[int, bytes]:
-    """How many rows, and the printable list."""
+    """How many rows, and the printable list. `days` defaults to the library's
+    `transit_overdue_days` (when an item is probably lost in the inter-campus mail)."""
     today = rt.clock.today()
     if which is PrintableList.TRANSIT:
+        if days is None:
+            with rt.db.reading() as session:
+                days = library_settings.load(session).transit_overdue_days
         transits = [t for t in office_lists.in_transit(rt, actor) if t.age_days > days]
         rows = [
             [t.barcode, t.title, t.from_branch, t.to_branch, t.reason.replace("_", " "),

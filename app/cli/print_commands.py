@@ -35,7 +35,12 @@ def register(sub: Any) -> None:
         "past pickup-by (--branch for one); discrepancies: open due-date discrepancies.",
     )
     office.add_argument("which", choices=LISTS, metavar="LIST", help=", ".join(LISTS))
-    office.add_argument("--days", type=int, default=7, help="transit: older than this")
+    office.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="transit: older than this (default: the library's transit_overdue_days)",
+    )
     office.add_argument("--branch", default="", metavar="CODE", help="hold-shelf: one branch")
     office.add_argument("--staff", required=True, help="username of an ILL office account")
     office.add_argument("--out", required=True, type=Path, metavar="FILE.pdf")
@@ -65,7 +70,7 @@ def _pull_slips(ctx: CliContext) -> int:
 def _office_list(ctx: CliContext) -> int:
     from app.borrowing.office_list_print import PrintableList, office_list_pdf
 
-    if ctx.args.days < 0:
+    if ctx.args.days is not None and ctx.args.days < 0:
         raise InvalidInput("--days cannot be negative; give 0 or more days.")
     actor = ctx.office_staff_actor()
     which = PrintableList(ctx.args.which)

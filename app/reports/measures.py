@@ -82,7 +82,9 @@ def month_of(conn: Connection, source: Source) -> ColumnElement[Any]:
     if conn.dialect.name == "postgresql":
         moment = source.at if source.by_date else func.timezone("UTC", source.at)
         return func.to_char(moment, "YYYY-MM")
-    return func.strftime("%Y-%m", source.at)
+    # SQLite keeps moments and dates as ISO text: the month is its first seven characters
+    # (much cheaper per row than parsing it with strftime).
+    return func.substr(source.at, 1, 7)
 
 
 def days_between(conn: Connection, later: ColumnElement[Any], earlier: ColumnElement[Any]) -> Any:

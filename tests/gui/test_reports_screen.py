@@ -126,3 +126,26 @@ def test_only_the_ill_office_and_administrators_see_reports(desk_session: Sessio
     assert "reports" not in keys(desk_session("ctl", "METRO"))
     with pytest.raises(PermissionDenied):
         ReportsScreen(desk_session("desk", "METRO"))
+
+
+def test_pull_slips_and_office_lists_print_from_their_screens(
+    qtbot: QtBot, desk_session: SessionAt, tmp_path: Path
+) -> None:
+    from ui.screens.ill_office_tabs import ListsTab
+    from ui.screens.lending_screen import PullPanel
+
+    panel = PullPanel(desk_session("ctl", "METRO"))
+    qtbot.addWidget(panel)
+    panel.print_slips_to(tmp_path / "slips.pdf")
+    assert "1 pull slips saved" in panel.feedback.text()
+    assert (tmp_path / "slips.pdf").read_bytes().startswith(b"%PDF")
+
+    lists = ListsTab(desk_session("office", "WS-ILL"))
+    qtbot.addWidget(lists)
+    lists.choice.setCurrentIndex(0)  # received today: shown, not printed
+    assert not lists.print_button.isEnabled()
+    lists.choice.setCurrentIndex(4)  # due-date discrepancies
+    assert lists.print_button.isEnabled()
+    lists.print_to(tmp_path / "discrepancies.pdf")
+    assert "saved to" in lists.message.text()
+    assert (tmp_path / "discrepancies.pdf").read_bytes().startswith(b"%PDF")

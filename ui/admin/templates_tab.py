@@ -134,9 +134,7 @@ class TemplatesTab(QWidget):
             return
         shown = attempt(
             self.feedback,
-            lambda: templates.preview(
-                kind, self.subject_edit.text(), self.body_edit.toPlainText()
-            ),
+            lambda: templates.preview(kind, self.subject_edit.text(), self.body_edit.toPlainText()),
         )
         if shown is None:
             return

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from pathlib import Path
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.borrowing import office_lists
+from app.borrowing.office_list_print import PrintableList
 from app.borrowing.renewals import record_renewal
 from app.borrowing.requests import (
     RequestForm,
@@ -402,6 +405,14 @@ class ShipBackTab(QWidget):
         self.scan_input.setFocus()
 
 
+# The lists the office prints, by their place in ListsTab.LISTS.
+PRINTABLE = {
+    1: PrintableList.TRANSIT,
+    2: PrintableList.HOLD_SHELF,
+    4: PrintableList.DISCREPANCIES,
+}
+
+
 class ListsTab(QWidget):
     """Received today, in transit, hold shelves, overdue, and the two logs to review."""
 
@@ -429,6 +440,9 @@ class ListsTab(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.choice, 1)
         top.addWidget(_button(self, "refreshListButton", "Refresh", self.refresh))
+        self.print_button = _button(self, "printListButton", "Print...", self.print_list)
+        self.print_button.setEnabled(False)  # the first list (received today) is not printed
+        top.addWidget(self.print_button)
         review = QHBoxLayout()
         review.addWidget(self.note_input, 1)
         review.addWidget(self.review_button)
@@ -448,7 +462,34 @@ class ListsTab(QWidget):
             return
         fill_table(self.table, headers, rows)
         self.review_button.setEnabled(index >= 4)
+        self.print_button.setEnabled(index in PRINTABLE)
         say(self.message, f"{len(rows)} entries.")
+
+    def print_list(self) -> None:
+        """Save the list on show as a printable PDF (the ones the office prints)."""
+        which = PRINTABLE.get(self.choice.currentIndex())
+        if which is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the list as PDF", f"{which.value}.pdf", "PDF files (*.pdf)"
+        )
+        if path:
+            self.print_to(Path(path))
+
+    def print_to(self, path: Path) -> None:
+        from app.borrowing.office_list_print import office_list_pdf
+
+        which = PRINTABLE[self.choice.currentIndex()]
+        try:
+            count, pdf = office_list_pdf(self.session.rt, self.session.actor, which)
+            path.write_bytes(pdf)
+        except ServiceError as exc:
+            say(self.message, exc.message, error=True)
+            return
+        except OSError as exc:
+            say(self.message, f"Cannot write {path}: {exc.strerror or exc}.", error=True)
+            return
+        say(self.message, f"{count} entries saved to {path} for printing.")
 
     def _rows(self, index: int) -> tuple[tuple[str, ...], list[tuple[object, ...]]]:
         session = self.session

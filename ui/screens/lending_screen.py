@@ -8,11 +8,13 @@ ILL office also gets its lending requests, the overdue-from-borrower list and IF
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -78,12 +80,14 @@ class PullPanel(QWidget):
         self.account_input.setPlaceholderText("ILL account: scan its barcode or type ILL")
         self.checkout_button = _button("Check out to ILL", "checkoutToIllButton", self)
         self.refresh_button = _button("Refresh", "refreshPullButton", self)
+        self.slips_button = _button("Print pull slips...", "printPullSlipsButton", self)
         for widget in (
             self.pulled_button,
             self.scan_sent_button,
             self.account_input,
             self.checkout_button,
             self.refresh_button,
+            self.slips_button,
         ):
             actions.addWidget(widget)
         layout.addLayout(actions)
@@ -114,7 +118,32 @@ class PullPanel(QWidget):
         self.checkout_button.clicked.connect(self._checkout)
         self.not_on_shelf_button.clicked.connect(self._not_on_shelf)
         self.refresh_button.clicked.connect(self.refresh)
+        self.slips_button.clicked.connect(self._print_slips)
         self.refresh()
+
+    def _print_slips(self) -> None:
+        name = f"pull-slips-{self.session.branch_code}.pdf"
+        path, _ = QFileDialog.getSaveFileName(self, "Save pull slips", name, "PDF (*.pdf)")
+        if path:
+            self.print_slips_to(Path(path))
+
+    def print_slips_to(self, path: Path) -> None:
+        """One page per item to pull here, saved as a PDF to print."""
+        from app.lending.pull_slips import pull_slips_pdf
+
+        made = attempt(
+            self.feedback,
+            lambda: pull_slips_pdf(self.session.rt, self.session.actor, self.session.branch_code),
+        )
+        if made is None:
+            return
+        count, pdf = made
+        try:
+            path.write_bytes(pdf)
+        except OSError as exc:
+            self.feedback.problem(f"Cannot write {path}: {exc.strerror or exc}.")
+            return
+        self.feedback.good(f"{count} pull slips saved to {path} for printing.")
 
     def refresh(self) -> None:
         views = attempt(
@@ -375,9 +404,7 @@ class RequestsPanel(QWidget):
         if (number := self._selected()) is None:
             return
         s, branch = self.session, str(self.repull_branch.currentData())
-        view = attempt(
-            self.feedback, lambda: shipping.send_to_pull(s.rt, s.actor, number, branch)
-        )
+        view = attempt(self.feedback, lambda: shipping.send_to_pull(s.rt, s.actor, number, branch))
         self._after(view, f"{number} is on {branch}'s pull list again.")
 
     def _cancel(self) -> None:
