@@ -35,6 +35,7 @@ from app.reports.measures import (
     Quantiles,
     Source,
     count,
+    month_key,
     percentiles,
 )
 from app.reports.periods import Period
@@ -580,7 +581,8 @@ def ifm_balances(scope: Scope) -> Series:
     rows = sources.ifm_balance_rows(scope.conn, scope.period.upper(), scope.campus_id)
     months = scope.period.months()
     moves: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for partner, month, direction, amount in rows:
+    for partner, truncated, direction, amount in rows:
+        month = month_key(truncated)
         sign = 1 if direction == IfmDirection.WE_RECEIVE else -1
         moves[partner][month] += sign * Decimal(str(amount or 0))
     lines = []

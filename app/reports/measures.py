@@ -79,12 +79,21 @@ def bounds(source: Source, period: Period) -> tuple[date | datetime, date | date
 
 
 def month_of(conn: Connection, source: Source) -> ColumnElement[Any]:
+    """The month each event falls in; `month_key` turns what comes back into YYYY-MM."""
     if conn.dialect.name == "postgresql":
+        # date_trunc is cheaper per row than formatting with to_char; months are formatted
+        # once per group instead.
         moment = source.at if source.by_date else func.timezone("UTC", source.at)
-        return func.to_char(moment, "YYYY-MM")
+        return func.date_trunc("month", moment)
     # SQLite keeps moments and dates as ISO text: the month is its first seven characters
     # (much cheaper per row than parsing it with strftime).
     return func.substr(source.at, 1, 7)
+
+
+def month_key(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return f"{value.year:04d}-{value.month:02d}"
+    return str(value)[:7]
 
 
 def days_between(conn: Connection, later: ColumnElement[Any], earlier: ColumnElement[Any]) -> Any:
@@ -121,7 +130,7 @@ def count(conn: Connection, source: Source, period: Period, campus: int | None) 
     keys = (inner.c.which, inner.c.month, inner.c.campus, inner.c.grp)
     statement = select(*keys, func.count(), func.sum(inner.c.amount)).group_by(*keys)
     return [
-        Counted(r[0], r[1], r[2], None if r[3] is None else str(r[3]), int(r[4]), r[5])
+        Counted(r[0], month_key(r[1]), r[2], None if r[3] is None else str(r[3]), int(r[4]), r[5])
         for r in conn.execute(statement)
     ]
 
@@ -164,7 +173,12 @@ def percentiles(
             ]
             rows = conn.execute(select(*group, *quantiles).group_by(*group))
             found.append(
-                {tuple(r[: len(keys)]): tuple(_days(v) for v in r[len(keys) :]) for r in rows}
+                {
+                    tuple(
+                        month_key(v) if k == "month" else v for k, v in zip(keys, r, strict=False)
+                    ): tuple(_days(v) for v in r[len(keys) :])
+                    for r in rows
+                }
             )
         return found[0], found[1], found[2]
     ordered = select(inner.c.which, inner.c.month, inner.c.campus, inner.c.days).order_by(
