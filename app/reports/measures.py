@@ -27,6 +27,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    tuple_,
 )
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
@@ -165,22 +166,26 @@ def percentiles(
         .subquery()
     )
     if conn.dialect.name == "postgresql":
-        found = []
-        for keys in GROUPINGS:
-            group = [inner.c[k] for k in keys]
-            quantiles = [
-                func.percentile_cont(p).within_group(inner.c.days.asc()) for p in PERCENTILES
-            ]
-            rows = conn.execute(select(*group, *quantiles).group_by(*group))
-            found.append(
-                {
-                    tuple(
-                        month_key(v) if k == "month" else v for k, v in zip(keys, r, strict=False)
-                    ): tuple(_days(v) for v in r[len(keys) :])
-                    for r in rows
-                }
-            )
-        return found[0], found[1], found[2]
+        # One pass for the three groupings; GROUPING() says which set a row belongs to
+        # (a bit set for each of month, campus that the set leaves out).
+        c = inner.c
+        quantiles = [func.percentile_cont(p).within_group(c.days.asc()) for p in PERCENTILES]
+        sets = func.grouping_sets(
+            tuple_(c.which), tuple_(c.which, c.month), tuple_(c.which, c.campus)
+        )
+        statement = select(
+            func.grouping(c.month, c.campus), c.which, c.month, c.campus, *quantiles
+        ).group_by(sets)
+        found: tuple[Quantiles, Quantiles, Quantiles] = ({}, {}, {})
+        for bits, which_, month, campus_, *values in conn.execute(statement):
+            days = tuple(_days(v) for v in values)
+            if bits == 3:
+                found[0][(which_,)] = days
+            elif bits == 1:
+                found[1][(which_, month_key(month))] = days
+            else:
+                found[2][(which_, campus_)] = days
+        return found
     ordered = select(inner.c.which, inner.c.month, inner.c.campus, inner.c.days).order_by(
         inner.c.days
     )
