@@ -148,12 +148,13 @@ def rate_figure(key: str, label: str, part: Figure, other: Figure) -> Figure:
 
 def duration_figures(
     scope: Scope, key: str, label: str, sources_: Sequence[Source]
-) -> tuple[Figure, Figure]:
-    """Median and 90th percentile of a turnaround, in days (one source per query)."""
+) -> tuple[Figure, Figure, list[Counted]]:
+    """Median and 90th percentile of a turnaround in days, and the events it timed (their
+    counts come with the same query)."""
     assert len(sources_) == 1
     source = sources_[0]
     conn, period, campus = scope.conn, scope.period, scope.campus_id
-    totals, months, campuses = percentiles(conn, source, period, campus)
+    counted, totals, months, campuses = percentiles(conn, source, period, campus)
     figures = []
     for index, (suffix, name) in enumerate((("median", "median"), ("p90", "90th percentile"))):
         by_campus: dict[str, list[Number]] = {c: [None, None] for c in scope.campuses}
@@ -171,7 +172,7 @@ def duration_figures(
                 by_campus=tuple(CampusValue(c, v[0], v[1]) for c, v in by_campus.items()),
             )
         )
-    return figures[0], figures[1]
+    return figures[0], figures[1], counted
 
 
 def _pick(found: Quantiles, key: tuple[Any, ...], index: int) -> float | None:
@@ -225,7 +226,13 @@ def _month_chart(scope: Scope, title: str, unit: str, kind: ChartKind, *figures:
 
 def borrowing(scope: Scope) -> Report:
     placed_rows = scope.count(sources.requests_placed())
-    loans_rows = scope.count(sources.loans_received())
+    # The loans received are counted by the query that times them.
+    *received, loans_rows = duration_figures(
+        scope,
+        "borrowing.request_to_received",
+        "Request to received",
+        [sources.loans_received()],
+    )
     copies_rows = scope.count(sources.copies_delivered())
     cancelled_rows = scope.count(sources.requests_cancelled())
     placed = counted_figure(
@@ -266,13 +273,7 @@ def borrowing(scope: Scope) -> Report:
     fill_rate = rate_figure(
         "borrowing.fill_rate", "Fill rate (filled of filled + cancelled)", filled, cancelled
     )
-    received = duration_figures(
-        scope,
-        "borrowing.request_to_received",
-        "Request to received",
-        [sources.loans_received()],
-    )
-    shelf = duration_figures(
+    *shelf, _ = duration_figures(
         scope,
         "borrowing.received_to_hold_shelf",
         "Received to hold shelf",
@@ -334,6 +335,9 @@ def borrowing(scope: Scope) -> Report:
 
 def lending(scope: Scope) -> Report:
     received_rows = scope.count(sources.lending_received())
+    *turnaround, shipped_rows = duration_figures(
+        scope, "lending.request_to_shipped", "Request to shipped", [sources.lending_shipped()]
+    )
     received = counted_figure(
         scope,
         "lending.received",
@@ -347,7 +351,7 @@ def lending(scope: Scope) -> Report:
         "lending.filled",
         "Requests filled (shipped or scan sent)",
         Unit.REQUESTS,
-        scope.count(sources.lending_shipped()),
+        shipped_rows,
         drill="lending.filled",
     )
     missing = counted_figure(
@@ -357,9 +361,6 @@ def lending(scope: Scope) -> Report:
         Unit.REQUESTS,
         scope.count(sources.lending_not_on_shelf()),
         drill="lending.not_on_shelf",
-    )
-    turnaround = duration_figures(
-        scope, "lending.request_to_shipped", "Request to shipped", [sources.lending_shipped()]
     )
     overdue = counted_figure(
         scope,

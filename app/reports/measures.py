@@ -142,9 +142,10 @@ GROUPINGS = (("which",), ("which", "month"), ("which", "campus"))
 
 def percentiles(
     conn: Connection, source: Source, period: Period, campus: int | None
-) -> tuple[Quantiles, Quantiles, Quantiles]:
-    """Median and 90th percentile of `at - since` in days: per period, per period and month,
-    per period and campus (the keys of each dict), interpolated as percentile_cont does.
+) -> tuple[list[Counted], Quantiles, Quantiles, Quantiles]:
+    """The events counted (as `count` does, without groups), and the median and 90th
+    percentile of `at - since` in days: per period, per period and month, per period and
+    campus (the keys of each dict), interpolated as percentile_cont does.
 
     PostgreSQL computes them (`percentile_cont`); SQLite has no percentile function, so it
     computes the durations and returns them sorted, and the two nearest are interpolated
@@ -171,27 +172,40 @@ def percentiles(
         c = inner.c
         quantiles = [func.percentile_cont(p).within_group(c.days.asc()) for p in PERCENTILES]
         sets = func.grouping_sets(
-            tuple_(c.which), tuple_(c.which, c.month), tuple_(c.which, c.campus)
+            tuple_(c.which, c.month, c.campus),
+            tuple_(c.which),
+            tuple_(c.which, c.month),
+            tuple_(c.which, c.campus),
         )
         statement = select(
-            func.grouping(c.month, c.campus), c.which, c.month, c.campus, *quantiles
+            func.grouping(c.month, c.campus),
+            c.which,
+            c.month,
+            c.campus,
+            func.count(),
+            *quantiles,
         ).group_by(sets)
+        counted: list[Counted] = []
         found: tuple[Quantiles, Quantiles, Quantiles] = ({}, {}, {})
-        for bits, which_, month, campus_, *values in conn.execute(statement):
+        for bits, which_, month, campus_, events, *values in conn.execute(statement):
             days = tuple(_days(v) for v in values)
-            if bits == 3:
+            if bits == 0:
+                counted.append(Counted(which_, month_key(month), campus_, None, int(events), 0))
+            elif bits == 3:
                 found[0][(which_,)] = days
             elif bits == 1:
                 found[1][(which_, month_key(month))] = days
             else:
                 found[2][(which_, campus_)] = days
-        return found
+        return counted, *found
     ordered = select(inner.c.which, inner.c.month, inner.c.campus, inner.c.days).order_by(
         inner.c.days
     )
     groups: list[dict[tuple[Any, ...], list[float]]] = [{}, {}, {}]
+    tally: dict[tuple[Any, ...], int] = {}
     for which_, month, campus_, days in conn.execute(ordered):
         value = float(days)
+        tally[(which_, month, campus_)] = tally.get((which_, month, campus_), 0) + 1
         groups[0].setdefault((which_,), []).append(value)
         groups[1].setdefault((which_, month), []).append(value)
         groups[2].setdefault((which_, campus_), []).append(value)
@@ -199,7 +213,8 @@ def percentiles(
         {key: tuple(_days(_interpolated(v, p)) for p in PERCENTILES) for key, v in g.items()}
         for g in groups
     )
-    return totals, months, campuses
+    counted = [Counted(w, m, c, None, n, 0) for (w, m, c), n in tally.items()]
+    return counted, totals, months, campuses
 
 
 def _interpolated(ordered: list[float], p: float) -> float:
