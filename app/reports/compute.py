@@ -413,8 +413,7 @@ def desk(scope: Scope) -> Report:
         "desk.check_ins",
         "Check-ins",
         Unit.CHECK_INS,
-        [*checkin_rows, *not_found_rows],
-        drill="desk.check_ins",
+        [*checkin_rows, *not_found_rows],  # listed by outcome and as not-found scans
     )
     by_outcome = [
         counted_figure(
