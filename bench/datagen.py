@@ -538,20 +538,26 @@ def _pg_admin(server_url: str, statement: str) -> None:
         engine.dispose()
 
 
-def drop_pg(scale: float, server_url: str = PG_SERVER_URL) -> None:
-    _pg_admin(server_url, f'DROP DATABASE IF EXISTS "{pg_database_name(scale)}" WITH (FORCE)')
+def drop_pg(scale: float, server_url: str = PG_SERVER_URL, name: str | None = None) -> None:
+    name = name or pg_database_name(scale)
+    _pg_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def generate_pg(
-    scale: float, server_url: str = PG_SERVER_URL, say: Callable[[str], None] = print
+    scale: float,
+    server_url: str = PG_SERVER_URL,
+    say: Callable[[str], None] = print,
+    name: str | None = None,
 ) -> Generated:
-    """A fresh database of our own on the server (dropped first if a run left one behind)."""
+    """A fresh database of our own on the server (dropped first if a run left one behind).
+
+    `name` lets a benchmark keep its own copy beside another benchmark's."""
     import psycopg
 
-    name = pg_database_name(scale)
+    name = name or pg_database_name(scale)
     sizes = Sizes.at(scale)
     started = time.perf_counter()
-    drop_pg(scale, server_url)
+    drop_pg(scale, server_url, name)
     _pg_admin(server_url, f'CREATE DATABASE "{name}"')
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     say(f"PostgreSQL: generating {sizes} into {name}")

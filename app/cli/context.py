@@ -93,6 +93,13 @@ class CliContext:
                 self.args.branch = ill_office_branch(session).code
         return self.actor()
 
+    def office_staff_actor(self) -> Actor:
+        """`--staff` signed in at the ILL office's branch (when --branch means something else)."""
+        rt = self.runtime()
+        with rt.db.reading() as session:
+            office = ill_office_branch(session).code
+        return actor_for(rt, self.args.staff, office, this_workstation())
+
     def emit(self, record: Any, text: str | None = None) -> None:
         """One result: a JSON object on its own line with --json, else a readable line."""
         if self.json:

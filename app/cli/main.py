@@ -19,7 +19,9 @@ from app.cli import (
     notice_commands,
     office_commands,
     offline_commands,
+    print_commands,
     privacy_commands,
+    report_commands,
     setup_commands,
 )
 from app.cli.context import CliContext
@@ -38,6 +40,8 @@ COMMAND_MODULES = (
     office_commands,
     notice_commands,
     offline_commands,
+    report_commands,
+    print_commands,
 )
 
 

@@ -93,7 +93,7 @@ def status_text(window: MainWindow, name: str) -> str:
 # -- start-up -------------------------------------------------------------------
 
 
-def test_registry_offers_the_six_screens_on_f2_to_f7() -> None:
+def test_registry_offers_the_seven_screens_on_f2_to_f8() -> None:
     assert [(s.key, s.title, s.shortcut) for s in SCREENS] == [
         ("checkIn", "Check In", "F2"),
         ("checkOut", "Check Out", "F3"),
@@ -101,6 +101,7 @@ def test_registry_offers_the_six_screens_on_f2_to_f7() -> None:
         ("illOffice", "ILL Office", "F5"),
         ("lending", "Lending", "F6"),
         ("admin", "Admin", "F7"),
+        ("reports", "Reports", "F8"),
     ]
 
 
@@ -376,8 +377,16 @@ def test_database_without_branches_says_so(qtbot: QtBot, rt: Runtime) -> None:
     [
         ("desk", "METRO", ["checkIn", "checkOut", "patrons"]),
         ("ctl", "SE", ["checkIn", "checkOut", "patrons", "lending"]),
-        ("office", "WS-ILL", ["checkIn", "checkOut", "patrons", "illOffice", "lending", "admin"]),
-        ("admin", "NEC", ["checkIn", "checkOut", "patrons", "illOffice", "lending", "admin"]),
+        (
+            "office",
+            "WS-ILL",
+            ["checkIn", "checkOut", "patrons", "illOffice", "lending", "admin", "reports"],
+        ),
+        (
+            "admin",
+            "NEC",
+            ["checkIn", "checkOut", "patrons", "illOffice", "lending", "admin", "reports"],
+        ),
     ],
 )
 def test_navigation_offers_only_what_the_role_may_use(

@@ -38,6 +38,9 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("lending", "Lending", "ui.screens.lending_screen", "LendingScreen", "F6", Role.CTL),
     # ILL office staff see only its audit-trail tab; every other tab is for admins.
     ScreenSpec("admin", "Admin", "ui.screens.admin_screen", "AdminScreen", "F7", Role.ILL_OFFICE),
+    ScreenSpec(
+        "reports", "Reports", "ui.screens.reports_screen", "ReportsScreen", "F8", Role.ILL_OFFICE
+    ),
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import QDate
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.borrowing import office_lists
+from app.borrowing.office_list_print import PrintableList
 from app.borrowing.renewals import RenewalResult, record_renewal
 from app.borrowing.requests import (
     RequestForm,
@@ -414,6 +417,14 @@ class ShipBackTab(QWidget):
         self.scan_input.setFocus()
 
 
+# The lists the office prints, by their place in ListsTab.LISTS.
+PRINTABLE = {
+    1: PrintableList.TRANSIT,
+    2: PrintableList.HOLD_SHELF,
+    4: PrintableList.DISCREPANCIES,
+}
+
+
 class ListsTab(QWidget):
     """Received today, in transit, hold shelves, overdue, and the two logs to review."""
 
@@ -440,7 +451,10 @@ class ListsTab(QWidget):
         self.message = _message(self, "listsMessage")
         top = QHBoxLayout()
         top.addWidget(self.choice, 1)
-        top.addWidget(_button(self, "refreshListButton", "Refresh", lambda: self.refresh()))
+        top.addWidget(_button(self, "refreshListButton", "Refresh", self.refresh))
+        self.print_button = _button(self, "printListButton", "Print...", self.print_list)
+        self.print_button.setEnabled(False)  # the first list (received today) is not printed
+        top.addWidget(self.print_button)
         review = QHBoxLayout()
         review.addWidget(self.note_input, 1)
         review.addWidget(self.review_button)
@@ -460,9 +474,38 @@ class ListsTab(QWidget):
             (headers, rows), self.ids = answer
             fill_table(self.table, headers, rows)
             self.review_button.setEnabled(index >= 4)
+            self.print_button.setEnabled(index in PRINTABLE)
             say(self.message, f"{len(rows)} entries.")
 
         run_on_desk(session, self.message, lambda: _office_list(session, index), shown)
+
+    def print_list(self) -> None:
+        """Save the list on show as a printable PDF (the ones the office prints)."""
+        which = PRINTABLE.get(self.choice.currentIndex())
+        if which is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the list as PDF", f"{which.value}.pdf", "PDF files (*.pdf)"
+        )
+        if path:
+            self.print_to(Path(path))
+
+    def print_to(self, path: Path) -> None:
+        from app.borrowing.office_list_print import office_list_pdf
+
+        which = PRINTABLE[self.choice.currentIndex()]
+        rt, actor = self.session.rt, self.session.actor
+
+        def save(made: tuple[int, bytes]) -> None:
+            count, pdf = made
+            try:
+                path.write_bytes(pdf)
+            except OSError as exc:
+                say(self.message, f"Cannot write {path}: {exc.strerror or exc}.", error=True)
+                return
+            say(self.message, f"{count} entries saved to {path} for printing.")
+
+        run_on_desk(self.session, self.message, lambda: office_list_pdf(rt, actor, which), save)
 
     def review(self) -> None:
         row = self.table.currentRow()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from pathlib import Path
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -80,12 +82,14 @@ class PullPanel(QWidget):
         self.account_input.setPlaceholderText("ILL account: scan its barcode or type ILL")
         self.checkout_button = _button("Check out to ILL", "checkoutToIllButton", self)
         self.refresh_button = _button("Refresh", "refreshPullButton", self)
+        self.slips_button = _button("Print pull slips...", "printPullSlipsButton", self)
         for widget in (
             self.pulled_button,
             self.scan_sent_button,
             self.account_input,
             self.checkout_button,
             self.refresh_button,
+            self.slips_button,
         ):
             actions.addWidget(widget)
         layout.addLayout(actions)
@@ -116,7 +120,31 @@ class PullPanel(QWidget):
         self.checkout_button.clicked.connect(self._checkout)
         self.not_on_shelf_button.clicked.connect(self._not_on_shelf)
         self.refresh_button.clicked.connect(lambda: self.refresh())
+        self.slips_button.clicked.connect(self._print_slips)
         self.refresh()
+
+    def _print_slips(self) -> None:
+        name = f"pull-slips-{self.session.branch_code}.pdf"
+        path, _ = QFileDialog.getSaveFileName(self, "Save pull slips", name, "PDF (*.pdf)")
+        if path:
+            self.print_slips_to(Path(path))
+
+    def print_slips_to(self, path: Path) -> None:
+        """One page per item to pull here, saved as a PDF to print."""
+        from app.lending.pull_slips import pull_slips_pdf
+
+        rt, actor, branch = self.session.rt, self.session.actor, self.session.branch_code
+
+        def save(made: tuple[int, bytes]) -> None:
+            count, pdf = made
+            try:
+                path.write_bytes(pdf)
+            except OSError as exc:
+                self.feedback.problem(f"Cannot write {path}: {exc.strerror or exc}.")
+                return
+            self.feedback.good(f"{count} pull slips saved to {path} for printing.")
+
+        attempt(self.session.ops, self.feedback, lambda: pull_slips_pdf(rt, actor, branch), save)
 
     def refresh(self) -> None:
         rt, actor, branch = self.session.rt, self.session.actor, self.session.branch_code

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 22:58:58.245667
+Create Date: 2026-12-06 14:06:15.259853
 """
 
 from collections.abc import Sequence
@@ -102,7 +102,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_events_action"), ["action"], unique=False)
+        batch_op.create_index(
+            "ix_audit_events_action_at", ["action", "at", "branch_code", "entity_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_audit_events_at"), ["at"], unique=False)
+        batch_op.create_index(
+            "ix_audit_events_check_in_at",
+            ["at", "branch_code", "detail", "action"],
+            unique=False,
+            sqlite_where=sa.text("action = 'check_in'"),
+            postgresql_where=sa.text("action = 'check_in'"),
+        )
         batch_op.create_index(batch_op.f("ix_audit_events_item_id"), ["item_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_events_patron_id"), ["patron_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_events_staff_id"), ["staff_id"], unique=False)
@@ -269,10 +279,22 @@ def upgrade() -> None:
         sa.UniqueConstraint("request_number", name=op.f("uq_ill_requests_request_number")),
     )
     with op.batch_alter_table("ill_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_ill_requests_copy_available_at", ["copy_available_at"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_ill_requests_direction"), ["direction"], unique=False)
+        batch_op.create_index(
+            "ix_ill_requests_direction_created_at",
+            ["direction", "created_at", "pickup_branch_id", "pull_branch_id"],
+            unique=False,
+        )
         batch_op.create_index(batch_op.f("ix_ill_requests_item_id"), ["item_id"], unique=False)
+        batch_op.create_index("ix_ill_requests_lend_due_date", ["lend_due_date"], unique=False)
         batch_op.create_index(batch_op.f("ix_ill_requests_patron_id"), ["patron_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_ill_requests_status"), ["status"], unique=False)
+        batch_op.create_index(
+            "ix_ill_requests_status_closed_at", ["status", "closed_at"], unique=False
+        )
 
     op.create_table(
         "ifm_transactions",
@@ -306,6 +328,9 @@ def upgrade() -> None:
     with op.batch_alter_table("ifm_transactions", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_ifm_transactions_partner_symbol"), ["partner_symbol"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_ifm_transactions_processed_at"), ["processed_at"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_ifm_transactions_request_id"), ["request_id"], unique=False
@@ -368,6 +393,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_items_lender_barcode"), ["lender_barcode"], unique=False
         )
+        batch_op.create_index(
+            "ix_items_received_at", ["received_at", "kind", "request_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_items_request_id"), ["request_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_items_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_items_title_key"), ["title_key"], unique=False)
@@ -417,7 +445,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_charges")),
     )
     with op.batch_alter_table("charges", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_charges_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_charges_patron_id"), ["patron_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_charges_removed_at"), ["removed_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_charges_reported_at"), ["reported_at"], unique=False)
 
     op.create_table(
         "hold_shelf_entries",
@@ -463,6 +494,12 @@ def upgrade() -> None:
             batch_op.f("ix_hold_shelf_entries_patron_id"), ["patron_id"], unique=False
         )
         batch_op.create_index(
+            "ix_hold_shelf_entries_placed_at", ["placed_at", "item_id", "branch_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_hold_shelf_entries_status_ended_at", ["status", "ended_at"], unique=False
+        )
+        batch_op.create_index(
             "uq_hold_shelf_entries_one_open_per_item",
             ["item_id"],
             unique=True,
@@ -496,6 +533,9 @@ def upgrade() -> None:
     with op.batch_alter_table("in_house_uses", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_in_house_uses_item_id"), ["item_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_in_house_uses_patron_id"), ["patron_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_in_house_uses_started_at"), ["started_at"], unique=False
+        )
         batch_op.create_index(
             "uq_in_house_uses_one_open_per_item",
             ["item_id"],
@@ -534,6 +574,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_loans")),
     )
     with op.batch_alter_table("loans", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_loans_ill_checked_out_at",
+            ["checked_out_at", "branch_id"],
+            unique=False,
+            sqlite_where=sa.text("strap_due_date IS NOT NULL"),
+            postgresql_where=sa.text("strap_due_date IS NOT NULL"),
+        )
         batch_op.create_index(batch_op.f("ix_loans_item_id"), ["item_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_loans_patron_id"), ["patron_id"], unique=False)
         batch_op.create_index(
@@ -722,6 +769,11 @@ def downgrade() -> None:
         )
         batch_op.drop_index(batch_op.f("ix_loans_patron_id"))
         batch_op.drop_index(batch_op.f("ix_loans_item_id"))
+        batch_op.drop_index(
+            "ix_loans_ill_checked_out_at",
+            sqlite_where=sa.text("strap_due_date IS NOT NULL"),
+            postgresql_where=sa.text("strap_due_date IS NOT NULL"),
+        )
 
     op.drop_table("loans")
     with op.batch_alter_table("in_house_uses", schema=None) as batch_op:
@@ -730,6 +782,7 @@ def downgrade() -> None:
             sqlite_where=sa.text("ended_at IS NULL"),
             postgresql_where=sa.text("ended_at IS NULL"),
         )
+        batch_op.drop_index(batch_op.f("ix_in_house_uses_started_at"))
         batch_op.drop_index(batch_op.f("ix_in_house_uses_patron_id"))
         batch_op.drop_index(batch_op.f("ix_in_house_uses_item_id"))
 
@@ -740,32 +793,43 @@ def downgrade() -> None:
             sqlite_where=sa.text("status = 'active'"),
             postgresql_where=sa.text("status = 'active'"),
         )
+        batch_op.drop_index("ix_hold_shelf_entries_status_ended_at")
+        batch_op.drop_index("ix_hold_shelf_entries_placed_at")
         batch_op.drop_index(batch_op.f("ix_hold_shelf_entries_patron_id"))
         batch_op.drop_index(batch_op.f("ix_hold_shelf_entries_item_id"))
         batch_op.drop_index(batch_op.f("ix_hold_shelf_entries_branch_id"))
 
     op.drop_table("hold_shelf_entries")
     with op.batch_alter_table("charges", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_charges_reported_at"))
+        batch_op.drop_index(batch_op.f("ix_charges_removed_at"))
         batch_op.drop_index(batch_op.f("ix_charges_patron_id"))
+        batch_op.drop_index(batch_op.f("ix_charges_created_at"))
 
     op.drop_table("charges")
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_items_title_key"))
         batch_op.drop_index(batch_op.f("ix_items_status"))
         batch_op.drop_index(batch_op.f("ix_items_request_id"))
+        batch_op.drop_index("ix_items_received_at")
         batch_op.drop_index(batch_op.f("ix_items_lender_barcode"))
 
     op.drop_table("items")
     with op.batch_alter_table("ifm_transactions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ifm_transactions_request_id"))
+        batch_op.drop_index(batch_op.f("ix_ifm_transactions_processed_at"))
         batch_op.drop_index(batch_op.f("ix_ifm_transactions_partner_symbol"))
 
     op.drop_table("ifm_transactions")
     with op.batch_alter_table("ill_requests", schema=None) as batch_op:
+        batch_op.drop_index("ix_ill_requests_status_closed_at")
         batch_op.drop_index(batch_op.f("ix_ill_requests_status"))
         batch_op.drop_index(batch_op.f("ix_ill_requests_patron_id"))
+        batch_op.drop_index("ix_ill_requests_lend_due_date")
         batch_op.drop_index(batch_op.f("ix_ill_requests_item_id"))
+        batch_op.drop_index("ix_ill_requests_direction_created_at")
         batch_op.drop_index(batch_op.f("ix_ill_requests_direction"))
+        batch_op.drop_index("ix_ill_requests_copy_available_at")
 
     op.drop_table("ill_requests")
     with op.batch_alter_table("patrons", schema=None) as batch_op:
@@ -785,7 +849,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audit_events_staff_id"))
         batch_op.drop_index(batch_op.f("ix_audit_events_patron_id"))
         batch_op.drop_index(batch_op.f("ix_audit_events_item_id"))
+        batch_op.drop_index(
+            "ix_audit_events_check_in_at",
+            sqlite_where=sa.text("action = 'check_in'"),
+            postgresql_where=sa.text("action = 'check_in'"),
+        )
         batch_op.drop_index(batch_op.f("ix_audit_events_at"))
+        batch_op.drop_index("ix_audit_events_action_at")
         batch_op.drop_index(batch_op.f("ix_audit_events_action"))
 
     op.drop_table("audit_events")
