@@ -285,7 +285,11 @@ def test_cli_replays_a_journal_copied_from_another_pc(
 
     code = main(["--db", database_url, "--json", "offline", "replay", str(copied)])
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert lines[-1]["summary"]["already_applied"] == 2 and code == 0
+    summary = lines[-1]["summary"]
+    assert summary["already_applied"] == 2
+    # The unknown item still carries its conflict: a second replay does not say "0 conflicts".
+    assert summary["conflicts"] == 1 and summary["new_conflicts"] == 0 and code == 1
+    assert lines[1]["code"] == "item_unknown"
 
 
 def test_cli_status_counts_waiting_scans(capsys: pytest.CaptureFixture[str]) -> None:
