@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -36,6 +36,14 @@ _NETWORK_FILESYSTEMS = {
     "glusterfs",
     "ceph",
 }
+
+
+class CommitOutcomeUnknown(OperationalError):
+    """The connection broke after COMMIT was sent: the change may or may not be saved.
+
+    Only a lookup of something the transaction wrote (a scan's idempotency key) tells; a
+    caller must never report "nothing was changed" for it.
+    """
 
 
 class DatabaseConfigError(Exception):
@@ -201,9 +209,27 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: commits when the block ends, rolls back on any exception."""
-        with self._sessions.begin() as session:
-            yield session
+        """One unit of work: commits when the block ends, rolls back on any exception.
+
+        A connection to the server lost during COMMIT raises `CommitOutcomeUnknown` (the
+        server may have committed); a failure before COMMIT was sent is raised as it is.
+        """
+        with self._sessions() as session:
+            session.begin()
+            try:
+                yield session
+                session.flush()
+            except BaseException:
+                session.rollback()
+                raise
+            try:
+                session.commit()
+            except DBAPIError as exc:
+                if self.is_sqlite or not exc.connection_invalidated or exc.orig is None:
+                    raise
+                raise CommitOutcomeUnknown(
+                    exc.statement, exc.params, exc.orig, connection_invalidated=True
+                ) from exc
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -121,7 +121,13 @@ def journal_check_in(
 
 
 def journal_check_out(
-    clock: Clock, actor: Actor, patron: str, barcode: str, strap_due: date
+    clock: Clock,
+    actor: Actor,
+    patron: str,
+    barcode: str,
+    strap_due: date,
+    *,
+    key: str | None = None,
 ) -> JournalEntry:
     """Journal one checkout taken offline; it is on disk (fsynced) before this returns.
 
@@ -135,6 +141,7 @@ def journal_check_out(
         barcode=barcode,
         patron=patron,
         provisional=f"strap_due {strap_due.isoformat()}",
+        key=key,
     )
 
 

@@ -27,7 +27,7 @@ from app.cli import (
 from app.cli.context import CliContext
 from app.library.errors import DatabaseUnavailable, ServiceError
 from app.workstation.log_setup import configure_logging
-from db.engine import DatabaseConfigError
+from db.engine import CommitOutcomeUnknown, DatabaseConfigError
 from db.schema import SchemaMismatch
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_DATABASE = 1, 2, 3
@@ -103,12 +103,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         print(f"illdesk: {exc}", file=ctx.err)
         return EXIT_DATABASE
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        print(
-            f"illdesk: the database cannot be reached ({reason}). Check the server "
-            "and the network, then try again. Nothing was changed.",
-            file=ctx.err,
-        )
+        print(f"illdesk: {database_problem(exc)}", file=ctx.err)
         return EXIT_DATABASE
     except ServiceError as exc:
         if ctx.json:
@@ -117,6 +112,56 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         return EXIT_REFUSED
     finally:
         ctx.close()
+
+
+_SQLITE_PROBLEMS = (
+    (
+        "locked",
+        "the database file is in use by another program ({reason}). Wait a moment and try "
+        "again; if it stays locked, close the other program. Nothing was changed.",
+    ),
+    (
+        "full",
+        "the disk holding the database file is full ({reason}). Free some space on it, then "
+        "try again. Nothing was changed.",
+    ),
+    (
+        "readonly",
+        "the database file is read-only ({reason}). Check the file's and its folder's "
+        "permissions (this user must be able to write them), then try again. Nothing was "
+        "changed.",
+    ),
+    (
+        "unable to open",
+        "the database file cannot be opened ({reason}). Check that its folder exists and "
+        "this user may write in it.",
+    ),
+    (
+        "disk i/o",
+        "the disk holding the database file failed to read or write ({reason}). Check the "
+        "disk; nothing was changed.",
+    ),
+)
+
+
+def database_problem(exc: OperationalError) -> str:
+    """Say what is wrong with the database: a local file's problem is not the network's."""
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    if isinstance(exc, CommitOutcomeUnknown):
+        return (
+            f"the connection broke just after the change was sent ({reason}). Not sure "
+            "whether it was saved: check it when the database is back before doing it again."
+        )
+    if exc.orig is not None and type(exc.orig).__module__.startswith("sqlite3"):
+        squashed = reason.lower().replace(" ", "").replace("-", "")
+        for marker, sentence in _SQLITE_PROBLEMS:
+            if marker.replace(" ", "") in squashed:
+                return sentence.format(reason=reason)
+        return f"the database file cannot be used ({reason}). Nothing was changed."
+    return (
+        f"the database cannot be reached ({reason}). Check the server and the network, then "
+        "try again. Nothing was changed."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,6 +27,7 @@ one and check the version's row count.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -64,12 +65,14 @@ from app.desk.routing import (
     slip_for,
     tone_of,
 )
+from app.desk.unknown_commit import was_saved
 from app.library.actors import Actor
-from app.library.errors import NotFound
+from app.library.errors import DatabaseUnavailable, NotFound
 from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
 from app.printing.patron_label import patron_label as printed_label
+from db.engine import CommitOutcomeUnknown
 from db.models import (
     AppliedScan,
     AuditEvent,
@@ -158,30 +161,33 @@ def check_in(
     desk holds it, the scan queues on the lock (PostgreSQL's 2 s lock timeout) and then
     reads the item afresh, so it answers with the state the other desk left; still locked
     after 2 s, or lost to a race twice, it says "scan again". `idempotency_key` (the desk's
-    key for this scan) is recorded in the same transaction, so if the connection breaks
-    after the commit, replaying the scan from the offline journal applies nothing twice.
+    key for this scan; one is made when none is given) is recorded in the same transaction,
+    so if the connection breaks after the commit, replaying the scan from the offline journal
+    applies nothing twice, and the key tells whether the commit happened: looked up at once,
+    the answer is what really happened; when the database cannot be asked, `OutcomeUnknown`
+    carries the key to journal the scan with.
     """
     scan = normalize_scan(raw)
     now = rt.clock.now()
     if isinstance(scan, InvalidScan):
         return refused_scan(scan, now)
+    key = idempotency_key or str(uuid.uuid4())
     wait = False
+    result: CheckInResult | None = None
     for attempt in (1, 2):
         try:
             with rt.db.transaction() as session, _pipelined(session) as conn:
                 result = _check_in(
                     session, rt, actor, scan.barcode, frozenset(auto_print), wait=wait
                 )
-                if idempotency_key is not None:
-                    conn.execute(
-                        _INSERT_APPLIED,
-                        {
-                            "idempotency_key": idempotency_key,
-                            "applied_at": now,
-                            "result": result.outcome.value,
-                        },
-                    )
+                conn.execute(
+                    _INSERT_APPLIED,
+                    {"idempotency_key": key, "applied_at": now, "result": _applied(result)},
+                )
                 return result
+        except CommitOutcomeUnknown:
+            assert result is not None  # COMMIT is only sent after the decision
+            return _after_unknown_commit(rt, result, key)
         except (StaleDataError, IntegrityError):
             if attempt == 2:
                 break
@@ -202,6 +208,28 @@ def check_in(
         instructions=wording.instructions,
         at=now,
     )
+
+
+def _applied(result: CheckInResult) -> str:
+    """What the scan's key records: enough to answer for a commit whose reply was lost."""
+    return json.dumps(
+        {
+            "outcome": result.outcome.value,
+            "routing": result.routing.value,
+            "destination": result.destination,
+        }
+    )
+
+
+def _after_unknown_commit(rt: Runtime, result: CheckInResult, key: str) -> CheckInResult:
+    """The reply to COMMIT was lost: the scan's key in the database says whether it happened."""
+    if not was_saved(rt, key, "check-in"):
+        raise DatabaseUnavailable(
+            "The connection broke before the check-in was saved: nothing was changed. "
+            "Scan it again."
+        )
+    note = "The connection broke just after this check-in was sent; the database had saved it."
+    return replace(result, instructions=(*result.instructions, note))
 
 
 def check_in_within(
@@ -269,6 +297,7 @@ def _pipelined(session: Session) -> Iterator[Connection]:
         return
     driver.autocommit = True
     failed = True
+    commit_sent = False
     try:
         try:
             with driver.pipeline() as pipeline:
@@ -279,9 +308,12 @@ def _pipelined(session: Session) -> Iterator[Connection]:
                 finally:
                     del _PIPELINE[id(driver)]
                 conn.exec_driver_sql("COMMIT")  # sent with the writes when the pipeline ends
+                commit_sent = True
         except psycopg.Error as exc:  # raised by the batch: SQLAlchemy has not seen it
             if driver.broken:
                 conn.invalidate(exc)
+                if commit_sent:  # the server may have committed before the line went
+                    raise CommitOutcomeUnknown("COMMIT", None, exc) from exc
             raise DBAPIError.instance("COMMIT", None, exc, psycopg.Error) from exc
         failed = False
     finally:

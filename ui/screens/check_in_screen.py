@@ -11,6 +11,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -29,7 +30,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from app.desk.checkin import CheckInResult, check_in
 from app.desk.routing import Tone
-from app.library.errors import DatabaseUnavailable, ServiceError
+from app.library.errors import DatabaseUnavailable, OutcomeUnknown, ServiceError
 from ui.desk_session import DeskSession
 from ui.offline_mode import journal_check_in
 from ui.screens.check_in_slips import SlipPrinter
@@ -224,6 +225,12 @@ class CheckInScreen(QWidget):
             try:
                 return check_in(
                     session.rt, session.actor, scan, auto_print=auto_print, idempotency_key=key
+                )
+            except OutcomeUnknown as exc:
+                # Sent, but the reply was lost: journaled under its key, the replay settles it.
+                kept = journal_check_in(session.rt.clock, session.actor, scan, key=key)
+                return replace(
+                    kept, headline=f"Not sure: {kept.headline}", instructions=(exc.message,)
                 )
             except (DatabaseUnavailable, OperationalError):
                 # The shared database is away: journal the scan, show a provisional banner.

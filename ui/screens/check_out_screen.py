@@ -44,7 +44,7 @@ from app.desk.checkout import (
 from app.desk.in_house_use import record_in_house_use
 from app.desk.routing import Tone
 from app.library import library_settings
-from app.library.errors import DatabaseUnavailable, InvalidInput, ServiceError
+from app.library.errors import DatabaseUnavailable, InvalidInput, OutcomeUnknown, ServiceError
 from app.library.scanning import InvalidScan, normalize_scan
 from app.people.patron_ids import parse_patron_id
 from app.people.patrons import patron_view
@@ -423,6 +423,10 @@ class CheckOutScreen(QWidget):
                 strap_due=strap,
                 override=override,
             )
+        except OutcomeUnknown as exc:
+            log.warning("checkout outcome unknown: %s", exc)
+            self._checkout_unsure(barcode, strap, exc)
+            return
         except _UNREACHABLE as exc:
             log.warning("checkout failed: %s", exc)
             self._checkout_unreachable(barcode, override=override)
@@ -516,6 +520,21 @@ class CheckOutScreen(QWidget):
         assert patron is not None and barcode is not None
         strap = from_qdate(self.strap_date.date())
         self._journal_checkout(patron, barcode, strap)
+
+    def _checkout_unsure(self, barcode: str, strap: date | None, exc: OutcomeUnknown) -> None:
+        """The reply to the checkout's COMMIT was lost: journal it under its key, so the
+        replay says whether it happened; never "nothing was recorded"."""
+        assert self.patron_id is not None
+        due = strap or self.session.rt.clock.today()
+        try:
+            journal_check_out(
+                self.session.rt.clock, self.session.actor, self.patron_id, barcode, due, key=exc.key
+            )
+        except ServiceError as failed:
+            self._problem("Not sure it was checked out", f"{exc.message} {failed.message}")
+            return
+        self._set_pending(None)
+        self._problem("Not sure it was checked out", exc.message)
 
     def _checkout_unreachable(self, barcode: str, *, override: bool) -> None:
         """Confirming online failed because the database went away meanwhile."""
