@@ -34,6 +34,8 @@ class LibrarySettings:
     patron_display: str = "surname_initial"
     institutional_email_domain: str = "example.edu"
     processing_fee: str = "30.00"
+    # The largest amount anyone may type (charges, IFM, fees): a typo's guard.
+    amount_maximum: str = "100000.00"
     # Blocks: whether each kind stops a checkout.
     block_checkout_on_bursar_charges: bool = False
     block_checkout_on_overdue_ill: bool = False

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
@@ -23,6 +23,8 @@ from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
+from app.money import amounts
+from app.money.amounts import money as money
 from app.notices.outbox import queue_notice
 from app.people.patron_ids import parse_patron_id
 from app.records import audit
@@ -40,7 +42,7 @@ from db.models import (
     Role,
 )
 
-MAX_AMOUNT = Decimal("100000.00")
+MAX_AMOUNT = Decimal(amounts.DEFAULT_MAXIMUM)
 _ESTIMATE_NOTE = re.compile(r"\s*\(estimate[^)]*\)", re.IGNORECASE)
 CENT = Decimal("0.01")
 
@@ -117,24 +119,17 @@ class LostItemReturned:
     bursar_reminder: str  # "" when nothing was reported to the bursar
 
 
-def money(amount: Decimal) -> str:
-    return f"${amount:,.2f}"
+def parse_amount(
+    text: str | Decimal, what: str = "The amount", *, maximum: Decimal = MAX_AMOUNT
+) -> Decimal:
+    """A positive amount in dollars and cents (`app.money.amounts` reads it)."""
+    return amounts.parse_amount(text, what, maximum=maximum)
 
 
-def parse_amount(text: str | Decimal, what: str = "The amount") -> Decimal:
-    """A positive amount in dollars and cents, such as 85 or 85.50."""
-    raw = str(text).strip().replace("$", "").replace(",", "")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise InvalidInput(f"{what} '{text}' is not an amount; type it like 85.00.") from None
-    if not value.is_finite() or value <= 0:
-        raise InvalidInput(f"{what} must be more than zero; type it like 85.00.")
-    if value > MAX_AMOUNT:  # before quantize, which cannot represent huge values
-        raise InvalidInput(f"{what} {raw[:20]} is more than {money(MAX_AMOUNT)}; check it.")
-    if value != value.quantize(CENT):
-        raise InvalidInput(f"{what} {text} has more than two decimals; type it like 85.00.")
-    return value.quantize(CENT)
+def _capped(session: Session, value: Decimal, what: str) -> Decimal:
+    """`value` within the library's `amount_maximum` setting."""
+    cap = amounts.amount_maximum(library_settings.load(session).amount_maximum)
+    return amounts.parse_amount(value, what, maximum=cap)
 
 
 def _reason_text(reason: str, what: str) -> str:
@@ -258,6 +253,7 @@ def declare_lost(
     now, today = rt.clock.now(), rt.clock.today()
     with rt.db.transaction() as session:
         settings = library_settings.load(session)
+        replacement = _capped(session, replacement, "The replacement cost")
         fee = _processing_fee(settings.processing_fee)
         item = _item_by_barcode(session, barcode)
         if item.kind is not ItemKind.TEMPORARY:
@@ -422,6 +418,7 @@ def reduce_charge(
     amount = parse_amount(new_amount, "The new amount")
     now = rt.clock.now()
     with rt.db.transaction() as session:
+        amount = _capped(session, amount, "The new amount")
         charge = _open_charge(session, charge_id)
         old = Decimal(charge.amount).quantize(CENT)
         if amount >= old:
@@ -459,6 +456,7 @@ def record_actual_bill(
     actual = parse_amount(amount, "The lender's bill")
     now = rt.clock.now()
     with rt.db.transaction() as session:
+        actual = _capped(session, actual, "The lender's bill")
         charge = _open_charge(session, charge_id)
         if charge.kind is not ChargeKind.REPLACEMENT:
             raise InvalidInput(
