@@ -62,14 +62,14 @@ def test_everything_else_is_refused_with_the_expected_format(typed: str) -> None
 
 def test_the_configured_maximum_caps_every_amount() -> None:
     assert parse_amount("500.00", maximum=Decimal("500.00")) == Decimal("500.00")
-    with pytest.raises(InvalidInput, match="largest amount, \\$500.00"):
+    with pytest.raises(InvalidInput, match=r"largest amount, \$500\.00"):
         parse_amount("500.01", maximum=Decimal("500.00"))
     with pytest.raises(InvalidInput, match="largest amount"):
         parse_amount("9" * 40)
 
 
 def test_zero_only_where_a_setting_allows_it() -> None:
-    with pytest.raises(InvalidInput, match="more than 0.00"):
+    with pytest.raises(InvalidInput, match=r"more than 0\.00"):
         parse_amount("0")
     assert parse_amount("0.00", allow_zero=True) == Decimal("0.00")
 
@@ -106,9 +106,9 @@ def test_services_cap_amounts_at_the_library_setting(demo_rt: Runtime, actor_at:
         library_settings.save(session, amount_maximum="500.00")
     office = actor_at("office", "WS-ILL")
     barcode = checked_out_barcode(demo_rt, "T00123456")
-    with pytest.raises(InvalidInput, match="largest amount, \\$500.00"):
+    with pytest.raises(InvalidInput, match=r"largest amount, \$500\.00"):
         charges.declare_lost(demo_rt, office, barcode, replacement_cost="600")
-    with pytest.raises(InvalidInput, match="1234.56"):
+    with pytest.raises(InvalidInput, match=r"1234\.56"):
         charges.declare_lost(demo_rt, office, barcode, replacement_cost="85,00")
     assert not charges.list_charges(demo_rt, patron_id="T00123456")
     charges.declare_lost(demo_rt, office, barcode, replacement_cost="100.00")
