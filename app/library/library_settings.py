@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.library import setting_specs
 from app.library.errors import InvalidInput
+from app.money import amounts
 from db.models import LibrarySetting
 
 
@@ -98,8 +100,12 @@ def load(session: Session) -> LibrarySettings:
 
 
 def save(session: Session, **changes: Any) -> LibrarySettings:
-    """Store changed settings; unknown names or wrong types are refused, not guessed."""
+    """Store changed settings; unknown names, wrong types and values out of each setting's
+    range (`app.library.setting_specs`) are refused, not guessed or left for a daily job."""
     defaults = LibrarySettings()
+    current = load(session)
+    cap_text = changes.get("amount_maximum", current.amount_maximum)
+    cap = amounts.amount_maximum(cap_text if isinstance(cap_text, str) else "")
     for name, value in changes.items():
         if name not in FIELDS:
             raise InvalidInput(f"There is no library setting called '{name}'.")
@@ -108,6 +114,7 @@ def save(session: Session, **changes: Any) -> LibrarySettings:
             value = tuple(value)
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise InvalidInput(f"The setting '{name}' takes a {expected.__name__}, not {value!r}.")
+        value = setting_specs.check(name, value, cap)
         stored = list(value) if isinstance(value, tuple) else value
         row = session.get(LibrarySetting, name)
         if row is None:
