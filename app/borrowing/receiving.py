@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.borrowing.due_date_rule import accepted_due_date
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.branches import ill_office_branch
@@ -122,16 +123,7 @@ def temporary_item_for(session: Session, request: IllRequest) -> Item | None:
 def _validated(form: ReceiveForm, today: date) -> tuple[str, str, str | None, str]:
     number = parse_request_number(form.request_number)
     lender = parse_oclc_symbol(form.lender_symbol)
-    if form.lender_due_date < today:
-        raise InvalidInput(
-            f"The lender's due date {form.lender_due_date.isoformat()} is in the past. "
-            "Check the date on the lender's paperwork and type it again."
-        )
-    if form.lender_due_date > today + timedelta(days=730):
-        raise InvalidInput(
-            f"The lender's due date {form.lender_due_date.isoformat()} is more than two "
-            "years away; that is almost surely a typing mistake. Check the year."
-        )
+    accepted_due_date(form.lender_due_date, today, what="The lender's due date")
     lender_barcode: str | None = None
     if form.lender_barcode.strip():
         scan = normalize_scan(form.lender_barcode)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
 from app.borrowing.due_dates import DueDate, due_date_at_branch, say_date
 from app.desk.unknown_commit import was_saved
 from app.lending.pull_list import checkout_to_ill
@@ -464,6 +465,8 @@ def _plan(
     if item.kind is ItemKind.TEMPORARY:
         if strap_due is not None and strap_due.year < 2000:
             raise InvalidInput("That strap date is not a real due date. Type it as YYYY-MM-DD.")
+        if strap_due is not None and strap_due > latest_due_date(today):
+            accepted_due_date(strap_due, today, what="The strap date")  # says why it is refused
         plan: _Plan | _Lend | CheckoutResult = _ill_plan(
             session, actor, today, item, patron, branch, strap_due, override
         )
@@ -735,10 +738,7 @@ def change_due_date(
     if isinstance(scan, InvalidScan):
         raise InvalidInput(scan.reason)
     now, today = rt.clock.now(), rt.clock.today()
-    if new_due < today:
-        raise InvalidInput(
-            f"{say_date(new_due)} has already passed. Give today's date or a later one."
-        )
+    accepted_due_date(new_due, today, what="The new due date", actor=actor, override_reason=cleaned)
     try:
         with rt.db.transaction() as session:
             item, _ = find_item(session, scan.barcode)
