@@ -40,8 +40,9 @@ def _barcodes(ctx: CliContext) -> Iterator[str]:
             for line in sys.stdin:
                 if line.strip():
                     yield line.rstrip("\r\n")
-        else:
-            yield value
+        else:  # several barcodes pasted into one argument are several scans
+            lines = [line for line in value.splitlines() if line.strip()]
+            yield from lines or [value]
 
 
 def record(result: CheckInResult) -> dict[str, Any]:

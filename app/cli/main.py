@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 refused (the message or JSON says why); 2 usage error;
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -170,7 +171,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         print("illdesk: no command given. `illdesk --help` lists them.", file=sys.stderr)
         return EXIT_USAGE
-    return run(args)
+    try:
+        return run(args)
+    except BrokenPipeError:
+        return _output_closed()
+
+
+def _output_closed() -> int:
+    """The reader went away (`illdesk ... | head`): stop quietly and say so on stderr.
+
+    Later results were not printed, and a batch stops where it was: each finished scan is
+    committed on its own, so nothing is half-done.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # Python's final flush must not fail again
+    os.close(devnull)
+    print("illdesk: the output was closed before the end; stopped there.", file=sys.stderr)
+    return EXIT_REFUSED
 
 
 if __name__ == "__main__":
