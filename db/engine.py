@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +17,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POSTGRES_LOCK_TIMEOUT_MS = 2000
@@ -140,6 +144,45 @@ def _ping_connections_left_idle(engine: Engine) -> None:
             raise DisconnectionError("the database did not answer a ping")
 
 
+class DiscardedConnections:
+    """How many pooled connections were thrown away because they could not be reset.
+
+    A connection that died mid-pipeline cannot even be rolled back ("cannot exit pipeline
+    mode while busy"); the pool used to print a traceback for each. It is discarded quietly
+    (the next action opens a fresh one) and counted here, for the status bar and the soak.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.count += 1
+
+
+DISCARDED = DiscardedConnections()
+
+
+def _reset_quietly(engine: Engine) -> None:
+    """Roll back a connection returned to the pool; discard it if even that fails."""
+
+    @event.listens_for(engine, "reset")
+    def _reset(dbapi_connection: Any, record: Any, reset_state: Any) -> None:
+        if reset_state.terminate_only:
+            return
+        try:
+            if getattr(dbapi_connection, "closed", False) or getattr(
+                dbapi_connection, "broken", False
+            ):
+                raise DisconnectionError("the connection was already lost")
+            dbapi_connection.rollback()
+        except Exception as exc:  # any failure means: do not reuse it
+            DISCARDED.add()
+            log.info("discarded a pooled connection that could not be reset: %s", exc)
+            record.invalidate(exc)
+
+
 def create_database_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the settings each backend needs for many desks and safe writes."""
     parsed = make_url(url)
@@ -174,8 +217,10 @@ def create_database_engine(url: str, **kwargs: Any) -> Engine:
             "options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}",
             "application_name": "illdesk",
         }
+        kwargs.setdefault("pool_reset_on_return", None)  # `_reset_quietly` does it
         engine = create_engine(parsed, connect_args=connect_args, **kwargs)
         _ping_connections_left_idle(engine)
+        _reset_quietly(engine)
         return engine
     raise DatabaseConfigError(
         f"Unsupported database URL {parsed.render_as_string(hide_password=True)}: "
@@ -220,7 +265,10 @@ class Database:
                 yield session
                 session.flush()
             except BaseException:
-                session.rollback()
+                try:
+                    session.rollback()
+                except DBAPIError:  # the connection died with the work: the first error counts
+                    DISCARDED.add()
                 raise
             try:
                 session.commit()
