@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.borrowing.due_date_rule import accepted_due_date
 from app.library import library_settings
 from app.library.actors import Actor
+from app.library.barcode_space import refuse_item_barcode_of_a_patron
 from app.library.branches import ill_office_branch
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.folding import fold
@@ -210,6 +211,8 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
         pickup = session.get(Branch, request.pickup_branch_id)
         patron = session.get(Patron, request.patron_id)
         assert pickup is not None and patron is not None
+        if lender_barcode:
+            refuse_item_barcode_of_a_patron(session, lender_barcode, "The lender's barcode")
         at_office_campus = pickup.id in (office.id, office.location_id)
         item = Item(
             barcode="",
