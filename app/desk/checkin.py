@@ -72,7 +72,7 @@ from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
 from app.printing.patron_label import patron_label as printed_label
-from db.engine import CommitOutcomeUnknown
+from db.engine import DISCARDED, CommitOutcomeUnknown
 from db.models import (
     AppliedScan,
     AuditEvent,
@@ -310,7 +310,9 @@ def _pipelined(session: Session) -> Iterator[Connection]:
                 conn.exec_driver_sql("COMMIT")  # sent with the writes when the pipeline ends
                 commit_sent = True
         except psycopg.Error as exc:  # raised by the batch: SQLAlchemy has not seen it
-            if driver.broken:
+            # No SQLSTATE: the client lost the connection ("cannot exit pipeline mode while
+            # busy" after the server went away), as opposed to the server refusing a write.
+            if driver.broken or getattr(exc, "sqlstate", None) is None:
                 conn.invalidate(exc)
                 if commit_sent:  # the server may have committed before the line went
                     raise CommitOutcomeUnknown("COMMIT", None, exc) from exc
@@ -318,9 +320,13 @@ def _pipelined(session: Session) -> Iterator[Connection]:
         failed = False
     finally:
         if not driver.closed:
-            if failed and driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                driver.rollback()
-            driver.autocommit = False
+            try:
+                if failed and driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    driver.rollback()
+                driver.autocommit = False
+            except psycopg.Error as exc:  # died mid-pipeline: discard it, quietly, counted
+                DISCARDED.add()
+                conn.invalidate(exc)
 
 
 @contextmanager

@@ -16,7 +16,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Row, Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.library import library_settings
 from app.library.actors import Actor
@@ -217,11 +219,12 @@ def charges_in(
     return tuple(_from_row(row) for row in session.execute(query))
 
 
-def _item_by_barcode(session: Session, barcode: str) -> Item:
+def _item_by_barcode(session: Session, barcode: str, *, lock: bool = False) -> Item:
     scan = normalize_scan(barcode)
     if isinstance(scan, InvalidScan):
         raise InvalidInput(scan.reason)
-    item = session.scalar(select(Item).where(Item.barcode == scan.barcode))
+    query = select(Item).where(Item.barcode == scan.barcode)
+    item = session.scalar(query.with_for_update() if lock else query)
     if item is None:
         raise NotFound(f"No item has the barcode {scan.barcode}. Scan the strap barcode.")
     return item
@@ -247,6 +250,39 @@ def declare_lost(
     long_overdue: bool = False,
     note: str = "",
 ) -> LostDeclaration:
+    """Declare a borrowed ILL item lost or long overdue and charge the patron who has it.
+
+    The item's row is locked first, so two offices declaring the same item at once are
+    served one after the other: the second is told it was already declared.
+    """
+    try:
+        return _declare_lost(
+            rt,
+            actor,
+            barcode,
+            replacement_cost=replacement_cost,
+            estimated=estimated,
+            long_overdue=long_overdue,
+            note=note,
+        )
+    except (StaleDataError, IntegrityError):
+        raise Conflict(
+            f"Another desk changed {barcode.strip()[:40]} at the same moment (it may have "
+            "declared it lost). Nothing was charged here; look at the patron's charges and "
+            "try again if they are missing."
+        ) from None
+
+
+def _declare_lost(
+    rt: Runtime,
+    actor: Actor,
+    barcode: str,
+    *,
+    replacement_cost: str | Decimal,
+    estimated: bool = True,
+    long_overdue: bool = False,
+    note: str = "",
+) -> LostDeclaration:
     """Declare a borrowed ILL item lost or long overdue and charge the patron who has it."""
     actor.require(Role.ILL_OFFICE, "Declaring an ILL item lost")
     replacement = parse_amount(replacement_cost, "The replacement cost")
@@ -255,7 +291,7 @@ def declare_lost(
         settings = library_settings.load(session)
         replacement = _capped(session, replacement, "The replacement cost")
         fee = _processing_fee(settings.processing_fee)
-        item = _item_by_barcode(session, barcode)
+        item = _item_by_barcode(session, barcode, lock=True)
         if item.kind is not ItemKind.TEMPORARY:
             raise InvalidInput(
                 f"{item.barcode} is one of the library's own items. Lost-item ILL charges are "
