@@ -255,6 +255,7 @@ def declare_lost(
     The item's row is locked first, so two offices declaring the same item at once are
     served one after the other: the second is told it was already declared.
     """
+    actor.require(Role.ILL_OFFICE, "Declaring an ILL item lost")
     try:
         return _declare_lost(
             rt,
@@ -283,8 +284,7 @@ def _declare_lost(
     long_overdue: bool = False,
     note: str = "",
 ) -> LostDeclaration:
-    """Declare a borrowed ILL item lost or long overdue and charge the patron who has it."""
-    actor.require(Role.ILL_OFFICE, "Declaring an ILL item lost")
+    """The declaration itself, once the actor's role has been checked."""
     replacement = parse_amount(replacement_cost, "The replacement cost")
     now, today = rt.clock.now(), rt.clock.today()
     with rt.db.transaction() as session:
