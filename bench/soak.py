@@ -40,13 +40,13 @@ from app.demo import load_demo
 from app.desk.checkin import check_in
 from app.library.actors import Actor, unattended
 from app.library.clock import SystemClock
-from app.library.errors import ServiceError
+from app.library.errors import DatabaseUnavailable, ServiceError
 from app.library.runtime import Runtime
 from app.offline.journal import OfflineAction, OfflineJournal
 from app.offline.replay import EntryStatus, replay_journal
 from app.people.staff import actor_for
 from db import schema
-from db.engine import Database, create_database_engine
+from db.engine import DISCARDED, Database, create_database_engine
 from db.models import AuditEvent, Item, ItemStatus
 
 DEFAULT_URL = os.environ.get(
@@ -129,8 +129,13 @@ def _desk(
                     actors[branch] = actor_for(rt, "desk", branch, f"soak-desk-{number}")
                 actor = replace(actors[branch], workstation=key)
                 result = check_in(rt, actor, barcode, idempotency_key=key)
-            except OperationalError as exc:
-                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "error"
+            except (OperationalError, DatabaseUnavailable) as exc:
+                # As the desk does: the scan goes into the journal under its key (a lost
+                # COMMIT reply included: the replay finds out whether it happened).
+                if isinstance(exc, OperationalError):
+                    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "error"
+                else:
+                    reason = f"{exc.code}: {exc.message}"
                 tally.errors[reason[:60]] += 1
                 journal.record(
                     at=rt.clock.now(),
@@ -190,8 +195,11 @@ def _faults(url: str, items: list[str], stop: threading.Event, faults: Counter[s
         engine.dispose()
 
 
-def _replay_all(url: str, journals: list[OfflineJournal]) -> Counter[str]:
+def _replay_all(
+    url: str, journals: list[OfflineJournal]
+) -> tuple[Counter[str], dict[str, set[str]]]:
     statuses: Counter[str] = Counter()
+    keys: dict[str, set[str]] = {}
     db = Database(url)
     rt = Runtime(db, SystemClock())
     try:
@@ -201,12 +209,13 @@ def _replay_all(url: str, journals: list[OfflineJournal]) -> Counter[str]:
                 if report.complete:
                     for entry in report.entries:
                         statuses[entry.status.value] += 1
+                        keys.setdefault(entry.status.value, set()).add(entry.key)
                         if entry.status is EntryStatus.CONFLICT:
                             statuses[f"conflict:{entry.code}"] += 1
                     break
     finally:
         db.dispose()
-    return statuses
+    return statuses, keys
 
 
 def run(server: str, seconds: float, desks: int, keep: bool) -> int:
@@ -238,7 +247,7 @@ def run(server: str, seconds: float, desks: int, keep: bool) -> int:
         for thread in threads:
             thread.join(30)
         elapsed = time.monotonic() - started
-        replayed = _replay_all(url, journals)
+        replayed, replayed_keys = _replay_all(url, journals)
 
         db = Database(url)
         with db.reading() as session:
@@ -276,10 +285,17 @@ def run(server: str, seconds: float, desks: int, keep: bool) -> int:
         print(f"  database errors    {sum(errors.values())} (the desk journaled those scans)")
         for reason, count in errors.most_common(5):
             print(f"    {reason:<60} {count}")
+        by_replay = journaled & replayed_keys.get(EntryStatus.APPLIED.value, set())
+        before = journaled & replayed_keys.get(EntryStatus.ALREADY_APPLIED.value, set())
+        unaccounted = journaled - by_replay - before
         print(f"  faults injected    {dict(faults)}")
+        print(f"  pooled connections discarded (could not be reset) {DISCARDED.count}")
+        print(f"  journaled scans    {len(journaled)}: {len(by_replay)} applied by the replay, ")
+        print(f"                     {len(before)} already applied, {len(unaccounted)} unaccounted")
         print(f"  lost               {lost_online + waiting}")
         print(f"  duplicated         {duplicated}")
-        return 0 if lost_online + waiting == 0 and duplicated == 0 else 1
+        good = lost_online + waiting == 0 and duplicated == 0 and not unaccounted
+        return 0 if good else 1
     finally:
         if not keep:
             _drop_database(server, url)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,10 +15,12 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.errors import DatabaseUnavailable, is_unreachable, unavailable
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POSTGRES_LOCK_TIMEOUT_MS = 2000
@@ -38,6 +42,14 @@ _NETWORK_FILESYSTEMS = {
     "glusterfs",
     "ceph",
 }
+
+
+class CommitOutcomeUnknown(OperationalError):
+    """The connection broke after COMMIT was sent: the change may or may not be saved.
+
+    Only a lookup of something the transaction wrote (a scan's idempotency key) tells; a
+    caller must never report "nothing was changed" for it.
+    """
 
 
 class DatabaseConfigError(Exception):
@@ -150,6 +162,45 @@ def _unreachable_as_one_error(ctx: ExceptionContext) -> DatabaseUnavailable | No
     )
 
 
+class DiscardedConnections:
+    """How many pooled connections were thrown away because they could not be reset.
+
+    A connection that died mid-pipeline cannot even be rolled back ("cannot exit pipeline
+    mode while busy"); the pool used to print a traceback for each. It is discarded quietly
+    (the next action opens a fresh one) and counted here, for the status bar and the soak.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.count += 1
+
+
+DISCARDED = DiscardedConnections()
+
+
+def _reset_quietly(engine: Engine) -> None:
+    """Roll back a connection returned to the pool; discard it if even that fails."""
+
+    @event.listens_for(engine, "reset")
+    def _reset(dbapi_connection: Any, record: Any, reset_state: Any) -> None:
+        if reset_state.terminate_only:
+            return
+        try:
+            if getattr(dbapi_connection, "closed", False) or getattr(
+                dbapi_connection, "broken", False
+            ):
+                raise DisconnectionError("the connection was already lost")
+            dbapi_connection.rollback()
+        except Exception as exc:  # any failure means: do not reuse it
+            DISCARDED.add()
+            log.info("discarded a pooled connection that could not be reset: %s", exc)
+            record.invalidate(exc)
+
+
 def create_database_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the settings each backend needs for many desks and safe writes."""
     parsed = make_url(url)
@@ -185,9 +236,11 @@ def create_database_engine(url: str, **kwargs: Any) -> Engine:
             "options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}",
             "application_name": "illdesk",
         }
+        kwargs.setdefault("pool_reset_on_return", None)  # `_reset_quietly` does it
         engine = create_engine(parsed, connect_args=connect_args, **kwargs)
         _ping_connections_left_idle(engine)
         event.listen(engine, "handle_error", _unreachable_as_one_error)
+        _reset_quietly(engine)
         return engine
     raise DatabaseConfigError(
         f"Unsupported database URL {parsed.render_as_string(hide_password=True)}: "
@@ -221,9 +274,30 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: commits when the block ends, rolls back on any exception."""
-        with self._sessions.begin() as session:
-            yield session
+        """One unit of work: commits when the block ends, rolls back on any exception.
+
+        A connection to the server lost during COMMIT raises `CommitOutcomeUnknown` (the
+        server may have committed); a failure before COMMIT was sent is raised as it is.
+        """
+        with self._sessions() as session:
+            session.begin()
+            try:
+                yield session
+                session.flush()
+            except BaseException:
+                try:
+                    session.rollback()
+                except DBAPIError:  # the connection died with the work: the first error counts
+                    DISCARDED.add()
+                raise
+            try:
+                session.commit()
+            except DBAPIError as exc:
+                if self.is_sqlite or not exc.connection_invalidated or exc.orig is None:
+                    raise
+                raise CommitOutcomeUnknown(
+                    exc.statement, exc.params, exc.orig, connection_invalidated=True
+                ) from exc
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

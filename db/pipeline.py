@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from db.engine import DISCARDED, CommitOutcomeUnknown
 from db.errors import is_unreachable, unavailable
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ def pipelined(session: Session) -> Iterator[Connection]:
         return
     driver.autocommit = True
     failed = True
+    commit_sent = False
     try:
         try:
             with driver.pipeline() as pipeline:
@@ -71,18 +73,28 @@ def pipelined(session: Session) -> Iterator[Connection]:
                 finally:
                     del _READING[id(driver)]
                 conn.exec_driver_sql("COMMIT")  # sent with the writes when the pipeline ends
+                commit_sent = True
         except psycopg.Error as exc:  # raised by the batch: SQLAlchemy has not seen it
-            if driver.broken:
+            # No SQLSTATE: the client lost the connection ("cannot exit pipeline mode while
+            # busy" after the server went away), as opposed to the server refusing a write.
+            lost = driver.broken or getattr(exc, "sqlstate", None) is None
+            if lost:
                 conn.invalidate(exc)
-            if driver.broken or is_unreachable(exc, disconnect=False, connecting=False):
-                raise unavailable(exc, statement="COMMIT", invalidated=driver.broken) from exc
+                if commit_sent:  # the server may have committed before the line went
+                    raise CommitOutcomeUnknown("COMMIT", None, exc) from exc
+            if lost or is_unreachable(exc, disconnect=False, connecting=False):
+                raise unavailable(exc, statement="COMMIT", invalidated=lost) from exc
             raise DBAPIError.instance("COMMIT", None, exc, psycopg.Error) from exc
         failed = False
     finally:
         if not driver.closed:
-            if failed and driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                driver.rollback()
-            driver.autocommit = False
+            try:
+                if failed and driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    driver.rollback()
+                driver.autocommit = False
+            except psycopg.Error as exc:  # died mid-pipeline: discard it, quietly, counted
+                DISCARDED.add()
+                conn.invalidate(exc)
 
 
 def in_pipeline(conn: Connection) -> bool:

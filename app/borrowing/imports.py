@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.borrowing import request_numbers
 from app.library.actors import Actor
+from app.library.barcode_space import refuse_patron_barcode_of_an_item
 from app.library.errors import InvalidInput, ServiceError
 from app.library.folding import name_key
 from app.library.runtime import Runtime
@@ -206,6 +207,7 @@ def _apply_patron(session: Session, row: dict[str, str], branches: dict[str, Bra
         holder = session.scalar(select(Patron).where(Patron.barcode == values["barcode"]))
         if holder is not None and holder.patron_id != patron_id:
             raise InvalidInput(f"barcode {values['barcode']} already belongs to {holder.patron_id}")
+        refuse_patron_barcode_of_an_item(session, values["barcode"])
     patron = session.scalar(select(Patron).where(Patron.patron_id == patron_id))
     if patron is None:
         session.add(Patron(patron_id=patron_id, **values))

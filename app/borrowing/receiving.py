@@ -17,8 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.borrowing import request_numbers
+from app.borrowing.due_date_rule import accepted_due_date
 from app.library import library_settings, transits
 from app.library.actors import Actor
+from app.library.barcode_space import refuse_item_barcode_of_a_patron
 from app.library.branches import ill_office_branch
 from app.library.errors import Conflict, InvalidInput
 from app.library.folding import fold
@@ -129,16 +131,7 @@ def temporary_item_for(session: Session, request: IllRequest) -> Item | None:
 def _validated(form: ReceiveForm, today: date) -> tuple[str, str, str | None, str]:
     number = request_numbers.clean_borrowing(form.request_number)
     lender = parse_oclc_symbol(form.lender_symbol)
-    if form.lender_due_date < today:
-        raise InvalidInput(
-            f"The lender's due date {form.lender_due_date.isoformat()} is in the past. "
-            "Check the date on the lender's paperwork and type it again."
-        )
-    if form.lender_due_date > today + timedelta(days=730):
-        raise InvalidInput(
-            f"The lender's due date {form.lender_due_date.isoformat()} is more than two "
-            "years away; that is almost surely a typing mistake. Check the year."
-        )
+    accepted_due_date(form.lender_due_date, today, what="The lender's due date")
     lender_barcode: str | None = None
     if form.lender_barcode.strip():
         scan = normalize_scan(form.lender_barcode)
@@ -218,6 +211,8 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
         pickup = session.get(Branch, request.pickup_branch_id)
         patron = session.get(Patron, request.patron_id)
         assert pickup is not None and patron is not None
+        if lender_barcode:
+            refuse_item_barcode_of_a_patron(session, lender_barcode, "The lender's barcode")
         at_office_campus = pickup.id in (office.id, office.location_id)
         item = Item(
             barcode="",

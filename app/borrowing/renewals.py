@@ -8,11 +8,12 @@ the due date stays.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 
 from app.borrowing import request_numbers
+from app.borrowing.due_date_rule import accepted_due_date
 from app.borrowing.receiving import temporary_item_for
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput
@@ -58,10 +59,8 @@ def record_renewal(
         raise InvalidInput("An approved renewal needs the new due date the lender gave.")
     if not approved and new_due is not None:
         raise InvalidInput("A denied renewal keeps the due date; leave the new date empty.")
-    if new_due is not None and new_due > today + timedelta(days=730):
-        raise InvalidInput(
-            f"{new_due.isoformat()} is more than two years away; check the year the lender gave."
-        )
+    if new_due is not None:
+        accepted_due_date(new_due, today, what="The new due date")
     with rt.db.transaction() as session:
         request = request_numbers.find(session, number, lock=True)
         item = temporary_item_for(session, request)

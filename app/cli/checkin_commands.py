@@ -12,8 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.cli.context import CliContext
+from app.cli.unsure_outcome import report_unsure
 from app.desk.checkin import CheckInResult, check_in
 from app.desk.routing import Outcome
+from app.library.errors import OutcomeUnknown
+from app.offline.journal import OfflineAction
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 
@@ -37,8 +40,9 @@ def _barcodes(ctx: CliContext) -> Iterator[str]:
             for line in sys.stdin:
                 if line.strip():
                     yield line.rstrip("\r\n")
-        else:
-            yield value
+        else:  # several barcodes pasted into one argument are several scans
+            lines = [line for line in value.splitlines() if line.strip()]
+            yield from lines or [value]
 
 
 def record(result: CheckInResult) -> dict[str, Any]:
@@ -70,7 +74,10 @@ def _checkin(ctx: CliContext) -> int:
     rt = ctx.runtime()
     refused = False
     for raw in _barcodes(ctx):
-        result = check_in(rt, actor, raw)
+        try:
+            result = check_in(rt, actor, raw)
+        except OutcomeUnknown as exc:
+            return report_unsure(ctx, actor, exc, OfflineAction.CHECKIN, raw)
         refused = refused or result.outcome is Outcome.INVALID_SCAN
         ctx.emit(record(result), _text(result))
     return EXIT_REFUSED if refused else EXIT_OK

@@ -11,8 +11,11 @@ from datetime import date
 from typing import Any
 
 from app.cli.context import CliContext
+from app.cli.unsure_outcome import report_unsure
 from app.desk.checkout import CheckoutResult, change_due_date, check_out
 from app.desk.in_house_use import record_in_house_use
+from app.library.errors import OutcomeUnknown
+from app.offline.journal import OfflineAction
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 
@@ -115,14 +118,18 @@ def _text(result: CheckoutResult) -> str:
 
 def _checkout(ctx: CliContext) -> int:
     actor = ctx.actor()
-    result = check_out(
-        ctx.runtime(),
-        actor,
-        ctx.args.patron,
-        ctx.args.barcode,
-        strap_due=ctx.args.strap_due,
-        override=ctx.args.override,
-    )
+    try:
+        result = check_out(
+            ctx.runtime(),
+            actor,
+            ctx.args.patron,
+            ctx.args.barcode,
+            strap_due=ctx.args.strap_due,
+            override=ctx.args.override,
+        )
+    except OutcomeUnknown as exc:
+        patron = ctx.args.patron
+        return report_unsure(ctx, actor, exc, OfflineAction.CHECKOUT, ctx.args.barcode, patron)
     ctx.emit(record(result), _text(result))
     return EXIT_REFUSED if result.outcome.refused else EXIT_OK
 

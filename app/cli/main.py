@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 refused (the message or JSON says why); 2 usage error;
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -25,7 +26,12 @@ from app.cli import (
     setup_commands,
 )
 from app.cli.context import CliContext
-from app.library.database_errors import DatabaseBusy, DatabaseConfigError, SchemaMismatch
+from app.library.database_errors import (
+    CommitOutcomeUnknown,
+    DatabaseBusy,
+    DatabaseConfigError,
+    SchemaMismatch,
+)
 from app.library.errors import DatabaseUnavailable, ServiceError
 from app.workstation.log_setup import configure_logging
 
@@ -103,13 +109,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     except (SchemaMismatch, DatabaseConfigError, DatabaseUnavailable) as exc:
         print(f"illdesk: {exc}", file=ctx.err)
         return EXIT_DATABASE
-    except DatabaseBusy as exc:  # the database is there but busy (a lock, a deadlock)
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        print(
-            f"illdesk: the database is busy ({reason}). Wait a moment, then try again. "
-            "Nothing was changed.",
-            file=ctx.err,
-        )
+    except DatabaseBusy as exc:  # a lock, a deadlock, a local file's problem
+        print(f"illdesk: {database_problem(exc)}", file=ctx.err)
         return EXIT_DATABASE
     except ServiceError as exc:
         if ctx.json:
@@ -120,13 +121,78 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         ctx.close()
 
 
+_SQLITE_PROBLEMS = (
+    (
+        "locked",
+        "the database file is in use by another program ({reason}). Wait a moment and try "
+        "again; if it stays locked, close the other program. Nothing was changed.",
+    ),
+    (
+        "full",
+        "the disk holding the database file is full ({reason}). Free some space on it, then "
+        "try again. Nothing was changed.",
+    ),
+    (
+        "readonly",
+        "the database file is read-only ({reason}). Check the file's and its folder's "
+        "permissions (this user must be able to write them), then try again. Nothing was "
+        "changed.",
+    ),
+    (
+        "unable to open",
+        "the database file cannot be opened ({reason}). Check that its folder exists and "
+        "this user may write in it.",
+    ),
+    (
+        "disk i/o",
+        "the disk holding the database file failed to read or write ({reason}). Check the "
+        "disk; nothing was changed.",
+    ),
+)
+
+
+def database_problem(exc: DatabaseBusy) -> str:
+    """Say what is wrong with the database: a local file's problem is not the network's."""
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    if isinstance(exc, CommitOutcomeUnknown):
+        return (
+            f"the connection broke just after the change was sent ({reason}). Not sure "
+            "whether it was saved: check it when the database is back before doing it again."
+        )
+    if exc.orig is not None and type(exc.orig).__module__.startswith("sqlite3"):
+        squashed = reason.lower().replace(" ", "").replace("-", "")
+        for marker, sentence in _SQLITE_PROBLEMS:
+            if marker.replace(" ", "") in squashed:
+                return sentence.format(reason=reason)
+        return f"the database file cannot be used ({reason}). Nothing was changed."
+    return (
+        f"the database is busy ({reason}). Wait a moment, then try again. Nothing was changed."
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     configure_logging()
     if args.command is None:
         print("illdesk: no command given. `illdesk --help` lists them.", file=sys.stderr)
         return EXIT_USAGE
-    return run(args)
+    try:
+        return run(args)
+    except BrokenPipeError:
+        return _output_closed()
+
+
+def _output_closed() -> int:
+    """The reader went away (`illdesk ... | head`): stop quietly and say so on stderr.
+
+    Later results were not printed, and a batch stops where it was: each finished scan is
+    committed on its own, so nothing is half-done.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # Python's final flush must not fail again
+    os.close(devnull)
+    print("illdesk: the output was closed before the end; stopped there.", file=sys.stderr)
+    return EXIT_REFUSED
 
 
 if __name__ == "__main__":

@@ -62,6 +62,8 @@ def _text(entry: ReplayedScan) -> str:
     )
     if entry.outcome:
         line += f"  {entry.outcome}"
+    if entry.code and entry.status is EntryStatus.ALREADY_APPLIED:
+        line += "  (conflict recorded by an earlier replay)"
     if entry.code:
         line += f"\n      {entry.code}: {entry.explanation}"
     return line
@@ -84,14 +86,16 @@ def _replay(ctx: CliContext) -> int:
         "file": str(path),
         "applied": report.count(EntryStatus.APPLIED),
         "already_applied": report.count(EntryStatus.ALREADY_APPLIED),
-        "conflicts": report.count(EntryStatus.CONFLICT),
+        "conflicts": len(report.conflicts),
+        "new_conflicts": report.count(EntryStatus.CONFLICT),
         "not_replayed": report.count(EntryStatus.NOT_REPLAYED),
         "archived": report.archived,
     }
     ctx.emit(
         {"summary": summary},
         f"{summary['applied']} applied, {summary['already_applied']} already applied, "
-        f"{summary['conflicts']} conflicts, {summary['not_replayed']} not replayed yet.",
+        f"{summary['conflicts']} conflicts ({summary['new_conflicts']} new), "
+        f"{summary['not_replayed']} not replayed yet.",
     )
     if not report.complete:
         ctx.say("Some scans were not replayed yet: run the same command again later.")

@@ -202,7 +202,8 @@ def _settings(ctx: CliContext) -> int:
     if ctx.args.settings_command == "list":
         for row in settings_admin.library_setting_values(rt, actor):
             mark = "*" if row.changed else " "
-            ctx.emit(row, f"{mark} {row.name:34} {row.value}")
+            text = f"{mark} {row.name:34} {row.value}\n      {row.label}: {row.description}"
+            ctx.emit(row, f"{text} Takes {row.rule}.")
         ctx.say("* changed from the default")
         return EXIT_OK
     row = settings_admin.change_library_setting(rt, actor, ctx.args.name, ctx.args.value)

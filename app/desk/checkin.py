@@ -22,6 +22,8 @@ later with the same idempotency key.
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -37,12 +39,14 @@ from app.desk import checkin_writes as writes
 from app.desk.checkin_wording import Facts, Place, word
 from app.desk.offline_fallback import OfflineFallback
 from app.desk.routing import Desk, Outcome, SlipKind, Tone, decide, slip_for, tone_of
+from app.desk.unknown_commit import was_saved
 from app.library.actors import Actor
-from app.library.errors import DatabaseUnavailable, NotFound
+from app.library.errors import DatabaseUnavailable, NotFound, OutcomeUnknown
 from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
 from app.people.patron_names import patron_label
+from db.engine import CommitOutcomeUnknown
 from db.models import IllRequest
 from db.pipeline import pipelined, rows
 
@@ -91,21 +95,30 @@ def check_in(
     desk holds it, the scan queues on the lock (PostgreSQL's 2 s lock timeout) and then
     reads the item afresh, so it answers with the state the other desk left; still locked
     after 2 s, or lost to a race twice, it says "scan again". `idempotency_key` (the desk's
-    key for this scan) is recorded in the same transaction, so if the connection breaks
-    after the commit, replaying the scan from the offline journal applies nothing twice.
-    With `offline`, a database that cannot be reached gives the provisional answer (the
-    scan journaled under the same key); without, `DatabaseUnavailable` is raised.
+    key for this scan; one is made when none is given) is recorded in the same transaction,
+    so if the connection breaks after the commit, replaying the scan from the offline journal
+    applies nothing twice, and the key tells whether the commit happened: looked up at once,
+    the answer is what really happened. With `offline`, a database that cannot be reached
+    gives the provisional answer (the scan journaled under the same key), and a commit whose
+    outcome cannot be asked yet is journaled as "not sure"; without, `DatabaseUnavailable`
+    (or its `OutcomeUnknown`, carrying the key) is raised.
     """
     scan = normalize_scan(raw)
     now = rt.clock.now()
     if isinstance(scan, InvalidScan):
         return refused_scan(scan, now)
+    key = idempotency_key or str(uuid.uuid4())
     try:
-        return _online(rt, actor, scan.barcode, frozenset(auto_print), idempotency_key, now)
+        return _online(rt, actor, scan.barcode, frozenset(auto_print), key, now)
+    except OutcomeUnknown as exc:
+        if offline is None:
+            raise
+        kept = offline.check_in(actor, scan.barcode, key)
+        return replace(kept, headline=f"Not sure: {kept.headline}", instructions=(exc.message,))
     except DatabaseUnavailable:
         if offline is None:
             raise
-    return offline.check_in(actor, scan.barcode, idempotency_key)
+    return offline.check_in(actor, scan.barcode, key)
 
 
 def _online(
@@ -113,25 +126,24 @@ def _online(
     actor: Actor,
     barcode: str,
     auto_print: frozenset[str],
-    idempotency_key: str | None,
+    key: str,
     now: datetime,
 ) -> CheckInResult:
     """The check-in in its own transaction, retried once after a lost race or a lock."""
+    result: CheckInResult | None = None
     wait = False
     for attempt in (1, 2):
         try:
             with rt.db.transaction() as session, pipelined(session) as conn:
                 result = _check_in(session, rt, actor, barcode, auto_print, wait=wait)
-                if idempotency_key is not None:
-                    conn.execute(
-                        writes.INSERT_APPLIED,
-                        {
-                            "idempotency_key": idempotency_key,
-                            "applied_at": now,
-                            "result": result.outcome.value,
-                        },
-                    )
+                conn.execute(
+                    writes.INSERT_APPLIED,
+                    {"idempotency_key": key, "applied_at": now, "result": _applied(result)},
+                )
                 return result
+        except CommitOutcomeUnknown:
+            assert result is not None  # COMMIT is only sent after the decision
+            return _after_unknown_commit(rt, result, key)
         except (StaleDataError, IntegrityError):
             if attempt == 2:
                 break
@@ -152,6 +164,28 @@ def _online(
         instructions=wording.instructions,
         at=now,
     )
+
+
+def _applied(result: CheckInResult) -> str:
+    """What the scan's key records: enough to answer for a commit whose reply was lost."""
+    return json.dumps(
+        {
+            "outcome": result.outcome.value,
+            "routing": result.routing.value,
+            "destination": result.destination,
+        }
+    )
+
+
+def _after_unknown_commit(rt: Runtime, result: CheckInResult, key: str) -> CheckInResult:
+    """The reply to COMMIT was lost: the scan's key in the database says whether it happened."""
+    if not was_saved(rt, key, "check-in"):
+        raise DatabaseUnavailable(
+            "The connection broke before the check-in was saved: nothing was changed. "
+            "Scan it again."
+        )
+    note = "The connection broke just after this check-in was sent; the database had saved it."
+    return replace(result, instructions=(*result.instructions, note))
 
 
 def check_in_within(

@@ -8,6 +8,8 @@ wins and the difference goes to the ILL librarian's discrepancy log.
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -17,7 +19,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
 from app.borrowing.due_dates import DueDate, due_date_at_branch, say_date
+from app.desk.unknown_commit import was_saved
 from app.lending.pull_list import checkout_to_ill
 from app.library import library_settings
 from app.library.actors import Actor
@@ -27,7 +31,9 @@ from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
 from app.people.patrons import patron_blocks, require_patron
 from app.records import audit
+from db.engine import CommitOutcomeUnknown
 from db.models import (
+    AppliedScan,
     Branch,
     Direction,
     DueDateDiscrepancy,
@@ -454,6 +460,8 @@ def _plan(
     if item.kind is ItemKind.TEMPORARY:
         if strap_due is not None and strap_due.year < 2000:
             raise InvalidInput("That strap date is not a real due date. Type it as YYYY-MM-DD.")
+        if strap_due is not None and strap_due > latest_due_date(today):
+            accepted_due_date(strap_due, today, what="The strap date")  # says why it is refused
         plan: _Plan | _Lend | CheckoutResult = _ill_plan(
             session, actor, today, item, patron, branch, strap_due, override
         )
@@ -492,20 +500,48 @@ def check_out(
     *,
     strap_due: date | None = None,
     override: bool = False,
+    idempotency_key: str | None = None,
 ) -> CheckoutResult:
     """Check out one item; a refusal is returned (not raised) and writes nothing.
 
     `strap_due` is the date staff read on the physical strap; when it differs from the
     date recorded at receipt, the strap wins and a discrepancy is logged. `override`
     (ILL office only, audited) checks out an item not on this hold shelf for this patron.
+    `idempotency_key` (made when not given) is recorded with the loan: when the reply to
+    COMMIT is lost, it tells whether the checkout happened (`OutcomeUnknown` carries it when
+    the database cannot be asked yet).
     """
     now, today = rt.clock.now(), rt.clock.today()
+    key = idempotency_key or str(uuid.uuid4())
+    done: CheckoutResult | None = None
     try:
         with rt.db.transaction() as session:
             lock_item(session, barcode)
             plan = _plan(session, actor, today, patron_ref, barcode, strap_due, override)
             if isinstance(plan, _Plan):
-                return _apply(session, actor, plan, now)
+                done = _apply(session, actor, plan, now)
+                session.add(
+                    AppliedScan(
+                        idempotency_key=key,
+                        applied_at=now,
+                        result=json.dumps(
+                            {"outcome": done.outcome.value, "due_date": _iso(done.due_date)}
+                        ),
+                    )
+                )
+                return done
+    except CommitOutcomeUnknown:
+        assert done is not None  # COMMIT is only sent once the loan is written
+        if not was_saved(rt, key, "check-out"):
+            raise DatabaseUnavailable(
+                "The connection broke before the check-out was saved: nothing was checked "
+                "out. Try again."
+            ) from None
+        return replace(
+            done,
+            message=f"{done.message} The connection broke just after the check-out was sent; "
+            "the database had saved it.",
+        )
     except (IntegrityError, StaleDataError, OperationalError) as exc:
         if isinstance(exc, OperationalError) and not is_lock_busy(exc):
             raise
@@ -697,10 +733,7 @@ def change_due_date(
     if isinstance(scan, InvalidScan):
         raise InvalidInput(scan.reason)
     now, today = rt.clock.now(), rt.clock.today()
-    if new_due < today:
-        raise InvalidInput(
-            f"{say_date(new_due)} has already passed. Give today's date or a later one."
-        )
+    accepted_due_date(new_due, today, what="The new due date", actor=actor, override_reason=cleaned)
     try:
         with rt.db.transaction() as session:
             item, _ = find_item(session, scan.barcode)

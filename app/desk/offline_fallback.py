@@ -47,7 +47,7 @@ class OfflineFallback(Protocol):
         ...
 
     def check_out(
-        self, actor: Actor, patron: str, barcode: str, strap_due: date
+        self, actor: Actor, patron: str, barcode: str, strap_due: date, *, key: str | None = None
     ) -> ProvisionalCheckout:
         """Journal a checkout to `patron`, due by the strap's date until the replay."""
         ...

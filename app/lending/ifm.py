@@ -12,13 +12,13 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.borrowing import request_numbers
-from app.library import library_settings
+from app.library import amounts, library_settings
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.runtime import Runtime
@@ -34,49 +34,27 @@ from db.models import (
 )
 
 CURRENCY = "USD"
-MAX_AMOUNT = Decimal("99999999.99")  # what the ledger column holds
-_PLAIN = re.compile(r"^\d+(\.\d{1,2})?$")
-_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d{1,2})?$")
+MAX_AMOUNT = amounts.HARD_MAXIMUM  # what the ledger column holds
 _DUMMY_NUMBER = re.compile(r"^[A-Za-z0-9\-]{1,32}$")
 CENT = Decimal("0.01")
 
 
-def parse_amount(text: str) -> Decimal:
+def parse_amount(text: str, *, maximum: Decimal = MAX_AMOUNT) -> Decimal:
     """A US-dollar amount as staff type it ("85", "85.00", "$1,250.50"); anything else refused."""
-    raw = text.strip()
-    if not raw:
-        raise InvalidInput("Enter the replacement cost in US dollars, like 85.00.")
-    cleaned = raw.removeprefix("$").removesuffix("USD").removesuffix("usd").strip()
-    if cleaned.startswith("-"):
-        raise InvalidInput(
-            f"{raw!r} is negative. Enter the replacement cost as a positive amount; the "
-            "direction (we pay or we receive) says which way the money goes."
-        )
-    if not (_PLAIN.match(cleaned) or _GROUPED.match(cleaned)):
-        raise InvalidInput(
-            f"{raw!r} is not an amount in US dollars. Type digits with at most two decimals, "
-            "like 85.00 or 1,250.50."
-        )
-    try:
-        amount = Decimal(cleaned.replace(",", "")).quantize(CENT)
-    except InvalidOperation:  # the patterns above make this unreachable in practice
-        raise InvalidInput(f"{raw!r} is not an amount in US dollars.") from None
-    if amount <= 0:
-        raise InvalidInput("The replacement cost must be more than 0.00 USD.")
-    if amount > MAX_AMOUNT:
-        raise InvalidInput(f"{raw!r} is more than the largest amount IFM records here.")
-    return amount
+    return amounts.parse_amount(text, "The replacement cost", maximum=maximum)
+
+
+def _capped(session: Session, value: Decimal) -> Decimal:
+    cap = amounts.amount_maximum(library_settings.load(session).amount_maximum)
+    return parse_amount(str(value), maximum=cap)
 
 
 def parse_threshold(text: str) -> Decimal:
+    """The settlement threshold setting (checked when set; a bad stored value is named)."""
     try:
-        value = Decimal(text).quantize(CENT)
-    except InvalidOperation:
-        raise InvalidInput(
-            f"The IFM settlement threshold setting {text!r} is not an amount; an "
-            "administrator sets it, for example to 100.00."
-        ) from None
-    return abs(value)
+        return amounts.parse_amount(text, "The IFM settlement threshold", allow_zero=True)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{exc.message} An administrator sets it in Admin settings.") from None
 
 
 @dataclass(frozen=True)
@@ -186,6 +164,7 @@ def preview(rt: Runtime, actor: Actor, request_number: str, amount: str) -> IfmF
     actor.require(Role.ILL_OFFICE, "Building IFM replacement fields")
     value = parse_amount(amount)
     with rt.db.reading() as session:
+        value = _capped(session, value)
         return _fields_for(session, _lost_request(session, request_number), value)
 
 
@@ -232,6 +211,7 @@ def record_transaction(
     value = parse_amount(amount)
     now = rt.clock.now()
     with rt.db.transaction() as session:
+        value = _capped(session, value)
         req = _lost_request(session, request_number, lock=True)
         existing = session.scalar(select(IfmTransaction).where(IfmTransaction.request_id == req.id))
         if existing is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from db.engine import DatabaseConfigError
+from db.engine import CommitOutcomeUnknown, DatabaseConfigError
 from db.schema import SchemaMismatch
 
 DatabaseError = SQLAlchemyError
@@ -23,4 +23,10 @@ A database that cannot be reached raises `app.library.errors.DatabaseUnavailable
 subclass: catch that first.
 """
 
-__all__ = ["DatabaseBusy", "DatabaseConfigError", "DatabaseError", "SchemaMismatch"]
+__all__ = [
+    "CommitOutcomeUnknown",
+    "DatabaseBusy",
+    "DatabaseConfigError",
+    "DatabaseError",
+    "SchemaMismatch",
+]

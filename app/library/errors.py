@@ -51,3 +51,21 @@ class NotReached(ServiceError):
     `DatabaseUnavailable`, which is not a refusal of the service but of the connection)."""
 
     code = "database_unavailable"
+
+
+class OutcomeUnknown(DatabaseUnavailable):
+    """The connection broke after the change was sent and the database cannot be asked yet.
+
+    Never "nothing was changed": `key` is the scan's idempotency key, so journaling the scan
+    with it lets the replay check what really happened once the database answers.
+    """
+
+    code = "not_sure"
+
+    def __init__(self, action: str, key: str) -> None:
+        super().__init__(
+            f"Not sure whether the {action} was saved: the connection broke just after it was "
+            "sent. It will be checked when the database is back."
+        )
+        self.action = action
+        self.key = key

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.library import amounts, setting_specs
 from app.library.errors import InvalidInput
 from db.models import LibrarySetting
 
@@ -34,6 +35,8 @@ class LibrarySettings:
     patron_display: str = "surname_initial"
     institutional_email_domain: str = "example.edu"
     processing_fee: str = "30.00"
+    # The largest amount anyone may type (charges, IFM, fees): a typo's guard.
+    amount_maximum: str = "100000.00"
     # Blocks: whether each kind stops a checkout.
     block_checkout_on_bursar_charges: bool = False
     block_checkout_on_overdue_ill: bool = False
@@ -96,8 +99,12 @@ def load(session: Session) -> LibrarySettings:
 
 
 def save(session: Session, **changes: Any) -> LibrarySettings:
-    """Store changed settings; unknown names or wrong types are refused, not guessed."""
+    """Store changed settings; unknown names, wrong types and values out of each setting's
+    range (`app.library.setting_specs`) are refused, not guessed or left for a daily job."""
     defaults = LibrarySettings()
+    current = load(session)
+    cap_text = changes.get("amount_maximum", current.amount_maximum)
+    cap = amounts.amount_maximum(cap_text if isinstance(cap_text, str) else "")
     for name, value in changes.items():
         if name not in FIELDS:
             raise InvalidInput(f"There is no library setting called '{name}'.")
@@ -106,6 +113,7 @@ def save(session: Session, **changes: Any) -> LibrarySettings:
             value = tuple(value)
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise InvalidInput(f"The setting '{name}' takes a {expected.__name__}, not {value!r}.")
+        value = setting_specs.check(name, value, cap)
         stored = list(value) if isinstance(value, tuple) else value
         row = session.get(LibrarySetting, name)
         if row is None:

@@ -62,8 +62,21 @@ def _shown(raw: str) -> str:
     return printable if len(printable) <= 40 else printable[:37] + "..."
 
 
+_LINE_BREAK = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
 def normalize_scan(raw: str) -> Scan | InvalidScan:
-    """Clean one scan; every refusal says why and what to do next."""
+    """Clean one scan; every refusal says why and what to do next.
+
+    A line break inside the scan means two scans arrived as one (a paste, a CLI argument):
+    refused, never glued into one barcode that is then "not found".
+    """
+    if _LINE_BREAK.search(raw.strip()):
+        return InvalidScan(
+            "Two scans arrived as one (there is a line break inside). Scan or enter the "
+            "barcodes one at a time.",
+            _shown(raw.strip()),
+        )
     cleaned = "".join(ch for ch in raw if ch.isprintable()).strip()
     if not cleaned:
         return InvalidScan("Nothing was scanned. Scan the barcode at the TOP of the strap.", "")

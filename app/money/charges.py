@@ -13,13 +13,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import Row, Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from app.library import library_settings
+from app.library import amounts, library_settings
 from app.library.actors import Actor
+from app.library.amounts import money as money
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
@@ -40,7 +43,7 @@ from db.models import (
     Role,
 )
 
-MAX_AMOUNT = Decimal("100000.00")
+MAX_AMOUNT = Decimal(amounts.DEFAULT_MAXIMUM)
 _ESTIMATE_NOTE = re.compile(r"\s*\(estimate[^)]*\)", re.IGNORECASE)
 CENT = Decimal("0.01")
 
@@ -117,24 +120,17 @@ class LostItemReturned:
     bursar_reminder: str  # "" when nothing was reported to the bursar
 
 
-def money(amount: Decimal) -> str:
-    return f"${amount:,.2f}"
+def parse_amount(
+    text: str | Decimal, what: str = "The amount", *, maximum: Decimal = MAX_AMOUNT
+) -> Decimal:
+    """A positive amount in dollars and cents (`app.library.amounts` reads it)."""
+    return amounts.parse_amount(text, what, maximum=maximum)
 
 
-def parse_amount(text: str | Decimal, what: str = "The amount") -> Decimal:
-    """A positive amount in dollars and cents, such as 85 or 85.50."""
-    raw = str(text).strip().replace("$", "").replace(",", "")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise InvalidInput(f"{what} '{text}' is not an amount; type it like 85.00.") from None
-    if not value.is_finite() or value <= 0:
-        raise InvalidInput(f"{what} must be more than zero; type it like 85.00.")
-    if value > MAX_AMOUNT:  # before quantize, which cannot represent huge values
-        raise InvalidInput(f"{what} {raw[:20]} is more than {money(MAX_AMOUNT)}; check it.")
-    if value != value.quantize(CENT):
-        raise InvalidInput(f"{what} {text} has more than two decimals; type it like 85.00.")
-    return value.quantize(CENT)
+def _capped(session: Session, value: Decimal, what: str) -> Decimal:
+    """`value` within the library's `amount_maximum` setting."""
+    cap = amounts.amount_maximum(library_settings.load(session).amount_maximum)
+    return amounts.parse_amount(value, what, maximum=cap)
 
 
 def _reason_text(reason: str, what: str) -> str:
@@ -222,11 +218,12 @@ def charges_in(
     return tuple(_from_row(row) for row in session.execute(query))
 
 
-def _item_by_barcode(session: Session, barcode: str) -> Item:
+def _item_by_barcode(session: Session, barcode: str, *, lock: bool = False) -> Item:
     scan = normalize_scan(barcode)
     if isinstance(scan, InvalidScan):
         raise InvalidInput(scan.reason)
-    item = session.scalar(select(Item).where(Item.barcode == scan.barcode))
+    query = select(Item).where(Item.barcode == scan.barcode)
+    item = session.scalar(query.with_for_update() if lock else query)
     if item is None:
         raise NotFound(f"No item has the barcode {scan.barcode}. Scan the strap barcode.")
     return item
@@ -252,14 +249,48 @@ def declare_lost(
     long_overdue: bool = False,
     note: str = "",
 ) -> LostDeclaration:
-    """Declare a borrowed ILL item lost or long overdue and charge the patron who has it."""
+    """Declare a borrowed ILL item lost or long overdue and charge the patron who has it.
+
+    The item's row is locked first, so two offices declaring the same item at once are
+    served one after the other: the second is told it was already declared.
+    """
     actor.require(Role.ILL_OFFICE, "Declaring an ILL item lost")
+    try:
+        return _declare_lost(
+            rt,
+            actor,
+            barcode,
+            replacement_cost=replacement_cost,
+            estimated=estimated,
+            long_overdue=long_overdue,
+            note=note,
+        )
+    except (StaleDataError, IntegrityError):
+        raise Conflict(
+            f"Another desk changed {barcode.strip()[:40]} at the same moment (it may have "
+            "declared it lost). Nothing was charged here; look at the patron's charges and "
+            "try again if they are missing."
+        ) from None
+
+
+def _declare_lost(
+    rt: Runtime,
+    actor: Actor,
+    barcode: str,
+    *,
+    replacement_cost: str | Decimal,
+    estimated: bool = True,
+    long_overdue: bool = False,
+    note: str = "",
+) -> LostDeclaration:
+    """The declaration itself, once the actor's role has been checked."""
     replacement = parse_amount(replacement_cost, "The replacement cost")
     now, today = rt.clock.now(), rt.clock.today()
     with rt.db.transaction() as session:
         settings = library_settings.load(session)
+        replacement = _capped(session, replacement, "The replacement cost")
         fee = _processing_fee(settings.processing_fee)
-        item = _item_by_barcode(session, barcode)
+        item = _item_by_barcode(session, barcode, lock=True)
         if item.kind is not ItemKind.TEMPORARY:
             raise InvalidInput(
                 f"{item.barcode} is one of the library's own items. Lost-item ILL charges are "
@@ -422,6 +453,7 @@ def reduce_charge(
     amount = parse_amount(new_amount, "The new amount")
     now = rt.clock.now()
     with rt.db.transaction() as session:
+        amount = _capped(session, amount, "The new amount")
         charge = _open_charge(session, charge_id)
         old = Decimal(charge.amount).quantize(CENT)
         if amount >= old:
@@ -459,6 +491,7 @@ def record_actual_bill(
     actual = parse_amount(amount, "The lender's bill")
     now = rt.clock.now()
     with rt.db.transaction() as session:
+        actual = _capped(session, actual, "The lender's bill")
         charge = _open_charge(session, charge_id)
         if charge.kind is not ChargeKind.REPLACEMENT:
             raise InvalidInput(

@@ -493,6 +493,12 @@ def _record_failure(rt: Runtime, notice_id: int, exc: DeliveryFailed) -> None:
                 f"{UNCERTAIN_PREFIX}: {exc.reason} Check with the recipient before sending "
                 "it again."
             )
+        elif exc.permanent:
+            notice.held_reason = (
+                f"Not sent: the mail server refused it for good ({exc.reason}). Sending it "
+                "again would be refused the same way: fix the address (or ask the mail "
+                "administrator why), then release it."
+            )
         elif notice.attempts >= MAX_ATTEMPTS:
             notice.held_reason = (
                 f"Not sent after {notice.attempts} attempts (last: {exc.reason}). Fix the "

@@ -68,11 +68,25 @@ class OutgoingMail:
 class DeliveryFailed(Exception):
     """Not delivered (`uncertain` False), or perhaps delivered (`uncertain` True)."""
 
-    def __init__(self, reason: str, *, uncertain: bool = False, connection: bool = False) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        uncertain: bool = False,
+        connection: bool = False,
+        permanent: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.uncertain = uncertain
         self.connection = connection  # the server could not be reached or dropped us
+        # A 5xx answer: the server refuses this message for good; sending again is pointless.
+        self.permanent = permanent
+
+
+def _refused(what: str, code: int, reply: bytes | str) -> DeliveryFailed:
+    """The server's refusal; 5xx is permanent (RFC 5321), 4xx worth another try later."""
+    return DeliveryFailed(f"{what}: {_reply(code, reply)}", permanent=500 <= code < 600)
 
 
 class Mailer(Protocol):
@@ -193,18 +207,16 @@ class SmtpMailer:
         try:
             code, reply = smtp.mail(self.config.sender)
             if code != 250:
-                raise DeliveryFailed(f"The mail server refused the sender: {_reply(code, reply)}")
+                raise _refused("The mail server refused the sender", code, reply)
             code, reply = smtp.rcpt(mail.recipient)
             if code not in (250, 251):
                 smtp.rset()
-                raise DeliveryFailed(
-                    f"The mail server refused {mail.recipient}: {_reply(code, reply)}"
-                )
+                raise _refused(f"The mail server refused {mail.recipient}", code, reply)
             smtp.putcmd("data")
             code, reply = smtp.getreply()
             if code != 354:
                 smtp.rset()
-                raise DeliveryFailed(f"The mail server refused the message: {_reply(code, reply)}")
+                raise _refused("The mail server refused the message", code, reply)
         except DeliveryFailed:
             raise
         except (OSError, smtplib.SMTPException) as exc:
@@ -226,7 +238,7 @@ class SmtpMailer:
                 connection=True,
             ) from None
         if code != 250:
-            raise DeliveryFailed(f"The mail server refused the message: {_reply(code, reply)}")
+            raise _refused("The mail server refused the message", code, reply)
 
     def _drop(self) -> None:
         smtp, self._smtp = self._smtp, None

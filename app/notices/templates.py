@@ -48,6 +48,10 @@ cancel_reason (request_cancelled) or denial_reason (renewal_denied).
 
 from __future__ import annotations
 
+import functools
+import math
+import sys
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -55,7 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
-from jinja2.exceptions import TemplateError
+from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
@@ -228,12 +232,127 @@ def canonical_context(kind: str, passed: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-_env = SandboxedEnvironment(
+MAX_OUTPUT_CHARS = 100_000  # a notice is a page or two; anything near this is a runaway
+MAX_RENDER_SECONDS = 1.0  # a notice renders in well under a millisecond
+_MAX_NUMBER = 10**9
+_TEMPLATE_FILE = "<template>"
+
+
+class RenderRefused(SecurityError):
+    """A template would take too long or write too much: refused, never run to the end."""
+
+
+def _size(value: Any) -> int | None:
+    return len(value) if isinstance(value, str | list | tuple | range) else None
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    """The sandbox, plus limits on what one expression may build.
+
+    `'x' * 10**9` is a single step that no clock can interrupt, so repetition, powers and
+    concatenation are checked before they run; loops are bounded by the render clock.
+    """
+
+    intercepted_binops = frozenset({"*", "**", "+"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        numbers = isinstance(left, int | float) and isinstance(right, int | float)
+        if (
+            operator == "**"
+            and numbers
+            and (abs(right) > 64 or (abs(left) > 1 and abs(right) * math.log10(abs(left)) > 9))
+        ):
+            raise RenderRefused(f"{left} ** {right} is too large a number for a notice")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                size = _size(seq)
+                if size is not None and isinstance(times, int) and size * times > MAX_OUTPUT_CHARS:
+                    raise RenderRefused(
+                        f"repeating text {times} times would write more than "
+                        f"{MAX_OUTPUT_CHARS:,} characters"
+                    )
+            if numbers and abs(left * right) > _MAX_NUMBER**2:
+                raise RenderRefused("that product is too large a number for a notice")
+        if operator == "+":
+            a, b = _size(left), _size(right)
+            if a is not None and b is not None and a + b > MAX_OUTPUT_CHARS:
+                raise RenderRefused(
+                    f"the text would be longer than {MAX_OUTPUT_CHARS:,} characters"
+                )
+        return super().call_binop(context, operator, left, right)
+
+
+def _bounded_arguments(function: Any) -> Any:
+    """A filter or global whose whole-number arguments stay within a notice's size.
+
+    `'x'|center(10**9)` builds a gigabyte in one call; no clock can stop it midway.
+    """
+
+    @functools.wraps(function)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        spread = 1
+        for value in (*args, *kwargs.values()):
+            number = isinstance(value, int) and not isinstance(value, bool)
+            if number and abs(value) > MAX_OUTPUT_CHARS:
+                raise RenderRefused(
+                    f"{value} is too large a number for a notice (at most {MAX_OUTPUT_CHARS:,})"
+                )
+            spread *= max(_size(value) or 1, 1)
+        if spread > 10 * MAX_OUTPUT_CHARS:  # join(range(100000), 'x' * 100000)
+            raise RenderRefused(
+                f"{function.__name__.removeprefix('do_')} would build too much text for a notice"
+            )
+        return function(*args, **kwargs)
+
+    return bounded
+
+
+def _render_bounded(source: str, values: dict[str, Any]) -> str:
+    """Render with a clock and a size limit: a runaway loop stops after MAX_RENDER_SECONDS.
+
+    The clock runs in a trace function that watches only the template's own frames (the
+    code Jinja compiled from it), so filters and the rest of the program run untraced.
+    """
+    template = _env.from_string(source)
+    deadline = time.monotonic() + MAX_RENDER_SECONDS
+
+    def watch(frame: Any, event: str, _arg: Any) -> Any:
+        if frame.f_code.co_filename != _TEMPLATE_FILE:
+            return None
+        if time.monotonic() > deadline:
+            raise RenderRefused(
+                f"the template takes longer than {MAX_RENDER_SECONDS:g} s to fill in (a loop "
+                "too many times round?)"
+            )
+        return watch
+
+    chunks: list[str] = []
+    size = 0
+    previous = sys.gettrace()
+    sys.settrace(watch)
+    try:
+        for chunk in template.generate(values):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise RenderRefused(
+                    f"the notice would be longer than {MAX_OUTPUT_CHARS:,} characters"
+                )
+            chunks.append(chunk)
+    finally:
+        sys.settrace(previous)
+    return "".join(chunks)
+
+
+_env = _BoundedEnvironment(
     undefined=StrictUndefined,
     autoescape=False,
     keep_trailing_newline=True,
     trim_blocks=True,
     lstrip_blocks=True,
+)
+_env.filters = {name: _bounded_arguments(f) for name, f in _env.filters.items()}
+_env.globals.update(
+    {name: _bounded_arguments(f) for name, f in _env.globals.items() if callable(f)}
 )
 
 
@@ -415,7 +534,7 @@ def preview(kind: str, subject: str, body: str) -> RenderedNotice:
 
 
 def _render_source(source: str, values: dict[str, Any]) -> str:
-    return _env.from_string(source).render(values)
+    return _render_bounded(source, values)
 
 
 def _complete(spec: NoticeKind, context: dict[str, Any]) -> dict[str, Any]:

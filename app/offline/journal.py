@@ -12,6 +12,7 @@ audit for the library's ``offline_journal_keep_days``; older replayed files are 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -115,22 +116,70 @@ def _fsync_dir(path: Path) -> None:
 
 def read_entries(path: Path) -> tuple[list[JournalEntry], list[BadLine]]:
     """Every entry of a journal file in order, and the lines that could not be read."""
-    entries: list[JournalEntry] = []
+    numbered, bad = read_numbered(path)
+    return [entry for _, entry in numbered], bad
+
+
+def read_numbered(path: Path) -> tuple[list[tuple[int, JournalEntry]], list[BadLine]]:
+    """Every entry with the line it stands on, and the lines (or fragments) that cannot be read.
+
+    A write torn by a crash or a full disk in an older journal can leave a fragment with the
+    next record glued to it on the same line: the whole record after the fragment is still
+    read, and only the fragment is reported.
+    """
+    entries: list[tuple[int, JournalEntry]] = []
     bad: list[BadLine] = []
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return [], []
-    except (OSError, UnicodeDecodeError) as exc:
-        raise JournalError(f"The journal {path} cannot be read ({exc}).") from exc
-    for number, line in enumerate(text.splitlines(), start=1):
+    except OSError as exc:
+        raise JournalError(f"The journal {path} cannot be read ({exc.strerror or exc}).") from exc
+    for number, chunk in enumerate(raw.split(b"\n"), start=1):
+        line = chunk.decode("utf-8", errors="replace").rstrip("\r")
         if not line.strip():
             continue
         try:
-            entries.append(JournalEntry.from_json(line))
+            entries.append((number, JournalEntry.from_json(line)))
+            continue
         except (ValueError, KeyError, TypeError) as exc:
-            bad.append(BadLine(number, line[:200], f"unreadable journal line ({exc})"))
+            reason = f"unreadable journal line ({exc})"
+        start = _glued_record(line)
+        if start is None:
+            bad.append(BadLine(number, line[:200], reason))
+            continue
+        fragment = line[:start]
+        if fragment.strip():
+            bad.append(BadLine(number, fragment[:200], "a scan torn off by a failed write"))
+        entries.append((number, JournalEntry.from_json(line[start:])))
     return entries, bad
+
+
+def _glued_record(line: str) -> int | None:
+    """Where a whole record starts after a torn fragment on the same line, if one does."""
+    at = line.find("{", 1)
+    while at != -1:
+        try:
+            JournalEntry.from_json(line[at:])
+        except (ValueError, KeyError, TypeError):
+            at = line.find("{", at + 1)
+            continue
+        return at
+    return None
+
+
+def _write_whole(fd: int, data: bytes) -> None:
+    """Write all of `data` (a short write is continued; a refused one raises)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, "no byte could be written")
+        view = view[written:]
+
+
+def _ends_a_line(fd: int, size: int) -> bool:
+    return size == 0 or os.pread(fd, 1, size - 1) == b"\n"
 
 
 class OfflineJournal:
@@ -180,14 +229,19 @@ class OfflineJournal:
             try:
                 _private_dir(self.directory)
                 created = not self.path.exists()
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, _FILE_MODE)
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, _FILE_MODE)
                 try:
                     if hasattr(os, "fchmod"):
                         os.fchmod(fd, _FILE_MODE)
-                    written = os.write(fd, line)
-                    if written != len(line):
-                        raise OSError(f"only {written} of {len(line)} bytes written")
-                    os.fsync(fd)
+                    size = os.fstat(fd).st_size
+                    # A tail torn by a crash never swallows this record: start a fresh line.
+                    payload = line if _ends_a_line(fd, size) else b"\n" + line
+                    try:
+                        _write_whole(fd, payload)
+                        os.fsync(fd)
+                    except OSError:
+                        _cut_back(fd, size)
+                        raise
                 finally:
                     os.close(fd)
                 if created:
@@ -264,6 +318,15 @@ class OfflineJournal:
                 continue
             if when < limit:
                 path.unlink(missing_ok=True)
+
+
+def _cut_back(fd: int, size: int) -> None:
+    """Undo a failed append: the journal never keeps part of a scan the desk did not confirm."""
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - the reader still skips a fragment it cannot parse
+        pass
 
 
 def is_private(path: Path) -> bool:

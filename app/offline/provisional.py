@@ -89,7 +89,7 @@ class ProvisionalDesk:
         )
 
     def check_out(
-        self, actor: Actor, patron: str, barcode: str, strap_due: date
+        self, actor: Actor, patron: str, barcode: str, strap_due: date, *, key: str | None = None
     ) -> ProvisionalCheckout:
         """Journal one checkout; the replay checks it out to `patron` when the database is
         back (if the library still allows offline checkouts). Until then the due date is the
@@ -102,6 +102,7 @@ class ProvisionalDesk:
             barcode=barcode,
             patron=patron,
             provisional=f"strap_due {strap_due.isoformat()}",
+            key=key,
         )
         return ProvisionalCheckout(barcode, patron, strap_due)
 

@@ -13,7 +13,7 @@ away again, or another desk held the item) with the journal kept for the next at
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -35,7 +35,7 @@ from app.offline.journal import (
     JournalEntry,
     OfflineAction,
     OfflineJournal,
-    read_entries,
+    read_numbered,
 )
 from app.people.staff import actor_for
 from db.models import AppliedScan
@@ -76,7 +76,14 @@ class ReplayReport:
 
     @property
     def conflicts(self) -> tuple[ReplayedScan, ...]:
-        return tuple(e for e in self.entries if e.status is EntryStatus.CONFLICT)
+        """Entries staff must still look at: new conflicts, and scans applied by an earlier
+        replay that recorded a conflict (a second replay must not say "0 conflicts")."""
+        return tuple(
+            e
+            for e in self.entries
+            if e.status is EntryStatus.CONFLICT
+            or (e.status is EntryStatus.ALREADY_APPLIED and e.code)
+        )
 
 
 # Check-in outcomes that are not a routine routing: each becomes a conflict for staff.
@@ -309,15 +316,25 @@ def _bad_line(bad: BadLine) -> ReplayedScan:
     )
 
 
-def replay_entries(rt: Runtime, actor: Actor, entries: list[JournalEntry]) -> list[ReplayedScan]:
-    """Apply entries in order; stops (marking the rest not replayed) if the database goes."""
+def replay_entries(
+    rt: Runtime,
+    actor: Actor,
+    entries: list[JournalEntry],
+    lines: Sequence[int] | None = None,
+) -> list[ReplayedScan]:
+    """Apply entries in order; stops (marking the rest not replayed) if the database goes.
+
+    `lines` are the journal line numbers of the entries (the report names lines, so staff
+    can find an entry in the file); without them entries are numbered from 1.
+    """
+    numbers = list(lines) if lines is not None else list(range(1, len(entries) + 1))
     actors: dict[tuple[str, str], Actor] = {}
     out: list[ReplayedScan] = []
-    for number, entry in enumerate(entries, start=1):
+    for index, entry in enumerate(entries):
         try:
-            out.append(_replay_one(rt, number, entry, actors))
-        except DatabaseUnavailable:
-            for later, rest in enumerate(entries[number - 1 :], start=number):
+            out.append(_replay_one(rt, numbers[index], entry, actors))
+        except (DatabaseUnavailable, OperationalError):
+            for later, rest in zip(numbers[index:], entries[index:], strict=True):
                 out.append(
                     ReplayedScan(
                         later,
@@ -336,9 +353,11 @@ def replay_entries(rt: Runtime, actor: Actor, entries: list[JournalEntry]) -> li
 
 def replay_file(rt: Runtime, actor: Actor, path: Path) -> ReplayReport:
     """Replay a journal file (this desk's, or one copied from another PC); the file stays."""
-    entries, bad = read_entries(path)
-    done = replay_entries(rt, actor, entries)
-    return ReplayReport(tuple(done) + tuple(_bad_line(b) for b in bad))
+    numbered, bad = read_numbered(path)
+    done = replay_entries(rt, actor, [e for _, e in numbered], [n for n, _ in numbered])
+    every = [*done, *(_bad_line(b) for b in bad)]
+    every.sort(key=lambda scan: scan.line)  # stable: a glued record follows its fragment
+    return ReplayReport(tuple(every))
 
 
 def replay_journal(rt: Runtime, actor: Actor, journal: OfflineJournal) -> ReplayReport:

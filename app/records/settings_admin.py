@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from app.library import library_settings
+from app.library import amounts, library_settings, setting_specs
 from app.library.actors import Actor
 from app.library.errors import InvalidInput
 from app.library.library_settings import LibrarySettings
@@ -19,12 +19,7 @@ from app.library.runtime import Runtime
 from app.records import audit
 from db.models import Role
 
-LIST_SEPARATOR = "|"  # between the lines of a list setting, e.g. strap messages
-_CHOICES = {
-    "patron_display": ("surname_initial", "surname_last4", "full_name"),
-    "due_date_direction": ("earlier", "later"),
-}
-_MONEY = {"processing_fee", "ifm_settlement_threshold", "own_item_bursar_minimum"}
+LIST_SEPARATOR = setting_specs.LIST_SEPARATOR  # between the lines of a list setting
 
 
 @dataclass(frozen=True)
@@ -32,8 +27,14 @@ class SettingValue:
     name: str
     value: str  # as text, lists joined by " | "
     default: str
-    kind: str  # "number", "yes/no", "text", "amount", "list", "choice"
+    kind: str  # "number", "yes/no", "text", "amount", "list", "choice", "colour", ...
     changed: bool
+    label: str = ""  # the administrator's words for the setting
+    description: str = ""  # what it does
+    rule: str = ""  # what it takes: type and range
+    choices: tuple[str, ...] = ()
+    low: int = 0  # numbers: the range
+    high: int = 0
 
 
 def _internal(name: str) -> bool:
@@ -48,20 +49,6 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _kind(name: str, default: object) -> str:
-    if name in _CHOICES:
-        return "choice"
-    if name in _MONEY:
-        return "amount"
-    if isinstance(default, bool):
-        return "yes/no"
-    if isinstance(default, int):
-        return "number"
-    if isinstance(default, tuple):
-        return "list"
-    return "text"
-
-
 def _values(current: LibrarySettings) -> list[SettingValue]:
     defaults = LibrarySettings()
     rows = []
@@ -69,13 +56,20 @@ def _values(current: LibrarySettings) -> list[SettingValue]:
         if _internal(field.name):
             continue
         value, default = getattr(current, field.name), getattr(defaults, field.name)
+        spec = setting_specs.spec_for(field.name)
         rows.append(
             SettingValue(
                 field.name,
                 _text(value),
                 _text(default),
-                _kind(field.name, default),
+                spec.kind,
                 value != default,
+                label=spec.label,
+                description=spec.description,
+                rule=spec.rule,
+                choices=spec.choices,
+                low=spec.low,
+                high=spec.high,
             )
         )
     return rows
@@ -87,47 +81,23 @@ def library_setting_values(rt: Runtime, actor: Actor) -> list[SettingValue]:
         return _values(library_settings.load(session))
 
 
-def parse_value(name: str, text: str) -> object:
+def parse_value(name: str, text: str, amount_cap: Decimal | None = None) -> object:
     """The typed value for `name`, or a refusal that says what the setting takes."""
     if name not in library_settings.FIELDS or _internal(name):
         raise InvalidInput(
             f"There is no library setting called '{name}'. `illdesk settings list` shows them."
         )
-    default = getattr(LibrarySettings(), name)
-    value = text.strip()
-    if name in _CHOICES:
-        if value not in _CHOICES[name]:
-            raise InvalidInput(f"{name} is one of: {', '.join(_CHOICES[name])}.")
-        return value
-    if name in _MONEY:
-        try:
-            amount = Decimal(value)
-        except InvalidOperation:
-            raise InvalidInput(f"{name} is an amount in dollars, like 30.00.") from None
-        if amount < 0 or amount != amount.quantize(Decimal("0.01")):
-            raise InvalidInput(f"{name} is an amount in dollars and cents, 0 or more.")
-        return f"{amount:.2f}"
-    if isinstance(default, bool):
-        if value.lower() in ("yes", "true", "on", "1"):
-            return True
-        if value.lower() in ("no", "false", "off", "0"):
-            return False
-        raise InvalidInput(f"{name} is yes or no.")
-    if isinstance(default, int):
-        if not value.isdigit():
-            raise InvalidInput(f"{name} is a whole number of 0 or more, like {default}.")
-        return int(value)
-    if isinstance(default, tuple):
-        return tuple(part.strip() for part in value.split(LIST_SEPARATOR) if part.strip())
-    return value
+    cap = amount_cap if amount_cap is not None else amounts.HARD_MAXIMUM
+    return setting_specs.parse_text(name, text, cap)
 
 
 def change_library_setting(rt: Runtime, actor: Actor, name: str, text: str) -> SettingValue:
     actor.require(Role.ADMIN, "Changing library settings")
     key = name.strip()
-    value = parse_value(key, text)
     with rt.db.transaction() as session:
-        before = getattr(library_settings.load(session), key)
+        current = library_settings.load(session)
+        value = parse_value(key, text, amounts.amount_maximum(current.amount_maximum))
+        before = getattr(current, key)
         after = library_settings.save(session, **{key: value})
         if before != value:
             audit.record(

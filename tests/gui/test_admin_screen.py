@@ -159,16 +159,27 @@ def test_settings_tab_changes_a_setting_and_explains_a_refusal(
     settle(qtbot)
     assert isinstance(tab, SettingsTab)
     assert tab.table.select_key("retention_days")
-    assert tab.value_edit.text() == "30"
-    tab.value_edit.setText("14")
-    qtbot.keyClick(tab.value_edit, Qt.Key.Key_Return)
-    settle(qtbot)
-    assert tab.feedback.text() == "✔ retention_days is now 14."
-    assert cells(tab.table, 1)[cells(tab.table, 0).index("retention_days")] == "14"
-    tab.value_edit.setText("soon")
+    # A number gets a number box held to the setting's range, with its words beside it.
+    assert tab.editors.currentWidget() is tab.number_edit
+    assert (tab.number_edit.minimum(), tab.number_edit.maximum()) == (1, 3650)
+    assert tab.number_edit.value() == 30
+    assert "anonymised" in tab.description.text() and "1 to 3650" in tab.description.text()
+    tab.number_edit.setValue(14)
     qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
     settle(qtbot)
-    assert "whole number" in tab.feedback.text()
+    assert tab.feedback.text() == "✔ Keep patron links (days) is now 14."
+    assert cells(tab.table, 1)[cells(tab.table, 0).index("Keep patron links (days)")] == "14"
+    assert "retention_days" not in cells(tab.table, 0)  # words, not snake_case keys
+    # A choice gets a list of its choices; a colour a text line whose refusal says why.
+    assert tab.table.select_key("patron_display")
+    assert tab.editors.currentWidget() is tab.choice_edit
+    assert tab.choice_edit.count() == 3
+    assert tab.table.select_key("strap_colour")
+    assert tab.editors.currentWidget() is tab.value_edit
+    tab.value_edit.setText("#GGGGGG")
+    qtbot.keyClick(tab.value_edit, Qt.Key.Key_Return)
+    settle(qtbot)
+    assert "#RRGGBB" in tab.feedback.text()
     assert tab.feedback.property("tone") == "problem"
 
 

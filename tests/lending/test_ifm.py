@@ -85,7 +85,7 @@ def test_amounts_parse_strictly(text: str, value: str) -> None:
     [
         ("", "Enter the replacement cost"),
         ("abc", "not an amount"),
-        ("85.123", "at most two decimals"),
+        ("85.123", "more than two decimals"),
         ("1,25.00", "not an amount"),
         ("€85", "not an amount"),
         ("-5", "negative"),

@@ -119,8 +119,8 @@ def test_desk_staff_cannot_declare_lost_and_nothing_is_written(
     ("amount", "message"),
     [
         ("abc", "not an amount"),
-        ("0", "more than zero"),
-        ("-5", "more than zero"),
+        ("0", "more than 0.00"),
+        ("-5", "negative"),
         ("12.345", "two decimals"),
         ("1000000", "more than"),
     ],

@@ -54,12 +54,13 @@ class Inbox:
 
     received: list[Received] = field(default_factory=list)
     refuse_rcpt: bool = False
+    refusal: str = "550 5.1.1 mailbox unavailable"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
         if self.refuse_rcpt:
-            return "550 5.1.1 mailbox unavailable"
+            return self.refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -202,15 +203,30 @@ def test_smtp_down_then_up_delivers_exactly_once(demo_rt: Runtime) -> None:
     assert row.status is NoticeStatus.SENT and row.attempts == 2 and row.last_error is None
 
 
-def test_refused_recipient_is_retried_with_growing_back_off(
-    demo_rt: Runtime, smtp: SmtpServer
-) -> None:
+def test_a_permanent_refusal_stops_and_says_why(demo_rt: Runtime, smtp: SmtpServer) -> None:
+    """A 5xx answer is final: held for staff with the server's words, never retried."""
     smtp.inbox.refuse_rcpt = True
     notice_id = queue_for(demo_rt, "request_received", "T00345678")
     assert run(demo_rt, smtp).failed == 1
     row = notice_row(demo_rt, notice_id)
+    assert row.status is NoticeStatus.HELD and row.attempts == 1
+    assert row.held_reason and "refused it for good" in row.held_reason
+    assert "550 5.1.1 mailbox unavailable" in row.held_reason
+    demo_rt.clock.advance(hours=24)  # type: ignore[attr-defined]
+    assert run(demo_rt, smtp).failed == 0  # not tried again
+    assert notice_row(demo_rt, notice_id).attempts == 1
+
+
+def test_a_temporary_refusal_is_retried_with_growing_back_off(
+    demo_rt: Runtime, smtp: SmtpServer
+) -> None:
+    smtp.inbox.refuse_rcpt = True
+    smtp.inbox.refusal = "450 4.2.1 mailbox busy, try later"
+    notice_id = queue_for(demo_rt, "request_received", "T00345678")
+    assert run(demo_rt, smtp).failed == 1
+    row = notice_row(demo_rt, notice_id)
     assert row.status is NoticeStatus.FAILED
-    assert row.last_error and "550" in row.last_error
+    assert row.last_error and "450" in row.last_error
     demo_rt.clock.advance(minutes=5)  # type: ignore[attr-defined]
     run(demo_rt, smtp)
     row = notice_row(demo_rt, notice_id)

@@ -286,7 +286,11 @@ def test_cli_replays_a_journal_copied_from_another_pc(
 
     code = main(["--db", database_url, "--json", "offline", "replay", str(copied)])
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert lines[-1]["summary"]["already_applied"] == 2 and code == 0
+    summary = lines[-1]["summary"]
+    assert summary["already_applied"] == 2
+    # The unknown item still carries its conflict: a second replay does not say "0 conflicts".
+    assert summary["conflicts"] == 1 and summary["new_conflicts"] == 0 and code == 1
+    assert lines[1]["code"] == "item_unknown"
 
 
 def test_cli_status_counts_waiting_scans(capsys: pytest.CaptureFixture[str]) -> None:
@@ -390,13 +394,13 @@ def test_outage_scans_offline_then_replays_every_scan_once(
         assert report.complete and journal.pending() == 0
         assert status_of(demo_rt, IN_TRANSIT_TO_SE) is ItemStatus.ON_HOLD_SHELF
         assert status_of(demo_rt, CHECKED_OUT_AT_METRO) is ItemStatus.IN_TRANSIT
-        assert count(demo_rt, AppliedScan) == 4
+        assert count(demo_rt, AppliedScan) == 5  # the online scan records its key too
 
         archived = report.archived
         assert archived is not None
         again = replay_file(desk, metro, Path(archived))  # the kept copy, replayed by mistake
         assert {e.status for e in again.entries} == {EntryStatus.ALREADY_APPLIED}
-        assert count(demo_rt, AppliedScan) == 4
+        assert count(demo_rt, AppliedScan) == 5  # the online scan records its key too
     finally:
         desk_db.dispose()
 

@@ -30,6 +30,7 @@ from db.models import (
     InHouseUse,
     Item,
     ItemStatus,
+    LibrarySetting,
     Loan,
     Notice,
     NoticeStatus,
@@ -312,8 +313,10 @@ def test_the_daily_run_happens_once_a_day(demo_rt: Runtime, clock: FixedClock) -
 
 
 def test_a_negative_retention_setting_is_refused(demo_rt: Runtime) -> None:
-    with demo_rt.db.transaction() as session:
+    with demo_rt.db.transaction() as session, pytest.raises(InvalidInput, match="1 to 3650"):
         library_settings.save(session, retention_days=-1)
+    with demo_rt.db.transaction() as session:  # a value stored before settings were checked
+        session.add(LibrarySetting(key="retention_days", value=-1))
     with pytest.raises(InvalidInput, match="retention_days is -1; it must be 0 or more"):
         privacy.anonymise_closed_loans(demo_rt)
 

@@ -51,11 +51,11 @@ def test_admin_changes_retention_and_patron_display(demo_rt: Runtime, actor_at: 
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("retention_days", "-3", "whole number of 0 or more"),
-        ("retention_days", "thirty", "whole number of 0 or more"),
+        ("retention_days", "-3", "whole number from 1 to 3650"),
+        ("retention_days", "thirty", "whole number from 1 to 3650"),
         ("patron_display", "phone", "surname_initial, surname_last4, full_name"),
-        ("processing_fee", "ten", "amount in dollars"),
-        ("processing_fee", "1.005", "dollars and cents"),
+        ("processing_fee", "ten", "not an amount"),
+        ("processing_fee", "1.005", "more than two decimals"),
         ("hold_estimated_charges", "maybe", "yes or no"),
         ("demo_database", "no", "no library setting called 'demo_database'"),
         ("privacy_last_run", "2026-01-01", "no library setting called"),

@@ -46,7 +46,7 @@ from app.desk.checkout import (
 from app.desk.in_house_use import InHouseUseResult, record_in_house_use
 from app.desk.routing import Tone
 from app.library import library_settings
-from app.library.errors import InvalidInput, ServiceError
+from app.library.errors import InvalidInput, OutcomeUnknown, ServiceError
 from app.library.scanning import InvalidScan, normalize_scan
 from app.library.vocabulary import Role
 from app.people.patron_ids import parse_patron_id
@@ -460,9 +460,23 @@ class CheckOutScreen(QWidget):
     def _do_checkout(self, barcode: str, strap: date | None, *, override: bool) -> None:
         assert self.patron_id is not None
         rt, actor, patron_id = self.session.rt, self.session.actor, self.patron_id
+
+        def work() -> CheckoutResult | OutcomeUnknown:
+            try:
+                return check_out(rt, actor, patron_id, barcode, strap_due=strap, override=override)
+            except OutcomeUnknown as exc:  # sent, but the reply was lost: journaled below
+                return exc
+
+        def done(answer: CheckoutResult | OutcomeUnknown) -> None:
+            if isinstance(answer, OutcomeUnknown):
+                log.warning("checkout outcome unknown: %s", answer)
+                self._checkout_unsure(barcode, strap, answer)
+            else:
+                self._checked_out(answer)
+
         self._run(
-            lambda: check_out(rt, actor, patron_id, barcode, strap_due=strap, override=override),
-            self._checked_out,
+            work,
+            done,
             self._refused_as("Not checked out"),
             lambda: self._checkout_unreachable(barcode, override=override),
         )
@@ -554,6 +568,21 @@ class CheckOutScreen(QWidget):
         assert patron is not None and barcode is not None
         strap = from_qdate(self.strap_date.date())
         self._journal_checkout(patron, barcode, strap)
+
+    def _checkout_unsure(self, barcode: str, strap: date | None, exc: OutcomeUnknown) -> None:
+        """The reply to the checkout's COMMIT was lost: journal it under its key, so the
+        replay says whether it happened; never "nothing was recorded"."""
+        assert self.patron_id is not None
+        due = strap or self.session.rt.clock.today()
+        try:
+            self.session.offline.check_out(
+                self.session.actor, self.patron_id, barcode, due, key=exc.key
+            )
+        except ServiceError as failed:
+            self._problem("Not sure it was checked out", f"{exc.message} {failed.message}")
+            return
+        self._set_pending(None)
+        self._problem("Not sure it was checked out", exc.message)
 
     def _checkout_unreachable(self, barcode: str, *, override: bool) -> None:
         """Confirming online failed because the database went away meanwhile."""
