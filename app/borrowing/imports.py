@@ -38,6 +38,7 @@ from app.people.patron_ids import (
     parse_patron_id,
     parse_request_number,
 )
+from db.bulk import Pacing, any_of
 from db.models import (
     AuditEvent,
     Branch,
@@ -275,15 +276,28 @@ def _validated(
     return good, errors
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """What is imported: how a batch is planned and written, and what the run is audited as.
+
+    `plan_first`: the batch is planned in a read before the write transaction, so the write
+    lock is held only for the writes (patrons); requests plan inside the write transaction,
+    so a request cannot receive its item between the check and the change.
+    """
+
+    plan: Callable[[Session, list[_Row]], _Plan]
+    write: Callable[[Session, _Plan, datetime, Actor], None]
+    action: str
+    plan_first: bool
+
+
 def _run(
     rt: Runtime,
     good: list[_Row],
     errors: list[RowError],
-    plan: Callable[[Session, list[_Row]], _Plan],
-    write: Callable[[Session, _Plan, datetime, Actor], None],
+    kind: _Kind,
     strict: bool,
     actor: Actor,
-    action: str,
     progress: Progress,
     batch_rows: int,
 ) -> ImportReport:
@@ -292,14 +306,15 @@ def _run(
     if strict:
         with rt.db.reading() as session:
             for batch in _batches(good, batch_rows):
-                report.errors.extend(plan(session, batch).errors)
+                report.errors.extend(kind.plan(session, batch).errors)
         if report.errors:
             report.errors.sort(key=lambda e: e.line)
             return report
     done = len(errors)
     progress(done, total)
+    pacing = Pacing(rt.db.is_sqlite)
     for batch in _batches(good, batch_rows):
-        _write_batch(rt, batch, plan, write, report, actor)
+        _write_batch(rt, batch, kind, report, actor, pacing)
         done += len(batch)
         progress(done, total)
     report.errors.sort(key=lambda e: e.line)
@@ -308,7 +323,7 @@ def _run(
         _audit(
             session,
             actor,
-            action,
+            kind.action,
             rt.clock.now(),
             entity="import",
             detail=f"{report.inserted} new, {report.updated} updated, "
@@ -326,19 +341,20 @@ def _run(
 
 
 def _write_batch(
-    rt: Runtime,
-    batch: list[_Row],
-    plan: Callable[[Session, list[_Row]], _Plan],
-    write: Callable[[Session, _Plan, datetime, Actor], None],
-    report: ImportReport,
-    actor: Actor,
+    rt: Runtime, batch: list[_Row], kind: _Kind, report: ImportReport, actor: Actor, pacing: Pacing
 ) -> None:
     """One transaction for the batch; if another desk changed a row meanwhile, row by row."""
+    planned: _Plan | None = None
+    if kind.plan_first:
+        with rt.db.reading() as session:
+            planned = kind.plan(session, batch)
+    pacing.wait_turn()
     try:
         with rt.db.transaction() as session:
-            batch_plan = plan(session, batch)
-            write(session, batch_plan, rt.clock.now(), actor)
+            batch_plan = planned or kind.plan(session, batch)
+            kind.write(session, batch_plan, rt.clock.now(), actor)
     except IntegrityError:
+        pacing.released()
         if len(batch) == 1:
             report.errors.append(
                 RowError(
@@ -349,8 +365,9 @@ def _write_batch(
             )
             return
         for row in batch:
-            _write_batch(rt, [row], plan, write, report, actor)
+            _write_batch(rt, [row], kind, report, actor, pacing)
         return
+    pacing.released()
     report.inserted += len(batch_plan.inserts)
     report.updated += len(batch_plan.updates)
     report.unchanged += batch_plan.unchanged
@@ -441,14 +458,18 @@ def _plan_patrons(session: Session, batch: list[_Row]) -> _Plan:
     existing = {
         found.patron_id: found._asdict()
         for found in session.execute(
-            select(PATRONS.c.id, PATRONS.c.patron_id, *columns).where(PATRONS.c.patron_id.in_(keys))
+            select(PATRONS.c.id, PATRONS.c.patron_id, *columns).where(
+                any_of(PATRONS.c.patron_id, keys)
+            )
         )
     }
     barcodes = [row.values["barcode"] for row in batch if row.values["barcode"]]
     holders = {
         barcode: holder
         for barcode, holder in session.execute(
-            select(PATRONS.c.barcode, PATRONS.c.patron_id).where(PATRONS.c.barcode.in_(barcodes))
+            select(PATRONS.c.barcode, PATRONS.c.patron_id).where(
+                any_of(PATRONS.c.barcode, barcodes)
+            )
         )
     }
     for row in batch:
@@ -508,18 +529,8 @@ def import_patrons(
         text, PATRON_COLUMNS, PATRON_LENGTHS, _patron_parser(branches), "patron_id"
     )
     good = _barcodes_once(good, errors)
-    return _run(
-        rt,
-        good,
-        errors,
-        _plan_patrons,
-        _write_patrons,
-        strict,
-        actor,
-        "import.patrons",
-        progress,
-        batch_rows,
-    )
+    kind = _Kind(_plan_patrons, _write_patrons, "import.patrons", plan_first=True)
+    return _run(rt, good, errors, kind, strict, actor, progress, batch_rows)
 
 
 # -- requests -------------------------------------------------------------------------------
@@ -567,7 +578,7 @@ def _plan_requests(session: Session, batch: list[_Row]) -> _Plan:
         found.patron_id: found
         for found in session.execute(
             select(PATRONS.c.id, PATRONS.c.patron_id, PATRONS.c.email, PATRONS.c.staff_id).where(
-                PATRONS.c.patron_id.in_(campus_ids)
+                any_of(PATRONS.c.patron_id, sorted(campus_ids))
             )
         )
     }
@@ -586,7 +597,7 @@ def _plan_requests(session: Session, batch: list[_Row]) -> _Plan:
                 REQUESTS.c.direction,
                 has_item.label("has_item"),
                 *[REQUESTS.c[name] for name in names],
-            ).where(REQUESTS.c.request_number.in_([row.key for row in batch]))
+            ).where(any_of(REQUESTS.c.request_number, [row.key for row in batch]))
         )
     }
     for row in batch:
@@ -664,7 +675,7 @@ def _write_requests(session: Session, plan: _Plan, now: datetime, actor: Actor) 
             number: row_id
             for number, row_id in session.execute(
                 select(REQUESTS.c.request_number, REQUESTS.c.id).where(
-                    REQUESTS.c.request_number.in_([row.key for row in plan.inserts])
+                    any_of(REQUESTS.c.request_number, [row.key for row in plan.inserts])
                 )
             )
         }
@@ -760,18 +771,8 @@ def import_requests(
     good, errors = _validated(
         text, REQUEST_COLUMNS, REQUEST_LENGTHS, _request_parser(branches), "request_number"
     )
-    return _run(
-        rt,
-        good,
-        errors,
-        _plan_requests,
-        _write_requests,
-        strict,
-        actor,
-        "import.requests",
-        progress,
-        batch_rows,
-    )
+    kind = _Kind(_plan_requests, _write_requests, "import.requests", plan_first=False)
+    return _run(rt, good, errors, kind, strict, actor, progress, batch_rows)
 
 
 __all__ = [

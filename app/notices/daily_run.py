@@ -49,6 +49,7 @@ from app.notices.templates import KINDS, canonical_context, render
 from app.people.patron_ids import parse_email
 from app.records import audit
 from app.workstation.config import WorkstationSettings
+from db.bulk import Pacing, any_of
 from db.models import (
     Branch,
     IllRequest,
@@ -187,9 +188,11 @@ def queue_reminders(rt: Runtime, progress: Progress = no_progress) -> tuple[int,
         loans = _open_ill_loans(session, today + timedelta(days=max(settings.due_soon_days, 0)))
     due_soon = overdue = 0
     progress(0, len(loans))
+    pacing = Pacing(rt.db.is_sqlite)
     for start in range(0, len(loans), REMINDER_BATCH):
         batch = loans[start : start + REMINDER_BATCH]
         for attempt in (1, 2):
+            pacing.wait_turn()
             try:
                 with rt.db.transaction() as session:
                     soon, late = _queue_batch(session, batch, settings, today, now)
@@ -198,6 +201,8 @@ def queue_reminders(rt: Runtime, progress: Progress = no_progress) -> tuple[int,
                 # Another desk queued the same notice at the same moment; its row now counts.
                 if attempt == 2:
                     raise
+            finally:
+                pacing.released()
         due_soon, overdue = due_soon + soon, overdue + late
         progress(start + len(batch), len(loans))
     with rt.db.transaction() as session:
@@ -255,7 +260,7 @@ def _queue_batch(
     if late_ids:
         for loan_id, last in session.execute(
             select(Notice.loan_id, func.max(Notice.created_at))
-            .where(Notice.kind == "overdue", Notice.loan_id.in_(late_ids))
+            .where(Notice.kind == "overdue", any_of(Notice.loan_id, late_ids))
             .group_by(Notice.loan_id)
         ):
             if loan_id is not None and last is not None:
@@ -278,7 +283,7 @@ def _queue_batch(
         return 0, 0
     taken = set(
         session.scalars(
-            select(Notice.dedupe_key).where(Notice.dedupe_key.in_([w[1] for w in wanted]))
+            select(Notice.dedupe_key).where(any_of(Notice.dedupe_key, [w[1] for w in wanted]))
         )
     )
     rows = [

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, CursorResult, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.library import library_settings
@@ -26,6 +26,7 @@ from app.library.errors import InvalidInput
 from app.library.progress import Progress, no_progress
 from app.library.runtime import Runtime
 from app.records import audit
+from db.bulk import Pacing, any_of
 from db.models import (
     Charge,
     DueDateDiscrepancy,
@@ -175,12 +176,17 @@ def _run_batches(
             or 0
         )
     progress(0, expected)
+    pacing = Pacing(rt.db.is_sqlite)
     while True:
-        with rt.db.transaction() as session:
-            retention, cutoff = _retention(session, now)
-            last_id, counts = _anonymise(session, now, cutoff, after_id, batch)
-            if counts.loans:
-                _audit(session, who, now, retention, cutoff, counts.loans)
+        pacing.wait_turn()
+        try:
+            with rt.db.transaction() as session:
+                retention, cutoff = _retention(session, now)
+                last_id, counts = _anonymise(session, now, cutoff, after_id, batch)
+                if counts.loans:
+                    _audit(session, who, now, retention, cutoff, counts.loans)
+        finally:
+            pacing.released()
         total.add(counts)
         progress(total.loans + total.kept + total.waiting, expected)
         if last_id is None or not keep_going():  # a closing desk stops between batches
@@ -263,7 +269,7 @@ def _anonymise(
     charges: dict[int, list[tuple[int | None, int | None, datetime | None]]] = {}
     for patron_id, item_id, request_id, removed_at in session.execute(
         select(Charge.patron_id, Charge.item_id, Charge.request_id, Charge.removed_at).where(
-            Charge.patron_id.in_(patrons)
+            any_of(Charge.patron_id, list(patrons))
         )
     ):
         charges.setdefault(int(patron_id), []).append((item_id, request_id, removed_at))
@@ -289,37 +295,44 @@ def _anonymise(
     pairs = list({(d[1], d[2]) for d in done})
     counts.loans = _rowcount(
         session,
-        update(Loan).where(Loan.id.in_(loan_ids)).values(patron_id=None, anonymised_at=now),
+        update(Loan).where(any_of(Loan.id, loan_ids)).values(patron_id=None, anonymised_at=now),
     )
-    counts.holds = _rowcount(
-        session,
-        update(HoldShelfEntry)
-        .where(
-            tuple_(HoldShelfEntry.item_id, HoldShelfEntry.patron_id).in_(pairs),
-            HoldShelfEntry.status != HoldStatus.ACTIVE,
-        )
-        .values(patron_id=None),
+    counts.holds = _unlink_pairs(
+        session, HoldShelfEntry, pairs, HoldShelfEntry.status != HoldStatus.ACTIVE
     )
-    counts.uses = _rowcount(
-        session,
-        update(InHouseUse)
-        .where(
-            tuple_(InHouseUse.item_id, InHouseUse.patron_id).in_(pairs),
-            InHouseUse.ended_at.is_not(None),
-        )
-        .values(patron_id=None),
-    )
+    counts.uses = _unlink_pairs(session, InHouseUse, pairs, InHouseUse.ended_at.is_not(None))
     counts.discrepancies = _discrepancies(session, done)
     closed_requests = [d[3] for d in done if d[5] and d[3] is not None]
     if closed_requests:
         counts.requests = _rowcount(
             session,
             update(IllRequest)
-            .where(IllRequest.id.in_(closed_requests), IllRequest.patron_id.is_not(None))
+            .where(any_of(IllRequest.id, closed_requests), IllRequest.patron_id.is_not(None))
             .values(patron_id=None),
         )
     counts.notices = _notices(session, done)
     return last_id, counts
+
+
+def _unlink_pairs(
+    session: Session,
+    model: type[HoldShelfEntry] | type[InHouseUse],
+    pairs: list[tuple[int, int]],
+    finished: ColumnElement[bool],
+) -> int:
+    """Clear the patron on finished rows of the same item and patron as an anonymised loan."""
+    wanted = set(pairs)
+    found = session.execute(
+        select(model.id, model.item_id, model.patron_id).where(
+            any_of(model.item_id, sorted({p[0] for p in pairs})),
+            any_of(model.patron_id, sorted({p[1] for p in pairs})),
+            finished,
+        )
+    ).all()
+    ids = [row_id for row_id, item_id, patron_id in found if (item_id, patron_id) in wanted]
+    if not ids:
+        return 0
+    return _rowcount(session, update(model).where(any_of(model.id, ids)).values(patron_id=None))
 
 
 def _rowcount(session: Session, statement: Any) -> int:
@@ -347,8 +360,8 @@ def _discrepancies(
             DueDateDiscrepancy.patron_id,
         ).where(
             or_(
-                DueDateDiscrepancy.loan_id.in_(list(by_loan)),
-                DueDateDiscrepancy.request_number.in_(list(by_number)),
+                any_of(DueDateDiscrepancy.loan_id, list(by_loan)),
+                any_of(DueDateDiscrepancy.request_number, list(by_number)),
             ),
             DueDateDiscrepancy.patron_campus_id != "",
         )
@@ -365,7 +378,7 @@ def _discrepancies(
     return _rowcount(
         session,
         update(DueDateDiscrepancy)
-        .where(DueDateDiscrepancy.id.in_(ids))
+        .where(any_of(DueDateDiscrepancy.id, ids))
         .values(patron_id=None, patron_campus_id=""),
     )
 
@@ -379,9 +392,9 @@ def _notices(
     for d in done:
         if d[5] and d[3] is not None:
             by_request.setdefault(d[3], set()).add(d[2])
-    link: ColumnElement[bool] = Notice.loan_id.in_(list(by_loan))
+    link: ColumnElement[bool] = any_of(Notice.loan_id, list(by_loan))
     if by_request:
-        link = or_(link, Notice.request_id.in_(list(by_request)))
+        link = or_(link, any_of(Notice.request_id, list(by_request)))
     found = session.execute(
         select(Notice.id, Notice.loan_id, Notice.request_id, Notice.patron_id).where(
             link,
@@ -400,6 +413,6 @@ def _notices(
     return _rowcount(
         session,
         update(Notice)
-        .where(Notice.id.in_(ids))
+        .where(any_of(Notice.id, ids))
         .values(patron_id=None, recipient="", body="", context="{}"),
     )
