@@ -176,7 +176,7 @@ def _seed(c: Any, now: datetime, today: date) -> None:
     temporary = c.execute(
         select(Item.id, Item.request_id, IllRequest.patron_id)
         .join(IllRequest, IllRequest.id == Item.request_id)
-        .where(Item.kind == "temporary", Item.barcode.like("%"), IllRequest.patron_id.is_not(None))
+        .where(Item.kind == "temporary", Item.status == "closed", IllRequest.patron_id.is_not(None))
         .order_by(Item.id)
         .limit(OVERDUE_LOANS + DUE_SOON_LOANS + 100)
     ).all()
@@ -259,7 +259,7 @@ def _seed(c: Any, now: datetime, today: date) -> None:
                 "item_id": item_id,
                 "from_branch_id": metro,
                 "to_branch_id": nec,
-                "reason": "home",
+                "reason": "to_home",
                 "started_at": now - timedelta(hours=rng.randrange(1, 400)),
             }
             for item_id in owned[:300]

@@ -38,7 +38,7 @@ from app.people.patron_ids import (
     parse_patron_id,
     parse_request_number,
 )
-from db.bulk import Pacing, any_of
+from db.bulk import Pacing, any_of, insert_rows
 from db.models import (
     AuditEvent,
     Branch,
@@ -490,8 +490,9 @@ def _plan_patrons(session: Session, batch: list[_Row]) -> _Plan:
 
 def _write_patrons(session: Session, plan: _Plan, now: datetime, actor: Actor) -> None:
     if plan.inserts:
-        session.execute(
-            insert(PATRONS),
+        insert_rows(
+            session,
+            PATRONS,
             [
                 {
                     "patron_id": row.key,
@@ -654,8 +655,9 @@ def _request_values(row: _Row) -> dict[str, Any]:
 
 def _write_requests(session: Session, plan: _Plan, now: datetime, actor: Actor) -> None:
     if plan.inserts:
-        session.execute(
-            insert(REQUESTS),
+        insert_rows(
+            session,
+            REQUESTS,
             [
                 {
                     "request_number": row.key,
@@ -680,12 +682,15 @@ def _write_requests(session: Session, plan: _Plan, now: datetime, actor: Actor) 
             )
         }
         # The request-received notice, as when the request is entered in the window.
-        session.execute(
-            insert(NOTICES),
+        insert_rows(
+            session,
+            NOTICES,
             [
                 {
                     "kind": "request_received",
                     "status": NoticeStatus.QUEUED,
+                    "subject": "",
+                    "body": "",
                     "recipient": row.values["_email"],
                     "patron_id": row.values["patron_id"],
                     "request_id": new_ids[row.key],

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,7 +49,7 @@ from app.notices.templates import KINDS, canonical_context, render
 from app.people.patron_ids import parse_email
 from app.records import audit
 from app.workstation.config import WorkstationSettings
-from db.bulk import Pacing, any_of
+from db.bulk import Pacing, any_of, insert_rows
 from db.models import (
     Branch,
     IllRequest,
@@ -307,7 +307,7 @@ def _queue_batch(
         if key not in taken
     ]
     if rows:
-        session.execute(insert(NOTICES), rows)
+        insert_rows(session, NOTICES, rows)
     soon = sum(1 for row in rows if row["kind"] == "due_soon")
     return soon, len(rows) - soon
 

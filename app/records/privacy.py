@@ -111,14 +111,17 @@ class _Counts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-BATCH_LOANS = 5_000  # loans per transaction: a few statements, well under half a second
+# Loans per transaction: a few statements, well under half a second of lock. SQLite locks the
+# whole file for a write, so its batches are smaller.
+BATCH_LOANS = 5_000
+SQLITE_BATCH_LOANS = 1_000
 
 
 def anonymise_closed_loans(
     rt: Runtime,
     actor: Actor | None = None,
     *,
-    batch: int = BATCH_LOANS,
+    batch: int | None = None,
     keep_going: Callable[[], bool] = lambda: True,
     progress: Progress = no_progress,
 ) -> AnonymisationReport:
@@ -137,7 +140,7 @@ def run_if_due(
     rt: Runtime,
     actor: Actor | None = None,
     *,
-    batch: int = BATCH_LOANS,
+    batch: int | None = None,
     keep_going: Callable[[], bool] = lambda: True,
     progress: Progress = no_progress,
 ) -> AnonymisationReport | None:
@@ -155,8 +158,9 @@ def run_if_due(
 
 
 def _run_batches(
-    rt: Runtime, who: Actor, batch: int, keep_going: Callable[[], bool], progress: Progress
+    rt: Runtime, who: Actor, size: int | None, keep_going: Callable[[], bool], progress: Progress
 ) -> AnonymisationReport:
+    batch = size or (SQLITE_BATCH_LOANS if rt.db.is_sqlite else BATCH_LOANS)
     now = rt.clock.now()
     after_id = 0
     total = _Counts()
@@ -264,23 +268,27 @@ def _anonymise(
     if not rows:
         return None, counts
     last_id = rows[-1][0] if len(rows) == batch else None
-    patrons = {row[2] for row in rows}
-    # patron -> [(item_id, request_id, removed_at)] of every charge of the batch's patrons
-    charges: dict[int, list[tuple[int | None, int | None, datetime | None]]] = {}
-    for patron_id, item_id, request_id, removed_at in session.execute(
+    patrons = sorted({int(row[2] or 0) for row in rows})
+    items = sorted({row[1] for row in rows})
+    requests = sorted({row[3] for row in rows if row[3] is not None})
+    # (patron, "item" or "request", id) -> removed_at of each charge for it (None: open)
+    charges: dict[tuple[int, str, int], list[datetime | None]] = {}
+    for c_patron, c_item, c_request, removed_at in session.execute(
         select(Charge.patron_id, Charge.item_id, Charge.request_id, Charge.removed_at).where(
-            any_of(Charge.patron_id, list(patrons))
+            any_of(Charge.patron_id, patrons),
+            or_(any_of(Charge.item_id, items), any_of(Charge.request_id, requests)),
         )
     ):
-        charges.setdefault(int(patron_id), []).append((item_id, request_id, removed_at))
+        if c_item is not None:
+            charges.setdefault((c_patron, "item", c_item), []).append(removed_at)
+        if c_request is not None:
+            charges.setdefault((c_patron, "request", c_request), []).append(removed_at)
     done: list[tuple[int, int, int, int | None, str | None, bool]] = []
     for loan_id, item_id, loan_patron, request_id, number, request_patron, status in rows:
         patron_id = int(loan_patron or 0)
-        linked = [
-            removed
-            for c_item, c_request, removed in charges.get(patron_id, ())
-            if c_item == item_id or (request_id is not None and c_request == request_id)
-        ]
+        linked = charges.get((patron_id, "item", item_id), [])
+        if request_id is not None:
+            linked = linked + charges.get((patron_id, "request", request_id), [])
         if any(removed is None for removed in linked):
             counts.kept += 1
             continue
