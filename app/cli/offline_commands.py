@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.context import CliContext
+from app.cli.progress_bar import terminal_progress
 from app.library.errors import InvalidInput
 from app.offline.journal import OfflineJournal, read_entries
 from app.offline.replay import EntryStatus, ReplayedScan, replay_file, replay_journal
@@ -76,7 +77,8 @@ def _replay(ctx: CliContext) -> int:
     rt = ctx.runtime()
     journal = OfflineJournal()
     own = path.resolve() == journal.path.resolve()
-    report = replay_journal(rt, journal) if own else replay_file(rt, path)
+    with terminal_progress("Replaying scans", ctx.err, quiet=ctx.json) as progress:
+        report = replay_journal(rt, journal, progress) if own else replay_file(rt, path, progress)
     for entry in report.entries:
         ctx.emit(_record(entry), _text(entry))
     summary = {

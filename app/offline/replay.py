@@ -29,6 +29,7 @@ from app.library import library_settings
 from app.library.actors import Actor
 from app.library.clock import FixedClock
 from app.library.errors import DatabaseUnavailable, ServiceError
+from app.library.progress import Progress, no_progress
 from app.library.runtime import Runtime
 from app.offline.journal import (
     BadLine,
@@ -313,13 +314,17 @@ def _bad_line(bad: BadLine) -> ReplayedScan:
     )
 
 
-def replay_entries(rt: Runtime, entries: list[JournalEntry]) -> list[ReplayedScan]:
+def replay_entries(
+    rt: Runtime, entries: list[JournalEntry], progress: Progress = no_progress
+) -> list[ReplayedScan]:
     """Apply entries in order; stops (marking the rest not replayed) if the database goes."""
     actors: dict[tuple[str, str], Actor] = {}
     out: list[ReplayedScan] = []
+    progress(0, len(entries))
     for number, entry in enumerate(entries, start=1):
         try:
             out.append(_replay_one(rt, number, entry, actors))
+            progress(number, len(entries))
         except (DatabaseUnavailable, OperationalError):
             for later, rest in enumerate(entries[number - 1 :], start=number):
                 out.append(
@@ -338,16 +343,18 @@ def replay_entries(rt: Runtime, entries: list[JournalEntry]) -> list[ReplayedSca
     return out
 
 
-def replay_file(rt: Runtime, path: Path) -> ReplayReport:
+def replay_file(rt: Runtime, path: Path, progress: Progress = no_progress) -> ReplayReport:
     """Replay a journal file (this desk's, or one copied from another PC); the file stays."""
     entries, bad = read_entries(path)
-    done = replay_entries(rt, entries)
+    done = replay_entries(rt, entries, progress)
     return ReplayReport(tuple(done) + tuple(_bad_line(b) for b in bad))
 
 
-def replay_journal(rt: Runtime, journal: OfflineJournal) -> ReplayReport:
+def replay_journal(
+    rt: Runtime, journal: OfflineJournal, progress: Progress = no_progress
+) -> ReplayReport:
     """Replay this desk's journal; when every entry is dealt with, archive it for audit."""
-    report = replay_file(rt, journal.path)
+    report = replay_file(rt, journal.path, progress)
     if not report.entries or not report.complete:
         return report
     with rt.db.reading() as session:
