@@ -185,6 +185,7 @@ def _rows(
     if "\x00" in text:
         raise InvalidInput("The file contains NUL bytes: it is not a CSV text file.")
     reader = csv.reader(io.StringIO(text, newline=""))
+    limits = [(h, lengths.get(h, MAX_FIELD)) for h in columns]
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
@@ -210,20 +211,19 @@ def _rows(
             yield line, RowError(line, f"has {len(values)} fields; the header has {len(header)}")
             continue
         row = {h: v.strip() for h, v in zip(header, values, strict=True)}
-        too_long = [h for h in columns if len(row[h]) > lengths.get(h, MAX_FIELD)]
-        bad_chars = [h for h in columns if not row[h].isprintable()]
-        if too_long:
-            name = too_long[0]
+        too_long = next((h for h, most in limits if len(row[h]) > most), None)
+        if too_long is not None:
             yield (
                 line,
                 RowError(
                     line,
-                    f"field {name} is {len(row[name])} characters, longer than the "
-                    f"{lengths.get(name, MAX_FIELD)} it may hold; shorten it",
+                    f"field {too_long} is {len(row[too_long])} characters, longer than the "
+                    f"{lengths.get(too_long, MAX_FIELD)} it may hold; shorten it",
                 ),
             )
-        elif bad_chars:
-            yield line, RowError(line, f"field {bad_chars[0]} contains control characters")
+        elif not "".join(row[h] for h in columns).isprintable():
+            bad = next(h for h in columns if not row[h].isprintable())
+            yield line, RowError(line, f"field {bad} contains control characters")
         else:
             yield line, row
 
@@ -408,6 +408,12 @@ def _changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 # -- patrons --------------------------------------------------------------------------------
 
 
+def _name_key(first: str, last: str) -> str:
+    """`name_key`, without Unicode decomposition for the plain-ASCII names most rows have."""
+    both = f"{last} {first}"
+    return " ".join(both.lower().split()) if both.isascii() else name_key(first, last)
+
+
 def _patron_parser(branches: dict[str, Branch]) -> Callable[[dict[str, str]], _Row]:
     def parse(row: dict[str, str]) -> _Row:
         patron_id = parse_patron_id(row["patron_id"])
@@ -423,7 +429,7 @@ def _patron_parser(branches: dict[str, Branch]) -> Callable[[dict[str, str]], _R
             "barcode": row["barcode"] or None,
             "first_name": row["first_name"],
             "last_name": row["last_name"],
-            "name_key": name_key(row["first_name"], row["last_name"]),
+            "name_key": _name_key(row["first_name"], row["last_name"]),
             "email": parse_email(row["email"]),
             "patron_type": patron_type,
             "home_branch_id": _branch(branches, row["home_branch"], "home_branch").id,
