@@ -114,7 +114,7 @@ class _Counts:
 # Loans per transaction: a few statements, well under half a second of lock. SQLite locks the
 # whole file for a write, so its batches are smaller.
 BATCH_LOANS = 5_000
-SQLITE_BATCH_LOANS = 1_000
+SQLITE_BATCH_LOANS = 500
 
 
 def anonymise_closed_loans(
