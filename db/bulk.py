@@ -1,19 +1,31 @@
 """Batch work at the database's speed, on both databases: matching, inserting, pacing.
 
-`any_of`: batch jobs match a few thousand ids or codes at a time. SQLite takes them as an IN
-list; PostgreSQL takes them as one array parameter (`column = ANY(:values)`), which its
-driver sends as is, where an IN list of thousands of parameters costs more to build than the
-statement takes to run. `insert_rows`: COPY on PostgreSQL. `Pacing`: desks get their turn.
+`any_of`: batch jobs and lists match thousands of ids or codes at a time. An IN list of
+thousands of parameters costs more to build than the statement takes to run, so the values
+go as one parameter: an array on PostgreSQL (`column = ANY(:values)`), a JSON text read by
+`json_each` on SQLite. `insert_rows`: COPY on PostgreSQL. `Pacing`: desks get their turn.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, insert
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -37,8 +49,11 @@ def any_of(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
 
 
 @compiles(AnyOf)
-def _as_in_list(element: AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.column.in_(element.values), **kw)
+def _as_json_list(element: AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
+    """SQLite: the values as one JSON text, read back by `json_each` (one parameter too)."""
+    values = bindparam(None, json.dumps(element.values), type_=String())
+    listed: Any = select(literal_column("value")).select_from(func.json_each(values))
+    return compiler.process(element.column.in_(listed.scalar_subquery()), **kw)
 
 
 @compiles(AnyOf, "postgresql")
@@ -78,9 +93,9 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     """Insert many new rows in one go: COPY on PostgreSQL, one executemany on SQLite.
 
     Every row names the same columns, every column without a server default included (COPY
-    knows nothing of the models' Python-side defaults). COPY goes through the session's own connection, so the
-    rows are part of its transaction; a unique key already taken fails the whole batch, as an
-    INSERT would (IntegrityError).
+    knows nothing of the models' Python-side defaults). COPY goes through the session's own
+    connection, so the rows are part of its transaction; a unique key already taken fails the
+    whole batch, as an INSERT would (IntegrityError).
     """
     if not rows:
         return

@@ -20,7 +20,6 @@ from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.runtime import Runtime
 from app.printing.patron_label import patron_label
 from app.records import audit
-from db.bulk import any_of
 from db.models import (
     Branch,
     DueDateDiscrepancy,
@@ -268,57 +267,33 @@ def hold_shelves(rt: Runtime, actor: Actor, branch_code: str = "") -> list[HoldS
 
 
 def overdue_ill_loans(rt: Runtime, actor: Actor) -> list[OverdueLoanRow]:
-    """Open loans of borrowed items past their due date, most overdue first.
-
-    Read in three steps (the overdue open loans from their partial index, then their items
-    and patrons by id): as one join, PostgreSQL's estimate of the few open loans among
-    millions led it to walk every borrowed item instead.
-    """
+    """Open loans of borrowed items past their due date, most overdue first."""
     actor.require(Role.ILL_OFFICE, "The overdue list")
     today = rt.clock.today()
     with rt.db.reading() as session:
         display = library_settings.load(session).patron_display
-        loans = session.execute(
-            select(Loan.item_id, Loan.patron_id, Loan.due_date).where(
-                Loan.returned_at.is_(None), Loan.due_date < today
+        rows = session.execute(
+            select(
+                Item.barcode,
+                IllRequest.request_number,
+                Item.title,
+                Patron.first_name,
+                Patron.last_name,
+                Patron.patron_id,
+                Loan.due_date,
+                IllRequest.lender_symbol,
             )
+            .join(Item, Item.id == Loan.item_id)
+            .join(IllRequest, IllRequest.id == Item.request_id)
+            .outerjoin(Patron, Patron.id == Loan.patron_id)
+            .where(
+                Loan.returned_at.is_(None),
+                Loan.due_date < today,
+                Item.kind == ItemKind.TEMPORARY,
+            )
+            .order_by(Loan.due_date, Item.barcode)
         ).all()
-        if not loans:
-            return []
-        items = {
-            item_id: (barcode, number, title, lender)
-            for item_id, barcode, number, title, lender in session.execute(
-                select(
-                    Item.id,
-                    Item.barcode,
-                    IllRequest.request_number,
-                    Item.title,
-                    IllRequest.lender_symbol,
-                )
-                .join(IllRequest, IllRequest.id == Item.request_id)
-                .where(
-                    any_of(Item.id, sorted({loan.item_id for loan in loans})),
-                    Item.kind == ItemKind.TEMPORARY,
-                )
-            )
-        }
-        wanted = sorted({p for item, p, _ in loans if item in items and p is not None})
-        patrons = {
-            row_id: (first, last, campus_id)
-            for row_id, first, last, campus_id in session.execute(
-                select(Patron.id, Patron.first_name, Patron.last_name, Patron.patron_id).where(
-                    any_of(Patron.id, wanted)
-                )
-            )
-        }
-    rows = []
-    for item_id, patron_id, due in loans:
-        found = items.get(item_id)
-        if found is None:
-            continue
-        barcode, number, title, lender = found
-        first, last, campus_id = patrons.get(patron_id or 0, (None, None, None))
-        rows.append(
+        return [
             OverdueLoanRow(
                 barcode=barcode,
                 request_number=number,
@@ -329,9 +304,8 @@ def overdue_ill_loans(rt: Runtime, actor: Actor) -> list[OverdueLoanRow]:
                 days_overdue=(today - due).days,
                 lender=lender or "",
             )
-        )
-    rows.sort(key=lambda row: (row.due_date, row.barcode))
-    return rows
+            for barcode, number, title, first, last, campus_id, due, lender in rows
+        ]
 
 
 def discrepancies(

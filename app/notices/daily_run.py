@@ -222,44 +222,29 @@ class _OpenLoan:
 
 
 def _open_ill_loans(session: Session, soon_until: date) -> list[_OpenLoan]:
-    """Open loans of borrowed items due by `soon_until` (or overdue), as plain rows.
-
-    The open loans come from their partial index first, then their items and patrons by id:
-    as one join, PostgreSQL's estimate led it to walk every borrowed item instead.
-    """
-    loans = session.execute(
-        select(Loan.id, Loan.item_id, Loan.patron_id, Loan.due_date)
-        .where(Loan.returned_at.is_(None), Loan.due_date <= soon_until)
+    """Open loans of borrowed items due by `soon_until` (or overdue), as plain rows."""
+    rows = session.execute(
+        select(
+            Loan.id,
+            Loan.due_date,
+            Item.title,
+            Item.barcode,
+            Item.request_id,
+            Patron.id,
+            Patron.email,
+        )
+        .join(Item, Item.id == Loan.item_id)
+        .join(Patron, Patron.id == Loan.patron_id)
+        .where(
+            Loan.returned_at.is_(None),
+            Loan.due_date <= soon_until,
+            Item.kind == ItemKind.TEMPORARY,
+            Item.status != ItemStatus.LOST,
+            Patron.is_ill_dummy.is_(False),
+        )
         .order_by(Loan.id)
     ).all()
-    if not loans:
-        return []
-    items = {
-        row_id: (title, barcode, request_id)
-        for row_id, title, barcode, request_id in session.execute(
-            select(Item.id, Item.title, Item.barcode, Item.request_id).where(
-                any_of(Item.id, sorted({loan.item_id for loan in loans})),
-                Item.kind == ItemKind.TEMPORARY,
-                Item.status != ItemStatus.LOST,
-            )
-        )
-    }
-    wanted = sorted({p for _, item, p, _ in loans if item in items and p is not None})
-    emails = dict(
-        session.execute(
-            select(Patron.id, Patron.email).where(
-                any_of(Patron.id, wanted), Patron.is_ill_dummy.is_(False)
-            )
-        ).all()
-    )
-    found = []
-    for loan_id, item_id, patron_id, due in loans:
-        if item_id in items and patron_id in emails:
-            title, barcode, request_id = items[item_id]
-            found.append(
-                _OpenLoan(loan_id, due, title, barcode, request_id, patron_id, emails[patron_id])
-            )
-    return found
+    return [_OpenLoan(*row) for row in rows]
 
 
 def _queue_batch(

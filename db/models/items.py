@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, enum_column, utcnow
+from db.models.circulation import partial_index
 from db.models.enums import ItemKind, ItemStatus
 
 
@@ -41,3 +42,8 @@ class Item(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+    # Overdue lists and the notices run join open loans to borrowed items: indexing only the
+    # borrowed items' requests keeps PostgreSQL's walk over them short (60,000 of 1,000,000).
+    __table_args__ = (
+        partial_index("ix_items_temporary_request", "request_id", where="kind = 'temporary'"),
+    )

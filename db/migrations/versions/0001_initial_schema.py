@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 13:45:35.513425
+Create Date: 2026-12-06 14:56:43.571067
 """
 
 from collections.abc import Sequence
@@ -371,6 +371,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_items_received_at"), ["received_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_items_request_id"), ["request_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_items_status"), ["status"], unique=False)
+        batch_op.create_index(
+            "ix_items_temporary_request",
+            ["request_id"],
+            unique=False,
+            sqlite_where=sa.text("kind = 'temporary'"),
+            postgresql_where=sa.text("kind = 'temporary'"),
+        )
         batch_op.create_index(batch_op.f("ix_items_title_key"), ["title_key"], unique=False)
 
     op.create_table(
@@ -820,6 +827,11 @@ def downgrade() -> None:
     op.drop_table("charges")
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_items_title_key"))
+        batch_op.drop_index(
+            "ix_items_temporary_request",
+            sqlite_where=sa.text("kind = 'temporary'"),
+            postgresql_where=sa.text("kind = 'temporary'"),
+        )
         batch_op.drop_index(batch_op.f("ix_items_status"))
         batch_op.drop_index(batch_op.f("ix_items_request_id"))
         batch_op.drop_index(batch_op.f("ix_items_received_at"))
