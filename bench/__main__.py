@@ -43,6 +43,9 @@ BENCHMARKS = (
     Benchmark("gui", "bench.gui_bench", ("--samples", "500"), ("--samples", "150")),
     Benchmark("startup", "bench.startup_bench", ("--runs", "10"), ("--runs", "5")),
     Benchmark("straps", "bench/straps_bench.py", (), ("--runs", "100")),
+    Benchmark(
+        "batch", "bench.batch_bench", ("--privacy-seconds", "120"), ("--privacy-seconds", "60")
+    ),
     Benchmark("refcount_drain", "bench.refcount_drain", (), ()),
     Benchmark("reports", "bench.reports_bench", ("--samples", "5"), ("--samples", "3")),
     Benchmark(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sqlite3
 import sys
@@ -139,7 +140,9 @@ def sqlite_path(scale: float) -> Path:
 
 
 def pg_database_name(scale: float) -> str:
-    return f"illdesk_bench_{scale_tag(scale)}"
+    """`ILLDESK_BENCH_PG_PREFIX` keeps two checkouts benchmarking at once on separate databases."""
+    prefix = os.environ.get("ILLDESK_BENCH_PG_PREFIX", "illdesk_bench")
+    return f"{prefix}_{scale_tag(scale)}"
 
 
 # -- rows -----------------------------------------------------------------------------------

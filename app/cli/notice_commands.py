@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.context import CliContext, office_options
+from app.cli.progress_bar import terminal_progress
 from app.library.errors import InvalidInput
 from app.money import bursar, charges
 from app.money.charges import ChargeView, money
@@ -95,7 +96,8 @@ def register(sub: Any) -> None:
 
 
 def _notices_run(ctx: CliContext) -> int:
-    result = daily_run.run_daily(ctx.runtime(), ctx.caller(), load_settings())
+    with terminal_progress("Queueing reminders", ctx.err, quiet=ctx.json) as progress:
+        result = daily_run.run_daily(ctx.runtime(), ctx.caller(), load_settings(), progress)
     record = {
         "queued_due_soon": result.queued_due_soon,
         "queued_overdue": result.queued_overdue,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.context import CliContext
+from app.cli.progress_bar import terminal_progress
 from app.library.errors import InvalidInput
 from app.offline.journal import OfflineJournal, read_entries
 from app.offline.replay import EntryStatus, ReplayedScan, replay_file, replay_journal
@@ -79,7 +80,12 @@ def _replay(ctx: CliContext) -> int:
     journal = OfflineJournal()
     own = path.resolve() == journal.path.resolve()
     actor = ctx.caller()
-    report = replay_journal(rt, actor, journal) if own else replay_file(rt, actor, path)
+    with terminal_progress("Replaying scans", ctx.err, quiet=ctx.json) as progress:
+        report = (
+            replay_journal(rt, actor, journal, progress)
+            if own
+            else replay_file(rt, actor, path, progress)
+        )
     for entry in report.entries:
         ctx.emit(_record(entry), _text(entry))
     summary = {

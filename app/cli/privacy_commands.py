@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from app.cli.context import CliContext
+from app.cli.progress_bar import terminal_progress
 from app.library.errors import InvalidInput
 from app.people import staff_admin
 from app.people.staff import parse_role
@@ -130,7 +131,8 @@ def _privacy_run(ctx: CliContext) -> int:
     if bool(ctx.args.staff) != bool(ctx.args.branch):
         raise InvalidInput("Give both --staff and --branch, or neither.")
     actor = ctx.actor() if ctx.args.staff else None
-    report = privacy.anonymise_closed_loans(ctx.runtime(), actor)
+    with terminal_progress("Anonymising loans", ctx.err, quiet=ctx.json) as progress:
+        report = privacy.anonymise_closed_loans(ctx.runtime(), actor, progress=progress)
     kept = report.kept_for_open_charges + report.waiting_after_charges
     ctx.emit(
         report,

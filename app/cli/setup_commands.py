@@ -11,6 +11,7 @@ from app import demo
 from app.borrowing import imports
 from app.cli import privacy_commands
 from app.cli.context import CliContext
+from app.cli.progress_bar import terminal_progress
 from app.library.branches import list_branches
 from app.library.errors import InvalidInput
 from app.people.staff import add_staff, list_staff, parse_role
@@ -39,6 +40,10 @@ def register(sub: Any) -> None:
     import_parser.add_argument(
         "--strict", action="store_true", help="import nothing when any row is bad"
     )
+    import_parser.add_argument(
+        "--staff", default=None, help="your staff username (recorded in the audit trail)"
+    )
+    import_parser.add_argument("--branch", default=None, help="the branch you work at, e.g. NEC")
     import_parser.set_defaults(handler=_import)
 
     branches_parser = sub.add_parser("branches", help="list branches")
@@ -95,9 +100,13 @@ def _demo(ctx: CliContext) -> int:
 
 
 def _import(ctx: CliContext) -> int:
+    if bool(ctx.args.staff) != bool(ctx.args.branch):
+        raise InvalidInput("Give both --staff and --branch, or neither.")
     text = imports.read_csv(ctx.args.file)
     run = imports.import_patrons if ctx.args.what == "patrons" else imports.import_requests
-    report = run(ctx.runtime(), ctx.caller(), text, strict=ctx.args.strict)
+    actor = ctx.actor() if ctx.args.staff else ctx.caller()
+    with terminal_progress(f"Importing {ctx.args.what}", ctx.err, quiet=ctx.json) as progress:
+        report = run(ctx.runtime(), actor, text, strict=ctx.args.strict, progress=progress)
     for error in report.errors:
         ctx.emit(
             {"line": error.line, "error": error.message}, f"line {error.line}: {error.message}"

@@ -42,16 +42,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput
 from app.library.runtime import Runtime
-from app.money.charges import ChargeView, charges_in, money, parse_amount
+from app.money.charges import CENT, ChargeView, money, parse_amount
 from app.records import audit
-from db.models import Charge, Role
+from db.models import Charge, IllRequest, Item, Patron, Role
 
 COLUMNS = (
     "charge_id",
@@ -105,14 +105,81 @@ def preview(rt: Runtime, actor: Actor) -> BursarPreview:
         return preview_in(session)
 
 
+def _unreported(session: Session) -> list[ChargeView]:
+    """Open charges never reported, oldest first: only these rows are read, as plain columns.
+
+    A library's history of reported charges grows every term; the partial index on the
+    unreported ones keeps this read the size of the next report.
+    """
+    rows = session.execute(
+        select(
+            Charge.id,
+            Patron.patron_id,
+            Patron.first_name,
+            Patron.last_name,
+            Charge.kind,
+            Charge.amount,
+            Charge.estimated,
+            Charge.is_ill,
+            Charge.reason,
+            Charge.created_at,
+            Item.barcode,
+            Item.title,
+            IllRequest.title,
+            IllRequest.request_number,
+            Charge.transcript_hold,
+        )
+        .join(Patron, Patron.id == Charge.patron_id)
+        .outerjoin(Item, Item.id == Charge.item_id)
+        .outerjoin(IllRequest, IllRequest.id == Charge.request_id)
+        .where(Charge.reported_at.is_(None), Charge.removed_at.is_(None))
+        .order_by(Charge.created_at, Charge.id)
+    ).all()
+    return [
+        ChargeView(
+            id=charge_id,
+            patron_id=campus_id,
+            patron_name=f"{first} {last}".strip(),
+            kind=kind,
+            amount=Decimal(amount).quantize(CENT),
+            estimated=estimated,
+            is_ill=is_ill,
+            reason=reason,
+            created_at=created_at,
+            item_barcode=barcode or "",
+            title=item_title if barcode is not None else (request_title or ""),
+            request_number=number or "",
+            reported_at=None,
+            transcript_hold=hold,
+            removed_at=None,
+            removed_reason="",
+        )
+        for (
+            charge_id,
+            campus_id,
+            first,
+            last,
+            kind,
+            amount,
+            estimated,
+            is_ill,
+            reason,
+            created_at,
+            barcode,
+            item_title,
+            request_title,
+            number,
+            hold,
+        ) in rows
+    ]
+
+
 def preview_in(session: Session) -> BursarPreview:
     settings = library_settings.load(session)
     minimum = parse_amount(settings.own_item_bursar_minimum, "The own-item bursar minimum")
     to_report: list[ChargeView] = []
     held: list[HeldBack] = []
-    for charge in charges_in(session):
-        if charge.reported_at is not None:
-            continue
+    for charge in _unreported(session):
         if charge.estimated and settings.hold_estimated_charges:
             held.append(HeldBack(charge, "estimated: waiting for the lending library's bill"))
         elif not charge.is_ill and charge.amount < minimum:

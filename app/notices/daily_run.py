@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, Table, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ from app.library import library_settings
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.library_settings import LibrarySettings
+from app.library.progress import Progress, no_progress
 from app.library.runtime import Runtime
 from app.notices.mailer import (
     DeliveryFailed,
@@ -44,12 +45,12 @@ from app.notices.mailer import (
     SmtpMailer,
     smtp_config,
 )
-from app.notices.outbox import queue_notice
 from app.notices.templates import KINDS, canonical_context, render
 from app.people.patron_ids import parse_email
 from app.records import audit
 from app.records.patron_views import record_patron_view
 from app.workstation.config import WorkstationSettings
+from db.bulk import Pacing, any_of, insert_rows
 from db.models import (
     Branch,
     IllRequest,
@@ -69,6 +70,7 @@ MAX_ATTEMPTS = 10
 REVIEW_REASON = "Manual notice: preview it, edit the wording if needed, then send it."
 UNCERTAIN_PREFIX = "Delivery uncertain"
 _SENDABLE = (NoticeStatus.QUEUED, NoticeStatus.FAILED)
+NOTICES: Table = Notice.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -129,14 +131,18 @@ class OutboxRun:
 # ---------------------------------------------------------------- the daily run
 
 
-def run_daily(rt: Runtime, actor: Actor, settings: WorkstationSettings) -> OutboxRun:
+def run_daily(
+    rt: Runtime, actor: Actor, settings: WorkstationSettings, progress: Progress = no_progress
+) -> OutboxRun:
     """`illdesk notices run` and the app's daily trigger: queue reminders, then send."""
     try:
         config = smtp_config(settings)
     except MailerNotConfigured as exc:
-        return run_outbox(rt, actor, None, mail_problem=exc.message)
+        return run_outbox(rt, actor, None, mail_problem=exc.message, progress=progress)
     with SmtpMailer(config) as mailer:
-        return run_outbox(rt, actor, mailer, sender_domain=config.sender.rpartition("@")[2])
+        return run_outbox(
+            rt, actor, mailer, sender_domain=config.sender.rpartition("@")[2], progress=progress
+        )
 
 
 def run_outbox(
@@ -148,9 +154,11 @@ def run_outbox(
     sender_domain: str = "",
     only_id: int | None = None,
     reminders: bool = True,
+    progress: Progress = no_progress,
 ) -> OutboxRun:
     """Queue due-soon/overdue notices, render what is queued, and send what is due."""
-    due_soon, overdue = queue_reminders(rt, actor) if reminders and only_id is None else (0, 0)
+    wanted = reminders and only_id is None
+    due_soon, overdue = queue_reminders(rt, actor, progress) if wanted else (0, 0)
     held = prepare_outbox(rt, actor)
     sent = failed = uncertain = 0
     if mailer is not None:
@@ -166,33 +174,146 @@ def run_outbox(
     return OutboxRun(due_soon, overdue, held, sent, failed, uncertain, waiting, mail_problem)
 
 
-def queue_reminders(rt: Runtime, actor: Actor) -> tuple[int, int]:
-    """Queue today's due-soon and overdue notices; a second run the same day adds none."""
-    for attempt in (1, 2):
-        try:
-            with rt.db.transaction() as session:
-                return _queue_reminders(session, rt.clock.today(), rt.clock.now())
-        except IntegrityError:
-            # Another desk queued the same notice at the same moment; its row now counts.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+REMINDER_BATCH = 2_000  # open loans per transaction of the daily run
 
 
-def _open_ill_loans(session: Session) -> list[tuple[Loan, Item, Patron]]:
+def queue_reminders(
+    rt: Runtime, actor: Actor, progress: Progress = no_progress
+) -> tuple[int, int]:
+    """Queue today's due-soon and overdue notices; a second run the same day adds none.
+
+    Set-based, a batch of loans per transaction: the loans with their item and patron in one
+    read, the notices already queued for them in two more, then one INSERT. The dedupe keys
+    make a batch safe to run twice, so a desk stopping half way loses nothing.
+    """
+    today, now = rt.clock.today(), rt.clock.now()
+    with rt.db.reading() as session:
+        settings = library_settings.load(session)
+        loans = _open_ill_loans(session, today + timedelta(days=max(settings.due_soon_days, 0)))
+    due_soon = overdue = 0
+    progress(0, len(loans))
+    pacing = Pacing(rt.db.is_sqlite)
+    for start in range(0, len(loans), REMINDER_BATCH):
+        batch = loans[start : start + REMINDER_BATCH]
+        for attempt in (1, 2):
+            pacing.wait_turn()
+            try:
+                with rt.db.transaction() as session:
+                    soon, late = _queue_batch(session, batch, settings, today, now)
+                break
+            except IntegrityError:
+                # Another desk queued the same notice at the same moment; its row now counts.
+                if attempt == 2:
+                    raise
+            finally:
+                pacing.released()
+        due_soon, overdue = due_soon + soon, overdue + late
+        progress(start + len(batch), len(loans))
+    with rt.db.transaction() as session:
+        library_settings.save(session, notices_last_run=today.isoformat())
+    return due_soon, overdue
+
+
+@dataclass(frozen=True)
+class _OpenLoan:
+    loan_id: int
+    due_date: date
+    title: str
+    barcode: str
+    request_id: int | None
+    patron_id: int
+    email: str
+
+
+def _open_ill_loans(session: Session, soon_until: date) -> list[_OpenLoan]:
+    """Open loans of borrowed items due by `soon_until` (or overdue), as plain rows."""
     rows = session.execute(
-        select(Loan, Item, Patron)
+        select(
+            Loan.id,
+            Loan.due_date,
+            Item.title,
+            Item.barcode,
+            Item.request_id,
+            Patron.id,
+            Patron.email,
+        )
         .join(Item, Item.id == Loan.item_id)
         .join(Patron, Patron.id == Loan.patron_id)
         .where(
             Loan.returned_at.is_(None),
+            Loan.due_date <= soon_until,
             Item.kind == ItemKind.TEMPORARY,
             Item.status != ItemStatus.LOST,
             Patron.is_ill_dummy.is_(False),
         )
         .order_by(Loan.id)
     ).all()
-    return [(loan, item, patron) for loan, item, patron in rows]
+    return [_OpenLoan(*row) for row in rows]
+
+
+def _queue_batch(
+    session: Session,
+    batch: list[_OpenLoan],
+    settings: LibrarySettings,
+    today: date,
+    now: datetime,
+) -> tuple[int, int]:
+    every = max(settings.overdue_notice_every_days, 1)
+    late_ids = [loan.loan_id for loan in batch if loan.due_date < today]
+    last_overdue: dict[int, datetime] = {}
+    if late_ids:
+        for loan_id, last in session.execute(
+            select(Notice.loan_id, func.max(Notice.created_at))
+            .where(Notice.kind == "overdue", any_of(Notice.loan_id, late_ids))
+            .group_by(Notice.loan_id)
+        ):
+            if loan_id is not None and last is not None:
+                last_overdue[loan_id] = last
+    wanted: list[tuple[str, str, _OpenLoan, dict[str, Any]]] = []
+    for loan in batch:
+        base = {"title": loan.title, "item_barcode": loan.barcode, "due_date": loan.due_date}
+        if today < loan.due_date:
+            key = f"due_soon:{loan.loan_id}:{loan.due_date.isoformat()}"
+            context = {**base, "days_left": (loan.due_date - today).days}
+            wanted.append(("due_soon", key, loan, context))
+        elif loan.due_date < today:
+            previous = last_overdue.get(loan.loan_id)
+            if previous is not None and (today - previous.date()).days < every:
+                continue
+            key = f"overdue:{loan.loan_id}:{today.isoformat()}"
+            context = {**base, "days_overdue": (today - loan.due_date).days}
+            wanted.append(("overdue", key, loan, context))
+    if not wanted:
+        return 0, 0
+    taken = set(
+        session.scalars(
+            select(Notice.dedupe_key).where(any_of(Notice.dedupe_key, [w[1] for w in wanted]))
+        )
+    )
+    rows = [
+        {
+            "kind": kind,
+            "status": NoticeStatus.QUEUED,
+            "recipient": loan.email,
+            "patron_id": loan.patron_id,
+            "partner_symbol": None,
+            "request_id": loan.request_id,
+            "loan_id": loan.loan_id,
+            "subject": "",
+            "body": "",
+            "context": json.dumps(context, default=str, sort_keys=True),
+            "dedupe_key": key,
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for kind, key, loan, context in wanted
+        if key not in taken
+    ]
+    if rows:
+        insert_rows(session, NOTICES, rows)
+    soon = sum(1 for row in rows if row["kind"] == "due_soon")
+    return soon, len(rows) - soon
 
 
 def daily_run_due(rt: Runtime, actor: Actor) -> bool:
@@ -205,49 +326,6 @@ def daily_run_due(rt: Runtime, actor: Actor) -> bool:
 def run_daily_if_due(rt: Runtime, actor: Actor, settings: WorkstationSettings) -> OutboxRun | None:
     """The desk's once-a-day trigger: the daily run, unless a desk already ran it today."""
     return run_daily(rt, actor, settings) if daily_run_due(rt, actor) else None
-
-
-def _queue_reminders(session: Session, today: date, now: datetime) -> tuple[int, int]:
-    settings = library_settings.load(session)
-    soon_until = today + timedelta(days=max(settings.due_soon_days, 0))
-    every = max(settings.overdue_notice_every_days, 1)
-    due_soon = overdue = 0
-    for loan, item, patron in _open_ill_loans(session):
-        base = {"title": item.title, "item_barcode": item.barcode, "due_date": loan.due_date}
-        if today < loan.due_date <= soon_until:
-            notice = queue_notice(
-                session,
-                "due_soon",
-                at=now,
-                patron=patron,
-                request_id=item.request_id,
-                loan_id=loan.id,
-                context={**base, "days_left": (loan.due_date - today).days},
-                dedupe_key=f"due_soon:{loan.id}:{loan.due_date.isoformat()}",
-            )
-            due_soon += notice is not None
-        elif loan.due_date < today:
-            last = session.scalar(
-                select(func.max(Notice.created_at)).where(
-                    Notice.kind == "overdue", Notice.loan_id == loan.id
-                )
-            )
-            if last is not None and (today - last.date()).days < every:
-                continue
-            notice = queue_notice(
-                session,
-                "overdue",
-                at=now,
-                patron=patron,
-                request_id=item.request_id,
-                loan_id=loan.id,
-                context={**base, "days_overdue": (today - loan.due_date).days},
-                dedupe_key=f"overdue:{loan.id}:{today.isoformat()}",
-            )
-            overdue += notice is not None
-        session.flush()
-    library_settings.save(session, notices_last_run=today.isoformat())
-    return due_soon, overdue
 
 
 # ---------------------------------------------------------------- rendering and addresses

@@ -29,6 +29,7 @@ from app.library import library_settings
 from app.library.actors import Actor
 from app.library.clock import FixedClock
 from app.library.errors import DatabaseUnavailable, ServiceError, is_lock_busy
+from app.library.progress import Progress, no_progress
 from app.library.runtime import Runtime
 from app.offline.journal import (
     BadLine,
@@ -321,6 +322,7 @@ def replay_entries(
     actor: Actor,
     entries: list[JournalEntry],
     lines: Sequence[int] | None = None,
+    progress: Progress = no_progress,
 ) -> list[ReplayedScan]:
     """Apply entries in order; stops (marking the rest not replayed) if the database goes.
 
@@ -330,9 +332,11 @@ def replay_entries(
     numbers = list(lines) if lines is not None else list(range(1, len(entries) + 1))
     actors: dict[tuple[str, str], Actor] = {}
     out: list[ReplayedScan] = []
+    progress(0, len(entries))
     for index, entry in enumerate(entries):
         try:
             out.append(_replay_one(rt, numbers[index], entry, actors))
+            progress(index + 1, len(entries))
         except (DatabaseUnavailable, OperationalError):
             for later, rest in zip(numbers[index:], entries[index:], strict=True):
                 out.append(
@@ -351,18 +355,24 @@ def replay_entries(
     return out
 
 
-def replay_file(rt: Runtime, actor: Actor, path: Path) -> ReplayReport:
+def replay_file(
+    rt: Runtime, actor: Actor, path: Path, progress: Progress = no_progress
+) -> ReplayReport:
     """Replay a journal file (this desk's, or one copied from another PC); the file stays."""
     numbered, bad = read_numbered(path)
-    done = replay_entries(rt, actor, [e for _, e in numbered], [n for n, _ in numbered])
+    done = replay_entries(
+        rt, actor, [e for _, e in numbered], [n for n, _ in numbered], progress
+    )
     every = [*done, *(_bad_line(b) for b in bad)]
     every.sort(key=lambda scan: scan.line)  # stable: a glued record follows its fragment
     return ReplayReport(tuple(every))
 
 
-def replay_journal(rt: Runtime, actor: Actor, journal: OfflineJournal) -> ReplayReport:
+def replay_journal(
+    rt: Runtime, actor: Actor, journal: OfflineJournal, progress: Progress = no_progress
+) -> ReplayReport:
     """Replay this desk's journal; when every entry is dealt with, archive it for audit."""
-    report = replay_file(rt, actor, journal.path)
+    report = replay_file(rt, actor, journal.path, progress)
     if not report.entries or not report.complete:
         return report
     with rt.db.reading() as session:

@@ -15,15 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.errors import InvalidInput
+from app.library.progress import Progress, no_progress
 from app.library.runtime import Runtime
 from app.records import audit
+from db.bulk import Pacing, any_of
 from db.models import (
     Charge,
     DueDateDiscrepancy,
@@ -74,15 +77,19 @@ class _Counts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-BATCH_LOANS = 500  # loans per transaction: bounded memory and short locks on a big backlog
+# Loans per transaction: a few statements, well under half a second of lock. SQLite locks the
+# whole file for a write, so its batches are smaller.
+BATCH_LOANS = 5_000
+SQLITE_BATCH_LOANS = 500
 
 
 def anonymise_closed_loans(
     rt: Runtime,
     actor: Actor | None = None,
     *,
-    batch: int = BATCH_LOANS,
+    batch: int | None = None,
     keep_going: Callable[[], bool] = lambda: True,
+    progress: Progress = no_progress,
 ) -> AnonymisationReport:
     """Cut the patron link from loans finished more than `retention_days` ago.
 
@@ -92,15 +99,16 @@ def anonymise_closed_loans(
     neither holds locks for long nor loads every loan at once; `keep_going` is asked between
     batches, so a desk that closes stops after the batch in hand.
     """
-    return _run_batches(rt, actor or SYSTEM_ACTOR, batch, keep_going)
+    return _run_batches(rt, actor or SYSTEM_ACTOR, batch, keep_going, progress)
 
 
 def run_if_due(
     rt: Runtime,
     actor: Actor | None = None,
     *,
-    batch: int = BATCH_LOANS,
+    batch: int | None = None,
     keep_going: Callable[[], bool] = lambda: True,
+    progress: Progress = no_progress,
 ) -> AnonymisationReport | None:
     """The daily run: at most once per library day, whichever desk gets there first.
 
@@ -112,22 +120,45 @@ def run_if_due(
         if library_settings.load(session).privacy_last_run == today:
             return None
         library_settings.save(session, privacy_last_run=today)
-    return _run_batches(rt, actor or SYSTEM_ACTOR, batch, keep_going)
+    return _run_batches(rt, actor or SYSTEM_ACTOR, batch, keep_going, progress)
 
 
 def _run_batches(
-    rt: Runtime, who: Actor, batch: int, keep_going: Callable[[], bool]
+    rt: Runtime, who: Actor, size: int | None, keep_going: Callable[[], bool], progress: Progress
 ) -> AnonymisationReport:
+    batch = size or (SQLITE_BATCH_LOANS if rt.db.is_sqlite else BATCH_LOANS)
     now = rt.clock.now()
     after_id = 0
     total = _Counts()
+    with rt.db.reading() as session:
+        _, cutoff = _retention(session, now)
+        expected = int(
+            session.scalar(
+                select(func.count())
+                .select_from(Loan)
+                .where(
+                    Loan.anonymised_at.is_(None),
+                    Loan.patron_id.is_not(None),
+                    Loan.returned_at.is_not(None),
+                    Loan.returned_at <= cutoff,
+                )
+            )
+            or 0
+        )
+    progress(0, expected)
+    pacing = Pacing(rt.db.is_sqlite)
     while True:
-        with rt.db.transaction() as session:
-            retention, cutoff = _retention(session, now)
-            last_id, counts = _anonymise(session, now, cutoff, after_id, batch)
-            if counts.loans:
-                _audit(session, who, now, retention, cutoff, counts.loans)
+        pacing.wait_turn()
+        try:
+            with rt.db.transaction() as session:
+                retention, cutoff = _retention(session, now)
+                last_id, counts = _anonymise(session, now, cutoff, after_id, batch)
+                if counts.loans:
+                    _audit(session, who, now, retention, cutoff, counts.loans)
+        finally:
+            pacing.released()
         total.add(counts)
+        progress(total.loans + total.kept + total.waiting, expected)
         if last_id is None or not keep_going():  # a closing desk stops between batches
             break
         after_id = last_id
@@ -171,107 +202,191 @@ def _retention(session: Session, now: datetime) -> tuple[int, datetime]:
 def _anonymise(
     session: Session, now: datetime, cutoff: datetime, after_id: int, batch: int
 ) -> tuple[int | None, _Counts]:
-    """One batch of loans after `after_id`; returns the last id seen (None when done)."""
+    """One batch of loans after `after_id`; returns the last id seen (None when done).
+
+    Set-based: a handful of statements per batch whatever its size (the loans with their
+    item and request, the charges of their patrons, then one UPDATE per table), so a first
+    run over years of history goes at the database's speed.
+    """
     counts = _Counts()
-    loans = session.scalars(
-        select(Loan)
+    rows = session.execute(
+        select(
+            Loan.id,
+            Loan.item_id,
+            Loan.patron_id,
+            Item.request_id,
+            IllRequest.request_number,
+            IllRequest.patron_id,
+            IllRequest.status,
+        )
+        .outerjoin(Item, Item.id == Loan.item_id)
+        .outerjoin(IllRequest, IllRequest.id == Item.request_id)
         .where(
             Loan.id > after_id,
-            Loan.returned_at.is_not(None),
-            Loan.returned_at <= cutoff,
             Loan.anonymised_at.is_(None),
             Loan.patron_id.is_not(None),
+            Loan.returned_at.is_not(None),
+            Loan.returned_at <= cutoff,
         )
         .order_by(Loan.id)
         .limit(batch)
     ).all()
-    for loan in loans:
-        _anonymise_loan(session, loan, now, cutoff, counts)
-    session.flush()
-    return (loans[-1].id if len(loans) == batch else None), counts
-
-
-def _anonymise_loan(
-    session: Session, loan: Loan, now: datetime, cutoff: datetime, counts: _Counts
-) -> None:
-    patron_id = loan.patron_id
-    item = session.get(Item, loan.item_id)
-    request_id = item.request_id if item is not None else None
-    charge_link = Charge.item_id == loan.item_id
-    if request_id is not None:
-        charge_link = or_(charge_link, Charge.request_id == request_id)
-    open_charge = session.scalar(
-        select(Charge.id)
-        .where(Charge.patron_id == patron_id, charge_link, Charge.removed_at.is_(None))
-        .limit(1)
-    )
-    if open_charge is not None:
-        counts.kept += 1
-        return
-    last_removed = session.scalar(
-        select(func.max(Charge.removed_at)).where(Charge.patron_id == patron_id, charge_link)
-    )
-    if last_removed is not None and last_removed > cutoff:
-        counts.waiting += 1
-        return
-
-    loan.patron_id = None
-    loan.anonymised_at = now
-    counts.loans += 1
-    for entry in session.scalars(
-        select(HoldShelfEntry).where(
-            HoldShelfEntry.item_id == loan.item_id,
-            HoldShelfEntry.patron_id == patron_id,
-            HoldShelfEntry.status != HoldStatus.ACTIVE,
+    if not rows:
+        return None, counts
+    last_id = rows[-1][0] if len(rows) == batch else None
+    patrons = sorted({int(row[2] or 0) for row in rows})
+    items = sorted({row[1] for row in rows})
+    requests = sorted({row[3] for row in rows if row[3] is not None})
+    # (patron, "item" or "request", id) -> removed_at of each charge for it (None: open)
+    charges: dict[tuple[int, str, int], list[datetime | None]] = {}
+    for c_patron, c_item, c_request, removed_at in session.execute(
+        select(Charge.patron_id, Charge.item_id, Charge.request_id, Charge.removed_at).where(
+            any_of(Charge.patron_id, patrons),
+            or_(any_of(Charge.item_id, items), any_of(Charge.request_id, requests)),
         )
     ):
-        entry.patron_id = None
-        counts.holds += 1
-    for use in session.scalars(
-        select(InHouseUse).where(
-            InHouseUse.item_id == loan.item_id,
-            InHouseUse.patron_id == patron_id,
-            InHouseUse.ended_at.is_not(None),
-        )
-    ):
-        use.patron_id = None
-        counts.uses += 1
-    request = session.get(IllRequest, request_id) if request_id is not None else None
-    same_request = (
-        DueDateDiscrepancy.request_number == request.request_number
-        if request is not None
-        else DueDateDiscrepancy.loan_id == loan.id
+        if c_item is not None:
+            charges.setdefault((c_patron, "item", c_item), []).append(removed_at)
+        if c_request is not None:
+            charges.setdefault((c_patron, "request", c_request), []).append(removed_at)
+    done: list[tuple[int, int, int, int | None, str | None, bool]] = []
+    for loan_id, item_id, loan_patron, request_id, number, request_patron, status in rows:
+        patron_id = int(loan_patron or 0)
+        linked = charges.get((patron_id, "item", item_id), [])
+        if request_id is not None:
+            linked = linked + charges.get((patron_id, "request", request_id), [])
+        if any(removed is None for removed in linked):
+            counts.kept += 1
+            continue
+        if linked and max(r for r in linked if r is not None) > cutoff:
+            counts.waiting += 1
+            continue
+        closed = request_patron == patron_id and status is RequestStatus.CLOSED
+        done.append((loan_id, item_id, patron_id, request_id, number, closed))
+    if not done:
+        return last_id, counts
+    loan_ids = [d[0] for d in done]
+    pairs = list({(d[1], d[2]) for d in done})
+    counts.loans = _rowcount(
+        session,
+        update(Loan).where(any_of(Loan.id, loan_ids)).values(patron_id=None, anonymised_at=now),
     )
-    for row in session.scalars(
-        select(DueDateDiscrepancy).where(
-            or_(DueDateDiscrepancy.loan_id == loan.id, same_request),
-            or_(DueDateDiscrepancy.patron_id == patron_id, DueDateDiscrepancy.patron_id.is_(None)),
+    counts.holds = _unlink_pairs(
+        session, HoldShelfEntry, pairs, HoldShelfEntry.status != HoldStatus.ACTIVE
+    )
+    counts.uses = _unlink_pairs(session, InHouseUse, pairs, InHouseUse.ended_at.is_not(None))
+    counts.discrepancies = _discrepancies(session, done)
+    closed_requests = [d[3] for d in done if d[5] and d[3] is not None]
+    if closed_requests:
+        counts.requests = _rowcount(
+            session,
+            update(IllRequest)
+            .where(any_of(IllRequest.id, closed_requests), IllRequest.patron_id.is_not(None))
+            .values(patron_id=None),
+        )
+    counts.notices = _notices(session, done)
+    return last_id, counts
+
+
+def _unlink_pairs(
+    session: Session,
+    model: type[HoldShelfEntry] | type[InHouseUse],
+    pairs: list[tuple[int, int]],
+    finished: ColumnElement[bool],
+) -> int:
+    """Clear the patron on finished rows of the same item and patron as an anonymised loan."""
+    wanted = set(pairs)
+    found = session.execute(
+        select(model.id, model.item_id, model.patron_id).where(
+            any_of(model.item_id, sorted({p[0] for p in pairs})),
+            any_of(model.patron_id, sorted({p[1] for p in pairs})),
+            finished,
+        )
+    ).all()
+    ids = [row_id for row_id, item_id, patron_id in found if (item_id, patron_id) in wanted]
+    if not ids:
+        return 0
+    return _rowcount(session, update(model).where(any_of(model.id, ids)).values(patron_id=None))
+
+
+def _rowcount(session: Session, statement: Any) -> int:
+    result = cast(
+        CursorResult[Any],
+        session.execute(statement.execution_options(synchronize_session=False)),
+    )
+    return int(result.rowcount or 0)
+
+
+def _discrepancies(
+    session: Session, done: list[tuple[int, int, int, int | None, str | None, bool]]
+) -> int:
+    """Discrepancy rows of these loans (or their requests) that still name the patron."""
+    by_loan = {d[0]: d[2] for d in done}
+    by_number: dict[str, set[int]] = {}
+    for d in done:
+        if d[4] is not None:
+            by_number.setdefault(d[4], set()).add(d[2])
+    found = session.execute(
+        select(
+            DueDateDiscrepancy.id,
+            DueDateDiscrepancy.loan_id,
+            DueDateDiscrepancy.request_number,
+            DueDateDiscrepancy.patron_id,
+        ).where(
+            or_(
+                any_of(DueDateDiscrepancy.loan_id, list(by_loan)),
+                any_of(DueDateDiscrepancy.request_number, list(by_number)),
+            ),
             DueDateDiscrepancy.patron_campus_id != "",
         )
-    ):
-        row.patron_id = None
-        row.patron_campus_id = ""
-        counts.discrepancies += 1
-    request_closed = (
-        request is not None
-        and request.patron_id == patron_id
-        and request.status is RequestStatus.CLOSED
+    ).all()
+    ids = []
+    for row_id, loan_id, number, patron_id in found:
+        patrons = set(by_number.get(number, set()))
+        if loan_id in by_loan:
+            patrons.add(by_loan[loan_id])
+        if patrons and (patron_id is None or patron_id in patrons):
+            ids.append(row_id)
+    if not ids:
+        return 0
+    return _rowcount(
+        session,
+        update(DueDateDiscrepancy)
+        .where(any_of(DueDateDiscrepancy.id, ids))
+        .values(patron_id=None, patron_campus_id=""),
     )
-    if request is not None and request_closed:
-        request.patron_id = None
-        counts.requests += 1
-    notice_link = Notice.loan_id == loan.id
-    if request_closed and request_id is not None:
-        notice_link = or_(notice_link, Notice.request_id == request_id)
-    for notice in session.scalars(
-        select(Notice).where(
-            notice_link,
-            Notice.patron_id == patron_id,
+
+
+def _notices(
+    session: Session, done: list[tuple[int, int, int, int | None, str | None, bool]]
+) -> int:
+    """Sent or held notices about these loans (or their closed requests) to the patron."""
+    by_loan = {d[0]: d[2] for d in done}
+    by_request: dict[int, set[int]] = {}
+    for d in done:
+        if d[5] and d[3] is not None:
+            by_request.setdefault(d[3], set()).add(d[2])
+    link: ColumnElement[bool] = any_of(Notice.loan_id, list(by_loan))
+    if by_request:
+        link = or_(link, any_of(Notice.request_id, list(by_request)))
+    found = session.execute(
+        select(Notice.id, Notice.loan_id, Notice.request_id, Notice.patron_id).where(
+            link,
+            Notice.patron_id.is_not(None),
             Notice.status.in_((NoticeStatus.SENT, NoticeStatus.HELD)),
         )
-    ):
-        notice.patron_id = None
-        notice.recipient = ""
-        notice.body = ""
-        notice.context = "{}"
-        counts.notices += 1
+    ).all()
+    ids = [
+        row_id
+        for row_id, loan_id, request_id, patron_id in found
+        if (loan_id is not None and by_loan.get(loan_id) == patron_id)
+        or (request_id is not None and patron_id in by_request.get(request_id, set()))
+    ]
+    if not ids:
+        return 0
+    return _rowcount(
+        session,
+        update(Notice)
+        .where(any_of(Notice.id, ids))
+        .values(patron_id=None, recipient="", body="", context="{}"),
+    )

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, enum_column, utcnow
+from db.models.circulation import partial_index
 from db.models.enums import ItemKind, ItemStatus
 
 
@@ -35,11 +36,16 @@ class Item(Base):
     lender_due_date: Mapped[date | None] = mapped_column(Date)
     in_library_use_only: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
-    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # received today
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
     # The statistics: borrowed items received over a period, and their requests (covering).
-    __table_args__ = (Index("ix_items_received_at", "received_at", "kind", "request_id"),)
+    # Overdue lists and the notices run join open loans to borrowed items: indexing only the
+    # borrowed items' requests keeps PostgreSQL's walk over them short (60,000 of 1,000,000).
+    __table_args__ = (
+        Index("ix_items_received_at", "received_at", "kind", "request_id"),
+        partial_index("ix_items_temporary_request", "request_id", where="kind = 'temporary'"),
+    )

@@ -40,9 +40,7 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_action_at", "action", "at", "branch_code", "entity_id"),
         partial_index(
-            CHECK_IN_INDEX,
-            ("at", "branch_code", "detail", "action"),
-            CHECK_IN_CONDITION,
+            CHECK_IN_INDEX, "at", "branch_code", "detail", "action", where=CHECK_IN_CONDITION
         ),
     )
 

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, enum_column, utcnow
+from db.models.circulation import partial_index
 from db.models.enums import ChargeKind, IfmDirection, IfmStatus
 
 
@@ -31,6 +32,16 @@ class Charge(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     removed_reason: Mapped[str | None] = mapped_column(Text)
+
+    # The bursar preview reads only open charges never reported, oldest first.
+    __table_args__ = (
+        partial_index(
+            "ix_charges_unreported",
+            "created_at",
+            "id",
+            where="reported_at IS NULL AND removed_at IS NULL",
+        ),
+    )
 
 
 class IfmTransaction(Base):

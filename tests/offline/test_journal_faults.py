@@ -22,6 +22,7 @@ import pytest
 from app.library.runtime import Runtime
 from app.offline.journal import JournalError, OfflineAction, OfflineJournal, read_numbered
 from app.offline.replay import EntryStatus, replay_file
+from tests.signed_in import as_desk
 
 AT = datetime(2026, 11, 2, 15, 30, tzinfo=UTC)
 
@@ -180,13 +181,13 @@ def test_the_replay_report_names_journal_lines_and_keeps_counting_conflicts(
     journal.record(
         at=AT, branch="METRO", staff="desk", action=OfflineAction.CHECKIN, barcode="31234099999998"
     )
-    report = replay_file(demo_rt, journal.path)
+    report = replay_file(demo_rt, as_desk(demo_rt), journal.path)
     assert [(e.line, e.code) for e in report.entries] == [
         (1, "item_unknown"),
         (2, "unreadable_entry"),
         (3, "item_unknown"),
     ]
-    again = replay_file(demo_rt, journal.path)
+    again = replay_file(demo_rt, as_desk(demo_rt), journal.path)
     assert [e.line for e in again.entries] == [1, 2, 3]
     assert len(again.conflicts) == 3
     assert again.count(EntryStatus.ALREADY_APPLIED) == 2

@@ -12,6 +12,7 @@ import stat
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -439,8 +440,8 @@ def test_a_scan_journaled_during_the_replay_stays_for_the_next_one(
     scan(journal, OWNED_METRO)
     real = app.offline.replay.replay_file
 
-    def replay_then_scan(rt: Runtime, actor: Actor, path: Path) -> object:
-        report = real(rt, actor, path)
+    def replay_then_scan(rt: Runtime, actor: Actor, path: Path, *progress: Any) -> object:
+        report = real(rt, actor, path, *progress)
         scan(journal, IN_TRANSIT_TO_SE, "SE")  # the desk went offline again meanwhile
         return report
 

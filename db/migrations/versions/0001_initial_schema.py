@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 14:06:15.259853
+Create Date: 2026-12-06 15:10:19.054941
 """
 
 from collections.abc import Sequence
@@ -398,6 +398,13 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_items_request_id"), ["request_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_items_status"), ["status"], unique=False)
+        batch_op.create_index(
+            "ix_items_temporary_request",
+            ["request_id"],
+            unique=False,
+            sqlite_where=sa.text("kind = 'temporary'"),
+            postgresql_where=sa.text("kind = 'temporary'"),
+        )
         batch_op.create_index(batch_op.f("ix_items_title_key"), ["title_key"], unique=False)
 
     op.create_table(
@@ -449,6 +456,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_charges_patron_id"), ["patron_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_charges_removed_at"), ["removed_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_charges_reported_at"), ["reported_at"], unique=False)
+        batch_op.create_index(
+            "ix_charges_unreported",
+            ["created_at", "id"],
+            unique=False,
+            sqlite_where=sa.text("reported_at IS NULL AND removed_at IS NULL"),
+            postgresql_where=sa.text("reported_at IS NULL AND removed_at IS NULL"),
+        )
 
     op.create_table(
         "hold_shelf_entries",
@@ -484,6 +498,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hold_shelf_entries")),
     )
     with op.batch_alter_table("hold_shelf_entries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_hold_shelf_entries_active_pickup",
+            ["branch_id", "pickup_by"],
+            unique=False,
+            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
+        )
         batch_op.create_index(
             batch_op.f("ix_hold_shelf_entries_branch_id"), ["branch_id"], unique=False
         )
@@ -582,6 +603,24 @@ def upgrade() -> None:
             postgresql_where=sa.text("strap_due_date IS NOT NULL"),
         )
         batch_op.create_index(batch_op.f("ix_loans_item_id"), ["item_id"], unique=False)
+        batch_op.create_index(
+            "ix_loans_not_anonymised",
+            ["id"],
+            unique=False,
+            sqlite_where=sa.text(
+                "anonymised_at IS NULL AND patron_id IS NOT NULL AND returned_at IS NOT NULL"
+            ),
+            postgresql_where=sa.text(
+                "anonymised_at IS NULL AND patron_id IS NOT NULL AND returned_at IS NOT NULL"
+            ),
+        )
+        batch_op.create_index(
+            "ix_loans_open_due",
+            ["due_date"],
+            unique=False,
+            sqlite_where=sa.text("returned_at IS NULL"),
+            postgresql_where=sa.text("returned_at IS NULL"),
+        )
         batch_op.create_index(batch_op.f("ix_loans_patron_id"), ["patron_id"], unique=False)
         batch_op.create_index(
             "uq_loans_one_open_per_item",
@@ -631,6 +670,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("transits", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_transits_item_id"), ["item_id"], unique=False)
+        batch_op.create_index(
+            "ix_transits_open_started",
+            ["started_at"],
+            unique=False,
+            sqlite_where=sa.text("received_at IS NULL"),
+            postgresql_where=sa.text("received_at IS NULL"),
+        )
         batch_op.create_index(
             "uq_transits_one_open_per_item",
             ["item_id"],
@@ -758,6 +804,11 @@ def downgrade() -> None:
             sqlite_where=sa.text("received_at IS NULL"),
             postgresql_where=sa.text("received_at IS NULL"),
         )
+        batch_op.drop_index(
+            "ix_transits_open_started",
+            sqlite_where=sa.text("received_at IS NULL"),
+            postgresql_where=sa.text("received_at IS NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_transits_item_id"))
 
     op.drop_table("transits")
@@ -768,6 +819,20 @@ def downgrade() -> None:
             postgresql_where=sa.text("returned_at IS NULL"),
         )
         batch_op.drop_index(batch_op.f("ix_loans_patron_id"))
+        batch_op.drop_index(
+            "ix_loans_open_due",
+            sqlite_where=sa.text("returned_at IS NULL"),
+            postgresql_where=sa.text("returned_at IS NULL"),
+        )
+        batch_op.drop_index(
+            "ix_loans_not_anonymised",
+            sqlite_where=sa.text(
+                "anonymised_at IS NULL AND patron_id IS NOT NULL AND returned_at IS NOT NULL"
+            ),
+            postgresql_where=sa.text(
+                "anonymised_at IS NULL AND patron_id IS NOT NULL AND returned_at IS NOT NULL"
+            ),
+        )
         batch_op.drop_index(batch_op.f("ix_loans_item_id"))
         batch_op.drop_index(
             "ix_loans_ill_checked_out_at",
@@ -798,9 +863,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_hold_shelf_entries_patron_id"))
         batch_op.drop_index(batch_op.f("ix_hold_shelf_entries_item_id"))
         batch_op.drop_index(batch_op.f("ix_hold_shelf_entries_branch_id"))
+        batch_op.drop_index(
+            "ix_hold_shelf_entries_active_pickup",
+            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
+        )
 
     op.drop_table("hold_shelf_entries")
     with op.batch_alter_table("charges", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_charges_unreported",
+            sqlite_where=sa.text("reported_at IS NULL AND removed_at IS NULL"),
+            postgresql_where=sa.text("reported_at IS NULL AND removed_at IS NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_charges_reported_at"))
         batch_op.drop_index(batch_op.f("ix_charges_removed_at"))
         batch_op.drop_index(batch_op.f("ix_charges_patron_id"))
@@ -809,6 +884,11 @@ def downgrade() -> None:
     op.drop_table("charges")
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_items_title_key"))
+        batch_op.drop_index(
+            "ix_items_temporary_request",
+            sqlite_where=sa.text("kind = 'temporary'"),
+            postgresql_where=sa.text("kind = 'temporary'"),
+        )
         batch_op.drop_index(batch_op.f("ix_items_status"))
         batch_op.drop_index(batch_op.f("ix_items_request_id"))
         batch_op.drop_index("ix_items_received_at")

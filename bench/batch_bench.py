@@ -1,0 +1,564 @@
+"""Office lists and batch jobs at library size, on both databases.
+
+On top of the generated library (`bench.datagen`) this adds what the office works from: a
+history of 101,000 reported charges and 1,000 pending, 5,000 overdue ILL loans and 5,000 due
+soon (the notices run's 10,000 due loans), items received today, open transits and hold
+shelves. Then:
+
+  lists    every office list (received today, in transit, hold shelves, overdue ILL loans,
+           the two logs), the bursar preview and the lending lists: median and p99 from the
+           call to the rows returned;
+  import   100,000 new patrons from CSV: rows per second;
+  notices  the daily run's queueing of reminders for the 10,000 due loans: loans per second;
+  privacy  the first privacy run over the 1.3 M finished loans: loans per second.
+
+During each job a desk (its own process, `bench.desk_probe`) checks in an item every 50 ms;
+its worst wait is the job's figure for "desks keep scanning". Jobs that change data run on
+a copy (a copied SQLite file; a PostgreSQL database made from the generated one as template).
+
+    python -m bench.batch_bench --scale 1 --parts lists import notices privacy
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, create_engine, func, insert, select, text, update
+from sqlalchemy.engine import make_url
+
+from app.library.actors import unattended
+from app.library.runtime import Runtime
+from app.people import staff
+from bench import datagen
+from bench.timing import Figure, timed
+from db.engine import Database, create_database_engine
+from db.models import (
+    Base,
+    Branch,
+    Charge,
+    HoldShelfEntry,
+    IllRequest,
+    Item,
+    Loan,
+    Patron,
+    Transit,
+)
+from db.models.circulation import add_postgresql_conditions
+
+LIST_SAMPLES = 50
+WARMUP = 3
+LIST_TARGET_MS = 200.0
+IMPORT_ROWS = 100_000
+IMPORT_TARGET = {"sqlite": None, "postgresql": 20_000.0}  # rows/s (the issue's PostgreSQL aim)
+NOTICES_TARGET = 5_000.0  # loans/s
+PRIVACY_TARGET = 20_000.0  # loans/s
+WAIT_TARGET_MS = 500.0
+PAST_CHARGES, PENDING_CHARGES = 101_000, 1_000
+OVERDUE_LOANS, DUE_SOON_LOANS = 5_000, 5_000
+SEED_REASON = "Lost ILL item (benchmark history)"
+PROBE_CHECKINS = 4_000  # at most this many check-ins per job (the pool of checked-out items)
+
+
+def _table(model: type[Base]) -> Table:
+    return model.__table__  # type: ignore[return-value]
+
+
+# -- where the data is ----------------------------------------------------------------------
+
+
+def _pg_exists(name: str) -> bool:
+    engine = create_engine(make_url(datagen.PG_SERVER_URL))
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).first()
+            return found is not None
+    finally:
+        engine.dispose()
+
+
+def base_url(backend: str, scale: float, say: Callable[[str], None]) -> str:
+    """The generated library (made once; reused while it exists)."""
+    if backend == "sqlite":
+        return datagen.generate_sqlite(scale, say=say).url
+    name = datagen.pg_database_name(scale)
+    if _pg_exists(name):
+        say(f"PostgreSQL data reused: {name}")
+        return make_url(datagen.PG_SERVER_URL).set(database=name).render_as_string(False)
+    return datagen.generate_pg(scale, say=say).url
+
+
+@contextmanager
+def working_copy(url: str, name: str) -> Iterator[str]:
+    """A copy a job may change, removed afterwards."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        import shutil
+
+        source = Path(parsed.database or "")
+        target = source.with_name(f"{source.stem}-{name}.db")
+        for stale in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
+            stale.unlink(missing_ok=True)
+        shutil.copyfile(source, target)
+        try:
+            yield f"sqlite:///{target}"
+        finally:
+            for stale in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
+                stale.unlink(missing_ok=True)
+        return
+    copy = f"{parsed.database}_{name}"
+    datagen._pg_admin(datagen.PG_SERVER_URL, f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+    datagen._pg_admin(
+        datagen.PG_SERVER_URL, f'CREATE DATABASE "{copy}" TEMPLATE "{parsed.database}"'
+    )
+    try:
+        yield parsed.set(database=copy).render_as_string(hide_password=False)
+    finally:
+        datagen._pg_admin(datagen.PG_SERVER_URL, f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+
+
+def add_indexes(url: str) -> None:
+    """Indexes the models declare that a database generated by older code lacks."""
+    engine = create_database_engine(url)
+    try:
+        if engine.dialect.name == "postgresql":
+            add_postgresql_conditions(Base.metadata)
+        with engine.begin() as connection:
+            for table in Base.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(connection, checkfirst=True)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
+
+
+# -- what the office works from -------------------------------------------------------------
+
+
+def seed_office_work(url: str, say: Callable[[str], None]) -> None:
+    """Charges, due and overdue ILL loans, today's receipts, transits, hold shelves (once)."""
+    engine = create_database_engine(url)
+    try:
+        with engine.begin() as c:
+            marker = select(func.count()).select_from(_table(Charge))
+            if c.scalar(marker.where(_table(Charge).c.reason == SEED_REASON)):
+                say("  office work already seeded")
+                return
+        started = time.perf_counter()
+        now = datetime.now(UTC)
+        today = now.date()
+        with engine.begin() as c:
+            _seed(c, now, today)
+        say(f"  office work seeded in {time.perf_counter() - started:.0f} s")
+    finally:
+        engine.dispose()
+
+
+def _seed(c: Any, now: datetime, today: date) -> None:
+    rng = random.Random(7)
+    branches = dict(c.execute(select(Branch.code, Branch.id)).all())
+    metro, nec = branches["METRO"], branches["NEC"]
+    staff_id = c.scalar(select(text("id")).select_from(text("staff")).limit(1))
+    temporary = c.execute(
+        select(Item.id, Item.request_id, IllRequest.patron_id)
+        .join(IllRequest, IllRequest.id == Item.request_id)
+        .where(Item.kind == "temporary", Item.status == "closed", IllRequest.patron_id.is_not(None))
+        .order_by(Item.id)
+        .limit(OVERDUE_LOANS + DUE_SOON_LOANS + 100)
+    ).all()
+    patrons = [row[0] for row in c.execute(select(Patron.id).order_by(Patron.id).limit(50_000))]
+    # Charges: a long reported history and the next report's worth.
+    rows = []
+    for n in range(PAST_CHARGES + PENDING_CHARGES):
+        item_id, request_id, _ = temporary[n % len(temporary)]
+        created = now - timedelta(days=400 - (n * 400) // (PAST_CHARGES + PENDING_CHARGES))
+        pending = n >= PAST_CHARGES
+        rows.append(
+            {
+                "patron_id": patrons[n % len(patrons)],
+                "item_id": item_id,
+                "request_id": request_id,
+                "kind": "replacement" if n % 3 else "processing_fee",
+                "amount": Decimal("85.00") if n % 3 else Decimal("15.00"),
+                "estimated": n % 50 == 0,
+                "is_ill": True,
+                "reason": SEED_REASON,
+                "created_at": created,
+                "created_by_id": staff_id,
+                "reported_at": None if pending else created + timedelta(days=7),
+                "transcript_hold": False,
+                "removed_at": None,
+            }
+        )
+    for start in range(0, len(rows), 10_000):
+        c.execute(insert(_table(Charge)), rows[start : start + 10_000])
+    # Due and overdue ILL loans: the borrowed items are out with their patrons.
+    out = temporary[: OVERDUE_LOANS + DUE_SOON_LOANS]
+    ids = [row[0] for row in out]
+    for start in range(0, len(ids), 5_000):
+        c.execute(
+            update(_table(Item))
+            .where(_table(Item).c.id.in_(ids[start : start + 5_000]))
+            .values(status="checked_out", current_branch_id=None)
+        )
+    loans = []
+    for n, (item_id, _, patron_id) in enumerate(out):
+        due = (
+            today - timedelta(days=1 + n % 60)
+            if n < OVERDUE_LOANS
+            else today + timedelta(days=1 + n % 3)
+        )
+        loans.append(
+            {
+                "item_id": item_id,
+                "patron_id": patron_id,
+                "branch_id": metro,
+                "staff_id": staff_id,
+                "checked_out_at": now - timedelta(days=20),
+                "due_date": due,
+                "returned_at": None,
+            }
+        )
+    c.execute(insert(_table(Loan)), loans)
+    # Received today: a morning's deliveries.
+    received = [row[0] for row in temporary[-60:]]
+    for n, item_id in enumerate(received):
+        c.execute(
+            update(_table(Item))
+            .where(_table(Item).c.id == item_id)
+            .values(received_at=now - timedelta(minutes=n + 1))
+        )
+    # Open transits and active hold-shelf entries on the library's own items.
+    owned = [
+        row[0]
+        for row in c.execute(
+            select(Item.id)
+            .where(Item.kind == "owned", Item.status == "available")
+            .order_by(Item.id.desc())
+            .limit(600)
+        )
+    ]
+    c.execute(
+        insert(_table(Transit)),
+        [
+            {
+                "item_id": item_id,
+                "from_branch_id": metro,
+                "to_branch_id": nec,
+                "reason": "to_home",
+                "started_at": now - timedelta(hours=rng.randrange(1, 400)),
+            }
+            for item_id in owned[:300]
+        ],
+    )
+    c.execute(
+        insert(_table(HoldShelfEntry)),
+        [
+            {
+                "item_id": item_id,
+                "patron_id": patrons[n],
+                "branch_id": (metro, nec)[n % 2],
+                "status": "active",
+                "placed_at": now - timedelta(days=n % 10),
+                "pickup_by": today + timedelta(days=7 - n % 10),
+            }
+            for n, item_id in enumerate(owned[300:600])
+        ],
+    )
+
+
+# -- measuring ------------------------------------------------------------------------------
+
+
+def measure_lists(
+    url: str, backend: str, say: Callable[[str], None], calls: int = LIST_SAMPLES
+) -> list[Figure]:
+    from app.borrowing import office_lists
+    from app.lending import pull_list
+    from app.money import bursar
+
+    database = Database(url)
+    rt = Runtime(database)
+    office = staff.actor_for(rt, "office", "WS-ILL", "bench")
+    lists: list[tuple[str, Callable[[], Sequence[object]]]] = [
+        ("Received today", lambda: office_lists.received_on(rt, office)),
+        ("In transit", lambda: office_lists.in_transit(rt, office)),
+        ("Hold shelves", lambda: office_lists.hold_shelves(rt, office)),
+        ("Overdue ILL loans", lambda: office_lists.overdue_ill_loans(rt, office)),
+        ("Due-date discrepancies", lambda: office_lists.discrepancies(rt, office)),
+        ("Not-found scans", lambda: office_lists.not_found_scans(rt, office)),
+        ("Bursar preview", lambda: bursar.preview(rt).to_report),
+        ("Pull list (METRO)", lambda: pull_list.pull_list(rt, "METRO")),
+    ]
+    figures = []
+    try:
+        for name, call in lists:
+            samples = []
+            rows = 0
+            for n in range(WARMUP + calls):
+                started = time.perf_counter()
+                rows = len(call())
+                if n >= WARMUP:
+                    samples.append((time.perf_counter() - started) * 1000)
+            figure = timed(
+                f"Office list: {name}",
+                backend,
+                samples,
+                limit_ms=LIST_TARGET_MS,
+                note=f"{rows:,} rows",
+            )
+            say(f"  {backend} {name}: {figure.median:.1f} / {figure.p99:.1f} ms, {rows:,} rows")
+            figures.append(figure)
+    finally:
+        database.dispose()
+    return figures
+
+
+@contextmanager
+def desk_scanning(url: str) -> Iterator[dict[str, Any]]:
+    """A desk process checking items in while the block runs; its waits land in the dict."""
+    barcodes = datagen.open_loan_barcodes(url, PROBE_CHECKINS)
+    outcome: dict[str, Any] = {"waits_ms": [], "failures": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        codes, stop = Path(tmp) / "codes.json", Path(tmp) / "stop"
+        codes.write_text(json.dumps(barcodes))
+        probe = subprocess.Popen(
+            [sys.executable, "-m", "bench.desk_probe", url, str(codes), str(stop)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
+        assert probe.stdout is not None
+        probe.stdout.readline()  # ready
+        time.sleep(0.5)
+        try:
+            yield outcome
+        finally:
+            time.sleep(0.3)
+            stop.write_text("stop")
+            line = probe.stdout.readline()
+            probe.wait(timeout=60)
+            if line.startswith("{"):
+                outcome.update(json.loads(line))
+
+
+def _wait_figure(job: str, backend: str, desk: dict[str, Any]) -> Figure:
+    waits = desk["waits_ms"] or [0.0]
+    worst = max(waits)
+    failures = desk["failures"]
+    return Figure(
+        benchmark=f"Check-in's worst wait during {job}",
+        database=backend,
+        samples=len(desk["waits_ms"]),
+        median=round(sorted(waits)[len(waits) // 2], 2),
+        p99=round(worst, 2),
+        unit="ms",
+        target=f"worst <= {WAIT_TARGET_MS:g} ms, no failure",
+        met=worst <= WAIT_TARGET_MS and not failures,
+        note=f"{len(failures)} failed"
+        + (f": {failures[0]}" if failures else "")
+        + "; the p99 column is the worst wait",
+    )
+
+
+def _rate_figure(
+    name: str,
+    backend: str,
+    count: int,
+    seconds: float,
+    unit: str,
+    target: float | None,
+    cpu: float,
+) -> Figure:
+    """Wall-clock rate; the note adds the job process's own CPU time and the machine's load."""
+    rate = count / seconds if seconds else 0.0
+    return Figure(
+        benchmark=name,
+        database=backend,
+        samples=1,
+        median=round(rate),
+        p99=round(rate),
+        unit=unit,
+        target=f">= {target:,.0f} {unit}" if target else "no target on this database",
+        met=None if target is None else rate >= target,
+        note=f"{count:,} in {seconds:.1f} s; {cpu:.1f} s CPU in the job's process; "
+        f"load average {os.getloadavg()[0]:.1f}",
+    )
+
+
+def patrons_csv(rows: int) -> str:
+    lines = ["patron_id,barcode,first_name,last_name,email,patron_type,home_branch"]
+    for n in range(rows):
+        lines.append(
+            f"T7{n:08d},77{n:09d},Pat{n},Import{n % 977},pat{n}@students.example.edu,"
+            f"{'student' if n % 9 else 'faculty'},{('METRO', 'NEC', 'SE', 'WEST')[n % 4]}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def measure_import(url: str, backend: str, say: Callable[[str], None]) -> list[Figure]:
+    from app.borrowing.imports import import_patrons
+
+    text_csv = patrons_csv(IMPORT_ROWS)
+    database = Database(url)
+    rt = Runtime(database)
+    try:
+        with desk_scanning(url) as desk:
+            started, cpu = time.perf_counter(), time.process_time()
+            report = import_patrons(rt, unattended("bench"), text_csv)
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        database.dispose()
+    say(
+        f"  {backend} import: {report.inserted:,} new, {len(report.errors)} bad in {seconds:.1f} s"
+        f"; desk worst wait {max(desk['waits_ms'] or [0]):.0f} ms, {len(desk['failures'])} failed"
+    )
+    return [
+        _rate_figure(
+            f"Import {IMPORT_ROWS:,} patrons (CSV)",
+            backend,
+            report.inserted + report.updated,
+            seconds,
+            "rows/s",
+            IMPORT_TARGET[backend],
+            cpu,
+        ),
+        _wait_figure("a 100k-patron import", backend, desk),
+    ]
+
+
+def measure_notices(url: str, backend: str, say: Callable[[str], None]) -> list[Figure]:
+    from app.notices.daily_run import queue_reminders
+
+    database = Database(url)
+    rt = Runtime(database)
+    try:
+        with rt.db.reading() as session:
+            due = int(
+                session.scalar(
+                    select(func.count()).select_from(Loan).where(Loan.returned_at.is_(None))
+                )
+                or 0
+            )
+        with desk_scanning(url) as desk:
+            started, cpu = time.perf_counter(), time.process_time()
+            soon, overdue = queue_reminders(rt, unattended("bench"))
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        database.dispose()
+    say(
+        f"  {backend} notices: {soon:,} due soon + {overdue:,} overdue queued from {due:,} open "
+        f"loans in {seconds:.1f} s; desk worst {max(desk['waits_ms'] or [0]):.0f} ms"
+    )
+    return [
+        _rate_figure(
+            "Notices run: queue reminders",
+            backend,
+            soon + overdue,
+            seconds,
+            "loans/s",
+            NOTICES_TARGET,
+            cpu,
+        ),
+        _wait_figure("the notices run", backend, desk),
+    ]
+
+
+def measure_privacy(
+    url: str, backend: str, say: Callable[[str], None], limit_seconds: float
+) -> list[Figure]:
+    from app.records.privacy import anonymise_closed_loans
+
+    database = Database(url)
+    rt = Runtime(database)
+    deadline = time.perf_counter() + limit_seconds
+    try:
+        with desk_scanning(url) as desk:
+            started, cpu = time.perf_counter(), time.process_time()
+            report = anonymise_closed_loans(rt, keep_going=lambda: time.perf_counter() < deadline)
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        database.dispose()
+    handled = report.loans + report.kept_for_open_charges + report.waiting_after_charges
+    say(
+        f"  {backend} privacy: {report.loans:,} anonymised ({handled:,} looked at) in "
+        f"{seconds:.1f} s; desk worst {max(desk['waits_ms'] or [0]):.0f} ms"
+    )
+    return [
+        _rate_figure(
+            "First privacy run", backend, handled, seconds, "loans/s", PRIVACY_TARGET, cpu
+        ),
+        _wait_figure("the privacy run", backend, desk),
+    ]
+
+
+def run(
+    scale: float,
+    parts: Sequence[str],
+    backends: Sequence[str],
+    say: Callable[[str], None],
+    privacy_seconds: float,
+    samples: int = LIST_SAMPLES,
+) -> list[Figure]:
+    figures: list[Figure] = []
+    for backend in backends:
+        url = base_url(backend, scale, say)
+        seed_office_work(url, say)
+        add_indexes(url)
+        if "lists" in parts:
+            figures += measure_lists(url, backend, say, samples)
+        for part, job in (("import", measure_import), ("notices", measure_notices)):
+            if part in parts:
+                with working_copy(url, part) as copy:
+                    figures += job(copy, backend, say)
+        if "privacy" in parts:
+            with working_copy(url, "privacy") as copy:
+                figures += measure_privacy(copy, backend, say, privacy_seconds)
+    return figures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.batch_bench", description=__doc__)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=("lists", "import", "notices", "privacy"),
+        default=["lists", "import", "notices", "privacy"],
+    )
+    parser.add_argument(
+        "--privacy-seconds", type=float, default=600, help="stop the privacy run after this"
+    )
+    parser.add_argument("--samples", type=int, default=LIST_SAMPLES, help="calls per list")
+    args = parser.parse_args(argv)
+    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    for figure in run(
+        args.scale,
+        args.parts,
+        backends,
+        lambda s: print(s, flush=True),
+        args.privacy_seconds,
+        args.samples,
+    ):
+        print(json.dumps(figure.as_dict()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
