@@ -88,10 +88,16 @@ def unavailable(
     params: Any = None,
     invalidated: bool = False,
 ) -> DatabaseUnavailable:
-    """The `DatabaseUnavailable` for a driver error, its message naming the reason."""
+    """The `DatabaseUnavailable` for a driver error, its message naming the reason.
+
+    Only a COMMIT that was sent leaves the outcome open (`CommitOutcomeUnknown`); any other
+    failed statement or connection changed nothing, and the message says so.
+    """
+    sent_commit = (statement or "").strip().upper().startswith("COMMIT")
     return DatabaseUnavailable(
         f"The database cannot be reached ({reason_of(orig)}). Check the network and that "
-        "the database server is running, then try again.",
+        "the database server is running, then try again."
+        + ("" if sent_commit else " Nothing was changed."),
         orig=orig,
         statement=statement,
         params=params,

@@ -83,7 +83,7 @@ def pipelined(session: Session) -> Iterator[Connection]:
                 if commit_sent:  # the server may have committed before the line went
                     raise CommitOutcomeUnknown("COMMIT", None, exc) from exc
             if lost or is_unreachable(exc, disconnect=False, connecting=False):
-                raise unavailable(exc, statement="COMMIT", invalidated=lost) from exc
+                raise unavailable(exc, invalidated=lost) from exc
             raise DBAPIError.instance("COMMIT", None, exc, psycopg.Error) from exc
         failed = False
     finally:

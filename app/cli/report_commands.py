@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.context import CliContext
+from app.library.actors import Actor
 from app.library.errors import InvalidInput
 from app.reports.figures import ReportKind
 
@@ -66,11 +67,12 @@ def _report(ctx: CliContext) -> int:
     from app.reports.periods import parse_period
 
     period = parse_period(ctx.args.start, ctx.args.end)
-    require_reports_role(ctx.office_staff_actor())
+    actor = ctx.office_staff_actor()
+    require_reports_role(actor)
     rt = ctx.runtime()
     if ctx.args.figure:
-        return _list(ctx, period)
-    report = compute(rt, ReportKind(ctx.args.kind), period, ctx.args.branch)
+        return _list(ctx, actor, period)
+    report = compute(rt, actor, ReportKind(ctx.args.kind), period, ctx.args.branch)
     if ctx.args.csv is not None:
         from app.reports.export import csv_text
 
@@ -116,10 +118,10 @@ def _report(ctx: CliContext) -> int:
     return EXIT_OK
 
 
-def _list(ctx: CliContext, period: Any) -> int:
+def _list(ctx: CliContext, actor: Actor, period: Any) -> int:
     from app.reports.drill import drill
 
-    listed = drill(ctx.runtime(), ctx.args.figure, period, ctx.args.branch)
+    listed = drill(ctx.runtime(), actor, ctx.args.figure, period, ctx.args.branch)
     for row in listed.rows:
         ctx.emit(
             {

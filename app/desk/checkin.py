@@ -179,7 +179,7 @@ def _applied(result: CheckInResult) -> str:
 
 def _after_unknown_commit(rt: Runtime, result: CheckInResult, key: str) -> CheckInResult:
     """The reply to COMMIT was lost: the scan's key in the database says whether it happened."""
-    if not was_saved(rt, key, "check-in"):
+    if not was_saved(rt.db, key, "check-in"):
         raise DatabaseUnavailable(
             "The connection broke before the check-in was saved: nothing was changed. "
             "Scan it again."

@@ -532,7 +532,7 @@ def check_out(
                 return done
     except CommitOutcomeUnknown:
         assert done is not None  # COMMIT is only sent once the loan is written
-        if not was_saved(rt, key, "check-out"):
+        if not was_saved(rt.db, key, "check-out"):
             raise DatabaseUnavailable(
                 "The connection broke before the check-out was saved: nothing was checked "
                 "out. Try again."

@@ -11,17 +11,17 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError
 
 from app.library.errors import OutcomeUnknown
-from app.library.runtime import Runtime
+from db.engine import Database
 from db.models import AppliedScan
 
 
-def was_saved(rt: Runtime, key: str, action: str) -> bool:
+def was_saved(database: Database, key: str, action: str) -> bool:
     """Whether the change recorded under `key` is in the database (asked on a new connection).
 
     Raises `OutcomeUnknown` when the database cannot be asked: then nobody knows yet.
     """
     try:
-        with rt.db.reading() as session:
+        with database.reading() as session:
             return session.get(AppliedScan, key) is not None
     except DBAPIError as exc:
         raise OutcomeUnknown(action, key) from exc

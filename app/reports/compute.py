@@ -715,8 +715,11 @@ def require_reports_role(actor: Actor) -> None:
     actor.require(Role.ILL_OFFICE, "Statistics reports")
 
 
-def compute(rt: Runtime, kind: ReportKind, period: Period, campus: str | None = None) -> Report:
+def compute(
+    rt: Runtime, actor: Actor, kind: ReportKind, period: Period, campus: str | None = None
+) -> Report:
     """One report; reads only, in one read-only session."""
+    require_reports_role(actor)
     with rt.db.reading() as session:
         conn = session.connection()
         codes = {int(i): str(c) for i, c in conn.execute(select(Branch.id, Branch.code))}

@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
+from app.library.actors import Actor
 from app.library.errors import InvalidInput
 from app.library.runtime import Runtime
+from app.library.vocabulary import Role
 from app.reports import sources
 from app.reports.compute import campus_id
 from app.reports.figures import DrillList, DrillRow
@@ -56,9 +58,15 @@ def drill_keys() -> tuple[str, ...]:
 
 
 def drill(
-    rt: Runtime, key: str, period: Period, campus: str | None = None, limit: int = LIMIT
+    rt: Runtime,
+    actor: Actor,
+    key: str,
+    period: Period,
+    campus: str | None = None,
+    limit: int = LIMIT,
 ) -> DrillList:
     """The first `limit` records behind figure `key` in `period`, oldest first."""
+    actor.require(Role.ILL_OFFICE, "Statistics reports")
     with rt.db.reading() as session:
         conn = session.connection()
         group: str | None = None

@@ -110,6 +110,6 @@ def test_services_cap_amounts_at_the_library_setting(demo_rt: Runtime, actor_at:
         charges.declare_lost(demo_rt, office, barcode, replacement_cost="600")
     with pytest.raises(InvalidInput, match=r"1234\.56"):
         charges.declare_lost(demo_rt, office, barcode, replacement_cost="85,00")
-    assert not charges.list_charges(demo_rt, patron_id="T00123456")
+    assert not charges.list_charges(demo_rt, office, patron_id="T00123456")
     charges.declare_lost(demo_rt, office, barcode, replacement_cost="100.00")
-    assert len(charges.list_charges(demo_rt, patron_id="T00123456")) == 2
+    assert len(charges.list_charges(demo_rt, office, patron_id="T00123456")) == 2

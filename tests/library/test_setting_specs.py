@@ -6,12 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from app.library.settings_admin import (
-    _text,
-    change_library_setting,
-    library_setting_values,
-    parse_value,
-)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +15,12 @@ from app.library.amounts import HARD_MAXIMUM
 from app.library.errors import InvalidInput
 from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
+from app.records.settings_admin import (
+    _text,
+    change_library_setting,
+    library_setting_values,
+    parse_value,
+)
 
 ActorAt = Callable[[str, str], Actor]
 NO_DEADLINE = settings(deadline=None, max_examples=60)

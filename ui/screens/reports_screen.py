@@ -38,7 +38,7 @@ from ui.screens.report_jobs import ReportJobs
 from ui.widgets.panel_parts import Feedback, KeyedTable, button
 
 ALL_CAMPUSES = "All campuses"
-Compute = Callable[[Any, ReportKind, Period, str | None], Report]
+Compute = Callable[[Any, Any, ReportKind, Period, str | None], Report]
 
 
 def _text(value: Any) -> str:
@@ -173,10 +173,10 @@ class ReportsScreen(QWidget):
             return
         kind = ReportKind(self.kind_box.currentData())
         campus = self.campus_box.currentData() or None
-        rt, work = self.session.rt, self._compute
+        rt, actor, work = self.session.rt, self.session.actor, self._compute
         self.feedback.good(f"Counting {kind.value} for {period.label()}...")
         self.show_button.setEnabled(False)
-        self.jobs.run(lambda: work(rt, kind, period, campus), self._shown, self._failed)
+        self.jobs.run(lambda: work(rt, actor, kind, period, campus), self._shown, self._failed)
         self.period, self.campus = period, campus
 
     def _drill_row(self, row: int) -> None:
@@ -189,9 +189,10 @@ class ReportsScreen(QWidget):
 
     def list_behind(self, key: str) -> None:
         period, campus, rt = self.period, self.campus, self.session.rt
+        actor = self.session.actor
         assert period is not None
         self.feedback.good("Listing what is behind the figure...")
-        self.jobs.run(lambda: drill(rt, key, period, campus), self._listed, self._failed)
+        self.jobs.run(lambda: drill(rt, actor, key, period, campus), self._listed, self._failed)
 
     # -- answers ---------------------------------------------------------------------------
 
