@@ -1,0 +1,45 @@
+"""Straps sent to a printer through Qt use the same shipped fonts as the PDF, in every script."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from app.library.library_settings import LibrarySettings
+from app.printing.straps import StrapContent, StrapStyle, strap_document
+from ui.printing import QtCanvas, _qt_font
+
+pytestmark = pytest.mark.gui
+DPI = 100
+
+
+def test_shipped_fonts_load_into_qt_by_their_own_family(qapp: object) -> None:
+    assert _qt_font("DejaVuSans").family() == "DejaVu Sans"
+    assert _qt_font("DejaVuSans-Bold").bold()
+    assert "WenQuanYi" in _qt_font("WenQuanYiMicroHei").family()
+
+
+@pytest.mark.parametrize("patron", ["عبد الرحمن, م.", "王, 小明", "ДОСТОЕВСКИЙ, Ф."])
+def test_a_strap_in_another_script_paints_its_name_on_the_page(qapp: object, patron: str) -> None:
+    strap = StrapContent("ILL00000017", "20261004", "Title", patron, "METRO", "Metro Campus",
+                         date(2027, 1, 4), "OKT")  # fmt: skip
+    document = strap_document([strap], StrapStyle.from_settings(LibrarySettings()), "letter3",
+                              back_side=False)  # fmt: skip
+    width, height = (round(v * DPI / 72) for v in document.page_size)
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    canvas = QtCanvas(painter, document.page_size[1], DPI / 72, lambda: None)
+    document.paint(canvas)
+    painter.end()
+    # The "For" line sits 3.2 to 3.55 inches from the top of the strap on letter3.
+    top, bottom = round(3.2 * DPI), round(3.55 * DPI)
+    dark = sum(
+        1
+        for y in range(top, bottom)
+        for x in range(0, width // 3)
+        if QColor(image.pixel(x, y)).lightness() < 100
+    )
+    assert dark > 150, dark
