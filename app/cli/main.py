@@ -17,6 +17,7 @@ from app import __version__
 from app.cli import (
     checkin_commands,
     checkout_commands,
+    closure_commands,
     lending_commands,
     notice_commands,
     office_commands,
@@ -36,6 +37,7 @@ COMMAND_MODULES = (
     setup_commands,
     checkin_commands,
     privacy_commands,
+    closure_commands,
     checkout_commands,
     lending_commands,
     office_commands,

@@ -12,6 +12,7 @@ ILL office and administrators, and every such search by patron is itself audited
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.library import library_settings
 from app.library.actors import Actor
-from app.library.errors import InvalidInput
+from app.library.errors import InvalidInput, ServiceError
 from app.library.runtime import Runtime
 from app.records import audit
 from db.models import (
@@ -41,6 +42,7 @@ from db.models import (
 )
 
 # Who a scheduled or command-line run is recorded as when no staff member started it.
+log = logging.getLogger(__name__)
 SYSTEM_ACTOR = Actor(0, "system", "Scheduled privacy run", Role.DESK, "", "")
 DISPLAY_MODES = ("surname_initial", "surname_last4", "last4", "full_name")
 
@@ -140,14 +142,29 @@ def run_if_due(
     """The daily run: at most once per library day, whichever desk gets there first.
 
     The day is claimed in its own transaction first, so two desks never both start it; a run
-    cut short (the desk closed) is finished by the next day's run.
+    cut short (the desk closed) is finished by the next day's run. The same run keeps the
+    closures calendar stocked with this year's and next year's public holidays.
     """
     today = rt.clock.today().isoformat()
     with rt.db.transaction() as session:
         if library_settings.load(session).privacy_last_run == today:
             return None
         library_settings.save(session, privacy_last_run=today)
+    _renew_public_holidays(rt)
     return _run_batches(rt, actor or SYSTEM_ACTOR, batch, keep_going)
+
+
+def _renew_public_holidays(rt: Runtime) -> None:
+    """A holiday problem (an unknown holiday country) is logged; anonymising still runs."""
+    from app.borrowing.due_dates import renew_public_holidays
+
+    try:
+        renewal = renew_public_holidays(rt)
+    except ServiceError as exc:
+        log.warning("public holidays not renewed: %s", exc.message)
+        return
+    if renewal is not None:
+        log.info("public holidays: %s", renewal.message)
 
 
 def _run_batches(
