@@ -35,6 +35,7 @@ from app.library.errors import ServiceError
 from app.printing import scripts
 from app.printing.document import PrintDocument
 from app.workstation.config import WorkstationSettings
+from app.workstation.private_files import write_owner_only
 
 log = logging.getLogger(__name__)
 _REFERENCE_PX = 100  # glyph outlines are taken at this size, then scaled to the exact width
@@ -294,11 +295,11 @@ class DocumentPrinter(QObject):
         self._pool.start(_Job(work, self._signals))
 
     def save_pdf(self, make: Callable[[], PrintDocument], path: Path) -> None:
-        """Render to a PDF file off the GUI thread."""
+        """Render to a PDF file (owner-only: it names a patron) off the GUI thread."""
 
         def work() -> str:
             document = make()
-            path.write_bytes(document.pdf())
+            write_owner_only(path, document.pdf())  # slips and straps name patrons
             return f"Saved {document.title} to {path}."
 
         self._pool.start(_Job(work, self._signals))

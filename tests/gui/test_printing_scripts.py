@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import date
+from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from app.library.library_settings import LibrarySettings
+from app.printing.slips import Slip, SlipKind, slip_document
 from app.printing.straps import StrapContent, StrapStyle, strap_document
-from ui.printing import QtCanvas, _qt_font
+from app.workstation.config import WorkstationSettings
+from ui.printing import DocumentPrinter, QtCanvas, _qt_font
 
 pytestmark = pytest.mark.gui
 DPI = 100
@@ -43,3 +49,19 @@ def test_a_strap_in_another_script_paints_its_name_on_the_page(qapp: object, pat
         if QColor(image.pixel(x, y)).lightness() < 100
     )
     assert dark > 150, dark
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Windows has no owner-only mode bits")
+def test_a_slip_saved_as_pdf_is_readable_by_its_owner_only(qapp: object, tmp_path: Path) -> None:
+    slip = Slip(SlipKind.HOLD, "Invisible Cities", "ILL00000017", date(2027, 1, 4),
+                patron_label="כהן, ד.", pickup_by=date(2027, 1, 14))  # fmt: skip
+    printer = DocumentPrinter(WorkstationSettings())
+    done: list[str] = []
+    printer.done.connect(done.append)
+    path = tmp_path / "hold.pdf"
+    printer.save_pdf(lambda: slip_document(slip), path)
+    assert printer.wait()
+    QCoreApplication.processEvents()
+    assert done and str(path) in done[0]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_bytes().startswith(b"%PDF")
