@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import threading
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -222,9 +221,8 @@ def draw(canvas: Any, x: float, y: float, text: str, font: str, size: float,
     if align != "left":
         total = width(text, font, size)
         x -= total / 2 if align == "centre" else total
-    set_font: Callable[[str, float], None] = canvas.setFont
     for piece, name in pieces:
-        set_font(name, size)
+        canvas.setFont(name, size)
         canvas.drawString(x, y, piece)
         if len(pieces) > 1:
             x += pdfmetrics.stringWidth(piece, name, size)
