@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter
 
 from app.library.library_settings import LibrarySettings
+from app.printing import scripts
 from app.printing.slips import Slip, SlipKind, slip_document
 from app.printing.straps import StrapContent, StrapStyle, strap_document
 from app.workstation.config import WorkstationSettings
@@ -25,6 +26,18 @@ def test_shipped_fonts_load_into_qt_by_their_own_family(qapp: object) -> None:
     assert _qt_font("DejaVuSans").family() == "DejaVu Sans"
     assert _qt_font("DejaVuSans-Bold").bold()
     assert "WenQuanYi" in _qt_font("WenQuanYiMicroHei").family()
+
+
+@pytest.mark.parametrize("text", ["عبد الرحمن, م.", "כהן, ד.", "王, 小明", "山田, 太郎", "김, 민준",
+                                  "ΠΑΠΑΔΟΠΟΥΛΟΣ", "ДОСТОЕВСКИЙ", "NGUYỄN"])  # fmt: skip
+def test_every_letter_sent_to_the_printer_has_a_glyph_in_its_qt_font(
+    qapp: object, text: str
+) -> None:
+    for style in (scripts.REGULAR, scripts.BOLD):
+        for piece, font_name in scripts.runs(text, style):
+            metrics = QFontMetricsF(_qt_font(font_name))
+            missing = [ch for ch in piece if ch != " " and not metrics.inFontUcs4(ord(ch))]
+            assert missing == [], (font_name, missing)
 
 
 @pytest.mark.parametrize("patron", ["عبد الرحمن, م.", "王, 小明", "ДОСТОЕВСКИЙ, Ф."])
