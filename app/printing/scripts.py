@@ -143,15 +143,29 @@ def right_to_left(text: str) -> bool:
     return False
 
 
+def paragraph_font(text: str, font: str) -> str:
+    """The font for every line of a wrapped text: a title with any letter outside the
+    built-in fonts prints all its Latin lines in the shipped font too, so its lines match."""
+    if standard_only(text):
+        return font
+    world = _WORLD.get(font, WORLD_BOLD if "Bold" in font else WORLD_REGULAR)
+    _registered(world)
+    return world.name
+
+
 @lru_cache(maxsize=4096)
-def visual(text: str) -> str:
-    """`text` as it is laid out left to right on paper: Arabic joined, right-to-left reversed."""
-    if standard_only(text) or not _rtl(text):
+def visual(text: str, base: str | None = None) -> str:
+    """`text` as it is laid out left to right on paper: Arabic joined, right-to-left reversed.
+
+    `base` is the direction of the paragraph the line belongs to ("L" or "R"); without it,
+    the line's own first strong letter decides.
+    """
+    if base != "R" and (standard_only(text) or not _rtl(text)):
         return text
     from bidi.algorithm import get_display  # the algorithm that mirrors brackets
 
     shaped = str(_reshaper().reshape(text)) if _arabic(text) else text
-    return str(get_display(shaped))
+    return str(get_display(shaped, base_dir=base))
 
 
 @lru_cache(maxsize=1)
@@ -182,20 +196,20 @@ def _font_for(ch: str, world: ShippedFont) -> str | None:
 
 
 @lru_cache(maxsize=8192)
-def runs(text: str, font: str) -> tuple[tuple[str, str], ...]:
+def runs(text: str, font: str, base: str | None = None) -> tuple[tuple[str, str], ...]:
     """One line as (text, font) pieces from left to right, ready for `drawString`.
 
     `font` is the style the layout asks for (Helvetica or Helvetica-Bold); a line outside
     the built-in fonts' letters prints in the shipped font of the same weight, its CJK
-    characters in the CJK font.
+    characters in the CJK font. `base`: the paragraph's direction (see `visual`).
     """
     if standard_only(text):
-        return ((text, font),)
+        return ((visual(text, base), font),)
     world = _WORLD.get(font, WORLD_BOLD if "Bold" in font else WORLD_REGULAR)
     pieces: list[tuple[str, str]] = []
     current: list[str] = []
     current_font: str | None = None
-    for ch in visual(text):
+    for ch in visual(text, base):
         chosen = _font_for(ch, world)
         if chosen is None or chosen == current_font or current_font is None:
             current.append(ch)
@@ -215,9 +229,11 @@ def width(text: str, font: str, size: float) -> float:
 
 
 def draw(canvas: Any, x: float, y: float, text: str, font: str, size: float,
-         *, align: str = "left") -> None:  # fmt: skip
-    """Draw one line at baseline `y`: from `x` ("left"), centred on it, or ending at it."""
-    pieces = runs(text, font)
+         *, align: str = "left", base: str | None = None) -> None:  # fmt: skip
+    """Draw one line at baseline `y`: from `x` ("left"), centred on it, or ending at it.
+
+    `base`: the direction of the paragraph the line is part of (see `visual`)."""
+    pieces = runs(text, font, base)
     if align != "left":
         total = width(text, font, size)
         x -= total / 2 if align == "centre" else total

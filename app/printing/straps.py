@@ -201,14 +201,20 @@ class Pen:
         self.y -= size * 0.25
 
     def _write(self, text: str, font: str, size: float, *, centred: bool = False,
-               indent: float = 0) -> None:  # fmt: skip
-        """One fitted line at the pen; a right-to-left line keeps to the right edge."""
+               indent: float = 0, base: str | None = None) -> None:  # fmt: skip
+        """One fitted line at the pen; a right-to-left line keeps to the right edge.
+
+        `base` is the direction of the paragraph a wrapped line belongs to ("L" or "R"), so
+        an English subtitle under a Hebrew title still reads as part of a right-to-left text.
+        """
+        rtl = base == "R" if base else scripts.right_to_left(text)
         if centred:
             scripts.draw(self.c, self.centre, self.y, text, font, size, align="centre")
-        elif scripts.right_to_left(text):
-            scripts.draw(self.c, self.cell.content_right, self.y, text, font, size, align="right")
+        elif rtl:
+            scripts.draw(self.c, self.cell.content_right, self.y, text, font, size,
+                         align="right", base=base)  # fmt: skip
         else:
-            scripts.draw(self.c, self.left + indent, self.y, text, font, size)
+            scripts.draw(self.c, self.left + indent, self.y, text, font, size, base=base)
 
     def big(self, text: str, max_size: float, min_size: float) -> None:
         size = text_fit.largest_size(text, BOLD, max_size, min_size, self.width)
@@ -217,9 +223,11 @@ class Pen:
     def paragraph(
         self, text: str, font: str, size: float, max_lines: int, indent: float = 0
     ) -> None:
+        font = scripts.paragraph_font(text, font)
+        base = "R" if scripts.right_to_left(text) else "L"
         for row in text_fit.wrap(text, font, size, self.width - indent, max_lines):
             self.y -= size
-            self._write(row, font, size, indent=indent)
+            self._write(row, font, size, indent=indent, base=base)
             self.y -= size * 0.2
 
     def rule(self, weight: float = 0.6) -> None:

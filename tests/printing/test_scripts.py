@@ -12,7 +12,7 @@ from app.library.library_settings import LibrarySettings
 from app.printing import scripts, text_fit
 from app.printing.slips import Slip, SlipKind, render_slip
 from app.printing.straps import LAYOUTS, StrapContent, StrapStyle, render_straps
-from tests.strap_pdf import all_text, embedded_fonts, registered_name, text_runs
+from tests.strap_pdf import Run, all_text, embedded_fonts, registered_name, text_runs
 
 STYLE = StrapStyle.from_settings(LibrarySettings())
 STANDARD = {"Helvetica", "Helvetica-Bold", "Courier", "Courier-Bold"}
@@ -117,6 +117,25 @@ def test_arabic_letters_are_joined_and_right_to_left_lines_keep_to_the_right_edg
     assert run.x + run.width == pytest.approx(cell.content_right, abs=0.05)
 
 
+def test_an_english_subtitle_under_a_hebrew_title_stays_in_the_right_to_left_paragraph() -> None:
+    title = "תולדות הספרות העברית: A History of Modern Hebrew Literature, 1880-1980"
+    pdf = render_straps([strap(title=title)], STYLE, "letter3")
+    runs = text_runs(pdf)
+    top = next(r.y for r in runs if r.text.strip() == "TITLE")
+    bottom = next(r.y for r in runs if r.text.strip() == "LENDER")
+    lines: dict[int, list[Run]] = {}
+    for run in runs:
+        if bottom < run.y < top and run.text.strip():
+            lines.setdefault(round(run.y), []).append(run)
+    assert len(lines) >= 2
+    right = LAYOUTS["letter3"].cells[0].content_right
+    for line in lines.values():  # every line keeps to the right edge
+        # (text extraction splits a right-to-left line into pieces that share its start)
+        end = min(r.x for r in line) + sum(r.width for r in line)
+        assert end == pytest.approx(right, abs=0.05)
+    assert scripts.visual("of Modern Hebrew Literature,", "R") == ",of Modern Hebrew Literature"
+
+
 def test_right_to_left_text_is_laid_out_in_visual_order_with_brackets_facing_right() -> None:
     assert scripts.visual("כהן, ד.") == ".ד ,ןהכ"
     assert scripts.visual("ספר (שני)") == "(ינש) רפס"
@@ -128,6 +147,19 @@ def test_a_line_mixing_chinese_and_latin_uses_each_font_for_its_letters() -> Non
     fonts_by_text = {r.text.strip(): registered_name(r.font) for r in text_runs(pdf)}
     assert fonts_by_text.get("红楼梦") == "WenQuanYiMicroHei"
     assert fonts_by_text.get("(Dream)") == "DejaVuSans"
+
+
+def test_every_line_of_a_wrapped_mixed_title_prints_in_the_same_font() -> None:
+    title = "红楼梦 (Dream of the Red Chamber), with a commentary and notes"
+    pdf = render_straps([strap(title=title)], STYLE, "letter3")
+    runs = text_runs(pdf)
+    top = next(r.y for r in runs if r.text.strip() == "TITLE")
+    bottom = next(r.y for r in runs if r.text.strip() == "LENDER")
+    title_runs = [r for r in runs if bottom < r.y < top and r.text.strip()]
+    latin = [r for r in title_runs if r.text.strip() != "红楼梦"]
+    assert len({round(r.y) for r in latin}) >= 2  # the title took more than one line
+    assert {registered_name(r.font) for r in latin} == {"DejaVuSans"}
+    assert_inside_the_strap(pdf)
 
 
 def test_a_long_chinese_title_wraps_between_characters_and_is_shortened_on_the_last_line() -> None:
