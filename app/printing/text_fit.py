@@ -3,8 +3,9 @@
 Widths are measured as the line will print (`app.printing.scripts`): Western European
 lines in ReportLab's built-in Helvetica, any other writing system in the shipped fonts,
 right-to-left lines in visual order. Text stays in logical order here, so a shortened
-Hebrew or Arabic title loses its end, not its beginning. Chinese, Japanese and Korean
-titles wrap between any two characters, as they have no spaces between words.
+Hebrew or Arabic title loses its end, not its beginning. Chinese and Japanese titles wrap
+between any two characters, as they have no spaces between words; Korean, which has
+them, wraps between words like Latin.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ _NEAREST = str.maketrans(
         "\u00a0": " ",
     }
 )
-# A wrap token: one CJK character (lines may break between any two), or a run of anything
-# else that is not a space.
-_CJK = "\u1100-\u11ff\u2e80-\u2fdf\u3000-\u9fff\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef"
+# A wrap token: one Chinese or Japanese character (lines may break between any two), or a
+# run of anything else that is not a space (Korean hangul included: it spaces its words).
+_CJK = "\u2e80-\u2fdf\u3000-\u312f\u3190-\u9fff\uf900-\ufaff\uff00-\uffef"
 _TOKEN = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
 
 

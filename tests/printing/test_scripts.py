@@ -171,6 +171,13 @@ def test_a_long_chinese_title_wraps_between_characters_and_is_shortened_on_the_l
     assert all(text_fit.width(line, "Helvetica", 10) <= 170 for line in lines)
 
 
+def test_a_korean_title_wraps_between_words_not_inside_them() -> None:
+    words = ["한국", "도서관의", "역사", "한국", "도서관의", "역사"]
+    lines = text_fit.wrap(" ".join(words), "Helvetica", 10, 120, 4)
+    assert len(lines) >= 2
+    assert [word for line in lines for word in line.split()] == words
+
+
 def test_a_character_no_font_has_prints_as_a_question_mark_not_a_blank_box() -> None:
     assert text_fit.printable("Title \ue000 here") == "Title ? here"
 
