@@ -173,7 +173,7 @@ def test_a_long_chinese_title_wraps_between_characters_and_is_shortened_on_the_l
 
 def test_a_korean_title_wraps_between_words_not_inside_them() -> None:
     words = ["한국", "도서관의", "역사", "한국", "도서관의", "역사"]
-    lines = text_fit.wrap(" ".join(words), "Helvetica", 10, 120, 4)
+    lines = text_fit.wrap(" ".join(words), "Helvetica", 10, 100, 4)
     assert len(lines) >= 2
     assert [word for line in lines for word in line.split()] == words
 
