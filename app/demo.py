@@ -13,6 +13,7 @@ from functools import cache
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app.borrowing.due_dates import renew_public_holidays_in
 from app.library import library_settings, transits
 from app.library.actors import Actor
 from app.library.errors import Conflict
@@ -197,6 +198,8 @@ class _Builder:
         for text in CANCEL_REASONS:
             self.s.add(CancelReason(text=text))
         library_settings.save(self.s, demo_database=True)
+        # Closures from the first day: this year's and next year's public holidays.
+        renew_public_holidays_in(self.s, self.today, self.now)
         self.s.flush()
 
     def _branches(self) -> None:

@@ -1,11 +1,13 @@
 """Book strap speed (run by hand; not part of the test suite).
 
-    .venv/bin/python bench/straps_bench.py [--runs 300] [--batch 500] [--json FILE]
+    .venv/bin/python bench/straps_bench.py [--runs 300] [--batch 500] [--world] [--json FILE]
 
 Times one strap PDF (front and back, what the Receive button makes) and a batch of 500
 straps in one PDF ("print everything received today"). Targets (issues 5 and 10): one strap
 at most 20 ms, a batch at 200 straps per second or more. The first render (fonts, barcode
-tables) is reported apart: it happens once per desk session.
+tables) is reported apart: it happens once per desk session. `--world` makes every other
+strap's patron and title Greek, Cyrillic, Hebrew, Arabic, Chinese, Japanese or Korean, which
+print in embedded fonts (the first strap of each loads its font: also once per session).
 """
 
 from __future__ import annotations
@@ -33,13 +35,26 @@ TITLES = (
     "Rare Maps of the Southwest, 1540-1900",
 )
 
+WORLD = (  # (patron label, title) in other writing systems
+    ("ΠΑΠΑΔΟΠΟΥΛΟΣ, Γ.", "Η Ιστορία της Βυζαντινής Αυτοκρατορίας"),
+    ("ДОСТОЕВСКИЙ, Ф.", "Преступление и наказание: роман в шести частях"),
+    ("כהן, ד.", "תולדות הספרות העברית החדשה"),
+    ("عبد الرحمن, م.", "مقدمة ابن خلدون: كتاب العبر وديوان المبتدأ والخبر"),
+    ("王, 小明", "红楼梦 (第一卷) 人民文学出版社"),
+    ("山田, 太郎", "日本の図書館の歴史と未来"),
+    ("김, 민준", "한국 도서관 협력의 역사"),
+)
 
-def strap(n: int) -> StrapContent:
+
+def strap(n: int, world: bool = False) -> StrapContent:
+    patron, title = ("", "")
+    if world and n % 2:
+        patron, title = WORLD[(n // 2) % len(WORLD)]
     return StrapContent(
         strap_barcode=strap_barcode(n + 1),
         request_number=f"{20260000 + n}",
-        title=TITLES[n % len(TITLES)] + ("" if n % 3 else f" (volume {n})"),
-        patron_label=("MÜLLER, R.", "OKAFOR 4567", "NGUYEN, Mai")[n % 3],
+        title=title or TITLES[n % len(TITLES)] + ("" if n % 3 else f" (volume {n})"),
+        patron_label=patron or ("MÜLLER, R.", "OKAFOR 4567", "NGUYEN, Mai")[n % 3],
         pickup_code=("METRO", "NEC", "SE", "WEST")[n % 4],
         pickup_name="Metro Campus Library",
         due_date=date(2026, 12, 1) + timedelta(days=n % 40),
@@ -58,23 +73,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument(
+        "--world", action="store_true", help="every other strap in another writing system"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     style = StrapStyle.from_settings(LibrarySettings())
 
     started = time.perf_counter()
-    render_straps([strap(0)], style, "letter3")
+    render_straps([strap(0, args.world)], style, "letter3")
+    if args.world:  # each writing system's font loads with its first strap
+        for n in range(1, 2 * len(WORLD), 2):
+            render_straps([strap(n, args.world)], style, "letter3")
     first_ms = (time.perf_counter() - started) * 1000
 
     single: list[float] = []
     cpu_started = time.process_time()
     for n in range(args.runs):
         started = time.perf_counter()
-        render_straps([strap(n)], style, "letter3")
+        render_straps([strap(n, args.world)], style, "letter3")
         single.append((time.perf_counter() - started) * 1000)
     cpu_one_ms = (time.process_time() - cpu_started) * 1000 / args.runs
 
-    straps = [strap(n) for n in range(args.batch)]
+    straps = [strap(n, args.world) for n in range(args.batch)]
     started, cpu_started = time.perf_counter(), time.process_time()
     pdf = render_straps(straps, style, "letter3")
     batch_seconds = time.perf_counter() - started

@@ -28,7 +28,31 @@ class Run:
 
     @property
     def width(self) -> float:
-        return float(stringWidth(self.text, self.font, self.size))
+        return float(stringWidth(self.text, registered_name(self.font), self.size))
+
+
+def registered_name(base_font: str) -> str:
+    """The ReportLab name of a PDF font: an embedded subset "AAAAAA+DejaVuSans" is DejaVuSans."""
+    name = base_font.rpartition("+")[2]
+    head, _, tail = name.rpartition("-")
+    if tail.isdigit():  # a face of a font collection: "WenQuanYiMicroHei-0"
+        name = head
+    return name
+
+
+def embedded_fonts(pdf: bytes) -> dict[str, bool]:
+    """Every font the pages use, by PDF name, and whether its glyphs are inside the file."""
+    fonts: dict[str, bool] = {}
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        resources = page.get("/Resources")
+        for font in (resources.get_object().get("/Font") or {}).values():  # type: ignore[union-attr]
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            embedded = descriptor is not None and any(
+                key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3")
+            )
+            fonts[str(font["/BaseFont"]).lstrip("/")] = embedded
+    return fonts
 
 
 def pages(pdf: bytes) -> list[object]:

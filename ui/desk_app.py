@@ -321,8 +321,29 @@ def self_check() -> int:
     for line in problems:
         print(f"self-check: {line}", file=sys.stderr)
     if not problems:
-        print("self-check: strap rendered, demo item checked in")
+        print("self-check: strap rendered (fonts for every script embedded), demo item checked in")
     return EXIT_REFUSED if failed or problems else EXIT_OK
+
+
+def _self_check_fonts() -> list[str]:
+    """The shipped fonts are in the bundle and a strap in other scripts embeds them."""
+    from datetime import date
+
+    from app.library.library_settings import LibrarySettings
+    from app.printing import scripts
+    from app.printing.straps import StrapContent, StrapStyle, render_straps
+
+    missing = scripts.missing_files()
+    if missing:
+        return [f"fonts: not in resources/fonts: {', '.join(missing)}"]
+    strap = StrapContent("ILL00000017", "1", "红楼梦 ΠΑΠΑΔΟΠΟΥΛΟΣ", "عبد الرحمن, כהן",
+                         "METRO", "Metro", date(2027, 1, 4), "OKT")  # fmt: skip
+    try:
+        pdf = render_straps([strap], StrapStyle.from_settings(LibrarySettings()))
+    except Exception as exc:
+        return [f"fonts: {type(exc).__name__}: {exc}"]
+    embedded = pdf.count(b"/FontFile2")
+    return [] if embedded >= 2 else [f"fonts: {embedded} of 2 fonts embedded in a world strap"]
 
 
 def _self_check_strap_and_check_in(rt: Runtime, actor: Actor, window: Any) -> list[str]:
@@ -342,6 +363,7 @@ def _self_check_strap_and_check_in(rt: Runtime, actor: Actor, window: Any) -> li
             problems.append("strap: the PDF came out empty")
     except Exception as exc:
         problems.append(f"strap: {type(exc).__name__}: {exc}")
+    problems.extend(_self_check_fonts())
     keys = {spec.key for spec in window.screens}
     page: Any = window.show_screen("checkIn") if "checkIn" in keys else None
     results: list[object] = []

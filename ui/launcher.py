@@ -58,6 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    from ui import desktop_libraries
+
+    missing = desktop_libraries.missing_libraries()
+    if missing:  # Qt would abort with a core dump; say which packages to install instead
+        print(desktop_libraries.advice(missing), file=sys.stderr)
+        return 2
     from ui.desk_app import run_gui  # Qt is loaded only for the window
 
     code: int = run_gui(window_options(argv))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QKeySequence, QPainter, QShowEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -249,6 +250,25 @@ class MainWindow(QMainWindow):
         desk_menu.addAction(sign_out)
         desk_menu.addSeparator()
         desk_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.setObjectName("helpMenu")
+        keys = QAction("&Keys and banner colours", self)
+        keys.setObjectName("action_help")
+        keys.setShortcut(QKeySequence("F1"))
+        keys.triggered.connect(self.show_help)
+        help_menu.addAction(keys)
+        self.addAction(keys)
+        self.help_dialog: QDialog | None = None
+
+    def show_help(self) -> QDialog:
+        """Keys and banner colours in a window of their own (not modal: the desk stays usable)."""
+        from ui.desk_help import DeskHelpDialog
+
+        if self.help_dialog is None:
+            self.help_dialog = DeskHelpDialog(self)
+        self.help_dialog.show()
+        self.help_dialog.raise_()
+        return self.help_dialog
 
     # -- screens ---------------------------------------------------------------
 

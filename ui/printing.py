@@ -26,6 +26,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontDatabase,
     QFontMetricsF,
     QPainter,
     QPainterPath,
@@ -36,15 +37,27 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
 from PySide6.QtWidgets import QWidget
 
 from app.library.errors import ServiceError
+from app.printing import scripts
 from app.printing.document import PrintDocument
 from app.workstation.config import WorkstationSettings
+from app.workstation.private_files import write_owner_only
 from ui.operations import Operations
 
 log = logging.getLogger(__name__)
 _REFERENCE_PX = 100  # glyph outlines are taken at this size, then scaled to the exact width
+_LEFT_TO_RIGHT, _POP = "\u202d", "\u202c"  # text arrives in visual order: Qt must not reorder
 
 
 def _qt_font(name: str) -> QFont:
+    shipped = scripts.font_file(name)
+    if shipped is not None:  # the same file the PDF embeds, so the same letters
+        font_id = QFontDatabase.addApplicationFont(str(shipped))
+        families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+        if families:
+            font = QFont(families[0])
+            font.setBold(name.endswith("-Bold"))
+            font.setPixelSize(_REFERENCE_PX)
+            return font
     family, _, style = name.partition("-")
     font = QFont("Courier New" if family == "Courier" else "Arial")
     font.setStyleHint(
@@ -157,9 +170,10 @@ class QtCanvas:
         font = self._fonts.get(self._font_name)
         if font is None:
             font = self._fonts[self._font_name] = _qt_font(self._font_name)
+        shown = text if scripts.standard_only(text) else f"{_LEFT_TO_RIGHT}{text}{_POP}"
         outline = QPainterPath()
-        outline.addText(0, 0, font, text)
-        advance = QFontMetricsF(font).horizontalAdvance(text) or 1.0
+        outline.addText(0, 0, font, shown)
+        advance = QFontMetricsF(font).horizontalAdvance(shown) or 1.0
         width = stringWidth(text, self._font_name, self._font_size)
         painter = self._ready()
         painter.save()
@@ -259,12 +273,12 @@ class DocumentPrinter(QObject):
         self._start(work, "printing")
 
     def save_pdf(self, make: Callable[[], PrintDocument], path: Path) -> None:
-        """Render to a PDF file off the GUI thread."""
+        """Render to a PDF file (owner-only: it names a patron) off the GUI thread."""
 
         def work() -> str:
             document = make()
             try:
-                path.write_bytes(document.pdf())
+                write_owner_only(path, document.pdf())  # slips and straps name patrons
             except OSError as exc:
                 raise ServiceError(
                     f"The file could not be written: {exc.strerror or exc}."

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
+from app import daily
 from app.records import privacy
 from ui.daily_job import DailyJob
 from ui.desk_session import DeskSession
@@ -23,7 +24,7 @@ class PrivacySchedule(DailyJob):
     def __init__(self, session: DeskSession, parent: QObject | None = None) -> None:
         super().__init__(
             "daily anonymisation",
-            lambda keep_going: privacy.run_if_due(session.rt, session.actor, keep_going=keep_going),
+            lambda keep_going: daily.run_if_due(session.rt, session.actor, keep_going=keep_going),
             parent,
         )
         self.session = session

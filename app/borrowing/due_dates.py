@@ -9,7 +9,7 @@ direction is "earlier": a date moved later would pass the lender's own date.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from app.library import library_settings
 from app.library.actors import Actor
 from app.library.branches import branch_by_code
 from app.library.errors import InvalidInput
+from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
 from app.records import audit
 from db.models import Branch, Closure, Role
@@ -215,28 +216,8 @@ def add_public_holidays(
     actor.require(Role.ADMIN, "Editing the closures calendar")
     with rt.db.transaction() as session:
         settings = library_settings.load(session)
-        found = public_holidays(year, settings.holiday_country, settings.holiday_subdivision)
         branch_id = branch_by_code(session, branch_code).id if branch_code else None
-        same_branches = (
-            Closure.branch_id.is_(None) if branch_id is None else Closure.branch_id == branch_id
-        )
-        existing = set(
-            session.scalars(
-                select(Closure.start_date).where(
-                    same_branches,
-                    Closure.start_date == Closure.end_date,
-                    Closure.start_date >= date(year, 1, 1),
-                    Closure.start_date <= date(year, 12, 31),
-                )
-            )
-        )
-        added: list[tuple[date, str]] = []
-        for day, name in found:
-            if day in existing:
-                continue
-            reason = name[:MAX_REASON_LENGTH]
-            session.add(Closure(branch_id=branch_id, start_date=day, end_date=day, reason=reason))
-            added.append((day, reason))
+        added, found = _fill_year(session, settings, year, branch_id)
         audit.record(
             session,
             actor,
@@ -256,5 +237,105 @@ def add_public_holidays(
             country=settings.holiday_country,
             subdivision=settings.holiday_subdivision,
             added=tuple(added),
-            already_there=len(found) - len(added),
+            already_there=found - len(added),
         )
+
+
+def _fill_year(
+    session: Session, settings: LibrarySettings, year: int, branch_id: int | None
+) -> tuple[list[tuple[date, str]], int]:
+    """Add the year's public holidays not already closed; (what was added, how many found)."""
+    found = public_holidays(year, settings.holiday_country, settings.holiday_subdivision)
+    same_branches = (
+        Closure.branch_id.is_(None) if branch_id is None else Closure.branch_id == branch_id
+    )
+    existing = set(
+        session.scalars(
+            select(Closure.start_date).where(
+                same_branches,
+                Closure.start_date == Closure.end_date,
+                Closure.start_date >= date(year, 1, 1),
+                Closure.start_date <= date(year, 12, 31),
+            )
+        )
+    )
+    added: list[tuple[date, str]] = []
+    for day, name in found:
+        if day in existing:
+            continue
+        reason = name[:MAX_REASON_LENGTH]
+        session.add(Closure(branch_id=branch_id, start_date=day, end_date=day, reason=reason))
+        added.append((day, reason))
+    session.flush()
+    return added, len(found)
+
+
+# ------------------------------------------------- public holidays from the first day on
+
+# Who the audit trail names for the yearly renewal (no one pressed a button).
+HOLIDAY_RENEWAL = Actor(0, "system", "Yearly public-holiday renewal", Role.DESK, "", "")
+
+
+@dataclass(frozen=True)
+class HolidayRenewal:
+    years: tuple[int, ...]
+    country: str
+    subdivision: str
+    added: tuple[tuple[date, str], ...]
+
+    @property
+    def message(self) -> str:
+        years = " and ".join(str(y) for y in self.years)
+        return f"added {len(self.added)} public holidays for {years} ({self.where})"
+
+    @property
+    def where(self) -> str:
+        return f"{self.country}/{self.subdivision}" if self.subdivision else self.country
+
+
+def renew_public_holidays_in(
+    session: Session, today: date, now: datetime, who: Actor = HOLIDAY_RENEWAL
+) -> HolidayRenewal | None:
+    """Give every branch this year's and next year's public holidays, once per year.
+
+    Each year is filled once for the library's holiday country and region (the settings
+    remember how far they were filled, and for where), so a holiday an administrator
+    removed stays removed; a changed country is filled anew from this year on. None when
+    there was nothing to do.
+    """
+    settings = library_settings.load(session)
+    where = f"{settings.holiday_country}/{settings.holiday_subdivision}".upper()
+    last_year = today.year + 1
+    if settings.public_holidays_for == where:
+        if settings.public_holidays_through >= last_year:
+            return None
+        first_year = max(today.year, settings.public_holidays_through + 1)
+    else:
+        first_year = today.year
+    years = tuple(range(first_year, last_year + 1))
+    added: list[tuple[date, str]] = []
+    for year in years:
+        added.extend(_fill_year(session, settings, year, None)[0])
+    library_settings.save(session, public_holidays_through=last_year, public_holidays_for=where)
+    audit.record(
+        session,
+        who,
+        "closure.renew_public_holidays",
+        at=now,
+        entity="closure",
+        after={
+            "years": list(years),
+            "country": settings.holiday_country,
+            "subdivision": settings.holiday_subdivision,
+            "added": len(added),
+        },
+    )
+    return HolidayRenewal(
+        years, settings.holiday_country, settings.holiday_subdivision, tuple(added)
+    )
+
+
+def renew_public_holidays(rt: Runtime) -> HolidayRenewal | None:
+    """The daily run's step: this year's and next year's holidays, when not yet there."""
+    with rt.db.transaction() as session:
+        return renew_public_holidays_in(session, rt.clock.today(), rt.clock.now())

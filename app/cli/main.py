@@ -16,6 +16,7 @@ from app import __version__
 from app.cli import (
     checkin_commands,
     checkout_commands,
+    closure_commands,
     lending_commands,
     notice_commands,
     office_commands,
@@ -41,6 +42,7 @@ COMMAND_MODULES = (
     setup_commands,
     checkin_commands,
     privacy_commands,
+    closure_commands,
     checkout_commands,
     lending_commands,
     office_commands,

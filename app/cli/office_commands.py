@@ -17,6 +17,7 @@ from app.borrowing.ship_back import ship_back
 from app.cli.context import CliContext, office_options
 from app.library.errors import InvalidInput
 from app.printing import LAYOUT_NAMES
+from app.workstation.private_files import write_owner_only
 
 EXIT_OK = 0
 
@@ -87,7 +88,7 @@ def _date(text: str, option: str) -> date:
 
 def _write(path: Path, data: bytes) -> None:
     try:
-        path.write_bytes(data)
+        write_owner_only(path, data)  # a strap names its patron
     except OSError as exc:
         raise InvalidInput(f"Cannot write {path}: {exc.strerror or exc}.") from exc
 

@@ -31,6 +31,10 @@ class LibrarySettings:
     # Public holidays pre-filled into the closures calendar (python-holidays codes).
     holiday_country: str = "US"
     holiday_subdivision: str = ""
+    # Kept by the software: the last year whose holidays were filled in, and for where
+    # ("US/TX"); the daily run fills this year and next when they fall behind.
+    public_holidays_through: int = 0
+    public_holidays_for: str = ""
     # How straps and slips name the patron: "surname_initial", "surname_last4", "full_name".
     patron_display: str = "surname_initial"
     institutional_email_domain: str = "example.edu"

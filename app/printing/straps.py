@@ -26,12 +26,12 @@ from reportlab.pdfgen.canvas import Canvas
 
 from app.library.errors import InvalidInput
 from app.library.library_settings import LibrarySettings
-from app.printing import text_fit
+from app.printing import scripts, text_fit
 from app.printing.barcode_vectors import draw_code128
 from app.printing.document import PrintDocument
 
-REGULAR = "Helvetica"
-BOLD = "Helvetica-Bold"
+REGULAR = scripts.REGULAR
+BOLD = scripts.BOLD
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -197,12 +197,24 @@ class Pen:
     def line(self, text: str, font: str, size: float, *, centred: bool = False) -> None:
         fitted = text_fit.shorten(text, font, size, self.width)
         self.y -= size
-        self.c.setFont(font, size)
-        if centred:
-            self.c.drawCentredString(self.centre, self.y, fitted)
-        else:
-            self.c.drawString(self.left, self.y, fitted)
+        self._write(fitted, font, size, centred=centred)
         self.y -= size * 0.25
+
+    def _write(self, text: str, font: str, size: float, *, centred: bool = False,
+               indent: float = 0, base: str | None = None) -> None:  # fmt: skip
+        """One fitted line at the pen; a right-to-left line keeps to the right edge.
+
+        `base` is the direction of the paragraph a wrapped line belongs to ("L" or "R"), so
+        an English subtitle under a Hebrew title still reads as part of a right-to-left text.
+        """
+        rtl = base == "R" if base else scripts.right_to_left(text)
+        if centred:
+            scripts.draw(self.c, self.centre, self.y, text, font, size, align="centre")
+        elif rtl:
+            scripts.draw(self.c, self.cell.content_right, self.y, text, font, size,
+                         align="right", base=base)  # fmt: skip
+        else:
+            scripts.draw(self.c, self.left + indent, self.y, text, font, size, base=base)
 
     def big(self, text: str, max_size: float, min_size: float) -> None:
         size = text_fit.largest_size(text, BOLD, max_size, min_size, self.width)
@@ -211,10 +223,11 @@ class Pen:
     def paragraph(
         self, text: str, font: str, size: float, max_lines: int, indent: float = 0
     ) -> None:
-        self.c.setFont(font, size)
+        font = scripts.paragraph_font(text, font)
+        base = "R" if scripts.right_to_left(text) else "L"
         for row in text_fit.wrap(text, font, size, self.width - indent, max_lines):
             self.y -= size
-            self.c.drawString(self.left + indent, self.y, row)
+            self._write(row, font, size, indent=indent, base=base)
             self.y -= size * 0.2
 
     def rule(self, weight: float = 0.6) -> None:

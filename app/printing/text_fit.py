@@ -1,66 +1,60 @@
 """Making text fit a printed box: shorten, wrap, shrink. Nothing ever runs past its box.
 
-The straps use ReportLab's built-in Helvetica and Courier (no font file to ship or embed,
-which keeps one strap PDF within a few milliseconds). Those fonts cover Western European
-letters; anything else is spelled with the nearest plain letter rather than a blank box.
+Widths are measured as the line will print (`app.printing.scripts`): Western European
+lines in ReportLab's built-in Helvetica, any other writing system in the shipped fonts,
+right-to-left lines in visual order. Text stays in logical order here, so a shortened
+Hebrew or Arabic title loses its end, not its beginning. Chinese and Japanese titles wrap
+between any two characters, as they have no spaces between words; Korean, which has
+them, wraps between words like Latin.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from app.printing import scripts
 
 ELLIPSIS = "…"
 _NEAREST = str.maketrans(
     {
-        "Ł": "L",
-        "ł": "l",
-        "Đ": "D",
-        "đ": "d",
-        "Ħ": "H",
-        "ħ": "h",
-        "ı": "i",
-        "Ŧ": "T",
-        "ŧ": "t",
         "‐": "-",
         "‑": "-",
         "−": "-",
         "\u00a0": " ",
     }
 )
-
-
-def _encodable(ch: str) -> bool:
-    try:
-        ch.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return True
+# A wrap token: one Chinese or Japanese character (lines may break between any two), or a
+# run of anything else that is not a space (Korean hangul included: it spaces its words).
+_CJK = "\u2e80-\u2fdf\u3000-\u312f\u3190-\u9fff\uf900-\ufaff\uff00-\uffef"
+_TOKEN = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
 
 
 @lru_cache(maxsize=8192)
 def printable(text: str) -> str:
-    """`text` with every character the standard PDF fonts can draw (WinAnsi)."""
+    """`text` on one line, with every character some shipped font can draw.
+
+    A character no font has (a rare symbol, a private-use code) is spelled with its plain
+    letter when it has one, else "?".
+    """
     text = " ".join(text.translate(_NEAREST).split())
-    if all(_encodable(ch) for ch in text):
+    if all(scripts.covered(ch) for ch in text):
         return text
     out = []
     for ch in text:
-        if _encodable(ch):
+        if scripts.covered(ch):
             out.append(ch)
             continue
         plain = "".join(
             c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
         )
-        out.append(plain if plain and all(_encodable(c) for c in plain) else "?")
+        out.append(plain if plain and all(scripts.covered(c) for c in plain) else "?")
     return "".join(out)
 
 
-@lru_cache(maxsize=8192)
 def width(text: str, font: str, size: float) -> float:
-    return float(stringWidth(text, font, size))
+    return scripts.width(text, font, size)
 
 
 @lru_cache(maxsize=4096)
@@ -91,13 +85,18 @@ def shorten_keeping_digits(text: str, font: str, size: float, max_width: float) 
 @lru_cache(maxsize=4096)
 def wrap(text: str, font: str, size: float, max_width: float, max_lines: int) -> tuple[str, ...]:
     """Word-wrap into at most `max_lines`; the last line is shortened when text is left over."""
-    words = printable(text).split()
+    text = printable(text)
+    words: list[tuple[str, str]] = []  # (what joins it to the word before, the word)
+    end = 0
+    for match in _TOKEN.finditer(text):
+        words.append((" " if match.start() > end else "", match.group()))
+        end = match.end()
     lines: list[str] = []
     current = ""
     index = 0
     while index < len(words):
-        word = words[index]
-        candidate = f"{current} {word}" if current else word
+        joiner, word = words[index]
+        candidate = f"{current}{joiner}{word}" if current else word
         if width(candidate, font, size) <= max_width:
             current = candidate
             index += 1
@@ -112,7 +111,7 @@ def wrap(text: str, font: str, size: float, max_width: float, max_lines: int) ->
     if current and len(lines) < max_lines:
         lines.append(current)
     if index < len(words) and lines:
-        rest = " ".join([lines[-1], *words[index:]])
+        rest = lines[-1] + "".join(joiner + word for joiner, word in words[index:])
         lines[-1] = shorten(rest, font, size, max_width)
         if not lines[-1].endswith(ELLIPSIS):
             lines[-1] = shorten(lines[-1] + " " + ELLIPSIS, font, size, max_width)

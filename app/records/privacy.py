@@ -12,6 +12,7 @@ ILL office and administrators, and every such search by patron is itself audited
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +44,7 @@ from db.models import (
 )
 
 # Who a scheduled or command-line run is recorded as when no staff member started it.
+log = logging.getLogger(__name__)
 SYSTEM_ACTOR = Actor(0, "system", "Scheduled privacy run", Role.DESK, "", "")
 
 

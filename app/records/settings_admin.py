@@ -37,8 +37,11 @@ class SettingValue:
     high: int = 0
 
 
+_KEPT_BY_THE_SOFTWARE = {"demo_database", "public_holidays_through", "public_holidays_for"}
+
+
 def _internal(name: str) -> bool:
-    return name == "demo_database" or name.endswith("_last_run")
+    return name in _KEPT_BY_THE_SOFTWARE or name.endswith("_last_run")
 
 
 def _text(value: object) -> str:

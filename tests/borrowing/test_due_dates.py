@@ -25,7 +25,7 @@ from app.library.actors import Actor
 from app.library.errors import InvalidInput, NotFound, PermissionDenied
 from app.library.library_settings import save as save_settings
 from app.library.runtime import Runtime
-from db.models import AuditEvent, Branch, Closure
+from db.models import AuditEvent, Branch
 from tests.signed_in import as_desk
 
 TODAY = date(2026, 11, 2)  # a Monday
@@ -157,30 +157,31 @@ def test_closures_are_admin_only_validated_and_audited(
     demo_rt: Runtime, actor_at: Callable[[str, str], Actor]
 ) -> None:
     admin, desk = actor_at("admin", "METRO"), actor_at("desk", "METRO")
+    holidays = list_closures(demo_rt)  # the demo starts with this year's and next year's
     with pytest.raises(PermissionDenied, match="admin"):
-        add_closure(demo_rt, desk, date(2026, 12, 24), date(2026, 12, 24), "Christmas Eve")
+        add_closure(demo_rt, desk, date(2028, 12, 24), date(2028, 12, 24), "Christmas Eve")
     with pytest.raises(InvalidInput, match="Swap the dates"):
-        add_closure(demo_rt, admin, date(2026, 12, 26), date(2026, 12, 24), "Christmas")
+        add_closure(demo_rt, admin, date(2028, 12, 26), date(2028, 12, 24), "Christmas")
     with pytest.raises(InvalidInput, match="reason"):
-        add_closure(demo_rt, admin, date(2026, 12, 24), date(2026, 12, 24), "   ")
+        add_closure(demo_rt, admin, date(2028, 12, 24), date(2028, 12, 24), "   ")
     with pytest.raises(InvalidInput, match="typo"):
-        add_closure(demo_rt, admin, date(2026, 12, 24), date(2028, 12, 24), "Christmas")
+        add_closure(demo_rt, admin, date(2028, 12, 24), date(2030, 12, 24), "Christmas")
     with pytest.raises(NotFound, match="no branch"):
-        add_closure(demo_rt, admin, date(2026, 12, 24), date(2026, 12, 24), "Eve", "NOPE")
-    added = add_closure(demo_rt, admin, date(2026, 12, 24), date(2026, 12, 25), " Christmas ")
+        add_closure(demo_rt, admin, date(2028, 12, 24), date(2028, 12, 24), "Eve", "NOPE")
+    added = add_closure(demo_rt, admin, date(2028, 12, 24), date(2028, 12, 25), " Christmas ")
     assert added.reason == "Christmas" and added.where == "All branches"
-    assert [c.id for c in list_closures(demo_rt, as_desk(demo_rt), year=2026)] == [added.id]
-    assert list_closures(demo_rt, as_desk(demo_rt), year=2027) == []
+    assert [c.id for c in list_closures(demo_rt, as_desk(demo_rt), year=2028)] == [added.id]
+    assert list_closures(demo_rt, as_desk(demo_rt), year=2029) == []
     removed = remove_closure(demo_rt, admin, added.id)
     assert removed == added
-    assert list_closures(demo_rt, as_desk(demo_rt)) == []
+    assert list_closures(demo_rt, as_desk(demo_rt)) == holidays
     with pytest.raises(NotFound, match="Refresh"):
         remove_closure(demo_rt, admin, added.id)
     with demo_rt.db.reading() as session:
         actions = session.scalars(
             select(AuditEvent.action).where(AuditEvent.action.like("closure.%"))
         ).all()
-    assert sorted(actions) == ["closure.add", "closure.remove"]
+    assert sorted(actions) == ["closure.add", "closure.remove", "closure.renew_public_holidays"]
 
 
 def test_public_holidays_fill_a_year_once(
@@ -188,29 +189,28 @@ def test_public_holidays_fill_a_year_once(
 ) -> None:
     admin = actor_at("admin", "METRO")
     with pytest.raises(PermissionDenied):
-        add_public_holidays(demo_rt, actor_at("desk", "METRO"), 2026)
-    fill = add_public_holidays(demo_rt, admin, 2026)
+        add_public_holidays(demo_rt, actor_at("desk", "METRO"), 2028)
+    fill = add_public_holidays(demo_rt, admin, 2028)
     days = dict(fill.added)
-    assert "Thanksgiving" in days[date(2026, 11, 26)]
-    assert date(2026, 12, 25) in days
+    assert "Thanksgiving" in days[date(2028, 11, 23)]
+    assert date(2028, 12, 25) in days
     assert fill.already_there == 0
-    again = add_public_holidays(demo_rt, admin, 2026)
+    again = add_public_holidays(demo_rt, admin, 2028)
     assert again.added == () and again.already_there == len(fill.added)
-    with demo_rt.db.reading() as session:
-        stored = session.scalars(select(Closure)).all()
+    stored = list_closures(demo_rt, year=2028)
     assert len(stored) == len(fill.added)
-    assert all(c.branch_id is None for c in stored)
-    assert _due(demo_rt, "METRO", date(2026, 11, 26)) == date(2026, 11, 25)
+    assert all(c.branch_code is None for c in stored)
+    assert _due(demo_rt, "METRO", date(2028, 11, 23)) == date(2028, 11, 22)
 
 
 def test_public_holidays_refuse_an_unknown_country(
     demo_rt: Runtime, actor_at: Callable[[str, str], Actor]
 ) -> None:
+    before = list_closures(demo_rt)
     with demo_rt.db.transaction() as session:
         save_settings(session, holiday_country="XX")
     with pytest.raises(InvalidInput, match="two-letter code"):
         add_public_holidays(demo_rt, actor_at("admin", "METRO"), 2026)
     with pytest.raises(InvalidInput, match="4-digit year"):
         add_public_holidays(demo_rt, actor_at("admin", "METRO"), 26)
-    with demo_rt.db.reading() as session:
-        assert session.scalars(select(Closure)).all() == []
+    assert list_closures(demo_rt) == before

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -49,6 +51,8 @@ def test_receive_json_and_strap_pdf(db: str, tmp_path: Path) -> None:
     assert str(record["strap_barcode"]).startswith("ILL")
     pdf = strap.read_bytes()
     assert [decode_code128(s) for s in barcode_bars(pdf)] == [record["strap_barcode"]]
+    if os.name == "posix":  # the strap names the patron: owner-only
+        assert stat.S_IMODE(strap.stat().st_mode) == 0o600
     code, out, err = cli(
         "--db", db, "--json", "receive", "20261001", "--lender", "OKT", "--due", later(30),
         "--staff", "office",
@@ -88,6 +92,8 @@ def test_receive_refusals_and_usage(db: str) -> None:
 
 def test_strap_print_several_in_one_pdf(db: str, tmp_path: Path) -> None:
     out_file = tmp_path / "straps.pdf"
+    out_file.write_bytes(b"an older file, readable by all")
+    out_file.chmod(0o644)
     code, out, _ = cli(
         "--db", db, "--json", "strap", "print", "20261004", "ILL00000026",
         "--out", str(out_file), "--layout", "strip", "--staff", "office",
@@ -98,6 +104,8 @@ def test_strap_print_several_in_one_pdf(db: str, tmp_path: Path) -> None:
     assert decode_code128(barcode_bars(pdf, 0)[0]) == "ILL00000018"
     assert decode_code128(barcode_bars(pdf, 2)[0]) == "ILL00000026"
     assert "SE" in all_text(pdf, 0)
+    if os.name == "posix":  # replaced, and narrowed to its owner
+        assert stat.S_IMODE(out_file.stat().st_mode) == 0o600
     code, _, err = cli(
         "--db", db, "strap", "print", "20261001", "--out", str(out_file), "--staff", "office"
     )

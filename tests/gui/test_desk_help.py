@@ -1,0 +1,52 @@
+"""Help > Keys and banner colours: the desk's keys and what each banner colour means."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMenu
+from pytestqt.qtbot import QtBot
+
+from ui.desk_session import DeskSession
+from ui.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"  # the help is the same on both databases
+
+
+def texts(widget: object) -> str:
+    return "\n".join(label.text() for label in widget.findChildren(QLabel))  # type: ignore[attr-defined]
+
+
+def test_help_menu_lists_the_keys_and_the_banner_colours(
+    qtbot: QtBot, desk_session: Callable[[str, str], DeskSession]
+) -> None:
+    window = MainWindow(desk_session("desk", "METRO"))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    menu = window.findChild(QMenu, "helpMenu")
+    assert menu is not None and menu.title() == "&Help"
+    (action,) = menu.actions()
+    assert action.shortcut().toString() == "F1"
+    action.trigger()
+    dialog = window.help_dialog
+    assert dialog is not None and dialog.isVisible()
+    shown = texts(dialog)
+    for key in ("F2", "F3", "F4", "F5", "F6", "F7", "Ctrl+R", "Escape"):
+        assert f"<b>{key}</b>" in shown, key
+    assert "Check In screen" in shown and "barcode recovery" in shown
+    for colour, meaning in (("green", "Done"), ("blue", "Send on"), ("yellow", "yellow strap"),
+                            ("red", "Problem"), ("grey", "Ready")):  # fmt: skip
+        assert colour in shown and meaning in shown
+    swatch = dialog.findChild(QLabel, "helpBanner_return")
+    assert swatch is not None and "#f5c400" in swatch.styleSheet()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+    window.close()
