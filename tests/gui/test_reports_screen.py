@@ -34,6 +34,7 @@ def _screen(qtbot: QtBot, session: DeskSession, **kwargs: Any) -> ReportsScreen:
     qtbot.addWidget(screen)
     screen.show()
     qtbot.waitExposed(screen)
+    qtbot.waitUntil(lambda: screen.campus_box.count() > 1)  # the campuses come from the runner
     return screen
 
 
