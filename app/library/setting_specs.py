@@ -234,6 +234,18 @@ SPECS: dict[str, SettingSpec] = {
             "Days a returned loan keeps its patron before it is anonymised.",
         ),
         SettingSpec("privacy_last_run", "Privacy last run", "Kept by the daily run.", "internal"),
+        SettingSpec(
+            "public_holidays_through",
+            "Public holidays filled through",
+            "The last year the daily run filled with public holidays.",
+            "internal",
+        ),
+        SettingSpec(
+            "public_holidays_for",
+            "Public holidays filled for",
+            "The holiday country and region the daily run filled them for.",
+            "internal",
+        ),
         _flag(
             "offline_checkouts_allowed",
             "Offline check-outs",
@@ -382,6 +394,14 @@ def _internal(name: str, value: object) -> object:
     if name == "demo_database":
         if not isinstance(value, bool):
             raise InvalidInput("demo_database is yes or no.")
+        return value
+    if name == "public_holidays_through":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 9999:
+            raise InvalidInput("public_holidays_through is a year, like 2027.")
+        return value
+    if name == "public_holidays_for":
+        if not isinstance(value, str) or len(value) > 40 or "\x00" in value:
+            raise InvalidInput("public_holidays_for is a country and region, like US/NY.")
         return value
     if not isinstance(value, str):
         raise InvalidInput(f"{name} is a date as YYYY-MM-DD.")

@@ -157,7 +157,7 @@ def test_closures_are_admin_only_validated_and_audited(
     demo_rt: Runtime, actor_at: Callable[[str, str], Actor]
 ) -> None:
     admin, desk = actor_at("admin", "METRO"), actor_at("desk", "METRO")
-    holidays = list_closures(demo_rt)  # the demo starts with this year's and next year's
+    holidays = list_closures(demo_rt, as_desk(demo_rt))  # the demo starts with this year's and next year's
     with pytest.raises(PermissionDenied, match="admin"):
         add_closure(demo_rt, desk, date(2028, 12, 24), date(2028, 12, 24), "Christmas Eve")
     with pytest.raises(InvalidInput, match="Swap the dates"):
@@ -197,7 +197,7 @@ def test_public_holidays_fill_a_year_once(
     assert fill.already_there == 0
     again = add_public_holidays(demo_rt, admin, 2028)
     assert again.added == () and again.already_there == len(fill.added)
-    stored = list_closures(demo_rt, year=2028)
+    stored = list_closures(demo_rt, as_desk(demo_rt), year=2028)
     assert len(stored) == len(fill.added)
     assert all(c.branch_code is None for c in stored)
     assert _due(demo_rt, "METRO", date(2028, 11, 23)) == date(2028, 11, 22)
@@ -206,11 +206,11 @@ def test_public_holidays_fill_a_year_once(
 def test_public_holidays_refuse_an_unknown_country(
     demo_rt: Runtime, actor_at: Callable[[str, str], Actor]
 ) -> None:
-    before = list_closures(demo_rt)
+    before = list_closures(demo_rt, as_desk(demo_rt))
     with demo_rt.db.transaction() as session:
         save_settings(session, holiday_country="XX")
     with pytest.raises(InvalidInput, match="two-letter code"):
         add_public_holidays(demo_rt, actor_at("admin", "METRO"), 2026)
     with pytest.raises(InvalidInput, match="4-digit year"):
         add_public_holidays(demo_rt, actor_at("admin", "METRO"), 26)
-    assert list_closures(demo_rt) == before
+    assert list_closures(demo_rt, as_desk(demo_rt)) == before
