@@ -157,7 +157,8 @@ def test_closures_are_admin_only_validated_and_audited(
     demo_rt: Runtime, actor_at: Callable[[str, str], Actor]
 ) -> None:
     admin, desk = actor_at("admin", "METRO"), actor_at("desk", "METRO")
-    holidays = list_closures(demo_rt, as_desk(demo_rt))  # the demo starts with this year's and next year's
+    # the demo starts with this year's and next year's public holidays
+    holidays = list_closures(demo_rt, as_desk(demo_rt))
     with pytest.raises(PermissionDenied, match="admin"):
         add_closure(demo_rt, desk, date(2028, 12, 24), date(2028, 12, 24), "Christmas Eve")
     with pytest.raises(InvalidInput, match="Swap the dates"):

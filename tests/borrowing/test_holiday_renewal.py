@@ -62,7 +62,8 @@ def test_the_next_year_is_added_when_the_year_turns_and_removed_days_stay_remove
     demo_rt: Runtime, clock: FixedClock
 ) -> None:
     admin = actor_for(demo_rt, "admin", "NEC", "test-desk")
-    juneteenth = next(c for c in list_closures(demo_rt, as_desk(demo_rt), year=2027) if "Juneteenth" in c.reason)
+    closures = list_closures(demo_rt, as_desk(demo_rt), year=2027)
+    juneteenth = next(c for c in closures if "Juneteenth" in c.reason)
     remove_closure(demo_rt, admin, juneteenth.id)  # this library opens that day
     before_2027 = _days(demo_rt, 2027)
     clock.current = datetime(2027, 1, 2, 15, 0, tzinfo=UTC)
