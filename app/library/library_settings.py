@@ -60,6 +60,19 @@ class LibrarySettings:
         "Return in person to any campus library desk during open hours.",
         "Renew through your ILL account, not at the desk: only the lender grants renewals.",
     )
+    # NCIP: our agency id (blank: the OCLC symbol); messages to another agency are refused.
+    ncip_agency_id: str = ""
+    # NCIP AcceptItem: "ours" makes the strap barcode here and returns it; "sent" uses the
+    # ItemId the ILL system sent as the strap barcode.
+    ncip_item_id_policy: str = "ours"
+    # NCIP PickupLocation values the ILL system sends, mapped to branch codes ("arch=METRO").
+    ncip_pickup_locations: tuple[str, ...] = ()
+    # Request-number prefixes meaning "in library use only" (ILLiad's prefix setting), and
+    # other prefixes the ILL system puts before our request numbers, removed on arrival.
+    ncip_library_use_prefixes: tuple[str, ...] = ()
+    ncip_request_prefixes: tuple[str, ...] = ()
+    # User ids an ILL system sends for the ILL dummy account (ILLiad's "pseudopatron").
+    ncip_ill_account_ids: tuple[str, ...] = ("pseudopatron",)
     # A delivered copy (article) stays downloadable this many days or views.
     copy_available_days: int = 30
     copy_max_views: int = 5

@@ -23,6 +23,7 @@ LIST_SEPARATOR = "|"  # between the lines of a list setting, e.g. strap messages
 _CHOICES = {
     "patron_display": ("surname_initial", "surname_last4", "full_name"),
     "due_date_direction": ("earlier", "later"),
+    "ncip_item_id_policy": ("ours", "sent"),
 }
 _MONEY = {"processing_fee", "ifm_settlement_threshold", "own_item_bursar_minimum"}
 
