@@ -582,6 +582,7 @@ def check_in_item(ctx: Context, msg: m.CheckInItem) -> ItemCheckedIn:
     if item.kind is ItemKind.TEMPORARY:
         return _back_to_lender(ctx, msg, item)
     result = check_in_within(ctx.session, ctx.rt, ctx.actor, item.barcode)
+    ctx.session.expire_all()  # check-in writes with Core statements: read afresh
     if result.outcome in _NO_CHECKIN or result.destination is None:
         raise NcipProblem(
             ProblemType.ITEM_NOT_CHECKED_OUT,
@@ -605,6 +606,7 @@ def _back_to_lender(ctx: Context, msg: m.CheckInItem, item: Item) -> ItemChecked
         )
     if item.status is not ItemStatus.AT_ILL_OFFICE:
         result = check_in_within(ctx.session, ctx.rt, ctx.actor, item.barcode)
+        ctx.session.expire_all()  # check-in writes with Core statements: read afresh
         if result.outcome in _NO_CHECKIN:
             raise NcipProblem(
                 ProblemType.ITEM_NOT_CHECKED_OUT,

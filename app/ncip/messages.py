@@ -198,10 +198,7 @@ def parse_date(text: str, element: str) -> date | None:
     try:
         return datetime.fromisoformat(text).date()
     except ValueError:
-        try:
-            return date.fromisoformat(text[:10]) if len(text) == 10 else None
-        except ValueError:
-            pass
+        pass
     raise NcipProblem(
         ProblemType.INVALID_DATE,
         f"{element} is not a date and time (send it like 2026-12-20T23:59:00).",
