@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from xml.etree.ElementTree import Element
 
 from sqlalchemy import func, or_, select
@@ -30,7 +30,7 @@ from app.lending.pull_list import (
     find_ill_dummy,
     open_ill_loan,
 )
-from app.lending.shipping import cancel_lending
+from app.lending.shipping import cancel_lending, ship
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from app.library.library_settings import LibrarySettings
@@ -581,6 +581,7 @@ def check_in_item(ctx: Context, msg: m.CheckInItem) -> ItemCheckedIn:
         raise _unknown_item(msg.item_id)
     if item.kind is ItemKind.TEMPORARY:
         return _back_to_lender(ctx, msg, item)
+    _shipped_before_return(ctx, item)
     result = check_in_within(ctx.session, ctx.rt, ctx.actor, item.barcode)
     ctx.session.expire_all()  # check-in writes with Core statements: read afresh
     if result.outcome in _NO_CHECKIN or result.destination is None:
@@ -593,6 +594,33 @@ def check_in_item(ctx: Context, msg: m.CheckInItem) -> ItemCheckedIn:
     return ItemCheckedIn(
         item.barcode, " ".join((result.headline, *result.instructions)), result.destination
     )
+
+
+def _shipped_before_return(ctx: Context, item: Item) -> None:
+    """An item the ILL system lent (CheckOutItem) comes back while our records still have
+    it on the ILL account: it went out in between, so record the shipment first (on the
+    due date the ILL system gave), then the check-in closes the lending and routes it home."""
+    loan = open_ill_loan(ctx.session, item)
+    if loan is None:
+        return
+    request = ctx.session.scalar(
+        select(IllRequest)
+        .where(
+            IllRequest.item_id == item.id,
+            IllRequest.direction == Direction.LENDING,
+            IllRequest.status == RequestStatus.PULLED,
+        )
+        .order_by(IllRequest.created_at.desc())
+        .limit(1)
+    )
+    if request is None:
+        return
+    due = request.lend_due_date or loan.due_date
+    if due <= ctx.rt.clock.today():
+        due = ctx.rt.clock.today() + timedelta(days=1)
+    with refusals("ItemIdentifierValue", item.barcode, invalid=ProblemType.ITEM_NOT_CHECKED_OUT):
+        ship(ctx.rt, ctx.actor, request.request_number, due)
+    ctx.session.flush()
 
 
 def _back_to_lender(ctx: Context, msg: m.CheckInItem, item: Item) -> ItemCheckedIn:
