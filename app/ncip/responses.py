@@ -16,6 +16,19 @@ from app.ncip.problems import NcipProblem
 
 VERSION = "http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd"
 register_namespace("ncip", NCIP_NAMESPACE)
+# Every initiation message of NCIP 2.02: a Problem about one of these is answered in its own
+# `...Response`; anything else (not NCIP at all) in a bare NCIPMessage Problem.
+NCIP_SERVICES = frozenset(
+    """AcceptItem AgencyCreated AgencyUpdated CancelRecallItem CancelRequestItem CheckInItem
+    CheckOutItem CirculationStatusChangeReported CirculationStatusUpdated CreateAgency
+    CreateItem CreateUser CreateUserFiscalTransaction DeleteItem DeleteUser ItemCheckedIn
+    ItemCheckedOut ItemCreated ItemRecallCancelled ItemRecalled ItemReceived ItemRenewed
+    ItemRequestCancelled ItemRequestUpdated ItemRequested ItemShipped ItemUpdated LookupAgency
+    LookupItem LookupItemSet LookupRequest LookupUser RecallItem RenewItem
+    ReportCirculationStatusChange RequestItem SendUserNotice UndoCheckOutItem UpdateAgency
+    UpdateCirculationStatus UpdateItem UpdateRequestItem UpdateUser UserCreated
+    UserFiscalTransactionCreated UserNoticeSent UserUpdated""".split()
+)
 
 
 def _q(name: str) -> str:
@@ -68,7 +81,7 @@ def add_problem(parent: Element, problem: NcipProblem) -> None:
 def problem_message(service: str, problem: NcipProblem, agencies: Agencies | None = None) -> bytes:
     """A `<service>Response` holding the Problem, or a bare NCIPMessage Problem when the
     message had no service this responder could name."""
-    if not service:
+    if service not in NCIP_SERVICES:
         root = Element(_q("NCIPMessage"), {_q("version"): VERSION})
         add_problem(root, problem)
         return serialize(root)
