@@ -19,15 +19,55 @@ register_namespace("ncip", NCIP_NAMESPACE)
 # Every initiation message of NCIP 2.02: a Problem about one of these is answered in its own
 # `...Response`; anything else (not NCIP at all) in a bare NCIPMessage Problem.
 NCIP_SERVICES = frozenset(
-    """AcceptItem AgencyCreated AgencyUpdated CancelRecallItem CancelRequestItem CheckInItem
-    CheckOutItem CirculationStatusChangeReported CirculationStatusUpdated CreateAgency
-    CreateItem CreateUser CreateUserFiscalTransaction DeleteItem DeleteUser ItemCheckedIn
-    ItemCheckedOut ItemCreated ItemRecallCancelled ItemRecalled ItemReceived ItemRenewed
-    ItemRequestCancelled ItemRequestUpdated ItemRequested ItemShipped ItemUpdated LookupAgency
-    LookupItem LookupItemSet LookupRequest LookupUser RecallItem RenewItem
-    ReportCirculationStatusChange RequestItem SendUserNotice UndoCheckOutItem UpdateAgency
-    UpdateCirculationStatus UpdateItem UpdateRequestItem UpdateUser UserCreated
-    UserFiscalTransactionCreated UserNoticeSent UserUpdated""".split()
+    [
+        "AcceptItem",
+        "AgencyCreated",
+        "AgencyUpdated",
+        "CancelRecallItem",
+        "CancelRequestItem",
+        "CheckInItem",
+        "CheckOutItem",
+        "CirculationStatusChangeReported",
+        "CirculationStatusUpdated",
+        "CreateAgency",
+        "CreateItem",
+        "CreateUser",
+        "CreateUserFiscalTransaction",
+        "DeleteItem",
+        "DeleteUser",
+        "ItemCheckedIn",
+        "ItemCheckedOut",
+        "ItemCreated",
+        "ItemRecallCancelled",
+        "ItemRecalled",
+        "ItemReceived",
+        "ItemRenewed",
+        "ItemRequestCancelled",
+        "ItemRequestUpdated",
+        "ItemRequested",
+        "ItemShipped",
+        "ItemUpdated",
+        "LookupAgency",
+        "LookupItem",
+        "LookupItemSet",
+        "LookupRequest",
+        "LookupUser",
+        "RecallItem",
+        "RenewItem",
+        "ReportCirculationStatusChange",
+        "RequestItem",
+        "SendUserNotice",
+        "UndoCheckOutItem",
+        "UpdateAgency",
+        "UpdateCirculationStatus",
+        "UpdateItem",
+        "UpdateRequestItem",
+        "UpdateUser",
+        "UserCreated",
+        "UserFiscalTransactionCreated",
+        "UserNoticeSent",
+        "UserUpdated",
+    ]
 )
 
 
