@@ -323,16 +323,12 @@ def _ship(ctx: CliContext) -> int:
 
 
 def _repull(ctx: CliContext) -> int:
-    view = shipping.send_to_pull(
-        ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.pull_branch
-    )
+    view = shipping.send_to_pull(ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.pull_branch)
     return _emit_request(ctx, view)
 
 
 def _cancel(ctx: CliContext) -> int:
-    view = shipping.cancel_lending(
-        ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.reason
-    )
+    view = shipping.cancel_lending(ctx.runtime(), ctx.actor(), ctx.args.number, ctx.args.reason)
     return _emit_request(ctx, view)
 
 

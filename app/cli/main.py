@@ -18,6 +18,7 @@ from app.cli import (
     checkin_commands,
     checkout_commands,
     lending_commands,
+    ncip_commands,
     notice_commands,
     office_commands,
     offline_commands,
@@ -41,6 +42,7 @@ COMMAND_MODULES = (
     office_commands,
     notice_commands,
     offline_commands,
+    ncip_commands,
 )
 
 
