@@ -307,6 +307,7 @@ class ReceiveTab(QWidget):
 _OFFICE_PANELS = (
     ("ui.screens.charges_panel", "ChargesPanel", "Charges"),
     ("ui.screens.notices_panel", "NoticesPanel", "Notices"),
+    ("ui.screens.ncip_tab", "NcipTab", "NCIP"),
 )
 
 
