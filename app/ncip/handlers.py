@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from xml.etree.ElementTree import Element
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.borrowing.receiving import ReceiveForm, receive_item, temporary_item_for
@@ -296,17 +296,12 @@ def _new_request(ctx: Context, msg: m.AcceptItem, number: str) -> None:
             "Request is new here: send the title in BibliographicDescription.",
             element="Title",
         )
-    patron = patron_by_reference(ctx.session, msg.user_id)
-    if patron is None or patron.is_ill_dummy:
-        raise NcipProblem(
-            ProblemType.UNKNOWN_USER,
-            "No patron has this campus ID or patron barcode.",
-            element="UserIdentifierValue",
-            value=msg.user_id,
-        )
     if msg.pickup_location:
         pickup = pickup_branch(ctx.session, ctx.settings, msg.pickup_location)
     else:
+        patron = patron_by_reference(ctx.session, msg.user_id)
+        if patron is None:
+            raise _unknown_user(msg.user_id)
         home = ctx.session.get(Branch, patron.home_branch_id) if patron.home_branch_id else None
         if home is None or home.virtual:
             raise NcipProblem(
@@ -315,12 +310,12 @@ def _new_request(ctx: Context, msg: m.AcceptItem, number: str) -> None:
                 element="PickupLocation",
             )
         pickup = home
-    with refusals("RequestIdentifierValue", msg.request_id, conflict=ProblemType.DUPLICATE_REQUEST):
+    try:
         place_request(
             ctx.rt,
             ctx.actor,
             RequestForm(
-                patron=patron.patron_id,
+                patron=msg.user_id,
                 kind=RequestKind.LOAN,
                 title=msg.title,
                 author=msg.author,
@@ -328,6 +323,31 @@ def _new_request(ctx: Context, msg: m.AcceptItem, number: str) -> None:
                 request_number=number,
             ),
         )
+    except NotFound:
+        raise _unknown_user(msg.user_id) from None
+    except InvalidInput as error:  # the ILL account, or a staff record standing in
+        raise NcipProblem(
+            ProblemType.UNKNOWN_USER,
+            error.message,
+            element="UserIdentifierValue",
+            value=msg.user_id,
+        ) from None
+    except Conflict as error:
+        raise NcipProblem(
+            ProblemType.DUPLICATE_REQUEST,
+            error.message,
+            element="RequestIdentifierValue",
+            value=msg.request_id,
+        ) from None
+
+
+def _unknown_user(user_id: str) -> NcipProblem:
+    return NcipProblem(
+        ProblemType.UNKNOWN_USER,
+        "No patron has this campus ID or patron barcode.",
+        element="UserIdentifierValue",
+        value=user_id,
+    )
 
 
 def _lender(ctx: Context, msg: m.AcceptItem, request: IllRequest | None) -> str:
@@ -376,6 +396,7 @@ def accept_item(ctx: Context, msg: m.AcceptItem) -> ItemAccepted:
         _new_request(ctx, msg, number)
     elif msg.pickup_location and request.status is RequestStatus.REQUESTED:
         request.pickup_branch_id = pickup_branch(session, ctx.settings, msg.pickup_location).id
+    _one_strap_at_a_time(session)
     form = ReceiveForm(
         request_number=number,
         lender_symbol=_lender(ctx, msg, request),
@@ -403,6 +424,14 @@ def accept_item(ctx: Context, msg: m.AcceptItem) -> ItemAccepted:
     if ctx.settings.ncip_item_id_policy == "sent" and msg.item_id:
         barcode = _use_sent_barcode(ctx, barcode, msg.item_id)
     return ItemAccepted(msg.request_id, barcode)
+
+
+def _one_strap_at_a_time(session: Session) -> None:
+    """Strap barcodes are numbered in order; on PostgreSQL, AcceptItems arriving together
+    take their numbers in turn (a lock held to the end of the transaction) instead of all
+    racing for the same next number."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('illdesk.strap_serial'))"))
 
 
 def _use_sent_barcode(ctx: Context, strap: str, sent: str) -> str:

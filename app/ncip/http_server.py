@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from cheroot import wsgi
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app.library.runtime import Runtime
 from app.ncip.problems import NcipProblem, ProblemType
@@ -29,6 +29,7 @@ log = logging.getLogger("illdesk.ncip")
 MAX_BODY = 1024 * 1024  # bytes; larger bodies are refused with 413 before they are read
 REQUEST_TIMEOUT = 10  # seconds a client may take to send its request
 SHUTDOWN_TIMEOUT = 10  # seconds the messages in hand get to finish at shutdown
+STATEMENT_TIMEOUT_MS = 10_000  # PostgreSQL: the longest one statement of a message may run
 XML_TYPES = ("application/xml", "text/xml")
 # ILLiad's add-ons post with .NET's WebClient, which may send no type or a form type.
 TOLERATED_TYPES = ("", "application/x-www-form-urlencoded")
@@ -172,6 +173,23 @@ def make_app(rt: Runtime, limiter: RateLimiter | None = None) -> Wsgi:
     return app
 
 
+def _limit_statement_time(rt: Runtime) -> None:
+    """PostgreSQL: no statement of a message runs longer than STATEMENT_TIMEOUT_MS (set once
+    per connection of this process, so a message pays no extra round trip for it)."""
+    engine = rt.db.engine
+    if engine.dialect.name != "postgresql":
+        return
+
+    def limit(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+        cursor.close()
+        dbapi_connection.commit()
+
+    event.listen(engine, "connect", limit)
+    engine.dispose()  # connections made before this get it when they are made again
+
+
 class NcipServer:
     """The responder on one address; `start()` binds, `serve()` blocks, `stop()` ends it."""
 
@@ -187,6 +205,7 @@ class NcipServer:
         rate_per_second: float = 200.0,
         burst: int = 400,
     ) -> None:
+        _limit_statement_time(rt)
         self.limiter = RateLimiter(rate_per_second, burst)
         self.server = wsgi.Server(
             (host, port),

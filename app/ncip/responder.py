@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,7 +34,6 @@ from db.models import NcipMessage
 log = logging.getLogger("illdesk.ncip")
 
 READ_ONLY = frozenset({"LookupUser"})
-STATEMENT_TIMEOUT_MS = 10_000  # PostgreSQL: the request time limit inside the database
 
 Admit = Callable[[str], bool]  # the per-partner rate limit: may this agency send one more?
 
@@ -47,10 +46,6 @@ class Answer:
     service: str
     outcome: str  # "ok", "repeat", "problem"
     problem: str = ""
-
-
-class _Repeat(Exception):
-    """Raised out of a transaction that lost a race to the same message."""
 
 
 def _agencies(header: Header, ours: str) -> Agencies:
@@ -77,7 +72,7 @@ def respond(
     try:
         try:
             return _carry_out(rt, request, remote_addr, basic, admit, started)
-        except (_Repeat, IntegrityError, StaleDataError, Conflict, NcipProblem) as first:
+        except (IntegrityError, StaleDataError, Conflict, NcipProblem) as first:
             # Perhaps lost a race to the same message: answer from the winner's record,
             # or try once more in a fresh transaction, which says what stands now.
             if isinstance(first, NcipProblem) and not first.after_trust:
@@ -178,8 +173,6 @@ def _carry_out(
                 return Answer(
                     200, stored.encode("utf-8"), partner.agency_id, request.service, "repeat"
                 )
-        if session.bind is not None and session.bind.dialect.name == "postgresql":
-            session.execute(text(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}"))
         office = ill_office_branch(session)
         try:
             result = _dispatch(rt, request, session, settings, ours, partner.agency_id, office.code)
@@ -199,11 +192,8 @@ def _carry_out(
             idempotency_key=digest if changing else None,
             response=body.decode("utf-8") if changing else None,
         )
-        try:
-            with session.begin_nested():
-                session.flush()
-        except IntegrityError:
-            raise _Repeat() from None
+    # A copy of this message that committed first makes the commit above fail on the
+    # digest's unique index: respond() then answers from that copy's record.
     return Answer(200, body, partner.agency_id, request.service, "ok")
 
 
