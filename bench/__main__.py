@@ -44,6 +44,7 @@ BENCHMARKS = (
     Benchmark("startup", "bench.startup_bench", ("--runs", "10"), ("--runs", "5")),
     Benchmark("straps", "bench/straps_bench.py", (), ("--runs", "100")),
     Benchmark("refcount_drain", "bench.refcount_drain", (), ()),
+    Benchmark("ncip", "bench.ncip_bench", ("--messages", "500"), ("--messages", "150")),
     Benchmark(
         "scanner_integrity",
         "bench.scanner_integrity",

@@ -239,6 +239,14 @@ def run(messages: int, say: Callable[[str], None] = print) -> list[Figure]:
         def accepts(count: int) -> list[bytes]:
             return [accept_body(next(serial), due) for _ in range(count)]
 
+        # what one round trip to this PostgreSQL costs right now: the floor under every figure
+        select_ms = []
+        with rt.db.reading() as session:
+            for _ in range(200):
+                started = time.perf_counter()
+                session.execute(text("SELECT 1"))
+                select_ms.append((time.perf_counter() - started) * 1000)
+        figures.append(timed("Bare SELECT 1 round trip", "postgresql", select_ms, limit_ms=None))
         # warm-up: first connections, first statements, the secret's first check
         warm_answers = _in_process(rt, accepts(20))[1]
         _in_process(rt, [checkin_body(_strap(b)) for b in warm_answers])
