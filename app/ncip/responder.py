@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -108,7 +109,14 @@ def respond(
             started,
         )
     except Exception as error:  # never a traceback to a partner; the type goes to the log
-        log.error("ncip: unexpected %s handling %s", type(error).__name__, request.service)
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        log.error(
+            "ncip: unexpected %s handling %s at %s:%s",
+            type(error).__name__,
+            request.service,
+            frame.filename,
+            frame.lineno,
+        )
         return _refused(
             rt,
             NcipProblem(

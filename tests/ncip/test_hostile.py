@@ -235,3 +235,17 @@ def test_a_partner_sending_too_fast_is_slowed_down(partners) -> None:  # type: i
     finally:
         server.stop()
         thread.join(timeout=15)
+
+
+def test_an_unexpected_failure_is_a_problem_not_a_500(
+    responder: Responder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.ncip import handlers
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("T00123456 exploded")
+
+    monkeypatch.setattr(handlers, "dispatch", broken)
+    reply = ini.post(responder.port, ini.illiad(ini.lookup_user("T00123456"))).assert_valid()
+    assert reply.status == 200 and reply.problem == "Temporary Processing Failure"
+    assert b"exploded" not in reply.body and b"Traceback" not in reply.body
