@@ -99,13 +99,23 @@ class LibrarySettings:
 FIELDS = {f.name: f for f in dataclasses.fields(LibrarySettings)}
 
 
+_CACHE_KEY = "illdesk.library_settings"
+
+
 def load(session: Session) -> LibrarySettings:
+    """The settings, read once per session: several services joined in one transaction
+    (an NCIP message) share the first read instead of each reading them again."""
+    cached = session.info.get(_CACHE_KEY)
+    if isinstance(cached, LibrarySettings):
+        return cached
     stored = {row.key: row.value for row in session.scalars(select(LibrarySetting))}
     values: dict[str, Any] = {}
     for name, value in stored.items():
         if name in FIELDS:
             values[name] = tuple(value) if isinstance(value, list) else value
-    return LibrarySettings(**values)
+    settings = LibrarySettings(**values)
+    session.info[_CACHE_KEY] = settings
+    return settings
 
 
 def save(session: Session, **changes: Any) -> LibrarySettings:
@@ -126,4 +136,5 @@ def save(session: Session, **changes: Any) -> LibrarySettings:
         else:
             row.value = stored
     session.flush()
+    session.info.pop(_CACHE_KEY, None)
     return load(session)
