@@ -17,7 +17,13 @@ from typing import Any
 from app.cli.context import CliContext, office_options
 from app.library.errors import InvalidInput
 from app.ncip.http_server import NcipServer
-from app.ncip.partners import PartnerView, allow_partner, deny_partner, list_partners
+from app.ncip.partners import (
+    PartnerView,
+    allow_partner,
+    deny_partner,
+    list_partners,
+    parse_networks,
+)
 from app.ncip.traffic import MessageRow, recent_traffic
 
 EXIT_OK, EXIT_REFUSED = 0, 1
@@ -44,6 +50,13 @@ def register(sub: Any) -> None:
     serve.add_argument("--threads", type=int, default=8, help="messages handled at once")
     serve.add_argument(
         "--rate", type=float, default=200.0, help="messages per second allowed per partner"
+    )
+    serve.add_argument(
+        "--proxy",
+        metavar="CIDR",
+        nargs="+",
+        default=[],
+        help="reverse proxies whose X-Forwarded-For names the partner's address",
     )
     serve.set_defaults(handler=_serve)
 
@@ -189,6 +202,7 @@ def _serve(ctx: CliContext) -> int:
         threads=max(1, ctx.args.threads),
         rate_per_second=max(0.1, ctx.args.rate),
         burst=max(1, int(ctx.args.rate * 2)),
+        proxies=parse_networks(ctx.args.proxy),
     )
     host, port = server.start()
     scheme = "https" if server.tls else "http"

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from cheroot import wsgi
@@ -45,6 +46,7 @@ _REASONS = {
 }
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
@@ -114,7 +116,25 @@ def _too_large(start_response: StartResponse) -> list[bytes]:
     )
 
 
-def make_app(rt: Runtime, limiter: RateLimiter | None = None) -> Wsgi:
+def client_address(environ: dict[str, Any], proxies: Sequence[IPNetwork]) -> str:
+    """The address the message came from: the peer's, or, when the peer is one of our
+    reverse proxies, the last address that proxy put in X-Forwarded-For."""
+    peer = str(environ.get("REMOTE_ADDR", ""))
+    if not proxies:
+        return peer
+    try:
+        address = ipaddress.ip_address(peer.split("%", 1)[0])
+    except ValueError:
+        return peer
+    if not any(address in network for network in proxies):
+        return peer
+    forwarded = [p.strip() for p in str(environ.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+    return forwarded[-1] if forwarded and forwarded[-1] else peer
+
+
+def make_app(
+    rt: Runtime, limiter: RateLimiter | None = None, proxies: Sequence[IPNetwork] = ()
+) -> Wsgi:
     """The WSGI application of the responder."""
 
     def healthz(start_response: StartResponse) -> Iterable[bytes]:
@@ -156,7 +176,7 @@ def make_app(rt: Runtime, limiter: RateLimiter | None = None) -> Wsgi:
             answer = respond(
                 rt,
                 body,
-                remote_addr=str(environ.get("REMOTE_ADDR", "")),
+                remote_addr=client_address(environ, proxies),
                 basic=_basic(environ),
                 admit=limiter.admit if limiter is not None else None,
             )
@@ -204,12 +224,13 @@ class NcipServer:
         threads: int = 8,
         rate_per_second: float = 200.0,
         burst: int = 400,
+        proxies: Sequence[str] = (),
     ) -> None:
         _limit_statement_time(rt)
         self.limiter = RateLimiter(rate_per_second, burst)
         self.server = wsgi.Server(
             (host, port),
-            make_app(rt, self.limiter),
+            make_app(rt, self.limiter, [ipaddress.ip_network(p, strict=False) for p in proxies]),
             numthreads=threads,
             server_name="illdesk-ncip",
             timeout=REQUEST_TIMEOUT,

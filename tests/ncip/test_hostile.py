@@ -3,6 +3,7 @@ protocol calls for), never a 500 or a traceback, and nothing is written."""
 
 from __future__ import annotations
 
+import http.client
 import socket
 import threading
 
@@ -249,3 +250,30 @@ def test_an_unexpected_failure_is_a_problem_not_a_500(
     reply = ini.post(responder.port, ini.illiad(ini.lookup_user("T00123456"))).assert_valid()
     assert reply.status == 200 and reply.problem == "Temporary Processing Failure"
     assert b"exploded" not in reply.body and b"Traceback" not in reply.body
+
+
+def test_behind_a_reverse_proxy_the_forwarded_address_is_checked(partners) -> None:  # type: ignore[no-untyped-def]
+    allow(partners, "FARAWAY", networks=["192.0.2.0/24"])
+    server = NcipServer(partners, "127.0.0.1", 0, threads=2, proxies=["127.0.0.1/32"])
+    _host, port = server.start()
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    body = ini.illiad(ini.lookup_user("T00123456", head=ini.header("FARAWAY", secret=None)))
+    try:
+        for forwarded, problem in (
+            ("192.0.2.7", None),
+            ("203.0.113.9, 192.0.2.7", None),  # only the proxy's own entry counts
+            ("192.0.2.7, 203.0.113.9", "Agency Authentication Failed"),
+            ("", "Agency Authentication Failed"),
+        ):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            headers = {"Content-Type": "text/xml"}
+            if forwarded:
+                headers["X-Forwarded-For"] = forwarded
+            conn.request("POST", "/ncip", body=body, headers=headers)
+            reply = ini.Reply(200, conn.getresponse().read(), {})
+            conn.close()
+            assert reply.assert_valid().problem == problem, forwarded
+    finally:
+        server.stop()
+        thread.join(timeout=15)
