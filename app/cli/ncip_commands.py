@@ -16,7 +16,6 @@ from typing import Any
 
 from app.cli.context import CliContext, office_options
 from app.library.errors import InvalidInput
-from app.ncip.http_server import NcipServer
 from app.ncip.partners import (
     PartnerView,
     allow_partner,
@@ -187,6 +186,8 @@ def _serve(ctx: CliContext) -> int:
         raise InvalidInput("Give both --certfile and --keyfile to serve HTTPS, or neither.")
     if not 0 <= ctx.args.port <= 65535:
         raise InvalidInput("--port is a number from 0 to 65535.")
+    from app.ncip.http_server import NcipServer  # the HTTP server loads only to serve
+
     rt = ctx.runtime()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
