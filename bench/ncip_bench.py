@@ -106,6 +106,12 @@ HOSTILE = {
 }
 
 
+def _accepted(bodies: Sequence[bytes]) -> None:
+    for body in bodies:
+        if b"Problem" in body:
+            raise RuntimeError(f"the responder refused a benchmark message: {body[-700:]!r}")
+
+
 def _strap(body: bytes) -> str:
     found = _STRAP.findall(body)
     if not found or b"Problem" in body:
@@ -249,11 +255,12 @@ def run(messages: int, say: Callable[[str], None] = print) -> list[Figure]:
         figures.append(timed("Bare SELECT 1 round trip", "postgresql", select_ms, limit_ms=None))
         # warm-up: first connections, first statements, the secret's first check
         warm_answers = _in_process(rt, accepts(20))[1]
-        _in_process(rt, [checkin_body(_strap(b)) for b in warm_answers])
+        _accepted(_in_process(rt, [checkin_body(_strap(b)) for b in warm_answers])[1])
 
         say(f"in-process: {messages} AcceptItem, then {messages} CheckInItem")
         accept_ms, answers = _in_process(rt, accepts(messages))
-        checkin_ms, _ = _in_process(rt, [checkin_body(_strap(b)) for b in answers])
+        checkin_ms, checkin_answers = _in_process(rt, [checkin_body(_strap(b)) for b in answers])
+        _accepted(checkin_answers)
         port = _free_port()
         server = _start_server(url, port)
         _over_http(port, accepts(20), 1)
@@ -264,9 +271,10 @@ def run(messages: int, say: Callable[[str], None] = print) -> list[Figure]:
             say(f"HTTP, {initiators} initiator(s): {count} AcceptItem, then {count} CheckInItem")
             a_ms, a_answers, a_wall = _over_http(port, accepts(count), initiators)
             straps = [_strap(b) for b in a_answers]
-            c_ms, _c_answers, c_wall = _over_http(
+            c_ms, c_answers, c_wall = _over_http(
                 port, [checkin_body(s) for s in straps], initiators
             )
+            _accepted(c_answers)
             results[("AcceptItem", initiators)] = a_ms
             results[("CheckInItem", initiators)] = c_ms
             rates[initiators] = (2 * count) / (a_wall + c_wall)

@@ -32,6 +32,7 @@ from app.lending.pull_list import (
 )
 from app.lending.shipping import cancel_lending, ship
 from app.library.actors import Actor
+from app.library.branches import ill_office_branch
 from app.library.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
@@ -40,6 +41,7 @@ from app.ncip import messages as m
 from app.ncip.problems import NcipProblem, ProblemType
 from app.ncip.responses import add, add_item_id, add_request_id, add_user_id, date_time
 from app.people.patrons import patron_blocks, patron_by_reference
+from app.records import audit
 from db.models import (
     Branch,
     Direction,
@@ -52,6 +54,7 @@ from db.models import (
     Patron,
     RequestKind,
     RequestStatus,
+    Transit,
 )
 
 ACCEPT_ACTIONS = (
@@ -652,6 +655,55 @@ def _shipped_before_return(ctx: Context, item: Item) -> None:
     ctx.session.flush()
 
 
+def _in_hand_at_the_office(ctx: Context, item: Item) -> None:
+    """The ILL system says the item is back at the ILL office (ILLiad sends this for an item
+    never picked up, or a request cancelled after it came): its hold ends, its transit is
+    over, and it waits at the office to go back to the lender."""
+    session = ctx.session
+    now = ctx.rt.clock.now()
+    office = ill_office_branch(session)
+    if item.status not in (ItemStatus.ON_HOLD_SHELF, ItemStatus.IN_TRANSIT, ItemStatus.LOST):
+        raise NcipProblem(
+            ProblemType.ITEM_NOT_CHECKED_OUT,
+            f"This borrowed item is {item.status.value.replace('_', ' ')}; the ILL office "
+            "checks it in at a desk first.",
+            element="ItemIdentifierValue",
+            value=item.barcode,
+        )
+    before = item.status.value
+    for hold in session.scalars(
+        select(HoldShelfEntry).where(
+            HoldShelfEntry.item_id == item.id, HoldShelfEntry.status == HoldStatus.ACTIVE
+        )
+    ):
+        hold.status = HoldStatus.CANCELLED
+        hold.ended_at = now
+    for transit in session.scalars(
+        select(Transit).where(Transit.item_id == item.id, Transit.received_at.is_(None))
+    ):
+        transit.received_at = now
+    item.status = ItemStatus.AT_ILL_OFFICE
+    item.current_branch_id = office.id
+    request = session.get(IllRequest, item.request_id) if item.request_id else None
+    if request is not None and request.status is RequestStatus.RECEIVED:
+        request.status = RequestStatus.RETURNED
+        request.updated_at = now
+    audit.record(
+        session,
+        ctx.actor,
+        "ncip.back_at_office",
+        at=now,
+        entity="item",
+        entity_id=item.id,
+        item_id=item.id,
+        patron_id=request.patron_id if request is not None else None,
+        before={"status": before},
+        after={"status": ItemStatus.AT_ILL_OFFICE.value},
+        detail="the ILL system reported the item back at the ILL office",
+    )
+    session.flush()
+
+
 def _back_to_lender(ctx: Context, msg: m.CheckInItem, item: Item) -> ItemCheckedIn:
     """A borrowed item on its way back to its lender: loan ended, temporary item closed."""
     if item.status is ItemStatus.CLOSED:
@@ -661,7 +713,7 @@ def _back_to_lender(ctx: Context, msg: m.CheckInItem, item: Item) -> ItemChecked
             element="ItemIdentifierValue",
             value=msg.item_id,
         )
-    if item.status is not ItemStatus.AT_ILL_OFFICE:
+    if item.status is ItemStatus.CHECKED_OUT:
         result = check_in_within(ctx.session, ctx.rt, ctx.actor, item.barcode)
         ctx.session.expire_all()  # check-in writes with Core statements: read afresh
         if result.outcome in _NO_CHECKIN:
@@ -671,6 +723,8 @@ def _back_to_lender(ctx: Context, msg: m.CheckInItem, item: Item) -> ItemChecked
                 element="ItemIdentifierValue",
                 value=msg.item_id,
             )
+    if item.status is not ItemStatus.AT_ILL_OFFICE:
+        _in_hand_at_the_office(ctx, item)
     with refusals("ItemIdentifierValue", msg.item_id, invalid=ProblemType.ITEM_NOT_CHECKED_OUT):
         shipped = ship_back(ctx.rt, ctx.actor, item.barcode)
     lender = shipped.lender or "the lender"

@@ -219,3 +219,26 @@ def test_renew_item_moves_the_due_date_and_delete_item_closes_the_item(
     ini.post(responder.port, ini.illiad(ini.check_in_item(strap))).assert_valid()
     deleted = ini.post(responder.port, ini.illiad(ini.delete_item(strap))).assert_valid()
     assert deleted.problem is None and _item(responder, strap).status is ItemStatus.CLOSED
+
+
+def test_check_in_of_an_item_never_picked_up_sends_it_back_to_the_lender(
+    responder: Responder,
+) -> None:
+    on_shelf = _accepted(responder, "30001260", "T00234567", "NEC")
+    in_transit = _accepted(responder, "30001261", "T00123456", "SE")
+    for strap in (on_shelf, in_transit):
+        reply = ini.post(responder.port, ini.illiad(ini.check_in_item(strap))).assert_valid()
+        assert reply.problem is None, reply.body.decode()
+        item = _item(responder, strap)
+        assert item.status is ItemStatus.CLOSED
+        with responder.rt.db.reading() as session:
+            holds = session.scalars(
+                select(HoldShelfEntry).where(
+                    HoldShelfEntry.item_id == item.id,
+                    HoldShelfEntry.status == HoldStatus.ACTIVE,
+                )
+            ).all()
+            transits = session.scalars(
+                select(Transit).where(Transit.item_id == item.id, Transit.received_at.is_(None))
+            ).all()
+            assert holds == [] and transits == []
