@@ -48,6 +48,8 @@ BENCHMARKS = (
     ),
     Benchmark("refcount_drain", "bench.refcount_drain", (), ()),
     Benchmark("reports", "bench.reports_bench", ("--samples", "5"), ("--samples", "3")),
+
+    Benchmark("ncip", "bench.ncip_bench", ("--messages", "500"), ("--messages", "150")),
     Benchmark(
         "scanner_integrity",
         "bench.scanner_integrity",

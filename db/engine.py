@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -248,6 +249,12 @@ def create_database_engine(url: str, **kwargs: Any) -> Engine:
     )
 
 
+# The session of a unit of work open in this thread (or task), with its database.
+_UNIT_OF_WORK: ContextVar[tuple[Database, Session] | None] = ContextVar(
+    "illdesk_unit_of_work", default=None
+)
+
+
 class Database:
     """One engine and its session factory: the only door to the data."""
 
@@ -272,13 +279,23 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def _joined(self) -> Session | None:
+        current = _UNIT_OF_WORK.get()
+        return current[1] if current is not None and current[0] is self else None
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commits when the block ends, rolls back on any exception.
 
         A connection to the server lost during COMMIT raises `CommitOutcomeUnknown` (the
         server may have committed); a failure before COMMIT was sent is raised as it is.
+        Inside `unit_of_work()` it joins the caller's transaction instead, so several
+        service calls that one message asks for commit or roll back together.
         """
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            return
         with self._sessions() as session:
             session.begin()
             try:
@@ -300,8 +317,24 @@ class Database:
                 ) from exc
 
     @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction that every service call made inside the block joins."""
+        if self._joined() is not None:
+            raise RuntimeError("a unit of work is already open in this context")
+        with self._sessions.begin() as session:
+            token = _UNIT_OF_WORK.set((self, session))
+            try:
+                yield session
+            finally:
+                _UNIT_OF_WORK.reset(token)
+
+    @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A read-only session (no commit)."""
+        """A read-only session (no commit); inside a unit of work, that work's session."""
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            return
         with self._readers() as session:
             yield session
 

@@ -18,6 +18,7 @@ from app.cli import (
     checkout_commands,
     closure_commands,
     lending_commands,
+    ncip_commands,
     notice_commands,
     office_commands,
     offline_commands,
@@ -48,8 +49,9 @@ COMMAND_MODULES = (
     office_commands,
     notice_commands,
     offline_commands,
-    report_commands,
+    ncip_commands,
     print_commands,
+    report_commands,
 )
 
 

@@ -67,6 +67,19 @@ class LibrarySettings:
         "Return in person to any campus library desk during open hours.",
         "Renew through your ILL account, not at the desk: only the lender grants renewals.",
     )
+    # NCIP: our agency id (blank: the OCLC symbol); messages to another agency are refused.
+    ncip_agency_id: str = ""
+    # NCIP AcceptItem: "ours" makes the strap barcode here and returns it; "sent" uses the
+    # ItemId the ILL system sent as the strap barcode.
+    ncip_item_id_policy: str = "ours"
+    # NCIP PickupLocation values the ILL system sends, mapped to branch codes ("arch=METRO").
+    ncip_pickup_locations: tuple[str, ...] = ()
+    # Request-number prefixes meaning "in library use only" (ILLiad's prefix setting), and
+    # other prefixes the ILL system puts before our request numbers, removed on arrival.
+    ncip_library_use_prefixes: tuple[str, ...] = ()
+    ncip_request_prefixes: tuple[str, ...] = ()
+    # User ids an ILL system sends for the ILL dummy account (ILLiad's "pseudopatron").
+    ncip_ill_account_ids: tuple[str, ...] = ("pseudopatron",)
     # A delivered copy (article) stays downloadable this many days or views.
     copy_available_days: int = 30
     copy_max_views: int = 5
@@ -93,13 +106,23 @@ class LibrarySettings:
 FIELDS = {f.name: f for f in dataclasses.fields(LibrarySettings)}
 
 
+_CACHE_KEY = "illdesk.library_settings"
+
+
 def load(session: Session) -> LibrarySettings:
+    """The settings, read once per session: several services joined in one transaction
+    (an NCIP message) share the first read instead of each reading them again."""
+    cached = session.info.get(_CACHE_KEY)
+    if isinstance(cached, LibrarySettings):
+        return cached
     stored = {row.key: row.value for row in session.scalars(select(LibrarySetting))}
     values: dict[str, Any] = {}
     for name, value in stored.items():
         if name in FIELDS:
             values[name] = tuple(value) if isinstance(value, list) else value
-    return LibrarySettings(**values)
+    settings = LibrarySettings(**values)
+    session.info[_CACHE_KEY] = settings
+    return settings
 
 
 def save(session: Session, **changes: Any) -> LibrarySettings:
@@ -125,4 +148,5 @@ def save(session: Session, **changes: Any) -> LibrarySettings:
         else:
             row.value = stored
     session.flush()
+    session.info.pop(_CACHE_KEY, None)
     return load(session)

@@ -21,6 +21,7 @@ from db.models.enums import (
 from db.models.items import Item
 from db.models.logs import AuditEvent, DueDateDiscrepancy, NotFoundScan
 from db.models.money import Charge, IfmTransaction
+from db.models.ncip import NcipMessage, NcipPartner
 from db.models.notices import Notice, NoticeTemplate
 from db.models.people import Patron, Staff
 from db.models.requests import CancelReason, IllRequest
@@ -49,6 +50,8 @@ __all__ = [
     "ItemStatus",
     "LibrarySetting",
     "Loan",
+    "NcipMessage",
+    "NcipPartner",
     "NotFoundScan",
     "Notice",
     "NoticeStatus",

@@ -50,7 +50,14 @@ def test_admin_sees_every_tab_and_the_ill_office_only_the_audit_trail(
 ) -> None:
     screen = make_screen(qtbot, desk_session("admin", "NEC"))
     titles = [screen.tabs.tabText(i) for i in range(screen.tabs.count())]
-    assert titles == ["Staff", "Audit trail", "Closures", "Notice templates", "Library settings"]
+    assert titles == [
+        "Staff",
+        "Audit trail",
+        "Closures",
+        "Notice templates",
+        "Library settings",
+        "NCIP partners",
+    ]
     assert isinstance(screen.tab("staff"), StaffTab)
     office = make_screen(qtbot, desk_session("office", "WS-ILL"))
     assert [office.tabs.tabText(i) for i in range(office.tabs.count())] == ["Audit trail"]

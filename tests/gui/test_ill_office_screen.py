@@ -151,7 +151,7 @@ def test_no_printer_is_a_message_not_a_crash(
 def test_other_tabs_work_from_the_same_services(qtbot: QtBot, screen: IllOfficeScreen) -> None:
     titles = [screen.tabs.tabText(i) for i in range(screen.tabs.count())]
     assert titles == [
-        "Receive", "Requests", "Renewals", "Ship back", "Lists", "Charges", "Notices",
+        "Receive", "Requests", "Renewals", "Ship back", "Lists", "Charges", "Notices", "NCIP",
     ]  # fmt: skip
     ship = screen.ship_back_tab
     screen.tabs.setCurrentWidget(ship)

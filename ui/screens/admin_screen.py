@@ -34,6 +34,7 @@ TABS = (
     TabSpec("closures", "Closures", "ui.admin.closures_tab", "ClosuresTab", Role.ADMIN),
     TabSpec("templates", "Notice templates", "ui.admin.templates_tab", "TemplatesTab", Role.ADMIN),
     TabSpec("settings", "Library settings", "ui.admin.settings_tab", "SettingsTab", Role.ADMIN),
+    TabSpec("ncip", "NCIP partners", "ui.admin.ncip_partners_tab", "NcipPartnersTab", Role.ADMIN),
 )
 
 

@@ -333,6 +333,7 @@ def straps_received_today(session: DeskSession, layout: str) -> PrintDocument:
 _OFFICE_PANELS = (
     ("ui.screens.charges_panel", "ChargesPanel", "Charges"),
     ("ui.screens.notices_panel", "NoticesPanel", "Notices"),
+    ("ui.screens.ncip_tab", "NcipTab", "NCIP"),
 )
 
 

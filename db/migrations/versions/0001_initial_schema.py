@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 15:10:19.054941
+Create Date: 2026-12-06 15:19:17.770276
 """
 
 from collections.abc import Sequence
@@ -56,6 +56,37 @@ def upgrade() -> None:
         sa.Column("value", sa.JSON(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_library_settings")),
+    )
+    op.create_table(
+        "ncip_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("partner", sa.String(length=64), nullable=False),
+        sa.Column("service", sa.String(length=64), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("problem_type", sa.String(length=100), nullable=False),
+        sa.Column("problem_element", sa.String(length=100), nullable=False),
+        sa.Column("http_status", sa.Integer(), nullable=False),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=64), nullable=True),
+        sa.Column("response", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ncip_messages")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_ncip_messages_idempotency_key")),
+    )
+    with op.batch_alter_table("ncip_messages", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ncip_messages_at"), ["at"], unique=False)
+
+    op.create_table(
+        "ncip_partners",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.String(length=64), nullable=False),
+        sa.Column("secret_hash", sa.String(length=255), nullable=True),
+        sa.Column("networks", sa.JSON(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ncip_partners")),
+        sa.UniqueConstraint("agency_id", name=op.f("uq_ncip_partners_agency_id")),
     )
     op.create_table(
         "staff",
@@ -940,6 +971,11 @@ def downgrade() -> None:
 
     op.drop_table("audit_events")
     op.drop_table("staff")
+    op.drop_table("ncip_partners")
+    with op.batch_alter_table("ncip_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ncip_messages_at"))
+
+    op.drop_table("ncip_messages")
     op.drop_table("library_settings")
     op.drop_table("cancel_reasons")
     op.drop_table("branches")

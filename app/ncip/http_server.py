@@ -1,0 +1,257 @@
+"""Serving NCIP over HTTP: `POST /ncip` and `GET /healthz`, with cheroot.
+
+cheroot (the CherryPy project's WSGI server) runs the same on Windows and Linux, serves
+TLS itself when given a certificate, refuses bodies over its limit with 413, and stops
+gracefully: it stops accepting, lets the messages in hand finish, then closes. The log
+names partner, service and outcome of each message, never an identifier or a name.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from cheroot import wsgi
+from sqlalchemy import event, text
+
+from app.library.runtime import Runtime
+from app.ncip.problems import NcipProblem, ProblemType
+from app.ncip.responder import respond
+from app.ncip.responses import problem_message
+
+log = logging.getLogger("illdesk.ncip")
+
+MAX_BODY = 1024 * 1024  # bytes; larger bodies are refused with 413 before they are read
+REQUEST_TIMEOUT = 10  # seconds a client may take to send its request
+SHUTDOWN_TIMEOUT = 10  # seconds the messages in hand get to finish at shutdown
+STATEMENT_TIMEOUT_MS = 10_000  # PostgreSQL: the longest one statement of a message may run
+XML_TYPES = ("application/xml", "text/xml")
+# ILLiad's add-ons post with .NET's WebClient, which may send no type or a form type.
+TOLERATED_TYPES = ("", "application/x-www-form-urlencoded")
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    503: "Service Unavailable",
+}
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class RateLimiter:
+    """A token bucket per partner: `per_second` messages on average, bursts of `burst`."""
+
+    def __init__(
+        self, per_second: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.per_second = per_second
+        self.burst = max(1, burst)
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, agency: str) -> bool:
+        now = self._clock()
+        with self._lock:
+            tokens, since = self._buckets.get(agency, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - since) * self.per_second)
+            if tokens < 1.0:
+                self._buckets[agency] = (tokens, now)
+                return False
+            self._buckets[agency] = (tokens - 1.0, now)
+            return True
+
+
+def _basic(environ: dict[str, Any]) -> tuple[str, str] | None:
+    header = str(environ.get("HTTP_AUTHORIZATION", ""))
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, _, password = decoded.partition(":")
+    return user, password
+
+
+def _plain(
+    start_response: StartResponse, status: int, body: str, *extra: tuple[str, str]
+) -> list[bytes]:
+    data = body.encode("utf-8")
+    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data)))]
+    start_response(f"{status} {_REASONS.get(status, '')}", [*headers, *extra])
+    return [data]
+
+
+def _xml(
+    start_response: StartResponse, status: int, body: bytes, *extra: tuple[str, str]
+) -> list[bytes]:
+    headers = [
+        ("Content-Type", "application/xml; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        *extra,
+    ]
+    start_response(f"{status} {_REASONS.get(status, '')}", headers)
+    return [body]
+
+
+def _too_large(start_response: StartResponse) -> list[bytes]:
+    return _plain(
+        start_response,
+        413,
+        f"An NCIP message is at most {MAX_BODY} bytes; this one is larger and was not read.\n",
+        ("Connection", "close"),
+    )
+
+
+def client_address(environ: dict[str, Any], proxies: Sequence[IPNetwork]) -> str:
+    """The address the message came from: the peer's, or, when the peer is one of our
+    reverse proxies, the last address that proxy put in X-Forwarded-For."""
+    peer = str(environ.get("REMOTE_ADDR", ""))
+    if not proxies:
+        return peer
+    try:
+        address = ipaddress.ip_address(peer.split("%", 1)[0])
+    except ValueError:
+        return peer
+    if not any(address in network for network in proxies):
+        return peer
+    forwarded = [p.strip() for p in str(environ.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+    return forwarded[-1] if forwarded and forwarded[-1] else peer
+
+
+def make_app(
+    rt: Runtime, limiter: RateLimiter | None = None, proxies: Sequence[IPNetwork] = ()
+) -> Wsgi:
+    """The WSGI application of the responder."""
+
+    def healthz(start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            with rt.db.reading() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as error:
+            log.warning("healthz: database not answering (%s)", type(error).__name__)
+            return _plain(start_response, 503, "database not answering\n")
+        return _plain(start_response, 200, "ok\n")
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = str(environ.get("PATH_INFO", ""))
+        method = str(environ.get("REQUEST_METHOD", ""))
+        if path == "/healthz":
+            if method not in ("GET", "HEAD"):
+                return _plain(start_response, 405, "GET /healthz\n", ("Allow", "GET"))
+            return healthz(start_response)
+        if path.rstrip("/") != "/ncip":
+            return _plain(start_response, 404, "NCIP messages go to POST /ncip.\n")
+        if method != "POST":
+            return _plain(start_response, 405, "POST an NCIPMessage to /ncip.\n", ("Allow", "POST"))
+        media = str(environ.get("CONTENT_TYPE", "")).split(";", 1)[0].strip().lower()
+        if media not in XML_TYPES and media not in TOLERATED_TYPES and not media.endswith("+xml"):
+            return _plain(
+                start_response, 415, "Send the NCIPMessage as application/xml or text/xml.\n"
+            )
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or -1)
+        except ValueError:
+            return _plain(start_response, 400, "Content-Length is not a number.\n")
+        if length > MAX_BODY:
+            return _too_large(start_response)
+        stream = environ["wsgi.input"]
+        body = stream.read(length) if length >= 0 else stream.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            return _too_large(start_response)
+        try:
+            answer = respond(
+                rt,
+                body,
+                remote_addr=client_address(environ, proxies),
+                basic=_basic(environ),
+                admit=limiter.admit if limiter is not None else None,
+            )
+        except Exception as error:  # respond() answers everything; this is the last guard
+            log.error("ncip: unexpected %s", type(error).__name__)
+            problem = NcipProblem(
+                ProblemType.TEMPORARY_PROCESSING_FAILURE,
+                "The responder could not handle this message; nothing was changed.",
+            )
+            return _xml(start_response, 200, problem_message("", problem))
+        extra = (("Retry-After", "2"),) if answer.status in (429, 503) else ()
+        return _xml(start_response, answer.status, answer.body, *extra)
+
+    return app
+
+
+def _limit_statement_time(rt: Runtime) -> None:
+    """PostgreSQL: no statement of a message runs longer than STATEMENT_TIMEOUT_MS (set once
+    per connection of this process, so a message pays no extra round trip for it)."""
+    engine = rt.db.engine
+    if engine.dialect.name != "postgresql":
+        return
+
+    def limit(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+        cursor.close()
+        dbapi_connection.commit()
+
+    event.listen(engine, "connect", limit)
+    engine.dispose()  # connections made before this get it when they are made again
+
+
+class NcipServer:
+    """The responder on one address; `start()` binds, `serve()` blocks, `stop()` ends it."""
+
+    def __init__(
+        self,
+        rt: Runtime,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        *,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        threads: int = 8,
+        rate_per_second: float = 200.0,
+        burst: int = 400,
+        proxies: Sequence[str] = (),
+    ) -> None:
+        _limit_statement_time(rt)
+        self.limiter = RateLimiter(rate_per_second, burst)
+        self.server = wsgi.Server(
+            (host, port),
+            make_app(rt, self.limiter, [ipaddress.ip_network(p, strict=False) for p in proxies]),
+            numthreads=threads,
+            server_name="illdesk-ncip",
+            timeout=REQUEST_TIMEOUT,
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+        )
+        self.server.max_request_body_size = MAX_BODY
+        if certfile:
+            from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+            self.server.ssl_adapter = BuiltinSSLAdapter(certfile, keyfile)
+        self.tls = bool(certfile)
+
+    def start(self) -> tuple[str, int]:
+        """Bind the socket (port 0 picks a free one) and say where it listens."""
+        self.server.prepare()
+        host, port = self.server.bind_addr[:2]
+        return str(host), int(port)
+
+    def serve(self) -> None:
+        self.server.serve()
+
+    def stop(self) -> None:
+        """Stop accepting, let the messages in hand finish, close."""
+        self.server.stop()

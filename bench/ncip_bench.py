@@ -1,0 +1,348 @@
+"""NCIP responder speed: AcceptItem and CheckInItem end to end over HTTP on loopback, with 1
+and 8 concurrent initiators, on PostgreSQL, beside the same messages handled in-process
+(`respond()`, the responder without HTTP) in the same run.
+
+The responder runs as `illdesk ncip serve` in a process of its own (as in production); the
+initiators are threads of this process, each with its own keep-alive connection. Every
+AcceptItem is a new request (created, received, strapped, sent in transit); every
+CheckInItem sends one of those items back to its lender (loan ended, item closed). The
+database is a fresh one on the local PostgreSQL with the demo library.
+
+    python -m bench.ncip_bench --messages 400
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.demo import load_demo
+from app.library import library_settings
+from app.library.runtime import Runtime
+from app.ncip.partners import allow_partner
+from app.ncip.responder import respond
+from app.people.staff import actor_for
+from bench.timing import Figure, percentile, timed
+from db import schema
+from db.engine import Database, create_database_engine
+
+PG_SERVER_URL = os.environ.get(
+    "ILLDESK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+NS = "http://www.niso.org/2008/ncip"
+SECRET = "bench-shared-secret-0123456789"
+PATRONS = ("21000123456", "21000234567", "21000345678", "21000456789", "T00567890")
+PICKUPS = ("METRO", "SE", "WEST", "NEC")
+_STRAP = re.compile(rb"<ncip:ItemIdentifierValue>([^<]+)</ncip:ItemIdentifierValue>")
+LIMIT_MS = 50.0
+RATIO = 2.0
+RATE = 100.0
+
+
+def _header() -> str:
+    return (
+        "<InitiationHeader><FromAgencyId><AgencyId>ILLIAD</AgencyId></FromAgencyId>"
+        f"<FromAgencyAuthentication>{SECRET}</FromAgencyAuthentication>"
+        "<ToAgencyId><AgencyId>EXC</AgencyId></ToAgencyId></InitiationHeader>"
+    )
+
+
+def accept_body(n: int, due: date) -> bytes:
+    number = str(40_000_000 + n)
+    return (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>'
+        f'<NCIPMessage xmlns="{NS}" version="2.02"><AcceptItem>{_header()}'
+        f"<RequestId><RequestIdentifierValue>{number}</RequestIdentifierValue></RequestId>"
+        "<RequestedActionType>Hold For Pickup And Notify</RequestedActionType>"
+        f"<UserId><UserIdentifierValue>{PATRONS[n % len(PATRONS)]}</UserIdentifierValue></UserId>"
+        f"<ItemId><ItemIdentifierValue>{number}</ItemIdentifierValue></ItemId>"
+        f"<DateForReturn>{due.isoformat()}T23:59:00</DateForReturn>"
+        "<ItemOptionalFields><BibliographicDescription><Author>Benchmark, Ann</Author>"
+        f"<Title>Benchmark title {n}</Title></BibliographicDescription></ItemOptionalFields>"
+        f"<PickupLocation>{PICKUPS[n % len(PICKUPS)]}</PickupLocation>"
+        "</AcceptItem></NCIPMessage>"
+    ).encode("iso-8859-1")
+
+
+def checkin_body(strap: str) -> bytes:
+    return (
+        f'<NCIPMessage xmlns="{NS}" version="2.02"><CheckInItem>{_header()}'
+        f"<ItemId><ItemIdentifierValue>{strap}</ItemIdentifierValue></ItemId>"
+        "</CheckInItem></NCIPMessage>"
+    ).encode()
+
+
+HOSTILE = {
+    "XXE": (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<NCIPMessage xmlns="http://www.niso.org/2008/ncip"><LookupUser><UserId>'
+        b"<UserIdentifierValue>&x;</UserIdentifierValue></UserId></LookupUser></NCIPMessage>"
+    ),
+    "billion laughs": (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+        + b"".join(
+            f'<!ENTITY a{n} "{("&a" + (str(n - 1) if n > 1 else "") + ";") * 10}">'.encode()
+            for n in range(1, 10)
+        )
+        + b"]><NCIPMessage><LookupUser><UserId><UserIdentifierValue>&a9;"
+        b"</UserIdentifierValue></UserId></LookupUser></NCIPMessage>"
+    ),
+}
+
+
+def _accepted(bodies: Sequence[bytes]) -> None:
+    for body in bodies:
+        if b"Problem" in body:
+            raise RuntimeError(f"the responder refused a benchmark message: {body[-700:]!r}")
+
+
+def _strap(body: bytes) -> str:
+    found = _STRAP.findall(body)
+    if not found or b"Problem" in body:
+        raise RuntimeError(f"the responder refused a benchmark message: {body[-700:]!r}")
+    return found[-1].decode()
+
+
+def _database() -> tuple[str, str]:
+    name = f"illdesk_bench_ncip_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_database_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    return name, url
+
+
+def _drop(name: str) -> None:
+    admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                "AND pid <> pg_backend_pid()"
+            ),
+            {"n": name},
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def _prepare(rt: Runtime) -> None:
+    load_demo(rt)
+    admin = actor_for(rt, "admin", "NEC", "bench")
+    allow_partner(rt, admin, "ILLIAD", secret=SECRET, networks=["127.0.0.0/8"])
+    with rt.db.transaction() as session:
+        library_settings.save(session, ncip_agency_id="EXC")
+
+
+def _in_process(rt: Runtime, bodies: Sequence[bytes]) -> tuple[list[float], list[bytes]]:
+    samples, answers = [], []
+    for body in bodies:
+        started = time.perf_counter()
+        answer = respond(rt, body, remote_addr="127.0.0.1")
+        samples.append((time.perf_counter() - started) * 1000)
+        answers.append(answer.body)
+    return samples, answers
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "app.cli.main", "--db", url, "ncip", "serve",
+            "--port", str(port), "--threads", "8", "--rate", "100000",
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the responder did not start")
+
+
+def _over_http(
+    port: int, bodies: Sequence[bytes], initiators: int
+) -> tuple[list[float], list[bytes], float]:
+    """Post every body, split among `initiators` threads; latencies, answers, wall seconds."""
+    samples: list[float] = []
+    answers: list[bytes] = [b""] * len(bodies)
+    lock = threading.Lock()
+    barrier = threading.Barrier(initiators + 1)
+
+    def initiator(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        barrier.wait()
+        for position in range(index, len(bodies), initiators):
+            started = time.perf_counter()
+            conn.request(
+                "POST", "/ncip", body=bodies[position], headers={"Content-Type": "text/xml"}
+            )
+            response = conn.getresponse()
+            answers[position] = response.read()
+            mine.append((time.perf_counter() - started) * 1000)
+        conn.close()
+        with lock:
+            samples.extend(mine)
+
+    threads = [threading.Thread(target=initiator, args=(i,)) for i in range(initiators)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    wall = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return samples, answers, time.perf_counter() - wall
+
+
+def run(messages: int, say: Callable[[str], None] = print) -> list[Figure]:
+    name, url = _database()
+    figures: list[Figure] = []
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        rt = Runtime(Database(url))
+        _prepare(rt)
+        due = date.today() + timedelta(days=40)
+        serial = iter(range(10_000_000))
+
+        def accepts(count: int) -> list[bytes]:
+            return [accept_body(next(serial), due) for _ in range(count)]
+
+        # what one round trip to this PostgreSQL costs right now: the floor under every figure
+        select_ms = []
+        with rt.db.reading() as session:
+            for _ in range(200):
+                started = time.perf_counter()
+                session.execute(text("SELECT 1"))
+                select_ms.append((time.perf_counter() - started) * 1000)
+        figures.append(timed("Bare SELECT 1 round trip", "postgresql", select_ms, limit_ms=None))
+        # warm-up: first connections, first statements, the secret's first check
+        warm_answers = _in_process(rt, accepts(20))[1]
+        _accepted(_in_process(rt, [checkin_body(_strap(b)) for b in warm_answers])[1])
+
+        say(f"in-process: {messages} AcceptItem, then {messages} CheckInItem")
+        accept_ms, answers = _in_process(rt, accepts(messages))
+        checkin_ms, checkin_answers = _in_process(rt, [checkin_body(_strap(b)) for b in answers])
+        _accepted(checkin_answers)
+        port = _free_port()
+        server = _start_server(url, port)
+        _over_http(port, accepts(20), 1)
+        results: dict[tuple[str, int], list[float]] = {}
+        rates: dict[int, float] = {}
+        for initiators in (1, 8):
+            count = messages if initiators == 1 else messages * 2
+            say(f"HTTP, {initiators} initiator(s): {count} AcceptItem, then {count} CheckInItem")
+            a_ms, a_answers, a_wall = _over_http(port, accepts(count), initiators)
+            straps = [_strap(b) for b in a_answers]
+            c_ms, c_answers, c_wall = _over_http(
+                port, [checkin_body(s) for s in straps], initiators
+            )
+            _accepted(c_answers)
+            results[("AcceptItem", initiators)] = a_ms
+            results[("CheckInItem", initiators)] = c_ms
+            rates[initiators] = (2 * count) / (a_wall + c_wall)
+        for service, local in (("AcceptItem", accept_ms), ("CheckInItem", checkin_ms)):
+            figures.append(
+                timed(f"NCIP {service} in-process (respond)", "postgresql", local, limit_ms=None)
+            )
+            for initiators in (1, 8):
+                figures.append(
+                    timed(
+                        f"NCIP {service} over HTTP, {initiators} initiator(s)",
+                        "postgresql",
+                        results[(service, initiators)],
+                        limit_ms=LIMIT_MS,
+                    )
+                )
+            http_one = results[(service, 1)]
+            p99_ratio = percentile(http_one, 0.99) / percentile(local, 0.99)
+            median_ratio = statistics.median(http_one) / statistics.median(local)
+            figures.append(
+                Figure(
+                    benchmark=f"NCIP {service} HTTP / in-process (1 initiator)",
+                    database="postgresql",
+                    samples=len(http_one),
+                    median=round(median_ratio, 2),
+                    p99=round(p99_ratio, 2),
+                    unit="x",
+                    target=f"p99 <= {RATIO:g} x in-process",
+                    met=p99_ratio <= RATIO,
+                )
+            )
+        for initiators in (1, 8):
+            figures.append(
+                Figure(
+                    benchmark=f"NCIP messages per second, {initiators} initiator(s)",
+                    database="postgresql",
+                    samples=1,
+                    median=round(rates[initiators], 1),
+                    p99=round(rates[initiators], 1),
+                    unit="msg/s",
+                    target=f">= {RATE:g} msg/s" if initiators == 8 else "-",
+                    met=rates[initiators] >= RATE if initiators == 8 else None,
+                    note="AcceptItem and CheckInItem alternating phases",
+                )
+            )
+        for label, body in HOSTILE.items():
+            samples = _in_process(rt, [body] * 50)[0]
+            figures.append(
+                timed(f"NCIP {label} answered with a Problem", "postgresql", samples, limit_ms=100)
+            )
+        rt.db.dispose()
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        _drop(name)
+    return figures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ncip_bench", description=__doc__)
+    parser.add_argument("--scale", type=float, default=1.0, help="ignored: the demo library")
+    parser.add_argument("--messages", type=int, default=400)
+    args = parser.parse_args(argv)
+    for figure in run(args.messages):
+        print(json.dumps(figure.as_dict()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
