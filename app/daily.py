@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from app.borrowing.due_dates import renew_public_holidays
+from app.borrowing.due_dates import HOLIDAY_RENEWAL, renew_public_holidays
 from app.library.actors import Actor
 from app.library.errors import ServiceError
 from app.library.progress import Progress, no_progress
@@ -41,7 +41,7 @@ def run_if_due(
 def _renew_public_holidays(rt: Runtime) -> None:
     """A holiday problem (an unknown holiday country) is logged; the rest of the run stands."""
     try:
-        renewal = renew_public_holidays(rt)
+        renewal = renew_public_holidays(rt, HOLIDAY_RENEWAL)
     except ServiceError as exc:
         log.warning("public holidays not renewed: %s", exc.message)
         return

@@ -95,9 +95,9 @@ def unavailable(
     """
     sent_commit = (statement or "").strip().upper().startswith("COMMIT")
     return DatabaseUnavailable(
-        f"The database cannot be reached ({reason_of(orig)}). Check the network and that "
-        "the database server is running, then try again."
-        + ("" if sent_commit else " Nothing was changed."),
+        f"The database cannot be reached ({reason_of(orig)})"
+        + ("" if sent_commit else ", so nothing was changed")
+        + ". Check the network and that the database server is running, then try again.",
         orig=orig,
         statement=statement,
         params=params,

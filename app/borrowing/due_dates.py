@@ -335,7 +335,7 @@ def renew_public_holidays_in(
     )
 
 
-def renew_public_holidays(rt: Runtime) -> HolidayRenewal | None:
+def renew_public_holidays(rt: Runtime, actor: Actor) -> HolidayRenewal | None:
     """The daily run's step: this year's and next year's holidays, when not yet there."""
     with rt.db.transaction() as session:
-        return renew_public_holidays_in(session, rt.clock.today(), rt.clock.now())
+        return renew_public_holidays_in(session, rt.clock.today(), rt.clock.now(), actor)

@@ -259,11 +259,13 @@ SPECS: dict[str, SettingSpec] = {
             "Days a replayed offline journal stays on the desk PC for audit.",
         ),
         _lines("strap_messages", "Strap messages", "Lines printed on the front of a strap."),
-        _text(
+        SettingSpec(
             "ncip_agency_id",
             "NCIP agency id",
             "Our agency id in NCIP messages (blank: the library's OCLC symbol).",
-            50,
+            "code",
+            pattern=r"[A-Za-z0-9._:-]{0,50}",
+            example="OKT",
         ),
         SettingSpec(
             "ncip_item_id_policy",

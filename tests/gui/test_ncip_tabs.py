@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.ncip.partners import allow_partner
 from app.ncip.responder import respond
+from tests.gui.waiting import settle
 from ui.admin.ncip_partners_tab import NcipPartnersTab
 from ui.desk_session import DeskSession
 from ui.screens.ncip_tab import NcipTab
@@ -34,14 +35,17 @@ def test_admin_allows_and_denies_a_partner(qtbot: QtBot, desk_session: MakeSessi
     tab.secret_edit.setText("a-long-shared-secret-value")
     tab.networks_edit.setText("192.0.2.0/24, 10.0.0.1")
     tab.allow()
+    settle(qtbot)
     assert tab.secret_edit.text() == ""
     assert cells(tab.table, 0) == ["RESHARE"]
     assert cells(tab.table, 3) == ["192.0.2.0/24, 10.0.0.1/32"]
     assert "may send" in tab.feedback.text()
     tab.deny()
+    settle(qtbot)
     assert cells(tab.table, 1) == ["no"]
     tab.agency_edit.setText("not an agency")
     tab.allow()
+    settle(qtbot)
     assert "agency id" in tab.feedback.text()
 
 
@@ -55,6 +59,7 @@ def test_office_sees_the_traffic_and_todays_failures(
     tab = NcipTab(desk_session("office", "WS-ILL"))
     qtbot.addWidget(tab)
     tab.activate()
+    settle(qtbot)
     assert cells(tab.table, 3) == ["problem", "ok"]
     assert cells(tab.table, 4) == ["Unknown User", ""]
     assert "1 failed" in tab.summary.text()

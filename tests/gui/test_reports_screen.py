@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from app.library.errors import PermissionDenied
 from app.reports.compute import compute
 from app.reports.figures import ReportKind
+from tests.gui.waiting import settle
 from tests.reports import known_library
 from ui.desk_session import DeskSession
 from ui.main_window import visible_screens
@@ -138,15 +139,19 @@ def test_pull_slips_and_office_lists_print_from_their_screens(
     panel = PullPanel(desk_session("ctl", "METRO"))
     qtbot.addWidget(panel)
     panel.print_slips_to(tmp_path / "slips.pdf")
+    settle(qtbot)
     assert "1 pull slips saved" in panel.feedback.text()
     assert (tmp_path / "slips.pdf").read_bytes().startswith(b"%PDF")
 
     lists = ListsTab(desk_session("office", "WS-ILL"))
     qtbot.addWidget(lists)
     lists.choice.setCurrentIndex(0)  # received today: shown, not printed
+    settle(qtbot)
     assert not lists.print_button.isEnabled()
     lists.choice.setCurrentIndex(4)  # due-date discrepancies
+    settle(qtbot)
     assert lists.print_button.isEnabled()
     lists.print_to(tmp_path / "discrepancies.pdf")
+    settle(qtbot)
     assert "saved to" in lists.message.text()
     assert (tmp_path / "discrepancies.pdf").read_bytes().startswith(b"%PDF")

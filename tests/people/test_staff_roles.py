@@ -382,6 +382,9 @@ NO_ACTOR_YET = {
     ("app.people.staff", "sign_in_os_user"),
     ("app.people.staff", "actor_for"),
     ("app.people.staff", "sign_in_facts"),
+    # The NCIP responder: the partner named in each message is its actor (`ncip:AGENCY`).
+    ("app.ncip.responder", "respond"),
+    ("app.ncip.http_server", "make_app"),
 }
 
 
