@@ -302,8 +302,8 @@ def measure_lists(
         ("Overdue ILL loans", lambda: office_lists.overdue_ill_loans(rt, office)),
         ("Due-date discrepancies", lambda: office_lists.discrepancies(rt, office)),
         ("Not-found scans", lambda: office_lists.not_found_scans(rt, office)),
-        ("Bursar preview", lambda: bursar.preview(rt).to_report),
-        ("Pull list (METRO)", lambda: pull_list.pull_list(rt, "METRO")),
+        ("Bursar preview", lambda: bursar.preview(rt, office).to_report),
+        ("Pull list (METRO)", lambda: pull_list.pull_list(rt, office, "METRO")),
     ]
     figures = []
     try:

@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from app.demo import load_demo
 from app.library import library_settings
+from app.library.actors import unattended
 from app.library.runtime import Runtime
 from app.ncip.partners import allow_partner
 from app.ncip.responder import respond
@@ -147,7 +148,7 @@ def _drop(name: str) -> None:
 
 
 def _prepare(rt: Runtime) -> None:
-    load_demo(rt)
+    load_demo(rt, unattended("bench"))
     admin = actor_for(rt, "admin", "NEC", "bench")
     allow_partner(rt, admin, "ILLIAD", secret=SECRET, networks=["127.0.0.0/8"])
     with rt.db.transaction() as session:

@@ -50,7 +50,7 @@ def measure(url: str, scans: int, say: Callable[[str], None]) -> Figure:
     singletons = {"None": None, "True": True, "False": False}
     before = {name: sys.getrefcount(value) for name, value in singletons.items()}
     for result in results:
-        screen._signals.finished.emit(result)  # what the worker thread sends for each scan
+        screen._on_result(result)  # what the runner hands back for each scan
     after = {name: sys.getrefcount(value) for name, value in singletons.items()}
     database.dispose()
     lost = {name: (before[name] - after[name]) / len(results) for name in singletons}
