@@ -72,7 +72,14 @@ def pipelined(session: Session) -> Iterator[Connection]:
                     yield conn
                 finally:
                     del _READING[id(driver)]
-                conn.exec_driver_sql("COMMIT")  # sent with the writes when the pipeline ends
+                try:
+                    conn.exec_driver_sql("COMMIT")  # sent with the writes when the pipeline ends
+                except DBAPIError as exc:
+                    # The line broke while the batch, COMMIT included, was on its way: the
+                    # server may have committed. Only the scan's key can tell.
+                    if exc.connection_invalidated or driver.broken:
+                        raise CommitOutcomeUnknown("COMMIT", None, exc.orig or exc) from exc
+                    raise
                 commit_sent = True
         except psycopg.Error as exc:  # raised by the batch: SQLAlchemy has not seen it
             # No SQLSTATE: the client lost the connection ("cannot exit pipeline mode while
