@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,11 +22,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
 from app.borrowing.due_dates import DueDate, due_date_at_branch, say_date
 from app.desk.unknown_commit import was_saved
+from app.desk.whereabouts import describe_whereabouts, find_item, lock_item, whereabouts_now
 from app.lending.pull_list import checkout_to_ill
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.branches import branch_by_code
-from app.library.errors import Conflict, DatabaseUnavailable, InvalidInput, NotFound, is_lock_busy
+from app.library.errors import Conflict, DatabaseUnavailable, InvalidInput, is_lock_busy
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
 from app.people.patrons import patron_blocks, require_patron
@@ -47,88 +48,9 @@ from db.models import (
     Patron,
     RequestStatus,
     Role,
-    Transit,
 )
 
 MAX_REASON_LENGTH = 300
-_STATUS_WORDS = {
-    ItemStatus.AVAILABLE: "it is on the shelf",
-    ItemStatus.IN_TRANSIT: "it is in inter-campus mail",
-    ItemStatus.ON_HOLD_SHELF: "it is on a hold shelf",
-    ItemStatus.CHECKED_OUT: "it is checked out",
-    ItemStatus.IN_HOUSE_USE: "a patron is using it in the library",
-    ItemStatus.AT_ILL_OFFICE: "it is back at the ILL office, waiting to go back to the lender",
-    ItemStatus.LENT: "it is lent to another library",
-    ItemStatus.CLOSED: "its loan is over and it went back to the lender",
-    ItemStatus.LOST: "it is recorded as lost",
-}
-_PLACED_STATUSES = (
-    ItemStatus.AVAILABLE,
-    ItemStatus.ON_HOLD_SHELF,
-    ItemStatus.CHECKED_OUT,
-    ItemStatus.IN_HOUSE_USE,
-)
-
-
-def find_item(session: Session, barcode: str) -> tuple[Item | None, bool]:
-    """The item a scan names, and whether the scan was the lender's own label instead."""
-    item = session.scalar(select(Item).where(Item.barcode == barcode))
-    if item is not None:
-        return item, False
-    by_label = session.scalar(
-        select(Item)
-        .where(
-            Item.lender_barcode == barcode,
-            Item.kind == ItemKind.TEMPORARY,
-            Item.status != ItemStatus.CLOSED,
-        )
-        .order_by(Item.id.desc())
-        .limit(1)
-    )
-    return by_label, by_label is not None
-
-
-def lock_item(session: Session, raw: str) -> None:
-    """Lock the scanned item's row first, as check-in does: two desks take turns on one item
-    (same lock order everywhere, so no deadlock), and what is read next is fresh."""
-    scan = normalize_scan(raw)
-    if isinstance(scan, InvalidScan):
-        return
-    session.execute(
-        select(Item.id)
-        .where(or_(Item.barcode == scan.barcode, Item.lender_barcode == scan.barcode))
-        .with_for_update()
-    ).all()
-
-
-def _whereabouts_now(rt: Runtime, raw: str) -> str:
-    """Where the item stands after the other desk's change, for the refusal."""
-    scan = normalize_scan(raw)
-    if isinstance(scan, InvalidScan):
-        return ""
-    try:
-        with rt.db.reading() as session:
-            item, _ = find_item(session, scan.barcode)
-            return describe_whereabouts(session, item) if item is not None else ""
-    except DatabaseUnavailable:
-        return ""
-
-
-def describe_whereabouts(session: Session, item: Item) -> str:
-    """One sentence saying where the record puts an item, for refusals."""
-    words = _STATUS_WORDS.get(item.status, f"its status is {item.status.value}")
-    words = words[0].upper() + words[1:]
-    if item.status is ItemStatus.IN_TRANSIT:
-        transit = session.scalar(
-            select(Transit).where(Transit.item_id == item.id, Transit.received_at.is_(None))
-        )
-        to = session.get(Branch, transit.to_branch_id) if transit else None
-        return f"{words} to {to.code}." if to else f"{words}."
-    where = session.get(Branch, item.current_branch_id) if item.current_branch_id else None
-    suffix = f" at {where.code}" if where and item.status in _PLACED_STATUSES else ""
-    return f"{words}{suffix}."
-
-
 class Outcome(StrEnum):
     CHECKED_OUT = "checked_out"
     REFUSED_IN_LIBRARY_USE = "refused_in_library_use"
@@ -547,7 +469,7 @@ def check_out(
             raise
         raise Conflict(
             "Another desk changed this item at the same moment. "
-            f"{_whereabouts_now(rt, barcode)} Nothing was checked out; scan it again."
+            f"{whereabouts_now(rt.db, barcode)} Nothing was checked out; scan it again."
         ) from None
     if isinstance(plan, _Lend):
         lent = checkout_to_ill(rt, actor, plan.request_number, patron_ref)
@@ -656,127 +578,3 @@ def _apply(session: Session, actor: Actor, plan: _Plan, now: datetime) -> Checko
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
-
-
-@dataclass(frozen=True)
-class RenewalResult:
-    """Always a refusal at the desk; the message says who can renew and how."""
-
-    outcome: Outcome
-    barcode: str
-    title: str | None
-    due_date: date | None
-    message: str
-
-
-RENEWAL_REFUSAL = (
-    "ILL items are never renewed at the desk: only the lending library grants renewals. "
-    "Ask the patron to request a renewal through their ILL account; the ILL office records "
-    "the lender's answer and the due date follows it."
-)
-
-
-def refuse_renewal(rt: Runtime, actor: Actor, barcode: str) -> RenewalResult:
-    """The Renew button: renews nothing; explains, for this item, why the desk does not."""
-    scan = normalize_scan(barcode)
-    if isinstance(scan, InvalidScan):
-        raise InvalidInput(scan.reason)
-    with rt.db.reading() as session:
-        item, _ = find_item(session, scan.barcode)
-        if item is None:
-            return RenewalResult(Outcome.REFUSED_RENEWAL, scan.barcode, None, None, RENEWAL_REFUSAL)
-        loan = session.scalar(
-            select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
-        )
-        due = loan.due_date if loan else None
-        patron = session.get(Patron, loan.patron_id) if loan and loan.patron_id else None
-        if patron is not None and patron.is_ill_dummy:
-            message = (
-                "This item is lent to another library through the ILL dummy account: its due "
-                "date is agreed with the borrowing library by the ILL office, not at the desk."
-            )
-        elif item.kind is ItemKind.TEMPORARY:
-            message = RENEWAL_REFUSAL
-            if due is not None:
-                message += f" It is due {say_date(due)} until then."
-        else:
-            message = (
-                "This is one of the library's own items: renew it in the library's "
-                "circulation system."
-            )
-        return RenewalResult(Outcome.REFUSED_RENEWAL, item.barcode, item.title, due, message)
-
-
-@dataclass(frozen=True)
-class DueDateChange:
-    barcode: str
-    title: str
-    patron_id: str | None
-    old_due_date: date
-    due_date: date
-    reason: str
-
-
-def change_due_date(
-    rt: Runtime, actor: Actor, barcode: str, new_due: date, reason: str
-) -> DueDateChange:
-    """Set a checkout's due date to match a strap or a renewal the lender granted (audited)."""
-    cleaned = " ".join(reason.split())
-    if not cleaned:
-        raise InvalidInput(
-            "Say why the due date changes (for example 'Lender renewed to 15 January'). "
-            "The reason is kept in the audit trail."
-        )
-    if len(cleaned) > MAX_REASON_LENGTH:
-        raise InvalidInput(f"Keep the reason under {MAX_REASON_LENGTH} characters.")
-    scan = normalize_scan(barcode)
-    if isinstance(scan, InvalidScan):
-        raise InvalidInput(scan.reason)
-    now, today = rt.clock.now(), rt.clock.today()
-    accepted_due_date(new_due, today, what="The new due date", actor=actor, override_reason=cleaned)
-    try:
-        with rt.db.transaction() as session:
-            item, _ = find_item(session, scan.barcode)
-            loan = (
-                session.scalar(
-                    select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
-                )
-                if item
-                else None
-            )
-            if item is None or loan is None:
-                raise NotFound(
-                    f"{scan.barcode} is not checked out, so it has no due date to change."
-                )
-            if loan.due_date == new_due:
-                raise InvalidInput(f"It is already due {say_date(new_due)}; nothing to change.")
-            old = loan.due_date
-            loan.due_date = new_due
-            loan.adjustment_reason = cleaned
-            patron = session.get(Patron, loan.patron_id) if loan.patron_id else None
-            audit.record(
-                session,
-                actor,
-                "loan.change_due_date",
-                at=now,
-                entity="loan",
-                entity_id=loan.id,
-                item_id=item.id,
-                patron_id=loan.patron_id,
-                before={"due_date": old.isoformat()},
-                after={"due_date": new_due.isoformat()},
-                detail=cleaned,
-            )
-            return DueDateChange(
-                item.barcode,
-                item.title,
-                patron.patron_id if patron else None,
-                old,
-                new_due,
-                cleaned,
-            )
-    except StaleDataError:
-        raise Conflict(
-            "Another desk changed this checkout at the same moment. Look at it again and "
-            "retry if still needed."
-        ) from None

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.desk.checkout import describe_whereabouts, find_item
+from app.desk.whereabouts import describe_whereabouts, find_item
 from app.library.actors import Actor
 from app.library.branches import branch_by_code
 from app.library.errors import Conflict, InvalidInput, NotFound

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
 from app.cli.main import parse, run
-from app.desk.checkout import change_due_date, check_out
+from app.desk.checkout import check_out
+from app.desk.loan_changes import change_due_date
 from app.library.actors import Actor, Role
 from app.library.clock import FixedClock
 from app.library.errors import InvalidInput

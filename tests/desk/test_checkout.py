@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.borrowing.closures import add_closure
-from app.desk.checkout import Outcome, change_due_date, check_out, preview_checkout, refuse_renewal
+from app.desk.checkout import Outcome, check_out, preview_checkout
 from app.desk.in_house_use import record_in_house_use
+from app.desk.loan_changes import change_due_date, refuse_renewal
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.library.library_settings import save as save_settings

@@ -34,16 +34,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.borrowing.due_dates import say_date
-from app.desk.checkout import (
-    CheckoutResult,
-    DueDateChange,
-    Outcome,
-    change_due_date,
-    check_out,
-    preview_checkout,
-    refuse_renewal,
-)
+from app.desk.checkout import CheckoutResult, Outcome, check_out, preview_checkout
 from app.desk.in_house_use import InHouseUseResult, record_in_house_use
+from app.desk.loan_changes import DueDateChange, change_due_date, refuse_renewal
 from app.desk.routing import Tone
 from app.library import library_settings
 from app.library.errors import InvalidInput, OutcomeUnknown, ServiceError

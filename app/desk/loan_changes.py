@@ -1,0 +1,149 @@
+"""After a check-out: the renewal the desk refuses (ILL items are renewed by the lender,
+through the ILL office) and the due-date change with a reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.borrowing.due_date_rule import accepted_due_date
+from app.borrowing.due_dates import say_date
+from app.desk.checkout import MAX_REASON_LENGTH, Outcome
+from app.desk.whereabouts import find_item
+from app.library.actors import Actor
+from app.library.errors import Conflict, InvalidInput, NotFound
+from app.library.runtime import Runtime
+from app.library.scanning import InvalidScan, normalize_scan
+from app.records import audit
+from db.models import (
+    ItemKind,
+    Loan,
+    Patron,
+)
+
+
+@dataclass(frozen=True)
+class RenewalResult:
+    """Always a refusal at the desk; the message says who can renew and how."""
+
+    outcome: Outcome
+    barcode: str
+    title: str | None
+    due_date: date | None
+    message: str
+
+
+RENEWAL_REFUSAL = (
+    "ILL items are never renewed at the desk: only the lending library grants renewals. "
+    "Ask the patron to request a renewal through their ILL account; the ILL office records "
+    "the lender's answer and the due date follows it."
+)
+
+
+def refuse_renewal(rt: Runtime, actor: Actor, barcode: str) -> RenewalResult:
+    """The Renew button: renews nothing; explains, for this item, why the desk does not."""
+    scan = normalize_scan(barcode)
+    if isinstance(scan, InvalidScan):
+        raise InvalidInput(scan.reason)
+    with rt.db.reading() as session:
+        item, _ = find_item(session, scan.barcode)
+        if item is None:
+            return RenewalResult(Outcome.REFUSED_RENEWAL, scan.barcode, None, None, RENEWAL_REFUSAL)
+        loan = session.scalar(
+            select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
+        )
+        due = loan.due_date if loan else None
+        patron = session.get(Patron, loan.patron_id) if loan and loan.patron_id else None
+        if patron is not None and patron.is_ill_dummy:
+            message = (
+                "This item is lent to another library through the ILL dummy account: its due "
+                "date is agreed with the borrowing library by the ILL office, not at the desk."
+            )
+        elif item.kind is ItemKind.TEMPORARY:
+            message = RENEWAL_REFUSAL
+            if due is not None:
+                message += f" It is due {say_date(due)} until then."
+        else:
+            message = (
+                "This is one of the library's own items: renew it in the library's "
+                "circulation system."
+            )
+        return RenewalResult(Outcome.REFUSED_RENEWAL, item.barcode, item.title, due, message)
+
+
+@dataclass(frozen=True)
+class DueDateChange:
+    barcode: str
+    title: str
+    patron_id: str | None
+    old_due_date: date
+    due_date: date
+    reason: str
+
+
+def change_due_date(
+    rt: Runtime, actor: Actor, barcode: str, new_due: date, reason: str
+) -> DueDateChange:
+    """Set a checkout's due date to match a strap or a renewal the lender granted (audited)."""
+    cleaned = " ".join(reason.split())
+    if not cleaned:
+        raise InvalidInput(
+            "Say why the due date changes (for example 'Lender renewed to 15 January'). "
+            "The reason is kept in the audit trail."
+        )
+    if len(cleaned) > MAX_REASON_LENGTH:
+        raise InvalidInput(f"Keep the reason under {MAX_REASON_LENGTH} characters.")
+    scan = normalize_scan(barcode)
+    if isinstance(scan, InvalidScan):
+        raise InvalidInput(scan.reason)
+    now, today = rt.clock.now(), rt.clock.today()
+    accepted_due_date(new_due, today, what="The new due date", actor=actor, override_reason=cleaned)
+    try:
+        with rt.db.transaction() as session:
+            item, _ = find_item(session, scan.barcode)
+            loan = (
+                session.scalar(
+                    select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
+                )
+                if item
+                else None
+            )
+            if item is None or loan is None:
+                raise NotFound(
+                    f"{scan.barcode} is not checked out, so it has no due date to change."
+                )
+            if loan.due_date == new_due:
+                raise InvalidInput(f"It is already due {say_date(new_due)}; nothing to change.")
+            old = loan.due_date
+            loan.due_date = new_due
+            loan.adjustment_reason = cleaned
+            patron = session.get(Patron, loan.patron_id) if loan.patron_id else None
+            audit.record(
+                session,
+                actor,
+                "loan.change_due_date",
+                at=now,
+                entity="loan",
+                entity_id=loan.id,
+                item_id=item.id,
+                patron_id=loan.patron_id,
+                before={"due_date": old.isoformat()},
+                after={"due_date": new_due.isoformat()},
+                detail=cleaned,
+            )
+            return DueDateChange(
+                item.barcode,
+                item.title,
+                patron.patron_id if patron else None,
+                old,
+                new_due,
+                cleaned,
+            )
+    except StaleDataError:
+        raise Conflict(
+            "Another desk changed this checkout at the same moment. Look at it again and "
+            "retry if still needed."
+        ) from None
