@@ -116,4 +116,7 @@ def chart_svg(chart: Chart, width: float = 500, height: float = 250) -> bytes:
     # stays inside its bounds anyway, so the clip is left out.
     svg = re.sub(r"<clipPath.*?</clipPath>", "", svg, flags=re.DOTALL)
     svg = svg.replace(' style="clip-path: url(#clip)"', "")
+    # ReportLab writes "fill: None"; SVG keywords are lower case, and Qt reads the capitalised
+    # one as no value at all, so it fills every line chart's polyline in black.
+    svg = svg.replace("fill: None", "fill: none").replace("stroke: None", "stroke: none")
     return svg.encode("utf-8")

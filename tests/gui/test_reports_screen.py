@@ -155,3 +155,33 @@ def test_pull_slips_and_office_lists_print_from_their_screens(
     settle(qtbot)
     assert "saved to" in lists.message.text()
     assert (tmp_path / "discrepancies.pdf").read_bytes().startswith(b"%PDF")
+
+
+
+def test_line_charts_draw_lines_not_black_shapes() -> None:
+    """Qt read ReportLab's "fill: None" as no value and filled each polyline in black."""
+    from PySide6.QtCore import QByteArray, QRectF
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    from app.printing.report_charts import chart_svg
+    from app.reports.figures import Chart, ChartKind
+
+    chart = Chart(
+        "Borrowing turnaround by month",
+        "days",
+        ChartKind.LINE,
+        ("2026-01", "2026-06", "2026-12"),
+        (("median", (0.0, 2.0, 15.0)), ("90th percentile", (0.0, 1.0, 3.0))),
+        "2026-01-01 to 2026-12-06",
+    )
+    image = QImage(1000, 520, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    QSvgRenderer(QByteArray(chart_svg(chart, 500, 260))).render(painter, QRectF(0, 0, 1000, 520))
+    painter.end()
+    samples = [
+        image.pixelColor(x, y).getRgb()[:3] for x in range(0, 1000, 3) for y in range(0, 520, 3)
+    ]
+    black = sum(1 for rgb in samples if max(rgb) < 60)
+    assert black / len(samples) < 0.03  # axes, ticks and words only (it was 7.5%)
