@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
+from typing import overload
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -21,13 +22,20 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
 from app.borrowing.due_dates import DueDate, due_date_at_branch, say_date
+from app.desk.offline_fallback import OfflineFallback, ProvisionalCheckout
 from app.desk.unknown_commit import was_saved
 from app.desk.whereabouts import describe_whereabouts, find_item, lock_item, whereabouts_now
 from app.lending.pull_list import checkout_to_ill
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.branches import branch_by_code
-from app.library.errors import Conflict, DatabaseUnavailable, InvalidInput, is_lock_busy
+from app.library.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    InvalidInput,
+    OutcomeUnknown,
+    is_lock_busy,
+)
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
 from app.people.patrons import patron_blocks, require_patron
@@ -51,6 +59,20 @@ from db.models import (
 )
 
 MAX_REASON_LENGTH = 300
+OFFLINE_NOT_ALLOWED = (
+    "The database cannot be reached and this library does not allow check-outs offline: "
+    "keep the item on the hold shelf and check it out when the database is back."
+)
+ONLINE_ONLY = (
+    "The database cannot be reached. This checkout is done online only: keep the item on "
+    "the hold shelf and check it out when the database is back."
+)
+STRAP_DATE_NEEDED = (
+    "Type the lender's date printed on the strap (a date after today). If that date has "
+    "passed, keep the item on the hold shelf for the ILL office."
+)
+
+
 class Outcome(StrEnum):
     CHECKED_OUT = "checked_out"
     REFUSED_IN_LIBRARY_USE = "refused_in_library_use"
@@ -414,6 +436,13 @@ def preview_checkout(
         return plan.result if isinstance(plan, _Plan) else plan
 
 
+def offline_checkouts_allowed(rt: Runtime, actor: Actor) -> bool:
+    """Whether this library lets a desk check out while the database is away (read online)."""
+    with rt.db.reading() as session:
+        return library_settings.load(session).offline_checkouts_allowed
+
+
+@overload
 def check_out(
     rt: Runtime,
     actor: Actor,
@@ -423,7 +452,35 @@ def check_out(
     strap_due: date | None = None,
     override: bool = False,
     idempotency_key: str | None = None,
-) -> CheckoutResult:
+    offline: None = None,
+) -> CheckoutResult: ...
+
+
+@overload
+def check_out(
+    rt: Runtime,
+    actor: Actor,
+    patron_ref: str,
+    barcode: str,
+    *,
+    strap_due: date | None = None,
+    override: bool = False,
+    idempotency_key: str | None = None,
+    offline: OfflineFallback,
+) -> CheckoutResult | ProvisionalCheckout: ...
+
+
+def check_out(
+    rt: Runtime,
+    actor: Actor,
+    patron_ref: str,
+    barcode: str,
+    *,
+    strap_due: date | None = None,
+    override: bool = False,
+    idempotency_key: str | None = None,
+    offline: OfflineFallback | None = None,
+) -> CheckoutResult | ProvisionalCheckout:
     """Check out one item; a refusal is returned (not raised) and writes nothing.
 
     `strap_due` is the date staff read on the physical strap; when it differs from the
@@ -431,10 +488,63 @@ def check_out(
     (ILL office only, audited) checks out an item not on this hold shelf for this patron.
     `idempotency_key` (made when not given) is recorded with the loan: when the reply to
     COMMIT is lost, it tells whether the checkout happened (`OutcomeUnknown` carries it when
-    the database cannot be asked yet).
+    the database cannot be asked yet). With `offline`, an ILL checkout (one with a strap
+    date) that finds the database away is journaled, due by the strap until the replay, if
+    the library allows it; a lost reply to COMMIT is journaled under its key as "not sure".
+    Without, `DatabaseUnavailable` (or its `OutcomeUnknown`) is raised.
     """
-    now, today = rt.clock.now(), rt.clock.today()
     key = idempotency_key or str(uuid.uuid4())
+    try:
+        return _check_out_online(rt, actor, patron_ref, barcode, strap_due, override, key)
+    except OutcomeUnknown as exc:
+        if offline is None:
+            raise
+        due = strap_due or rt.clock.today()
+        saved = offline.check_out(actor, patron_ref, barcode, due, key=exc.key)
+        return replace(saved, unsure=exc.message)
+    except DatabaseUnavailable:
+        if offline is None:
+            raise
+        if not offline.checkouts_allowed:
+            raise DatabaseUnavailable(OFFLINE_NOT_ALLOWED) from None
+        if strap_due is None or override:
+            raise DatabaseUnavailable(ONLINE_ONLY) from None
+        return journal_checkout(rt, actor, offline, patron_ref, barcode, strap_due)
+
+
+def journal_checkout(
+    rt: Runtime,
+    actor: Actor,
+    offline: OfflineFallback,
+    patron_ref: str,
+    barcode: str,
+    strap_due: date,
+) -> ProvisionalCheckout:
+    """Save a checkout on this PC while the database is away; the replay makes it.
+
+    Only the strap can say when the item is due, so its date must be after today; a strap
+    whose date has passed goes back to the ILL office instead.
+    """
+    if not offline.checkouts_allowed:
+        raise DatabaseUnavailable(OFFLINE_NOT_ALLOWED)
+    if strap_due <= rt.clock.today():
+        raise InvalidInput(STRAP_DATE_NEEDED, code="strap_date_needed")
+    scan = normalize_scan(barcode)
+    if isinstance(scan, InvalidScan):
+        raise InvalidInput(scan.reason)
+    return offline.check_out(actor, patron_ref, scan.barcode, strap_due)
+
+
+def _check_out_online(
+    rt: Runtime,
+    actor: Actor,
+    patron_ref: str,
+    barcode: str,
+    strap_due: date | None,
+    override: bool,
+    key: str,
+) -> CheckoutResult:
+    now, today = rt.clock.now(), rt.clock.today()
     done: CheckoutResult | None = None
     try:
         with rt.db.transaction() as session:

@@ -1,6 +1,6 @@
 """What the desk does with a scan when the database cannot be reached.
 
-`check_in` (and the check-out screen) hand a scan to an `OfflineFallback` when the engine
+`check_in` and `check_out` hand a scan to an `OfflineFallback` when the engine
 raises `DatabaseUnavailable`. `app.offline.provisional` implements it (journal the scan,
 guess from the snapshot); it is given to the desk through its session, so `app.desk` never
 imports `app.offline` (whose replay imports `app.desk`).
@@ -26,13 +26,18 @@ class ProvisionalCheckout:
     barcode: str
     patron: str
     strap_due: date  # the lender's date on the strap: the due date until the replay
+    unsure: str = ""  # the reply to COMMIT was lost: why; the replay says whether it happened
 
     @property
     def headline(self) -> str:
+        if self.unsure:
+            return "Not sure it was checked out"
         return f"Saved offline: {self.barcode} for {self.patron}"
 
     @property
     def instructions(self) -> tuple[str, ...]:
+        if self.unsure:
+            return (self.unsure,)
         return (
             "Saved offline: checked out when the database is back; due date is provisional: "
             f"the lender's date on the strap, {say_date(self.strap_due)}.",
@@ -41,6 +46,8 @@ class ProvisionalCheckout:
 
 class OfflineFallback(Protocol):
     """Takes a desk action while the database is away; it is on disk before this returns."""
+
+    checkouts_allowed: bool  # the library's setting, as last read while online
 
     def check_in(self, actor: Actor, barcode: str, key: str | None) -> CheckInResult:
         """Journal a check-in of a cleaned barcode; say, provisionally, where it goes."""

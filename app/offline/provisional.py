@@ -41,6 +41,8 @@ class ProvisionalDesk:
         self.clock = clock
         self.snapshot_at = snapshot_at or journal.directory / snapshot.SNAPSHOT_NAME
         self.on_journaled = on_journaled
+        # Offline checkouts are a library setting; until it has been read online, no.
+        self.checkouts_allowed = False
 
     def waiting(self) -> int:
         """Scans in the journal, not yet replayed."""

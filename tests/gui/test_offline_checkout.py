@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from app.desk import checkout
+from app.desk.checkout import OFFLINE_NOT_ALLOWED
 from app.library import library_settings
 from app.library.errors import DatabaseUnavailable
 from app.library.runtime import Runtime
@@ -27,7 +29,7 @@ from tests.signed_in import as_desk
 from ui.desk_session import DeskSession
 from ui.offline_mode import OfflineMode
 from ui.screens import check_out_screen, patrons_screen
-from ui.screens.check_out_screen import OFFLINE_NOT_ALLOWED, CheckOutScreen
+from ui.screens.check_out_screen import CheckOutScreen
 from ui.status_bar import DeskStatusBar
 
 pytestmark = pytest.mark.gui
@@ -62,7 +64,8 @@ def database_away() -> Iterator[None]:
         patch.setattr(patrons_screen, "find_patrons", unreachable)
         patch.setattr(check_out_screen, "patron_view", unreachable)
         patch.setattr(check_out_screen, "preview_checkout", unreachable)
-        patch.setattr(check_out_screen, "check_out", unreachable)
+        # The service itself decides to journal: only its database part is taken away.
+        patch.setattr(checkout, "_check_out_online", unreachable)
         yield
 
 
@@ -220,7 +223,7 @@ def test_setting_that_cannot_be_read_means_not_allowed(
     qtbot: QtBot, desk_session: SessionAt, demo_rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     allow_offline_checkouts(demo_rt)
-    monkeypatch.setattr(check_out_screen.library_settings, "load", unreachable)
+    monkeypatch.setattr(checkout.library_settings, "load", unreachable)
     screen = open_screen(qtbot, desk_session("desk", "METRO"))
     with database_away():
         type_into(qtbot, screen, "patronInput", PATRON)

@@ -17,7 +17,7 @@ from tests.gui.conftest import left_running
 from tests.gui.waiting import settle
 from ui.desk_session import DeskSession
 from ui.operations import UNEXPECTED, Operations
-from ui.screens.check_out_screen import offline_checkouts_allowed
+from ui.screens.check_out_screen import CheckOutScreen
 from ui.status_bar import DeskStatusBar
 
 pytestmark = pytest.mark.gui
@@ -228,12 +228,20 @@ def test_what_a_test_leaves_running_is_named(qtbot: QtBot, ops: Operations) -> N
 
 
 def test_desk_code_reading_the_database_on_the_gui_thread_fails_the_test(
-    desk_session: SessionAt, no_database_on_the_gui_thread: list[str]
+    qtbot: QtBot,
+    desk_session: SessionAt,
+    no_database_on_the_gui_thread: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     session = desk_session("desk", "METRO")
+
+    def on_the_gui_thread(work: Callable[[], object], *_args: object, **_kwargs: object) -> None:
+        work()  # a screen that forgot the runner
+
+    monkeypatch.setattr(session.ops, "run", on_the_gui_thread)
     with pytest.raises(AssertionError, match="used the database on the GUI thread"):
-        offline_checkouts_allowed(session)  # meant for the runner, called here on purpose
+        CheckOutScreen(session)  # reads the offline-checkout setting as it is built
     assert [c.split(":")[0] for c in no_database_on_the_gui_thread] == [
-        "ui.screens.check_out_screen.offline_checkouts_allowed"
+        "ui.screens.check_out_screen.<lambda>"
     ]
     no_database_on_the_gui_thread.clear()  # caught on purpose: the test itself passes

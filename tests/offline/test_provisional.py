@@ -1,4 +1,4 @@
-"""Check-in decides online or provisional itself: with the desk's offline fallback, a
+"""Check-in and check-out decide online or provisional themselves: with the desk's offline fallback, a
 database that cannot be reached gives a journaled, provisional answer (no Qt involved)."""
 
 from __future__ import annotations
@@ -11,10 +11,17 @@ import pytest
 from sqlalchemy import select
 
 from app.desk.checkin import CheckInResult, check_in
+from app.desk.checkout import (
+    OFFLINE_NOT_ALLOWED,
+    ONLINE_ONLY,
+    CheckoutResult,
+    check_out,
+    journal_checkout,
+)
 from app.desk.offline_fallback import ProvisionalCheckout
 from app.desk.routing import Outcome, Tone
 from app.library.actors import Actor
-from app.library.errors import DatabaseUnavailable
+from app.library.errors import DatabaseUnavailable, InvalidInput
 from app.library.runtime import Runtime
 from app.offline import snapshot
 from app.offline.journal import OfflineAction, OfflineJournal
@@ -102,6 +109,8 @@ def test_without_a_fallback_the_desk_is_told_the_database_is_unavailable(
 class Recorder:
     """A fallback of our own: what check-in hands over, and when."""
 
+    checkouts_allowed = False
+
     def __init__(self) -> None:
         self.calls: list[tuple[str, str | None]] = []
 
@@ -110,7 +119,7 @@ class Recorder:
         raise AssertionError("the test reads the call, not the answer")
 
     def check_out(
-        self, actor: Actor, patron: str, barcode: str, strap_due: date
+        self, actor: Actor, patron: str, barcode: str, strap_due: date, *, key: str | None = None
     ) -> ProvisionalCheckout:
         raise AssertionError("not a checkout")
 
@@ -145,3 +154,80 @@ def test_a_checkout_saved_offline_is_journaled_with_the_strap_date(
         "T00123456",
         "strap_due 2026-11-30",
     )
+
+
+ON_HOLD_AT_METRO = "ILL00000042"  # waiting on the METRO hold shelf for T00123456
+PATRON = "T00123456"
+STRAP = date(2026, 11, 30)
+
+
+def offline_desk(rt: Runtime, *, allowed: bool) -> ProvisionalDesk:
+    desk = ProvisionalDesk(OfflineJournal(), rt.clock)
+    desk.checkouts_allowed = allowed
+    return desk
+
+
+def test_a_checkout_that_finds_the_database_away_is_journaled_due_by_the_strap(
+    away: Runtime, actor_at: ActorAt
+) -> None:
+    desk = offline_desk(away, allowed=True)
+    saved = check_out(
+        away, actor_at("desk", "METRO"), PATRON, ON_HOLD_AT_METRO, strap_due=STRAP, offline=desk
+    )
+    assert isinstance(saved, ProvisionalCheckout)
+    assert saved.headline == f"Saved offline: {ON_HOLD_AT_METRO} for {PATRON}"
+    [entry] = OfflineJournal().entries()
+    assert (entry.action, entry.patron, entry.barcode, entry.provisional) == (
+        OfflineAction.CHECKOUT,
+        PATRON,
+        ON_HOLD_AT_METRO,
+        "strap_due 2026-11-30",
+    )
+
+
+def test_online_the_fallback_is_not_used(demo_rt: Runtime, actor_at: ActorAt) -> None:
+    desk = offline_desk(demo_rt, allowed=True)
+    done = check_out(
+        demo_rt, actor_at("desk", "METRO"), PATRON, ON_HOLD_AT_METRO, strap_due=STRAP, offline=desk
+    )
+    assert isinstance(done, CheckoutResult) and not done.outcome.refused
+    assert status_of(demo_rt, ON_HOLD_AT_METRO) is ItemStatus.CHECKED_OUT
+    assert OfflineJournal().entries() == []
+
+
+@pytest.mark.parametrize(
+    ("allowed", "strap", "override", "told"),
+    [
+        (False, STRAP, False, OFFLINE_NOT_ALLOWED),  # the library's setting says no
+        (True, None, False, ONLINE_ONLY),  # no strap date: not an ILL item, online only
+        (True, STRAP, True, ONLINE_ONLY),  # an office override needs the record
+    ],
+)
+def test_a_checkout_the_library_does_not_take_offline_says_why_and_journals_nothing(
+    away: Runtime,
+    actor_at: ActorAt,
+    allowed: bool,
+    strap: date | None,
+    override: bool,
+    told: str,
+) -> None:
+    desk = offline_desk(away, allowed=allowed)
+    actor = actor_at("office" if override else "desk", "METRO")
+    with pytest.raises(DatabaseUnavailable) as refused:
+        check_out(
+            away, actor, PATRON, ON_HOLD_AT_METRO, strap_due=strap, override=override, offline=desk
+        )
+    assert refused.value.message == told
+    assert OfflineJournal().entries() == []
+
+
+@pytest.mark.parametrize("strap", [date(2026, 11, 2), date(2026, 10, 1)])
+def test_an_offline_checkout_needs_a_strap_date_after_today(
+    away: Runtime, actor_at: ActorAt, strap: date
+) -> None:
+    desk = offline_desk(away, allowed=True)
+    with pytest.raises(InvalidInput) as refused:
+        journal_checkout(away, actor_at("desk", "METRO"), desk, PATRON, ON_HOLD_AT_METRO, strap)
+    assert refused.value.code == "strap_date_needed"
+    assert "date printed on the strap" in refused.value.message
+    assert OfflineJournal().entries() == []

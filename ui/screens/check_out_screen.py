@@ -34,12 +34,20 @@ from PySide6.QtWidgets import (
 )
 
 from app.borrowing.due_dates import say_date
-from app.desk.checkout import CheckoutResult, Outcome, check_out, preview_checkout
+from app.desk.checkout import (
+    OFFLINE_NOT_ALLOWED,
+    CheckoutResult,
+    Outcome,
+    check_out,
+    journal_checkout,
+    offline_checkouts_allowed,
+    preview_checkout,
+)
 from app.desk.in_house_use import InHouseUseResult, record_in_house_use
 from app.desk.loan_changes import DueDateChange, change_due_date, refuse_renewal
+from app.desk.offline_fallback import ProvisionalCheckout
 from app.desk.routing import Tone
-from app.library import library_settings
-from app.library.errors import InvalidInput, OutcomeUnknown, ServiceError
+from app.library.errors import InvalidInput, ServiceError
 from app.library.scanning import InvalidScan, normalize_scan
 from app.library.vocabulary import Role
 from app.people.patron_ids import parse_patron_id
@@ -55,10 +63,6 @@ T = TypeVar("T")
 
 _OVERRIDABLE = (Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON, Outcome.REFUSED_LENDER_DATE_PASSED)
 _CARD_BARCODE = re.compile(r"^(?=.*\d)[A-Za-z0-9-]{5,32}$")  # a name has no digits
-OFFLINE_NOT_ALLOWED = (
-    "The database cannot be reached and this library does not allow check-outs offline: "
-    "keep the item on the hold shelf and check it out when the database is back."
-)
 UNREACHABLE_RETRY = (
     "The database cannot be reached, so nothing was recorded. Try again when the status bar "
     "shows the database connected."
@@ -263,7 +267,7 @@ class CheckOutScreen(QWidget):
         self._set_pending(None)
         self._set_refused(None)
         session.ops.run(
-            lambda: offline_checkouts_allowed(session),
+            lambda: offline_checkouts_allowed(session.rt, session.actor),
             on_done=self._offline_setting,
             on_error=lambda error: log.warning("offline checkout setting not read: %s", error),
             name="offline checkout setting",
@@ -271,6 +275,7 @@ class CheckOutScreen(QWidget):
 
     def _offline_setting(self, allowed: bool) -> None:
         self.offline_allowed = allowed
+        self.session.offline.checkouts_allowed = allowed
 
     # --- navigation ---
 
@@ -453,28 +458,32 @@ class CheckOutScreen(QWidget):
     def _do_checkout(self, barcode: str, strap: date | None, *, override: bool) -> None:
         assert self.patron_id is not None
         rt, actor, patron_id = self.session.rt, self.session.actor, self.patron_id
+        offline = self.session.offline
+        self.offline_patron, self.offline_barcode = None, None
 
-        def work() -> CheckoutResult | OutcomeUnknown:
-            try:
-                return check_out(rt, actor, patron_id, barcode, strap_due=strap, override=override)
-            except OutcomeUnknown as exc:  # sent, but the reply was lost: journaled below
-                return exc
-
-        def done(answer: CheckoutResult | OutcomeUnknown) -> None:
-            if isinstance(answer, OutcomeUnknown):
-                log.warning("checkout outcome unknown: %s", answer)
-                self._checkout_unsure(barcode, strap, answer)
+        def refused(error: ServiceError) -> None:
+            if error.code == "strap_date_needed":  # the database went away meanwhile
+                self.offline_patron, self.offline_barcode = patron_id, barcode
+                self._ask_strap_date(error.message)
+            elif error.code == "database_unavailable":
+                if error.message == OFFLINE_NOT_ALLOWED:
+                    self._set_pending(None)
+                self._problem("Database unavailable", error.message)
             else:
-                self._checked_out(answer)
+                self._refused_as("Not checked out")(error)
 
         self._run(
-            work,
-            done,
-            self._refused_as("Not checked out"),
-            lambda: self._checkout_unreachable(barcode, override=override),
+            lambda: check_out(
+                rt, actor, patron_id, barcode, strap_due=strap, override=override, offline=offline
+            ),
+            self._checked_out,
+            refused,
         )
 
-    def _checked_out(self, result: CheckoutResult) -> None:
+    def _checked_out(self, result: CheckoutResult | ProvisionalCheckout) -> None:
+        if isinstance(result, ProvisionalCheckout):
+            self._saved_offline(result)
+            return
         self._set_pending(None)
         if result.outcome.refused:
             self._refused_result(result)
@@ -560,56 +569,27 @@ class CheckOutScreen(QWidget):
         patron, barcode = self.offline_patron, self.offline_barcode
         assert patron is not None and barcode is not None
         strap = from_qdate(self.strap_date.date())
-        self._journal_checkout(patron, barcode, strap)
-
-    def _checkout_unsure(self, barcode: str, strap: date | None, exc: OutcomeUnknown) -> None:
-        """The reply to the checkout's COMMIT was lost: journal it under its key, so the
-        replay says whether it happened; never "nothing was recorded"."""
-        assert self.patron_id is not None
-        due = strap or self.session.rt.clock.today()
-        try:
-            self.session.offline.check_out(
-                self.session.actor, self.patron_id, barcode, due, key=exc.key
-            )
-        except ServiceError as failed:
-            self._problem("Not sure it was checked out", f"{exc.message} {failed.message}")
-            return
-        self._set_pending(None)
-        self._problem("Not sure it was checked out", exc.message)
-
-    def _checkout_unreachable(self, barcode: str, *, override: bool) -> None:
-        """Confirming online failed because the database went away meanwhile."""
-        pending, patron = self.pending, self.patron_id
-        if not self.offline_allowed or patron is None:
-            self._set_pending(None)
-            self._problem("Database unavailable", OFFLINE_NOT_ALLOWED)
-            return
-        if override or pending is None or not pending.is_ill or pending.barcode != barcode:
-            self._problem(
-                "Database unavailable",
-                "The database cannot be reached. This checkout is done online only: keep the "
-                "item on the hold shelf and check it out when the database is back.",
-            )
-            return
-        self.offline_patron, self.offline_barcode = patron, barcode
-        self._journal_checkout(patron, barcode, from_qdate(self.strap_date.date()))
-
-    def _journal_checkout(self, patron: str, barcode: str, strap: date) -> None:
-        if strap <= self.session.rt.clock.today():
-            self._problem(
-                "Enter the strap date",
-                "Type the lender's date printed on the strap (a date after today). If that "
-                "date has passed, keep the item on the hold shelf for the ILL office.",
-            )
-            self.strap_date.setFocus()
-            return
-        try:
-            saved = self.session.offline.check_out(self.session.actor, patron, barcode, strap)
+        rt, actor, offline = self.session.rt, self.session.actor, self.session.offline
+        try:  # a line written to this PC's journal: no database, no wait
+            saved = journal_checkout(rt, actor, offline, patron, barcode, strap)
         except ServiceError as exc:
-            self._problem("Not saved", exc.message)
+            if exc.code == "strap_date_needed":
+                self._ask_strap_date(exc.message)
+            else:
+                self._problem("Not saved", exc.message)
+            return
+        self._saved_offline(saved)
+
+    def _ask_strap_date(self, text: str) -> None:
+        self._problem("Enter the strap date", text)
+        self.strap_date.setFocus()
+
+    def _saved_offline(self, saved: ProvisionalCheckout) -> None:
+        self._set_pending(None)
+        if saved.unsure:
+            self._problem(saved.headline, saved.unsure)
             return
         self.offline_barcode = None
-        self._set_pending(None)
         self._set_refused(None)
         self.banner.show_note(saved.headline, saved.instructions)
         self.sounds.play(Tone.GOOD)
@@ -708,9 +688,3 @@ class CheckOutScreen(QWidget):
     def _problem(self, headline: str, text: str) -> None:
         self.banner.show_problem(headline, (text,))
         self.sounds.play(Tone.PROBLEM)
-
-
-def offline_checkouts_allowed(session: DeskSession) -> bool:
-    """Read once when the screen is built (on the runner); no answer means no."""
-    with session.rt.db.reading() as db:
-        return library_settings.load(db).offline_checkouts_allowed
