@@ -42,6 +42,12 @@ class DailyJob(QObject):
         self.timer.setObjectName(f"{name.replace(' ', '_')}_timer")
         self.timer.setInterval(CHECK_EVERY_MS)
         self.timer.timeout.connect(self.run_now)
+        # The first run, soon after start: a timer of this object's own, so stopping (or
+        # deleting) the job cancels it, never a callback left to fire on a job that is gone.
+        self.first_run = QTimer(self)
+        self.first_run.setObjectName(f"{name.replace(' ', '_')}_first_run")
+        self.first_run.setSingleShot(True)
+        self.first_run.timeout.connect(self.run_now)
         self._ops = Operations(self, name="daily")
         self.running = False
         self.first_run_delay_ms = FIRST_RUN_DELAY_MS
@@ -49,7 +55,7 @@ class DailyJob(QObject):
 
     def start(self) -> None:
         self._stopping.clear()
-        QTimer.singleShot(self.first_run_delay_ms, self.run_now)
+        self.first_run.start(self.first_run_delay_ms)
         self.timer.start()
 
     def stop(self) -> None:
@@ -60,6 +66,7 @@ class DailyJob(QObject):
     def stop_soon(self) -> None:
         """Stop checking and ask a run in flight to end after its current step; no waiting."""
         self.timer.stop()
+        self.first_run.stop()
         self._stopping.set()
 
     def run_now(self) -> None:

@@ -47,6 +47,11 @@ UNEXPECTED = (
 SHUTDOWN_WAIT_MS = 10_000
 
 _live: weakref.WeakSet[Operations] = weakref.WeakSet()
+# Runners with no parent (the desk session's): kept here until shut down, then deleted by
+# the GUI thread's event loop. Left to Python's garbage collector, a runner could be freed
+# on whichever thread happened to collect it, a worker thread included, and a Qt object
+# deleted off its own thread while the window handles events crashes the program.
+_unowned: set[Operations] = set()
 
 
 class UnexpectedFailure(ServiceError):
@@ -135,6 +140,8 @@ class Operations(QObject):
         self._waiting: list[Job[Any]] = []  # asked for, answer not yet delivered
         self._closed = False
         _live.add(self)
+        if parent is None:
+            _unowned.add(self)
 
     # -- asking ---------------------------------------------------------------------------
 
@@ -201,6 +208,8 @@ class Operations(QObject):
 
     def wait(self, wait_ms: int = SHUTDOWN_WAIT_MS) -> bool:
         """Block until every queued job has run; answers are still delivered as events."""
+        if not shiboken6.isValid(self):
+            return True
         return bool(self._pool.waitForDone(wait_ms))
 
     # -- closing --------------------------------------------------------------------------
@@ -212,6 +221,8 @@ class Operations(QObject):
         the running job was still busy after `wait_ms`.
         """
         self._closed = True
+        if not shiboken6.isValid(self):
+            return True  # already shut down and deleted
         self._pool.clear()
         finished = bool(self._pool.waitForDone(wait_ms))
         with self._lock:
@@ -219,6 +230,9 @@ class Operations(QObject):
             self._waiting.clear()
         if dropped:
             log.info("%s runner closed; not delivered: %s", self.name, ", ".join(dropped))
+        if self in _unowned and finished:
+            _unowned.discard(self)
+            self.deleteLater()  # on the GUI thread, when its event loop next runs
         return finished
 
     @property

@@ -166,9 +166,9 @@ class CheckInScreen(QWidget):
         kind = event.type()
         if kind == QEvent.Type.MouseButtonRelease and isinstance(watched, QWidget):
             if self.isVisible() and self.isAncestorOf(watched) and not _takes_typing(watched):
-                QTimer.singleShot(0, self._refocus)
+                QTimer.singleShot(0, self, self._refocus)
         elif kind == QEvent.Type.WindowActivate and watched is self.window():
-            QTimer.singleShot(0, self._refocus)
+            QTimer.singleShot(0, self, self._refocus)
         return False
 
     def _refocus(self) -> None:
@@ -249,7 +249,7 @@ class CheckInScreen(QWidget):
 
     def _check_in_recovered(self, barcode: str) -> None:
         self.enqueue(barcode)
-        QTimer.singleShot(0, self._refocus_now)
+        QTimer.singleShot(0, self, self._refocus_now)
 
     def _refocus_now(self) -> None:
         self.scan_field.setFocus(Qt.FocusReason.OtherFocusReason)
