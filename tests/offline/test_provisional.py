@@ -1,5 +1,5 @@
-"""Check-in and check-out decide online or provisional themselves: with the desk's offline fallback, a
-database that cannot be reached gives a journaled, provisional answer (no Qt involved)."""
+"""Check-in and check-out decide online or provisional themselves: with the desk's offline
+fallback, a database that cannot be reached gives a journaled, provisional answer (no Qt)."""
 
 from __future__ import annotations
 
