@@ -13,8 +13,9 @@ claims still decide how a scan is applied, each only after a check:
 - The time: the scan is applied at the moment it was taken (loans end then) only when that
   moment lies between the start of the journal and the replay's now, and within the keep
   window. A journal file is created by its first scan, and no creation time survives a
-  copy from a dead PC, so the journal starts at the time of its first readable entry
-  (less `CLOCK_SLACK`: two scans may reach the file a little out of order). The keep window
+  copy from a dead PC, so the journal starts at the time of its first readable entry that
+  is not in the future (less `CLOCK_SLACK`: two scans may reach the file a little out of
+  order; a forged first line dated 2031 does not make every real scan "too early"). The keep window
   is the library's `offline_journal_keep_days` (at least one day): a scan older than the
   journal would be kept is not an offline scan this desk can vouch for. A desk PC whose
   clock runs ahead of the replaying PC's makes its newest scans conflicts: the safe side.

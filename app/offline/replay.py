@@ -351,10 +351,13 @@ def replay_entries(
 
     `lines` are the journal line numbers of the entries (the report names lines, so staff
     can find an entry in the file); without them entries are numbered from 1. The journal
-    began with its first entry (see `app.offline.claims`).
+    began with its first entry not in the future (see `app.offline.claims`).
     """
     numbers = list(lines) if lines is not None else list(range(1, len(entries) + 1))
-    run = _Run(actor, rt.clock.now(), entries[0].at if entries else None)
+    now = rt.clock.now()
+    # A forged first line in the future must not make every real scan "before the journal".
+    began = next((e.at for e in entries if e.at <= now), None)
+    run = _Run(actor, now, began)
     out: list[ReplayedScan] = []
     progress(0, len(entries))
     for index, entry in enumerate(entries):
