@@ -17,6 +17,7 @@ import json
 import os
 import stat
 import threading
+import unicodedata
 import uuid
 from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass
@@ -29,8 +30,13 @@ from app.workstation import config
 JOURNAL_NAME = "scans.jsonl"
 REPLAYED_PREFIX = "replayed-"
 _DIR_MODE = 0o700
-_FILE_MODE = 0o600
+_FILE_MODE = 0o600  # as `app.workstation.private_files`: created so, never wider for a moment
+_APPEND_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
 FORMAT_VERSION = 1
+# A real entry is a few hundred characters: longer lines and fields are not scans, and
+# refusing them early keeps one absurd line from costing the reader time or memory.
+MAX_LINE_CHARS = 8192
+MAX_FIELD_CHARS = 200
 
 
 class JournalError(Exception):
@@ -65,24 +71,80 @@ class JournalEntry:
 
     @classmethod
     def from_json(cls, line: str) -> JournalEntry:
-        data = json.loads(line)
+        """Read one line strictly: anything but the expected types and sizes is unreadable.
+
+        A line may have been edited by hand or torn by a crash, so nothing in it is trusted:
+        each field must be text of a sane length without control characters, and the time
+        must be a real moment. Raises ValueError (with a short reason) otherwise.
+        """
+        if len(line) > MAX_LINE_CHARS:
+            raise ValueError(f"longer than {MAX_LINE_CHARS} characters")
+        try:
+            data = json.loads(line)
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
-        at = datetime.fromisoformat(str(data["at"]))
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=UTC)
+        version = data.get("v", FORMAT_VERSION)
+        if type(version) is not int or version != FORMAT_VERSION:
+            raise ValueError("not a journal format this version reads")
         patron = data.get("patron")
         return cls(
-            key=str(uuid.UUID(str(data["key"]))),
-            at=at,
-            branch=str(data["branch"]),
-            staff=str(data["staff"]),
-            action=OfflineAction(str(data["action"])),
-            barcode=str(data["barcode"]),
-            patron=None if patron is None else str(patron),
-            workstation=str(data.get("workstation", "")),
-            provisional=str(data.get("provisional", "")),
+            key=_key(_field(data, "key")),
+            at=_moment(_field(data, "at", 64)),
+            branch=_field(data, "branch"),
+            staff=_field(data, "staff"),
+            action=_action(_field(data, "action")),
+            barcode=_field(data, "barcode"),
+            patron=None if patron is None else _field(data, "patron"),
+            workstation=_field(data, "workstation", default=""),
+            provisional=_field(data, "provisional", default=""),
         )
+
+
+# Characters no scan, name or code contains: control, surrogate and format (bidi) characters.
+_UNPRINTABLE = frozenset({"Cc", "Cs", "Cf"})
+
+
+def _field(
+    data: dict[str, object], name: str, limit: int = MAX_FIELD_CHARS, default: str | None = None
+) -> str:
+    """A text field of a journal line, checked; the reason names the field, never its value."""
+    if name not in data:
+        if default is not None:
+            return default
+        raise ValueError(f"no '{name}'")
+    value = data[name]
+    if not isinstance(value, str):
+        raise ValueError(f"'{name}' is not text")
+    if len(value) > limit:
+        raise ValueError(f"'{name}' is longer than {limit} characters")
+    if any(unicodedata.category(c) in _UNPRINTABLE for c in value):
+        raise ValueError(f"'{name}' holds control characters")
+    return value
+
+
+def _key(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise ValueError("'key' is not a scan key") from None
+
+
+def _moment(text: str) -> datetime:
+    """The scan's time in UTC; a time without zone was written in UTC."""
+    try:
+        at = datetime.fromisoformat(text)
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError("'at' is not a date and time") from None
+
+
+def _action(text: str) -> OfflineAction:
+    try:
+        return OfflineAction(text)
+    except ValueError:
+        raise ValueError("'action' is neither checkin nor checkout") from None
 
 
 @dataclass(frozen=True)
@@ -99,8 +161,8 @@ def journal_dir(base: Path | None = None) -> Path:
 
 
 def _private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, _DIR_MODE)
+    path.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+    os.chmod(path, _DIR_MODE)  # an existing directory is narrowed too
     return path
 
 
@@ -142,11 +204,11 @@ def read_numbered(path: Path) -> tuple[list[tuple[int, JournalEntry]], list[BadL
         try:
             entries.append((number, JournalEntry.from_json(line)))
             continue
-        except (ValueError, KeyError, TypeError) as exc:
+        except ValueError as exc:
             reason = f"unreadable journal line ({exc})"
-        start = _glued_record(line)
+        start = _glued_record(line) if len(line) <= MAX_LINE_CHARS else None
         if start is None:
-            bad.append(BadLine(number, line[:200], reason))
+            bad.append(BadLine(number, line[:200], reason[:200]))
             continue
         fragment = line[:start]
         if fragment.strip():
@@ -161,7 +223,7 @@ def _glued_record(line: str) -> int | None:
     while at != -1:
         try:
             JournalEntry.from_json(line[at:])
-        except (ValueError, KeyError, TypeError):
+        except ValueError:
             at = line.find("{", at + 1)
             continue
         return at
@@ -229,9 +291,9 @@ class OfflineJournal:
             try:
                 _private_dir(self.directory)
                 created = not self.path.exists()
-                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, _FILE_MODE)
+                fd = os.open(self.path, _APPEND_FLAGS, _FILE_MODE)
                 try:
-                    if hasattr(os, "fchmod"):
+                    if hasattr(os, "fchmod"):  # an existing file is narrowed before the write
                         os.fchmod(fd, _FILE_MODE)
                     size = os.fstat(fd).st_size
                     # A tail torn by a crash never swallows this record: start a fresh line.
@@ -282,6 +344,8 @@ class OfflineJournal:
                     rest = self.directory / f"{JOURNAL_NAME}.rest"
                     fd = os.open(rest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _FILE_MODE)
                     try:
+                        if hasattr(os, "fchmod"):
+                            os.fchmod(fd, _FILE_MODE)  # a leftover from a crash keeps its mode
                         os.write(fd, b"".join(later))
                         os.fsync(fd)
                     finally:
@@ -298,7 +362,7 @@ class OfflineJournal:
         for line in self.path.read_bytes().splitlines(keepends=True):
             try:
                 key = JournalEntry.from_json(line.decode("utf-8")).key
-            except (ValueError, KeyError, TypeError):
+            except ValueError:
                 continue  # unreadable lines were reported by the replay that read them
             if key not in done:
                 later.append(line)

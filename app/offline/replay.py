@@ -13,8 +13,9 @@ away again, or another desk held the item) with the journal kept for the next at
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -31,6 +32,7 @@ from app.library.clock import FixedClock
 from app.library.errors import DatabaseUnavailable, ServiceError, is_lock_busy
 from app.library.progress import Progress, no_progress
 from app.library.runtime import Runtime
+from app.offline import claims
 from app.offline.journal import (
     BadLine,
     JournalEntry,
@@ -38,8 +40,9 @@ from app.offline.journal import (
     OfflineJournal,
     read_numbered,
 )
-from app.people.staff import actor_for
 from db.models import AppliedScan
+
+log = logging.getLogger(__name__)
 
 
 class EntryStatus(StrEnum):
@@ -60,6 +63,11 @@ class ReplayedScan:
     outcome: str = ""  # the check-in outcome or checkout outcome the database gave
     code: str = ""  # conflict code: item_unknown, checked_out_elsewhere, hold_changed, ...
     explanation: str = ""
+    # What the journal line claimed (`at` is its claimed time); the replay's actor is the
+    # staff member who ran it, never these.
+    claimed_staff: str = ""
+    claimed_branch: str = ""
+    claimed_workstation: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,9 +183,16 @@ def _apply_checkout(
     return json.dumps(record), result.outcome.value, code, explanation
 
 
-def _replay_one(
-    rt: Runtime, number: int, entry: JournalEntry, actors: dict[tuple[str, str], Actor]
-) -> ReplayedScan:
+@dataclass(frozen=True)
+class _Run:
+    """What every entry of one replay shares."""
+
+    actor: Actor  # the staff member replaying: the actor of everything the replay writes
+    now: datetime
+    began: datetime | None  # when the journal began (its first readable scan)
+
+
+def _replay_one(rt: Runtime, run: _Run, number: int, entry: JournalEntry) -> ReplayedScan:
     def done(status: EntryStatus, outcome: str = "", code: str = "", why: str = "") -> ReplayedScan:
         return ReplayedScan(
             number,
@@ -189,30 +204,30 @@ def _replay_one(
             outcome,
             code,
             why,
+            claimed_staff=entry.staff,
+            claimed_branch=entry.branch,
+            claimed_workstation=entry.workstation,
         )
 
-    who = (entry.staff, entry.branch)
-    try:
-        if who not in actors:
-            actors[who] = actor_for(rt, entry.staff, entry.branch, entry.workstation)
-    except ServiceError as exc:
-        return _record_conflict(rt, entry, done, "staff_or_branch_unknown", exc.message)
-    actor = replace(actors[who], workstation=entry.workstation)  # the PC that took the scan
-    at_scan = Runtime(rt.db, FixedClock(entry.at))
     try:
         with rt.db.transaction() as session:
             existing = session.get(AppliedScan, entry.key)
             if existing is not None:
                 return done(EntryStatus.ALREADY_APPLIED, *_stored(existing.result))
+            settings = library_settings.load(session)
+            claims.check_time(entry.at, run.now, run.began, settings.offline_journal_keep_days)
+            actor = claims.at_claimed_branch(session, run.actor, entry.branch)
+            at_scan = Runtime(rt.db, FixedClock(entry.at))
             if entry.action is OfflineAction.CHECKOUT:
-                if not library_settings.load(session).offline_checkouts_allowed:
+                if not settings.offline_checkouts_allowed:
                     outcome, code = "refused_offline_checkout", "offline_checkout_not_allowed"
                     why = (
                         "The library does not allow offline checkouts: check the item out "
                         "again at the desk with the patron, or keep it aside."
                     )
-                    record = _with_conflict(json.dumps({"outcome": outcome}), code, why)
+                    record = _with_conflict(json.dumps({"outcome": outcome}), code, why, entry)
                     session.add(AppliedScan(idempotency_key=entry.key, result=record))
+                    claims.record_replay(session, run.actor, entry, run.now, outcome, code)
                     return done(EntryStatus.CONFLICT, outcome, code, why)
                 record, outcome, code, why = _apply_checkout(at_scan, session, actor, entry)
             else:
@@ -220,11 +235,14 @@ def _replay_one(
             session.add(
                 AppliedScan(
                     idempotency_key=entry.key,
-                    applied_at=rt.clock.now(),
-                    result=_with_conflict(record, code, why),
+                    applied_at=run.now,
+                    result=_with_conflict(record, code, why, entry),
                 )
             )
+            claims.record_replay(session, run.actor, entry, run.now, outcome, code)
             session.flush()
+    except claims.Refused as refused:
+        return _record_conflict(rt, run, entry, done, refused.code, refused.explanation)
     except _Retry as exc:
         return done(EntryStatus.NOT_REPLAYED, code="busy", why=f"Not replayed yet: {exc}.")
     except (IntegrityError, StaleDataError):
@@ -250,13 +268,14 @@ def _replay_one(
             "replayed when the database answers again."
         ) from exc
     except ServiceError as exc:
-        return _record_conflict(rt, entry, done, exc.code, exc.message)
+        return _record_conflict(rt, run, entry, done, exc.code, exc.message)
     status = EntryStatus.CONFLICT if code else EntryStatus.APPLIED
     return done(status, outcome, code, why)
 
 
 def _record_conflict(
     rt: Runtime,
+    run: _Run,
     entry: JournalEntry,
     done: Callable[..., ReplayedScan],
     code: str,
@@ -271,18 +290,21 @@ def _record_conflict(
             session.add(
                 AppliedScan(
                     idempotency_key=entry.key,
-                    applied_at=rt.clock.now(),
-                    result=_with_conflict("{}", code, why),
+                    applied_at=run.now,
+                    result=_with_conflict("{}", code, why, entry),
                 )
             )
+            claims.record_replay(session, run.actor, entry, run.now, "", code)
     except IntegrityError:
         return done(EntryStatus.ALREADY_APPLIED)
     return done(EntryStatus.CONFLICT, "", code, why)
 
 
-def _with_conflict(record: str, code: str, why: str) -> str:
-    """The stored result, with the conflict (if any) so a later replay can list it again."""
+def _with_conflict(record: str, code: str, why: str, entry: JournalEntry) -> str:
+    """The stored result, with the conflict (if any) so a later replay can list it again,
+    and what the line claimed."""
     data = json.loads(record)
+    data["claimed"] = claims.claimed(entry)
     if code:
         data.update(code=code, explanation=why)
     return json.dumps(data)
@@ -324,35 +346,67 @@ def replay_entries(
     lines: Sequence[int] | None = None,
     progress: Progress = no_progress,
 ) -> list[ReplayedScan]:
-    """Apply entries in order; stops (marking the rest not replayed) if the database goes.
+    """Apply entries in order, as `actor`; stops (marking the rest not replayed) only if the
+    database goes: no value in an entry stops it.
 
     `lines` are the journal line numbers of the entries (the report names lines, so staff
-    can find an entry in the file); without them entries are numbered from 1.
+    can find an entry in the file); without them entries are numbered from 1. The journal
+    began with its first entry not in the future (see `app.offline.claims`).
     """
     numbers = list(lines) if lines is not None else list(range(1, len(entries) + 1))
-    actors: dict[tuple[str, str], Actor] = {}
+    now = rt.clock.now()
+    # A forged first line in the future must not make every real scan "before the journal".
+    began = next((e.at for e in entries if e.at <= now), None)
+    run = _Run(actor, now, began)
     out: list[ReplayedScan] = []
     progress(0, len(entries))
     for index, entry in enumerate(entries):
         try:
-            out.append(_replay_one(rt, numbers[index], entry, actors))
-            progress(index + 1, len(entries))
+            out.append(_replay_one(rt, run, numbers[index], entry))
         except (DatabaseUnavailable, OperationalError):
             for later, rest in zip(numbers[index:], entries[index:], strict=True):
                 out.append(
-                    ReplayedScan(
+                    _unapplied(
                         later,
-                        rest.key,
-                        rest.at,
-                        rest.action.value,
-                        rest.barcode,
+                        rest,
                         EntryStatus.NOT_REPLAYED,
-                        code="database_unavailable",
-                        explanation="The database went away again; kept for the next replay.",
+                        "database_unavailable",
+                        "The database went away again; kept for the next replay.",
                     )
                 )
             break
+        except Exception as exc:  # one odd entry must not stop the others
+            log.exception("offline replay: line %s could not be applied", numbers[index])
+            out.append(
+                _unapplied(
+                    numbers[index],
+                    entry,
+                    EntryStatus.CONFLICT,
+                    "replay_failed",
+                    f"The scan could not be applied ({type(exc).__name__}). Check the item "
+                    "in by hand if it is here.",
+                )
+            )
+        progress(index + 1, len(entries))
     return out
+
+
+def _unapplied(
+    number: int, entry: JournalEntry, status: EntryStatus, code: str, why: str
+) -> ReplayedScan:
+    return ReplayedScan(
+        number,
+        entry.key,
+        entry.at,
+        entry.action.value,
+        entry.barcode,
+        status,
+        code=code,
+        explanation=why,
+        claimed_staff=entry.staff,
+        claimed_branch=entry.branch,
+        claimed_workstation=entry.workstation,
+    )
 
 
 def replay_file(
@@ -360,9 +414,7 @@ def replay_file(
 ) -> ReplayReport:
     """Replay a journal file (this desk's, or one copied from another PC); the file stays."""
     numbered, bad = read_numbered(path)
-    done = replay_entries(
-        rt, actor, [e for _, e in numbered], [n for n, _ in numbered], progress
-    )
+    done = replay_entries(rt, actor, [e for _, e in numbered], [n for n, _ in numbered], progress)
     every = [*done, *(_bad_line(b) for b in bad)]
     every.sort(key=lambda scan: scan.line)  # stable: a glued record follows its fragment
     return ReplayReport(tuple(every))

@@ -6,7 +6,6 @@ Repeated wrong passwords lock the account for a time that doubles with each furt
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +20,7 @@ from app.library.branches import BranchInfo, branch_by_code, branch_infos
 from app.library.errors import Conflict, InvalidInput, PermissionDenied
 from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
+from app.people.computer_account import current_os_user as current_os_user  # the sign-in uses it
 from app.records import audit
 from db.models import Role, Staff
 
@@ -241,16 +241,12 @@ def unlock(rt: Runtime, actor: Actor, password: str) -> Actor:
     return fresh
 
 
-def current_os_user() -> str:
-    """The operating-system account running this desk (for sign-in without a password)."""
-    return getpass.getuser()
-
-
 def sign_in_os_user(rt: Runtime, os_user: str, branch_code: str, workstation: str = "") -> Actor:
     """Sign in as the staff account mapped to the operating-system user, if there is one.
 
     Used only when the workstation setting `os_user_sign_in` is on: the desk PC's own
-    login is then the proof of identity.
+    login is then the proof of identity. `os_user` must come from `current_os_user()`,
+    which asks the operating system (never the environment, which anyone can set).
     """
     name = os_user.strip()
     now = rt.clock.now()

@@ -57,3 +57,19 @@ def test_unmapped_computer_account_is_told_to_use_a_password(
     settle(qtbot)
     assert dialog.actor is None and dialog.isVisible()
     assert "not mapped" in dialog.message.text()
+
+
+def test_a_forged_username_variable_does_not_sign_in_as_the_admin_it_names(
+    qtbot: QtBot, demo_rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = actor_for(demo_rt, "admin", "NEC")
+    map_os_user(demo_rt, admin, "admin", "CAMPUS\\it-admin")
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.setenv(name, "CAMPUS\\it-admin")
+    dialog = dialog_for(qtbot, demo_rt, enabled=True)
+    assert dialog.os_user_button is not None
+    assert "it-admin" not in dialog.os_user_button.text()
+    dialog.os_user_button.click()
+    settle(qtbot)
+    assert dialog.actor is None and dialog.isVisible()
+    assert "not mapped" in dialog.message.text()

@@ -24,7 +24,7 @@ from app.offline.journal import JournalError, OfflineAction, OfflineJournal, rea
 from app.offline.replay import EntryStatus, replay_file
 from tests.signed_in import as_desk
 
-AT = datetime(2026, 11, 2, 15, 30, tzinfo=UTC)
+AT = datetime(2026, 11, 2, 14, 30, tzinfo=UTC)  # before the test clock: scanned, then replayed
 
 
 def scan(journal: OfflineJournal, n: int) -> str:

@@ -10,7 +10,7 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ ON_HOLD_AT_METRO = "ILL00000042"  # for T00123456
 CHECKED_OUT_AT_METRO = "ILL00000091"
 OWNED_METRO = "31234000000001"
 UNKNOWN = "31234099999999"
-AT = datetime(2026, 11, 2, 15, 30, tzinfo=UTC)
+AT = datetime(2026, 11, 2, 14, 30, tzinfo=UTC)  # before the test clock: scanned, then replayed
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def journal(tmp_path: Path) -> OfflineJournal:
 
 def scan(journal: OfflineJournal, barcode: str, branch: str = "METRO", **kw: object) -> None:
     journal.record(
-        at=AT,
+        at=kw.pop("at", AT),  # type: ignore[arg-type]
         branch=branch,
         staff=str(kw.pop("staff", "desk")),
         action=kw.pop("action", OfflineAction.CHECKIN),  # type: ignore[arg-type]
@@ -218,7 +218,7 @@ def test_conflicts_are_listed_with_a_code_and_an_explanation(
     scan(journal, UNKNOWN)
     scan(journal, IN_TRANSIT_TO_WEST, provisional="transit")
     scan(journal, ON_HOLD_AT_METRO, action=OfflineAction.CHECKOUT, patron="T00123456")
-    scan(journal, OWNED_METRO, staff="nobody")
+    scan(journal, OWNED_METRO, "NOWHERE")  # a branch that does not exist
     # Meanwhile, desks still connected moved two of those items.
     check_in(demo_rt, actor_at("desk", "WEST"), IN_TRANSIT_TO_WEST)
     assert check_out(demo_rt, actor_at("desk", "METRO"), "T00123456", ON_HOLD_AT_METRO)
@@ -229,7 +229,7 @@ def test_conflicts_are_listed_with_a_code_and_an_explanation(
         (UNKNOWN, EntryStatus.CONFLICT, "item_unknown"),
         (IN_TRANSIT_TO_WEST, EntryStatus.CONFLICT, "hold_changed"),
         (ON_HOLD_AT_METRO, EntryStatus.CONFLICT, "checked_out_elsewhere"),
-        (OWNED_METRO, EntryStatus.CONFLICT, "staff_or_branch_unknown"),
+        (OWNED_METRO, EntryStatus.CONFLICT, "branch_unknown"),
     ]
     for entry in report.entries:
         assert len(entry.explanation) > 20, entry
@@ -273,8 +273,9 @@ def test_cli_replays_a_journal_copied_from_another_pc(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    scan(journal, OWNED_METRO)
-    scan(journal, UNKNOWN)
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)  # the command runs on the real clock
+    scan(journal, OWNED_METRO, at=an_hour_ago)
+    scan(journal, UNKNOWN, at=an_hour_ago)
     copied = tmp_path / "from-dead-pc.jsonl"
     copied.write_bytes(journal.path.read_bytes())
     code = main(["--db", database_url, "--json", "offline", "replay", str(copied)])
@@ -406,19 +407,26 @@ def test_outage_scans_offline_then_replays_every_scan_once(
         desk_db.dispose()
 
 
-def test_replay_credits_each_scan_to_the_pc_that_took_it(
+def test_replay_credits_the_replaying_pc_and_keeps_the_pc_the_line_names(
     journal: OfflineJournal, demo_rt: Runtime
 ) -> None:
     scan(journal, IN_TRANSIT_TO_SE, "SE", workstation="desk-pc-1")
     scan(journal, CHECKED_OUT_AT_METRO, "SE", workstation="desk-pc-2")
-    replay_file(demo_rt, as_desk(demo_rt), journal.path)
+    report = replay_file(demo_rt, as_desk(demo_rt), journal.path)
+    assert [e.claimed_workstation for e in report.entries] == ["desk-pc-1", "desk-pc-2"]
     with demo_rt.db.reading() as session:
         places = session.scalars(
             select(AuditEvent.workstation)
             .where(AuditEvent.action == "check_in")
             .order_by(AuditEvent.id)
         ).all()
-    assert places == ["desk-pc-1", "desk-pc-2"]
+        claims = session.scalars(
+            select(AuditEvent.detail)
+            .where(AuditEvent.action == "offline.replay")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert places == ["test-desk", "test-desk"]  # the PC that replayed them
+    assert ["desk-pc-1" in claims[0], "desk-pc-2" in claims[1]] == [True, True]
 
 
 def test_change_feed_notices_another_desks_change(demo_rt: Runtime, actor_at: ActorAt) -> None:
