@@ -427,7 +427,7 @@ def _loan_events(
     """The audit events of the batch's patrons at or before `cutoff`, and of them the ids
     that belong to a loan being anonymised.
 
-    Two statements whatever the batch size. An event about an item and its patron belongs
+    At most two statements whatever the batch size. An event about an item and its patron belongs
     to the loan of that item and patron checked out last before it (events before the first
     check-out, such as the hold shelf, to the first): so a later loan of the same item to
     the same patron, or an earlier one kept for an open charge, keeps its events.
@@ -451,14 +451,22 @@ def _loan_events(
             )
         )
     ]
-    # Every loan of these items to these patrons still naming them, and when it began.
+    # Every loan of those items (with events) to these patrons still naming them, and when
+    # it began; no events about the items, no second statement.
     begun: dict[tuple[int, int], list[tuple[datetime, bool]]] = {}
     being_done = {d[0] for d in done}
-    for loan_id, loan_item, loan_patron, began in session.execute(
-        select(Loan.id, Loan.item_id, Loan.patron_id, Loan.checked_out_at).where(
-            any_of(Loan.item_id, items), any_of(Loan.patron_id, patrons)
-        )
-    ):
+    in_batch = set(items)
+    about = sorted({e[1] for e in found if e[1] is not None and e[1] in in_batch})
+    loans_of_items = (
+        session.execute(
+            select(Loan.id, Loan.item_id, Loan.patron_id, Loan.checked_out_at).where(
+                any_of(Loan.item_id, about), any_of(Loan.patron_id, patrons)
+            )
+        ).all()
+        if about
+        else []
+    )
+    for loan_id, loan_item, loan_patron, began in loans_of_items:
         pair = (loan_item, int(loan_patron or 0))
         begun.setdefault(pair, []).append((began, loan_id in being_done))
     for loans in begun.values():
