@@ -11,6 +11,7 @@ from typing import Any
 
 from app.cli.context import CliContext
 from app.library.errors import InvalidInput
+from app.workstation.private_files import write_owner_only
 
 EXIT_OK = 0
 LISTS = ("transit", "hold-shelf", "discrepancies")
@@ -49,7 +50,7 @@ def register(sub: Any) -> None:
 
 def _write(path: Path, data: bytes) -> None:
     try:
-        path.write_bytes(data)
+        write_owner_only(path, data)  # office lists name patrons; pull slips go the same way
     except OSError as exc:
         raise InvalidInput(f"Cannot write {path}: {exc.strerror or exc}.") from exc
 

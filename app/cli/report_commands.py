@@ -17,6 +17,7 @@ from app.cli.context import CliContext
 from app.library.actors import Actor
 from app.library.errors import InvalidInput
 from app.reports.figures import ReportKind
+from app.workstation.private_files import write_owner_only
 
 EXIT_OK = 0
 
@@ -57,7 +58,7 @@ def register(sub: Any) -> None:
 
 def _write(path: Path, data: bytes) -> None:
     try:
-        path.write_bytes(data)
+        write_owner_only(path, data)  # typed reasons can name a patron
     except OSError as exc:
         raise InvalidInput(f"Cannot write {path}: {exc.strerror or exc}.") from exc
 

@@ -28,15 +28,17 @@ then one row per charge, oldest charge first):
   charged_on          date the charge was placed, YYYY-MM-DD
   transcript_hold     Y if the library asks the bursar to place a transcript hold
 
-An existing file is never overwritten, and the charges are marked reported only when the
-file has been written completely.
+A text cell that a spreadsheet would take for a formula (a name such as
+`=HYPERLINK(...)`) starts with an apostrophe; amounts stay plain numbers, a credit
+as -12.50 (see app.library.spreadsheet_cells).
+
+An existing file is never overwritten, the file is readable by its owner only (it names
+patrons), and the charges are marked reported only when the file has been written
+completely.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -49,8 +51,10 @@ from app.library import library_settings
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput
 from app.library.runtime import Runtime
+from app.library.spreadsheet_cells import spreadsheet_csv
 from app.money.charges import CENT, ChargeView, money, parse_amount
 from app.records import audit
+from app.workstation.private_files import create_owner_only
 from db.models import Charge, IllRequest, Item, Patron, Role
 
 COLUMNS = (
@@ -190,12 +194,12 @@ def preview_in(session: Session) -> BursarPreview:
 
 
 def csv_text(charges: tuple[ChargeView, ...], transcript_hold: bool) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    """The file's text. Names, titles and reasons are shown as text, never run as formulas
+    (app.library.spreadsheet_cells); amounts stay plain numbers the bursar can import."""
+    rows: list[tuple[object, ...]] = [COLUMNS]
     for c in charges:
         last, first = _split_name(c)
-        writer.writerow(
+        rows.append(
             (
                 c.id,
                 c.patron_id,
@@ -213,7 +217,7 @@ def csv_text(charges: tuple[ChargeView, ...], transcript_hold: bool) -> str:
                 "Y" if transcript_hold else "N",
             )
         )
-    return out.getvalue()
+    return spreadsheet_csv(rows)
 
 
 def _split_name(charge: ChargeView) -> tuple[str, str]:
@@ -296,17 +300,10 @@ def _held_note(pending: BursarPreview) -> str:
 
 
 def _write_new(path: Path, text: str) -> None:
-    """Create the file (never replacing one) and write it whole, or leave nothing."""
+    """Create the file (never replacing one, owner-only: it names patrons) and write it
+    whole, or leave nothing."""
     try:
-        with open(path, "x", encoding="utf-8", newline="") as handle:
-            try:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            except BaseException:
-                handle.close()
-                path.unlink(missing_ok=True)
-                raise
+        create_owner_only(path, text.encode("utf-8"))
     except FileExistsError:
         raise Conflict(f"{path} appeared meanwhile; choose a new name.") from None
     except OSError as exc:

@@ -1,7 +1,11 @@
 """Searching the audit trail by item, patron, staff member and date (ILL office and admins).
 
 The trail is append-only from the application's side: this module only reads it. A search
-by patron is itself a look at that patron's record, so it is recorded as a patron view.
+by patron shows that patron's loan history, so it is for the ILL office and administrators
+only (a desk or a campus team lead is refused, whatever else the search asks), and it is
+itself recorded as a look at that patron's record: a `patron.view` event naming who
+searched, for whom, and when. Loans anonymised by the privacy run no longer name the
+patron in their events, so they do not show up here (app.records.privacy).
 """
 
 from __future__ import annotations
@@ -112,6 +116,8 @@ def search_audit(
     rt: Runtime, actor: Actor, query: AuditQuery, *, tz: tzinfo | None = None
 ) -> AuditSearchResult:
     """Newest first. `tz` is the library's time zone (default: this computer's)."""
+    if query.patron.strip():
+        actor.require(Role.ILL_OFFICE, "Searching the audit trail by patron (their loan history)")
     actor.require(Role.ILL_OFFICE, "Searching the audit trail")
     _check(query)
     with rt.db.transaction() as session:

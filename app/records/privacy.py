@@ -6,8 +6,14 @@ charge for it removed), the link to the patron is cut from the loan and the reco
 it; the title, dates, lender and request number stay for statistics and the ILL copyright
 record. Charges keep their patron: they are the bursar's financial record.
 
-The audit trail is append-only and is not rewritten here; searching it is limited to the
-ILL office and administrators, and every such search by patron is itself audited.
+The audit trail keeps every event, but an anonymised loan's events lose the patron too:
+otherwise a search of the trail by patron would still list the loan. The event stays (who
+did what, when, to which item); the patron reference is cleared, and the patron's campus
+ID, barcode, e-mail and name are replaced by "[patron]" in its detail (a note typed at
+check-out, say). Notice events lose their before/after, which hold the message and the
+address. Charge events keep their patron, as charges do. This is the one change the
+application ever makes to an audit event. Searching the trail by patron is limited to the
+ILL office and administrators, and every such search is itself audited (audit_search).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, case, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.library import library_settings
@@ -29,6 +35,7 @@ from app.library.runtime import Runtime
 from app.records import audit
 from db.bulk import Pacing, any_of
 from db.models import (
+    AuditEvent,
     Charge,
     DueDateDiscrepancy,
     HoldShelfEntry,
@@ -39,6 +46,7 @@ from db.models import (
     Loan,
     Notice,
     NoticeStatus,
+    Patron,
     RequestStatus,
     Role,
 )
@@ -59,6 +67,7 @@ class AnonymisationReport:
     discrepancies: int
     requests: int
     notices: int
+    audit_events: int  # events of the anonymised loans that no longer name the patron
     kept_for_open_charges: int  # returned long ago, but a charge is still on the account
     waiting_after_charges: int  # charges removed too recently
 
@@ -71,6 +80,7 @@ class _Counts:
     discrepancies: int = 0
     requests: int = 0
     notices: int = 0
+    events: int = 0
     kept: int = 0
     waiting: int = 0
 
@@ -174,6 +184,7 @@ def _run_batches(
         discrepancies=total.discrepancies,
         requests=total.requests,
         notices=total.notices,
+        audit_events=total.events,
         kept_for_open_charges=total.kept,
         waiting_after_charges=total.waiting,
     )
@@ -269,6 +280,8 @@ def _anonymise(
         return last_id, counts
     loan_ids = [d[0] for d in done]
     pairs = list({(d[1], d[2]) for d in done})
+    # Before the loans lose their patron: the events are told apart by the loans they follow.
+    events = _loan_events(session, done, cutoff)
     counts.loans = _rowcount(
         session,
         update(Loan).where(any_of(Loan.id, loan_ids)).values(patron_id=None, anonymised_at=now),
@@ -277,7 +290,8 @@ def _anonymise(
         session, HoldShelfEntry, pairs, HoldShelfEntry.status != HoldStatus.ACTIVE
     )
     counts.uses = _unlink_pairs(session, InHouseUse, pairs, InHouseUse.ended_at.is_not(None))
-    counts.discrepancies = _discrepancies(session, done)
+    discrepancies = _discrepancies(session, done)
+    counts.discrepancies = len(discrepancies)
     closed_requests = [d[3] for d in done if d[5] and d[3] is not None]
     if closed_requests:
         counts.requests = _rowcount(
@@ -286,7 +300,14 @@ def _anonymise(
             .where(any_of(IllRequest.id, closed_requests), IllRequest.patron_id.is_not(None))
             .values(patron_id=None),
         )
-    counts.notices = _notices(session, done)
+    notices = _notices(session, done)
+    counts.notices = len(notices)
+    owned = {
+        "ill_request": closed_requests,
+        "due_date_discrepancy": discrepancies,
+        "notice": notices,
+    }
+    counts.events = _forget_patron_in_events(session, events, owned, done, cutoff)
     return last_id, counts
 
 
@@ -321,8 +342,8 @@ def _rowcount(session: Session, statement: Any) -> int:
 
 def _discrepancies(
     session: Session, done: list[tuple[int, int, int, int | None, str | None, bool]]
-) -> int:
-    """Discrepancy rows of these loans (or their requests) that still name the patron."""
+) -> list[int]:
+    """Discrepancy rows of these loans (or their requests) that still named the patron."""
     by_loan = {d[0]: d[2] for d in done}
     by_number: dict[str, set[int]] = {}
     for d in done:
@@ -349,19 +370,19 @@ def _discrepancies(
             patrons.add(by_loan[loan_id])
         if patrons and (patron_id is None or patron_id in patrons):
             ids.append(row_id)
-    if not ids:
-        return 0
-    return _rowcount(
-        session,
-        update(DueDateDiscrepancy)
-        .where(any_of(DueDateDiscrepancy.id, ids))
-        .values(patron_id=None, patron_campus_id=""),
-    )
+    if ids:
+        _rowcount(
+            session,
+            update(DueDateDiscrepancy)
+            .where(any_of(DueDateDiscrepancy.id, ids))
+            .values(patron_id=None, patron_campus_id=""),
+        )
+    return ids
 
 
 def _notices(
     session: Session, done: list[tuple[int, int, int, int | None, str | None, bool]]
-) -> int:
+) -> list[int]:
     """Sent or held notices about these loans (or their closed requests) to the patron."""
     by_loan = {d[0]: d[2] for d in done}
     by_request: dict[int, set[int]] = {}
@@ -384,11 +405,132 @@ def _notices(
         if (loan_id is not None and by_loan.get(loan_id) == patron_id)
         or (request_id is not None and patron_id in by_request.get(request_id, set()))
     ]
+    if ids:
+        _rowcount(
+            session,
+            update(Notice)
+            .where(any_of(Notice.id, ids))
+            .values(patron_id=None, recipient="", body="", context="{}"),
+        )
+    return ids
+
+
+# (event id, item id, patron id, when, entity, entity id) of an audit event naming a patron
+_Event = tuple[int, int | None, int, datetime, str, int | None]
+
+
+def _loan_events(
+    session: Session,
+    done: list[tuple[int, int, int, int | None, str | None, bool]],
+    cutoff: datetime,
+) -> tuple[list[_Event], set[int]]:
+    """The audit events of the batch's patrons at or before `cutoff`, and of them the ids
+    that belong to a loan being anonymised.
+
+    At most two statements whatever the batch size. An event about an item and its patron belongs
+    to the loan of that item and patron checked out last before it (events before the first
+    check-out, such as the hold shelf, to the first): so a later loan of the same item to
+    the same patron, or an earlier one kept for an open charge, keeps its events.
+    """
+    patrons = sorted({d[2] for d in done})
+    items = sorted({d[1] for d in done})
+    found: list[_Event] = [
+        (row[0], row[1], int(row[2] or 0), row[3], row[4], row[5])
+        for row in session.execute(
+            select(
+                AuditEvent.id,
+                AuditEvent.item_id,
+                AuditEvent.patron_id,
+                AuditEvent.at,
+                AuditEvent.entity,
+                AuditEvent.entity_id,
+            ).where(
+                any_of(AuditEvent.patron_id, patrons),
+                AuditEvent.at <= cutoff,
+                AuditEvent.entity != "charge",  # charges keep their patron
+            )
+        )
+    ]
+    # Every loan of those items (with events) to these patrons still naming them, and when
+    # it began; no events about the items, no second statement.
+    begun: dict[tuple[int, int], list[tuple[datetime, bool]]] = {}
+    being_done = {d[0] for d in done}
+    in_batch = set(items)
+    about = sorted({e[1] for e in found if e[1] is not None and e[1] in in_batch})
+    loans_of_items = (
+        session.execute(
+            select(Loan.id, Loan.item_id, Loan.patron_id, Loan.checked_out_at).where(
+                any_of(Loan.item_id, about), any_of(Loan.patron_id, patrons)
+            )
+        ).all()
+        if about
+        else []
+    )
+    for loan_id, loan_item, loan_patron, began in loans_of_items:
+        pair = (loan_item, int(loan_patron or 0))
+        begun.setdefault(pair, []).append((began, loan_id in being_done))
+    for loans in begun.values():
+        loans.sort()
+    owned_by_loans = set()
+    for event_id, item_id, patron_id, at, _, _ in found:
+        loans = begun.get((item_id, patron_id), []) if item_id is not None else []
+        if not loans:
+            continue
+        owner = loans[0]
+        for loan in loans:
+            if loan[0] <= at:
+                owner = loan
+        if owner[1]:
+            owned_by_loans.add(event_id)
+    return found, owned_by_loans
+
+
+def _forget_patron_in_events(
+    session: Session,
+    events: tuple[list[_Event], set[int]],
+    owned: dict[str, list[int]],
+    done: list[tuple[int, int, int, int | None, str | None, bool]],
+    cutoff: datetime,
+) -> int:
+    """Clear the patron from the anonymised loans' events: one UPDATE for the batch.
+
+    The loan's own events (found by `_loan_events`), and those of the closed request,
+    discrepancy rows and notices anonymised with it. The patron's identifiers are replaced
+    in the detail inside the same statement (a correlated subquery), so no row is written
+    on its own.
+    """
+    found, ids = events
+    patrons = {d[2] for d in done}
+    for event_id, _, patron_id, _, entity, entity_id in found:
+        if entity_id is not None and entity_id in owned.get(entity, ()) and patron_id in patrons:
+            ids.add(event_id)
     if not ids:
         return 0
     return _rowcount(
         session,
-        update(Notice)
-        .where(any_of(Notice.id, ids))
-        .values(patron_id=None, recipient="", body="", context="{}"),
+        update(AuditEvent)
+        .where(any_of(AuditEvent.id, sorted(ids)), AuditEvent.at <= cutoff)
+        .values(
+            patron_id=None,
+            detail=func.coalesce(_detail_without_patron(), AuditEvent.detail),
+            before=case((AuditEvent.entity == "notice", null()), else_=AuditEvent.before),
+            after=case((AuditEvent.entity == "notice", null()), else_=AuditEvent.after),
+        ),
     )
+
+
+PATRON_SHOWN_AS = "[patron]"
+
+
+def _detail_without_patron() -> Any:
+    """The event's detail with its patron's identifiers and name replaced (SQL, per row).
+
+    Exact, case-sensitive matches: the full name both ways round, then the campus ID,
+    barcode and e-mail, then the last name on its own.
+    """
+    text: Any = AuditEvent.detail
+    full = Patron.first_name + " " + Patron.last_name
+    reverse = Patron.last_name + ", " + Patron.first_name
+    for value in (full, reverse, Patron.patron_id, Patron.barcode, Patron.email, Patron.last_name):
+        text = func.replace(text, func.coalesce(value, ""), PATRON_SHOWN_AS)
+    return select(text).where(Patron.id == AuditEvent.patron_id).scalar_subquery()

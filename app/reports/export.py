@@ -1,30 +1,18 @@
 """A report as plain JSON values and as CSV a spreadsheet opens safely.
 
-CSV cells that start with = + - @, a tab or a carriage return are prefixed with an
-apostrophe so a spreadsheet shows them as text instead of running them as formulas
-(a cancellation reason or a title is typed by people). Plain numbers stay numbers.
+A cancellation reason or a title is typed by people, so the CSV is made by
+app.library.spreadsheet_cells: a cell that would start a formula is shown as text.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from decimal import Decimal
 from typing import Any
 
+from app.library.spreadsheet_cells import spreadsheet_csv
 from app.reports.figures import Number, Report
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 CSV_COLUMNS = ("report", "figure", "label", "unit", "by", "name", "current", "previous")
-
-
-def neutralised(cell: str) -> str:
-    """The cell as a spreadsheet should show it: never as a formula."""
-    if cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(cell):
-        return "'" + cell
-    return cell
 
 
 def _number(value: Number) -> Any:
@@ -92,13 +80,13 @@ def as_json(report: Report) -> dict[str, Any]:
 
 
 def csv_rows(report: Report) -> list[tuple[str, ...]]:
-    """One row per value: the total, each month, each campus, each breakdown row."""
+    """One row per value: the total, each month, each campus, each breakdown row (raw text)."""
     rows: list[tuple[str, ...]] = [CSV_COLUMNS]
     kind = report.kind.value
 
     def add(key: str, label: str, unit: str, by: str, name: str, cur: Number, prev: Number) -> None:
         cells = (kind, key, label, unit, by, name, _cell(cur), _cell(prev))
-        rows.append(tuple(neutralised(c) for c in cells))
+        rows.append(cells)
 
     for f in report.figures:
         add(f.key, f.label, f.unit.value, "total", report.campus_label, f.current, f.previous)
@@ -117,7 +105,5 @@ def csv_rows(report: Report) -> list[tuple[str, ...]]:
 
 
 def csv_text(report: Report) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(csv_rows(report))
-    return buffer.getvalue()
+    """The CSV file's text: formula-like cells are shown as text (spreadsheet_cells)."""
+    return spreadsheet_csv(csv_rows(report))

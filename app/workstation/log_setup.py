@@ -72,7 +72,20 @@ class RedactingFormatter(logging.Formatter):
 
 
 class _OwnerOnlyFileHandler(RotatingFileHandler):
-    """A rotating log file that only its owner can read, including each rotated file."""
+    """A rotating log file that only its owner can read, including each rotated file.
+
+    A rotated file is the old log renamed, so it keeps the log's 0600. Files left by an
+    older version (or copied in) that others could read are narrowed too: the rotated
+    ones when the handler starts, the log file before anything is written to it.
+    """
+
+    def __init__(self, filename: Path, *, maxBytes: int, backupCount: int, encoding: str) -> None:
+        for number in range(1, backupCount + 1):
+            try:
+                os.chmod(f"{filename}.{number}", 0o600)
+            except FileNotFoundError:
+                continue
+        super().__init__(filename, maxBytes=maxBytes, backupCount=backupCount, encoding=encoding)
 
     def _open(self):  # type: ignore[no-untyped-def]
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

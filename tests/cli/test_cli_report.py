@@ -13,7 +13,7 @@ import pytest
 from app.cli.main import parse, run
 from app.library.clock import FixedClock
 from app.library.runtime import Runtime
-from app.reports.export import neutralised
+from app.library.spreadsheet_cells import spreadsheet_cell as neutralised
 from db.engine import Database
 from db.models import Branch, Direction, IllRequest, RequestKind, RequestStatus
 from tests.reports import known_library

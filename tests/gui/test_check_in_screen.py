@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 
@@ -277,6 +279,9 @@ def test_selecting_a_scan_shows_details_and_reprints_its_slip(
         qtbot.mouseClick(screen.reprint_button, Qt.MouseButton.LeftButton)
     assert screen.slips.last_path is not None  # no printer on a test machine: saved as PDF
     assert screen.slips.last_path.read_bytes().startswith(b"%PDF")
+    if os.name == "posix":  # the slip names the patron: the folder and the file are private
+        assert stat.S_IMODE(screen.slips.last_path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(screen.slips.last_path.parent.stat().st_mode) == 0o700
     assert "Saved" in printed.args[0]
     assert screen.print_message.text() == printed.args[0]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -27,6 +29,18 @@ pytestmark = pytest.mark.gui
 
 SessionAt = Callable[[str, str], DeskSession]
 START, END = date(2024, 3, 1), date(2024, 4, 30)
+
+
+def readable_by_all(path: Path) -> Path:
+    """A file left from before, readable by everyone on the PC."""
+    path.write_bytes(b"an older file")
+    path.chmod(0o644)
+    return path
+
+
+def owner_only(path: Path) -> bool:
+    """Saved files can name patrons: only their owner may read them (no mode bits on Windows)."""
+    return os.name != "posix" or stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def _screen(qtbot: QtBot, session: DeskSession, **kwargs: Any) -> ReportsScreen:
@@ -78,10 +92,12 @@ def test_figures_tables_and_charts_for_the_chosen_period(
     assert screen.behind.rowCount() == 9
     assert screen.behind_label.text() == "Requests cancelled: 9"
 
+    readable_by_all(tmp_path / "r.csv")
     screen.save_to(tmp_path / "r.pdf")
     screen.save_to(tmp_path / "r.csv")
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     assert "borrowing.placed" in (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+    assert owner_only(tmp_path / "r.pdf") and owner_only(tmp_path / "r.csv")
 
 
 def test_one_campus(qtbot: QtBot, desk_session: SessionAt) -> None:
@@ -138,10 +154,11 @@ def test_pull_slips_and_office_lists_print_from_their_screens(
 
     panel = PullPanel(desk_session("ctl", "METRO"))
     qtbot.addWidget(panel)
-    panel.print_slips_to(tmp_path / "slips.pdf")
+    panel.print_slips_to(readable_by_all(tmp_path / "slips.pdf"))
     settle(qtbot)
     assert "1 pull slips saved" in panel.feedback.text()
     assert (tmp_path / "slips.pdf").read_bytes().startswith(b"%PDF")
+    assert owner_only(tmp_path / "slips.pdf")
 
     lists = ListsTab(desk_session("office", "WS-ILL"))
     qtbot.addWidget(lists)
@@ -151,10 +168,11 @@ def test_pull_slips_and_office_lists_print_from_their_screens(
     lists.choice.setCurrentIndex(4)  # due-date discrepancies
     settle(qtbot)
     assert lists.print_button.isEnabled()
-    lists.print_to(tmp_path / "discrepancies.pdf")
+    lists.print_to(readable_by_all(tmp_path / "discrepancies.pdf"))
     settle(qtbot)
     assert "saved to" in lists.message.text()
     assert (tmp_path / "discrepancies.pdf").read_bytes().startswith(b"%PDF")
+    assert owner_only(tmp_path / "discrepancies.pdf")
 
 
 

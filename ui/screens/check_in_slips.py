@@ -79,7 +79,7 @@ class SlipPrinter(QObject):
         if not QPrinterInfo.availablePrinterNames() or (automatic and not silent):
             path = self._pdf_path(result)
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             except OSError as exc:
                 return f"The slip could not be saved ({exc}). Write it by hand."
             self.last_path = path

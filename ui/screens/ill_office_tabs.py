@@ -46,6 +46,7 @@ from app.borrowing.requests import (
 from app.borrowing.ship_back import ShipBackRow, Shipped, items_to_ship, ship_back
 from app.library.errors import ServiceError
 from app.library.vocabulary import RequestKind, RequestStatus
+from app.workstation.private_files import write_owner_only
 from ui.desk_session import DeskSession
 
 T = TypeVar("T")
@@ -499,7 +500,7 @@ class ListsTab(QWidget):
         def save(made: tuple[int, bytes]) -> None:
             count, pdf = made
             try:
-                path.write_bytes(pdf)
+                write_owner_only(path, pdf)  # hold-shelf and discrepancy lists name patrons
             except OSError as exc:
                 say(self.message, f"Cannot write {path}: {exc.strerror or exc}.", error=True)
                 return

@@ -32,6 +32,7 @@ from app.lending.pull_list import IllCheckoutResult, LendingRequestView
 from app.lending.shipping import LendReturnResult
 from app.library.branches import BranchInfo, list_branches
 from app.library.vocabulary import RequestKind, RequestStatus, Role
+from app.workstation.private_files import write_owner_only
 from ui.desk_session import DeskSession
 from ui.screens.ifm_panel import IfmPanel
 from ui.screens.lender_overdue_panel import LenderOverduePanel
@@ -138,7 +139,7 @@ class PullPanel(QWidget):
         def save(made: tuple[int, bytes]) -> None:
             count, pdf = made
             try:
-                path.write_bytes(pdf)
+                write_owner_only(path, pdf)  # as every file the desk saves
             except OSError as exc:
                 self.feedback.problem(f"Cannot write {path}: {exc.strerror or exc}.")
                 return

@@ -33,6 +33,7 @@ from app.reports.compute import compute, require_reports_role
 from app.reports.drill import drill
 from app.reports.figures import DrillList, Report, ReportKind
 from app.reports.periods import Period, parse_period
+from app.workstation.private_files import write_owner_only
 from ui.desk_session import DeskSession
 from ui.screens.report_jobs import ReportJobs
 from ui.widgets.panel_parts import Feedback, KeyedTable, button
@@ -309,7 +310,7 @@ class ReportsScreen(QWidget):
 
             data = render_report(self.report)
         try:
-            path.write_bytes(data)
+            write_owner_only(path, data)  # typed reasons can name a patron
         except OSError as exc:
             self.feedback.problem(
                 f"Cannot write {path}: {exc.strerror or exc}. Choose another place."
