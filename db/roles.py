@@ -17,10 +17,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.engine import make_url
 
+from db.errors import unavailable
 from db.models import Base, Role
 
 MAX_PREFIX = 20  # leaves 41 bytes of a role name (63 at most) for a username
@@ -197,6 +200,7 @@ def install(conn: Connection) -> RolesReport:
             conn.exec_driver_sql(f"GRANT {what} ON {_q(table)} TO {_q(names[group])}")
     _settings_policies(conn, names)
     _audit_triggers(conn, schema)
+    _sign_in_functions(conn, schema, names)
     return RolesReport(database, prefix, tuple(names.values()))
 
 
@@ -314,6 +318,75 @@ def _audit_triggers(conn: Connection, schema: str) -> None:
         )
 
 
+# The lockout rule of app/people/staff.py, kept where a desk role cannot change it.
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT_BASE_SECONDS = 30
+
+_SIGN_IN = """
+CREATE OR REPLACE FUNCTION {schema}.illdesk_sign_in_locked(p_username text)
+RETURNS timestamptz LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = {schema}, pg_temp AS $fn$
+    SELECT locked_until FROM staff WHERE username = p_username AND locked_until > now()
+$fn$;
+
+CREATE OR REPLACE FUNCTION {schema}.illdesk_sign_in_failed(p_username text, p_branch text)
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = {schema}, pg_temp AS $fn$
+DECLARE
+    failed integer;
+    account integer;
+    locked boolean;
+BEGIN
+    UPDATE staff SET failed_sign_ins = failed_sign_ins + 1 WHERE username = p_username
+    RETURNING id, failed_sign_ins INTO account, failed;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    locked := failed >= {max_failed};
+    IF locked THEN
+        UPDATE staff SET locked_until = now() + make_interval(
+            secs => {base} * power(2, least(failed - {max_failed}, 10)))
+        WHERE id = account;
+    END IF;
+    INSERT INTO audit_events (at, username, branch_code, workstation, action, entity,
+                              entity_id, after, detail)
+    VALUES (now(), p_username, left(p_branch, 16), '', 'staff.sign_in_failed', 'staff',
+            account, json_build_object('failed_sign_ins', failed, 'locked', locked),
+            'account ' || p_username);
+    RETURN failed;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION {schema}.illdesk_sign_in_succeeded()
+RETURNS void LANGUAGE sql SECURITY DEFINER
+SET search_path = {schema}, pg_temp AS $fn$
+    UPDATE staff SET failed_sign_ins = 0, locked_until = NULL
+    WHERE '{mark}' || username = session_user
+      AND (failed_sign_ins <> 0 OR locked_until IS NOT NULL)
+$fn$;
+"""
+
+
+def _sign_in_functions(conn: Connection, schema: str, names: dict[str, str]) -> None:
+    """The lockout counter, for roles that may not write `staff`: a failed attempt is
+    counted for the account named, a success clears only the caller's own account."""
+    where = _q(schema)
+    mark = current_prefix(conn) + STAFF_MARK
+    conn.exec_driver_sql(
+        _SIGN_IN.format(
+            schema=where, mark=mark, max_failed=MAX_FAILED_SIGN_INS, base=LOCKOUT_BASE_SECONDS
+        )
+    )
+    callers = f"{_q(names[SIGNIN])}, {_q(names['desk'])}"
+    for function, who in (
+        ("illdesk_sign_in_locked(text)", callers),
+        ("illdesk_sign_in_failed(text, text)", callers),
+        ("illdesk_sign_in_succeeded()", _q(names["desk"])),
+    ):
+        conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {where}.{function} FROM PUBLIC")
+        conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {where}.{function} TO {who}")
+
+
 def drop_roles(server: Connection, prefix: str) -> list[str]:
     """Drop every role of one prefix: its groups and the staff login roles in them.
 
@@ -388,3 +461,65 @@ def sync_staff_login(
         literal = verifier.decode().replace("'", "''")
         conn.exec_driver_sql(f"ALTER ROLE {_q(name)} PASSWORD '{literal}'")
     return name
+
+
+class LoginOutcome(StrEnum):
+    CONNECTED = "connected"
+    WRONG_PASSWORD = "wrong_password"  # or no such role: the server does not say which
+    NOT_PERMITTED = "not_permitted"  # the right password for a deactivated account
+
+
+def login_url(url: str, role: str, password: str) -> str:
+    """The database URL of `url` with the staff member's own role and password."""
+    parsed = make_url(url).set(username=role, password=password)
+    return parsed.render_as_string(hide_password=False)
+
+
+def try_login(url: str, role: str, password: str) -> LoginOutcome:
+    """Let the server check the password (SCRAM): one connection, closed at once.
+
+    Raises DatabaseUnavailable when the server cannot be reached or refuses for another
+    reason (no pg_hba.conf line for this PC, say), with the server's own words.
+    """
+    import psycopg  # here: an SQLite desk never loads the PostgreSQL driver
+    from psycopg.conninfo import make_conninfo
+
+    parsed = make_url(url)
+    options = {k: v for k, v in parsed.query.items() if isinstance(v, str)}
+    if parsed.host:
+        options["host"] = parsed.host
+    if parsed.port:
+        options["port"] = str(parsed.port)
+    try:
+        conn = psycopg.connect(
+            make_conninfo(
+                dbname=parsed.database or "",
+                user=role,
+                password=password,
+                connect_timeout=5,
+                **options,
+            )
+        )
+    except psycopg.OperationalError as exc:
+        said = str(exc)
+        if getattr(exc, "sqlstate", None) == "28P01" or "password authentication failed" in said:
+            return LoginOutcome.WRONG_PASSWORD
+        if "not permitted to log in" in said:
+            return LoginOutcome.NOT_PERMITTED
+        raise unavailable(exc) from exc
+    conn.close()
+    return LoginOutcome.CONNECTED
+
+
+def locked_until(conn: Connection, username: str) -> Any:
+    """When the account's lockout ends (None: not locked), as any sign-in role may ask."""
+    return conn.execute(text("SELECT illdesk_sign_in_locked(:u)"), {"u": username}).scalar()
+
+
+def count_failed_sign_in(conn: Connection, username: str, branch_code: str) -> None:
+    conn.execute(text("SELECT illdesk_sign_in_failed(:u, :b)"), {"u": username, "b": branch_code})
+
+
+def count_signed_in(conn: Connection) -> None:
+    """Clear the lockout counter of the account this connection is logged in as."""
+    conn.execute(text("SELECT illdesk_sign_in_succeeded()"))
