@@ -67,7 +67,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test run (and xdist worker), with its roles
-(named with the database's own prefix), all dropped at the end."""
+    (named with the database's own prefix), all dropped at the end."""
     reason = _pg_reachable()
     if reason is not None:
         if IN_CI:
