@@ -20,7 +20,7 @@ from app.library.errors import Conflict
 from app.library.folding import fold, name_key
 from app.library.runtime import Runtime
 from app.library.scanning import strap_barcode
-from app.people.staff import hash_password
+from app.people.staff import hash_password, sync_login
 from db.models import (
     Base,
     Branch,
@@ -223,6 +223,8 @@ class _Builder:
             self.s.add(staff)
             self.staff[username] = staff
         self.s.flush()
+        for staff in self.staff.values():  # PostgreSQL login roles, when they are set up
+            sync_login(self.s, staff, DEMO_PASSWORD)
 
     def _patrons(self) -> None:
         dummy = Patron(

@@ -22,7 +22,7 @@ from app.library.actors import Actor, unattended
 from app.library.clock import FixedClock
 from app.library.runtime import Runtime
 from app.people.staff import actor_for
-from db import schema
+from db import roles, schema
 from db.engine import Database, create_database_engine
 from db.models import Base
 
@@ -66,7 +66,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test run (and xdist worker), dropped at the end."""
+    """A fresh PostgreSQL database for this test run (and xdist worker), with its roles
+    (named with the database's own prefix), all dropped at the end."""
     reason = _pg_reachable()
     if reason is not None:
         if IN_CI:
@@ -83,6 +84,8 @@ def pg_database_url() -> Iterator[str]:
     url = make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
     engine = create_database_engine(url)
     schema.upgrade(engine)
+    with engine.begin() as conn:  # the roles every desk would have (db/roles.py)
+        prefix = roles.install(conn).prefix
     engine.dispose()
     try:
         yield url
@@ -96,6 +99,7 @@ def pg_database_url() -> Iterator[str]:
                 {"n": name},
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            roles.drop_roles(conn, prefix)  # roles are the server's: this run's go too
         admin.dispose()
 
 

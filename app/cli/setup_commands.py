@@ -26,6 +26,9 @@ def register(sub: Any) -> None:
     db_sub = db_parser.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="upgrade the schema to this version (an admin step)")
     db_sub.add_parser("current", help="show the schema version and the version this code needs")
+    db_sub.add_parser(
+        "roles", help="PostgreSQL roles, grants and audit triggers (the owner runs it)"
+    )
     db_parser.set_defaults(handler=_db)
 
     demo_parser = sub.add_parser("demo", help="load the demo library into an empty database")
@@ -67,7 +70,13 @@ def register(sub: Any) -> None:
 
 def _db(ctx: CliContext) -> int:
     choice = choose_database(ctx.args.db)
-    if ctx.args.db_command == "upgrade":
+    if ctx.args.db_command == "roles":
+        done = connection.install_roles(choice.url)
+        ctx.emit(
+            {"database": done.database, "prefix": done.prefix, "roles": list(done.roles)},
+            f"Roles set up in {done.database} (prefix {done.prefix}): {', '.join(done.roles)}",
+        )
+    elif ctx.args.db_command == "upgrade":
         after, before = connection.upgrade_schema(choice.url)
         ctx.emit(
             {"database": after.database, "before": before, "current": after.current},

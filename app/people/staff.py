@@ -22,6 +22,7 @@ from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
 from app.people.computer_account import current_os_user as current_os_user  # the sign-in uses it
 from app.records import audit
+from db import roles
 from db.models import Role, Staff
 
 _hasher = PasswordHasher()
@@ -71,6 +72,22 @@ def normalize_username(username: str) -> str:
     return value
 
 
+def sync_login(session: Session, staff: Staff, password: str | None = None) -> None:
+    """On PostgreSQL with roles set up, the account's own login role follows the account:
+    created or altered in the same transaction, in its role's group, LOGIN while active,
+    with `password` (sent only as a SCRAM verifier) when one is given."""
+    try:
+        roles.sync_staff_login(
+            session.connection(),
+            staff.username,
+            staff.role,
+            active=staff.active,
+            password=password,
+        )
+    except ValueError as exc:  # a username too long for a role name on this database
+        raise InvalidInput(str(exc)) from None
+
+
 def add_staff(
     rt: Runtime,
     actor: Actor | None,
@@ -97,6 +114,7 @@ def add_staff(
         )
         session.add(staff)
         session.flush()
+        sync_login(session, staff, password)
         if actor is not None:
             audit.record(
                 session,

@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.runtime import Runtime
-from app.people.staff import add_staff, check_new_password, hash_password, normalize_username
+from app.people.staff import (
+    add_staff,
+    check_new_password,
+    hash_password,
+    normalize_username,
+    sync_login,
+)
 from app.records import audit
 from db.models import Role, Staff
 
@@ -102,6 +108,7 @@ def set_role(rt: Runtime, actor: Actor, username: str, role: Role) -> StaffAccou
         if role is not Role.ADMIN:
             _keep_an_admin(session, staff, f"Making '{staff.username}' {role.value}")
         staff.role = role
+        sync_login(session, staff)
         audit.record(
             session,
             actor,
@@ -125,6 +132,7 @@ def reset_password(rt: Runtime, actor: Actor, username: str, new_password: str) 
         staff.password_hash = hash_password(new_password)
         staff.failed_sign_ins = 0
         staff.locked_until = None
+        sync_login(session, staff, new_password)
         audit.record(
             session,
             actor,
@@ -153,6 +161,7 @@ def set_active(rt: Runtime, actor: Actor, username: str, active: bool) -> StaffA
                 )
             _keep_an_admin(session, staff, f"Deactivating '{staff.username}'")
         staff.active = active
+        sync_login(session, staff)
         audit.record(
             session,
             actor,

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from app.library.errors import DatabaseUnavailable
+from app.library.errors import DatabaseUnavailable, InvalidInput
 from app.library.runtime import Runtime
 from app.workstation import config
 from app.workstation.secrets import with_database_password
-from db import schema
+from db import roles, schema
 from db.engine import Database
 
 
@@ -96,6 +96,32 @@ def upgrade_schema(url: str) -> tuple[SchemaVersion, str | None]:
             database.info.label, schema.current_revision(database.engine), schema.head_revision()
         )
         return after, before
+    finally:
+        database.dispose()
+
+
+@dataclass(frozen=True)
+class RolesSetUp:
+    """`illdesk db roles`: the database, its role-name prefix and the roles it now has."""
+
+    database: str
+    prefix: str
+    roles: tuple[str, ...]
+
+
+def install_roles(url: str) -> RolesSetUp:
+    """`illdesk db roles`, run by the database owner once and after each upgrade: the
+    PostgreSQL roles, grants and audit triggers (db/roles.py). SQLite has no roles."""
+    database = connect(url)
+    try:
+        if database.is_sqlite:
+            raise InvalidInput(
+                "An embedded SQLite database has no roles: the computer account owning the "
+                "file is the boundary. `illdesk db roles` is for a shared PostgreSQL database."
+            )
+        with database.engine.begin() as conn:
+            report = roles.install(conn)
+        return RolesSetUp(database.info.label, report.prefix, report.roles)
     finally:
         database.dispose()
 

@@ -382,6 +382,7 @@ NO_ACTOR_YET = {
     ("app.people.staff", "sign_in_os_user"),
     ("app.people.staff", "actor_for"),
     ("app.people.staff", "sign_in_facts"),
+    ("app.people.own_login", "sign_in_connected"),
     # The NCIP responder: the partner named in each message is its actor (`ncip:AGENCY`).
     ("app.ncip.responder", "respond"),
     ("app.ncip.http_server", "make_app"),

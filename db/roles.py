@@ -1,0 +1,525 @@
+"""PostgreSQL decides who may do what: group roles, grants, and an audit trail it writes.
+
+`install` is run once by the database owner (`illdesk db roles`, again after each upgrade).
+It creates one group role per ILL Desk role, a role for the daily jobs and the NCIP
+responder, and a role for the sign-in window, grants each the tables its services need, and
+makes the database stamp every audit event with who (`session_user`) and when (`now()`).
+
+PostgreSQL roles belong to the whole server, so every name carries the database's prefix
+(`prefix_for`): the database `illdesk` has the groups `illdesk_desk`, `illdesk_ctl`,
+`illdesk_office`, `illdesk_admin`, the roles `illdesk_service` and `illdesk_signin`, and one
+login role per staff account, `illdesk_u_<username>`. Groups nest (desk < ctl < office <
+admin), as the application's roles do. SQLite has no roles: the file's owner is the boundary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import make_url
+
+from db.errors import unavailable
+from db.models import Base, Role
+
+MAX_PREFIX = 20  # leaves 41 bytes of a role name (63 at most) for a username
+STAFF_MARK = "u_"  # staff login roles are <prefix>u_<username>, apart from the groups
+GROUPS = {Role.DESK: "desk", Role.CTL: "ctl", Role.ILL_OFFICE: "office", Role.ADMIN: "admin"}
+SERVICE = "service"  # the daily jobs and the NCIP responder
+SIGNIN = "signin"  # the desk before anyone signs in: branches, library name, lockout counter
+_NEST = (("desk", "ctl"), ("ctl", "office"), ("office", "admin"))
+
+# Settings the daily jobs keep their own bookkeeping in: the only ones they may write.
+SERVICE_SETTINGS = (
+    "notices_last_run",
+    "privacy_last_run",
+    "public_holidays_through",
+    "public_holidays_for",
+)
+
+# What each role writes beyond SELECT (which every role has on every table). Groups inherit
+# down the nesting: an office role also has every desk grant.
+WRITES: dict[str, dict[str, str]] = {
+    "desk": {  # check-in, check-out, in-house use, the hold shelf, transits
+        "items": "UPDATE",
+        "loans": "INSERT, UPDATE",
+        "transits": "INSERT, UPDATE",
+        "hold_shelf_entries": "INSERT, UPDATE",
+        "in_house_uses": "INSERT, UPDATE",
+        "ill_requests": "UPDATE",
+        "notices": "INSERT, UPDATE",
+        "not_found_scans": "INSERT",
+        "due_date_discrepancies": "INSERT",
+        "applied_scans": "INSERT",
+        "audit_events": "INSERT",
+    },
+    "ctl": {},  # the pull list and the ILL account: what the desk grants already allow
+    "office": {
+        "items": "INSERT",
+        "ill_requests": "INSERT",
+        "patrons": "INSERT, UPDATE",
+        "charges": "INSERT, UPDATE",
+        "ifm_transactions": "INSERT, UPDATE",
+        "cancel_reasons": "INSERT, UPDATE",
+        "not_found_scans": "UPDATE",
+        "due_date_discrepancies": "UPDATE",
+    },
+    "admin": {
+        "staff": "INSERT, UPDATE",
+        "library_settings": "INSERT, UPDATE",
+        "ncip_partners": "INSERT, UPDATE, DELETE",
+        "notice_templates": "INSERT, UPDATE, DELETE",
+        "branches": "INSERT, UPDATE",
+        "closures": "INSERT, UPDATE, DELETE",
+    },
+    SERVICE: {  # notices run, anonymising, holidays, NCIP; never staff, partners, templates
+        "items": "INSERT, UPDATE",
+        "loans": "INSERT, UPDATE",
+        "transits": "INSERT, UPDATE",
+        "hold_shelf_entries": "INSERT, UPDATE",
+        "in_house_uses": "INSERT, UPDATE",
+        "ill_requests": "INSERT, UPDATE",
+        "notices": "INSERT, UPDATE",
+        "patrons": "UPDATE",
+        "due_date_discrepancies": "UPDATE",
+        "closures": "INSERT",
+        "library_settings": "INSERT, UPDATE",  # row-level security: SERVICE_SETTINGS only
+        "ncip_messages": "INSERT, UPDATE",
+        "applied_scans": "INSERT",
+        "audit_events": "INSERT",
+    },
+}
+SIGNIN_READS = ("branches", "library_settings", "alembic_version")
+
+# Tables whose every change the database records in the audit trail, with their key column
+# and the columns never copied into it.
+RECORDED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "staff": ("id", ("password_hash", "failed_sign_ins", "locked_until")),
+    "charges": ("id", ()),
+    "library_settings": ("key", ("updated_at",)),
+    "ncip_partners": ("id", ("secret_hash", "updated_at")),
+    "notice_templates": ("id", ("updated_at",)),
+}
+
+
+def prefix_for(database: str) -> str:
+    """The role-name prefix of one database: its name, lower-cased, then `_`.
+
+    Characters other than letters, digits and `_` become `_`. A name too long for
+    MAX_PREFIX keeps its first 13 characters and a digest of the whole, so two long names
+    never share roles.
+    """
+    name = re.sub(r"[^a-z0-9_]", "_", database.lower())
+    if len(name) + 1 <= MAX_PREFIX:
+        return name + "_"
+    digest = hashlib.sha256(name.encode()).hexdigest()[:5]
+    return f"{name[:13]}_{digest}_"
+
+
+def group_role(prefix: str, role: Role) -> str:
+    return prefix + GROUPS[role]
+
+
+def staff_role(prefix: str, username: str) -> str:
+    """The login role of one staff account; ValueError when the name would be too long."""
+    name = prefix + STAFF_MARK + username
+    if len(name.encode()) > 63:
+        room = 63 - len((prefix + STAFF_MARK).encode())
+        raise ValueError(f"On this database a username has at most {room} characters.")
+    return name
+
+
+def _q(name: str) -> str:
+    """A role, table or function name quoted for SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def current_prefix(conn: Connection) -> str:
+    return prefix_for(str(conn.exec_driver_sql("SELECT current_database()").scalar()))
+
+
+def installed_prefix(conn: Connection) -> str | None:
+    """The prefix when this is PostgreSQL and the roles are set up, else None."""
+    if conn.dialect.name != "postgresql":
+        return None
+    prefix = current_prefix(conn)
+    found = conn.execute(
+        text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": prefix + GROUPS[Role.DESK]}
+    ).scalar()
+    return prefix if found else None
+
+
+@dataclass(frozen=True)
+class RolesReport:
+    """What `install` set up: the prefix and every role it manages."""
+
+    database: str
+    prefix: str
+    roles: tuple[str, ...]
+
+
+def install(conn: Connection) -> RolesReport:
+    """Create or bring up to date the roles, grants, policies and triggers (the owner runs it).
+
+    Idempotent: it revokes what the roles held and grants afresh, so a grant removed from
+    WRITES disappears from the database at the next run.
+    """
+    database = str(conn.exec_driver_sql("SELECT current_database()").scalar())
+    schema = str(conn.exec_driver_sql("SELECT current_schema()").scalar())
+    prefix = prefix_for(database)
+    names = {g: prefix + g for g in (*GROUPS.values(), SERVICE, SIGNIN)}
+    for group, name in names.items():
+        if not _role_exists(conn, name):
+            login = "LOGIN" if group in (SERVICE, SIGNIN) else "NOLOGIN"
+            conn.exec_driver_sql(f"CREATE ROLE {_q(name)} {login}")
+    conn.exec_driver_sql(f"ALTER ROLE {_q(names['admin'])} CREATEROLE")
+    for lower, upper in _NEST:
+        conn.exec_driver_sql(f"GRANT {_q(names[lower])} TO {_q(names[upper])}")
+    for group in ("desk", "ctl", "office"):  # administrators hand out the groups
+        conn.exec_driver_sql(f"GRANT {_q(names[group])} TO {_q(names['admin'])} WITH ADMIN OPTION")
+    every = ", ".join(_q(n) for n in names.values())
+    conn.exec_driver_sql(f"GRANT CONNECT ON DATABASE {_q(database)} TO {every}")
+    conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA {_q(schema)} TO {every}")
+    conn.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA {_q(schema)} FROM {every}")
+    conn.exec_driver_sql(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {_q(schema)} FROM {every}")
+    tables = [t.name for t in Base.metadata.sorted_tables] + ["alembic_version"]
+    readers = f"{_q(names['desk'])}, {_q(names[SERVICE])}"
+    for table in tables:
+        conn.exec_driver_sql(f"GRANT SELECT ON {_q(table)} TO {readers}")
+    for table in SIGNIN_READS:
+        conn.exec_driver_sql(f"GRANT SELECT ON {_q(table)} TO {_q(names[SIGNIN])}")
+    # "Any accounts yet?": a count, never a name or a password hash.
+    conn.exec_driver_sql(f"GRANT SELECT (id) ON staff TO {_q(names[SIGNIN])}")
+    conn.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {_q(schema)} TO {readers}")
+    for group, grants in WRITES.items():
+        for table, what in grants.items():
+            conn.exec_driver_sql(f"GRANT {what} ON {_q(table)} TO {_q(names[group])}")
+    _settings_policies(conn, names)
+    _audit_triggers(conn, schema)
+    _sign_in_functions(conn, schema, names)
+    return RolesReport(database, prefix, tuple(names.values()))
+
+
+def _settings_policies(conn: Connection, names: dict[str, str]) -> None:
+    """Library settings: administrators write any; the daily jobs only their bookkeeping."""
+    conn.exec_driver_sql("ALTER TABLE library_settings ENABLE ROW LEVEL SECURITY")
+    keys = ", ".join(f"'{k}'" for k in SERVICE_SETTINGS)
+    policies = {
+        "illdesk_read": "FOR SELECT USING (true)",
+        "illdesk_admin_writes": f"FOR ALL TO {_q(names['admin'])} USING (true) WITH CHECK (true)",
+        "illdesk_service_writes": f"FOR ALL TO {_q(names[SERVICE])} "
+        f"USING (key IN ({keys})) WITH CHECK (key IN ({keys}))",
+    }
+    for name, rule in policies.items():
+        conn.exec_driver_sql(f"DROP POLICY IF EXISTS {name} ON library_settings")
+        conn.exec_driver_sql(f"CREATE POLICY {name} ON library_settings {rule}")
+
+
+_STAMP = """
+CREATE OR REPLACE FUNCTION {schema}.illdesk_audit_stamp() RETURNS trigger
+LANGUAGE plpgsql SET search_path = {schema}, pg_temp AS $fn$
+DECLARE
+    who text := session_user;
+    mark text := '{prefix}{mark}';
+BEGIN
+    -- The owner (and a superuser) can change anything anyway: its events stand as sent.
+    IF pg_has_role(session_user,
+                   (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
+        RETURN NEW;
+    END IF;
+    NEW.at := now();
+    IF left(who, length(mark)) = mark THEN
+        NEW.username := substr(who, length(mark) + 1);
+        NEW.staff_id := (SELECT id FROM staff WHERE username = NEW.username);
+    ELSE
+        NEW.username := left(who, 64);
+        NEW.staff_id := NULL;
+    END IF;
+    RETURN NEW;
+END
+$fn$
+"""
+
+_CHANGE = """
+CREATE OR REPLACE FUNCTION {schema}.illdesk_record_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = {schema}, pg_temp AS $fn$
+DECLARE
+    old_row jsonb;
+    new_row jsonb;
+    before_row jsonb := '{{}}';
+    after_row jsonb := '{{}}';
+    col text;
+    row_key text;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        old_row := to_jsonb(OLD) - TG_ARGV[1:];
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        new_row := to_jsonb(NEW) - TG_ARGV[1:];
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        FOR col IN SELECT jsonb_object_keys(new_row) LOOP
+            IF new_row -> col IS DISTINCT FROM old_row -> col THEN
+                before_row := before_row || jsonb_build_object(col, old_row -> col);
+                after_row := after_row || jsonb_build_object(col, new_row -> col);
+            END IF;
+        END LOOP;
+        IF after_row = '{{}}' THEN
+            RETURN NULL;
+        END IF;
+    ELSIF TG_OP = 'INSERT' THEN
+        before_row := NULL;
+        after_row := new_row;
+    ELSE
+        before_row := old_row;
+        after_row := NULL;
+    END IF;
+    row_key := COALESCE(new_row, old_row) ->> TG_ARGV[0];
+    INSERT INTO audit_events (at, staff_id, username, branch_code, workstation, action,
+                              entity, entity_id, before, after, detail)
+    VALUES (now(), NULL, left(session_user, 64), '',
+            left(COALESCE(current_setting('illdesk.workstation', true), ''), 128),
+            'db.' || TG_TABLE_NAME || '.' || lower(TG_OP), left(TG_TABLE_NAME, 32),
+            CASE WHEN row_key ~ '^[0-9]{{1,9}}$' THEN row_key::integer END,
+            before_row::json, after_row::json, TG_TABLE_NAME || ' ' || row_key);
+    RETURN NULL;
+END
+$fn$
+"""
+
+
+def _audit_triggers(conn: Connection, schema: str) -> None:
+    """Who and when come from the server; changes to the tables that matter record
+    themselves; nobody but the owner updates or deletes an event (no grant allows it)."""
+    prefix = current_prefix(conn)
+    where = _q(schema)
+    conn.exec_driver_sql(_STAMP.format(schema=where, prefix=prefix, mark=STAFF_MARK))
+    conn.exec_driver_sql("DROP TRIGGER IF EXISTS illdesk_stamp ON audit_events")
+    conn.execute(
+        text(
+            "CREATE TRIGGER illdesk_stamp BEFORE INSERT ON audit_events "
+            f"FOR EACH ROW EXECUTE FUNCTION {where}.illdesk_audit_stamp()"
+        )
+    )
+    conn.exec_driver_sql(_CHANGE.format(schema=where))
+    for table, (key, hidden) in RECORDED.items():
+        args = ", ".join(f"'{a}'" for a in (key, *hidden))
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS illdesk_changes ON {_q(table)}")
+        conn.execute(
+            text(
+                f"CREATE TRIGGER illdesk_changes AFTER INSERT OR UPDATE OR DELETE ON "
+                f"{_q(table)} FOR EACH ROW EXECUTE FUNCTION "
+                f"{where}.illdesk_record_change({args})"
+            )
+        )
+
+
+# The lockout rule of app/people/staff.py, kept where a desk role cannot change it.
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT_BASE_SECONDS = 30
+
+_SIGN_IN = """
+CREATE OR REPLACE FUNCTION {schema}.illdesk_sign_in_locked(p_username text)
+RETURNS timestamptz LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = {schema}, pg_temp AS $fn$
+    SELECT locked_until FROM staff WHERE username = p_username AND locked_until > now()
+$fn$;
+
+CREATE OR REPLACE FUNCTION {schema}.illdesk_sign_in_failed(p_username text, p_branch text)
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = {schema}, pg_temp AS $fn$
+DECLARE
+    failed integer;
+    account integer;
+    locked boolean;
+BEGIN
+    UPDATE staff SET failed_sign_ins = failed_sign_ins + 1 WHERE username = p_username
+    RETURNING id, failed_sign_ins INTO account, failed;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    locked := failed >= {max_failed};
+    IF locked THEN
+        UPDATE staff SET locked_until = now() + make_interval(
+            secs => {base} * power(2, least(failed - {max_failed}, 10)))
+        WHERE id = account;
+    END IF;
+    INSERT INTO audit_events (at, username, branch_code, workstation, action, entity,
+                              entity_id, after, detail)
+    VALUES (now(), p_username, left(p_branch, 16), '', 'staff.sign_in_failed', 'staff',
+            account, json_build_object('failed_sign_ins', failed, 'locked', locked),
+            'account ' || p_username);
+    RETURN failed;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION {schema}.illdesk_sign_in_succeeded()
+RETURNS void LANGUAGE sql SECURITY DEFINER
+SET search_path = {schema}, pg_temp AS $fn$
+    UPDATE staff SET failed_sign_ins = 0, locked_until = NULL
+    WHERE '{mark}' || username = session_user
+      AND (failed_sign_ins <> 0 OR locked_until IS NOT NULL)
+$fn$;
+"""
+
+
+def _sign_in_functions(conn: Connection, schema: str, names: dict[str, str]) -> None:
+    """The lockout counter, for roles that may not write `staff`: a failed attempt is
+    counted for the account named, a success clears only the caller's own account."""
+    where = _q(schema)
+    mark = current_prefix(conn) + STAFF_MARK
+    conn.exec_driver_sql(
+        _SIGN_IN.format(
+            schema=where, mark=mark, max_failed=MAX_FAILED_SIGN_INS, base=LOCKOUT_BASE_SECONDS
+        )
+    )
+    callers = f"{_q(names[SIGNIN])}, {_q(names['desk'])}"
+    for function, who in (
+        ("illdesk_sign_in_locked(text)", callers),
+        ("illdesk_sign_in_failed(text, text)", callers),
+        ("illdesk_sign_in_succeeded()", _q(names["desk"])),
+    ):
+        conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {where}.{function} FROM PUBLIC")
+        conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {where}.{function} TO {who}")
+
+
+def drop_roles(server: Connection, prefix: str) -> list[str]:
+    """Drop every role of one prefix: its groups and the staff login roles in them.
+
+    Run on another database of the server after the database itself was dropped (the
+    test suite does this); roles still holding privileges elsewhere make it fail.
+    """
+    groups = [prefix + g for g in (*GROUPS.values(), SERVICE, SIGNIN)]
+    rows = server.execute(
+        text(
+            "SELECT DISTINCT m.rolname FROM pg_auth_members a "
+            "JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles m ON m.oid = a.member "
+            "WHERE g.rolname = ANY(:groups) AND starts_with(m.rolname, :staff)"
+        ),
+        {"groups": groups, "staff": prefix + STAFF_MARK},
+    ).scalars()
+    staff = list(rows)
+    dropped = []
+    for name in [*staff, *reversed(groups)]:
+        if _role_exists(server, name):
+            server.exec_driver_sql(f"DROP ROLE {_q(name)}")
+            dropped.append(name)
+    return dropped
+
+
+def _raw(conn: Connection) -> Any:
+    """The psycopg connection under `conn`, for client-side password encryption."""
+    return conn.connection.driver_connection
+
+
+def _role_exists(conn: Connection, name: str) -> bool:
+    found = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": name})
+    return found.scalar() is not None
+
+
+def sync_staff_login(
+    conn: Connection, username: str, role: Role, *, active: bool, password: str | None = None
+) -> str | None:
+    """Make the staff account's login role match it: LOGIN while active, in its role's
+    group only (administrators also CREATEROLE), and the password when one is given.
+
+    Idempotent, in the caller's transaction. The password reaches the server only as a
+    SCRAM verifier computed here. None (nothing done) on SQLite or before `install`.
+    """
+    prefix = installed_prefix(conn)
+    if prefix is None:
+        return None
+    name = staff_role(prefix, username)
+    attributes = ("LOGIN" if active else "NOLOGIN") + (
+        " CREATEROLE" if role is Role.ADMIN else " NOCREATEROLE"
+    )
+    verb = "ALTER" if _role_exists(conn, name) else "CREATE"
+    conn.exec_driver_sql(f"{verb} ROLE {_q(name)} {attributes}")
+    held = set(
+        conn.execute(
+            text(
+                "SELECT g.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid "
+                "JOIN pg_roles m ON m.oid = a.member WHERE m.rolname = :r"
+            ),
+            {"r": name},
+        ).scalars()
+    )
+    for each in GROUPS:
+        group = group_role(prefix, each)
+        if each is role and group not in held:
+            conn.exec_driver_sql(f"GRANT {_q(group)} TO {_q(name)}")
+        elif each is not role and group in held:
+            conn.exec_driver_sql(f"REVOKE {_q(group)} FROM {_q(name)}")
+    if password is not None:
+        verifier = _raw(conn).pgconn.encrypt_password(
+            password.encode(), name.encode(), b"scram-sha-256"
+        )
+        literal = verifier.decode().replace("'", "''")
+        conn.exec_driver_sql(f"ALTER ROLE {_q(name)} PASSWORD '{literal}'")
+    return name
+
+
+class LoginOutcome(StrEnum):
+    CONNECTED = "connected"
+    WRONG_PASSWORD = "wrong_password"  # or no such role: the server does not say which
+    NOT_PERMITTED = "not_permitted"  # the right password for a deactivated account
+
+
+def login_url(url: str, role: str, password: str) -> str:
+    """The database URL of `url` with the staff member's own role and password."""
+    parsed = make_url(url).set(username=role, password=password)
+    return parsed.render_as_string(hide_password=False)
+
+
+def try_login(url: str, role: str, password: str) -> LoginOutcome:
+    """Let the server check the password (SCRAM): one connection, closed at once.
+
+    Raises DatabaseUnavailable when the server cannot be reached or refuses for another
+    reason (no pg_hba.conf line for this PC, say), with the server's own words.
+    """
+    import psycopg  # here: an SQLite desk never loads the PostgreSQL driver
+    from psycopg.conninfo import make_conninfo
+
+    parsed = make_url(url)
+    options = {k: v for k, v in parsed.query.items() if isinstance(v, str)}
+    if parsed.host:
+        options["host"] = parsed.host
+    if parsed.port:
+        options["port"] = str(parsed.port)
+    try:
+        conn = psycopg.connect(
+            make_conninfo(
+                dbname=parsed.database or "",
+                user=role,
+                password=password,
+                connect_timeout=5,
+                **options,
+            )
+        )
+    except psycopg.OperationalError as exc:
+        said = str(exc)
+        if getattr(exc, "sqlstate", None) == "28P01" or "password authentication failed" in said:
+            return LoginOutcome.WRONG_PASSWORD
+        if "not permitted to log in" in said:
+            return LoginOutcome.NOT_PERMITTED
+        raise unavailable(exc) from exc
+    conn.close()
+    return LoginOutcome.CONNECTED
+
+
+def locked_until(conn: Connection, username: str) -> Any:
+    """When the account's lockout ends (None: not locked), as any sign-in role may ask."""
+    return conn.execute(text("SELECT illdesk_sign_in_locked(:u)"), {"u": username}).scalar()
+
+
+def count_failed_sign_in(conn: Connection, username: str, branch_code: str) -> None:
+    conn.execute(text("SELECT illdesk_sign_in_failed(:u, :b)"), {"u": username, "b": branch_code})
+
+
+def count_signed_in(conn: Connection) -> None:
+    """Clear the lockout counter of the account this connection is logged in as."""
+    conn.execute(text("SELECT illdesk_sign_in_succeeded()"))
