@@ -357,6 +357,12 @@ BEGIN
 END
 $fn$;
 
+CREATE OR REPLACE FUNCTION {schema}.illdesk_mapped_staff(p_os_user text)
+RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = {schema}, pg_temp AS $fn$
+    SELECT username FROM staff WHERE os_user = p_os_user AND p_os_user <> ''
+$fn$;
+
 CREATE OR REPLACE FUNCTION {schema}.illdesk_sign_in_succeeded()
 RETURNS void LANGUAGE sql SECURITY DEFINER
 SET search_path = {schema}, pg_temp AS $fn$
@@ -381,6 +387,7 @@ def _sign_in_functions(conn: Connection, schema: str, names: dict[str, str]) -> 
     for function, who in (
         ("illdesk_sign_in_locked(text)", callers),
         ("illdesk_sign_in_failed(text, text)", callers),
+        ("illdesk_mapped_staff(text)", callers),
         ("illdesk_sign_in_succeeded()", _q(names["desk"])),
     ):
         conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {where}.{function} FROM PUBLIC")
@@ -467,15 +474,17 @@ class LoginOutcome(StrEnum):
     CONNECTED = "connected"
     WRONG_PASSWORD = "wrong_password"  # or no such role: the server does not say which
     NOT_PERMITTED = "not_permitted"  # the right password for a deactivated account
+    PASSWORD_NEEDED = "password_needed"  # no password given and the server asks for one
 
 
-def login_url(url: str, role: str, password: str) -> str:
-    """The database URL of `url` with the staff member's own role and password."""
+def login_url(url: str, role: str, password: str | None) -> str:
+    """The database URL of `url` with the staff member's own role and password (None: the
+    server authenticates the computer's own login, with `sspi`, `gss` or `peer`)."""
     parsed = make_url(url).set(username=role, password=password)
     return parsed.render_as_string(hide_password=False)
 
 
-def try_login(url: str, role: str, password: str) -> LoginOutcome:
+def try_login(url: str, role: str, password: str | None) -> LoginOutcome:
     """Let the server check the password (SCRAM): one connection, closed at once.
 
     Raises DatabaseUnavailable when the server cannot be reached or refuses for another
@@ -504,6 +513,8 @@ def try_login(url: str, role: str, password: str) -> LoginOutcome:
         said = str(exc)
         if getattr(exc, "sqlstate", None) == "28P01" or "password authentication failed" in said:
             return LoginOutcome.WRONG_PASSWORD
+        if "no password supplied" in said:
+            return LoginOutcome.PASSWORD_NEEDED
         if "not permitted to log in" in said:
             return LoginOutcome.NOT_PERMITTED
         raise unavailable(exc) from exc
@@ -518,6 +529,12 @@ def locked_until(conn: Connection, username: str) -> Any:
 
 def count_failed_sign_in(conn: Connection, username: str, branch_code: str) -> None:
     conn.execute(text("SELECT illdesk_sign_in_failed(:u, :b)"), {"u": username, "b": branch_code})
+
+
+def mapped_staff(conn: Connection, os_user: str) -> str | None:
+    """The staff username a computer account is mapped to, as the sign-in role may ask."""
+    found = conn.execute(text("SELECT illdesk_mapped_staff(:o)"), {"o": os_user}).scalar()
+    return str(found) if found else None
 
 
 def count_signed_in(conn: Connection) -> None:

@@ -172,7 +172,7 @@ class DeskController(QObject):
         from ui.sign_in import SignInDialog
 
         assert isinstance(dialog, SignInDialog) and dialog.actor is not None
-        session = DeskSession(self.rt, dialog.actor, self.settings)
+        session = DeskSession(dialog.session_rt, dialog.actor, self.settings)
         dialog.deleteLater()
         self.dialog = None
         window = MainWindow(session)
@@ -181,6 +181,9 @@ class DeskController(QObject):
         install_privacy_guards(window, session)
         self._start_notices(session)
         window.destroyed.connect(self._window_gone)
+        if session.rt is not self.rt:  # the staff member's own connections end with the window
+            own = session.rt.db
+            window.destroyed.connect(lambda: own.dispose())
         self.window = window
         window.show()
         window.raise_()

@@ -34,7 +34,8 @@ from app.library.branches import BranchInfo
 from app.library.database_errors import DatabaseError
 from app.library.errors import ServiceError
 from app.library.runtime import Runtime
-from app.people.staff import current_os_user, sign_in, sign_in_facts, sign_in_os_user
+from app.people.own_login import SignedIn, sign_in_connected, sign_in_os_user_connected
+from app.people.staff import current_os_user, sign_in_facts
 from app.workstation.config import WorkstationSettings, save_settings
 from ui.icons import resource_icon
 from ui.operations import Operations
@@ -66,6 +67,9 @@ class SignInDialog(QDialog):
         self.rt = rt
         self.settings = settings
         self.actor: Actor | None = None
+        # The runtime the desk works with once signed in: on PostgreSQL with staff roles,
+        # connected as the staff member; otherwise the one the desk started with.
+        self.session_rt: Runtime = rt
         self.settings_warning = ""
 
         self.branches: list[BranchInfo] = []
@@ -299,7 +303,9 @@ class SignInDialog(QDialog):
             self.branch_box.setFocus()
             return
         self._finish_sign_in(
-            lambda: sign_in_os_user(self.rt, current_os_user(), branch_code, this_workstation())
+            lambda: sign_in_os_user_connected(
+                self.rt, current_os_user(), branch_code, this_workstation()
+            )
         )
 
     def try_sign_in(self) -> None:
@@ -319,10 +325,10 @@ class SignInDialog(QDialog):
             return
         password = self.password_edit.text()
         self._finish_sign_in(
-            lambda: sign_in(self.rt, username, password, branch_code, this_workstation())
+            lambda: sign_in_connected(self.rt, username, password, branch_code, this_workstation())
         )
 
-    def _finish_sign_in(self, attempt: Callable[[], Actor]) -> None:
+    def _finish_sign_in(self, attempt: Callable[[], SignedIn]) -> None:
         """Check the password on the sign-in runner while this thread does `meanwhile`
         (loading the main window's code, the first time): argon2 holds no interpreter lock,
         so the two overlap and the window follows the sign-in sooner; the dialog never waits
@@ -344,10 +350,13 @@ class SignInDialog(QDialog):
         self.password_edit.clear()
         self.password_edit.setFocus()
 
-    def _signed_in(self, actor: Actor) -> None:
+    def _signed_in(self, signed: SignedIn) -> None:
         if self.actor is not None:
-            return  # a second Enter while the first was being checked
-        self.actor = actor
+            if signed.rt is not self.rt:  # a second Enter while the first was being checked
+                signed.rt.db.dispose()
+            return
+        self.actor, self.session_rt = signed.actor, signed.rt
+        actor = signed.actor
         self._remember_branch(actor.branch_code)
         self.password_edit.clear()
         self.accept()

@@ -18,7 +18,13 @@ from sqlalchemy import select
 from app.library.actors import Actor
 from app.library.errors import InvalidInput, PermissionDenied
 from app.library.runtime import Runtime
-from app.people.staff import WRONG_PASSWORD, _actor_at, normalize_username, sign_in
+from app.people.staff import (
+    WRONG_PASSWORD,
+    _actor_at,
+    normalize_username,
+    sign_in,
+    sign_in_os_user,
+)
 from app.records import audit
 from db import roles
 from db.engine import Database
@@ -63,6 +69,55 @@ def sign_in_connected(
         raise PermissionDenied(WRONG_PASSWORD)
     if outcome is roles.LoginOutcome.NOT_PERMITTED:
         raise PermissionDenied(f"The account '{name}' is deactivated. Ask an administrator.")
+    return _open_as(rt, role, password, name, branch_code, workstation, "")
+
+
+PASSWORD_NEEDED = (
+    "This database asks for a password: sign in with your username and password. (IT can "
+    "let the computer's own login through with the server's SSPI or GSS authentication: "
+    "see 'Sign-in by computer account' in the README.)"
+)
+
+
+def sign_in_os_user_connected(
+    rt: Runtime, os_user: str, branch_code: str, workstation: str = ""
+) -> SignedIn:
+    """Sign in as the staff account mapped to this computer's login.
+
+    On PostgreSQL with roles the desk connects as that staff member with no password of
+    its own: the server decides (`sspi`, `gss` or `peer` in pg_hba.conf, mapping the
+    computer account to the role), so no desk can claim someone else's computer account.
+    """
+    with rt.db.reading() as session:
+        prefix = roles.installed_prefix(session.connection())
+        name = roles.mapped_staff(session.connection(), os_user.strip()) if prefix else None
+    if prefix is None:
+        return SignedIn(sign_in_os_user(rt, os_user, branch_code, workstation), rt)
+    if name is None:
+        raise PermissionDenied(
+            f"The computer account '{os_user.strip()}' is not mapped to a staff account. "
+            "Sign in with your username and password, or ask an administrator to map it."
+        )
+    role = roles.staff_role(prefix, name)
+    outcome = roles.try_login(rt.db.url, role, None)
+    if outcome is roles.LoginOutcome.NOT_PERMITTED:
+        raise PermissionDenied(f"The account '{name}' is deactivated. Ask an administrator.")
+    if outcome is not roles.LoginOutcome.CONNECTED:
+        raise PermissionDenied(PASSWORD_NEEDED)
+    detail = f"signed in as computer account {os_user.strip()}"
+    return _open_as(rt, role, None, name, branch_code, workstation, detail)
+
+
+def _open_as(
+    rt: Runtime,
+    role: str,
+    password: str | None,
+    name: str,
+    branch_code: str,
+    workstation: str,
+    detail: str,
+) -> SignedIn:
+    """The desk's runtime connected as `role`, once the server has let it in."""
     own = Runtime(Database(roles.login_url(rt.db.url, role, password)), rt.clock)
     try:
         with own.db.transaction() as session:
@@ -80,7 +135,7 @@ def sign_in_connected(
                 at=rt.clock.now(),
                 entity="staff",
                 entity_id=staff.id,
-                detail="connected as its own database role",
+                detail=detail or "connected as its own database role",
             )
     except BaseException:
         own.db.dispose()

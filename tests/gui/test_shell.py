@@ -246,13 +246,13 @@ def test_password_is_checked_beside_loading_the_window_and_a_wrong_one_is_still_
     qtbot: QtBot, demo_rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: dict[str, list[int]] = {"check": [], "meanwhile": []}
-    real_sign_in = sign_in_module.sign_in
+    real_sign_in = sign_in_module.sign_in_connected
 
     def checking(*args: object) -> object:
         threads["check"].append(threading.get_ident())
         return real_sign_in(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sign_in_module, "sign_in", checking)
+    monkeypatch.setattr(sign_in_module, "sign_in_connected", checking)
     dialog = SignInDialog(
         demo_rt,
         WorkstationSettings(),

@@ -378,6 +378,7 @@ def test_every_protected_service_refuses_lower_roles_before_doing_anything(
 
 # Services that run before anyone is signed in: they make the actor, or show the sign-in.
 NO_ACTOR_YET = {
+    ("app.people.own_login", "sign_in_os_user_connected"),
     ("app.people.staff", "sign_in"),
     ("app.people.staff", "sign_in_os_user"),
     ("app.people.staff", "actor_for"),

@@ -115,8 +115,7 @@ def test_the_audit_trail_is_for_the_ill_office_and_admins(
     demo_rt: Runtime, actor_at: ActorAt
 ) -> None:
     for username in ("desk", "ctl"):  # a desk and a campus team lead
-        refusal = "Searching the audit trail by patron \\(their loan history\\) needs the "
-        with pytest.raises(PermissionDenied, match=refusal + "'ill_office' role"):
+        with pytest.raises(PermissionDenied, match="Searching the audit trail needs the 'ill_off"):
             search_audit(demo_rt, actor_at(username, "NEC"), AuditQuery(patron="T00123456"))
         with pytest.raises(PermissionDenied, match="Searching the audit trail needs"):
             search_audit(demo_rt, actor_at(username, "NEC"), AuditQuery(item_barcode="x"))
