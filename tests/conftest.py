@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.demo import load_demo
+from app.demo import DEMO_PASSWORD, load_demo
 from app.library.actors import Actor, unattended
 from app.library.clock import FixedClock
 from app.library.runtime import Runtime
@@ -52,6 +52,8 @@ def _isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("ILLDESK_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("ILLDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("ILLDESK_DATABASE_URL", raising=False)
+    # The command line signs --staff in; scripts give the password in this variable.
+    monkeypatch.setenv("ILLDESK_PASSWORD", DEMO_PASSWORD)
 
 
 @pytest.fixture(scope="session")

@@ -152,7 +152,9 @@ def test_cli_says_not_sure_while_the_database_stays_away_and_the_replay_settles_
     assert [e.key for e in journal.entries()] == [record["key"]]
 
     proxy.start()  # the database is back: the replay checks the scan
-    code = main(["--db", through, "--json", "offline", "replay", str(journal.path)])
+    code = main(
+        ["--db", through, "--json", "offline", "replay", str(journal.path), "--staff", "office"]
+    )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines[0]["status"] == "already_applied" and lines[0]["key"] == record["key"]
     assert lines[-1]["summary"]["applied"] == 0 and code == 0

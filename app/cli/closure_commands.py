@@ -94,7 +94,7 @@ def _closures(ctx: CliContext) -> int:
     command, args, rt = ctx.args.closures_command, ctx.args, ctx.runtime()
     if command == "list":
         found = closures.list_closures(
-            rt, ctx.caller(), year=args.year, branch_code=args.for_branch
+            rt, ctx.reader(), year=args.year, branch_code=args.for_branch
         )
         for info in found:
             ctx.emit(_record(info), _line(info))

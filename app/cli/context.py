@@ -12,11 +12,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, TextIO
 
-from app.library.actors import Actor, this_workstation, unattended
+from app.cli.staff_password import staff_password
+from app.library.actors import Actor, this_workstation
 from app.library.branches import ill_office_branch
 from app.library.clock import Clock, SystemClock
+from app.library.errors import PermissionDenied
 from app.library.runtime import Runtime
-from app.people.staff import actor_for
+from app.people.staff import parse_role, sign_in
 from app.workstation.config import choose_database
 from app.workstation.connection import connect, open_database
 
@@ -60,6 +62,7 @@ class CliContext:
         self.json = bool(getattr(args, "json", False))
         self.clock = clock or SystemClock()
         self._runtime: Runtime | None = None
+        self._signed_in_as: tuple[tuple[str, str], Actor] | None = None
 
     def runtime(self, *, check_schema: bool = True) -> Runtime:
         if self._runtime is None:
@@ -73,32 +76,56 @@ class CliContext:
         return self._runtime
 
     def actor(self) -> Actor:
-        return actor_for(self.runtime(), self.args.staff, self.args.branch, this_workstation())
+        """`--staff`, signed in with their password at `--branch` (default: the ILL office's).
 
-    def caller(self) -> Actor:
-        """Who the command acts as: the --staff account when the command takes one, else
-        the command line itself, named after the computer's user (see `unattended`)."""
-        if getattr(self.args, "staff", None):
-            return self.actor()
-        try:
-            user = getpass.getuser()
-        except (OSError, KeyError):
-            user = "unknown user"
-        return unattended(f"command line ({user})"[:64], this_workstation())
+        The one place the command line turns a username into an actor: the password comes
+        from `staff_password` and is checked by `sign_in`, so a wrong one counts towards the
+        account's lockout and is audited like a failed sign-in at the window.
+        """
+        branch = getattr(self.args, "branch", None) or self._office_branch()
+        return self._signed_in(branch)
 
     def office_actor(self) -> Actor:
         """The actor of an ILL office command: `--branch` defaults to the office's branch."""
-        if not self.args.branch:
-            with self.runtime().db.reading() as session:
-                self.args.branch = ill_office_branch(session).code
         return self.actor()
 
     def office_staff_actor(self) -> Actor:
         """`--staff` signed in at the ILL office's branch (when --branch means something else)."""
-        rt = self.runtime()
-        with rt.db.reading() as session:
-            office = ill_office_branch(session).code
-        return actor_for(rt, self.args.staff, office, this_workstation())
+        return self._signed_in(self._office_branch())
+
+    def has_staff(self) -> bool:
+        return bool(getattr(self.args, "staff", None))
+
+    def reader(self) -> Actor:
+        """The actor of a command that shows only what the sign-in window shows to anyone
+        (branches, the closures calendar): no password, the lowest role, named after the
+        computer's user so the trail can tell it apart from people's actions."""
+        try:
+            user = getpass.getuser()
+        except (OSError, KeyError):
+            user = "unknown user"
+        job = f"command line ({user})"[:64]
+        return Actor(0, job, job, parse_role("desk"), "", this_workstation())
+
+    def _office_branch(self) -> str:
+        with self.runtime().db.reading() as session:
+            return ill_office_branch(session).code
+
+    def _signed_in(self, branch_code: str) -> Actor:
+        username = str(getattr(self.args, "staff", None) or "").strip()
+        if not username:
+            raise PermissionDenied(
+                "This command needs --staff USERNAME: who is acting, signed in with their "
+                "password (see `illdesk --help`). Nothing was done.",
+                code="staff_needed",
+            )
+        key = (username.lower(), branch_code.strip().upper())
+        if self._signed_in_as is None or self._signed_in_as[0] != key:
+            rt = self.runtime()  # a database problem is told before any password is asked
+            password = staff_password(username)
+            actor = sign_in(rt, username, password, branch_code, this_workstation())
+            self._signed_in_as = (key, actor)
+        return self._signed_in_as[1]
 
     def emit(self, record: Any, text: str | None = None) -> None:
         """One result: a JSON object on its own line with --json, else a readable line."""

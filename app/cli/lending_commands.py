@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from typing import Any
 
-from app.cli.context import CliContext
+from app.cli.context import CliContext, office_options
 from app.lending import ifm, overdue_at_borrowers, pull_list, shipping
 from app.lending.ifm import IfmFields, IfmLedger, IfmTransactionView, PartnerBalance
 from app.lending.overdue_at_borrowers import BorrowerOverdue, PreparedMessage
@@ -80,6 +80,7 @@ def _register_lend(sub: Any) -> None:
         choices=[s.value for s in RequestStatus],
         help="only this status (repeatable)",
     )
+    office_options(listing)
     listing.set_defaults(handler=_list)
 
     for name, help_text, handler in (
@@ -198,6 +199,7 @@ def _register_ifm(sub: Any) -> None:
     )
     listing.add_argument("--status", choices=[s.value for s in IfmStatus])
     listing.add_argument("--partner", help="only this partner's OCLC symbol")
+    office_options(listing)
     listing.set_defaults(handler=_ifm_list)
     lost = steps.add_parser(
         "lost",
@@ -206,6 +208,7 @@ def _register_ifm(sub: Any) -> None:
         "(we_receive: a borrower lost our item; we_pay: our patron lost a borrowed one), "
         "partner_symbol, transaction_status (null until recorded).",
     )
+    office_options(lost)
     lost.set_defaults(handler=_ifm_lost)
     balance = steps.add_parser(
         "balance",
@@ -214,6 +217,7 @@ def _register_ifm(sub: Any) -> None:
         "'total'): received, paid, balance (positive: owed to us), pending, settle (the "
         "balance reached plus or minus the threshold).",
     )
+    office_options(balance)
     balance.set_defaults(handler=_ifm_balance)
 
 
@@ -276,11 +280,11 @@ def _create(ctx: CliContext) -> int:
 def _list(ctx: CliContext) -> int:
     rt = ctx.runtime()
     if ctx.args.to_pull:
-        views = pull_list.pull_list(rt, ctx.caller(), ctx.args.to_pull)
+        views = pull_list.pull_list(rt, ctx.actor(), ctx.args.to_pull)
     else:
         statuses = tuple(RequestStatus(s) for s in ctx.args.status or ())
         views = pull_list.list_lending(
-            rt, ctx.caller(), pull_branch=ctx.args.pull_branch, statuses=statuses
+            rt, ctx.actor(), pull_branch=ctx.args.pull_branch, statuses=statuses
         )
     for view in views:
         _emit_request(ctx, view)
@@ -476,7 +480,7 @@ def _ifm_processed(ctx: CliContext) -> int:
 def _ifm_list(ctx: CliContext) -> int:
     status = IfmStatus(ctx.args.status) if ctx.args.status else None
     rows = ifm.list_transactions(
-        ctx.runtime(), ctx.caller(), status=status, partner=ctx.args.partner
+        ctx.runtime(), ctx.actor(), status=status, partner=ctx.args.partner
     )
     for tx in rows:
         ctx.emit(_tx_record(tx), _tx_text(tx))
@@ -486,7 +490,7 @@ def _ifm_list(ctx: CliContext) -> int:
 
 
 def _ifm_lost(ctx: CliContext) -> int:
-    rows = ifm.lost_requests(ctx.runtime(), ctx.caller())
+    rows = ifm.lost_requests(ctx.runtime(), ctx.actor())
     for r in rows:
         status = r.transaction_status.value if r.transaction_status else None
         ctx.emit(
@@ -528,7 +532,7 @@ def _balance_text(label: str, row: PartnerBalance | IfmLedger) -> str:
 
 
 def _ifm_balance(ctx: CliContext) -> int:
-    book = ifm.ledger(ctx.runtime(), ctx.caller())
+    book = ifm.ledger(ctx.runtime(), ctx.actor())
     for partner in book.partners:
         ctx.emit(
             _balance_record("partner", partner.partner_symbol, partner),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.context import CliContext, office_options
+from app.cli.patron_reads import shown_patrons
 from app.cli.progress_bar import terminal_progress
 from app.library.errors import InvalidInput
 from app.money import bursar, charges
@@ -32,10 +33,12 @@ def register(sub: Any) -> None:
         "kind per day. The mail server comes from this desk's settings or ILLDESK_SMTP_* "
         "variables; the password from ILLDESK_SMTP_PASSWORD or the keyring.",
     )
+    office_options(run)
     run.set_defaults(handler=_notices_run)
     listing = notices_sub.add_parser("list", help="list notices, newest first")
     listing.add_argument("--status", default=None, help="queued, sent, failed or held")
     listing.add_argument("--limit", type=int, default=100, help="at most this many (100)")
+    office_options(listing)
     listing.set_defaults(handler=_notices_list)
 
     charges_parser = sub.add_parser("charges", help="charges on patron accounts")
@@ -60,6 +63,7 @@ def register(sub: Any) -> None:
     clist = charges_sub.add_parser("list", help="open charges (all, or one patron's)")
     clist.add_argument("--patron", default=None, metavar="CAMPUS_ID", help="e.g. T00890123")
     clist.add_argument("--all", action="store_true", help="include removed charges")
+    office_options(clist)
     clist.set_defaults(handler=_charges_list)
 
     remove = office_options(charges_sub.add_parser("remove", help="remove a charge, with a reason"))
@@ -92,12 +96,13 @@ def register(sub: Any) -> None:
     export.add_argument("file", type=Path, metavar="FILE.csv")
     export.set_defaults(handler=_bursar_export)
     preview = bursar_sub.add_parser("preview", help="what the next export holds, and what waits")
+    office_options(preview)
     preview.set_defaults(handler=_bursar_preview)
 
 
 def _notices_run(ctx: CliContext) -> int:
     with terminal_progress("Queueing reminders", ctx.err, quiet=ctx.json) as progress:
-        result = daily_run.run_daily(ctx.runtime(), ctx.caller(), load_settings(), progress)
+        result = daily_run.run_daily(ctx.runtime(), ctx.actor(), load_settings(), progress)
     record = {
         "queued_due_soon": result.queued_due_soon,
         "queued_overdue": result.queued_overdue,
@@ -116,7 +121,9 @@ def _notices_list(ctx: CliContext) -> int:
     status = daily_run.parse_status(ctx.args.status) if ctx.args.status else None
     if ctx.args.limit < 1:
         raise InvalidInput("--limit takes a number of notices, 1 or more.")
-    found = daily_run.list_notices(ctx.runtime(), ctx.caller(), status, ctx.args.limit)
+    rt, actor = ctx.runtime(), ctx.actor()
+    found = daily_run.list_notices(rt, actor, status, ctx.args.limit)
+    shown_patrons(rt, actor, [n.patron_id for n in found], "notices list")
     for n in found:
         who = n.patron_id or n.partner_symbol or "-"
         problem = f"  [{n.problem}]" if n.problem else ""
@@ -197,9 +204,10 @@ def _declare_lost(ctx: CliContext) -> int:
 
 
 def _charges_list(ctx: CliContext) -> int:
-    found = charges.list_charges(
-        ctx.runtime(), ctx.caller(), patron_id=ctx.args.patron, include_removed=ctx.args.all
-    )
+    rt, actor = ctx.runtime(), ctx.actor()
+    found = charges.list_charges(rt, actor, patron_id=ctx.args.patron, include_removed=ctx.args.all)
+    if ctx.args.patron is None:  # one patron's charges: `list_charges` records the look
+        shown_patrons(rt, actor, [c.patron_id for c in found], "charges list")
     for c in found:
         ctx.emit(_charge_record(c), _charge_line(c))
     if not found:
@@ -252,7 +260,10 @@ def _bursar_export(ctx: CliContext) -> int:
 
 
 def _bursar_preview(ctx: CliContext) -> int:
-    pending = bursar.preview(ctx.runtime(), ctx.caller())
+    rt, actor = ctx.runtime(), ctx.actor()
+    pending = bursar.preview(rt, actor)
+    listed = [*pending.to_report, *(held.charge for held in pending.held_back)]
+    shown_patrons(rt, actor, [c.patron_id for c in listed], "bursar preview")
     for c in pending.to_report:
         ctx.emit({"report": True, **_charge_record(c)}, f"report  {_charge_line(c)}")
     for held in pending.held_back:

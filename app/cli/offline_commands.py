@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from app.cli.context import CliContext
+from app.cli.context import CliContext, office_options
 from app.cli.progress_bar import terminal_progress
 from app.library.errors import InvalidInput
 from app.offline.journal import OfflineJournal, read_entries
@@ -36,6 +36,7 @@ def register(sub: Any) -> None:
         "so running it twice is safe. Conflicts are listed with a code and what to do.",
     )
     replay.add_argument("file", metavar="FILE", help="the journal file (scans.jsonl)")
+    office_options(replay)
     replay.set_defaults(handler=_replay)
     status = commands.add_parser(
         "status", help="how many scans wait in this PC's journal, and the snapshot's age"
@@ -79,7 +80,7 @@ def _replay(ctx: CliContext) -> int:
     rt = ctx.runtime()
     journal = OfflineJournal()
     own = path.resolve() == journal.path.resolve()
-    actor = ctx.caller()
+    actor = ctx.actor()
     with terminal_progress("Replaying scans", ctx.err, quiet=ctx.json) as progress:
         report = (
             replay_journal(rt, actor, journal, progress)

@@ -8,7 +8,9 @@ from datetime import date
 from typing import Any
 
 from app.cli.context import CliContext
+from app.cli.patron_reads import shown_patrons
 from app.cli.progress_bar import terminal_progress
+from app.cli.staff_password import store_staff_password
 from app.library.errors import InvalidInput
 from app.people import staff_admin
 from app.people.staff import parse_role
@@ -20,9 +22,14 @@ from app.workstation import config, secrets
 EXIT_OK = 0
 
 
-def _acting(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
-    parser.add_argument("--staff", required=required, help="your staff username")
-    parser.add_argument("--branch", required=required, help="the branch you work at, e.g. NEC")
+def _acting(parser: argparse.ArgumentParser, *, branch_required: bool = True) -> None:
+    parser.add_argument("--staff", required=True, metavar="USERNAME", help="your staff username")
+    parser.add_argument(
+        "--branch",
+        required=branch_required,
+        help="the branch you work at, e.g. NEC"
+        + ("" if branch_required else " (default: the ILL office's)"),
+    )
 
 
 def register(sub: Any) -> None:
@@ -34,7 +41,7 @@ def register(sub: Any) -> None:
         description="Anonymise loans whose item came back and whose charges were removed "
         "more than the library's retention_days ago (default 30). Safe to run repeatedly.",
     )
-    _acting(run, required=False)
+    _acting(run, branch_required=False)
     privacy_parser.set_defaults(handler=_privacy_run)
 
     audit_parser = sub.add_parser("audit", help="search the audit trail (ILL office, admin)")
@@ -71,6 +78,10 @@ def register(sub: Any) -> None:
     keyring_sub = keyring_parser.add_subparsers(dest="keyring_command", required=True)
     keyring_sub.add_parser("database", help="the password for the database URL in use")
     keyring_sub.add_parser("smtp", help="the password for this desk's SMTP user")
+    staff = keyring_sub.add_parser(
+        "staff", help="a staff member's password, for commands run with --staff USERNAME"
+    )
+    staff.add_argument("username")
     keyring_parser.set_defaults(handler=_keyring)
 
 
@@ -128,9 +139,7 @@ def _staff_admin(ctx: CliContext) -> int:
 
 
 def _privacy_run(ctx: CliContext) -> int:
-    if bool(ctx.args.staff) != bool(ctx.args.branch):
-        raise InvalidInput("Give both --staff and --branch, or neither.")
-    actor = ctx.actor() if ctx.args.staff else None
+    actor = ctx.actor()
     with terminal_progress("Anonymising loans", ctx.err, quiet=ctx.json) as progress:
         report = privacy.anonymise_closed_loans(ctx.runtime(), actor, progress=progress)
     kept = report.kept_for_open_charges + report.waiting_after_charges
@@ -161,7 +170,9 @@ def _audit_search(ctx: CliContext) -> int:
         until=_day(ctx.args.until, "--to"),
         limit=ctx.args.limit,
     )
-    result = search_audit(ctx.runtime(), ctx.actor(), query)
+    rt, actor = ctx.runtime(), ctx.actor()
+    result = search_audit(rt, actor, query)
+    shown_patrons(rt, actor, [row.patron_campus_id for row in result.rows], "audit search")
     for row in result.rows:
         about = " ".join(
             part
@@ -188,7 +199,9 @@ def _keyring(ctx: CliContext) -> int:
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise InvalidInput("No password arrived on standard input. Pipe it in on one line.")
-    if ctx.args.keyring_command == "database":
+    if ctx.args.keyring_command == "staff":
+        name = store_staff_password(ctx.args.username, password)
+    elif ctx.args.keyring_command == "database":
         url = config.choose_database(ctx.args.db).url
         if url.startswith("sqlite"):
             raise InvalidInput("The embedded database file needs no password.")

@@ -12,9 +12,10 @@ from app.borrowing import imports
 from app.cli import privacy_commands
 from app.cli.context import CliContext
 from app.cli.progress_bar import terminal_progress
+from app.library.actors import Actor, this_workstation, unattended
 from app.library.branches import list_branches
-from app.library.errors import InvalidInput
-from app.people.staff import add_staff, list_staff, parse_role
+from app.library.errors import InvalidInput, PermissionDenied
+from app.people.staff import add_staff, list_staff, parse_role, sign_in_facts
 from app.workstation import connection
 from app.workstation.config import choose_database
 
@@ -35,6 +36,7 @@ def register(sub: Any) -> None:
     demo_parser.add_argument(
         "--reset", action="store_true", help="replace an existing demo database (never real data)"
     )
+    _acting(demo_parser, "an administrator; not needed while the database has no staff")
     demo_parser.set_defaults(handler=_demo)
 
     import_parser = sub.add_parser("import", help="import patrons or requests from CSV")
@@ -43,10 +45,7 @@ def register(sub: Any) -> None:
     import_parser.add_argument(
         "--strict", action="store_true", help="import nothing when any row is bad"
     )
-    import_parser.add_argument(
-        "--staff", default=None, help="your staff username (recorded in the audit trail)"
-    )
-    import_parser.add_argument("--branch", default=None, help="the branch you work at, e.g. NEC")
+    _acting(import_parser, "your staff username (recorded in the audit trail)", required=True)
     import_parser.set_defaults(handler=_import)
 
     branches_parser = sub.add_parser("branches", help="list branches")
@@ -63,9 +62,20 @@ def register(sub: Any) -> None:
         action="store_true",
         help="read the password from the first line of standard input",
     )
-    staff_sub.add_parser("list", help="list staff accounts")
+    _acting(add, "an administrator; not needed for the first account of an empty database")
+    _acting(staff_sub.add_parser("list", help="list staff accounts"), "an administrator", True)
     privacy_commands.register_staff(staff_sub)
     staff_parser.set_defaults(handler=_staff)
+
+
+def _acting(
+    parser: argparse.ArgumentParser, who: str, required: bool = False
+) -> argparse.ArgumentParser:
+    parser.add_argument("--staff", required=required, metavar="USERNAME", help=who)
+    parser.add_argument(
+        "--branch", default=None, help="the branch you work at (default: the ILL office's)"
+    )
+    return parser
 
 
 def _db(ctx: CliContext) -> int:
@@ -98,7 +108,8 @@ def _db(ctx: CliContext) -> int:
 
 
 def _demo(ctx: CliContext) -> int:
-    summary = demo.load_demo(ctx.runtime(), ctx.caller(), reset=ctx.args.reset)
+    actor = _setting_up(ctx, "the demo library")
+    summary = demo.load_demo(ctx.runtime(), actor, reset=ctx.args.reset)
     ctx.emit(
         summary,
         f"Demo library loaded: {summary.branches} branches, {summary.staff} staff, "
@@ -109,11 +120,9 @@ def _demo(ctx: CliContext) -> int:
 
 
 def _import(ctx: CliContext) -> int:
-    if bool(ctx.args.staff) != bool(ctx.args.branch):
-        raise InvalidInput("Give both --staff and --branch, or neither.")
     text = imports.read_csv(ctx.args.file)
     run = imports.import_patrons if ctx.args.what == "patrons" else imports.import_requests
-    actor = ctx.actor() if ctx.args.staff else ctx.caller()
+    actor = ctx.actor()
     with terminal_progress(f"Importing {ctx.args.what}", ctx.err, quiet=ctx.json) as progress:
         report = run(ctx.runtime(), actor, text, strict=ctx.args.strict, progress=progress)
     for error in report.errors:
@@ -143,7 +152,7 @@ def _import(ctx: CliContext) -> int:
 
 
 def _branches(ctx: CliContext) -> int:
-    for branch in list_branches(ctx.runtime(), ctx.caller()):
+    for branch in list_branches(ctx.runtime(), ctx.reader()):
         flags = [
             f for f, on in (("virtual", branch.virtual), ("ILL office", branch.ill_office)) if on
         ]
@@ -157,20 +166,23 @@ def _branches(ctx: CliContext) -> int:
 
 def _staff(ctx: CliContext) -> int:
     if ctx.args.staff_command == "list":
-        for staff in list_staff(ctx.runtime(), ctx.caller()):
+        for staff in list_staff(ctx.runtime(), ctx.actor()):
             ctx.emit(
                 staff,
                 f"{staff.username:16} {staff.role:11} {staff.full_name}"
                 + ("" if staff.active else "  (deactivated)"),
             )
         return EXIT_OK
+    # The first administrator of an empty database is added without --staff (nobody could
+    # sign in yet); `add_staff` refuses that once any account exists.
+    actor = ctx.actor() if ctx.has_staff() else None
     password = None
     if ctx.args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise InvalidInput("No password arrived on standard input.")
     info = add_staff(
-        ctx.runtime(), None, ctx.args.username, ctx.args.name, parse_role(ctx.args.role), password
+        ctx.runtime(), actor, ctx.args.username, ctx.args.name, parse_role(ctx.args.role), password
     )
     ctx.emit(
         info,
@@ -178,6 +190,19 @@ def _staff(ctx: CliContext) -> int:
         + ("" if password else " No password set: use --password-stdin."),
     )
     return EXIT_OK
+
+
+def _setting_up(ctx: CliContext, what: str) -> Actor:
+    """`--staff` signed in; without it, set-up work on a database nobody can sign in to yet."""
+    if ctx.has_staff():
+        return ctx.actor()
+    if sign_in_facts(ctx.runtime()).staff_count:
+        raise PermissionDenied(
+            f"This database has staff accounts: loading {what} needs --staff USERNAME "
+            "(an administrator) and their password. Nothing was done.",
+            code="staff_needed",
+        )
+    return unattended("first-time set-up", this_workstation())
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

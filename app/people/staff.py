@@ -96,13 +96,28 @@ def add_staff(
     role: Role,
     password: str | None,
 ) -> StaffInfo:
-    """Create a staff account. `actor` None is the set-up path (CLI on a new database)."""
+    """Create a staff account; the audit trail names who added it.
+
+    `actor` None is the set-up path: the first account of a database that has none, added
+    before anyone can sign in. It must be an administrator (else nobody could add the
+    next), and it is refused once any account exists. Its event names the new account.
+    """
     username = normalize_username(username)
     if actor is not None:
         actor.require(Role.ADMIN, "Adding staff")
+    elif role is not Role.ADMIN:
+        raise InvalidInput(
+            "The first staff account of a library must be an administrator: use --role admin."
+        )
     if password is not None:
         check_new_password(password)
     with rt.db.transaction() as session:
+        if actor is None and session.scalar(select(func.count()).select_from(Staff)):
+            raise PermissionDenied(
+                "This database already has staff accounts: adding one needs --staff USERNAME "
+                "(an administrator) and their password.",
+                code="staff_needed",
+            )
         if session.scalar(select(Staff).where(Staff.username == username)):
             raise Conflict(f"There is already a staff account '{username}'.")
         staff = Staff(
@@ -115,16 +130,16 @@ def add_staff(
         session.add(staff)
         session.flush()
         sync_login(session, staff, password)
-        if actor is not None:
-            audit.record(
-                session,
-                actor,
-                "staff.add",
-                at=rt.clock.now(),
-                entity="staff",
-                entity_id=staff.id,
-                after={"username": username, "role": role.value},
-            )
+        audit.record(
+            session,
+            actor or Actor(staff.id, staff.username, staff.full_name, staff.role, ""),
+            "staff.add",
+            at=rt.clock.now(),
+            entity="staff",
+            entity_id=staff.id,
+            after={"username": username, "role": role.value},
+            detail="" if actor else "first administrator of an empty database",
+        )
         return staff_info(staff)
 
 

@@ -36,7 +36,7 @@ def cli(
 
 
 def test_lend_from_pull_list_to_return(cli: Any, clock: FixedClock) -> None:
-    code, rows, _ = cli("lend", "list", "--to-pull", "METRO")
+    code, rows, _ = cli("lend", "list", "--to-pull", "METRO", *OFFICE)
     assert code == 0
     (row,) = rows
     assert set(row) == {
@@ -102,7 +102,7 @@ def test_create_and_not_on_shelf(cli: Any) -> None:
 
 
 def test_refusals_print_json_and_exit_1(cli: Any) -> None:
-    _, (row,), _ = cli("lend", "list", "--to-pull", "METRO")
+    _, (row,), _ = cli("lend", "list", "--to-pull", "METRO", *OFFICE)
     number = row["request_number"]
     code, rows, err = cli("lend", "ship", number, "--due", "next week", *OFFICE)
     assert code == 1 and rows[0]["error"] == "invalid_input" and "YYYY-MM-DD" in err
@@ -112,7 +112,7 @@ def test_refusals_print_json_and_exit_1(cli: Any) -> None:
     assert code == 1 and rows[0]["error"] == "permission_denied"
     code, rows, _ = cli("ifm", "record", number, "--amount", "85.999", *OFFICE)
     assert code == 1 and "two decimals" in rows[0]["message"]
-    _, (row,), _ = cli("lend", "list", "--to-pull", "METRO")
+    _, (row,), _ = cli("lend", "list", "--to-pull", "METRO", *OFFICE)
     assert row["status"] == "to_pull"  # nothing changed
 
 
@@ -136,7 +136,7 @@ def test_overdue_messages_and_ifm_round_trip(cli: Any, tmp_path: Any) -> None:
     assert code == 0 and rows[0]["status"] == "sent"
 
     number = lost["request_number"]
-    code, rows, _ = cli("ifm", "lost")
+    code, rows, _ = cli("ifm", "lost", *OFFICE)
     assert code == 0
     assert {(r["request_number"], r["direction"]) for r in rows} >= {(number, "we_receive")}
     assert "we_pay" in {r["direction"] for r in rows}
@@ -159,9 +159,9 @@ def test_overdue_messages_and_ifm_round_trip(cli: Any, tmp_path: Any) -> None:
     tx_id = rows[0]["id"]
     code, rows, _ = cli("ifm", "processed", str(tx_id), "--dummy", "55501234", *OFFICE)
     assert code == 0 and rows[0]["original_status"] == "closed"
-    code, rows, _ = cli("ifm", "list", "--status", "processed")
+    code, rows, _ = cli("ifm", "list", "--status", "processed", *OFFICE)
     assert [r["id"] for r in rows] == [tx_id]
-    code, rows, _ = cli("ifm", "balance")
+    code, rows, _ = cli("ifm", "balance", *OFFICE)
     assert rows == [
         {
             "kind": "partner",

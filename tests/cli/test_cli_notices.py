@@ -51,7 +51,7 @@ def smtp_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
 def test_notices_run_sends_once_and_reports_counts(
     demo_rt: Runtime, database_url: str, smtp_env: SmtpServer
 ) -> None:
-    code, rows, _, _ = cli("notices", "run", "--db", database_url, "--json")
+    code, rows, _, _ = cli("notices", "run", "--db", database_url, "--staff", "office", "--json")
     assert code == 0
     [first] = rows
     assert set(first) == RUN_KEYS
@@ -59,10 +59,12 @@ def test_notices_run_sends_once_and_reports_counts(
     assert queued >= 1
     assert first["sent"] == queued == len(smtp_env.inbox.received)
     assert all(m.rcpt_tos[0].endswith("@example.edu") for m in smtp_env.inbox.received)
-    code, rows, _, _ = cli("notices", "run", "--db", database_url, "--json")
+    code, rows, _, _ = cli("notices", "run", "--db", database_url, "--staff", "office", "--json")
     assert code == 0 and rows[0]["sent"] == 0 and rows[0]["queued_overdue"] == 0
     assert len(smtp_env.inbox.received) == queued
-    code, rows, _, _ = cli("--json", "notices", "list", "--status", "sent", "--db", database_url)
+    code, rows, _, _ = cli(
+        "--json", "notices", "list", "--status", "sent", "--db", database_url, "--staff", "office"
+    )
     assert code == 0 and len(rows) == queued
     assert {r["kind"] for r in rows} <= {"due_soon", "overdue"}
 
@@ -71,19 +73,31 @@ def test_notices_run_without_mail_server_keeps_them_queued(
     demo_rt: Runtime, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("ILLDESK_SMTP_HOST", raising=False)
-    code, _, text, _ = cli("notices", "run", "--db", database_url)
+    code, _, text, _ = cli("notices", "run", "--db", database_url, "--staff", "office")
     assert code == 0
     assert "No mail server is set" in text
-    code, rows, _, _ = cli("notices", "list", "--status", "queued", "--db", database_url, "--json")
+    code, rows, _, _ = cli(
+        "notices", "list", "--status", "queued", "--db", database_url, "--staff", "office", "--json"
+    )
     assert code == 0 and rows and all(r["status"] == "queued" for r in rows)
-    code, rows, _, err = cli("notices", "list", "--status", "lost", "--db", database_url, "--json")
+    code, rows, _, err = cli(
+        "notices", "list", "--status", "lost", "--db", database_url, "--staff", "office", "--json"
+    )
     assert code == 1 and rows[0]["error"] == "invalid_input"
     assert "not a notice status" in err
 
 
 def test_charges_list_declare_lost_and_remove(demo_rt: Runtime, database_url: str) -> None:
     code, rows, _, _ = cli(
-        "charges", "list", "--patron", "T00890123", "--db", database_url, "--json"
+        "charges",
+        "list",
+        "--patron",
+        "T00890123",
+        "--db",
+        database_url,
+        "--staff",
+        "office",
+        "--json",
     )
     assert code == 0
     assert sorted((r["kind"], r["amount"], r["estimated"]) for r in rows) == [
@@ -141,7 +155,7 @@ def test_charges_list_declare_lost_and_remove(demo_rt: Runtime, database_url: st
 
 
 def test_bursar_export_and_preview(demo_rt: Runtime, database_url: str, tmp_path: Path) -> None:
-    code, rows, _, _ = cli("bursar", "preview", "--db", database_url, "--json")
+    code, rows, _, _ = cli("bursar", "preview", "--db", database_url, "--staff", "office", "--json")
     assert code == 0
     assert sorted(r["report"] for r in rows) == [False, True]
     path = tmp_path / "bursar.csv"

@@ -47,8 +47,10 @@ def test_demo_then_branches_json(database_url: str) -> None:
 def test_demo_refuses_to_overwrite_and_reset_replaces_only_demo_data(database_url: str) -> None:
     assert cli("--db", database_url, "demo")[0] == 0
     code, _, err = cli("--db", database_url, "demo")
+    assert code == 1 and "needs --staff" in err
+    code, _, err = cli("--db", database_url, "demo", "--staff", "admin")
     assert code == 1 and "--reset" in err
-    assert cli("--db", database_url, "demo", "--reset")[0] == 0
+    assert cli("--db", database_url, "demo", "--reset", "--staff", "admin")[0] == 0
 
 
 def test_reset_never_erases_a_real_library(database_url: str, tmp_path: Path) -> None:
@@ -64,7 +66,7 @@ def test_reset_never_erases_a_real_library(database_url: str, tmp_path: Path) ->
     with database.transaction() as session:
         library_settings.save(session, demo_database=False)
     database.dispose()
-    code, _, err = cli("--db", database_url, "demo", "--reset")
+    code, _, err = cli("--db", database_url, "demo", "--reset", "--staff", "admin")
     assert code == 1 and "real data" in err
     assert Runtime  # imported for the type of what tests build
 
@@ -84,6 +86,8 @@ def test_staff_add_with_password_from_stdin_then_list(
         "--role",
         "ill_office",
         "--password-stdin",
+        "--staff",
+        "admin",
         "--json",
         stdin="correct horse battery\n",
         monkeypatch=monkeypatch,
@@ -97,16 +101,27 @@ def test_staff_add_with_password_from_stdin_then_list(
             "active": True,
         }
     ]
-    code, out, _ = cli("--db", database_url, "staff", "list", "--json")
+    code, out, _ = cli("--db", database_url, "staff", "list", "--staff", "admin", "--json")
     assert "maria.lopez" in [row["username"] for row in lines(out)]
 
 
 def test_staff_add_refuses_unknown_role_and_duplicates(database_url: str) -> None:
     cli("--db", database_url, "demo")
+    admin = ("--staff", "admin")
     code, _, err = cli("--db", database_url, "staff", "add", "x", "--name", "X", "--role", "boss")
     assert code == 1 and "desk, ctl, ill_office, admin" in err
     code, out, err = cli(
-        "--db", database_url, "staff", "add", "desk", "--name", "D", "--role", "desk", "--json"
+        "--db",
+        database_url,
+        "staff",
+        "add",
+        "desk",
+        "--name",
+        "D",
+        "--role",
+        "desk",
+        "--json",
+        *admin,
     )
     assert code == 1 and lines(out)[0]["error"] == "conflict"
 

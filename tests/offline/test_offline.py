@@ -278,7 +278,9 @@ def test_cli_replays_a_journal_copied_from_another_pc(
     scan(journal, UNKNOWN, at=an_hour_ago)
     copied = tmp_path / "from-dead-pc.jsonl"
     copied.write_bytes(journal.path.read_bytes())
-    code = main(["--db", database_url, "--json", "offline", "replay", str(copied)])
+    code = main(
+        ["--db", database_url, "--json", "offline", "replay", str(copied), "--staff", "office"]
+    )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 1  # one conflict
     assert [line.get("status") for line in lines[:2]] == ["applied", "conflict"]
@@ -286,7 +288,9 @@ def test_cli_replays_a_journal_copied_from_another_pc(
     assert lines[2]["summary"]["applied"] == 1 and lines[2]["summary"]["conflicts"] == 1
     assert copied.exists()  # another PC's file is left where it was
 
-    code = main(["--db", database_url, "--json", "offline", "replay", str(copied)])
+    code = main(
+        ["--db", database_url, "--json", "offline", "replay", str(copied), "--staff", "office"]
+    )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     summary = lines[-1]["summary"]
     assert summary["already_applied"] == 2
@@ -301,7 +305,7 @@ def test_cli_status_counts_waiting_scans(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["--json", "offline", "status"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["waiting"] == 1 and record["journal"] == str(live.path)
-    assert main(["offline", "replay", "/nonexistent/journal.jsonl"]) == 1
+    assert main(["offline", "replay", "/nonexistent/journal.jsonl", "--staff", "office"]) == 1
     assert "no journal file" in capsys.readouterr().err
 
 
