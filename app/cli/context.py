@@ -18,7 +18,8 @@ from app.library.branches import ill_office_branch
 from app.library.clock import Clock, SystemClock
 from app.library.errors import PermissionDenied
 from app.library.runtime import Runtime
-from app.people.staff import parse_role, sign_in
+from app.people.own_login import sign_in_connected
+from app.people.staff import parse_role
 from app.workstation.config import choose_database
 from app.workstation.connection import connect, open_database
 
@@ -79,8 +80,10 @@ class CliContext:
         """`--staff`, signed in with their password at `--branch` (default: the ILL office's).
 
         The one place the command line turns a username into an actor: the password comes
-        from `staff_password` and is checked by `sign_in`, so a wrong one counts towards the
-        account's lockout and is audited like a failed sign-in at the window.
+        from `staff_password` and is checked as the window checks it (`sign_in_connected`: on
+        PostgreSQL with staff roles, by the server, and the command then runs connected as
+        that person), so a wrong one counts towards the account's lockout and is audited
+        like a failed sign-in at the window.
         """
         branch = getattr(self.args, "branch", None) or self._office_branch()
         return self._signed_in(branch)
@@ -123,8 +126,14 @@ class CliContext:
         if self._signed_in_as is None or self._signed_in_as[0] != key:
             rt = self.runtime()  # a database problem is told before any password is asked
             password = staff_password(username)
-            actor = sign_in(rt, username, password, branch_code, this_workstation())
-            self._signed_in_as = (key, actor)
+            signed = sign_in_connected(rt, username, password, branch_code, this_workstation())
+            if signed.rt is not rt:
+                # PostgreSQL with staff roles: from here on the command works through the
+                # staff member's own connection, with their grants (a handler that already
+                # holds `rt` holds this same runtime, so it follows).
+                before, rt.db = rt.db, signed.rt.db
+                before.dispose()
+            self._signed_in_as = (key, signed.actor)
         return self._signed_in_as[1]
 
     def emit(self, record: Any, text: str | None = None) -> None:

@@ -22,6 +22,7 @@ from app.people.staff import (
     WRONG_PASSWORD,
     _actor_at,
     normalize_username,
+    password_matches,
     sign_in,
     sign_in_os_user,
 )
@@ -121,12 +122,16 @@ def _open_as(
     own = Runtime(Database(roles.login_url(rt.db.url, role, password)), rt.clock)
     try:
         with own.db.transaction() as session:
-            roles.count_signed_in(session.connection())
             staff = session.scalar(select(Staff).where(Staff.username == name))
             if staff is None or not staff.active:
                 raise PermissionDenied(
                     f"The account '{name}' is deactivated. Ask an administrator."
                 )
+            if password is not None and not password_matches(staff.password_hash, password):
+                # The server let a wrong password in: its pg_hba.conf trusts this PC. The
+                # account's own password is still the rule, as on SQLite.
+                raise _ServerTrustedAWrongPassword
+            roles.count_signed_in(session.connection())
             actor = _actor_at(session, staff, branch_code, workstation)
             audit.record(
                 session,
@@ -137,7 +142,16 @@ def _open_as(
                 entity_id=staff.id,
                 detail=detail or "connected as its own database role",
             )
+    except _ServerTrustedAWrongPassword:
+        own.db.dispose()
+        with rt.db.transaction() as session:
+            roles.count_failed_sign_in(session.connection(), name, branch_code.strip().upper())
+        raise PermissionDenied(WRONG_PASSWORD) from None
     except BaseException:
         own.db.dispose()
         raise
     return SignedIn(actor, own)
+
+
+class _ServerTrustedAWrongPassword(Exception):
+    """Raised inside the sign-in transaction so that nothing of it is committed."""

@@ -188,6 +188,14 @@ def actor_for(rt: Runtime, username: str, branch_code: str, workstation: str = "
         return _actor_at(session, staff, branch_code, workstation)
 
 
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Whether `password` is the one `password_hash` (argon2) was made from."""
+    try:
+        return bool(_hasher.verify(password_hash or "", password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def _verify(session: Session, staff: Staff, password: str, now: datetime, where: str) -> bool:
     """Check a password against the lockout; a failure is counted (and audited) either way."""
     if staff.locked_until and staff.locked_until > now:

@@ -28,7 +28,7 @@ from app.library.clock import FixedClock
 from app.library.errors import PermissionDenied
 from app.library.runtime import Runtime
 from app.people import staff_admin
-from app.people.own_login import sign_in_connected
+from app.people.own_login import PASSWORD_NEEDED, sign_in_connected, sign_in_os_user_connected
 from app.people.staff import WRONG_PASSWORD, actor_for, sign_in_facts
 from db import roles, schema
 from db.engine import Database, create_database_engine
@@ -196,3 +196,17 @@ def test_the_sign_in_role_itself_reads_no_patrons_and_writes_no_staff(
                 conn.rollback()
     finally:
         engine.dispose()
+
+
+def test_a_computer_account_is_refused_where_the_server_asks_for_a_password(
+    desk_pc: Runtime, owner_rt: Runtime
+) -> None:
+    """The desk never vouches for the computer's login: a server that checks passwords
+    (no sspi or gss line for this PC) turns the computer-account sign-in away."""
+    admin = actor_for(owner_rt, "admin", "NEC")
+    staff_admin.map_os_user(owner_rt, admin, "desk", "LIBRARY\\pat")
+    with pytest.raises(PermissionDenied) as refused:
+        sign_in_os_user_connected(desk_pc, "LIBRARY\\pat", "METRO")
+    assert refused.value.message == PASSWORD_NEEDED
+    with pytest.raises(PermissionDenied, match="not mapped"):
+        sign_in_os_user_connected(desk_pc, "LIBRARY\\nobody", "METRO")

@@ -16,9 +16,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.cli.main import parse, run
+from app.demo import DEMO_PASSWORD
+from app.library.errors import PermissionDenied
 from app.library.runtime import Runtime
 from app.people import staff_admin
-from app.people.staff import add_staff
+from app.people.own_login import sign_in_connected, sign_in_os_user_connected
+from app.people.staff import WRONG_PASSWORD, add_staff
 from db import roles
 from db.engine import Database
 from db.models import Role
@@ -161,11 +164,11 @@ def test_a_username_too_long_for_a_role_name_is_refused_clearly(demo_rt: Runtime
 
     room = 63 - len(_prefix(demo_rt) + roles.STAFF_MARK)
     with pytest.raises(InvalidInput, match=f"at most {room} characters"):
-        add_staff(demo_rt, None, "x" * (room + 1), "Long Name", Role.DESK, PASSWORD)
+        add_staff(demo_rt, as_admin(demo_rt), "x" * (room + 1), "Long Name", Role.DESK, PASSWORD)
 
 
 def test_sqlite_staff_have_no_roles_and_db_roles_says_why(database_url: str, rt: Runtime) -> None:
-    add_staff(rt, None, "dana", "Dana", Role.DESK, PASSWORD)
+    add_staff(rt, None, "dana", "Dana", Role.ADMIN, PASSWORD)  # the first administrator
     out, err = io.StringIO(), io.StringIO()
     code = run(parse(["--db", database_url, "db", "roles", "--json"]), out, err)
     if rt.db.is_sqlite:
@@ -175,4 +178,77 @@ def test_sqlite_staff_have_no_roles_and_db_roles_says_why(database_url: str, rt:
     report = json.loads(out.getvalue().splitlines()[0])
     assert report["prefix"] == _prefix(rt)
     assert report["roles"][0] == _prefix(rt) + "desk"
-    assert _login(rt, "dana")["groups"] == ["desk"]  # `db roles` again: staff keep theirs
+    assert _login(rt, "dana")["groups"] == ["admin"]  # `db roles` again: staff keep theirs
+
+
+def _failed_sign_ins(rt: Runtime, username: str) -> int:
+    with rt.db.engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT failed_sign_ins FROM staff WHERE username = :u"), {"u": username}
+        ).scalar()
+    return int(found or 0)
+
+
+@ON_POSTGRESQL
+def test_a_wrong_password_is_refused_even_where_the_server_trusts_the_desk(
+    demo_rt: Runtime,
+) -> None:
+    """This machine's server lets every local connection in: the account's own password is
+    still checked, and a wrong one counted, so a careless pg_hba.conf opens nothing."""
+    with pytest.raises(PermissionDenied) as refused:
+        sign_in_connected(demo_rt, "desk", "not the password", "METRO")
+    assert refused.value.message == WRONG_PASSWORD
+    assert _failed_sign_ins(demo_rt, "desk") == 1
+    signed = sign_in_connected(demo_rt, "desk", DEMO_PASSWORD, "METRO")
+    try:
+        with signed.rt.db.engine.connect() as conn:
+            assert conn.execute(text("SELECT session_user")).scalar() == (
+                _prefix(demo_rt) + roles.STAFF_MARK + "desk"
+            )
+    finally:
+        signed.rt.db.dispose()
+    assert _failed_sign_ins(demo_rt, "desk") == 0
+
+
+@ON_POSTGRESQL
+def test_a_computer_account_connects_as_its_mapped_staff_role_when_the_server_lets_it(
+    demo_rt: Runtime,
+) -> None:
+    staff_admin.map_os_user(demo_rt, as_admin(demo_rt), "ctl", "LIBRARY\\pat")
+    with pytest.raises(PermissionDenied, match="not mapped"):
+        sign_in_os_user_connected(demo_rt, "LIBRARY\\someone", "METRO")
+    signed = sign_in_os_user_connected(demo_rt, "LIBRARY\\pat", "METRO", "pc-7")
+    try:
+        assert signed.actor.username == "ctl"
+        with signed.rt.db.engine.connect() as conn:
+            assert conn.execute(text("SELECT session_user")).scalar() == (
+                _prefix(demo_rt) + roles.STAFF_MARK + "ctl"
+            )
+    finally:
+        signed.rt.db.dispose()
+
+
+@ON_POSTGRESQL
+def test_a_command_runs_connected_as_the_staff_member_who_signed_in(
+    demo_rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line signs in as the window does: after --staff is authenticated, the
+    command's work runs under that person's own role (here, a desk may not add staff even
+    through a database URL that could)."""
+    monkeypatch.setenv("ILLDESK_PASSWORD", DEMO_PASSWORD)
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["--db", demo_rt.db.url, "checkin", "ILL00000018", "--staff", "desk", "--branch", "SE"]
+    args = parse(argv)
+    assert run(args, out=out, err=err) == 0, err.getvalue()
+    with demo_rt.db.engine.connect() as conn:
+        who = conn.execute(
+            text(
+                "SELECT username FROM audit_events WHERE action = 'check_in' "
+                "ORDER BY id DESC LIMIT 1"
+            )
+        ).scalar()
+        signed_in = conn.execute(
+            text("SELECT username, detail FROM audit_events WHERE action = 'staff.sign_in'")
+        ).all()
+    assert who == "desk"
+    assert [tuple(row) for row in signed_in] == [("desk", "connected as its own database role")]
