@@ -292,8 +292,36 @@ def _request(service: Element) -> str:
     return _identifier(service, "RequestId", "RequestIdentifierValue")
 
 
+# AuthenticationInputType values that name the patron (ReShare and FOLIO send "Barcode Id";
+# others "User Id"); a PIN or password cannot be checked here: ILL Desk keeps none.
+IDENTIFYING_INPUTS = ("barcode id", "user id", "username", "patron id")
+SECRET_INPUTS = ("pin", "password")
+
+
+def _authenticated_user(service: Element) -> str:
+    """The patron named by AuthenticationInput, the alternative to UserId in LookupUser."""
+    named = ""
+    for given in _children(service, "AuthenticationInput"):
+        kind = _value(given, "AuthenticationInputType").lower()
+        if kind in SECRET_INPUTS:
+            raise NcipProblem(
+                ProblemType.UNKNOWN_VALUE,
+                "ILL Desk keeps no patron PINs or passwords, so it cannot check one: send "
+                "the patron's barcode (AuthenticationInputType Barcode Id) or a UserId only.",
+                element="AuthenticationInputType",
+                value=kind,
+            )
+        if kind in IDENTIFYING_INPUTS and not named:
+            named = _value(given, "AuthenticationInputData")
+    return named
+
+
 def _lookup_user(service: Element) -> LookupUser:
-    user = _required(_user(service), "UserIdentifierValue", "the patron's campus ID or barcode")
+    user = _required(
+        _user(service) or _authenticated_user(service),
+        "UserIdentifierValue",
+        "the patron's campus ID or barcode (UserId, or AuthenticationInput of type Barcode Id)",
+    )
     types = tuple(
         _text(e, "UserElementType").lower() for e in _children(service, "UserElementType")
     )

@@ -215,6 +215,28 @@ def lookup_user(user: str, *types: str, head: str | None = None) -> str:
     )
 
 
+def lookup_user_by_authentication(
+    inputs: tuple[tuple[str, str], ...], *types: str, head: str | None = None
+) -> str:
+    """LookupUser as ReShare sends it: the patron named by AuthenticationInput (each a
+    (type, data) pair, e.g. ("Barcode Id", "21000123456")), not by UserId."""
+    given = "".join(
+        "<AuthenticationInput>"
+        f"<AuthenticationInputData>{_e(data)}</AuthenticationInputData>"
+        '<AuthenticationDataFormatType Scheme="http://www.iana.org/assignments/media-types">'
+        "text/plain</AuthenticationDataFormatType>"
+        f"<AuthenticationInputType>{_e(kind)}</AuthenticationInputType>"
+        "</AuthenticationInput>"
+        for kind, data in inputs
+    )
+    wanted = "".join(f"<UserElementType>{_e(t)}</UserElementType>" for t in types)
+    return (
+        "<LookupUser>"
+        + (head if head is not None else header("RESHARE"))
+        + f"{given}{wanted}</LookupUser>"
+    )
+
+
 def request_item(partner_number: str, item: str, borrower: str = "OKT") -> str:
     return (
         "<RequestItem>"

@@ -139,3 +139,34 @@ def test_lookup_user_answers_what_the_element_types_ask(responder: Responder) ->
     assert bare.text("Surname") is None and bare.text("UserIdentifierValue") == "T00123456"
     unknown = ini.post(responder.port, ini.illiad(ini.lookup_user("T99999999"))).assert_valid()
     assert unknown.problem == "Unknown User"
+
+
+def test_lookup_user_by_authentication_input_as_reshare_sends_it(responder: Responder) -> None:
+    by_barcode = ini.post(
+        responder.port,
+        ini.tipasa(
+            ini.lookup_user_by_authentication(
+                (("Barcode Id", "21000123456"),), "Name Information", "User Address Information"
+            )
+        ),
+    ).assert_valid()
+    assert by_barcode.problem is None, by_barcode.body.decode()
+    assert by_barcode.text("UserIdentifierValue") == "T00123456"
+    assert by_barcode.text("Surname") == "Müller"
+    by_user_id = ini.post(
+        responder.port,
+        ini.no_namespace(ini.lookup_user_by_authentication((("User Id", "T00123456"),))),
+    ).assert_valid()
+    assert by_user_id.text("UserIdentifierValue") == "T00123456"
+    with_pin = ini.post(
+        responder.port,
+        ini.tipasa(
+            ini.lookup_user_by_authentication((("Barcode Id", "21000123456"), ("PIN", "1234")))
+        ),
+    ).assert_valid()
+    assert with_pin.problem == "Unknown Value From Known Scheme"  # no PIN is ever "checked"
+    assert with_pin.text("Surname") is None
+    nothing = ini.post(
+        responder.port, ini.tipasa(ini.lookup_user_by_authentication((("Email", "x@y"),)))
+    ).assert_valid()
+    assert nothing.problem == "Needed Data Missing"
