@@ -49,7 +49,7 @@ def accepted_due_date(
         raise InvalidInput(
             f"{what} {day.isoformat()} is more than two years away (after "
             f"{_say(latest_due_date(today))}); that is almost surely a typing mistake. Check "
-            "the year. If the lender really gave it, the ILL office sets it with "
-            "`change-due-date` and a reason."
+            "the year. If the lender really gave it, the ILL office can set it by giving a "
+            "reason (the Reason field, or `--reason` on the command line)."
         )
     return day

@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import select
 
 from app.borrowing import request_numbers
-from app.borrowing.due_date_rule import accepted_due_date
+from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
 from app.borrowing.receiving import temporary_item_for
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput
@@ -48,9 +48,19 @@ class RenewalResult:
 
 
 def record_renewal(
-    rt: Runtime, actor: Actor, request_number: str, *, approved: bool, new_due: date | None = None
+    rt: Runtime,
+    actor: Actor,
+    request_number: str,
+    *,
+    approved: bool,
+    new_due: date | None = None,
+    override_reason: str = "",
 ) -> RenewalResult:
-    """Record the lender's answer to a renewal request for a borrowed item."""
+    """Record the lender's answer to a renewal request for a borrowed item.
+
+    A new date more than two years ahead needs `override_reason` (the due-date rule), kept
+    with the renewal in the audit trail.
+    """
     actor.require(Role.ILL_OFFICE, "Recording renewals")
     number = request_numbers.clean_borrowing(request_number)
     today = rt.clock.today()
@@ -59,8 +69,11 @@ def record_renewal(
         raise InvalidInput("An approved renewal needs the new due date the lender gave.")
     if not approved and new_due is not None:
         raise InvalidInput("A denied renewal keeps the due date; leave the new date empty.")
+    reason = " ".join(override_reason.split())[:300]
     if new_due is not None:
-        accepted_due_date(new_due, today, what="The new due date")
+        accepted_due_date(
+            new_due, today, what="The new due date", actor=actor, override_reason=reason
+        )
     with rt.db.transaction() as session:
         request = request_numbers.find(session, number, lock=True)
         item = temporary_item_for(session, request)
@@ -108,6 +121,7 @@ def record_renewal(
                 patron_id=request.patron_id,
                 before=before,
                 after=after,
+                detail=f"beyond two years: {reason}" if new > latest_due_date(today) else "",
             )
         else:
             audit.record(

@@ -70,6 +70,9 @@ def register(sub: Any) -> None:
     decision.add_argument("--approve", action="store_true", help="the lender granted it")
     decision.add_argument("--deny", action="store_true", help="the lender refused it")
     renewal.add_argument("--due", metavar="YYYY-MM-DD", help="new due date (with --approve)")
+    renewal.add_argument(
+        "--reason", default="", help="why a new date more than two years ahead is right"
+    )
     renewal.set_defaults(handler=_renewal)
 
     ship = office_options(
@@ -174,7 +177,7 @@ def _renewal(ctx: CliContext) -> int:
     new_due = _date(ctx.args.due, "--due") if ctx.args.approve else None
     result = record_renewal(
         ctx.runtime(), ctx.office_actor(), ctx.args.request_number, approved=ctx.args.approve,
-        new_due=new_due,
+        new_due=new_due, override_reason=ctx.args.reason,
     )  # fmt: skip
     text = (
         f"Renewal approved for {result.request_number}: due {result.new_due_date.isoformat()} "

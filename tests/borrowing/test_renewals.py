@@ -112,3 +112,25 @@ def test_desk_staff_cannot_record_renewals(demo_rt: Runtime, actor_at: ActorAt) 
             demo_rt, actor_at("desk", "METRO"), CHECKED_OUT, approved=True,
             new_due=date(2026, 12, 21),
         )  # fmt: skip
+
+
+def test_a_renewal_beyond_two_years_needs_the_offices_reason_and_keeps_it(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    office = actor_at("office", "WS-ILL")
+    far = date(2029, 1, 1)
+    with pytest.raises(InvalidInput, match="giving a reason"):
+        record_renewal(demo_rt, office, CHECKED_OUT, approved=True, new_due=far)
+    result = record_renewal(
+        demo_rt, office, CHECKED_OUT, approved=True, new_due=far,
+        override_reason="Lender renewed for the whole project",
+    )  # fmt: skip
+    assert result.new_due_date == far
+    loan, _ = loan_and_item(demo_rt, CHECKED_OUT_BARCODE)
+    assert loan is not None and loan.due_date == far
+    with demo_rt.db.reading() as session:
+        event = session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "ill.renewal_approved")
+        )
+        assert event is not None
+        assert event.detail == "beyond two years: Lender renewed for the whole project"

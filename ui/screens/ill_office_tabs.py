@@ -344,11 +344,16 @@ class RenewalsTab(QWidget):
         today = session.rt.clock.today()
         self.due_input.setDate(QDate(today.year, today.month, today.day).addDays(28))
         self.approve.toggled.connect(self.due_input.setEnabled)
+        self.reason_input = _line(
+            self, "renewalReasonInput", "Only for a date more than two years ahead: why"
+        )
+        self.approve.toggled.connect(self.reason_input.setEnabled)
         self.message = _message(self, "renewalMessage")
         form = QFormLayout(self)
         form.addRow("Request number:", self.number_input)
         form.addRow("", self.approve)
         form.addRow("New due date:", self.due_input)
+        form.addRow("Reason:", self.reason_input)
         form.addRow("", self.deny)
         form.addRow("", _button(self, "recordRenewalButton", "Record the answer", self.record))
         form.addRow("", self.message)
@@ -358,10 +363,13 @@ class RenewalsTab(QWidget):
         value = self.due_input.date()
         rt, actor, number = self.session.rt, self.session.actor, self.number_input.text()
         new_due = date(value.year(), value.month(), value.day()) if approved else None
+        reason = self.reason_input.text() if approved else ""
         run_on_desk(
             self.session,
             self.message,
-            lambda: record_renewal(rt, actor, number, approved=approved, new_due=new_due),
+            lambda: record_renewal(
+                rt, actor, number, approved=approved, new_due=new_due, override_reason=reason
+            ),
             self._recorded,
         )
 
@@ -373,6 +381,7 @@ class RenewalsTab(QWidget):
             text = f"Denied: {result.request_number} stays due {result.old_due_date.isoformat()}."
         say(self.message, text + " The patron will be told.")
         self.number_input.clear()
+        self.reason_input.clear()
 
 
 class ShipBackTab(QWidget):
