@@ -513,6 +513,10 @@ def try_login(url: str, role: str, password: str | None) -> LoginOutcome:
         said = str(exc)
         if getattr(exc, "sqlstate", None) == "28P01" or "password authentication failed" in said:
             return LoginOutcome.WRONG_PASSWORD
+        if "role" in said and "does not exist" in said:
+            # No such account. A server that checks passwords never says so (it answers as
+            # for a wrong password); one that trusts this PC does: answer alike.
+            return LoginOutcome.WRONG_PASSWORD
         if "no password supplied" in said:
             return LoginOutcome.PASSWORD_NEEDED
         if "not permitted to log in" in said:

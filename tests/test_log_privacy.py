@@ -114,9 +114,9 @@ def test_a_working_day_leaves_no_patron_data_in_the_logs(
         ["audit", "search", "--patron", "T00123456", "--staff", "office", "--branch", "WS-ILL"],
         ["audit", "search", "--patron", "T00999999", "--staff", "office", "--branch", "WS-ILL"],
         ["staff", "role", "desk", "ctl", "--staff", "desk", "--branch", "METRO"],
-        ["privacy", "run"],
-        ["charges", "list"],
-        ["notices", "list"],
+        ["privacy", "run", "--staff", "admin", "--branch", "NEC"],
+        ["charges", "list", "--staff", "office"],
+        ["notices", "list", "--staff", "office"],
         ["branches"],
     ]
     codes = [illdesk([*command, *db, "--json"]) for command in commands]
