@@ -561,10 +561,10 @@ def _office_list(session: DeskSession, index: int) -> tuple[_Rows, list[int]]:
         ]), []  # fmt: skip
     if index == 4:
         entries = office_lists.discrepancies(rt, actor)
-        return (("When", "Patron ID", "Request", "System date", "Strap date", "Staff",
-                 "Branch"), [
-            (d.at, d.patron_id, d.request_number, d.system_date, d.strap_date, d.staff,
-             d.branch) for d in entries
+        return (("When", "Patron ID", "Request", "System date", "Strap date", "Due date",
+                 "Why", "Staff", "Branch"), [
+            (d.at, d.patron_id, d.request_number, d.system_date, d.strap_date, d.due_date,
+             d.story, d.staff, d.branch) for d in entries
         ]), [d.id for d in entries]  # fmt: skip
     scans = office_lists.not_found_scans(rt, actor)
     return (("When", "Barcode", "Branch", "Staff"), [
