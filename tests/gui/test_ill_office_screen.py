@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app.desk.checkout import check_out
 from app.library.actors import Actor
+from app.library.clock import FixedClock
 from app.printing.document import PrintDocument
 from db.models import Item, ItemStatus, Transit
 from tests.demo_items import held_item, set_lender_date
@@ -248,3 +249,17 @@ def test_discrepancy_tab_shows_the_three_dates_and_why(
         "2026-12-02", "2026-12-12", "2026-12-11",
     )  # fmt: skip
     assert "moved" in row["Why"] and "Saturday" in row["Why"]
+
+
+def test_hold_shelf_list_marks_holds_past_pickup_by(
+    qtbot: QtBot, screen: IllOfficeScreen, clock: FixedClock
+) -> None:
+    clock.set_date(date(2026, 11, 11))  # the demo's holds waited until 10 November
+    lists = screen.lists_tab
+    screen.tabs.setCurrentWidget(lists)
+    settle(qtbot)
+    lists.choice.setCurrentIndex(2)  # hold shelves
+    settle(qtbot)
+    table = lists.table
+    marks = {table.item(r, 5).text() for r in range(table.rowCount())}
+    assert table.rowCount() == 4 and marks == {"(expired): pull it"}

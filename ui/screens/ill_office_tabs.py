@@ -551,7 +551,8 @@ def _office_list(session: DeskSession, index: int) -> tuple[_Rows, list[int]]:
     if index == 2:
         shelves = office_lists.hold_shelves(rt, actor)
         return (("Branch", "Barcode", "Title", "Patron", "Pick up by", "Expired"), [
-            (h.branch, h.barcode, h.title, h.patron, h.pickup_by, h.expired) for h in shelves
+            (h.branch, h.barcode, h.title, h.patron, h.pickup_by,
+             "(expired): pull it" if h.expired else "") for h in shelves
         ]), []  # fmt: skip
     if index == 3:
         loans = office_lists.overdue_ill_loans(rt, actor)
