@@ -56,10 +56,15 @@ def office_list_pdf(
         entries = office_lists.discrepancies(rt, actor)
         rows = [
             [e.at.date().isoformat(), e.request_number, e.patron_id, e.system_date.isoformat(),
-             e.strap_date.isoformat(), e.staff, e.branch]
+             e.strap_date.isoformat(), e.due_date.isoformat() if e.due_date else "",
+             e.adjustment_reason or "", e.staff, e.branch]
             for e in entries
         ]  # fmt: skip
         title = "Due-date discrepancies to review"
-        headers = ["Date", "ILL number", "Patron ID", "System date", "Strap date", "Who", "Where"]
-        subtitle = "The strap date won at checkout; open entries, newest first."
+        headers = ["Date", "ILL number", "Patron ID", "System date", "Strap date", "Due date",
+                   "Why the due date moved", "Who", "Where"]  # fmt: skip
+        subtitle = (
+            "The strap date won at checkout, then moved off a day the branch was closed; "
+            "open entries, newest first."
+        )
     return len(rows), render_office_list(title, subtitle, headers, rows, today)

@@ -98,12 +98,28 @@ class DiscrepancyRow:
     at: datetime
     patron_id: str
     request_number: str
-    system_date: date
-    strap_date: date
+    system_date: date  # what the ILL office recorded at receipt: the date the system gave
+    strap_date: date  # what staff read on the strap at checkout: it won
     staff: str
     branch: str
     closed: bool
     review_note: str
+    due_date: date | None = None  # the strap date moved off a closed day (None: not recorded)
+    adjustment_reason: str = ""  # why it moved; empty when the strap date stood
+
+    @property
+    def story(self) -> str:
+        """Why the loan's due date is not the system's date, in one line for the librarian."""
+        text = (
+            f"System {self.system_date.isoformat()}, strap {self.strap_date.isoformat()}: "
+            "the strap won"
+        )
+        if self.due_date is None:
+            return f"{text}."
+        if self.due_date == self.strap_date:
+            return f"{text}; due {self.due_date.isoformat()}, the strap date."
+        why = self.adjustment_reason or "the strap date is a closed day"
+        return f"{text}; due {self.due_date.isoformat()}, moved: {why}."
 
 
 @dataclass(frozen=True)
@@ -321,6 +337,8 @@ def discrepancies(
                 DueDateDiscrepancy.request_number,
                 DueDateDiscrepancy.system_date,
                 DueDateDiscrepancy.strap_date,
+                DueDateDiscrepancy.due_date,
+                DueDateDiscrepancy.adjustment_reason,
                 Staff.username,
                 Branch.code,
                 DueDateDiscrepancy.closed_at,
@@ -344,6 +362,8 @@ def discrepancies(
                 branch=row.code,
                 closed=row.closed_at is not None,
                 review_note=row.review_note,
+                due_date=row.due_date,
+                adjustment_reason=row.adjustment_reason or "",
             )
             for row in session.execute(query).all()
         ]
@@ -393,6 +413,8 @@ def close_discrepancy(rt: Runtime, actor: Actor, entry_id: int, note: str = "") 
             branch=branch.code if branch else "",
             closed=True,
             review_note=review_note,
+            due_date=row.due_date,
+            adjustment_reason=row.adjustment_reason or "",
         )
 
 

@@ -211,6 +211,12 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
         pickup = session.get(Branch, request.pickup_branch_id)
         patron = session.get(Patron, request.patron_id)
         assert pickup is not None and patron is not None
+        if pickup.virtual or not pickup.active:
+            raise InvalidInput(
+                f"Request {number} names {pickup.code} as its pickup branch, which is not a "
+                "campus where patrons pick items up. Nothing was received: give the request a "
+                "campus (re-import its row with the right pickup_branch) and receive it then."
+            )
         if lender_barcode:
             refuse_item_barcode_of_a_patron(session, lender_barcode, "The lender's barcode")
         at_office_campus = pickup.id in (office.id, office.location_id)

@@ -92,9 +92,13 @@ def _plan_requests(session: Session, batch: list[_Row]) -> _Plan:
     patrons = {
         found.patron_id: found
         for found in session.execute(
-            select(PATRONS.c.id, PATRONS.c.patron_id, PATRONS.c.email, PATRONS.c.staff_id).where(
-                any_of(PATRONS.c.patron_id, sorted(campus_ids))
-            )
+            select(
+                PATRONS.c.id,
+                PATRONS.c.patron_id,
+                PATRONS.c.email,
+                PATRONS.c.staff_id,
+                PATRONS.c.is_ill_dummy,
+            ).where(any_of(PATRONS.c.patron_id, sorted(campus_ids)))
         )
     }
     names = list(batch[0].values)
@@ -123,6 +127,15 @@ def _plan_requests(session: Session, batch: list[_Row]) -> _Plan:
                     row.line,
                     f"patron_id {row.values['patron_id']} is not a known patron (import "
                     "patrons first)",
+                )
+            )
+            continue
+        if patron.is_ill_dummy:
+            plan.errors.append(
+                RowError(
+                    row.line,
+                    f"patron_id {row.values['patron_id']} is the ILL dummy account, which lends "
+                    "our items and cannot request anything; give the patron the request serves",
                 )
             )
             continue

@@ -17,6 +17,7 @@ from app.cli import (
     checkin_commands,
     checkout_commands,
     closure_commands,
+    hold_commands,
     lending_commands,
     ncip_commands,
     notice_commands,
@@ -52,6 +53,7 @@ COMMAND_MODULES = (
     ncip_commands,
     print_commands,
     report_commands,
+    hold_commands,
 )
 
 
@@ -169,9 +171,7 @@ def database_problem(exc: DatabaseBusy) -> str:
             if marker.replace(" ", "") in squashed:
                 return sentence.format(reason=reason)
         return f"the database file cannot be used ({reason}). Nothing was changed."
-    return (
-        f"the database is busy ({reason}). Wait a moment, then try again. Nothing was changed."
-    )
+    return f"the database is busy ({reason}). Wait a moment, then try again. Nothing was changed."
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -106,6 +106,7 @@ def _notices_run(ctx: CliContext) -> int:
     record = {
         "queued_due_soon": result.queued_due_soon,
         "queued_overdue": result.queued_overdue,
+        "queued_not_picked_up": result.queued_not_picked_up,
         "held": result.held,
         "sent": result.sent,
         "failed": result.failed,

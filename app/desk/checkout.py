@@ -648,6 +648,8 @@ def _apply(session: Session, actor: Actor, plan: _Plan, now: datetime) -> Checko
                 loan_id=loan.id,
                 system_date=result.recorded_strap_date,
                 strap_date=result.strap_due_date,
+                due_date=result.due_date,
+                adjustment_reason=result.adjustment_reason,
                 staff_id=actor.staff_id or None,
                 branch_id=branch.id,
             )

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, func, or_, select, update
+from sqlalchemy import CursorResult, String, Table, func, literal, or_, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,6 +54,8 @@ from app.workstation.config import WorkstationSettings
 from db.bulk import Pacing, any_of, insert_rows
 from db.models import (
     Branch,
+    HoldShelfEntry,
+    HoldStatus,
     IllRequest,
     Item,
     ItemKind,
@@ -116,12 +119,16 @@ class OutboxRun:
     uncertain: int
     waiting: int  # still queued or failed after the run
     mail_problem: str  # why sending stopped or did not start, "" when it did not
+    queued_not_picked_up: int = 0  # holds whose pickup-by date passed: "going back"
 
     @property
     def message(self) -> str:
+        unclaimed = (
+            f", {self.queued_not_picked_up} not-picked-up" if self.queued_not_picked_up else ""
+        )
         text = (
-            f"Queued {self.queued_due_soon} due-soon and {self.queued_overdue} overdue "
-            f"notice(s). Sent {self.sent}, failed {self.failed}, held {self.held}"
+            f"Queued {self.queued_due_soon} due-soon{unclaimed} and {self.queued_overdue} "
+            f"overdue notice(s). Sent {self.sent}, failed {self.failed}, held {self.held}"
             + (f", {self.uncertain} with uncertain delivery" if self.uncertain else "")
             + f"; {self.waiting} waiting."
         )
@@ -159,6 +166,7 @@ def run_outbox(
     """Queue due-soon/overdue notices, render what is queued, and send what is due."""
     wanted = reminders and only_id is None
     due_soon, overdue = queue_reminders(rt, actor, progress) if wanted else (0, 0)
+    unclaimed = queue_not_picked_up(rt, actor) if wanted else 0
     held = prepare_outbox(rt, actor)
     sent = failed = uncertain = 0
     if mailer is not None:
@@ -171,15 +179,15 @@ def run_outbox(
             )
             or 0
         )
-    return OutboxRun(due_soon, overdue, held, sent, failed, uncertain, waiting, mail_problem)
+    return OutboxRun(
+        due_soon, overdue, held, sent, failed, uncertain, waiting, mail_problem, unclaimed
+    )
 
 
 REMINDER_BATCH = 2_000  # open loans per transaction of the daily run
 
 
-def queue_reminders(
-    rt: Runtime, actor: Actor, progress: Progress = no_progress
-) -> tuple[int, int]:
+def queue_reminders(rt: Runtime, actor: Actor, progress: Progress = no_progress) -> tuple[int, int]:
     """Queue today's due-soon and overdue notices; a second run the same day adds none.
 
     Set-based, a batch of loans per transaction: the loans with their item and patron in one
@@ -314,6 +322,89 @@ def _queue_batch(
         insert_rows(session, NOTICES, rows)
     soon = sum(1 for row in rows if row["kind"] == "due_soon")
     return soon, len(rows) - soon
+
+
+NOT_PICKED_UP = "hold_not_picked_up"
+
+
+def queue_not_picked_up(rt: Runtime, actor: Actor) -> int:
+    """Tell each patron whose hold's pickup-by date has passed that the item goes back.
+
+    Once per hold-shelf entry (its dedupe key); set-based like the reminders: one read of the
+    holds without that notice yet, then one INSERT per batch. The hold itself stays active
+    until the item's next check-in routes it to the ILL office.
+    """
+    today, now = rt.clock.today(), rt.clock.now()
+    with rt.db.reading() as session:
+        holds = session.execute(
+            select(
+                HoldShelfEntry.id,
+                HoldShelfEntry.pickup_by,
+                Item.title,
+                Item.barcode,
+                Item.request_id,
+                Patron.id,
+                Patron.email,
+                Branch.name,
+            )
+            .join(Item, Item.id == HoldShelfEntry.item_id)
+            .join(Patron, Patron.id == HoldShelfEntry.patron_id)
+            .join(Branch, Branch.id == HoldShelfEntry.branch_id)
+            .where(
+                HoldShelfEntry.status == HoldStatus.ACTIVE,
+                HoldShelfEntry.pickup_by < today,
+                Patron.is_ill_dummy.is_(False),
+                ~select(Notice.id)
+                .where(
+                    Notice.dedupe_key
+                    == literal(f"{NOT_PICKED_UP}:") + sql_cast(HoldShelfEntry.id, String)
+                )
+                .exists(),
+            )
+            .order_by(HoldShelfEntry.id)
+        ).all()
+    queued = 0
+    pacing = Pacing(rt.db.is_sqlite)
+    for start in range(0, len(holds), REMINDER_BATCH):
+        rows = [
+            {
+                "kind": NOT_PICKED_UP,
+                "status": NoticeStatus.QUEUED,
+                "recipient": email,
+                "patron_id": patron_id,
+                "partner_symbol": None,
+                "request_id": request_id,
+                "loan_id": None,
+                "subject": "",
+                "body": "",
+                "context": json.dumps(
+                    {
+                        "title": title,
+                        "item_barcode": barcode,
+                        "pickup_branch": branch_name,
+                        "pickup_by": pickup_by.isoformat(),
+                    },
+                    sort_keys=True,
+                ),
+                "dedupe_key": f"{NOT_PICKED_UP}:{hold_id}",
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+            for hold_id, pickup_by, title, barcode, request_id, patron_id, email, branch_name in (
+                holds[start : start + REMINDER_BATCH]
+            )
+        ]
+        pacing.wait_turn()
+        try:
+            with rt.db.transaction() as session:
+                insert_rows(session, NOTICES, rows)
+            queued += len(rows)
+        except IntegrityError:
+            pass  # another desk's run queued this batch at the same moment; theirs counts
+        finally:
+            pacing.released()
+    return queued
 
 
 def daily_run_due(rt: Runtime, actor: Actor) -> bool:

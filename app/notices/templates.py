@@ -27,6 +27,7 @@ request_number, title, author, article_title, pickup_branch, item_barcode (from 
 - article_available: available_until (date), available_days (30), max_views (5),
   download_url.
 - ready_for_pickup: pickup_by (date), in_library_use_only (true/false).
+- hold_not_picked_up: pickup_by (the date that passed); queued by the daily run.
 - due_soon: due_date, days_left.
 - overdue: due_date, days_overdue.
 - lost_charges: replacement_amount, replacement_estimated (true/false), processing_fee,
@@ -127,6 +128,7 @@ KINDS: dict[str, NoticeKind] = {
             False,
             ("pickup_by", "in_library_use_only"),
         ),
+        NoticeKind("hold_not_picked_up", "Not picked up, going back", True, False, ("pickup_by",)),
         NoticeKind("due_soon", "Due soon", True, False, ("due_date", "days_left")),
         NoticeKind("overdue", "Overdue", True, False, ("due_date", "days_overdue")),
         NoticeKind(

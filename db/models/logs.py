@@ -72,6 +72,10 @@ class DueDateDiscrepancy(Base):
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"))
     system_date: Mapped[date] = mapped_column(Date)
     strap_date: Mapped[date] = mapped_column(Date)
+    # The loan's due date: the strap date moved off a day the checkout branch was closed,
+    # and why it moved (None when the strap date stood). Null on entries logged before.
+    due_date: Mapped[date | None] = mapped_column(Date)
+    adjustment_reason: Mapped[str | None] = mapped_column(String(300))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

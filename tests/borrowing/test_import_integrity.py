@@ -150,6 +150,39 @@ def test_a_new_request_queues_the_received_notice_and_the_office_is_no_pickup(
         assert count == 1  # a re-import tells the patron nothing new
 
 
+def test_the_ill_dummy_account_cannot_request_and_strict_writes_nothing(
+    demo_rt: Runtime,
+) -> None:
+    with demo_rt.db.transaction() as session:  # a library whose dummy has a campus ID
+        dummy = session.scalar(select(Patron).where(Patron.is_ill_dummy))
+        assert dummy is not None
+        dummy.patron_id = "T07771103"
+    text = REQ_HEADER + (
+        "30000011,loan,T00123456,METRO,Moby-Dick,Melville,,,,,,,OKT\n"
+        "30000012,loan,T07771103,METRO,For the dummy,,,,,,,,OKT\n"
+    )
+    strict = import_requests(demo_rt, as_office(demo_rt), text, strict=True)
+    assert strict.inserted == 0 and [e.line for e in strict.errors] == [3]
+    assert "ILL dummy account" in strict.errors[0].message
+    with demo_rt.db.reading() as session:
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(IllRequest)
+                .where(IllRequest.request_number.in_(["30000011", "30000012"]))
+            )
+            == 0
+        )
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Notice).where(Notice.kind == "request_received")
+            )
+            == 0
+        )
+    report = import_requests(demo_rt, as_office(demo_rt), text)
+    assert report.inserted == 1 and [e.line for e in report.errors] == [3]
+
+
 def test_every_run_is_audited_with_its_counts(demo_rt: Runtime) -> None:
     import_patrons(
         demo_rt,

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from app.borrowing.office_list_print import PrintableList, office_list_pdf
 from app.borrowing.office_lists import (
     close_discrepancy,
     discrepancies,
@@ -19,12 +20,15 @@ from app.borrowing.office_lists import (
     review_not_found,
 )
 from app.borrowing.receiving import ReceiveForm, receive_item
+from app.desk.checkout import check_out
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.clock import FixedClock
 from app.library.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.library.runtime import Runtime
 from db.models import Branch, DueDateDiscrepancy, NotFoundScan, Staff
+from tests.demo_items import held_item, set_lender_date
+from tests.strap_pdf import all_text
 
 ActorAt = Callable[[str, str], Actor]
 
@@ -115,6 +119,39 @@ def test_discrepancy_log_review_and_close(demo_rt: Runtime, actor_at: ActorAt) -
         close_discrepancy(demo_rt, office, entry_id + 100)
     with pytest.raises(InvalidInput, match="keep it under"):
         close_discrepancy(demo_rt, office, entry_id, "x" * 1001)
+
+
+def test_discrepancy_list_says_why_the_due_date_moved(demo_rt: Runtime, actor_at: ActorAt) -> None:
+    renee = "T00123456"
+    barcode = held_item(demo_rt, renee)  # waits at METRO, closed on Saturdays
+    set_lender_date(demo_rt, barcode, date(2026, 12, 2))
+    check_out(demo_rt, actor_at("desk", "METRO"), renee, barcode, strap_due=date(2026, 12, 12))
+    office = actor_at("office", "WS-ILL")
+    (row,) = discrepancies(demo_rt, office)
+    assert (row.system_date, row.strap_date, row.due_date) == (
+        date(2026, 12, 2), date(2026, 12, 12), date(2026, 12, 11),
+    )  # fmt: skip
+    assert "Saturday" in row.adjustment_reason
+    assert row.story.startswith(
+        "System 2026-12-02, strap 2026-12-12: the strap won; due 2026-12-11, moved"
+    )
+    assert "Saturday" in row.story
+    closed = close_discrepancy(demo_rt, office, row.id)
+    assert closed.due_date == date(2026, 12, 11) and closed.story == row.story
+    count, _ = office_list_pdf(demo_rt, office, PrintableList.DISCREPANCIES)
+    assert count == 0  # closed entries leave the printed list
+
+
+def test_discrepancy_list_on_paper_has_the_three_dates(demo_rt: Runtime, actor_at: ActorAt) -> None:
+    renee = "T00123456"
+    barcode = held_item(demo_rt, renee)
+    set_lender_date(demo_rt, barcode, date(2026, 12, 2))
+    check_out(demo_rt, actor_at("desk", "METRO"), renee, barcode, strap_due=date(2026, 12, 12))
+    count, pdf = office_list_pdf(demo_rt, actor_at("office", "WS-ILL"), PrintableList.DISCREPANCIES)
+    text = all_text(pdf)
+    assert count == 1
+    for shown in ("2026-12-02", "2026-12-12", "2026-12-11", "Why the due date moved"):
+        assert shown in text
 
 
 def test_not_found_scan_log_review(demo_rt: Runtime, actor_at: ActorAt) -> None:

@@ -18,6 +18,7 @@ from app.library.runtime import Runtime
 from app.library.scanning import normalize_scan, strap_barcode
 from db.models import (
     AuditEvent,
+    Branch,
     HoldShelfEntry,
     HoldStatus,
     IllRequest,
@@ -262,3 +263,24 @@ def test_next_strap_serial_skips_barcodes_that_only_look_alike(demo_rt: Runtime)
 def test_desk_staff_cannot_print_straps(demo_rt: Runtime, actor_at: ActorAt) -> None:
     with pytest.raises(PermissionDenied):
         strap_pdf(demo_rt, actor_at("desk", "METRO"), ["20261004"])
+
+
+def test_a_request_with_the_office_as_pickup_is_not_received(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    with demo_rt.db.transaction() as session:  # as an older import could leave it
+        office = session.scalar(select(Branch).where(Branch.code == "WS-ILL"))
+        request = session.scalar(
+            select(IllRequest).where(IllRequest.request_number == METRO_REQUEST)
+        )
+        assert office is not None and request is not None
+        request.pickup_branch_id = office.id
+    items, notices = count(demo_rt, Item), count(demo_rt, Notice)
+    with pytest.raises(InvalidInput, match=r"WS-ILL.*not a campus"):
+        receive_item(demo_rt, actor_at("office", "WS-ILL"), form())
+    assert (count(demo_rt, Item), count(demo_rt, Notice)) == (items, notices)
+    with demo_rt.db.reading() as session:
+        status = session.scalar(
+            select(IllRequest.status).where(IllRequest.request_number == METRO_REQUEST)
+        )
+    assert status is RequestStatus.REQUESTED

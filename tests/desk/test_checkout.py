@@ -163,7 +163,25 @@ def test_discrepancy_logged_exactly_when_the_strap_differs(
     assert entry.staff_id == actor_at("desk", "WEST").staff_id
     assert entry.at == datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
     assert entry.closed_at is None
+    assert entry.due_date == date(2026, 12, 9) and entry.adjustment_reason is None
     assert item is not None and item.lender_due_date == date(2026, 12, 9)
+
+
+def test_discrepancy_log_keeps_the_date_after_closure_rounding(
+    demo_rt: Runtime, actor_at: Make
+) -> None:
+    barcode = held_item(demo_rt, RENEE)  # waits at METRO, closed on Saturdays
+    set_lender_date(demo_rt, barcode, date(2026, 12, 2))
+    result = check_out(
+        demo_rt, actor_at("desk", "METRO"), RENEE, barcode, strap_due=date(2026, 12, 12)
+    )
+    assert result.discrepancy_logged and result.due_date == date(2026, 12, 11)
+    with demo_rt.db.reading() as session:
+        [entry] = session.scalars(select(DueDateDiscrepancy)).all()
+    assert (entry.system_date, entry.strap_date, entry.due_date) == (
+        date(2026, 12, 2), date(2026, 12, 12), date(2026, 12, 11),
+    )  # fmt: skip
+    assert entry.adjustment_reason is not None and "Saturday" in entry.adjustment_reason
 
 
 def test_preview_proposes_without_writing(demo_rt: Runtime, actor_at: Make) -> None:

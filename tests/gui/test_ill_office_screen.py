@@ -18,8 +18,12 @@ from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from app.desk.checkout import check_out
+from app.library.actors import Actor
+from app.library.clock import FixedClock
 from app.printing.document import PrintDocument
 from db.models import Item, ItemStatus, Transit
+from tests.demo_items import held_item, set_lender_date
 from tests.gui.waiting import settle
 from tests.strap_pdf import all_text, barcode_bars, decode_code128, pages
 from ui.desk_session import DeskSession
@@ -223,3 +227,39 @@ def test_a_strap_that_cannot_be_made_still_leaves_the_item_received(
     assert "send it to METRO" in tab.message.text() and "teal-ish" in tab.message.text()
     assert tab.message.property("error") is True
     assert not tab.print_button.isEnabled() and not tab.save_button.isEnabled()
+
+
+def test_discrepancy_tab_shows_the_three_dates_and_why(
+    qtbot: QtBot, screen: IllOfficeScreen, actor_at: Callable[[str, str], Actor]
+) -> None:
+    rt = screen.session.rt
+    barcode = held_item(rt, "T00123456")  # waits at METRO, closed on Saturdays
+    set_lender_date(rt, barcode, date(2026, 12, 2))
+    check_out(rt, actor_at("desk", "METRO"), "T00123456", barcode, strap_due=date(2026, 12, 12))
+    lists = screen.lists_tab
+    screen.tabs.setCurrentWidget(lists)
+    settle(qtbot)
+    lists.choice.setCurrentIndex(4)  # due-date discrepancies
+    settle(qtbot)
+    table = lists.table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert table.rowCount() == 1
+    row = {h: table.item(0, c).text() for c, h in enumerate(headers)}
+    assert (row["System date"], row["Strap date"], row["Due date"]) == (
+        "2026-12-02", "2026-12-12", "2026-12-11",
+    )  # fmt: skip
+    assert "moved" in row["Why"] and "Saturday" in row["Why"]
+
+
+def test_hold_shelf_list_marks_holds_past_pickup_by(
+    qtbot: QtBot, screen: IllOfficeScreen, clock: FixedClock
+) -> None:
+    clock.set_date(date(2026, 11, 11))  # the demo's holds waited until 10 November
+    lists = screen.lists_tab
+    screen.tabs.setCurrentWidget(lists)
+    settle(qtbot)
+    lists.choice.setCurrentIndex(2)  # hold shelves
+    settle(qtbot)
+    table = lists.table
+    marks = {table.item(r, 5).text() for r in range(table.rowCount())}
+    assert table.rowCount() == 4 and marks == {"(expired): pull it"}

@@ -560,7 +560,8 @@ def _office_list(session: DeskSession, index: int) -> tuple[_Rows, list[int]]:
     if index == 2:
         shelves = office_lists.hold_shelves(rt, actor)
         return (("Branch", "Barcode", "Title", "Patron", "Pick up by", "Expired"), [
-            (h.branch, h.barcode, h.title, h.patron, h.pickup_by, h.expired) for h in shelves
+            (h.branch, h.barcode, h.title, h.patron, h.pickup_by,
+             "(expired): pull it" if h.expired else "") for h in shelves
         ]), []  # fmt: skip
     if index == 3:
         loans = office_lists.overdue_ill_loans(rt, actor)
@@ -570,10 +571,10 @@ def _office_list(session: DeskSession, index: int) -> tuple[_Rows, list[int]]:
         ]), []  # fmt: skip
     if index == 4:
         entries = office_lists.discrepancies(rt, actor)
-        return (("When", "Patron ID", "Request", "System date", "Strap date", "Staff",
-                 "Branch"), [
-            (d.at, d.patron_id, d.request_number, d.system_date, d.strap_date, d.staff,
-             d.branch) for d in entries
+        return (("When", "Patron ID", "Request", "System date", "Strap date", "Due date",
+                 "Why", "Staff", "Branch"), [
+            (d.at, d.patron_id, d.request_number, d.system_date, d.strap_date, d.due_date,
+             d.story, d.staff, d.branch) for d in entries
         ]), [d.id for d in entries]  # fmt: skip
     scans = office_lists.not_found_scans(rt, actor)
     return (("When", "Barcode", "Branch", "Staff"), [

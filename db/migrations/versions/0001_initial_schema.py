@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 15:19:17.770276
+Create Date: 2026-12-06 18:10:09.973678
 """
 
 from collections.abc import Sequence
@@ -726,6 +726,8 @@ def upgrade() -> None:
         sa.Column("loan_id", sa.Integer(), nullable=True),
         sa.Column("system_date", sa.Date(), nullable=False),
         sa.Column("strap_date", sa.Date(), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=True),
+        sa.Column("adjustment_reason", sa.String(length=300), nullable=True),
         sa.Column("staff_id", sa.Integer(), nullable=True),
         sa.Column("branch_id", sa.Integer(), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
