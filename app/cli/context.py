@@ -76,6 +76,13 @@ class CliContext:
             self._runtime = Runtime(database, self.clock)
         return self._runtime
 
+    def maintenance_actor(self) -> Actor:
+        """`--staff`, authenticated, for owner-level maintenance (replacing the demo library):
+        the command keeps the connection it was started with, which only IT's own URL can
+        do the work on; the person is checked and named in the trail all the same."""
+        branch = getattr(self.args, "branch", None) or self._office_branch()
+        return self._signed_in(branch, keep_connection=True)
+
     def actor(self) -> Actor:
         """`--staff`, signed in with their password at `--branch` (default: the ILL office's).
 
@@ -114,7 +121,7 @@ class CliContext:
         with self.runtime().db.reading() as session:
             return ill_office_branch(session).code
 
-    def _signed_in(self, branch_code: str) -> Actor:
+    def _signed_in(self, branch_code: str, *, keep_connection: bool = False) -> Actor:
         username = str(getattr(self.args, "staff", None) or "").strip()
         if not username:
             raise PermissionDenied(
@@ -127,7 +134,9 @@ class CliContext:
             rt = self.runtime()  # a database problem is told before any password is asked
             password = staff_password(username)
             signed = sign_in_connected(rt, username, password, branch_code, this_workstation())
-            if signed.rt is not rt:
+            if signed.rt is not rt and keep_connection:
+                signed.rt.db.dispose()
+            elif signed.rt is not rt:
                 # PostgreSQL with staff roles: from here on the command works through the
                 # staff member's own connection, with their grants (a handler that already
                 # holds `rt` holds this same runtime, so it follows).

@@ -195,7 +195,7 @@ def _staff(ctx: CliContext) -> int:
 def _setting_up(ctx: CliContext, what: str) -> Actor:
     """`--staff` signed in; without it, set-up work on a database nobody can sign in to yet."""
     if ctx.has_staff():
-        return ctx.actor()
+        return ctx.maintenance_actor()
     if sign_in_facts(ctx.runtime()).staff_count:
         raise PermissionDenied(
             f"This database has staff accounts: loading {what} needs --staff USERNAME "
