@@ -12,8 +12,9 @@ from datetime import date
 from typing import Any
 
 from app.cli.context import CliContext, office_options
-from app.lending import ifm, overdue_at_borrowers, pull_list, shipping
+from app.lending import ifm, ifm_settlement, overdue_at_borrowers, pull_list, shipping
 from app.lending.ifm import IfmFields, IfmLedger, IfmTransactionView, PartnerBalance
+from app.lending.ifm_settlement import SettlementView
 from app.lending.overdue_at_borrowers import BorrowerOverdue, PreparedMessage
 from app.lending.pull_list import LendingRequestView
 from app.library.errors import InvalidInput
@@ -214,11 +215,33 @@ def _register_ifm(sub: Any) -> None:
         "balance",
         help="IFM balance per partner library and in total, with the settlement flag",
         description="One JSON object per partner (kind 'partner') then the total (kind "
-        "'total'): received, paid, balance (positive: owed to us), pending, settle (the "
-        "balance reached plus or minus the threshold).",
+        "'total'): received, paid, settled, balance (received - paid - settled; positive: "
+        "owed to us), pending, settle (the balance reached plus or minus the threshold).",
     )
     office_options(balance)
     balance.set_defaults(handler=_ifm_balance)
+    settle = steps.add_parser(
+        "settle",
+        help="record the cheque or invoice that settles the balance with a partner",
+        description="Record a settlement: the partner's cheque to us when they owe us, ours "
+        "when we owe them (the balance decides). It may be less than the balance, never "
+        "more (refused, nothing recorded). Prints id, partner_symbol, direction, amount, "
+        "reference, settled_on, balance_before, balance_after, created_at, created_by.",
+    )
+    settle.add_argument("partner", metavar="PARTNER", help="the partner's OCLC symbol, e.g. UIU")
+    settle.add_argument("--amount", required=True, help="the amount in USD, e.g. 120.00")
+    settle.add_argument("--reference", required=True, help="cheque or invoice number")
+    settle.add_argument("--date", help="the cheque's or invoice's date, YYYY-MM-DD (today)")
+    office_options(settle)
+    settle.set_defaults(handler=_ifm_settle)
+    settlements = steps.add_parser(
+        "settlements",
+        help="list the settlements recorded, oldest first",
+        description="One JSON object per settlement, with the keys `ifm settle` prints.",
+    )
+    settlements.add_argument("--partner", help="only this partner's OCLC symbol")
+    office_options(settlements)
+    settlements.set_defaults(handler=_ifm_settlements)
 
 
 def request_record(view: LendingRequestView) -> dict[str, Any]:
@@ -517,6 +540,7 @@ def _balance_record(
         "partner_symbol": symbol,
         "received": f"{row.received:.2f}",
         "paid": f"{row.paid:.2f}",
+        "settled": f"{row.settled:.2f}",
         "balance": f"{row.balance:.2f}",
         "pending": f"{row.pending:.2f}",
         "settle": row.settle,
@@ -527,7 +551,7 @@ def _balance_text(label: str, row: PartnerBalance | IfmLedger) -> str:
     flag = "  SETTLE" if row.settle else ""
     return (
         f"{label:6} balance {row.balance:>10.2f}  (received {row.received:.2f}, paid "
-        f"{row.paid:.2f}, pending {row.pending:.2f}){flag}"
+        f"{row.paid:.2f}, settled {row.settled:.2f}, pending {row.pending:.2f}){flag}"
     )
 
 
@@ -540,4 +564,51 @@ def _ifm_balance(ctx: CliContext) -> int:
         )
     total = _balance_record("total", None, book) | {"threshold": f"{book.threshold:.2f}"}
     ctx.emit(total, _balance_text("TOTAL", book) + f"  (settle at +/- {book.threshold:.2f} USD)")
+    return EXIT_OK
+
+
+def _settlement_record(row: SettlementView) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "partner_symbol": row.partner_symbol,
+        "direction": row.direction.value,
+        "amount": f"{row.amount:.2f}",
+        "reference": row.reference,
+        "settled_on": row.settled_on.isoformat(),
+        "balance_before": f"{row.balance_before:.2f}",
+        "balance_after": f"{row.balance_after:.2f}",
+        "created_at": row.created_at.isoformat(),
+        "created_by": row.created_by,
+    }
+
+
+def _settlement_text(row: SettlementView) -> str:
+    way = (
+        f"{row.partner_symbol} paid us"
+        if row.direction.value == "we_receive"
+        else (f"we paid {row.partner_symbol}")
+    )
+    return (
+        f"{row.id:5} {row.settled_on.isoformat()} {way}: {row.amount:.2f} USD, "
+        f"{row.reference}; balance {row.balance_before:+.2f} -> {row.balance_after:+.2f}"
+    )
+
+
+def _ifm_settle(ctx: CliContext) -> int:
+    a = ctx.args
+    row = ifm_settlement.settle(
+        ctx.runtime(), ctx.office_actor(), a.partner, a.amount, a.reference, a.date
+    )
+    ctx.emit(_settlement_record(row), _settlement_text(row))
+    return EXIT_OK
+
+
+def _ifm_settlements(ctx: CliContext) -> int:
+    rows = ifm_settlement.list_settlements(
+        ctx.runtime(), ctx.office_actor(), partner=ctx.args.partner
+    )
+    for row in rows:
+        ctx.emit(_settlement_record(row), _settlement_text(row))
+    if not rows:
+        ctx.say("No IFM settlements recorded.")
     return EXIT_OK

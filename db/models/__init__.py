@@ -20,7 +20,7 @@ from db.models.enums import (
 )
 from db.models.items import Item
 from db.models.logs import AuditEvent, DueDateDiscrepancy, NotFoundScan
-from db.models.money import Charge, IfmTransaction
+from db.models.money import Charge, IfmSettlement, IfmTransaction
 from db.models.ncip import NcipMessage, NcipPartner
 from db.models.notices import Notice, NoticeTemplate
 from db.models.people import Patron, Staff
@@ -41,6 +41,7 @@ __all__ = [
     "HoldShelfEntry",
     "HoldStatus",
     "IfmDirection",
+    "IfmSettlement",
     "IfmStatus",
     "IfmTransaction",
     "IllRequest",

@@ -168,3 +168,22 @@ def test_ifm_fields_ready_to_copy_and_the_ledger(qtbot: QtBot, desk_session: Ses
     assert "is closed" in panel.feedback.text()
     assert panel.ledger_table.keys() == ["UIU"]
     assert "SETTLE" in panel.total_label.text() and "+150.00" in panel.total_label.text()
+
+    # The partner's cheque: choosing UIU in the ledger fills in its whole balance.
+    panel.ledger_table.select_key("UIU")
+    assert (panel.settle_partner.text(), panel.settle_amount.text()) == ("UIU", "150.00")
+    panel.settle_amount.setText("150.01")
+    panel.settle_reference.setText("CHQ 004512")
+    qtbot.mouseClick(panel.settle_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
+    assert "more than the balance" in panel.feedback.text()
+    assert panel.settlements_table.rowCount() == 0
+    panel.settle_amount.setText("150")
+    qtbot.mouseClick(panel.settle_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
+    assert "balance is now +0.00 USD" in panel.feedback.text()
+    assert panel.settlements_table.rowCount() == 1
+    assert panel.settlements_table.item(0, 5).text() == "CHQ 004512"
+    assert panel.ledger_table.item(0, 3).text() == "+150.00"  # settled
+    assert panel.ledger_table.item(0, 4).text() == "+0.00"  # balance
+    assert "SETTLE" not in panel.total_label.text()

@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.lending import ifm
+from app.lending import ifm, ifm_settlement
 from app.lending.ifm import IfmFields, IfmLedger, IfmTransactionView, LostRequest
+from app.lending.ifm_settlement import SettlementView
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
@@ -94,9 +95,46 @@ class IfmPanel(QWidget):
         layout.addLayout(done)
 
         self.ledger_table = KeyedTable(
-            "ifmLedgerTable", ("Partner", "Received", "Paid", "Balance", "Pending", "Settle"), self
+            "ifmLedgerTable",
+            ("Partner", "Received", "Paid", "Settled", "Balance", "Pending", "Settle"),
+            self,
         )
         layout.addWidget(self.ledger_table, 1)
+        self._balances: dict[str, str] = {}
+        settle = QHBoxLayout()
+        self.settle_partner = QLineEdit(self)
+        self.settle_partner.setObjectName("ifmSettlePartner")
+        self.settle_partner.setPlaceholderText("Partner (OCLC symbol)")
+        self.settle_amount = QLineEdit(self)
+        self.settle_amount.setObjectName("ifmSettleAmount")
+        self.settle_amount.setPlaceholderText("Cheque or invoice amount, USD")
+        self.settle_reference = QLineEdit(self)
+        self.settle_reference.setObjectName("ifmSettleReference")
+        self.settle_reference.setPlaceholderText("Cheque or invoice number")
+        self.settle_reference.setMaxLength(ifm_settlement.REFERENCE_MAX)
+        self.settle_date = QLineEdit(self)
+        self.settle_date.setObjectName("ifmSettleDate")
+        self.settle_date.setPlaceholderText("Date YYYY-MM-DD (today)")
+        self.settle_button = QPushButton("Record settlement", self)
+        self.settle_button.setObjectName("ifmSettleButton")
+        self.settle_button.setToolTip(
+            "The partner's cheque when they owe us, ours when we owe them; at most the balance"
+        )
+        for widget in (
+            self.settle_partner,
+            self.settle_amount,
+            self.settle_reference,
+            self.settle_date,
+            self.settle_button,
+        ):
+            settle.addWidget(widget)
+        layout.addLayout(settle)
+        self.settlements_table = KeyedTable(
+            "ifmSettlementsTable",
+            ("ID", "Date", "Partner", "Who paid", "Amount (USD)", "Reference", "Balance after"),
+            self,
+        )
+        layout.addWidget(self.settlements_table, 1)
         self.total_label = QLabel(self)
         self.total_label.setObjectName("ifmTotalLabel")
         self.total_label.setWordWrap(True)
@@ -108,6 +146,8 @@ class IfmPanel(QWidget):
         self.build_button.clicked.connect(self._build)
         self.record_button.clicked.connect(self._record)
         self.processed_button.clicked.connect(self._processed)
+        self.ledger_table.itemSelectionChanged.connect(self._pick_partner)
+        self.settle_button.clicked.connect(self._settle)
         self.refresh()
 
     def refresh(self, then: Callable[[], object] | None = None) -> None:
@@ -115,9 +155,12 @@ class IfmPanel(QWidget):
         rt, actor = self.session.rt, self.session.actor
 
         def shown(
-            answer: tuple[list[LostRequest], list[IfmTransactionView], IfmLedger],
+            answer: tuple[
+                list[LostRequest], list[IfmTransactionView], IfmLedger, list[SettlementView]
+            ],
         ) -> None:
-            self._show_lists(*answer)
+            self._show_lists(*answer[:3])
+            self._show_settlements(answer[3])
             if then is not None:
                 then()
 
@@ -128,6 +171,7 @@ class IfmPanel(QWidget):
                 ifm.lost_requests(rt, actor),
                 ifm.list_transactions(rt, actor),
                 ifm.ledger(rt, actor),
+                ifm_settlement.list_settlements(rt, actor),
             ),
             shown,
         )
@@ -172,6 +216,7 @@ class IfmPanel(QWidget):
                         p.partner_symbol,
                         f"{p.received:.2f}",
                         f"{p.paid:.2f}",
+                        f"{p.settled:+.2f}",
                         f"{p.balance:+.2f}",
                         f"{p.pending:+.2f}",
                         "⚠ settle" if p.settle else "",
@@ -180,6 +225,7 @@ class IfmPanel(QWidget):
                 for p in book.partners
             ]
         )
+        self._balances = {p.partner_symbol: f"{abs(p.balance):.2f}" for p in book.partners}
         verdict = (
             f"⚠ SETTLE: the balance reached ±{book.threshold:.2f} USD"
             if book.settle
@@ -190,6 +236,54 @@ class IfmPanel(QWidget):
             f"{book.pending:+.2f}) — {verdict}"
         )
         self.total_label.setProperty("settle", book.settle)
+
+    def _show_settlements(self, rows: Sequence[SettlementView]) -> None:
+        self.settlements_table.fill(
+            [
+                (
+                    str(r.id),
+                    (
+                        str(r.id),
+                        r.settled_on.isoformat(),
+                        r.partner_symbol,
+                        "they paid us" if r.direction.value == "we_receive" else "we paid",
+                        f"{r.amount:.2f}",
+                        r.reference,
+                        f"{r.balance_after:+.2f}",
+                    ),
+                )
+                for r in rows
+            ]
+        )
+
+    def _pick_partner(self) -> None:
+        """Choosing a partner in the ledger fills in the settlement with its whole balance."""
+        symbol = self.ledger_table.current_key()
+        if symbol:
+            self.settle_partner.setText(symbol)
+            self.settle_amount.setText(self._balances.get(symbol, ""))
+
+    def _settle(self) -> None:
+        s = self.session
+        partner, amount = self.settle_partner.text(), self.settle_amount.text()
+        reference, day = self.settle_reference.text(), self.settle_date.text()
+
+        def settled(row: SettlementView) -> None:
+            for field in (self.settle_amount, self.settle_reference, self.settle_date):
+                field.clear()
+            self.refresh(lambda: self.settlements_table.select_key(str(row.id)))
+            way = "they paid us" if row.direction.value == "we_receive" else "we paid"
+            self.feedback.good(
+                f"Settlement recorded with {row.partner_symbol} ({way} {row.amount:.2f} USD, "
+                f"{row.reference}); the balance is now {row.balance_after:+.2f} USD."
+            )
+
+        attempt(
+            s.ops,
+            self.feedback,
+            lambda: ifm_settlement.settle(s.rt, s.actor, partner, amount, reference, day or None),
+            settled,
+        )
 
     def _pick_lost(self, index: int) -> None:
         number = self.lost_combo.itemData(index)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 15:19:17.770276
+Create Date: 2026-12-06 18:10:43.901108
 """
 
 from collections.abc import Sequence
@@ -162,6 +162,31 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("closures", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_closures_branch_id"), ["branch_id"], unique=False)
+
+    op.create_table(
+        "ifm_settlements",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("partner_symbol", sa.String(length=8), nullable=False),
+        sa.Column(
+            "direction",
+            sa.Enum("we_receive", "we_pay", name="ifmdirection", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("amount", sa.Numeric(precision=10, scale=2), nullable=False),
+        sa.Column("reference", sa.String(length=100), nullable=False),
+        sa.Column("settled_on", sa.Date(), nullable=False),
+        sa.Column("balance_before", sa.Numeric(precision=10, scale=2), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["staff.id"], name=op.f("fk_ifm_settlements_created_by_id_staff")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ifm_settlements")),
+    )
+    with op.batch_alter_table("ifm_settlements", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_ifm_settlements_partner_symbol"), ["partner_symbol"], unique=False
+        )
 
     op.create_table(
         "not_found_scans",
@@ -952,6 +977,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_not_found_scans_at"))
 
     op.drop_table("not_found_scans")
+    with op.batch_alter_table("ifm_settlements", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ifm_settlements_partner_symbol"))
+
+    op.drop_table("ifm_settlements")
     with op.batch_alter_table("closures", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_closures_branch_id"))
 
