@@ -65,6 +65,7 @@ WRITES: dict[str, dict[str, str]] = {
         "charges": "INSERT, UPDATE",
         "ifm_transactions": "INSERT, UPDATE",
         "ifm_settlements": "INSERT",
+        "partner_libraries": "INSERT, UPDATE",
         "cancel_reasons": "INSERT, UPDATE",
         "not_found_scans": "UPDATE",
         "due_date_discrepancies": "UPDATE",

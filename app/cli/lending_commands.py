@@ -19,8 +19,10 @@ from app.lending.overdue_at_borrowers import BorrowerOverdue, PreparedMessage
 from app.lending.pull_list import LendingRequestView
 from app.library.errors import InvalidInput
 from app.library.vocabulary import IfmStatus, RequestStatus
+from app.workstation.config import load_settings
 
 EXIT_OK = 0
+EXIT_REFUSED = 1
 
 
 def register(sub: Any) -> None:
@@ -154,15 +156,22 @@ def _register_lend(sub: Any) -> None:
     message = _who(
         steps.add_parser(
             "message",
-            help="ILL office: edit a prepared message, or mark it sent (--sent)",
-            description="Edit the subject and text of a prepared overdue or lost message, "
-            "or with --sent record that it was copied into the ILL system.",
+            help="ILL office: edit a prepared message, e-mail it (--email), or mark it sent "
+            "(--sent)",
+            description="Edit the subject and text of a prepared overdue or lost message; "
+            "with --email send it over SMTP to the partner's address (the partner directory's, "
+            "`illdesk partners set`), the outbox keeping the copy; or with --sent record that "
+            "it was copied into the ILL system. --email adds emailed and mail_problem to the "
+            "keys, and exits 1 when it was not sent (it stays in the outbox, retried).",
         )
     )
     message.add_argument("notice_id", type=int, metavar="MESSAGE_ID")
     message.add_argument("--subject", help="new subject")
     message.add_argument("--body-file", help="file holding the new text, or - for stdin")
     message.add_argument("--sent", action="store_true", help="mark it sent")
+    message.add_argument(
+        "--email", action="store_true", help="send it by e-mail to the partner library now"
+    )
     message.set_defaults(handler=_message)
 
 
@@ -382,6 +391,8 @@ def message_record(message: PreparedMessage) -> dict[str, Any]:
         "body": message.body,
         "status": message.status.value,
         "sent_at": message.sent_at.isoformat() if message.sent_at else None,
+        "recipient": message.recipient,
+        "problem": message.problem,
     }
 
 
@@ -418,6 +429,22 @@ def _overdue(ctx: CliContext) -> int:
 def _message(ctx: CliContext) -> int:
     rt, actor = ctx.runtime(), ctx.actor()
     args = ctx.args
+    if args.email:
+        if args.sent or args.subject or args.body_file:
+            raise InvalidInput("Edit the message first, then e-mail it in a second command.")
+        emailed = overdue_at_borrowers.send_message(rt, actor, args.notice_id, load_settings())
+        record = message_record(emailed.message) | {
+            "emailed": emailed.sent,
+            "mail_problem": emailed.mail_problem,
+        }
+        text = (
+            f"message {args.notice_id}: sent to {emailed.message.recipient}"
+            if emailed.sent
+            else f"message {args.notice_id}: not sent, {emailed.message.status.value} in the "
+            f"outbox. {emailed.mail_problem}"
+        )
+        ctx.emit(record, text)
+        return EXIT_OK if emailed.sent else EXIT_REFUSED
     if args.sent:
         if args.subject or args.body_file:
             raise InvalidInput("Edit the message first, then mark it sent in a second command.")

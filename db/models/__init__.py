@@ -23,6 +23,7 @@ from db.models.logs import AuditEvent, DueDateDiscrepancy, NotFoundScan
 from db.models.money import Charge, IfmSettlement, IfmTransaction
 from db.models.ncip import NcipMessage, NcipPartner
 from db.models.notices import Notice, NoticeTemplate
+from db.models.partners import PartnerLibrary
 from db.models.people import Patron, Staff
 from db.models.requests import CancelReason, IllRequest
 from db.models.settings import AppliedScan, LibrarySetting
@@ -57,6 +58,7 @@ __all__ = [
     "Notice",
     "NoticeStatus",
     "NoticeTemplate",
+    "PartnerLibrary",
     "Patron",
     "PatronType",
     "RequestKind",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 18:10:43.901108
+Create Date: 2026-12-06 18:15:55.043125
 """
 
 from collections.abc import Sequence
@@ -221,6 +221,20 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_templates")),
         sa.UniqueConstraint("kind", name=op.f("uq_notice_templates_kind")),
+    )
+    op.create_table(
+        "partner_libraries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("symbol", sa.String(length=8), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["staff.id"], name=op.f("fk_partner_libraries_updated_by_id_staff")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_partner_libraries")),
+        sa.UniqueConstraint("symbol", name=op.f("uq_partner_libraries_symbol")),
     )
     op.create_table(
         "patrons",
@@ -972,6 +986,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_patrons_name_key"))
 
     op.drop_table("patrons")
+    op.drop_table("partner_libraries")
     op.drop_table("notice_templates")
     with op.batch_alter_table("not_found_scans", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_not_found_scans_at"))
