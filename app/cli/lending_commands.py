@@ -229,6 +229,18 @@ def _register_ifm(sub: Any) -> None:
     )
     office_options(balance)
     balance.set_defaults(handler=_ifm_balance)
+    note = steps.add_parser(
+        "note",
+        help="prepare the note to the partner library about an IFM transaction",
+        description="The library's 'ifm' notice for the transaction's partner, prepared once "
+        "and held for review (asking again shows the same note). Send it with `illdesk lend "
+        "message ID --email`, or copy it and mark it sent. Prints the message keys "
+        "(notice_id, kind, request_number, partner_symbol, subject, body, status, sent_at, "
+        "recipient, problem).",
+    )
+    note.add_argument("transaction_id", type=int, metavar="TRANSACTION")
+    office_options(note)
+    note.set_defaults(handler=_ifm_note)
     settle = steps.add_parser(
         "settle",
         help="record the cheque or invoice that settles the balance with a partner",
@@ -638,4 +650,17 @@ def _ifm_settlements(ctx: CliContext) -> int:
         ctx.emit(_settlement_record(row), _settlement_text(row))
     if not rows:
         ctx.say("No IFM settlements recorded.")
+    return EXIT_OK
+
+
+def _ifm_note(ctx: CliContext) -> int:
+    message = overdue_at_borrowers.prepare_ifm_note(
+        ctx.runtime(), ctx.office_actor(), ctx.args.transaction_id
+    )
+    ctx.emit(
+        message_record(message),
+        f"message {message.notice_id} to {message.partner_symbol} "
+        f"({message.recipient or 'no e-mail address'}): {message.status.value}\n"
+        f"{message.subject}\n\n{message.body}",
+    )
     return EXIT_OK

@@ -27,6 +27,7 @@ from app.records import audit
 from app.workstation.config import WorkstationSettings
 from db.models import (
     Direction,
+    IfmTransaction,
     IllRequest,
     Item,
     ItemStatus,
@@ -38,7 +39,8 @@ from db.models import (
 
 OVERDUE_KIND = "lender_overdue"
 LOST_KIND = "lender_lost"
-KINDS = (OVERDUE_KIND, LOST_KIND)
+IFM_KIND = "ifm"
+KINDS = (OVERDUE_KIND, LOST_KIND, IFM_KIND)
 HELD_REASON = "For the borrowing library: edit if needed, then copy it into the ILL system."
 HELD_REASON_EMAIL = (
     "For the borrowing library ({address}): edit if needed, then send it by e-mail, or copy "
@@ -117,18 +119,23 @@ def _prepare(
     settings: LibrarySettings,
     today: date,
     now: datetime,
+    *,
+    partner: str | None = None,
+    context: dict[str, object] | None = None,
+    dedupe_key: str | None = None,
 ) -> Notice | None:
     """Queue the message once, written from the library's template for its kind."""
-    address = partner_directory.email_for(session, req.borrower_symbol)
+    symbol = partner or req.borrower_symbol
+    address = partner_directory.email_for(session, symbol)
     notice = outbox.queue_notice(
         session,
         kind,
         at=now,
-        partner_symbol=req.borrower_symbol,
+        partner_symbol=symbol,
         recipient=address,
         request_id=req.id,
-        context={"days_overdue": days},
-        dedupe_key=f"{kind}:{req.id}",
+        context=context if context is not None else {"days_overdue": days},
+        dedupe_key=dedupe_key or f"{kind}:{req.id}",
     )
     if notice is None:
         return None
@@ -242,12 +249,64 @@ def _advance(
     return made
 
 
+def prepare_ifm_note(rt: Runtime, actor: Actor, transaction_id: int) -> PreparedMessage:
+    """The note to the partner library about an IFM replacement payment, once per transaction.
+
+    Written from the library's 'ifm' template and held for staff to review, then e-mail
+    (`send_message`) or copy into the ILL system; asking again returns the same note.
+    """
+    actor.require(Role.ILL_OFFICE, "Preparing an IFM note to a partner library")
+    now, today = rt.clock.now(), rt.clock.today()
+    with rt.db.transaction() as session:
+        tx = session.get(IfmTransaction, transaction_id, with_for_update=True)
+        if tx is None:
+            raise NotFound(f"There is no IFM transaction {transaction_id}. `illdesk ifm list`.")
+        req = session.get_one(IllRequest, tx.request_id)
+        key = f"{IFM_KIND}:{tx.id}"
+        notice = _prepare(
+            session,
+            req,
+            IFM_KIND,
+            0,
+            library_settings.load(session),
+            today,
+            now,
+            partner=tx.partner_symbol,
+            context={
+                "amount": tx.amount,
+                "dummy_title": tx.dummy_title,
+                "original_request_number": (
+                    req.partner_request_number or req.request_number
+                    if req.direction is Direction.LENDING
+                    else req.request_number
+                ),
+                "direction": tx.direction.value,
+            },
+            dedupe_key=key,
+        )
+        if notice is None:
+            notice = session.scalars(select(Notice).where(Notice.dedupe_key == key)).one()
+        else:
+            audit.record(
+                session,
+                actor,
+                "ifm.note_prepared",
+                at=now,
+                entity="notice",
+                entity_id=notice.id,
+                after={"transaction": tx.id, "partner": tx.partner_symbol},
+            )
+        return _message(notice, req.request_number)
+
+
 def _lender_notice(
     session: Session, notice_id: int, *, lock: bool = True
 ) -> tuple[Notice, IllRequest]:
     notice = session.get(Notice, notice_id, with_for_update=lock)
     if notice is None or notice.kind not in KINDS or notice.request_id is None:
-        raise NotFound(f"There is no overdue or lost message {notice_id} for a borrowing library.")
+        raise NotFound(
+            f"There is no overdue, lost or IFM message {notice_id} for a partner library."
+        )
     return notice, session.get_one(IllRequest, notice.request_id)
 
 

@@ -107,3 +107,25 @@ def test_partners_help_names_its_steps(capsys: pytest.CaptureFixture[str]) -> No
         parse(["partners", "--help"])
     out = capsys.readouterr().out
     assert "list" in out and "set" in out
+
+
+def test_ifm_note_from_the_command_line(cli: Any, smtp_port: int) -> None:
+    notice_id = _lost_message_id(cli)
+    code, rows, _ = cli("ifm", "lost", *OFFICE)
+    number = next(r["request_number"] for r in rows if r["partner_symbol"] == "UIU")
+    _, rows, _ = cli("ifm", "record", number, "--amount", "85", *OFFICE)
+    tx_id = rows[0]["id"]
+    cli("partners", "set", "UIU", "--email", UIU_MAIL, "--staff", "office")
+    code, rows, _ = cli("ifm", "note", str(tx_id), *OFFICE)
+    assert code == 0
+    note = rows[0]
+    assert (note["kind"], note["recipient"], note["status"]) == ("ifm", UIU_MAIL, "held")
+    assert note["notice_id"] != notice_id and "85.00" in note["body"]
+    server = SmtpServer(smtp_port)
+    server.start()
+    try:
+        code, rows, _ = cli("lend", "message", str(note["notice_id"]), "--email", *OFFICE)
+    finally:
+        server.stop()
+    assert code == 0 and rows[0]["emailed"] is True
+    assert [m.rcpt_tos for m in server.inbox.received] == [[UIU_MAIL]]

@@ -230,5 +230,20 @@ def test_partner_directory_then_the_lost_message_goes_by_e_mail(
         assert mail.rcpt_tos == ["ill-lending@uiu.example.org"]
         assert str(mail.message["Subject"]) == overdue.subject_input.text()
         assert not overdue.email_button.isEnabled()  # sent: nothing left to send
+
+        # The IFM note about the replacement goes the same way, from the IFM tab.
+        panel = screen.ifm
+        assert panel is not None
+        panel.request_input.setText(lost)
+        panel.amount_input.setText("85")
+        qtbot.mouseClick(panel.record_button, Qt.MouseButton.LeftButton)
+        settle(qtbot)
+        panel.transactions.selectRow(0)
+        qtbot.mouseClick(panel.note_button, Qt.MouseButton.LeftButton)
+        settle(qtbot)
+        assert panel.feedback.text().endswith(
+            "IFM note sent by e-mail to ill-lending@uiu.example.org."
+        )
+        assert len(server.inbox.received) == 2 and "85.00" in server.inbox.received[1].body
     finally:
         server.stop()

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import select
 
-from app.lending import overdue_at_borrowers, partner_directory
+from app.lending import ifm, overdue_at_borrowers, partner_directory
 from app.lending.overdue_at_borrowers import PreparedMessage
 from app.library.actors import Actor
 from app.library.clock import FixedClock
@@ -187,3 +187,24 @@ def test_mail_server_down_keeps_the_message_queued_then_sends_it_once(
     assert run.sent >= 1 and again.sent == 0
     assert [m.rcpt_tos for m in server.inbox.received].count([UIU_MAIL]) == 1
     assert _notice(demo_rt, message.notice_id).status is NoticeStatus.SENT
+
+
+def test_ifm_note_prepared_once_and_emailed(
+    demo_rt: Runtime, actor_at: ActorAt, smtp: SmtpServer
+) -> None:
+    office = actor_at("office", "WS-ILL")
+    lost = _lost_message(demo_rt, office)
+    tx = ifm.record_transaction(demo_rt, office, lost.request_number, "85.00")
+    partner_directory.set_partner(demo_rt, office, "UIU", email=UIU_MAIL)
+    note = overdue_at_borrowers.prepare_ifm_note(demo_rt, office, tx.id)
+    assert note.kind == "ifm" and note.partner_symbol == "UIU" and note.recipient == UIU_MAIL
+    assert note.status is NoticeStatus.HELD and "85.00" in note.body
+    assert overdue_at_borrowers.prepare_ifm_note(demo_rt, office, tx.id) == note  # once
+    emailed = overdue_at_borrowers.send_message(
+        demo_rt, office, note.notice_id, WorkstationSettings()
+    )
+    assert emailed.sent
+    [mail] = [m for m in smtp.inbox.received if m.rcpt_tos == [UIU_MAIL]]
+    assert "85.00" in mail.body
+    with pytest.raises(PermissionDenied):
+        overdue_at_borrowers.prepare_ifm_note(demo_rt, actor_at("ctl", "METRO"), tx.id)

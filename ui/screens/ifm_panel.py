@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -17,10 +17,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.lending import ifm, ifm_settlement
+from app.lending import ifm, ifm_settlement, overdue_at_borrowers
 from app.lending.ifm import IfmFields, IfmLedger, IfmTransactionView, LostRequest
 from app.lending.ifm_settlement import SettlementView
+from app.lending.overdue_at_borrowers import MessageEmailed
+from app.library.errors import ServiceError
 from ui.desk_session import DeskSession
+from ui.operations import Operations
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
 # (key for object names, label) in the order of the ILL system's form.
@@ -90,8 +93,16 @@ class IfmPanel(QWidget):
         self.dummy_input.setPlaceholderText("Dummy request number, once processed")
         self.processed_button = QPushButton("Processed: close the original", self)
         self.processed_button.setObjectName("ifmProcessedButton")
+        self.note_button = QPushButton("E-mail note to partner", self)
+        self.note_button.setObjectName("ifmNoteButton")
+        self.note_button.setToolTip(
+            "The library's IFM note about the selected transaction, e-mailed to the partner "
+            "library's address in the partner directory; the outbox keeps the copy"
+        )
+        self.mail = Operations(self, name="ifm note")
         done.addWidget(self.dummy_input, 1)
         done.addWidget(self.processed_button)
+        done.addWidget(self.note_button)
         layout.addLayout(done)
 
         self.ledger_table = KeyedTable(
@@ -148,6 +159,7 @@ class IfmPanel(QWidget):
         self.processed_button.clicked.connect(self._processed)
         self.ledger_table.itemSelectionChanged.connect(self._pick_partner)
         self.settle_button.clicked.connect(self._settle)
+        self.note_button.clicked.connect(self._note)
         self.refresh()
 
     def refresh(self, then: Callable[[], object] | None = None) -> None:
@@ -342,6 +354,39 @@ class IfmPanel(QWidget):
             lambda: ifm.mark_processed(s.rt, s.actor, int(key), dummy),
             processed,
         )
+
+    def _note(self) -> None:
+        """Prepare the IFM note (once) and e-mail it, on a thread of its own."""
+        key = self.transactions.current_key()
+        if key is None:
+            self.feedback.problem("Select the IFM transaction in the list first.")
+            return
+        s, tx_id = self.session, int(key)
+        rt, actor, settings = s.rt, s.actor, s.settings
+
+        def send() -> MessageEmailed:
+            note = overdue_at_borrowers.prepare_ifm_note(rt, actor, tx_id)
+            return overdue_at_borrowers.send_message(rt, actor, note.notice_id, settings)
+
+        def finished(result: object) -> None:
+            self.note_button.setEnabled(True)
+            if isinstance(result, ServiceError):
+                self.feedback.refused(result)
+            elif isinstance(result, MessageEmailed) and result.sent:
+                self.feedback.good(f"IFM note sent by e-mail to {result.message.recipient}.")
+            elif isinstance(result, MessageEmailed):
+                self.feedback.problem(
+                    f"IFM note not sent: it stays in the outbox ({result.message.status.value}) "
+                    f"and is tried again. {result.mail_problem}"
+                )
+
+        if self.mail.run(send, on_done=finished, on_error=finished, name="ifm note", owner=self):
+            self.note_button.setEnabled(False)
+            self.feedback.good("Sending… the desk stays usable meanwhile.")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.mail.wait()  # a send in flight finishes: a mail is never half sent
+        super().closeEvent(event)
 
     def _copy(self, key: str) -> None:
         text = self.field_inputs[key].text()

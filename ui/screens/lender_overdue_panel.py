@@ -144,7 +144,10 @@ class LenderOverduePanel(QWidget):
         self.message_combo.blockSignals(True)
         self.message_combo.clear()
         for message in self._messages():
-            label = "Lost" if message.kind == overdue_at_borrowers.LOST_KIND else "Overdue"
+            label = {
+                overdue_at_borrowers.LOST_KIND: "Lost",
+                overdue_at_borrowers.IFM_KIND: "IFM note",
+            }.get(message.kind, "Overdue")
             self.message_combo.addItem(f"{label} ({message.status.value})", message.notice_id)
         if self.message_combo.count():
             self.message_combo.setCurrentIndex(self.message_combo.count() - 1)
