@@ -64,6 +64,8 @@ WRITES: dict[str, dict[str, str]] = {
         "patrons": "INSERT, UPDATE",
         "charges": "INSERT, UPDATE",
         "ifm_transactions": "INSERT, UPDATE",
+        "ifm_settlements": "INSERT",
+        "partner_libraries": "INSERT, UPDATE",
         "cancel_reasons": "INSERT, UPDATE",
         "not_found_scans": "UPDATE",
         "due_date_discrepancies": "UPDATE",

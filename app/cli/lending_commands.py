@@ -12,14 +12,17 @@ from datetime import date
 from typing import Any
 
 from app.cli.context import CliContext, office_options
-from app.lending import ifm, overdue_at_borrowers, pull_list, shipping
+from app.lending import ifm, ifm_settlement, overdue_at_borrowers, pull_list, shipping
 from app.lending.ifm import IfmFields, IfmLedger, IfmTransactionView, PartnerBalance
+from app.lending.ifm_settlement import SettlementView
 from app.lending.overdue_at_borrowers import BorrowerOverdue, PreparedMessage
 from app.lending.pull_list import LendingRequestView
 from app.library.errors import InvalidInput
 from app.library.vocabulary import IfmStatus, RequestStatus
+from app.workstation.config import load_settings
 
 EXIT_OK = 0
+EXIT_REFUSED = 1
 
 
 def register(sub: Any) -> None:
@@ -153,15 +156,22 @@ def _register_lend(sub: Any) -> None:
     message = _who(
         steps.add_parser(
             "message",
-            help="ILL office: edit a prepared message, or mark it sent (--sent)",
-            description="Edit the subject and text of a prepared overdue or lost message, "
-            "or with --sent record that it was copied into the ILL system.",
+            help="ILL office: edit a prepared message, e-mail it (--email), or mark it sent "
+            "(--sent)",
+            description="Edit the subject and text of a prepared overdue or lost message; "
+            "with --email send it over SMTP to the partner's address (the partner directory's, "
+            "`illdesk partners set`), the outbox keeping the copy; or with --sent record that "
+            "it was copied into the ILL system. --email adds emailed and mail_problem to the "
+            "keys, and exits 1 when it was not sent (it stays in the outbox, retried).",
         )
     )
     message.add_argument("notice_id", type=int, metavar="MESSAGE_ID")
     message.add_argument("--subject", help="new subject")
     message.add_argument("--body-file", help="file holding the new text, or - for stdin")
     message.add_argument("--sent", action="store_true", help="mark it sent")
+    message.add_argument(
+        "--email", action="store_true", help="send it by e-mail to the partner library now"
+    )
     message.set_defaults(handler=_message)
 
 
@@ -214,11 +224,45 @@ def _register_ifm(sub: Any) -> None:
         "balance",
         help="IFM balance per partner library and in total, with the settlement flag",
         description="One JSON object per partner (kind 'partner') then the total (kind "
-        "'total'): received, paid, balance (positive: owed to us), pending, settle (the "
-        "balance reached plus or minus the threshold).",
+        "'total'): received, paid, settled, balance (received - paid - settled; positive: "
+        "owed to us), pending, settle (the balance reached plus or minus the threshold).",
     )
     office_options(balance)
     balance.set_defaults(handler=_ifm_balance)
+    note = steps.add_parser(
+        "note",
+        help="prepare the note to the partner library about an IFM transaction",
+        description="The library's 'ifm' notice for the transaction's partner, prepared once "
+        "and held for review (asking again shows the same note). Send it with `illdesk lend "
+        "message ID --email`, or copy it and mark it sent. Prints the message keys "
+        "(notice_id, kind, request_number, partner_symbol, subject, body, status, sent_at, "
+        "recipient, problem).",
+    )
+    note.add_argument("transaction_id", type=int, metavar="TRANSACTION")
+    office_options(note)
+    note.set_defaults(handler=_ifm_note)
+    settle = steps.add_parser(
+        "settle",
+        help="record the cheque or invoice that settles the balance with a partner",
+        description="Record a settlement: the partner's cheque to us when they owe us, ours "
+        "when we owe them (the balance decides). It may be less than the balance, never "
+        "more (refused, nothing recorded). Prints id, partner_symbol, direction, amount, "
+        "reference, settled_on, balance_before, balance_after, created_at, created_by.",
+    )
+    settle.add_argument("partner", metavar="PARTNER", help="the partner's OCLC symbol, e.g. UIU")
+    settle.add_argument("--amount", required=True, help="the amount in USD, e.g. 120.00")
+    settle.add_argument("--reference", required=True, help="cheque or invoice number")
+    settle.add_argument("--date", help="the cheque's or invoice's date, YYYY-MM-DD (today)")
+    office_options(settle)
+    settle.set_defaults(handler=_ifm_settle)
+    settlements = steps.add_parser(
+        "settlements",
+        help="list the settlements recorded, oldest first",
+        description="One JSON object per settlement, with the keys `ifm settle` prints.",
+    )
+    settlements.add_argument("--partner", help="only this partner's OCLC symbol")
+    office_options(settlements)
+    settlements.set_defaults(handler=_ifm_settlements)
 
 
 def request_record(view: LendingRequestView) -> dict[str, Any]:
@@ -359,6 +403,8 @@ def message_record(message: PreparedMessage) -> dict[str, Any]:
         "body": message.body,
         "status": message.status.value,
         "sent_at": message.sent_at.isoformat() if message.sent_at else None,
+        "recipient": message.recipient,
+        "problem": message.problem,
     }
 
 
@@ -395,6 +441,22 @@ def _overdue(ctx: CliContext) -> int:
 def _message(ctx: CliContext) -> int:
     rt, actor = ctx.runtime(), ctx.actor()
     args = ctx.args
+    if args.email:
+        if args.sent or args.subject or args.body_file:
+            raise InvalidInput("Edit the message first, then e-mail it in a second command.")
+        emailed = overdue_at_borrowers.send_message(rt, actor, args.notice_id, load_settings())
+        record = message_record(emailed.message) | {
+            "emailed": emailed.sent,
+            "mail_problem": emailed.mail_problem,
+        }
+        text = (
+            f"message {args.notice_id}: sent to {emailed.message.recipient}"
+            if emailed.sent
+            else f"message {args.notice_id}: not sent, {emailed.message.status.value} in the "
+            f"outbox. {emailed.mail_problem}"
+        )
+        ctx.emit(record, text)
+        return EXIT_OK if emailed.sent else EXIT_REFUSED
     if args.sent:
         if args.subject or args.body_file:
             raise InvalidInput("Edit the message first, then mark it sent in a second command.")
@@ -517,6 +579,7 @@ def _balance_record(
         "partner_symbol": symbol,
         "received": f"{row.received:.2f}",
         "paid": f"{row.paid:.2f}",
+        "settled": f"{row.settled:.2f}",
         "balance": f"{row.balance:.2f}",
         "pending": f"{row.pending:.2f}",
         "settle": row.settle,
@@ -527,7 +590,7 @@ def _balance_text(label: str, row: PartnerBalance | IfmLedger) -> str:
     flag = "  SETTLE" if row.settle else ""
     return (
         f"{label:6} balance {row.balance:>10.2f}  (received {row.received:.2f}, paid "
-        f"{row.paid:.2f}, pending {row.pending:.2f}){flag}"
+        f"{row.paid:.2f}, settled {row.settled:.2f}, pending {row.pending:.2f}){flag}"
     )
 
 
@@ -540,4 +603,64 @@ def _ifm_balance(ctx: CliContext) -> int:
         )
     total = _balance_record("total", None, book) | {"threshold": f"{book.threshold:.2f}"}
     ctx.emit(total, _balance_text("TOTAL", book) + f"  (settle at +/- {book.threshold:.2f} USD)")
+    return EXIT_OK
+
+
+def _settlement_record(row: SettlementView) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "partner_symbol": row.partner_symbol,
+        "direction": row.direction.value,
+        "amount": f"{row.amount:.2f}",
+        "reference": row.reference,
+        "settled_on": row.settled_on.isoformat(),
+        "balance_before": f"{row.balance_before:.2f}",
+        "balance_after": f"{row.balance_after:.2f}",
+        "created_at": row.created_at.isoformat(),
+        "created_by": row.created_by,
+    }
+
+
+def _settlement_text(row: SettlementView) -> str:
+    way = (
+        f"{row.partner_symbol} paid us"
+        if row.direction.value == "we_receive"
+        else (f"we paid {row.partner_symbol}")
+    )
+    return (
+        f"{row.id:5} {row.settled_on.isoformat()} {way}: {row.amount:.2f} USD, "
+        f"{row.reference}; balance {row.balance_before:+.2f} -> {row.balance_after:+.2f}"
+    )
+
+
+def _ifm_settle(ctx: CliContext) -> int:
+    a = ctx.args
+    row = ifm_settlement.settle(
+        ctx.runtime(), ctx.office_actor(), a.partner, a.amount, a.reference, a.date
+    )
+    ctx.emit(_settlement_record(row), _settlement_text(row))
+    return EXIT_OK
+
+
+def _ifm_settlements(ctx: CliContext) -> int:
+    rows = ifm_settlement.list_settlements(
+        ctx.runtime(), ctx.office_actor(), partner=ctx.args.partner
+    )
+    for row in rows:
+        ctx.emit(_settlement_record(row), _settlement_text(row))
+    if not rows:
+        ctx.say("No IFM settlements recorded.")
+    return EXIT_OK
+
+
+def _ifm_note(ctx: CliContext) -> int:
+    message = overdue_at_borrowers.prepare_ifm_note(
+        ctx.runtime(), ctx.office_actor(), ctx.args.transaction_id
+    )
+    ctx.emit(
+        message_record(message),
+        f"message {message.notice_id} to {message.partner_symbol} "
+        f"({message.recipient or 'no e-mail address'}): {message.status.value}\n"
+        f"{message.subject}\n\n{message.body}",
+    )
     return EXIT_OK

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from app.cli import notice_steering_commands
 from app.cli.context import CliContext, office_options
 from app.cli.patron_reads import shown_patrons
 from app.cli.progress_bar import terminal_progress
@@ -40,6 +41,7 @@ def register(sub: Any) -> None:
     listing.add_argument("--limit", type=int, default=100, help="at most this many (100)")
     office_options(listing)
     listing.set_defaults(handler=_notices_list)
+    notice_steering_commands.register_steps(notices_sub)
 
     charges_parser = sub.add_parser("charges", help="charges on patron accounts")
     charges_sub = charges_parser.add_subparsers(dest="charges_command", required=True)

@@ -26,6 +26,7 @@ from app.records import audit
 from db.models import (
     Direction,
     IfmDirection,
+    IfmSettlement,
     IfmStatus,
     IfmTransaction,
     IllRequest,
@@ -359,9 +360,10 @@ class PartnerBalance:
     partner_symbol: str
     received: Decimal
     paid: Decimal
-    balance: Decimal
+    balance: Decimal  # received - paid - settled
     pending: Decimal  # net of transactions not yet processed (not in the balance)
     settle: bool
+    settled: Decimal = Decimal("0.00")  # net of settlements: positive, the partner paid us
 
 
 @dataclass(frozen=True)
@@ -373,19 +375,16 @@ class IfmLedger:
     pending: Decimal
     threshold: Decimal
     settle: bool  # the total reached plus or minus the threshold: time to settle
+    settled: Decimal = Decimal("0.00")
 
 
-def ledger(rt: Runtime, actor: Actor) -> IfmLedger:
-    """Processed transactions make the balance; pending ones are shown beside it."""
-    actor.require(Role.ILL_OFFICE, "Viewing the IFM ledger")
+def partner_sums(session: Session) -> dict[str, dict[str, Decimal]]:
+    """Per partner: processed received and paid, pending (signed) and settled (signed)."""
     zero = Decimal("0.00")
-    with rt.db.reading() as session:
-        threshold = parse_threshold(library_settings.load(session).ifm_settlement_threshold)
-        rows = session.scalars(select(IfmTransaction)).all()
     sums: dict[str, dict[str, Decimal]] = defaultdict(
-        lambda: {"received": zero, "paid": zero, "pending": zero}
+        lambda: {"received": zero, "paid": zero, "pending": zero, "settled": zero}
     )
-    for tx in rows:
+    for tx in session.scalars(select(IfmTransaction)):
         signed = tx.amount if tx.direction is IfmDirection.WE_RECEIVE else -tx.amount
         bucket = sums[tx.partner_symbol]
         if tx.status is IfmStatus.PENDING:
@@ -394,20 +393,40 @@ def ledger(rt: Runtime, actor: Actor) -> IfmLedger:
             bucket["received"] += tx.amount
         else:
             bucket["paid"] += tx.amount
+    for row in session.scalars(select(IfmSettlement)):
+        signed = row.amount if row.direction is IfmDirection.WE_RECEIVE else -row.amount
+        sums[row.partner_symbol]["settled"] += signed
+    return sums
+
+
+def balance_of(sums: dict[str, Decimal]) -> Decimal:
+    """What the partner owes us (negative: what we owe), once settlements are counted."""
+    return sums["received"] - sums["paid"] - sums["settled"]
+
+
+def ledger(rt: Runtime, actor: Actor) -> IfmLedger:
+    """Processed transactions less settlements make the balance; pending ones show beside it."""
+    actor.require(Role.ILL_OFFICE, "Viewing the IFM ledger")
+    zero = Decimal("0.00")
+    with rt.db.reading() as session:
+        threshold = parse_threshold(library_settings.load(session).ifm_settlement_threshold)
+        sums = partner_sums(session)
     partners = tuple(
         PartnerBalance(
             partner_symbol=symbol,
             received=s["received"],
             paid=s["paid"],
-            balance=s["received"] - s["paid"],
+            balance=balance_of(s),
             pending=s["pending"],
-            settle=threshold > 0 and abs(s["received"] - s["paid"]) >= threshold,
+            settle=threshold > 0 and abs(balance_of(s)) >= threshold,
+            settled=s["settled"],
         )
         for symbol, s in sorted(sums.items())
     )
     received = sum((p.received for p in partners), zero)
     paid = sum((p.paid for p in partners), zero)
-    balance = received - paid
+    settled = sum((p.settled for p in partners), zero)
+    balance = received - paid - settled
     return IfmLedger(
         partners=partners,
         received=received,
@@ -416,4 +435,5 @@ def ledger(rt: Runtime, actor: Actor) -> IfmLedger:
         pending=sum((p.pending for p in partners), zero),
         threshold=threshold,
         settle=threshold > 0 and abs(balance) >= threshold,
+        settled=settled,
     )

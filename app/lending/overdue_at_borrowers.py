@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.lending import partner_directory
 from app.lending.pull_list import LendingRequestView, request_view
 from app.library import library_settings
 from app.library.actors import Actor
@@ -23,8 +24,10 @@ from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
 from app.notices import daily_run, outbox, templates
 from app.records import audit
+from app.workstation.config import WorkstationSettings
 from db.models import (
     Direction,
+    IfmTransaction,
     IllRequest,
     Item,
     ItemStatus,
@@ -36,8 +39,13 @@ from db.models import (
 
 OVERDUE_KIND = "lender_overdue"
 LOST_KIND = "lender_lost"
-KINDS = (OVERDUE_KIND, LOST_KIND)
+IFM_KIND = "ifm"
+KINDS = (OVERDUE_KIND, LOST_KIND, IFM_KIND)
 HELD_REASON = "For the borrowing library: edit if needed, then copy it into the ILL system."
+HELD_REASON_EMAIL = (
+    "For the borrowing library ({address}): edit if needed, then send it by e-mail, or copy "
+    "it into the ILL system and mark it sent."
+)
 MAX_SUBJECT = 300
 MAX_BODY = 10_000
 
@@ -57,6 +65,17 @@ class PreparedMessage:
     body: str
     status: NoticeStatus
     sent_at: datetime | None
+    recipient: str = ""  # the partner's address (from the directory), "" when unknown
+    problem: str = ""  # why it waits: the reason it is held, or the last delivery error
+
+
+@dataclass(frozen=True)
+class MessageEmailed:
+    """What became of "send by e-mail": sent, or still waiting in the outbox and why."""
+
+    message: PreparedMessage
+    sent: bool
+    mail_problem: str  # why it was not sent now ("" when it was)
 
 
 @dataclass(frozen=True)
@@ -87,6 +106,8 @@ def _message(notice: Notice, request_number: str) -> PreparedMessage:
         body=notice.body,
         status=notice.status,
         sent_at=notice.sent_at,
+        recipient=notice.recipient,
+        problem=notice.held_reason or notice.last_error or "",
     )
 
 
@@ -98,16 +119,23 @@ def _prepare(
     settings: LibrarySettings,
     today: date,
     now: datetime,
+    *,
+    partner: str | None = None,
+    context: dict[str, object] | None = None,
+    dedupe_key: str | None = None,
 ) -> Notice | None:
     """Queue the message once, written from the library's template for its kind."""
+    symbol = partner or req.borrower_symbol
+    address = partner_directory.email_for(session, symbol)
     notice = outbox.queue_notice(
         session,
         kind,
         at=now,
-        partner_symbol=req.borrower_symbol,
+        partner_symbol=symbol,
+        recipient=address,
         request_id=req.id,
-        context={"days_overdue": days},
-        dedupe_key=f"{kind}:{req.id}",
+        context=context if context is not None else {"days_overdue": days},
+        dedupe_key=dedupe_key or f"{kind}:{req.id}",
     )
     if notice is None:
         return None
@@ -116,7 +144,7 @@ def _prepare(
     try:
         rendered = templates.render(session, kind, context)
         notice.subject, notice.body = rendered.subject, rendered.body
-        notice.held_reason = HELD_REASON
+        notice.held_reason = HELD_REASON_EMAIL.format(address=address) if address else HELD_REASON
     except Exception as exc:  # a broken library template must not stop the review
         notice.subject = f"{req.title} (request #{req.partner_request_number})"
         notice.held_reason = (
@@ -221,10 +249,64 @@ def _advance(
     return made
 
 
-def _lender_notice(session: Session, notice_id: int) -> tuple[Notice, IllRequest]:
-    notice = session.get(Notice, notice_id, with_for_update=True)
+def prepare_ifm_note(rt: Runtime, actor: Actor, transaction_id: int) -> PreparedMessage:
+    """The note to the partner library about an IFM replacement payment, once per transaction.
+
+    Written from the library's 'ifm' template and held for staff to review, then e-mail
+    (`send_message`) or copy into the ILL system; asking again returns the same note.
+    """
+    actor.require(Role.ILL_OFFICE, "Preparing an IFM note to a partner library")
+    now, today = rt.clock.now(), rt.clock.today()
+    with rt.db.transaction() as session:
+        tx = session.get(IfmTransaction, transaction_id, with_for_update=True)
+        if tx is None:
+            raise NotFound(f"There is no IFM transaction {transaction_id}. `illdesk ifm list`.")
+        req = session.get_one(IllRequest, tx.request_id)
+        key = f"{IFM_KIND}:{tx.id}"
+        notice = _prepare(
+            session,
+            req,
+            IFM_KIND,
+            0,
+            library_settings.load(session),
+            today,
+            now,
+            partner=tx.partner_symbol,
+            context={
+                "amount": tx.amount,
+                "dummy_title": tx.dummy_title,
+                "original_request_number": (
+                    req.partner_request_number or req.request_number
+                    if req.direction is Direction.LENDING
+                    else req.request_number
+                ),
+                "direction": tx.direction.value,
+            },
+            dedupe_key=key,
+        )
+        if notice is None:
+            notice = session.scalars(select(Notice).where(Notice.dedupe_key == key)).one()
+        else:
+            audit.record(
+                session,
+                actor,
+                "ifm.note_prepared",
+                at=now,
+                entity="notice",
+                entity_id=notice.id,
+                after={"transaction": tx.id, "partner": tx.partner_symbol},
+            )
+        return _message(notice, req.request_number)
+
+
+def _lender_notice(
+    session: Session, notice_id: int, *, lock: bool = True
+) -> tuple[Notice, IllRequest]:
+    notice = session.get(Notice, notice_id, with_for_update=lock)
     if notice is None or notice.kind not in KINDS or notice.request_id is None:
-        raise NotFound(f"There is no overdue or lost message {notice_id} for a borrowing library.")
+        raise NotFound(
+            f"There is no overdue, lost or IFM message {notice_id} for a partner library."
+        )
     return notice, session.get_one(IllRequest, notice.request_id)
 
 
@@ -277,3 +359,46 @@ def mark_message_sent(rt: Runtime, actor: Actor, notice_id: int) -> PreparedMess
         )
         session.flush()
         return _message(notice, req.request_number)
+
+
+def send_message(
+    rt: Runtime, actor: Actor, notice_id: int, settings: WorkstationSettings
+) -> MessageEmailed:
+    """E-mail a prepared message to the partner library over SMTP; the outbox keeps the copy.
+
+    The address is the notice's own, else the partner directory's. If the mail server is
+    down, the message stays in the outbox as failed with the server's words and is tried
+    again by the outbox run; nothing is lost and nothing is sent twice.
+    """
+    actor.require(Role.ILL_OFFICE, "E-mailing a message to a borrowing library")
+    now = rt.clock.now()
+    with rt.db.transaction() as session:
+        notice, _req = _lender_notice(session, notice_id)
+        if notice.status is NoticeStatus.SENT:
+            raise Conflict(f"Message {notice_id} was already sent on {notice.sent_at}.")
+        symbol = notice.partner_symbol or "the borrowing library"
+        if not notice.recipient.strip():
+            address = partner_directory.email_for(session, notice.partner_symbol)
+            if not address:
+                raise InvalidInput(
+                    f"There is no e-mail address for {symbol} in the partner directory. Add "
+                    f"it (Lending > Partners, or `illdesk partners set {symbol} --email "
+                    "ADDRESS`), or copy the message into the ILL system and mark it sent."
+                )
+            notice.recipient = address
+        audit.record(
+            session,
+            actor,
+            "lending.message_email",
+            at=now,
+            entity="notice",
+            entity_id=notice.id,
+            after={"partner": symbol, "recipient": notice.recipient},
+        )
+    run = daily_run.send_one(rt, actor, notice_id, settings)
+    with rt.db.reading() as session:
+        notice, req = _lender_notice(session, notice_id, lock=False)
+        message = _message(notice, req.request_number)
+    sent = message.status is NoticeStatus.SENT
+    problem = "" if sent else (run.mail_problem or message.problem)
+    return MessageEmailed(message=message, sent=sent, mail_problem=problem)

@@ -20,9 +20,10 @@ from db.models.enums import (
 )
 from db.models.items import Item
 from db.models.logs import AuditEvent, DueDateDiscrepancy, NotFoundScan
-from db.models.money import Charge, IfmTransaction
+from db.models.money import Charge, IfmSettlement, IfmTransaction
 from db.models.ncip import NcipMessage, NcipPartner
 from db.models.notices import Notice, NoticeTemplate
+from db.models.partners import PartnerLibrary
 from db.models.people import Patron, Staff
 from db.models.requests import CancelReason, IllRequest
 from db.models.settings import AppliedScan, LibrarySetting
@@ -41,6 +42,7 @@ __all__ = [
     "HoldShelfEntry",
     "HoldStatus",
     "IfmDirection",
+    "IfmSettlement",
     "IfmStatus",
     "IfmTransaction",
     "IllRequest",
@@ -56,6 +58,7 @@ __all__ = [
     "Notice",
     "NoticeStatus",
     "NoticeTemplate",
+    "PartnerLibrary",
     "Patron",
     "PatronType",
     "RequestKind",

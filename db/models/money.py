@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -61,3 +61,23 @@ class IfmTransaction(Base):
     status: Mapped[IfmStatus] = mapped_column(enum_column(IfmStatus))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class IfmSettlement(Base):
+    """A cheque or invoice that settled (part of) the IFM balance with one partner library.
+
+    `direction` says who paid: we_receive when the partner paid us (the balance owed to us
+    falls), we_pay when we paid the partner. The amount is always positive.
+    """
+
+    __tablename__ = "ifm_settlements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_symbol: Mapped[str] = mapped_column(String(8), index=True)
+    direction: Mapped[IfmDirection] = mapped_column(enum_column(IfmDirection))
+    amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    reference: Mapped[str] = mapped_column(String(100))
+    settled_on: Mapped[date] = mapped_column(Date)
+    balance_before: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

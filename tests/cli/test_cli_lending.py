@@ -116,7 +116,7 @@ def test_refusals_print_json_and_exit_1(cli: Any) -> None:
     assert row["status"] == "to_pull"  # nothing changed
 
 
-def test_overdue_messages_and_ifm_round_trip(cli: Any, tmp_path: Any) -> None:
+def test_overdue_messages_and_ifm_round_trip(cli: Any, tmp_path: Any, clock: FixedClock) -> None:
     code, rows, _ = cli("lend", "overdue", *OFFICE)
     assert code == 0
     stages = {r["borrower_symbol"]: (r["stage"], r["days_overdue"]) for r in rows}
@@ -168,6 +168,7 @@ def test_overdue_messages_and_ifm_round_trip(cli: Any, tmp_path: Any) -> None:
             "partner_symbol": "UIU",
             "received": "120.00",
             "paid": "0.00",
+            "settled": "0.00",
             "balance": "120.00",
             "pending": "0.00",
             "settle": True,
@@ -177,6 +178,7 @@ def test_overdue_messages_and_ifm_round_trip(cli: Any, tmp_path: Any) -> None:
             "partner_symbol": None,
             "received": "120.00",
             "paid": "0.00",
+            "settled": "0.00",
             "balance": "120.00",
             "pending": "0.00",
             "settle": True,
@@ -184,12 +186,52 @@ def test_overdue_messages_and_ifm_round_trip(cli: Any, tmp_path: Any) -> None:
         },
     ]
 
+    # The cheque from UIU settles 100.00 of it; an impossible one is refused with a reason.
+    for amount, says in (
+        ("NaN", "not an amount"),
+        ("-100", "negative"),
+        ("0", "more than 0.00"),
+        ("100.001", "more than two decimals"),
+        ("1" * 10_000, "more than the largest amount"),
+        ("130.00", "more than the balance"),
+    ):
+        code, rows, _ = cli(
+            "ifm", "settle", "UIU", "--amount", amount, "--reference", "C1", *OFFICE
+        )
+        assert code == 1 and says in rows[0]["message"], (amount, rows)
+    code, rows, _ = cli(
+        "ifm", "settle", "uiu", "--amount", "100", "--reference", "CHQ 004512",
+        "--date", clock.today().isoformat(), *OFFICE,
+    )  # fmt: skip
+    assert code == 0
+    assert rows == [
+        {
+            "id": rows[0]["id"],
+            "partner_symbol": "UIU",
+            "direction": "we_receive",
+            "amount": "100.00",
+            "reference": "CHQ 004512",
+            "settled_on": clock.today().isoformat(),
+            "balance_before": "120.00",
+            "balance_after": "20.00",
+            "created_at": rows[0]["created_at"],
+            "created_by": "office",
+        }
+    ]
+    code, listed, _ = cli("ifm", "settlements", "--partner", "UIU", *OFFICE)
+    assert code == 0 and listed == rows
+    code, rows, _ = cli("ifm", "balance", *OFFICE)
+    assert (rows[0]["settled"], rows[0]["balance"], rows[0]["settle"]) == ("100.00", "20.00", False)
+
 
 @pytest.mark.parametrize(
     ("command", "steps"),
     [
         ("lend", ("create", "list", "pull", "not-on-shelf", "checkout", "ship", "returned")),
-        ("ifm", ("build", "record", "processed", "list", "lost", "balance")),
+        (
+            "ifm",
+            ("build", "record", "processed", "list", "lost", "balance", "settle", "settlements"),
+        ),
     ],
 )
 def test_every_step_is_documented_in_help(

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from app.lending import pull_list
 from db.models import RequestStatus
 from tests.gui.waiting import settle
+from tests.notices.test_notices_smtp import SmtpServer, free_port
 from ui.desk_session import DeskSession
 from ui.screens.lending_screen import LendingScreen
 
@@ -80,7 +81,7 @@ def test_office_creates_ships_and_sees_overdue_messages(
 ) -> None:
     session = desk_session("office", "WS-ILL")
     screen = _screen(qtbot, session)
-    assert screen.tabs.count() == 3 and screen.pull is None  # WS-ILL has no shelves
+    assert screen.tabs.count() == 4 and screen.pull is None  # WS-ILL has no shelves
     requests = screen.requests
     assert requests is not None
     requests.borrower_input.setText("okt")
@@ -125,7 +126,7 @@ def test_office_at_a_campus_desk_also_sees_that_campus_pull_list(
     qtbot: QtBot, desk_session: SessionAt
 ) -> None:
     screen = _screen(qtbot, desk_session("office", "METRO"))
-    assert screen.tabs.count() == 4
+    assert screen.tabs.count() == 5
     assert screen.pull is not None and len(screen.pull.table.keys()) == 1
 
 
@@ -168,3 +169,81 @@ def test_ifm_fields_ready_to_copy_and_the_ledger(qtbot: QtBot, desk_session: Ses
     assert "is closed" in panel.feedback.text()
     assert panel.ledger_table.keys() == ["UIU"]
     assert "SETTLE" in panel.total_label.text() and "+150.00" in panel.total_label.text()
+
+    # The partner's cheque: choosing UIU in the ledger fills in its whole balance.
+    panel.ledger_table.select_key("UIU")
+    assert (panel.settle_partner.text(), panel.settle_amount.text()) == ("UIU", "150.00")
+    panel.settle_amount.setText("150.01")
+    panel.settle_reference.setText("CHQ 004512")
+    qtbot.mouseClick(panel.settle_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
+    assert "more than the balance" in panel.feedback.text()
+    assert panel.settlements_table.rowCount() == 0
+    panel.settle_amount.setText("150")
+    qtbot.mouseClick(panel.settle_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
+    assert "balance is now +0.00 USD" in panel.feedback.text()
+    assert panel.settlements_table.rowCount() == 1
+    assert panel.settlements_table.item(0, 5).text() == "CHQ 004512"
+    assert panel.ledger_table.item(0, 3).text() == "+150.00"  # settled
+    assert panel.ledger_table.item(0, 4).text() == "+0.00"  # balance
+    assert "SETTLE" not in panel.total_label.text()
+
+
+def test_partner_directory_then_the_lost_message_goes_by_e_mail(
+    qtbot: QtBot, desk_session: SessionAt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = SmtpServer(free_port())
+    for name, value in (
+        ("ILLDESK_SMTP_HOST", "127.0.0.1"),
+        ("ILLDESK_SMTP_PORT", str(server.port)),
+        ("ILLDESK_SMTP_STARTTLS", "0"),
+        ("ILLDESK_SMTP_SENDER", "ill@example.edu"),
+    ):
+        monkeypatch.setenv(name, value)
+    server.start()
+    try:
+        screen = _screen(qtbot, desk_session("office", "WS-ILL"))
+        partners, overdue = screen.partners, screen.overdue
+        assert partners is not None and overdue is not None
+        partners.symbol_input.setText("uiu")
+        partners.email_input.setText("not an address")
+        qtbot.mouseClick(partners.save_button, Qt.MouseButton.LeftButton)
+        settle(qtbot)
+        assert "not an e-mail address" in partners.feedback.text()
+        assert partners.table.rowCount() == 0
+        partners.name_input.setText("University of Iowa")
+        partners.email_input.setText("ill-lending@uiu.example.org")
+        qtbot.mouseClick(partners.save_button, Qt.MouseButton.LeftButton)
+        settle(qtbot)
+        assert partners.table.keys() == ["UIU"]
+        assert partners.table.item(0, 2).text() == "ill-lending@uiu.example.org"
+
+        lost = next(k for k, e in overdue.entries.items() if e.request.borrower_symbol == "UIU")
+        overdue.table.select_key(lost)
+        settle(qtbot)
+        assert "To UIU" in overdue.recipient_label.text()
+        qtbot.mouseClick(overdue.email_button, Qt.MouseButton.LeftButton)
+        settle(qtbot)
+        assert overdue.feedback.text().endswith("Sent by e-mail to ill-lending@uiu.example.org.")
+        [mail] = server.inbox.received
+        assert mail.rcpt_tos == ["ill-lending@uiu.example.org"]
+        assert str(mail.message["Subject"]) == overdue.subject_input.text()
+        assert not overdue.email_button.isEnabled()  # sent: nothing left to send
+
+        # The IFM note about the replacement goes the same way, from the IFM tab.
+        panel = screen.ifm
+        assert panel is not None
+        panel.request_input.setText(lost)
+        panel.amount_input.setText("85")
+        qtbot.mouseClick(panel.record_button, Qt.MouseButton.LeftButton)
+        settle(qtbot)
+        panel.transactions.selectRow(0)
+        qtbot.mouseClick(panel.note_button, Qt.MouseButton.LeftButton)
+        settle(qtbot)
+        assert panel.feedback.text().endswith(
+            "IFM note sent by e-mail to ill-lending@uiu.example.org."
+        )
+        assert len(server.inbox.received) == 2 and "85.00" in server.inbox.received[1].body
+    finally:
+        server.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -17,9 +17,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.lending import ifm
+from app.lending import ifm, ifm_settlement, overdue_at_borrowers
 from app.lending.ifm import IfmFields, IfmLedger, IfmTransactionView, LostRequest
+from app.lending.ifm_settlement import SettlementView
+from app.lending.overdue_at_borrowers import MessageEmailed
+from app.library.errors import ServiceError
 from ui.desk_session import DeskSession
+from ui.operations import Operations
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
 # (key for object names, label) in the order of the ILL system's form.
@@ -89,14 +93,59 @@ class IfmPanel(QWidget):
         self.dummy_input.setPlaceholderText("Dummy request number, once processed")
         self.processed_button = QPushButton("Processed: close the original", self)
         self.processed_button.setObjectName("ifmProcessedButton")
+        self.note_button = QPushButton("E-mail note to partner", self)
+        self.note_button.setObjectName("ifmNoteButton")
+        self.note_button.setToolTip(
+            "The library's IFM note about the selected transaction, e-mailed to the partner "
+            "library's address in the partner directory; the outbox keeps the copy"
+        )
+        self.mail = Operations(self, name="ifm note")
         done.addWidget(self.dummy_input, 1)
         done.addWidget(self.processed_button)
+        done.addWidget(self.note_button)
         layout.addLayout(done)
 
         self.ledger_table = KeyedTable(
-            "ifmLedgerTable", ("Partner", "Received", "Paid", "Balance", "Pending", "Settle"), self
+            "ifmLedgerTable",
+            ("Partner", "Received", "Paid", "Settled", "Balance", "Pending", "Settle"),
+            self,
         )
         layout.addWidget(self.ledger_table, 1)
+        self._balances: dict[str, str] = {}
+        settle = QHBoxLayout()
+        self.settle_partner = QLineEdit(self)
+        self.settle_partner.setObjectName("ifmSettlePartner")
+        self.settle_partner.setPlaceholderText("Partner (OCLC symbol)")
+        self.settle_amount = QLineEdit(self)
+        self.settle_amount.setObjectName("ifmSettleAmount")
+        self.settle_amount.setPlaceholderText("Cheque or invoice amount, USD")
+        self.settle_reference = QLineEdit(self)
+        self.settle_reference.setObjectName("ifmSettleReference")
+        self.settle_reference.setPlaceholderText("Cheque or invoice number")
+        self.settle_reference.setMaxLength(ifm_settlement.REFERENCE_MAX)
+        self.settle_date = QLineEdit(self)
+        self.settle_date.setObjectName("ifmSettleDate")
+        self.settle_date.setPlaceholderText("Date YYYY-MM-DD (today)")
+        self.settle_button = QPushButton("Record settlement", self)
+        self.settle_button.setObjectName("ifmSettleButton")
+        self.settle_button.setToolTip(
+            "The partner's cheque when they owe us, ours when we owe them; at most the balance"
+        )
+        for widget in (
+            self.settle_partner,
+            self.settle_amount,
+            self.settle_reference,
+            self.settle_date,
+            self.settle_button,
+        ):
+            settle.addWidget(widget)
+        layout.addLayout(settle)
+        self.settlements_table = KeyedTable(
+            "ifmSettlementsTable",
+            ("ID", "Date", "Partner", "Who paid", "Amount (USD)", "Reference", "Balance after"),
+            self,
+        )
+        layout.addWidget(self.settlements_table, 1)
         self.total_label = QLabel(self)
         self.total_label.setObjectName("ifmTotalLabel")
         self.total_label.setWordWrap(True)
@@ -108,6 +157,9 @@ class IfmPanel(QWidget):
         self.build_button.clicked.connect(self._build)
         self.record_button.clicked.connect(self._record)
         self.processed_button.clicked.connect(self._processed)
+        self.ledger_table.itemSelectionChanged.connect(self._pick_partner)
+        self.settle_button.clicked.connect(self._settle)
+        self.note_button.clicked.connect(self._note)
         self.refresh()
 
     def refresh(self, then: Callable[[], object] | None = None) -> None:
@@ -115,9 +167,12 @@ class IfmPanel(QWidget):
         rt, actor = self.session.rt, self.session.actor
 
         def shown(
-            answer: tuple[list[LostRequest], list[IfmTransactionView], IfmLedger],
+            answer: tuple[
+                list[LostRequest], list[IfmTransactionView], IfmLedger, list[SettlementView]
+            ],
         ) -> None:
-            self._show_lists(*answer)
+            self._show_lists(*answer[:3])
+            self._show_settlements(answer[3])
             if then is not None:
                 then()
 
@@ -128,6 +183,7 @@ class IfmPanel(QWidget):
                 ifm.lost_requests(rt, actor),
                 ifm.list_transactions(rt, actor),
                 ifm.ledger(rt, actor),
+                ifm_settlement.list_settlements(rt, actor),
             ),
             shown,
         )
@@ -172,6 +228,7 @@ class IfmPanel(QWidget):
                         p.partner_symbol,
                         f"{p.received:.2f}",
                         f"{p.paid:.2f}",
+                        f"{p.settled:+.2f}",
                         f"{p.balance:+.2f}",
                         f"{p.pending:+.2f}",
                         "⚠ settle" if p.settle else "",
@@ -180,6 +237,7 @@ class IfmPanel(QWidget):
                 for p in book.partners
             ]
         )
+        self._balances = {p.partner_symbol: f"{abs(p.balance):.2f}" for p in book.partners}
         verdict = (
             f"⚠ SETTLE: the balance reached ±{book.threshold:.2f} USD"
             if book.settle
@@ -190,6 +248,54 @@ class IfmPanel(QWidget):
             f"{book.pending:+.2f}) — {verdict}"
         )
         self.total_label.setProperty("settle", book.settle)
+
+    def _show_settlements(self, rows: Sequence[SettlementView]) -> None:
+        self.settlements_table.fill(
+            [
+                (
+                    str(r.id),
+                    (
+                        str(r.id),
+                        r.settled_on.isoformat(),
+                        r.partner_symbol,
+                        "they paid us" if r.direction.value == "we_receive" else "we paid",
+                        f"{r.amount:.2f}",
+                        r.reference,
+                        f"{r.balance_after:+.2f}",
+                    ),
+                )
+                for r in rows
+            ]
+        )
+
+    def _pick_partner(self) -> None:
+        """Choosing a partner in the ledger fills in the settlement with its whole balance."""
+        symbol = self.ledger_table.current_key()
+        if symbol:
+            self.settle_partner.setText(symbol)
+            self.settle_amount.setText(self._balances.get(symbol, ""))
+
+    def _settle(self) -> None:
+        s = self.session
+        partner, amount = self.settle_partner.text(), self.settle_amount.text()
+        reference, day = self.settle_reference.text(), self.settle_date.text()
+
+        def settled(row: SettlementView) -> None:
+            for field in (self.settle_amount, self.settle_reference, self.settle_date):
+                field.clear()
+            self.refresh(lambda: self.settlements_table.select_key(str(row.id)))
+            way = "they paid us" if row.direction.value == "we_receive" else "we paid"
+            self.feedback.good(
+                f"Settlement recorded with {row.partner_symbol} ({way} {row.amount:.2f} USD, "
+                f"{row.reference}); the balance is now {row.balance_after:+.2f} USD."
+            )
+
+        attempt(
+            s.ops,
+            self.feedback,
+            lambda: ifm_settlement.settle(s.rt, s.actor, partner, amount, reference, day or None),
+            settled,
+        )
 
     def _pick_lost(self, index: int) -> None:
         number = self.lost_combo.itemData(index)
@@ -248,6 +354,39 @@ class IfmPanel(QWidget):
             lambda: ifm.mark_processed(s.rt, s.actor, int(key), dummy),
             processed,
         )
+
+    def _note(self) -> None:
+        """Prepare the IFM note (once) and e-mail it, on a thread of its own."""
+        key = self.transactions.current_key()
+        if key is None:
+            self.feedback.problem("Select the IFM transaction in the list first.")
+            return
+        s, tx_id = self.session, int(key)
+        rt, actor, settings = s.rt, s.actor, s.settings
+
+        def send() -> MessageEmailed:
+            note = overdue_at_borrowers.prepare_ifm_note(rt, actor, tx_id)
+            return overdue_at_borrowers.send_message(rt, actor, note.notice_id, settings)
+
+        def finished(result: object) -> None:
+            self.note_button.setEnabled(True)
+            if isinstance(result, ServiceError):
+                self.feedback.refused(result)
+            elif isinstance(result, MessageEmailed) and result.sent:
+                self.feedback.good(f"IFM note sent by e-mail to {result.message.recipient}.")
+            elif isinstance(result, MessageEmailed):
+                self.feedback.problem(
+                    f"IFM note not sent: it stays in the outbox ({result.message.status.value}) "
+                    f"and is tried again. {result.mail_problem}"
+                )
+
+        if self.mail.run(send, on_done=finished, on_error=finished, name="ifm note", owner=self):
+            self.note_button.setEnabled(False)
+            self.feedback.good("Sending… the desk stays usable meanwhile.")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.mail.wait()  # a send in flight finishes: a mail is never half sent
+        super().closeEvent(event)
 
     def _copy(self, key: str) -> None:
         text = self.field_inputs[key].text()

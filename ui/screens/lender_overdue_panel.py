@@ -1,10 +1,13 @@
 """Overdue from borrower: our items other libraries keep too long, and the messages to them.
 
-Reviewing prepares each message once; staff edit the text, copy it into the ILL system
-and mark it sent.
+Reviewing prepares each message once; staff edit the text, then e-mail it to the partner
+library (its address from the partner directory; sent on a thread of its own, so a slow
+mail server never holds up the desk), or copy it into the ILL system and mark it sent.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -19,8 +22,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.lending import overdue_at_borrowers
-from app.lending.overdue_at_borrowers import BorrowerOverdue, OverdueReview, PreparedMessage
+from app.lending.overdue_at_borrowers import (
+    BorrowerOverdue,
+    MessageEmailed,
+    OverdueReview,
+    PreparedMessage,
+)
+from app.library.errors import ServiceError
 from ui.desk_session import DeskSession
+from ui.operations import Operations
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
 
@@ -49,6 +59,10 @@ class LenderOverduePanel(QWidget):
         self.message_combo = QComboBox(self)
         self.message_combo.setObjectName("overdueMessageCombo")
         layout.addWidget(self.message_combo)
+        self.recipient_label = QLabel(self)
+        self.recipient_label.setObjectName("overdueMessageRecipient")
+        self.recipient_label.setWordWrap(True)
+        layout.addWidget(self.recipient_label)
         self.subject_input = QLineEdit(self)
         self.subject_input.setObjectName("overdueMessageSubject")
         layout.addWidget(self.subject_input)
@@ -62,7 +76,14 @@ class LenderOverduePanel(QWidget):
         self.copy_button.setObjectName("copyMessageButton")
         self.sent_button = QPushButton("Mark sent", self)
         self.sent_button.setObjectName("markMessageSentButton")
-        for button in (self.save_button, self.copy_button, self.sent_button):
+        self.email_button = QPushButton("Send by e-mail", self)
+        self.email_button.setObjectName("emailMessageButton")
+        self.email_button.setToolTip(
+            "E-mail it to the partner library's address in the partner directory; the "
+            "outbox keeps the copy"
+        )
+        self.mail = Operations(self, name="partner mail")
+        for button in (self.save_button, self.email_button, self.copy_button, self.sent_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -75,6 +96,7 @@ class LenderOverduePanel(QWidget):
         self.save_button.clicked.connect(self._save)
         self.copy_button.clicked.connect(self._copy)
         self.sent_button.clicked.connect(self._mark_sent)
+        self.email_button.clicked.connect(self._email)
         self.review()
 
     def review(self) -> None:
@@ -122,7 +144,10 @@ class LenderOverduePanel(QWidget):
         self.message_combo.blockSignals(True)
         self.message_combo.clear()
         for message in self._messages():
-            label = "Lost" if message.kind == overdue_at_borrowers.LOST_KIND else "Overdue"
+            label = {
+                overdue_at_borrowers.LOST_KIND: "Lost",
+                overdue_at_borrowers.IFM_KIND: "IFM note",
+            }.get(message.kind, "Overdue")
             self.message_combo.addItem(f"{label} ({message.status.value})", message.notice_id)
         if self.message_combo.count():
             self.message_combo.setCurrentIndex(self.message_combo.count() - 1)
@@ -138,8 +163,14 @@ class LenderOverduePanel(QWidget):
         self.subject_input.setText(message.subject if message else "")
         self.body_edit.setPlainText(message.body if message else "")
         editable = message is not None and message.sent_at is None
-        for widget in (self.subject_input, self.save_button, self.sent_button):
+        for widget in (self.subject_input, self.save_button, self.sent_button, self.email_button):
             widget.setEnabled(editable)
+        if message is None:
+            self.recipient_label.clear()
+        else:
+            to = message.recipient or "no e-mail address in the partner directory"
+            note = f" {message.problem}" if message.problem and editable else ""
+            self.recipient_label.setText(f"To {message.partner_symbol}: {to}.{note}")
         self.body_edit.setReadOnly(not editable)
 
     def _save(self) -> None:
@@ -188,6 +219,44 @@ class LenderOverduePanel(QWidget):
             lambda: overdue_at_borrowers.mark_message_sent(s.rt, s.actor, message.notice_id),
             sent,
         )
+
+    def _email(self) -> None:
+        message = self._current()
+        if message is None:
+            self.feedback.problem("Select an overdue request with a message first.")
+            return
+        s, key = self.session, self.table.current_key()
+        rt, actor, settings, notice_id = s.rt, s.actor, s.settings, message.notice_id
+
+        def finished(result: Any) -> None:
+            self.email_button.setEnabled(True)
+            if isinstance(result, ServiceError):
+                self.feedback.refused(result)
+                return
+            assert isinstance(result, MessageEmailed)
+            if result.sent:
+                self.feedback.good(f"Sent by e-mail to {result.message.recipient}.")
+            else:
+                self.feedback.problem(
+                    f"Not sent: it stays in the outbox ({result.message.status.value}) and is "
+                    f"tried again. {result.mail_problem}"
+                )
+            self._replace(key, result.message)
+
+        job = self.mail.run(
+            lambda: overdue_at_borrowers.send_message(rt, actor, notice_id, settings),
+            on_done=finished,
+            on_error=finished,
+            name="e-mail to a partner library",
+            owner=self,
+        )
+        if job is not None:
+            self.email_button.setEnabled(False)
+            self.feedback.good("Sending… the desk stays usable meanwhile.")
+
+    def closeEvent(self, event: Any) -> None:
+        self.mail.wait()  # a send in flight finishes: a mail is never half sent
+        super().closeEvent(event)
 
     def _replace(self, key: str | None, message: PreparedMessage) -> None:
         """Show the stored message without another review (which would write again)."""

@@ -36,6 +36,7 @@ from app.workstation.private_files import write_owner_only
 from ui.desk_session import DeskSession
 from ui.screens.ifm_panel import IfmPanel
 from ui.screens.lender_overdue_panel import LenderOverduePanel
+from ui.screens.partners_panel import PartnersPanel
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
 OFFICE_STATUSES = (
@@ -491,6 +492,7 @@ class LendingScreen(QWidget):
         self.requests: RequestsPanel | None = None
         self.overdue: LenderOverduePanel | None = None
         self.ifm: IfmPanel | None = None
+        self.partners: PartnersPanel | None = None
         rt, actor = session.rt, session.actor
         session.ops.run(
             lambda: list_branches(rt, actor),
@@ -511,9 +513,11 @@ class LendingScreen(QWidget):
             self.requests = RequestsPanel(session, self.tabs)
             self.overdue = LenderOverduePanel(session, self.tabs)
             self.ifm = IfmPanel(session, self.tabs)
+            self.partners = PartnersPanel(session, self.tabs)
             self.tabs.addTab(self.requests, "Lending requests")
             self.tabs.addTab(self.overdue, "Overdue from borrower")
             self.tabs.addTab(self.ifm, "IFM")
+            self.tabs.addTab(self.partners, "Partners")
             if self.pull is not None:
                 self.pull.requestChanged.connect(lambda _number: self._refresh_office())
             self.tabs.setCurrentWidget(self.requests)

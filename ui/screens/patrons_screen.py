@@ -7,10 +7,12 @@ new checkout land in the patron's list.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -26,8 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.library.errors import ServiceError
+from app.library.vocabulary import NoticeStatus, Role
 from app.people.patrons import PatronSummary, PatronView, find_patrons, patron_view
 from ui.desk_session import DeskSession
+from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
+
+if TYPE_CHECKING:
+    from app.notices.daily_run import NoticeView
 
 TYPE_WORDS = {"student": "Student", "faculty": "Faculty", "staff": "Staff", "ill_account": "ILL"}
 
@@ -282,10 +289,47 @@ class PatronsScreen(QWidget):
         self.message.setObjectName("patronsMessage")
         self.message.setWordWrap(True)
         self.account = PatronAccountPanel(self)
+        self.patron_id = ""
+        self._statuses: dict[str, NoticeStatus] = {}
+        self.notices = KeyedTable(
+            "patronNoticesTable", ("ID", "Created", "Notice", "Status", "Sent", "Subject"), self
+        )
+        self.notices.setToolTip("Every notice this patron got or will get, newest first")
+        self.notice_feedback = Feedback("patronNoticesFeedback", self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.lookup)
         layout.addWidget(self.message)
-        layout.addWidget(self.account, 1)
+        layout.addWidget(self.account, 2)
+        layout.addWidget(QLabel("Notices", self))
+        layout.addWidget(self.notices, 1)
+        self.resend_button: QPushButton | None = None
+        self.template_combo: QComboBox | None = None
+        self.compose_button: QPushButton | None = None
+        if session.actor.has_role(Role.ILL_OFFICE):  # steering notices is the office's
+            row = QHBoxLayout()
+            self.resend_button = QPushButton("Resend selected", self)
+            self.resend_button.setObjectName("resendNoticeButton")
+            self.template_combo = QComboBox(self)
+            self.template_combo.setObjectName("composeTemplateCombo")
+            from app.notices.templates import KINDS  # the office's; kept off the start-up
+
+            for code, kind in KINDS.items():
+                if kind.to_patron:
+                    self.template_combo.addItem(kind.label, code)
+            self.compose_button = QPushButton("Compose from template", self)
+            self.compose_button.setObjectName("composeNoticeButton")
+            self.compose_button.setToolTip(
+                "Written from the template for this patron and held in the outbox: preview, "
+                "edit and send it there (ILL Office > Notices)"
+            )
+            row.addWidget(self.resend_button)
+            row.addStretch(1)
+            row.addWidget(self.template_combo)
+            row.addWidget(self.compose_button)
+            layout.addLayout(row)
+            self.resend_button.clicked.connect(self._resend)
+            self.compose_button.clicked.connect(self._compose)
+        layout.addWidget(self.notice_feedback)
         self.lookup.patronChosen.connect(self.show_patron)
         self.lookup.failed.connect(self.message.setText)
 
@@ -305,3 +349,82 @@ class PatronsScreen(QWidget):
     def _show_account(self, view: PatronView) -> None:
         self.message.setText("")
         self.account.show_view(view)
+        self.patron_id = view.patron_id
+        self.load_notices()
+
+    def load_notices(self) -> None:
+        from app.notices import notice_steering  # loaded when first used
+
+        s, patron = self.session, self.patron_id
+        if not patron:
+            return
+        attempt(
+            s.ops,
+            self.notice_feedback,
+            lambda: notice_steering.patron_notices(s.rt, s.actor, patron),
+            self._show_notices,
+        )
+
+    def _show_notices(self, rows: Sequence[NoticeView]) -> None:
+        self.notices.fill(
+            [
+                (
+                    str(n.id),
+                    (
+                        str(n.id),
+                        f"{n.created_at:%Y-%m-%d %H:%M}",
+                        n.label,
+                        n.status.value,
+                        f"{n.sent_at:%Y-%m-%d %H:%M}" if n.sent_at else "",
+                        n.subject,
+                    ),
+                )
+                for n in rows
+            ]
+        )
+        self._statuses = {str(n.id): n.status for n in rows}
+
+    def _resend(self) -> None:
+        from app.notices import notice_steering  # loaded when first used
+
+        key = self.notices.current_key()
+        if key is None or self._statuses.get(key) is not NoticeStatus.SENT:
+            self.notice_feedback.problem("Select a sent notice to resend.")
+            return
+        s, notice_id = self.session, int(key)
+
+        def queued(copy: NoticeView) -> None:
+            self.notice_feedback.good(
+                f"A copy of notice {notice_id} is queued as notice {copy.id} to "
+                f"{copy.recipient}; it goes with the next outbox run."
+            )
+            self.load_notices()
+
+        attempt(
+            s.ops,
+            self.notice_feedback,
+            lambda: notice_steering.resend_notice(s.rt, s.actor, notice_id),
+            queued,
+        )
+
+    def _compose(self) -> None:
+        from app.notices import notice_steering  # loaded when first used
+
+        if self.template_combo is None or not self.patron_id:
+            self.notice_feedback.problem("Find the patron first.")
+            return
+        s, patron, kind = self.session, self.patron_id, str(self.template_combo.currentData())
+
+        def composed(notice: NoticeView) -> None:
+            self.notice_feedback.good(
+                f"Notice {notice.id} ({notice.label}) written and held in the outbox: preview "
+                "and send it from ILL Office > Notices."
+            )
+            self.load_notices()
+
+        attempt(
+            s.ops,
+            self.notice_feedback,
+            lambda: notice_steering.compose_notice(s.rt, s.actor, patron, kind),
+            composed,
+        )

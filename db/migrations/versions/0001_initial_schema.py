@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 18:10:09.973678
+Create Date: 2026-12-06 18:34:26.836848
 """
 
 from collections.abc import Sequence
@@ -164,6 +164,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_closures_branch_id"), ["branch_id"], unique=False)
 
     op.create_table(
+        "ifm_settlements",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("partner_symbol", sa.String(length=8), nullable=False),
+        sa.Column(
+            "direction",
+            sa.Enum("we_receive", "we_pay", name="ifmdirection", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("amount", sa.Numeric(precision=10, scale=2), nullable=False),
+        sa.Column("reference", sa.String(length=100), nullable=False),
+        sa.Column("settled_on", sa.Date(), nullable=False),
+        sa.Column("balance_before", sa.Numeric(precision=10, scale=2), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["staff.id"], name=op.f("fk_ifm_settlements_created_by_id_staff")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ifm_settlements")),
+    )
+    with op.batch_alter_table("ifm_settlements", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_ifm_settlements_partner_symbol"), ["partner_symbol"], unique=False
+        )
+
+    op.create_table(
         "not_found_scans",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -196,6 +221,20 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_templates")),
         sa.UniqueConstraint("kind", name=op.f("uq_notice_templates_kind")),
+    )
+    op.create_table(
+        "partner_libraries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("symbol", sa.String(length=8), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["staff.id"], name=op.f("fk_partner_libraries_updated_by_id_staff")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_partner_libraries")),
+        sa.UniqueConstraint("symbol", name=op.f("uq_partner_libraries_symbol")),
     )
     op.create_table(
         "patrons",
@@ -949,11 +988,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_patrons_name_key"))
 
     op.drop_table("patrons")
+    op.drop_table("partner_libraries")
     op.drop_table("notice_templates")
     with op.batch_alter_table("not_found_scans", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_not_found_scans_at"))
 
     op.drop_table("not_found_scans")
+    with op.batch_alter_table("ifm_settlements", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ifm_settlements_partner_symbol"))
+
+    op.drop_table("ifm_settlements")
     with op.batch_alter_table("closures", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_closures_branch_id"))
 
