@@ -17,6 +17,7 @@ from app.cli import (
     checkin_commands,
     checkout_commands,
     closure_commands,
+    daily_commands,
     lending_commands,
     ncip_commands,
     notice_commands,
@@ -43,6 +44,7 @@ COMMAND_MODULES = (
     setup_commands,
     checkin_commands,
     privacy_commands,
+    daily_commands,
     closure_commands,
     checkout_commands,
     lending_commands,
@@ -169,9 +171,7 @@ def database_problem(exc: DatabaseBusy) -> str:
             if marker.replace(" ", "") in squashed:
                 return sentence.format(reason=reason)
         return f"the database file cannot be used ({reason}). Nothing was changed."
-    return (
-        f"the database is busy ({reason}). Wait a moment, then try again. Nothing was changed."
-    )
+    return f"the database is busy ({reason}). Wait a moment, then try again. Nothing was changed."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
