@@ -92,9 +92,11 @@ WRITES: dict[str, dict[str, str]] = {
         "library_settings": "INSERT, UPDATE",  # row-level security: SERVICE_SETTINGS only
         "ncip_messages": "INSERT, UPDATE",
         "applied_scans": "INSERT",
-        "audit_events": "INSERT",
+        # Anonymising clears the patron from old events; a trigger refuses anything else.
+        "audit_events": "INSERT, UPDATE (patron_id, detail, before, after)",
     },
 }
+PATRON_SHOWN_AS = "[patron]"  # as app/records/privacy.py writes it in an anonymised event
 SIGNIN_READS = ("branches", "library_settings", "alembic_version")
 
 # Tables whose every change the database records in the audit trail, with their key column
@@ -294,9 +296,43 @@ $fn$
 """
 
 
+_FORGET = """
+CREATE OR REPLACE FUNCTION {schema}.illdesk_only_forget_patron() RETURNS trigger
+LANGUAGE plpgsql SET search_path = {schema}, pg_temp AS $fn$
+DECLARE
+    forgotten text;
+BEGIN
+    IF pg_has_role(session_user,
+                   (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
+        RETURN NEW;
+    END IF;
+    -- The anonymising run's change (app/records/privacy.py), and nothing else: the patron
+    -- goes, the notice's before/after may go, and the detail loses the patron's name,
+    -- campus ID, barcode and e-mail, replaced exactly as the application replaces them.
+    SELECT replace(replace(replace(replace(replace(replace(OLD.detail,
+               coalesce(p.first_name || ' ' || p.last_name, ''), '{shown}'),
+               coalesce(p.last_name || ', ' || p.first_name, ''), '{shown}'),
+               coalesce(p.patron_id, ''), '{shown}'), coalesce(p.barcode, ''), '{shown}'),
+               coalesce(p.email, ''), '{shown}'), coalesce(p.last_name, ''), '{shown}')
+    INTO forgotten FROM patrons p WHERE p.id = OLD.patron_id;
+    IF OLD.patron_id IS NULL OR NEW.patron_id IS NOT NULL
+       OR (NEW.before IS NOT NULL AND NEW.before::text IS DISTINCT FROM OLD.before::text)
+       OR (NEW.after IS NOT NULL AND NEW.after::text IS DISTINCT FROM OLD.after::text)
+       OR (NEW.detail IS DISTINCT FROM OLD.detail AND NEW.detail IS DISTINCT FROM forgotten)
+    THEN
+        RAISE EXCEPTION 'an audit event may only lose its patron (anonymising)'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END
+$fn$
+"""
+
+
 def _audit_triggers(conn: Connection, schema: str) -> None:
     """Who and when come from the server; changes to the tables that matter record
-    themselves; nobody but the owner updates or deletes an event (no grant allows it)."""
+    themselves; nobody but the owner deletes an event or changes what it says (the service
+    role may only clear its patron, when anonymising: `illdesk_forget_only`)."""
     prefix = current_prefix(conn)
     where = _q(schema)
     conn.exec_driver_sql(_STAMP.format(schema=where, prefix=prefix, mark=STAFF_MARK))
@@ -305,6 +341,14 @@ def _audit_triggers(conn: Connection, schema: str) -> None:
         text(
             "CREATE TRIGGER illdesk_stamp BEFORE INSERT ON audit_events "
             f"FOR EACH ROW EXECUTE FUNCTION {where}.illdesk_audit_stamp()"
+        )
+    )
+    conn.exec_driver_sql(_FORGET.format(schema=where, shown=PATRON_SHOWN_AS))
+    conn.exec_driver_sql("DROP TRIGGER IF EXISTS illdesk_forget_only ON audit_events")
+    conn.execute(
+        text(
+            "CREATE TRIGGER illdesk_forget_only BEFORE UPDATE ON audit_events "
+            f"FOR EACH ROW EXECUTE FUNCTION {where}.illdesk_only_forget_patron()"
         )
     )
     conn.exec_driver_sql(_CHANGE.format(schema=where))

@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_REFUSED, EXIT_DATABASE = 0, 1, 3
 MIN_POINT_SIZE = 11
+SERVICE_RUNS_DAILY_JOBS = (
+    "The daily jobs (notices, anonymising, public holidays) run in the ILL Desk service on "
+    "this database, not on this desk."
+)
 
 STYLE_SHEET = """
 QWidget { font-size: 11pt; }
@@ -178,8 +182,18 @@ class DeskController(QObject):
         window = MainWindow(session)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.signOutRequested.connect(self.show_sign_in)
-        install_privacy_guards(window, session)
-        self._start_notices(session)
+        # Signed in through the staff member's own database role (`own_login`: a runtime of
+        # its own) means PostgreSQL with staff roles, where no desk role may run the daily
+        # jobs: the ILL Desk service runs them. Elsewhere the desks run them, as before.
+        desks_run_daily_jobs = session.rt is self.rt
+        install_privacy_guards(window, session, daily_run=desks_run_daily_jobs)
+        notes = []
+        if desks_run_daily_jobs:
+            self._start_notices(session)
+        else:
+            self._stop_notices()
+            notes.append(SERVICE_RUNS_DAILY_JOBS)
+            _say_once_in_the_log(SERVICE_RUNS_DAILY_JOBS)
         window.destroyed.connect(self._window_gone)
         if session.rt is not self.rt:  # the staff member's own connections end with the window
             own = session.rt.db
@@ -189,9 +203,9 @@ class DeskController(QObject):
         window.raise_()
         window.activateWindow()
         if dialog.settings_warning:
-            window.statusBar().showMessage(
-                f"This desk's branch was not remembered: {dialog.settings_warning}", 15000
-            )
+            notes.insert(0, f"This desk's branch was not remembered: {dialog.settings_warning}")
+        if notes:
+            window.statusBar().showMessage("  ".join(notes), 15000)
 
     def report_unexpected(
         self, kind: type[BaseException], error: BaseException, trace: TracebackType | None
@@ -234,6 +248,16 @@ class DeskController(QObject):
         app = QApplication.instance()
         if app is not None:
             app.quit()
+
+
+_said: set[str] = set()
+
+
+def _say_once_in_the_log(note: str) -> None:
+    """A fact about the set-up, logged once per run of the program, not at every sign-in."""
+    if note not in _said:
+        _said.add(note)
+        log.info("%s", note)
 
 
 def load_main_window_code() -> None:

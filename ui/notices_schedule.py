@@ -1,4 +1,8 @@
-"""The daily notice run (due soon, overdue, then send the outbox), started by the desks."""
+"""The daily notice run (due soon, overdue, then send the outbox), started by the desks.
+
+Only on SQLite and on PostgreSQL without staff roles: with roles, the ILL Desk service runs
+it as its own role (`app.daily.DailyScheduler`) and the desks do not start it.
+"""
 
 from __future__ import annotations
 

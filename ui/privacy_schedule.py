@@ -3,7 +3,8 @@
 `app.records.privacy.run_if_due` records the day it ran in the library settings, so with
 many desks open it still runs once a day; checking every hour costs one small query. It
 runs on a worker thread in batches (`app.records.privacy.BATCH_LOANS`), so a large backlog
-never freezes a desk.
+never freezes a desk. On PostgreSQL with staff roles no desk may run it: the ILL Desk
+service does (`app.daily.DailyScheduler`), and the desk starts only the idle lock.
 """
 
 from __future__ import annotations
@@ -36,9 +37,12 @@ class PrivacySchedule(DailyJob):
             self.last_report = report
 
 
-def install_privacy_guards(window: QWidget, session: DeskSession) -> None:
-    """For a new main window: the daily run while it is open, and the idle lock over it
-    unless the window already made its own (`window.idle_lock`).
+def install_privacy_guards(
+    window: QWidget, session: DeskSession, *, daily_run: bool = True
+) -> None:
+    """For a new main window: the daily run while it is open (unless `daily_run` is False:
+    the service runs it), and the idle lock over it unless the window already made its own
+    (`window.idle_lock`).
 
     Both live as children of the window, so they end when it closes (sign-out).
     """
@@ -46,4 +50,5 @@ def install_privacy_guards(window: QWidget, session: DeskSession) -> None:
         lock = IdleLock(window, session)
         lock.signOutRequested.connect(getattr(window, "sign_out", window.close))
         lock.install()
-    PrivacySchedule(session, window).start()
+    if daily_run:
+        PrivacySchedule(session, window).start()

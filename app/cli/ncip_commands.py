@@ -1,7 +1,10 @@
 """`illdesk ncip serve|allow|deny|list|log`: the NCIP responder and its trusted partners.
 
 `serve` runs until stopped (Ctrl+C, SIGTERM from systemd, or the Windows service manager);
-it finishes the messages in hand before it exits. `allow`, `deny` and `list` are for
+it finishes the messages in hand before it exits. It also runs the once-a-day jobs
+(`app.daily.DailyScheduler`: soon after start, then hourly) unless `--no-daily-jobs`: on
+PostgreSQL with staff roles no desk may run them, so the service, connected as the
+`<prefix>service` role, does. `allow`, `deny` and `list` are for
 administrators; `log` shows the ILL office the recent traffic.
 """
 
@@ -14,6 +17,7 @@ import sys
 import threading
 from typing import Any
 
+from app import daily
 from app.cli.context import CliContext, office_options
 from app.library.errors import InvalidInput
 from app.ncip.partners import (
@@ -24,6 +28,7 @@ from app.ncip.partners import (
     parse_networks,
 )
 from app.ncip.traffic import MessageRow, recent_traffic
+from app.workstation.config import load_settings
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 
@@ -56,6 +61,13 @@ def register(sub: Any) -> None:
         nargs="+",
         default=[],
         help="reverse proxies whose X-Forwarded-For names the partner's address",
+    )
+    serve.add_argument(
+        "--no-daily-jobs",
+        dest="daily_jobs",
+        action="store_false",
+        help="do not run the once-a-day jobs here (anonymising, holidays, notices); "
+        "run them elsewhere, e.g. `illdesk daily run` from cron",
     )
     serve.set_defaults(handler=_serve)
 
@@ -192,8 +204,9 @@ def _serve(ctx: CliContext) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     ncip_log = logging.getLogger("illdesk.ncip")
-    ncip_log.addHandler(handler)
-    ncip_log.setLevel(logging.INFO)
+    for logger in (ncip_log, logging.getLogger(daily.__name__)):
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     server = NcipServer(
         rt,
         ctx.args.host,
@@ -208,6 +221,10 @@ def _serve(ctx: CliContext) -> int:
     host, port = server.start()
     scheme = "https" if server.tls else "http"
     ncip_log.info("NCIP responder listening on %s://%s:%d/ncip", scheme, host, port)
+    jobs = daily.DailyScheduler(rt, load_settings()) if ctx.args.daily_jobs else None
+    if jobs is not None:
+        jobs.start()
+        ncip_log.info("daily jobs: checked soon and then hourly (--no-daily-jobs turns it off)")
 
     def stop(_signum: int, _frame: object) -> None:
         ncip_log.info("stopping: finishing the messages in hand")
@@ -219,6 +236,8 @@ def _serve(ctx: CliContext) -> int:
     try:
         server.serve()
     finally:
+        if jobs is not None:
+            jobs.stop(timeout=10)  # a run in flight ends after its current batch
         server.stop()
         ncip_log.info("NCIP responder stopped")
     return EXIT_OK

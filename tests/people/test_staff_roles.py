@@ -388,6 +388,10 @@ NO_ACTOR_YET = {
     # The NCIP responder: the partner named in each message is its actor (`ncip:AGENCY`).
     ("app.ncip.responder", "respond"),
     ("app.ncip.http_server", "make_app"),
+    # Who may run the daily jobs on this connection: asked to choose the actor (the
+    # service's, or the staff member's), so before there is one; they read no library data.
+    ("app.daily", "who_runs"),
+    ("app.daily", "service_role_name"),
 }
 
 
