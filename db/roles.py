@@ -69,6 +69,9 @@ WRITES: dict[str, dict[str, str]] = {
         "cancel_reasons": "INSERT, UPDATE",
         "not_found_scans": "UPDATE",
         "due_date_discrepancies": "UPDATE",
+        # The ILL office sends the notices by hand too (`notices run`, "Send now"): only
+        # the run's own bookkeeping row, by row-level security (OFFICE_SETTINGS).
+        "library_settings": "INSERT, UPDATE",
     },
     "admin": {
         "staff": "INSERT, UPDATE",
@@ -96,6 +99,7 @@ WRITES: dict[str, dict[str, str]] = {
         "audit_events": "INSERT, UPDATE (patron_id, detail, before, after)",
     },
 }
+OFFICE_SETTINGS = ("notices_last_run",)
 PATRON_SHOWN_AS = "[patron]"  # as app/records/privacy.py writes it in an anonymised event
 SIGNIN_READS = ("branches", "library_settings", "alembic_version")
 
@@ -209,14 +213,18 @@ def install(conn: Connection) -> RolesReport:
 
 
 def _settings_policies(conn: Connection, names: dict[str, str]) -> None:
-    """Library settings: administrators write any; the daily jobs only their bookkeeping."""
+    """Library settings: administrators write any; the daily jobs only their bookkeeping,
+    and the ILL office only the notices run's."""
     conn.exec_driver_sql("ALTER TABLE library_settings ENABLE ROW LEVEL SECURITY")
     keys = ", ".join(f"'{k}'" for k in SERVICE_SETTINGS)
+    office_keys = ", ".join(f"'{k}'" for k in OFFICE_SETTINGS)
     policies = {
         "illdesk_read": "FOR SELECT USING (true)",
         "illdesk_admin_writes": f"FOR ALL TO {_q(names['admin'])} USING (true) WITH CHECK (true)",
         "illdesk_service_writes": f"FOR ALL TO {_q(names[SERVICE])} "
         f"USING (key IN ({keys})) WITH CHECK (key IN ({keys}))",
+        "illdesk_office_writes": f"FOR ALL TO {_q(names['office'])} "
+        f"USING (key IN ({office_keys})) WITH CHECK (key IN ({office_keys}))",
     }
     for name, rule in policies.items():
         conn.exec_driver_sql(f"DROP POLICY IF EXISTS {name} ON library_settings")

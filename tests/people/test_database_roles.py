@@ -95,7 +95,17 @@ def test_team_leads_and_the_office_cannot_touch_staff_settings_or_the_trail(
     with signed_in_as(demo_rt, _staff_role(who)) as conn:
         conn.execute("UPDATE loans SET adjustment_reason = adjustment_reason")  # desk's grants
         _refused(conn, "UPDATE staff SET full_name = 'x'")
-        _refused(conn, "UPDATE library_settings SET value = '1'")
+        if who == "ctl":
+            _refused(conn, "UPDATE library_settings SET value = '1'")
+        else:  # the office sees only the notices run's bookkeeping row to write
+            changed = conn.execute("UPDATE library_settings SET value = '1' WHERE key <> ALL(%s)",
+                                   (list(roles.OFFICE_SETTINGS),))  # fmt: skip
+            assert changed.rowcount == 0
+            conn.execute(
+                "INSERT INTO library_settings (key, value, updated_at) VALUES "
+                "('notices_last_run', '\"2026-11-02\"', now()) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            )
         _refused(conn, "INSERT INTO library_settings (key, value) VALUES ('x', '1')")
         _refused(conn, "DELETE FROM audit_events")
         if who == "ctl":
