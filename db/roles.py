@@ -100,6 +100,7 @@ WRITES: dict[str, dict[str, str]] = {
     },
 }
 OFFICE_SETTINGS = ("notices_last_run",)
+HIDDEN_STAFF_COLUMNS = ("password_hash",)  # administrators only
 PATRON_SHOWN_AS = "[patron]"  # as app/records/privacy.py writes it in an anonymised event
 SIGNIN_READS = ("branches", "library_settings", "alembic_version")
 
@@ -197,7 +198,17 @@ def install(conn: Connection) -> RolesReport:
     tables = [t.name for t in Base.metadata.sorted_tables] + ["alembic_version"]
     readers = f"{_q(names['desk'])}, {_q(names[SERVICE])}"
     for table in tables:
-        conn.exec_driver_sql(f"GRANT SELECT ON {_q(table)} TO {readers}")
+        if table != "staff":
+            conn.exec_driver_sql(f"GRANT SELECT ON {_q(table)} TO {readers}")
+    # Nobody below an administrator reads password hashes (an offline guessing game); a
+    # staff member's own is checked through illdesk_own_password_hash().
+    shown = ", ".join(
+        _q(c.name)
+        for c in Base.metadata.tables["staff"].columns
+        if c.name not in HIDDEN_STAFF_COLUMNS
+    )
+    conn.exec_driver_sql(f"GRANT SELECT ({shown}) ON staff TO {readers}")
+    conn.exec_driver_sql(f"GRANT SELECT ON staff TO {_q(names['admin'])}")
     for table in SIGNIN_READS:
         conn.exec_driver_sql(f"GRANT SELECT ON {_q(table)} TO {_q(names[SIGNIN])}")
     # "Any accounts yet?": a count, never a name or a password hash.
@@ -411,6 +422,12 @@ BEGIN
 END
 $fn$;
 
+CREATE OR REPLACE FUNCTION {schema}.illdesk_own_password_hash()
+RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = {schema}, pg_temp AS $fn$
+    SELECT password_hash FROM staff WHERE '{mark}' || username = session_user
+$fn$;
+
 CREATE OR REPLACE FUNCTION {schema}.illdesk_mapped_staff(p_os_user text)
 RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = {schema}, pg_temp AS $fn$
@@ -442,6 +459,7 @@ def _sign_in_functions(conn: Connection, schema: str, names: dict[str, str]) -> 
         ("illdesk_sign_in_locked(text)", callers),
         ("illdesk_sign_in_failed(text, text)", callers),
         ("illdesk_mapped_staff(text)", callers),
+        ("illdesk_own_password_hash()", _q(names["desk"])),
         ("illdesk_sign_in_succeeded()", _q(names["desk"])),
     ):
         conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {where}.{function} FROM PUBLIC")
@@ -592,6 +610,12 @@ def count_failed_sign_in(conn: Connection, username: str, branch_code: str) -> N
 def mapped_staff(conn: Connection, os_user: str) -> str | None:
     """The staff username a computer account is mapped to, as the sign-in role may ask."""
     found = conn.execute(text("SELECT illdesk_mapped_staff(:o)"), {"o": os_user}).scalar()
+    return str(found) if found else None
+
+
+def own_password_hash(conn: Connection) -> str | None:
+    """The connected staff member's own password hash (no other is readable below admin)."""
+    found = conn.execute(text("SELECT illdesk_own_password_hash()")).scalar()
     return str(found) if found else None
 
 

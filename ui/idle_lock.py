@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from app.library.actors import Actor
 from app.library.errors import ServiceError
 from app.library.scanning import is_strap_barcode, strap_check_digit_ok
-from app.people.staff import unlock
+from app.people.own_login import unlock_connected
 from ui.desk_session import DeskSession
 
 log = logging.getLogger(__name__)
@@ -190,7 +190,9 @@ class IdleLock(QObject):
             return
         rt, actor = self.session.rt, self.session.actor
         self.session.ops.run(
-            lambda: unlock(rt, actor, password),  # a password hash: never on the GUI thread
+            lambda: unlock_connected(
+                rt, actor, password
+            ),  # a password hash: never on the GUI thread
             on_done=self._unlocked,
             on_error=self._refused,
             name="unlock",

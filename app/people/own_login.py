@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.library.actors import Actor
 from app.library.errors import InvalidInput, PermissionDenied
@@ -25,6 +25,7 @@ from app.people.staff import (
     password_matches,
     sign_in,
     sign_in_os_user,
+    unlock,
 )
 from app.records import audit
 from db import roles
@@ -127,7 +128,8 @@ def _open_as(
                 raise PermissionDenied(
                     f"The account '{name}' is deactivated. Ask an administrator."
                 )
-            if password is not None and not password_matches(staff.password_hash, password):
+            own_hash = roles.own_password_hash(session.connection())
+            if password is not None and not password_matches(own_hash, password):
                 # The server let a wrong password in: its pg_hba.conf trusts this PC. The
                 # account's own password is still the rule, as on SQLite.
                 raise _ServerTrustedAWrongPassword
@@ -155,3 +157,48 @@ def _open_as(
 
 class _ServerTrustedAWrongPassword(Exception):
     """Raised inside the sign-in transaction so that nothing of it is committed."""
+
+
+def unlock_connected(rt: Runtime, actor: Actor, password: str) -> Actor:
+    """Quick re-sign-in after the idle lock, on the staff member's own connection.
+
+    On PostgreSQL with staff roles the desk's role may neither read other accounts' hashes
+    nor write the lockout counter: its own hash and the counter are reached through the
+    sign-in functions, so the lockout still counts a wrong password here.
+    """
+    with rt.db.reading() as session:
+        conn = session.connection()
+        prefix = roles.installed_prefix(conn)
+        who = str(conn.execute(text("SELECT session_user")).scalar()) if prefix else ""
+    if prefix is None or who != roles.staff_role(prefix, actor.username):
+        return unlock(rt, actor, password)  # not the staff member's own connection
+    name = actor.username
+    with rt.db.transaction() as session:
+        conn = session.connection()
+        until = roles.locked_until(conn, name)
+        if until is not None:
+            wait = int((until - rt.clock.now().astimezone(UTC)).total_seconds()) + 1
+            raise PermissionDenied(
+                f"Too many wrong passwords: this account is locked for {max(wait, 1)} more "
+                "seconds. An administrator can reset the password to unlock it at once."
+            )
+        own_hash = roles.own_password_hash(conn)
+        if own_hash is None:
+            raise PermissionDenied(
+                "This account has no password: it signs in with its computer account. "
+                "Sign out, then sign in again."
+            )
+        if password_matches(own_hash, password):
+            roles.count_signed_in(conn)
+            staff = session.scalar(select(Staff).where(Staff.username == name))
+            if staff is None or not staff.active:
+                raise PermissionDenied(f"The account '{name}' was deactivated meanwhile. Sign out.")
+            fresh = _actor_at(session, staff, actor.branch_code, actor.workstation)
+            audit.record(
+                session, fresh, "staff.unlock", at=rt.clock.now(), entity="staff",
+                entity_id=staff.id,
+            )  # fmt: skip
+            return fresh
+    with rt.db.transaction() as session:  # counted and committed before refusing
+        roles.count_failed_sign_in(session.connection(), name, actor.branch_code)
+    raise PermissionDenied("Wrong password. Check Caps Lock and try again, or sign out.")

@@ -18,7 +18,9 @@ class Staff(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(enum_column(Role))
-    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Deferred: loaded only where a password is checked or set, since on PostgreSQL with
+    # staff roles only administrators may read it (db/roles.py).
+    password_hash: Mapped[str | None] = mapped_column(String(255), deferred=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     os_user: Mapped[str | None] = mapped_column(String(128), unique=True)
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)

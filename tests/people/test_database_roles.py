@@ -233,3 +233,18 @@ def test_a_role_name_carries_its_databases_prefix() -> None:
     assert roles.staff_role("illdesk_", "dana") == "illdesk_u_dana"
     with pytest.raises(ValueError, match="at most 53 characters"):
         roles.staff_role("illdesk_", "x" * 54)
+
+
+@ON_POSTGRESQL
+@pytest.mark.parametrize("who", ["desk", "office"])
+def test_only_administrators_read_password_hashes(demo_rt: Runtime, who: str) -> None:
+    """A desk's credential cannot take every account's hash home to guess at."""
+    with signed_in_as(demo_rt, _staff_role(who)) as conn:
+        assert conn.execute("SELECT count(username) FROM staff").fetchone() == (4,)
+        _refused(conn, "SELECT password_hash FROM staff")
+        _refused(conn, "SELECT * FROM staff")
+        own = conn.execute("SELECT illdesk_own_password_hash()").fetchone()
+        assert own is not None and str(own[0]).startswith("$argon2")  # only one's own
+    with signed_in_as(demo_rt, _staff_role("admin")) as admin:
+        hashes = admin.execute("SELECT count(password_hash) FROM staff").fetchone()
+        assert hashes == (4,)

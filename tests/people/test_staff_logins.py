@@ -20,7 +20,7 @@ from app.demo import DEMO_PASSWORD
 from app.library.errors import PermissionDenied
 from app.library.runtime import Runtime
 from app.people import staff_admin
-from app.people.own_login import sign_in_connected, sign_in_os_user_connected
+from app.people.own_login import sign_in_connected, sign_in_os_user_connected, unlock_connected
 from app.people.staff import WRONG_PASSWORD, add_staff
 from db import roles
 from db.engine import Database
@@ -252,3 +252,19 @@ def test_a_command_runs_connected_as_the_staff_member_who_signed_in(
         ).all()
     assert who == "desk"
     assert [tuple(row) for row in signed_in] == [("desk", "connected as its own database role")]
+
+
+@ON_POSTGRESQL
+def test_the_idle_lock_unlocks_over_the_staff_members_own_connection(demo_rt: Runtime) -> None:
+    """After the idle lock the desk, connected as the staff member, checks their password
+    and counts a wrong one, though its role may neither read hashes nor write staff."""
+    signed = sign_in_connected(demo_rt, "desk", DEMO_PASSWORD, "METRO", "pc-3")
+    try:
+        with pytest.raises(PermissionDenied, match="Wrong password"):
+            unlock_connected(signed.rt, signed.actor, "not it")
+        assert _failed_sign_ins(demo_rt, "desk") == 1
+        again = unlock_connected(signed.rt, signed.actor, DEMO_PASSWORD)
+        assert (again.username, again.branch_code) == ("desk", "METRO")
+        assert _failed_sign_ins(demo_rt, "desk") == 0
+    finally:
+        signed.rt.db.dispose()
