@@ -147,3 +147,17 @@ def test_templates_are_for_administrators(cli: Cli, demo_rt: Runtime, tmp_path: 
         assert code == 1 and rows[0]["error"] == "permission_denied"
     with demo_rt.db.reading() as session:
         assert session.scalars(select(NoticeTemplate)).all() == []
+
+
+def test_templates_set_reads_the_body_from_standard_input(
+    cli: Cli, demo_rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("Ready: {{ title }} until {{ pickup_by }}.\n"))
+    code, [saved], _ = cli(
+        "templates", "set", "ready_for_pickup", "--subject", "Ready: {{ title }}",
+        "--body-file", "-", *ADMIN,
+    )  # fmt: skip
+    assert code == 0 and saved["body"] == "Ready: {{ title }} until {{ pickup_by }}.\n"
+    with demo_rt.db.reading() as session:
+        (row,) = session.scalars(select(NoticeTemplate)).all()
+        assert (row.kind, row.subject) == ("ready_for_pickup", "Ready: {{ title }}")
