@@ -55,6 +55,7 @@ class ReceivedRow:
     destination: str
     received_at: datetime
     in_library_use_only: bool
+    patron_id: str = ""  # the campus ID ("" when anonymised): a printed list audits it
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class HoldShelfRow:
     pickup_by: date
     expired: bool
     in_library_use_only: bool
+    patron_id: str = ""  # the campus ID ("" when anonymised): a printed list audits it
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,7 @@ def received_on(rt: Runtime, actor: Actor, day: date | None = None) -> list[Rece
                 destination=code or "",
                 received_at=received_at,
                 in_library_use_only=library_use,
+                patron_id=campus_id or "",
             )
             for (
                 barcode,
@@ -268,6 +271,7 @@ def hold_shelves(rt: Runtime, actor: Actor, branch_code: str = "") -> list[HoldS
                 pickup_by=pickup_by,
                 expired=pickup_by < today,
                 in_library_use_only=library_use,
+                patron_id=campus_id or "",
             )
             for (
                 code,

@@ -23,11 +23,13 @@ from app.cli import (
     ncip_commands,
     notice_commands,
     office_commands,
+    office_list_commands,
     offline_commands,
     partner_commands,
     print_commands,
     privacy_commands,
     report_commands,
+    request_commands,
     setup_commands,
 )
 from app.cli.context import CliContext
@@ -58,6 +60,8 @@ COMMAND_MODULES = (
     print_commands,
     report_commands,
     hold_commands,
+    office_list_commands,
+    request_commands,
 )
 
 

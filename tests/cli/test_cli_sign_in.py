@@ -100,6 +100,7 @@ def argv_for(path: tuple[str, ...], tmp_path: Path) -> list[str]:
         "--staff",
         "office",
         *(["--approve", "--due", "2026-12-20"] if path == ("renewal",) else []),
+        *(["--patron", "T00123456"] if path == ("recover",) else []),  # one of two is needed
     ]
     for action in COMMANDS[path]._actions:
         if action.option_strings:

@@ -93,7 +93,7 @@ def status_text(window: MainWindow, name: str) -> str:
 # -- start-up -------------------------------------------------------------------
 
 
-def test_registry_offers_the_seven_screens_on_f2_to_f8() -> None:
+def test_registry_offers_the_eight_screens_on_f2_to_f9() -> None:
     assert [(s.key, s.title, s.shortcut) for s in SCREENS] == [
         ("checkIn", "Check In", "F2"),
         ("checkOut", "Check Out", "F3"),
@@ -102,6 +102,7 @@ def test_registry_offers_the_seven_screens_on_f2_to_f8() -> None:
         ("lending", "Lending", "F6"),
         ("admin", "Admin", "F7"),
         ("reports", "Reports", "F8"),
+        ("holdsToPull", "Holds to Pull", "F9"),
     ]
 
 
@@ -375,17 +376,35 @@ def test_database_without_branches_says_so(qtbot: QtBot, rt: Runtime) -> None:
 @pytest.mark.parametrize(
     ("username", "branch", "keys"),
     [
-        ("desk", "METRO", ["checkIn", "checkOut", "patrons"]),
-        ("ctl", "SE", ["checkIn", "checkOut", "patrons", "lending"]),
+        ("desk", "METRO", ["checkIn", "checkOut", "patrons", "holdsToPull"]),
+        ("ctl", "SE", ["checkIn", "checkOut", "patrons", "lending", "holdsToPull"]),
         (
             "office",
             "WS-ILL",
-            ["checkIn", "checkOut", "patrons", "illOffice", "lending", "admin", "reports"],
+            [
+                "checkIn",
+                "checkOut",
+                "patrons",
+                "illOffice",
+                "lending",
+                "admin",
+                "reports",
+                "holdsToPull",
+            ],
         ),
         (
             "admin",
             "NEC",
-            ["checkIn", "checkOut", "patrons", "illOffice", "lending", "admin", "reports"],
+            [
+                "checkIn",
+                "checkOut",
+                "patrons",
+                "illOffice",
+                "lending",
+                "admin",
+                "reports",
+                "holdsToPull",
+            ],
         ),
     ],
 )

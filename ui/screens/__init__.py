@@ -41,6 +41,10 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec(
         "reports", "Reports", "ui.screens.reports_screen", "ReportsScreen", "F8", Role.ILL_OFFICE
     ),
+    # Every campus desk: its hold-shelf items past pickup-by, to pull today.
+    ScreenSpec(
+        "holdsToPull", "Holds to Pull", "ui.screens.holds_to_pull_screen", "HoldsToPullScreen", "F9"
+    ),
 )
 
 
