@@ -36,7 +36,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.desk import checkin_queries as queries
 from app.desk import checkin_writes as writes
-from app.desk.checkin_wording import Facts, Place, word
+from app.desk.checkin_wording import SCAN_NOT_ACCEPTED, Facts, Place, word
 from app.desk.offline_fallback import OfflineFallback
 from app.desk.routing import Desk, Outcome, SlipKind, Tone, decide, slip_for, tone_of
 from app.desk.unknown_commit import was_saved
@@ -207,7 +207,7 @@ def refused_scan(scan: InvalidScan, now: datetime) -> CheckInResult:
         outcome=Outcome.INVALID_SCAN,
         routing=Outcome.INVALID_SCAN,
         tone=Tone.PROBLEM,
-        headline="Scan not accepted",
+        headline=SCAN_NOT_ACCEPTED,
         instructions=(scan.reason,),
         at=now,
         reason=scan.reason,

@@ -14,6 +14,7 @@ from app.desk.routing import Decision, Outcome
 from app.people.patron_names import ends_sentence
 from db.models import IllRequest
 
+SCAN_NOT_ACCEPTED = "Scan again: scan not accepted"
 _LOST_NOTE = "It was marked lost: tell the ILL office, who remove the patron's charges."
 
 
@@ -59,6 +60,10 @@ def _office(f: Facts) -> str:
     return f"{code}, the ILL office at {f.office_at}" if f.office_at else f"{code}, the ILL office"
 
 
+def _office_code(f: Facts) -> str:
+    return f.office.code if f.office else "the ILL office"
+
+
 def _dest(f: Facts) -> str:
     return f"{f.destination.name} ({f.destination.code})" if f.destination else "?"
 
@@ -77,7 +82,7 @@ def word(outcome: Outcome, routing: Outcome, f: Facts) -> Wording:
     if outcome is Outcome.ALREADY_CHECKED_IN:
         inner = word(routing, routing, f)
         return Wording(
-            f"Already checked in: {inner.headline}",
+            f"{inner.headline} (already checked in)",  # the action first, read from afar
             ("Checked in here a moment ago; nothing changed.", *inner.instructions[:1]),
         )
     decision = f.decision
@@ -89,7 +94,7 @@ def word(outcome: Outcome, routing: Outcome, f: Facts) -> Wording:
         ]
         if f.in_library_use_only:
             lines.append("In-library use only: never check it out; record each use.")
-        return Wording(f"Hold shelf: {f.patron}", tuple(lines))
+        return Wording(f"Put on hold shelf: {f.patron}", tuple(lines))
     if outcome is Outcome.IN_HOUSE_USE_RETURNED:
         return Wording(
             f"Back to hold shelf: {f.patron}",
@@ -139,7 +144,7 @@ def _problem(outcome: Outcome, f: Facts) -> Wording:
     office = _office(f)
     if outcome is Outcome.NOT_FOUND:
         return Wording(
-            "Not found",
+            "Try Barcode recovery: not found",
             (
                 "No item has this barcode. The scan is logged for the ILL office.",
                 "Strap removed from an ILL item? Open Barcode recovery: patron ID or title.",
@@ -150,7 +155,7 @@ def _problem(outcome: Outcome, f: Facts) -> Wording:
         number = f.request.request_number if f.request else "?"
         why = f.request.cancel_reason if f.request and f.request.cancel_reason else "no reason"
         return Wording(
-            "Request cancelled",
+            f"Send to {_office_code(f)}: request cancelled",
             (
                 f"ILL request {number} was cancelled ({why}).",
                 f"Yellow flag, send to {office}. Nothing was changed.",
@@ -159,7 +164,7 @@ def _problem(outcome: Outcome, f: Facts) -> Wording:
     if outcome is Outcome.ON_HOLD_ELSEWHERE:
         code = f.destination.code if f.destination else "?"
         return Wording(
-            f"On hold at {code}",
+            f"Send back to {code}: on hold there",
             (
                 ends_sentence(f"It belongs on the hold shelf at {_dest(f)} for {f.patron}"),
                 f"Send it back to {code} by inter-campus mail. Nothing was changed.",
@@ -167,7 +172,7 @@ def _problem(outcome: Outcome, f: Facts) -> Wording:
         )
     if outcome is Outcome.ITEM_CLOSED:
         return Wording(
-            "Loan already closed",
+            f"Send to {_office_code(f)}: loan already closed",
             (
                 "This ILL item was already returned to its lender in our records.",
                 f"Yellow flag, send to {office}, who sort it out. Nothing was changed.",
@@ -177,7 +182,7 @@ def _problem(outcome: Outcome, f: Facts) -> Wording:
         number = f.lending.request_number if f.lending else "?"
         borrower = f.lending.borrower_symbol if f.lending and f.lending.borrower_symbol else "?"
         return Wording(
-            "Wanted for lending",
+            "Give to your team lead: wanted for lending",
             (
                 f"Lending request {number} ({borrower}) asks for this item: do not reshelve.",
                 "Give it to your team lead to pull for the ILL office.",
@@ -202,7 +207,7 @@ def _problem(outcome: Outcome, f: Facts) -> Wording:
                 "this scan: scan it again.",
             ),
         )
-    return Wording("Scan not accepted", ("Scan the barcode at the TOP of the strap.",))
+    return Wording(SCAN_NOT_ACCEPTED, ("Scan the barcode at the TOP of the strap.",))
 
 
 # --- offline: provisional answers from the desk's snapshot --------------------------------
@@ -210,11 +215,11 @@ def _problem(outcome: Outcome, f: Facts) -> Wording:
 UNKNOWN_OFFLINE = "Unknown: keep aside"
 SAVED_OFFLINE = "Saved offline: it is checked in when the database is back."
 _PROVISIONAL = {
-    Outcome.HOLD_SHELF: "hold shelf here",
+    Outcome.HOLD_SHELF: "put on the hold shelf here",
     Outcome.TRANSIT: "send to {dest}",
     Outcome.RETURN_TO_ILL_OFFICE: "send to {dest}, the ILL office, with a yellow strap",
-    Outcome.RETURN_TO_LENDER: "ready to ship back to the lender",
-    Outcome.IN_HOUSE_USE_RETURNED: "back on the hold shelf here",
+    Outcome.RETURN_TO_LENDER: "put with the items to ship back to the lender",
+    Outcome.IN_HOUSE_USE_RETURNED: "put back on the hold shelf here",
     Outcome.RESHELVE: "reshelve",
 }
 

@@ -112,6 +112,7 @@ class CheckoutResult:
     overridden: bool = False
     held_for: str | None = None  # refusals: who the item waits for, and where
     held_at: str | None = None
+    held_for_another: bool = False  # the hold is another patron's: never name them aloud
     offer_in_library_use: bool = False
     is_ill: bool = True
 
@@ -141,6 +142,7 @@ def _refusal(
     recorded_strap_date: date | None = None,
     held_for: str | None = None,
     held_at: str | None = None,
+    held_for_another: bool = False,
     offer_in_library_use: bool = False,
 ) -> CheckoutResult:
     """A result that writes nothing: a refusal, or the proposal a preview shows."""
@@ -157,6 +159,7 @@ def _refusal(
         recorded_strap_date=recorded_strap_date,
         held_for=held_for,
         held_at=held_at,
+        held_for_another=held_for_another,
         offer_in_library_use=offer_in_library_use,
         is_ill=item.kind is ItemKind.TEMPORARY if item else True,
     )
@@ -180,11 +183,11 @@ def _hold_refusal(
         )
     where = session.get(Branch, hold.branch_id)
     where_code = where.code if where else "another branch"
-    if hold.patron_id != patron.id:
+    if hold.patron_id != patron.id:  # said in front of the patron: no other patron named
         return (
-            f"This item is on the hold shelf at {where_code} for {_who(session, hold.patron_id)}, "
-            f"not for {patron.display_name}. Put it back on the hold shelf and look for "
-            f"{patron.display_name}'s own item."
+            f"Held for another patron, at {where_code}'s hold shelf: not for "
+            f"{patron.display_name}. Put it back on the hold shelf at {where_code} and look "
+            f"for {patron.display_name}'s own item."
         )
     return (
         f"This item waits for {patron.display_name} on the hold shelf at {where_code}, not here "
@@ -226,9 +229,12 @@ def _ill_plan(
                 request_number=number,
                 held_for=_who(session, hold.patron_id) if hold else None,
                 held_at=held_at,
+                held_for_another=hold is not None and hold.patron_id != patron.id,
             )
         actor.require(Role.ILL_OFFICE, "Checking out an item that is not on the hold shelf here")
         notes.append(why_not)
+        if hold is not None and hold.patron_id != patron.id:  # the audit trail names them
+            notes.append(f"It was held for {_who(session, hold.patron_id)}.")
     if item.in_library_use_only:
         return _refusal(
             Outcome.REFUSED_IN_LIBRARY_USE,

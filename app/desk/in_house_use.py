@@ -101,8 +101,8 @@ def record_in_house_use(
                 at_desk = require_patron(session, patron_ref)
                 if at_desk.id != patron.id:
                     raise Conflict(
-                        f"This item waits for {patron.display_name} ({patron.patron_id}), not "
-                        f"for {at_desk.display_name}. Put it back on the hold shelf."
+                        f"Held for another patron, at {branch.code}'s hold shelf: not for "
+                        f"{at_desk.display_name}. Put it back on the hold shelf at {branch.code}."
                     )
             use = InHouseUse(
                 item_id=item.id,

@@ -109,7 +109,7 @@ def test_text_output_names_outcome_and_instructions(demo_rt: Runtime, database_u
         "checkin", "--db", database_url, "--branch", "WEST", "--staff", "desk", "ILL00000026"
     )
     assert code == 0
-    assert text.splitlines()[0] == "ILL00000026  hold_shelf  Hold shelf: PEÑA, C."
+    assert text.splitlines()[0] == "ILL00000026  hold_shelf  Put on hold shelf: PEÑA, C."
     assert text.splitlines()[1].startswith("    Put it on the hold shelf")
 
 

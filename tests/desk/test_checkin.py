@@ -247,7 +247,7 @@ def test_item_on_hold_at_another_branch_is_its_own_outcome(
     assert result.outcome is Outcome.ON_HOLD_ELSEWHERE
     assert result.tone is Tone.PROBLEM
     assert result.destination == "METRO"
-    assert result.headline == "On hold at METRO"
+    assert result.headline == "Send back to METRO: on hold there"
     assert item(demo_rt, ON_HOLD_AT_METRO).status is ItemStatus.ON_HOLD_SHELF
     assert count(demo_rt, AuditEvent) == events
 

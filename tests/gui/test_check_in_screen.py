@@ -86,7 +86,7 @@ def test_scanner_burst_shows_hold_shelf_banner_with_patron(
     assert banner.objectName() == "routingBanner"
     assert screen.scan_field.objectName() == "scanInput"
     assert banner.look.key == "good"
-    assert banner.headline.text() == "Hold shelf: NGUYEN, M."
+    assert banner.headline.text() == "Put on hold shelf: NGUYEN, M."
     assert "T00345678" in banner.target.text()
     assert "hold shelf" in banner.lines.text()
     assert not banner.icon.pixmap().isNull()  # an icon, not colour alone
@@ -183,7 +183,7 @@ def test_bad_input_gives_a_clear_message_and_changes_nothing(
 
     assert result.outcome is Outcome.INVALID_SCAN
     assert screen.banner.look.key == "problem"
-    assert screen.banner.headline.text() == "Scan not accepted"
+    assert screen.banner.headline.text() == "Scan again: scan not accepted"
     message = screen.banner.lines.text()
     assert message and ("Scan" in message or "scan" in message)
     assert len(screen.banner.target.text()) < 80  # a 10,000-character scan is not echoed

@@ -127,7 +127,7 @@ def test_in_library_use_refused_then_recorded(qtbot: QtBot, desk_session: Sessio
     find_patron(qtbot, screen, "larsen")
     scan(qtbot, screen, barcode)
     assert screen.confirm_box.isHidden()
-    assert screen.banner.headline.text() == "In-library use only"
+    assert screen.banner.headline.text() == "Record an in-library use: no checkout"
     assert screen.banner.look.key == "problem"
     assert not screen.record_use_button.isHidden()
     assert screen.override_button.isHidden()  # desk staff cannot override
@@ -147,10 +147,14 @@ def test_refusal_for_another_patrons_item_and_scan_before_patron(
     assert screen.banner.headline.text() == "Find the patron first"
     find_patron(qtbot, screen, "T00123456")
     scan(qtbot, screen, held(session.rt, "T00678901", in_library_use=True))
-    assert screen.banner.headline.text() == "Not on hold for this patron"
-    assert "Björn Larsen" in screen.banner.lines.text()
+    # The patron at the desk sees where the item goes back, never who else it waits for.
+    assert screen.banner.headline.text() == "Back to hold shelf at METRO"
+    assert "Held for another patron, at METRO's hold shelf" in screen.banner.lines.text()
+    shown = [screen.banner.headline, screen.banner.target, screen.banner.lines]
+    for words in [*(label.text() for label in shown), screen.banner.accessibleDescription()]:
+        assert "Larsen" not in words and "Björn" not in words and "T00678901" not in words
     scan(qtbot, screen, "ILL00000001")  # wrong check digit
-    assert screen.banner.headline.text() == "Scan not readable"
+    assert screen.banner.headline.text() == "Scan again: not readable"
 
 
 def test_renew_explains_and_due_date_change_needs_a_reason(

@@ -57,8 +57,9 @@ def test_receive_makes_the_strap_and_starts_the_transit(
     assert "The Structure of Scientific Revolutions" in tab.request_info.text()
     assert "METRO" in tab.request_info.text()
     assert tab.lender_input.hasFocus()
+    assert tab.due_input.text() == ""  # no date nobody read
     qtbot.keyClicks(tab.lender_input, "okt")
-    tab.due_input.setDate(QDate(2026, 12, 14))
+    qtbot.keyClicks(tab.due_input, "2026-12-14")
     with (
         qtbot.waitSignal(tab.received, timeout=5000) as received,
         qtbot.waitSignal(tab.previewReady, timeout=10000),
@@ -89,11 +90,47 @@ def test_receive_makes_the_strap_and_starts_the_transit(
     assert "Saved" in screen.status.text()
 
 
+def test_receive_starts_with_an_empty_due_date_and_enter_receives_when_complete(
+    qtbot: QtBot, screen: IllOfficeScreen
+) -> None:
+    tab = screen.receive_tab
+    for number, lender, due in (("20261001", "okt", "2026-12-14"), ("20261002", "txa", "20261221")):
+        assert tab.due_input.text() == ""  # no date filled in, none kept from the last item
+        qtbot.keyClicks(tab.request_input, number)
+        qtbot.keyClick(tab.request_input, Qt.Key.Key_Return)
+        settle(qtbot)
+        assert tab.lender_input.hasFocus()
+        tab.lender_input.clear()
+        qtbot.keyClicks(tab.lender_input, lender)
+        qtbot.keyClick(tab.lender_input, Qt.Key.Key_Return)  # the form is not complete yet
+        settle(qtbot)
+        assert "lender's due date" in tab.message.text() and tab.due_input.hasFocus()
+        assert tab.last is None or tab.last.request_number != number  # nothing received
+        qtbot.keyClicks(tab.due_input, due)
+        with qtbot.waitSignal(tab.received, timeout=5000) as received:
+            qtbot.keyClick(tab.due_input, Qt.Key.Key_Return)
+        assert received.args[0].request_number == number
+        settle(qtbot)
+    with screen.session.rt.db.reading() as session:
+        dates = session.scalars(select(Item.lender_due_date).order_by(Item.id.desc()).limit(2))
+        assert sorted(dates) == [date(2026, 12, 14), date(2026, 12, 21)]
+    qtbot.keyClicks(tab.request_input, "20261003")
+    qtbot.keyClick(tab.request_input, Qt.Key.Key_Return)
+    settle(qtbot)
+    qtbot.keyClicks(tab.lender_input, "IXA")
+    qtbot.keyClicks(tab.due_input, "14/12/26")
+    qtbot.keyClick(tab.due_input, Qt.Key.Key_Return)
+    settle(qtbot)
+    assert "14/12/26 is not a date" in tab.message.text()
+    assert tab.message.property("error") is True
+
+
 def test_receiving_twice_says_why_without_a_dialog(qtbot: QtBot, screen: IllOfficeScreen) -> None:
     tab = screen.receive_tab
     for _ in range(2):
         tab.request_input.setText("20261001")
         tab.lender_input.setText("OKT")
+        tab.due_input.setText("2026-12-14")
         qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
         settle(qtbot)
     assert "already received" in tab.message.text()
@@ -110,6 +147,7 @@ def test_strap_prints_through_qt_off_the_gui_thread(
     tab = screen.receive_tab
     tab.request_input.setText("20261002")
     tab.lender_input.setText("TXA")
+    tab.due_input.setText("2026-12-14")
     tab.in_library_input.setChecked(True)
     with qtbot.waitSignal(tab.received, timeout=5000) as received:
         qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
@@ -145,6 +183,7 @@ def test_no_printer_is_a_message_not_a_crash(
     tab = screen.receive_tab
     tab.request_input.setText("20261003")
     tab.lender_input.setText("IXA")
+    tab.due_input.setText("2026-12-14")
     qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
     settle(qtbot)
     tab.print_strap(choose=False)
@@ -221,6 +260,7 @@ def test_a_strap_that_cannot_be_made_still_leaves_the_item_received(
     tab = screen.receive_tab
     tab.request_input.setText("20261001")
     tab.lender_input.setText("OKT")
+    tab.due_input.setText("2026-12-14")
     with qtbot.waitSignal(tab.received, timeout=5000) as received:
         qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
     assert received.args[0].destination == "METRO"

@@ -63,7 +63,7 @@ def test_check_in_screen_journals_a_scan_and_shows_the_provisional_routing(
         qtbot.keyClick(screen.scan_field, Qt.Key.Key_Return)
     result = blocker.args[0]
     assert result.reason == OFFLINE_REASON
-    assert screen.banner.headline.text() == "Provisional: hold shelf here"
+    assert screen.banner.headline.text() == "Provisional: put on the hold shelf here"
     assert "Saved offline" in screen.banner.lines.text()
     entries = desk_journal().entries()
     assert [(e.barcode, e.branch, e.provisional) for e in entries] == [

@@ -377,7 +377,7 @@ def test_outage_scans_offline_then_replays_every_scan_once(
                 check_in(desk, actor, barcode)
             offline_results.append(check_in(desk, actor, barcode, offline=provisional))
         assert [r.headline for r in offline_results] == [
-            "Provisional: hold shelf here",
+            "Provisional: put on the hold shelf here",
             "Provisional: send to WS-ILL, the ILL office, with a yellow strap",
             "Unknown: keep aside",
             "Provisional: send to WEST",

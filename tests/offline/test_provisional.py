@@ -69,7 +69,7 @@ def test_an_unreachable_database_gives_the_journaled_provisional_answer(
     )
     assert result.reason == OFFLINE_REASON
     assert result.outcome is Outcome.HOLD_SHELF and result.tone is Tone.GOOD
-    assert result.headline == "Provisional: hold shelf here"
+    assert result.headline == "Provisional: put on the hold shelf here"
     assert result.destination == "SE"
     assert result.instructions == (
         "Likely destination: SE.",

@@ -43,6 +43,7 @@ from app.desk.checkout import (
     offline_checkouts_allowed,
     preview_checkout,
 )
+from app.desk.checkout_wording import checkout_headline
 from app.desk.in_house_use import InHouseUseResult, record_in_house_use
 from app.desk.loan_changes import DueDateChange, change_due_date, refuse_renewal
 from app.desk.offline_fallback import ProvisionalCheckout
@@ -110,27 +111,11 @@ class CheckoutBanner(RoutingBanner):
                 GOOD, f"Due {say_date(result.due_date)}", target, tuple(x for x in lines if x)
             )
         else:
-            self._paint(PROBLEM, _refusal_headline(result.outcome), target, (result.message,))
+            self._paint(PROBLEM, checkout_headline(result), target, (result.message,))
 
     def show_note(self, headline: str, lines: tuple[str, ...]) -> None:
         self.result = None
         self._paint(GOOD, headline, "", lines)
-
-
-def _refusal_headline(outcome: Outcome) -> str:
-    return {
-        Outcome.REFUSED_IN_LIBRARY_USE: "In-library use only",
-        Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON: "Not on hold for this patron",
-        Outcome.REFUSED_BLOCKED: "Checkout blocked",
-        Outcome.REFUSED_ALREADY_CHECKED_OUT: "Already checked out",
-        Outcome.REFUSED_LENDER_DATE_PASSED: "Lender's date has passed",
-        Outcome.REFUSED_NO_DUE_DATE: "Enter the strap date",
-        Outcome.REFUSED_OWN_ITEM: "Not an ILL item",
-        Outcome.REFUSED_NOT_AVAILABLE: "Cannot be checked out",
-        Outcome.REFUSED_RENEWAL: "Not renewed at the desk",
-        Outcome.NOT_FOUND: "Barcode not found",
-        Outcome.INVALID_SCAN: "Scan not readable",
-    }.get(outcome, "Not checked out")
 
 
 class StrapDateEdit(QDateEdit):

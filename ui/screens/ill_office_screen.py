@@ -12,14 +12,13 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDateEdit,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -42,14 +41,6 @@ from ui.screens.ill_office_tabs import ListsTab, RenewalsTab, RequestsTab, ShipB
 
 log = logging.getLogger(__name__)
 PREVIEW_DOTS_PER_POINT = 2.0
-
-
-def _qdate(day: date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def _date(value: QDate) -> date:
-    return date(value.year(), value.month(), value.day())
 
 
 PREVIEW_FAILED = "The strap preview could not be drawn; printing may still work."
@@ -113,6 +104,29 @@ def _stop_after_first_page() -> None:
     raise _FirstPageDone
 
 
+class LenderDueInput(QLineEdit):
+    """The lender's due date as typed from their paperwork: empty until someone types it.
+
+    A date already filled in (today + 4 weeks, or the last item's) is a date nobody read; the
+    strap would carry it and the patron be told it. So the field starts empty every time.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText("YYYY-MM-DD, from the lender's paperwork")
+        self.setMaxLength(10)
+
+    def lender_date(self) -> date | None:
+        """The date typed (2026-12-14 or 20261214), or None when empty or not a date."""
+        text = self.text().strip().replace("/", "-")
+        if len(text) == 8 and text.isdigit():
+            text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+        try:
+            return date.fromisoformat(text) if len(text) == 10 else None
+        except ValueError:
+            return None
+
+
 class ReceiveTab(QWidget):
     """Scan the request number, check the lender's details, receive: strap and transit."""
 
@@ -129,7 +143,6 @@ class ReceiveTab(QWidget):
         self._build()
 
     def _build(self) -> None:
-        today = self.session.rt.clock.today()
         self.request_input = QLineEdit(self)
         self.request_input.setObjectName("receiveRequestInput")
         self.request_input.setPlaceholderText("Scan or type the ILL request number, then Enter")
@@ -141,11 +154,8 @@ class ReceiveTab(QWidget):
         self.lender_input.setObjectName("receiveLenderInput")
         self.lender_input.setPlaceholderText("OCLC symbol, e.g. OKT")
         self.lender_input.setMaxLength(5)
-        self.due_input = QDateEdit(self)
+        self.due_input = LenderDueInput(self)
         self.due_input.setObjectName("receiveDueInput")
-        self.due_input.setCalendarPopup(True)
-        self.due_input.setDisplayFormat("yyyy-MM-dd")
-        self.due_input.setDate(_qdate(today + timedelta(days=28)))
         self.in_library_input = QCheckBox("In-library use only", self)
         self.in_library_input.setObjectName("receiveInLibraryUse")
         self.lender_barcode_input = QLineEdit(self)
@@ -157,6 +167,9 @@ class ReceiveTab(QWidget):
         self.receive_button.setObjectName("receiveButton")
         self.receive_button.setDefault(True)
         self.receive_button.clicked.connect(self.receive)
+        for field in (self.lender_input, self.due_input, self.lender_barcode_input,
+                      self.note_input):  # fmt: skip
+            field.returnPressed.connect(self.receive)  # Enter receives once the form is complete
         form = QFormLayout()
         form.addRow("Request number:", self.request_input)
         form.addRow("", self.request_info)
@@ -229,11 +242,28 @@ class ReceiveTab(QWidget):
         say(self.message, "")
         self.lender_input.setFocus()
 
-    def form(self) -> ReceiveForm:
+    def form(self) -> ReceiveForm | None:
+        """The form as filled in, or None (and what is missing said, its field focused)."""
+        due = self.due_input.lender_date()
+        missing = [
+            (self.request_input, "Scan or type the ILL request number."),
+            (self.lender_input, "Type the lender's OCLC symbol."),
+            (self.due_input, "Type the lender's due date from their paperwork (YYYY-MM-DD)."),
+        ]
+        for field, text in missing:
+            empty = due is None if field is self.due_input else not field.text().strip()
+            if empty:
+                typed = field.text().strip()
+                if typed:  # a due date that is no date
+                    text = f"{typed} is not a date: type the lender's due date as YYYY-MM-DD."
+                say(self.message, text, error=bool(typed))
+                field.setFocus()
+                return None
+        assert due is not None
         return ReceiveForm(
             request_number=self.request_input.text(),
             lender_symbol=self.lender_input.text(),
-            lender_due_date=_date(self.due_input.date()),
+            lender_due_date=due,
             in_library_use_only=self.in_library_input.isChecked(),
             lender_barcode=self.lender_barcode_input.text(),
             note=self.note_input.text(),
@@ -241,6 +271,8 @@ class ReceiveTab(QWidget):
 
     def receive(self) -> None:
         session, form, layout = self.session, self.form(), self._layout()
+        if form is None:
+            return
         session.ops.run(
             lambda: receive_and_strap(session, form, layout),
             on_done=self._received,
@@ -260,9 +292,9 @@ class ReceiveTab(QWidget):
             self._show_preview(strap.preview)
         if self.session.settings.silent_print and strap.document is not None:
             self.print_strap(choose=False)
-        for field in (self.request_input, self.lender_input, self.lender_barcode_input,
-                      self.note_input):  # fmt: skip
-            field.clear()
+        for field in (self.request_input, self.lender_input, self.due_input,
+                      self.lender_barcode_input, self.note_input):  # fmt: skip
+            field.clear()  # nothing kept from the last item: each date is read afresh
         self.in_library_input.setChecked(False)
         self.request_info.setText("")
         self.request_input.setFocus()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QPixmap, QShowEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.desk.checkin import CheckInResult
@@ -17,6 +17,39 @@ from app.desk.routing import Outcome, Tone
 from ui.icons import resource_icon
 
 ICON_SIZE = 96
+
+
+@dataclass(frozen=True)
+class BannerScale:
+    """Font sizes in pixels for a window this tall: read from two metres on a 1080p screen.
+
+    The banner grows with the window; the instruction lines (the date, the strap, the mail)
+    never drop below 24 px, the headline never below 36 px (48 px and more at 1080 lines).
+    """
+
+    headline: int
+    target: int
+    lines: int
+    button: int
+
+    @classmethod
+    def for_height(cls, height: int) -> BannerScale:
+        def scaled(share: float, least: int, most: int) -> int:
+            return max(least, min(most, round(height * share)))
+
+        return cls(
+            headline=scaled(0.045, 36, 72),  # 49 px at 1080
+            target=scaled(0.032, 28, 52),  # 35 px at 1080
+            lines=scaled(0.024, 24, 38),  # 26 px at 1080
+            button=scaled(0.019, 18, 28),
+        )
+
+    def reserved_height(self) -> int:
+        """One height for every answer (so the list below never jumps): margins, a headline
+        of two lines, the target, three instruction lines and the recovery button."""
+        lead = 1.3  # line height for a font's pixel size
+        words = 2 * self.headline + self.target + 3 * self.lines + 1.8 * self.button
+        return round(words * lead) + 40 + 4 * 6
 
 
 @dataclass(frozen=True)
@@ -37,7 +70,9 @@ PROBLEM = BannerStyle("problem", "bannerProblem", "#a4161a", "#ffffff", "Problem
 _RETURNS = (Outcome.RETURN_TO_ILL_OFFICE, Outcome.RETURN_TO_LENDER)
 
 
-def _style_sheet(looks: tuple[BannerStyle, ...]) -> str:
+def _style_sheet(looks: tuple[BannerStyle, ...], scale: BannerScale) -> str:
+    """Colours by look, fonts in pixels by scale: the application's own sheet sets every
+    widget's font, so only a sheet (not setFont) can make these larger."""
     rules = [
         f'QFrame#routingBanner[look="{look.key}"] {{ background: {look.background}; }}\n'
         f'QFrame#routingBanner[look="{look.key}"] QLabel {{ color: {look.foreground}; }}'
@@ -48,15 +83,16 @@ def _style_sheet(looks: tuple[BannerStyle, ...]) -> str:
             "QFrame#routingBanner { border-radius: 10px; }",
             "QFrame#routingBanner QLabel { background: transparent; }",
             *rules,
-            "QLabel#bannerHeadline { font-size: 40pt; font-weight: 800; }",
-            "QLabel#bannerTarget { font-size: 28pt; font-weight: 700; }",
-            "QLabel#bannerInstructions { font-size: 16pt; }",
-            "QPushButton#bannerRecoveryButton { font-size: 14pt; padding: 6px 14px; }",
+            f"QLabel#bannerHeadline {{ font-size: {scale.headline}px; font-weight: 800; }}",
+            f"QLabel#bannerTarget {{ font-size: {scale.target}px; font-weight: 700; }}",
+            f"QLabel#bannerInstructions {{ font-size: {scale.lines}px; }}",
+            "QPushButton#bannerRecoveryButton "
+            f"{{ font-size: {scale.button}px; padding: 6px 14px; }}",
         ]
     )
 
 
-STYLE_SHEET = _style_sheet((IDLE, GOOD, TRANSIT, RETURN, PROBLEM))
+LOOKS = (IDLE, GOOD, TRANSIT, RETURN, PROBLEM)
 
 
 def style_for(result: CheckInResult) -> BannerStyle:
@@ -77,11 +113,11 @@ class RoutingBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("routingBanner")
         self.setAccessibleName("Check-in result")
-        self.setMinimumHeight(220)
         self.result: CheckInResult | None = None
+        self.scale: BannerScale | None = None
+        self._watched: QWidget | None = None  # the window whose height sets the fonts
         self.look = IDLE
         self._pixmaps: dict[str, QPixmap] = {}
-        self.setStyleSheet(STYLE_SHEET)
 
         self.icon = QLabel(self)
         self.icon.setObjectName("bannerIcon")
@@ -115,7 +151,35 @@ class RoutingBanner(QFrame):
         row.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
         row.addLayout(words, 1)
         self._restyle(IDLE)
+        self.rescale(BannerScale.for_height(800))
         self.show_idle()
+
+    # -- size: the fonts follow the window's height ---------------------------------------
+
+    def rescale(self, scale: BannerScale) -> None:
+        """Set the fonts in pixels (a point size is small on a big screen at 96 dpi); parsed
+        again only when the window's size class changes, never per scan."""
+        if scale == self.scale:
+            return
+        self.scale = scale
+        self.setStyleSheet(_style_sheet(LOOKS, scale))
+        self.setMinimumHeight(scale.reserved_height())
+        self.updateGeometry()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        window = self.window()
+        if window is not self._watched:
+            if self._watched is not None:
+                self._watched.removeEventFilter(self)
+            self._watched = window
+            window.installEventFilter(self)
+        self.rescale(BannerScale.for_height(window.height()))
+        super().showEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._watched and event.type() == QEvent.Type.Resize:
+            self.rescale(BannerScale.for_height(self._watched.height()))
+        return False
 
     def show_idle(self, text: str = "Scan the barcode at the TOP of the strap") -> None:
         self.result = None
