@@ -188,7 +188,7 @@ def measure_checkin(url: str, samples: int, say: Callable[[str], None]) -> list[
         "Check-in, desk's own login role, triggers on (after)",
         "postgresql",
         after_ms,
-        limit_ms=15.0,
+        limit_ms=None,  # slowed by the trigger switches: the ratio below is the target
         note=note,
     )
     say(
