@@ -42,13 +42,18 @@ BENCHMARKS = (
     Benchmark("checkin", "bench.checkin_bench", ("--samples", "1000"), ("--samples", "300")),
     Benchmark("gui", "bench.gui_bench", ("--samples", "500"), ("--samples", "150")),
     Benchmark("startup", "bench.startup_bench", ("--runs", "10"), ("--runs", "5")),
+    Benchmark(
+        "trust",
+        "bench.trust_bench",
+        ("--samples", "1000", "--sign-ins", "60"),
+        ("--samples", "300", "--sign-ins", "20"),
+    ),
     Benchmark("straps", "bench/straps_bench.py", (), ("--runs", "100")),
     Benchmark(
         "batch", "bench.batch_bench", ("--privacy-seconds", "120"), ("--privacy-seconds", "60")
     ),
     Benchmark("refcount_drain", "bench.refcount_drain", (), ()),
     Benchmark("reports", "bench.reports_bench", ("--samples", "5"), ("--samples", "3")),
-
     Benchmark("ncip", "bench.ncip_bench", ("--messages", "500"), ("--messages", "150")),
     Benchmark(
         "scanner_integrity",
