@@ -556,6 +556,30 @@ def login_url(url: str, role: str, password: str | None) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def login_refusal(error: BaseException) -> LoginOutcome | None:
+    """Why the server refused a login, read from the driver's error anywhere in `error`'s
+    chain; None when it was something else (the server away, no pg_hba.conf line)."""
+    import psycopg  # here: an SQLite desk never loads the PostgreSQL driver
+
+    seen: BaseException | None = error
+    while seen is not None and not isinstance(seen, psycopg.OperationalError):
+        seen = seen.__cause__ or seen.__context__
+    if seen is None:
+        return None
+    said = str(seen)
+    if getattr(seen, "sqlstate", None) == "28P01" or "password authentication failed" in said:
+        return LoginOutcome.WRONG_PASSWORD
+    if "role" in said and "does not exist" in said:
+        # No such account. A server that checks passwords never says so (it answers as
+        # for a wrong password); one that trusts this PC does: answer alike.
+        return LoginOutcome.WRONG_PASSWORD
+    if "no password supplied" in said:
+        return LoginOutcome.PASSWORD_NEEDED
+    if "not permitted to log in" in said:
+        return LoginOutcome.NOT_PERMITTED
+    return None
+
+
 def try_login(url: str, role: str, password: str | None) -> LoginOutcome:
     """Let the server check the password (SCRAM): one connection, closed at once.
 
@@ -582,17 +606,9 @@ def try_login(url: str, role: str, password: str | None) -> LoginOutcome:
             )
         )
     except psycopg.OperationalError as exc:
-        said = str(exc)
-        if getattr(exc, "sqlstate", None) == "28P01" or "password authentication failed" in said:
-            return LoginOutcome.WRONG_PASSWORD
-        if "role" in said and "does not exist" in said:
-            # No such account. A server that checks passwords never says so (it answers as
-            # for a wrong password); one that trusts this PC does: answer alike.
-            return LoginOutcome.WRONG_PASSWORD
-        if "no password supplied" in said:
-            return LoginOutcome.PASSWORD_NEEDED
-        if "not permitted to log in" in said:
-            return LoginOutcome.NOT_PERMITTED
+        refused = login_refusal(exc)
+        if refused is not None:
+            return refused
         raise unavailable(exc) from exc
     conn.close()
     return LoginOutcome.CONNECTED

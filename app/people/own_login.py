@@ -64,14 +64,29 @@ def sign_in_connected(
             f"Too many wrong passwords: this account is locked for {max(wait, 1)} more "
             "seconds. An administrator can reset the password to unlock it at once."
         )
-    outcome = roles.try_login(rt.db.url, role, password)
-    if outcome is roles.LoginOutcome.WRONG_PASSWORD:
+    own = Runtime(Database(roles.login_url(rt.db.url, role, password)), rt.clock)
+    outcome = _first_connection(own)  # the server checks the password once, on the
+    if outcome is roles.LoginOutcome.WRONG_PASSWORD:  # connection the desk then keeps
         with rt.db.transaction() as session:  # counted and committed before refusing
             roles.count_failed_sign_in(session.connection(), name, where)
         raise PermissionDenied(WRONG_PASSWORD)
     if outcome is roles.LoginOutcome.NOT_PERMITTED:
         raise PermissionDenied(f"The account '{name}' is deactivated. Ask an administrator.")
-    return _open_as(rt, role, password, name, branch_code, workstation, "")
+    return _open_as(rt, own, password, name, branch_code, workstation, "")
+
+
+def _first_connection(own: Runtime) -> roles.LoginOutcome:
+    """Open the staff member's first pooled connection: CONNECTED, or why the server said
+    no (the runtime is then disposed); the server away raises as usual."""
+    try:
+        with own.db.engine.connect():
+            return roles.LoginOutcome.CONNECTED
+    except Exception as exc:
+        own.db.dispose()
+        refused = roles.login_refusal(exc)
+        if refused is None:
+            raise
+        return refused
 
 
 PASSWORD_NEEDED = (
@@ -101,26 +116,26 @@ def sign_in_os_user_connected(
             "Sign in with your username and password, or ask an administrator to map it."
         )
     role = roles.staff_role(prefix, name)
-    outcome = roles.try_login(rt.db.url, role, None)
+    own = Runtime(Database(roles.login_url(rt.db.url, role, None)), rt.clock)
+    outcome = _first_connection(own)
     if outcome is roles.LoginOutcome.NOT_PERMITTED:
         raise PermissionDenied(f"The account '{name}' is deactivated. Ask an administrator.")
     if outcome is not roles.LoginOutcome.CONNECTED:
         raise PermissionDenied(PASSWORD_NEEDED)
     detail = f"signed in as computer account {os_user.strip()}"
-    return _open_as(rt, role, None, name, branch_code, workstation, detail)
+    return _open_as(rt, own, None, name, branch_code, workstation, detail)
 
 
 def _open_as(
     rt: Runtime,
-    role: str,
+    own: Runtime,
     password: str | None,
     name: str,
     branch_code: str,
     workstation: str,
     detail: str,
 ) -> SignedIn:
-    """The desk's runtime connected as `role`, once the server has let it in."""
-    own = Runtime(Database(roles.login_url(rt.db.url, role, password)), rt.clock)
+    """`own`, the runtime connected as the staff member, once the server has let it in."""
     try:
         with own.db.transaction() as session:
             staff = session.scalar(select(Staff).where(Staff.username == name))
