@@ -15,7 +15,7 @@ from sqlalchemy.schema import CreateIndex
 
 from app.library.errors import DatabaseUnavailable
 from app.workstation.connection import open_database
-from db import schema
+from db import roles, schema
 from db.engine import Database, DatabaseConfigError, create_database_engine, is_network_path
 from db.models import Base
 from db.models.circulation import add_postgresql_conditions
@@ -51,6 +51,8 @@ def test_shared_database_is_never_upgraded_silently(pg_database_url: str) -> Non
         assert schema.current_revision(engine) is None
     finally:
         schema.upgrade(engine)
+        with engine.begin() as conn:  # the tables are new: their grants and triggers too
+            roles.install(conn)
         engine.dispose()
 
 

@@ -32,6 +32,7 @@ def accepted_due_date(
     what: str = "The due date",
     actor: Actor | None = None,
     override_reason: str = "",
+    override_hint: str = "the Reason field, or `--reason` on the command line",
 ) -> date:
     """`day` when the rule allows it; otherwise a refusal that says what to do.
 
@@ -50,6 +51,6 @@ def accepted_due_date(
             f"{what} {day.isoformat()} is more than two years away (after "
             f"{_say(latest_due_date(today))}); that is almost surely a typing mistake. Check "
             "the year. If the lender really gave it, the ILL office can set it by giving a "
-            "reason (the Reason field, or `--reason` on the command line)."
+            f"reason ({override_hint})."
         )
     return day

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.borrowing import request_numbers
-from app.borrowing.due_date_rule import accepted_due_date
+from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
 from app.library import library_settings, transits
 from app.library.actors import Actor
 from app.library.barcode_space import refuse_item_barcode_of_a_patron
@@ -73,6 +73,9 @@ class ReceiveForm:
     in_library_use_only: bool = False
     lender_barcode: str = ""
     note: str = ""
+    # Why a lender's date more than two years ahead is right (ILL office; the window
+    # takes it from the note). Kept in the audit trail.
+    override_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,10 +131,17 @@ def temporary_item_for(session: Session, request: IllRequest) -> Item | None:
     )
 
 
-def _validated(form: ReceiveForm, today: date) -> tuple[str, str, str | None, str]:
+def _validated(form: ReceiveForm, today: date, actor: Actor) -> tuple[str, str, str | None, str]:
     number = request_numbers.clean_borrowing(form.request_number)
     lender = parse_oclc_symbol(form.lender_symbol)
-    accepted_due_date(form.lender_due_date, today, what="The lender's due date")
+    accepted_due_date(
+        form.lender_due_date,
+        today,
+        what="The lender's due date",
+        actor=actor,
+        override_reason=form.override_reason,
+        override_hint="write why in the Note, or `--reason` on the command line",
+    )
     lender_barcode: str | None = None
     if form.lender_barcode.strip():
         scan = normalize_scan(form.lender_barcode)
@@ -203,7 +213,7 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
     actor.require(Role.ILL_OFFICE, "Receiving ILL items")
     today = rt.clock.today()
     now = rt.clock.now()
-    number, lender, lender_barcode, note = _validated(form, today)
+    number, lender, lender_barcode, note = _validated(form, today, actor)
     with rt.db.transaction() as session:
         settings = library_settings.load(session)
         request = _request_to_receive(session, number)
@@ -302,6 +312,11 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
                 "in_library_use_only": form.in_library_use_only,
                 "destination": pickup.code,
             },
+            detail=(
+                f"due date beyond two years: {' '.join(form.override_reason.split())[:300]}"
+                if form.lender_due_date > latest_due_date(today)
+                else ""
+            ),
         )
         # ReportLab comes with the strap values: loaded here, off the desk's GUI thread.
         from app.borrowing.strap_data import strap_content

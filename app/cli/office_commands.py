@@ -38,6 +38,9 @@ def register(sub: Any) -> None:
     receive.add_argument("--in-library-use", action="store_true", help="in-library use only")
     receive.add_argument("--lender-barcode", default="", metavar="X", help="lender's own barcode")
     receive.add_argument("--note", default="", help="a note kept with the item")
+    receive.add_argument(
+        "--reason", default="", help="why a lender's date more than two years ahead is right"
+    )
     receive.add_argument("--strap-pdf", type=Path, metavar="FILE", help="write the strap here")
     receive.add_argument("--layout", choices=LAYOUT_NAMES, default="letter3")
     receive.set_defaults(handler=_receive)
@@ -105,6 +108,7 @@ def _receive(ctx: CliContext) -> int:
         in_library_use_only=ctx.args.in_library_use,
         lender_barcode=ctx.args.lender_barcode,
         note=ctx.args.note,
+        override_reason=ctx.args.reason,
     )
     rt = ctx.runtime()
     result = receive_item(rt, actor, form)

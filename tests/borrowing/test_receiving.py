@@ -284,3 +284,19 @@ def test_a_request_with_the_office_as_pickup_is_not_received(
             select(IllRequest.status).where(IllRequest.request_number == METRO_REQUEST)
         )
     assert status is RequestStatus.REQUESTED
+
+
+def test_a_lenders_date_beyond_two_years_is_taken_from_the_office_with_a_reason(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    office = actor_at("office", "WS-ILL")
+    with pytest.raises(InvalidInput, match="write why in the Note"):
+        receive_item(demo_rt, office, form(due_in=800))
+    result = receive_item(
+        demo_rt, office, form(due_in=800, override_reason="Lender: loan for the whole project")
+    )
+    assert result.lender_due_date == date(2026, 11, 2) + timedelta(days=800)
+    with demo_rt.db.reading() as session:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "ill.receive"))
+        assert event is not None
+        assert event.detail == "due date beyond two years: Lender: loan for the whole project"

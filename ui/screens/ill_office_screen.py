@@ -267,6 +267,7 @@ class ReceiveTab(QWidget):
             in_library_use_only=self.in_library_input.isChecked(),
             lender_barcode=self.lender_barcode_input.text(),
             note=self.note_input.text(),
+            override_reason=self.note_input.text(),  # the note says why a far date is right
         )
 
     def receive(self) -> None:
