@@ -69,6 +69,7 @@ WRITES: dict[str, dict[str, str]] = {
         "cancel_reasons": "INSERT, UPDATE",
         "not_found_scans": "UPDATE",
         "due_date_discrepancies": "UPDATE",
+        "strap_prints": "INSERT, UPDATE",  # straps queued at receipt, marked when printed
         # The ILL office sends the notices by hand too (`notices run`, "Send now"): only
         # the run's own bookkeeping row, by row-level security (OFFICE_SETTINGS).
         "library_settings": "INSERT, UPDATE",
@@ -94,6 +95,7 @@ WRITES: dict[str, dict[str, str]] = {
         "closures": "INSERT",
         "library_settings": "INSERT, UPDATE",  # row-level security: SERVICE_SETTINGS only
         "ncip_messages": "INSERT, UPDATE",
+        "strap_prints": "INSERT",  # an AcceptItem's strap waits for the ILL office
         "applied_scans": "INSERT",
         # Anonymising clears the patron from old events; a trigger refuses anything else.
         "audit_events": "INSERT, UPDATE (patron_id, detail, before, after)",

@@ -248,16 +248,23 @@ class DocumentPrinter(QObject):
 
     def print_document(
         self, make: Callable[[], PrintDocument], *, choose: bool = False,
-        parent: QWidget | None = None,
+        parent: QWidget | None = None, then: Callable[[], object] | None = None,
     ) -> bool:  # fmt: skip
-        """Print what `make` renders; False when there is no printer or staff cancelled."""
+        """Print what `make` renders; False when there is no printer or staff cancelled.
+
+        `then` runs on the GUI thread once the pages reached the printer (never when the
+        job failed): the straps' print queue is told only of prints that happened.
+        """
         printer = self._printer(choose, parent)
         if printer is None:
             return False
-        self.print_to(make, printer)
+        self.print_to(make, printer, then=then)
         return True
 
-    def print_to(self, make: Callable[[], PrintDocument], printer: QPrinter) -> None:
+    def print_to(
+        self, make: Callable[[], PrintDocument], printer: QPrinter,
+        then: Callable[[], object] | None = None,
+    ) -> None:  # fmt: skip
         """Render and paint on `printer` off the GUI thread (a PDF-file printer in tests)."""
         self._printers.append(printer)
 
@@ -270,10 +277,14 @@ class DocumentPrinter(QObject):
             name = printer.printerName() or printer.outputFileName() or "the printer"
             return f"Sent {document.title} ({pages} page{'s' * (pages != 1)}) to {name}."
 
-        self._start(work, "printing")
+        self._start(work, "printing", then)
 
-    def save_pdf(self, make: Callable[[], PrintDocument], path: Path) -> None:
-        """Render to a PDF file (owner-only: it names a patron) off the GUI thread."""
+    def save_pdf(
+        self, make: Callable[[], PrintDocument], path: Path,
+        then: Callable[[], object] | None = None,
+    ) -> None:  # fmt: skip
+        """Render to a PDF file (owner-only: it names a patron) off the GUI thread; `then`
+        runs on the GUI thread once the file is written."""
 
         def work() -> str:
             document = make()
@@ -285,10 +296,17 @@ class DocumentPrinter(QObject):
                 ) from exc
             return f"Saved {document.title} to {path}."
 
-        self._start(work, "saving a PDF")
+        self._start(work, "saving a PDF", then)
 
-    def _start(self, work: Callable[[], str], name: str) -> None:
-        self._ops.run(work, on_done=self.done.emit, on_error=self._refused, name=name)
+    def _start(
+        self, work: Callable[[], str], name: str, then: Callable[[], object] | None = None
+    ) -> None:
+        def finished(text: str) -> None:
+            self.done.emit(text)
+            if then is not None:
+                then()
+
+        self._ops.run(work, on_done=finished, on_error=self._refused, name=name)
 
     def _refused(self, error: ServiceError) -> None:
         # A printing problem never takes the desk down; the runner logged anything unforeseen.

@@ -8,7 +8,7 @@ or, when that branch is where the ILL office sits, goes straight onto its hold s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.borrowing import request_numbers
 from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
+from app.borrowing.strap_queue import queue_strap
 from app.library import library_settings, transits
 from app.library.actors import Actor
 from app.library.barcode_space import refuse_item_barcode_of_a_patron
@@ -208,6 +209,34 @@ def _insert_item(session: Session, item: Item) -> None:
     )
 
 
+def _queue_ready_for_pickup(
+    session: Session,
+    request: IllRequest,
+    patron: Patron,
+    pickup: Branch,
+    item: Item,
+    form: ReceiveForm,
+    pickup_by: date,
+    at: datetime,
+) -> None:
+    queue_notice(
+        session,
+        "ready_for_pickup",
+        at=at,
+        patron=patron,
+        request_id=request.id,
+        context={
+            "title": request.title,
+            "request_number": request.request_number,
+            "branch": pickup.name,
+            "pickup_by": pickup_by.isoformat(),
+            "due_date": form.lender_due_date.isoformat(),
+            "in_library_use_only": form.in_library_use_only,
+        },
+        dedupe_key=f"ready_for_pickup:{item.id}:{pickup_by.isoformat()}",
+    )
+
+
 def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
     """Receive a borrowed item: temporary item + strap barcode + transit or hold shelf."""
     actor.require(Role.ILL_OFFICE, "Receiving ILL items")
@@ -248,6 +277,7 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
             created_at=now,
         )
         _insert_item(session, item)
+        queue_strap(session, item.id, now)  # waits in the office's print queue until printed
         before = {"status": request.status.value, "lender": request.lender_symbol}
         request.status = RequestStatus.RECEIVED
         request.lender_symbol = lender
@@ -266,22 +296,10 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
                     pickup_by=pickup_by,
                 )
             )
-            queue_notice(
-                session,
-                "ready_for_pickup",
-                at=now,
-                patron=patron,
-                request_id=request.id,
-                context={
-                    "title": request.title,
-                    "request_number": number,
-                    "branch": pickup.name,
-                    "pickup_by": pickup_by.isoformat(),
-                    "due_date": form.lender_due_date.isoformat(),
-                    "in_library_use_only": form.in_library_use_only,
-                },
-                dedupe_key=f"ready_for_pickup:{item.id}:{pickup_by.isoformat()}",
-            )
+            if request.notify_patron:  # else the ILL system tells the patron itself
+                _queue_ready_for_pickup(
+                    session, request, patron, pickup, item, form, pickup_by, now
+                )
             instruction = f"Put on the hold shelf at {pickup.code} for {patron.display_name}."
         else:
             transits.start(
@@ -311,6 +329,7 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
                 "lender_due_date": form.lender_due_date.isoformat(),
                 "in_library_use_only": form.in_library_use_only,
                 "destination": pickup.code,
+                "notify_patron": request.notify_patron,
             },
             detail=(
                 f"due date beyond two years: {' '.join(form.override_reason.split())[:300]}"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.borrowing import request_numbers
 from app.borrowing.office_lists import day_bounds
 from app.borrowing.receiving import temporary_item_for
+from app.borrowing.strap_queue import waiting_item_ids
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.errors import InvalidInput, NotFound
@@ -110,6 +111,18 @@ def straps_received_on(rt: Runtime, actor: Actor, day: date | None = None) -> li
             .order_by(Item.received_at, Item.id)
         ).all()
         return [strap_content(session, item, settings) for item in items]
+
+
+def straps_waiting(rt: Runtime, actor: Actor) -> list[StrapContent]:
+    """Every strap in the office's print queue, oldest first (see `strap_queue`)."""
+    actor.require(Role.ILL_OFFICE, "Printing book straps")
+    with rt.db.reading() as session:
+        settings = library_settings.load(session)
+        return [
+            strap_content(session, item, settings)
+            for item in (session.get(Item, item_id) for item_id in waiting_item_ids(session))
+            if item is not None
+        ]
 
 
 def strap_pdf(rt: Runtime, actor: Actor, refs: Sequence[str], layout: str = "letter3") -> bytes:

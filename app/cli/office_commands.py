@@ -1,4 +1,5 @@
-"""ILL office commands: receive, print straps, cancel, record renewals, ship back.
+"""ILL office commands: receive, print straps (the waiting ones too), cancel, renewals,
+ship back.
 
 Each takes --staff (an ILL office account) and --branch, which defaults to the library's
 ILL office branch (WS-ILL in the example library).
@@ -14,6 +15,7 @@ from app.borrowing.receiving import ReceiveForm, receive_item
 from app.borrowing.renewals import record_renewal
 from app.borrowing.requests import cancel_request
 from app.borrowing.ship_back import ship_back
+from app.borrowing.strap_queue import EMPTY_QUEUE, mark_straps_printed, waiting_straps
 from app.cli.context import CliContext, office_options
 from app.library.errors import InvalidInput
 from app.printing import LAYOUT_NAMES
@@ -45,18 +47,8 @@ def register(sub: Any) -> None:
     receive.add_argument("--layout", choices=LAYOUT_NAMES, default="letter3")
     receive.set_defaults(handler=_receive)
 
-    strap = sub.add_parser("strap", help="ILL office: book straps")
-    strap_sub = strap.add_subparsers(dest="strap_command", required=True)
-    print_parser = office_options(
-        strap_sub.add_parser(
-            "print",
-            help="write straps for request numbers or strap barcodes to one PDF",
-        )
-    )
-    print_parser.add_argument("refs", nargs="+", metavar="REQUEST_NUMBER|BARCODE")
-    print_parser.add_argument("--out", required=True, type=Path, metavar="FILE.pdf")
-    print_parser.add_argument("--layout", choices=LAYOUT_NAMES, default="letter3")
-    print_parser.set_defaults(handler=_strap_print)
+    for name in ("straps", "strap"):  # `strap print` as before; `straps` reads better
+        _register_straps(sub, name)
 
     cancel = office_options(
         sub.add_parser("cancel", help="ILL office: cancel a request (patron is told)")
@@ -83,6 +75,36 @@ def register(sub: Any) -> None:
     )
     ship.add_argument("barcode", metavar="BARCODE")
     ship.set_defaults(handler=_ship_back)
+
+
+def _register_straps(sub: Any, name: str) -> None:
+    strap = sub.add_parser(
+        name,
+        help="ILL office: book straps, and the straps waiting to print"
+        + (" (the same as straps)" if name == "strap" else ""),
+        description="Straps of received items wait in the ILL office's print queue until "
+        "they are printed (items the ILL system receives over NCIP arrive with nobody at "
+        "the window). `waiting` lists the queue; `print --waiting` prints it.",
+    )
+    strap_sub = strap.add_subparsers(dest="strap_command", required=True)
+    print_parser = office_options(
+        strap_sub.add_parser(
+            "print",
+            help="write straps for request numbers or strap barcodes (or the waiting ones) "
+            "to one PDF; the straps printed leave the print queue",
+        )
+    )
+    print_parser.add_argument("refs", nargs="*", metavar="REQUEST_NUMBER|BARCODE")
+    print_parser.add_argument(
+        "--waiting", action="store_true", help="every strap waiting to print, oldest first"
+    )
+    print_parser.add_argument("--out", required=True, type=Path, metavar="FILE.pdf")
+    print_parser.add_argument("--layout", choices=LAYOUT_NAMES, default="letter3")
+    print_parser.set_defaults(handler=_strap_print)
+    waiting = office_options(
+        strap_sub.add_parser("waiting", help="the straps waiting to print, oldest first")
+    )
+    waiting.set_defaults(handler=_straps_waiting)
 
 
 def _date(text: str, option: str) -> date:
@@ -118,6 +140,9 @@ def _receive(ctx: CliContext) -> int:
 
         _write(ctx.args.strap_pdf, strap_pdf(rt, actor, [result.strap_barcode], ctx.args.layout))
         strap_file = str(ctx.args.strap_pdf)
+        mark_straps_printed(
+            rt, actor, [result.strap_barcode], f"command line: PDF {ctx.args.strap_pdf.name}"
+        )
     ctx.emit(
         {
             "strap_barcode": result.strap_barcode,
@@ -139,21 +164,58 @@ def _receive(ctx: CliContext) -> int:
 
 
 def _strap_print(ctx: CliContext) -> int:
-    from app.borrowing.strap_data import strap_style, straps_for
+    from app.borrowing.strap_data import strap_style, straps_for, straps_waiting
     from app.printing.straps import render_straps
 
+    if ctx.args.waiting == bool(ctx.args.refs):
+        raise InvalidInput(
+            "Give request numbers or strap barcodes, or --waiting for every strap waiting "
+            "to print (not both)."
+        )
     actor = ctx.office_actor()
     rt = ctx.runtime()
-    straps = straps_for(rt, actor, ctx.args.refs)
+    straps = straps_waiting(rt, actor) if ctx.args.waiting else straps_for(rt, actor, ctx.args.refs)
+    if not straps:
+        ctx.emit(
+            {"out": None, "layout": ctx.args.layout, "straps": [], "marked_printed": []},
+            f"Nothing written. {EMPTY_QUEUE}",
+        )
+        return EXIT_OK
     _write(ctx.args.out, render_straps(straps, strap_style(rt, actor), ctx.args.layout))
+    # Written: these straps are printed (a file the office prints), so they leave the queue.
+    marked = mark_straps_printed(
+        rt, actor, [s.strap_barcode for s in straps], f"command line: PDF {ctx.args.out.name}"
+    )
     ctx.emit(
         {
             "out": str(ctx.args.out),
             "layout": ctx.args.layout,
             "straps": [s.strap_barcode for s in straps],
+            "marked_printed": marked,
         },
-        f"Wrote {len(straps)} strap(s) to {ctx.args.out} ({ctx.args.layout}).",
+        f"Wrote {len(straps)} strap(s) to {ctx.args.out} ({ctx.args.layout})."
+        + (f" {len(marked)} left the print queue." if marked else ""),
     )
+    return EXIT_OK
+
+
+def _straps_waiting(ctx: CliContext) -> int:
+    waiting = waiting_straps(ctx.runtime(), ctx.office_actor())
+    if not waiting:
+        ctx.say(EMPTY_QUEUE)
+    for strap in waiting:
+        ctx.emit(
+            {
+                "strap_barcode": strap.strap_barcode,
+                "request_number": strap.request_number,
+                "title": strap.title,
+                "destination": strap.destination,
+                "in_library_use_only": strap.in_library_use_only,
+                "queued_at": strap.queued_at.isoformat(),
+            },
+            f"{strap.strap_barcode}  {strap.request_number}  to {strap.destination or '?'}  "
+            f"{strap.title}  (waiting since {strap.queued_at:%Y-%m-%d %H:%M} UTC)",
+        )
     return EXIT_OK
 
 

@@ -1,10 +1,11 @@
 """The one read behind a check-in: the item and everything open about it, in one statement.
 
 `load` returns one row with the item (locked with `FOR UPDATE OF items NOWAIT`), its
-request and patron, the open loan, transit, hold-shelf entry and in-house use, the newest
-open lending request, the desk's branch, the ILL office, the branches a destination can be,
-and the `pickup_days` and `patron_display` settings (joins and scalar subqueries, all by
-primary key or unique index). `place`, `desk_and_office` and `item_state` turn that row into
+request (with `notify_patron`: whether ILL Desk tells the patron the item is ready) and
+patron, the open loan, transit, hold-shelf entry and in-house use, the newest open lending
+request, the desk's branch, the ILL office, the branches a destination can be, and the
+`pickup_days` and `patron_display` settings (joins and scalar subqueries, all by primary
+key or unique index). `place`, `desk_and_office` and `item_state` turn that row into
 the plain values the decision and the wording take.
 """
 
@@ -71,6 +72,7 @@ def _state_statement(lock: bool, nowait: bool) -> Any:
             request.request_number.label("request_number"),
             request.cancel_reason.label("cancel_reason"),
             request.lender_symbol.label("lender_symbol"),
+            request.notify_patron.label("notify_patron"),
             patron.id.label("patron_row_id"),
             patron.patron_id.label("patron_id"),
             patron.first_name.label("first_name"),

@@ -206,7 +206,13 @@ def apply(
                 "pickup_by": pickup_by,
             },
         )
-        if decision.outcome is Outcome.HOLD_SHELF and row.patron_row_id is not None:
+        # A request the ILL system notifies its patron about ("Hold For Pickup" over NCIP)
+        # gets no notice from us.
+        if (
+            decision.outcome is Outcome.HOLD_SHELF
+            and row.patron_row_id is not None
+            and row.notify_patron is not False
+        ):
             _queue_ready_notice(conn, row, desk, now, pickup_by)
     status = decision.item_status or row.item_status
     moved = conn.execute(

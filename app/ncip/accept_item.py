@@ -158,8 +158,15 @@ def accept_item(ctx: Context, msg: m.AcceptItem) -> ItemAccepted:
     )
     if request is None:
         _new_request(ctx, msg, number)
-    elif msg.pickup_location and request.status is RequestStatus.REQUESTED:
-        request.pickup_branch_id = pickup_branch(session, ctx.settings, msg.pickup_location).id
+        created = session.scalar(select(IllRequest).where(IllRequest.request_number == number))
+        assert created is not None
+        created.notify_patron = _we_notify(msg)
+    else:
+        if msg.pickup_location and request.status is RequestStatus.REQUESTED:
+            request.pickup_branch_id = pickup_branch(session, ctx.settings, msg.pickup_location).id
+        if request.status is RequestStatus.REQUESTED:
+            request.notify_patron = _we_notify(msg)
+    session.flush()
     _one_strap_at_a_time(session)
     form = ReceiveForm(
         request_number=number,
@@ -188,6 +195,13 @@ def accept_item(ctx: Context, msg: m.AcceptItem) -> ItemAccepted:
     if ctx.settings.ncip_item_id_policy == "sent" and msg.item_id:
         barcode = _use_sent_barcode(ctx, barcode, msg.item_id)
     return ItemAccepted(msg.request_id, barcode)
+
+
+def _we_notify(msg: m.AcceptItem) -> bool:
+    """ "... And Notify": ILL Desk tells the patron the item is ready (its ready-for-pickup
+    notice). Plain "Hold For Pickup" or "Circulate": the ILL system tells them itself, so
+    the request gets no ready-for-pickup notice from us, at receipt or at the hold shelf."""
+    return msg.requested_action.strip().lower().endswith("and notify")
 
 
 def _one_strap_at_a_time(session: Session) -> None:

@@ -49,3 +49,24 @@ class Item(Base):
         Index("ix_items_received_at", "received_at", "kind", "request_id"),
         partial_index("ix_items_temporary_request", "request_id", where="kind = 'temporary'"),
     )
+
+
+class StrapPrint(Base):
+    """A borrowed item's strap, from receipt until it is printed: the ILL office's queue.
+
+    Made when the item is received (at the window or by the ILL system over NCIP, when
+    nobody may be at the window); `printed_at` is set once a print or PDF of it succeeded.
+    Rows stay: when each strap was first printed, and by whom, remains answerable.
+    """
+
+    __tablename__ = "strap_prints"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    printed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    # The queue is the few rows not printed yet, in the order they arrived.
+    __table_args__ = (
+        partial_index("ix_strap_prints_waiting", "queued_at", where="printed_at IS NULL"),
+    )

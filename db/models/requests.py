@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -49,6 +49,10 @@ class IllRequest(Base):
     copy_available_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     copy_views: Mapped[int] = mapped_column(Integer, default=0)
     requested_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whether ILL Desk tells the patron the item is ready (its ready-for-pickup notice). The
+    # ILL system's "Hold For Pickup" (without "And Notify") means it tells the patron itself.
+    # A server default: bulk loads (COPY) that leave the column out mean "notify".
+    notify_patron: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

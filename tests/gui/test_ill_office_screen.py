@@ -303,3 +303,103 @@ def test_hold_shelf_list_marks_holds_past_pickup_by(
     table = lists.table
     marks = {table.item(r, 5).text() for r in range(table.rowCount())}
     assert table.rowCount() == 4 and marks == {"(expired): pull it"}
+
+
+def _pdf_printer(target: Path) -> QPrinter:
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(target))
+    printer.setPageSize(QPageSize(QSizeF(612, 792), QPageSize.Unit.Point))
+    printer.setPageMargins(QMarginsF(0, 0, 0, 0))
+    return printer
+
+
+def _waiting(screen: IllOfficeScreen) -> list[str]:
+    from app.borrowing.strap_queue import waiting_straps
+
+    return [w.strap_barcode for w in waiting_straps(screen.session.rt, screen.session.actor)]
+
+
+def test_straps_to_print_lists_arrivals_and_prints_them_as_one_batch(
+    qtbot: QtBot, screen: IllOfficeScreen, tmp_path: Path, actor_at: Callable[[str, str], Actor]
+) -> None:
+    from app.borrowing.receiving import ReceiveForm, receive_item
+
+    tab = screen.receive_tab
+    assert tab.queue_label.text() == "Straps to print (0)"
+    assert "No straps waiting" in tab.queue_note.text()  # and why: it says what would wait
+    assert not tab.queue_print_button.isEnabled() and not tab.queue_save_button.isEnabled()
+
+    tab.request_input.setText("20261001")
+    tab.lender_input.setText("OKT")
+    with qtbot.waitSignal(tab.received, timeout=5000) as received:
+        qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
+    here = received.args[0].strap_barcode
+    assert tab.queue_label.text() == "Straps to print (1)"  # not printed yet: it waits
+    # The ILL system receives one while the office is away (what AcceptItem does).
+    away = receive_item(
+        screen.session.rt,
+        actor_at("office", "WS-ILL"),
+        ReceiveForm("20261003", "IXA", date(2026, 12, 14)),
+    ).strap_barcode
+    screen.activate()
+    settle(qtbot)
+    assert tab.queue_label.text() == "Straps to print (2)"
+    assert tab.queue_print_button.isEnabled()
+
+    saved = tmp_path / "waiting.pdf"
+    with qtbot.waitSignal(screen.printer.done, timeout=20000):
+        tab.save_waiting(saved)
+        settle(qtbot)
+    settle(qtbot)
+    assert [decode_code128(b) for b in barcode_bars(saved.read_bytes())] == [here, away]
+    assert tab.queue_label.text() == "Straps to print (0)"
+    assert "No straps waiting" in tab.queue_note.text()
+    assert _waiting(screen) == []
+
+    later = receive_item(
+        screen.session.rt,
+        actor_at("office", "WS-ILL"),
+        ReceiveForm("20261002", "TXA", date(2026, 12, 14)),
+    ).strap_barcode
+    screen.activate()
+    settle(qtbot)
+    assert tab.queue_label.text() == "Straps to print (1)" and _waiting(screen) == [later]
+    printed = tmp_path / "printed.pdf"
+    with qtbot.waitSignal(screen.printer.done, timeout=20000):
+        tab.print_waiting(_pdf_printer(printed))
+        settle(qtbot)
+    settle(qtbot)
+    assert len(pages(printed.read_bytes())) == 2  # front and back, on the printer
+    assert tab.queue_label.text() == "Straps to print (0)" and _waiting(screen) == []
+
+
+def test_a_cancelled_print_leaves_the_strap_waiting_until_saved(
+    qtbot: QtBot, screen: IllOfficeScreen, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinterInfo
+
+    monkeypatch.setattr(
+        "ui.printing.QPrinterInfo.availablePrinterNames", staticmethod(lambda: ["Office"])
+    )
+    monkeypatch.setattr(
+        "ui.printing.QPrinterInfo.defaultPrinter", staticmethod(lambda: QPrinterInfo())
+    )
+    monkeypatch.setattr(QPrintDialog, "exec", lambda _self: QPrintDialog.DialogCode.Rejected)
+    tab = screen.receive_tab
+    tab.request_input.setText("20261001")
+    tab.lender_input.setText("OKT")
+    with qtbot.waitSignal(tab.received, timeout=5000) as received:
+        qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
+    strap = received.args[0].strap_barcode
+    tab.print_strap(choose=True)  # staff cancel the print dialog
+    settle(qtbot)
+    assert "not printed" in tab.message.text()
+    assert tab.queue_label.text() == "Straps to print (1)" and _waiting(screen) == [strap]
+
+    with qtbot.waitSignal(screen.printer.done, timeout=10000):
+        tab.save_strap(tmp_path / "strap.pdf")
+    settle(qtbot)
+    assert tab.queue_label.text() == "Straps to print (0)" and _waiting(screen) == []

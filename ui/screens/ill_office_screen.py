@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.borrowing.receiving import Received, ReceiveForm, receive_item
 from app.borrowing.requests import RequestView, find_request
+from app.borrowing.strap_queue import EMPTY_QUEUE, mark_straps_printed, waiting_count
 from app.library.errors import ServiceError
 from app.printing import LAYOUT_NAMES
 from app.printing.document import PrintDocument
@@ -127,6 +130,18 @@ class LenderDueInput(QLineEdit):
             return None
 
 
+@dataclass(frozen=True)
+class StrapBatch:
+    """Straps printed together, and which items they are for (they leave the queue)."""
+
+    document: PrintDocument
+    barcodes: tuple[str, ...]
+
+
+PRINTED_HERE = "ILL office window: printed"
+SAVED_HERE = "ILL office window: saved as PDF"
+
+
 class ReceiveTab(QWidget):
     """Scan the request number, check the lender's details, receive: strap and transit."""
 
@@ -140,6 +155,7 @@ class ReceiveTab(QWidget):
         self.printer = printer
         self.last: Received | None = None
         self._document: PrintDocument | None = None  # the last strap, for print and PDF
+        self.queue_count = 0  # straps waiting to print, as last counted
         self._build()
 
     def _build(self) -> None:
@@ -202,6 +218,25 @@ class ReceiveTab(QWidget):
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.batch_button)
         buttons.addStretch(1)
+        # The print queue: straps nobody printed yet, such as the ILL system's AcceptItems.
+        self.queue_label = QLabel("Straps to print", self)
+        self.queue_label.setObjectName("strapQueueLabel")
+        self.queue_label.setProperty("role", "heading")
+        self.queue_note = QLabel(self)
+        self.queue_note.setObjectName("strapQueueNote")
+        self.queue_note.setWordWrap(True)
+        self.queue_print_button = QPushButton("Print waiting straps…", self)
+        self.queue_print_button.setObjectName("printWaitingButton")
+        self.queue_print_button.clicked.connect(lambda: self.print_waiting())
+        self.queue_save_button = QPushButton("Save waiting straps as PDF…", self)
+        self.queue_save_button.setObjectName("saveWaitingButton")
+        self.queue_save_button.clicked.connect(self._ask_save_waiting)
+        for button in (self.queue_print_button, self.queue_save_button):
+            button.setEnabled(False)
+        queue_buttons = QHBoxLayout()
+        queue_buttons.addWidget(self.queue_print_button)
+        queue_buttons.addWidget(self.queue_save_button)
+        queue_buttons.addStretch(1)
         self.preview = QLabel(self)
         self.preview.setObjectName("strapPreview")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
@@ -211,6 +246,10 @@ class ReceiveTab(QWidget):
         left.addLayout(form)
         left.addWidget(self.message)
         left.addLayout(buttons)
+        left.addSpacing(12)
+        left.addWidget(self.queue_label)
+        left.addWidget(self.queue_note)
+        left.addLayout(queue_buttons)
         left.addStretch(1)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 2)
@@ -299,6 +338,7 @@ class ReceiveTab(QWidget):
         self.in_library_input.setChecked(False)
         self.request_info.setText("")
         self.request_input.setFocus()
+        self.refresh()  # its strap waits until it is printed
         self.received.emit(result)
 
     def _layout(self) -> str:
@@ -321,21 +361,110 @@ class ReceiveTab(QWidget):
         self.previewReady.emit()
 
     def print_strap(self, *, choose: bool) -> None:
-        if self.last is not None:
-            self.printer.print_document(self._strap_document, choose=choose, parent=self)
+        if self.last is None:
+            return
+        barcodes = (self.last.strap_barcode,)
+        printing = self.printer.print_document(
+            self._strap_document, choose=choose, parent=self,
+            then=lambda: self.mark_printed(barcodes, PRINTED_HERE),
+        )  # fmt: skip
+        if not printing:
+            say(self.message, f"Strap {barcodes[0]} not printed: it waits in Straps to print.")
+
+    # --- the print queue ------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Count the straps waiting (on the runner); the office sees them on arrival."""
+        s = self.session
+        s.ops.run(
+            lambda: waiting_count(s.rt, s.actor),
+            on_done=self._show_queue,
+            on_error=lambda error: self.queue_note.setText(
+                f"The straps waiting to print could not be counted: {error.message}"
+            ),
+            name="straps to print",
+            owner=self,
+        )
+
+    def _show_queue(self, count: int) -> None:
+        self.queue_count = count
+        self.queue_label.setText(f"Straps to print ({count})")
+        self.queue_note.setText(
+            EMPTY_QUEUE
+            if count == 0
+            else "Received but not printed yet (the ILL system's arrivals over NCIP, or a "
+            "print that was cancelled), oldest first. They leave the list once printed."
+        )
+        for button in (self.queue_print_button, self.queue_save_button):
+            button.setEnabled(count > 0)
+
+    def mark_printed(self, barcodes: tuple[str, ...], how: str) -> None:
+        """After a print or PDF succeeded: these straps leave the queue (audited)."""
+        s = self.session
+        s.ops.run(
+            lambda: mark_straps_printed(s.rt, s.actor, barcodes, how),
+            on_done=lambda _marked: self.refresh(),
+            on_error=lambda error: say(self.message, error.message, error=True),
+            name="straps printed",
+            owner=self,
+        )
+
+    def _batch(self, read: Callable[[DeskSession, str], StrapBatch], name: str,
+               use: Callable[[StrapBatch], object]) -> None:  # fmt: skip
+        session, layout = self.session, self._layout()
+        session.ops.run(
+            lambda: read(session, layout),
+            on_done=use,
+            on_error=lambda error: say(self.message, error.message, error=True),
+            name=name,
+            owner=self,
+        )
+
+    def print_waiting(self, printer: QPrinter | None = None) -> None:
+        """Every waiting strap as one batch: ask for the printer (or use `printer`), print,
+        and take them out of the queue once the pages reached the printer."""
+
+        def use(batch: StrapBatch) -> None:
+            def then() -> None:
+                self.mark_printed(batch.barcodes, PRINTED_HERE)
+
+            if printer is not None:
+                self.printer.print_to(lambda: batch.document, printer, then=then)
+            elif not self.printer.print_document(
+                lambda: batch.document, choose=True, parent=self, then=then
+            ):
+                say(self.message, f"Not printed: the {len(batch.barcodes)} strap(s) still wait.")
+
+        self._batch(waiting_straps_batch, "straps to print", use)
+
+    def save_waiting(self, path: Path) -> None:
+        """Every waiting strap in one PDF file; they leave the queue once it is written."""
+
+        def use(batch: StrapBatch) -> None:
+            self.printer.save_pdf(
+                lambda: batch.document, path,
+                then=lambda: self.mark_printed(batch.barcodes, SAVED_HERE),
+            )  # fmt: skip
+
+        self._batch(waiting_straps_batch, "straps to print", use)
+
+    def _ask_save_waiting(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save waiting straps as PDF", "straps-to-print.pdf", "PDF (*.pdf)"
+        )
+        if name:
+            self.save_waiting(Path(name))
 
     def print_today(self) -> None:
         """Read today's straps on the runner, then ask for the printer and print them."""
-        session, layout = self.session, self._layout()
-        session.ops.run(
-            lambda: straps_received_today(session, layout),
-            on_done=lambda document: self.printer.print_document(
-                lambda: document, choose=True, parent=self
-            ),
-            on_error=lambda error: say(self.message, error.message, error=True),
-            name="straps received today",
-            owner=self,
-        )
+
+        def use(batch: StrapBatch) -> None:
+            self.printer.print_document(
+                lambda: batch.document, choose=True, parent=self,
+                then=lambda: self.mark_printed(batch.barcodes, PRINTED_HERE),
+            )  # fmt: skip
+
+        self._batch(straps_received_today, "straps received today", use)
 
     def _ask_save(self) -> None:
         if self.last is None:
@@ -347,10 +476,15 @@ class ReceiveTab(QWidget):
             self.save_strap(Path(name))
 
     def save_strap(self, path: Path) -> None:
-        self.printer.save_pdf(self._strap_document, path)
+        if self.last is None:
+            return
+        barcodes = (self.last.strap_barcode,)
+        self.printer.save_pdf(
+            self._strap_document, path, then=lambda: self.mark_printed(barcodes, SAVED_HERE)
+        )
 
 
-def straps_received_today(session: DeskSession, layout: str) -> PrintDocument:
+def straps_received_today(session: DeskSession, layout: str) -> StrapBatch:
     """Every strap received today as one document (on the runner's thread)."""
     from app.borrowing.strap_data import strap_style, straps_received_on
     from app.printing.straps import strap_document
@@ -358,7 +492,20 @@ def straps_received_today(session: DeskSession, layout: str) -> PrintDocument:
     straps = straps_received_on(session.rt, session.actor)
     if not straps:
         raise ServiceError("Nothing was received today, so there are no straps to print.")
-    return strap_document(straps, strap_style(session.rt, session.actor), layout)
+    document = strap_document(straps, strap_style(session.rt, session.actor), layout)
+    return StrapBatch(document, tuple(s.strap_barcode for s in straps))
+
+
+def waiting_straps_batch(session: DeskSession, layout: str) -> StrapBatch:
+    """Every strap waiting to print as one document, oldest first (on the runner's thread)."""
+    from app.borrowing.strap_data import strap_style, straps_waiting
+    from app.printing.straps import strap_document
+
+    straps = straps_waiting(session.rt, session.actor)
+    if not straps:
+        raise ServiceError(EMPTY_QUEUE)
+    document = strap_document(straps, strap_style(session.rt, session.actor), layout)
+    return StrapBatch(document, tuple(s.strap_barcode for s in straps))
 
 
 # Panels of other office work (charges, notices) shown here when they load; a panel that
@@ -427,6 +574,7 @@ class IllOfficeScreen(QWidget):
         """Called each time the screen is shown: the cursor waits in the request field."""
         if self.tabs.currentWidget() is self.receive_tab:
             self.receive_tab.request_input.setFocus()
+            self.receive_tab.refresh()  # straps the ILL system received meanwhile
 
     def _tab_changed(self, index: int) -> None:
         widget = self.tabs.widget(index)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 18:34:26.836848
+Create Date: 2026-12-06 18:37:57.407779
 """
 
 from collections.abc import Sequence
@@ -329,6 +329,7 @@ def upgrade() -> None:
         sa.Column("copy_available_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("copy_views", sa.Integer(), nullable=False),
         sa.Column("requested_by_staff", sa.Boolean(), nullable=False),
+        sa.Column("notify_patron", sa.Boolean(), server_default=sa.text("(true)"), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
@@ -701,6 +702,29 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "strap_prints",
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("printed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("printed_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_strap_prints_item_id_items")
+        ),
+        sa.ForeignKeyConstraint(
+            ["printed_by"], ["staff.id"], name=op.f("fk_strap_prints_printed_by_staff")
+        ),
+        sa.PrimaryKeyConstraint("item_id", name=op.f("pk_strap_prints")),
+    )
+    with op.batch_alter_table("strap_prints", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_strap_prints_waiting",
+            ["queued_at"],
+            unique=False,
+            sqlite_where=sa.text("printed_at IS NULL"),
+            postgresql_where=sa.text("printed_at IS NULL"),
+        )
+
+    op.create_table(
         "transits",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=False),
@@ -884,6 +908,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_transits_item_id"))
 
     op.drop_table("transits")
+    with op.batch_alter_table("strap_prints", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_strap_prints_waiting",
+            sqlite_where=sa.text("printed_at IS NULL"),
+            postgresql_where=sa.text("printed_at IS NULL"),
+        )
+
+    op.drop_table("strap_prints")
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_loans_one_open_per_item",
