@@ -56,7 +56,7 @@ from ui.desk_session import DeskSession
 from ui.screens.patrons_screen import PatronAccountPanel, PatronLookup
 from ui.sounds import SoundPlayer
 from ui.widgets.routing_banner import GOOD, PROBLEM, RoutingBanner
-from ui.widgets.scan_field import ScanField
+from ui.widgets.scan_field import ScanField, ScanFocusKeeper
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -266,6 +266,9 @@ class CheckOutScreen(QWidget):
         self.change_due_button.clicked.connect(self.change_due_of_selected)
         self._set_pending(None)
         self._set_refused(None)
+        # After Renew, Override, a dialog or any click off a typing field, the next scan
+        # lands where it belongs, as on Check In.
+        self.focus_keeper = ScanFocusKeeper(self, self.scan_target)
         session.ops.run(
             lambda: offline_checkouts_allowed(session.rt, session.actor),
             on_done=self._offline_setting,
@@ -279,8 +282,15 @@ class CheckOutScreen(QWidget):
 
     # --- navigation ---
 
+    def scan_target(self) -> QWidget:
+        """Where the next scan belongs: the strap field once there is a patron, else the
+        patron field (a campus ID card scans there)."""
+        if self.patron_id or self.offline_patron:
+            return self.scan
+        return self.lookup.input
+
     def activate(self) -> None:
-        (self.scan if self.patron_id else self.lookup.input).setFocus()
+        self.scan_target().setFocus()
 
     def _run(
         self,
