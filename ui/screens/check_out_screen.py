@@ -57,6 +57,7 @@ from ui.screens.patrons_screen import PatronAccountPanel, PatronLookup
 from ui.sounds import SoundPlayer
 from ui.widgets.routing_banner import GOOD, PROBLEM, RoutingBanner
 from ui.widgets.scan_field import ScanField, ScanFocusKeeper
+from ui.widgets.scanner_bursts import TYPED_NOT_SCANNED
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -223,6 +224,7 @@ class CheckOutScreen(QWidget):
         self.due_reason = QLineEdit(self)
         self.due_reason.setObjectName("dueReasonInput")
         self.due_reason.setPlaceholderText("Reason (required), e.g. lender renewed to this date")
+        self.due_reason.setProperty(TYPED_NOT_SCANNED, True)  # a scan here goes to the strap field
         self.change_due_button = QPushButton("Change due date", self)
         self.change_due_button.setObjectName("changeDueButton")
         loan_row = QHBoxLayout()
@@ -291,6 +293,13 @@ class CheckOutScreen(QWidget):
 
     def activate(self) -> None:
         self.scan_target().setFocus()
+
+    def unfinished_work(self) -> str:
+        """A checkout waiting for Enter, which signing out now would drop ("" for none)."""
+        waiting = self.pending.barcode if self.pending is not None else self.offline_barcode
+        if waiting is None:
+            return ""
+        return f"The checkout of {waiting} on Check Out is waiting to be confirmed."
 
     def _run(
         self,
