@@ -27,6 +27,7 @@ from app.library.runtime import Runtime
 from app.workstation import config
 from app.workstation.log_setup import configure_logging
 from ui import startup_probe
+from ui.garbage_collection import collect_on_the_gui_thread
 
 if TYPE_CHECKING:
     from ui.desk_session import DeskSession
@@ -102,6 +103,7 @@ def _application() -> QApplication:
         font.setPointSizeF(MIN_POINT_SIZE)
         app.setFont(font)
     app.setStyleSheet(STYLE_SHEET)
+    collect_on_the_gui_thread(app)
     return app
 
 

@@ -2,6 +2,10 @@
 
 Screens are imported the first time they are shown. A screen that cannot be imported or
 built shows a page saying so, and the rest of the desk keeps working.
+
+A scan screen (one with `scan_target()`) never loses a scan: a scanner's burst reaches its
+scan field whatever has the keyboard, a lone Alt does not put the menu bar in the way, a
+closed menu hands the keyboard back, and Sign out is never what Enter alone chooses.
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ import importlib
 import logging
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QKeySequence, QPainter, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QFrame,
     QHBoxLayout,
@@ -20,6 +25,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -39,6 +45,7 @@ from ui.idle_lock import IdleLock
 from ui.offline_mode import OfflineMode
 from ui.screens import ScreenSpec
 from ui.status_bar import DeskStatusBar
+from ui.widgets.scanner_bursts import ScannerBurstRouter
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +81,18 @@ class _NavDelegate(QStyledItemDelegate):
             area, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shortcut
         )
         painter.restore()
+
+
+def unfinished_work(page: QObject) -> str:
+    """What a screen would lose if the desk signed out now ("" for nothing)."""
+    ask = getattr(page, "unfinished_work", None)
+    if not callable(ask):
+        return ""
+    try:
+        return str(ask() or "")
+    except Exception:  # asking must never keep anyone from signing out
+        log.exception("unfinished_work() of %s failed", page.objectName())
+        return ""
 
 
 class ScreenUnavailablePage(QWidget):
@@ -167,6 +186,8 @@ class MainWindow(QMainWindow):
         self.idle_lock = IdleLock(self, session)
         self.idle_lock.signOutRequested.connect(self.sign_out)
         self.idle_lock.install()
+        self.scanner = ScannerBurstRouter(self, self.scan_target)
+        self.scanner.install()
         self.nav.currentRowChanged.connect(self._show_row)
         self.nav.setFocus()
         if self.screens:
@@ -221,7 +242,9 @@ class MainWindow(QMainWindow):
         self.sign_out_button = QPushButton(resource_icon("signOut"), "Sign out", side)
         self.sign_out_button.setObjectName("signOutButton")
         self.sign_out_button.setToolTip("Sign out (Ctrl+Shift+L)")
-        self.sign_out_button.clicked.connect(self.sign_out)
+        # Never the keyboard's: a scan's Enter (or a stray Space) cannot reach it.
+        self.sign_out_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.sign_out_button.clicked.connect(self.request_sign_out)
         col.addWidget(self.sign_out_button)
         return side
 
@@ -242,22 +265,29 @@ class MainWindow(QMainWindow):
         sign_out = QAction("Sign &out", self)
         sign_out.setObjectName("action_signOut")
         sign_out.setShortcut(QKeySequence("Ctrl+Shift+L"))
-        sign_out.triggered.connect(self.sign_out)
+        sign_out.triggered.connect(self.request_sign_out)
+        self.addAction(sign_out)
         quit_action = QAction("&Quit", self)
         quit_action.setObjectName("action_quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
+        keys = QAction("&Keys and banner colours", self)
+        keys.setObjectName("action_help")
+        keys.setShortcut(QKeySequence("F1"))
+        keys.triggered.connect(self.show_help)
+        # A menu opened from the keyboard highlights its first entry, where Enter alone
+        # chooses it: the Desk menu starts with the harmless help, never with Sign out.
+        desk_menu.addAction(keys)
+        desk_menu.addSeparator()
         desk_menu.addAction(sign_out)
         desk_menu.addSeparator()
         desk_menu.addAction(quit_action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.setObjectName("helpMenu")
-        keys = QAction("&Keys and banner colours", self)
-        keys.setObjectName("action_help")
-        keys.setShortcut(QKeySequence("F1"))
-        keys.triggered.connect(self.show_help)
         help_menu.addAction(keys)
         self.addAction(keys)
+        for menu in (desk_menu, go_menu, help_menu):  # closed: the scanner's field again
+            menu.aboutToHide.connect(lambda: QTimer.singleShot(0, self, self._back_to_scanning))
         self.help_dialog: QDialog | None = None
 
     def show_help(self) -> QDialog:
@@ -326,6 +356,34 @@ class MainWindow(QMainWindow):
             except Exception:  # focus handling must never break navigation
                 log.exception("activate() of screen %s failed", key)
 
+    def scan_target(self) -> QWidget | None:
+        """The field the next scan belongs in on the screen shown (None: no scan screen,
+        or the desk is locked)."""
+        lock = getattr(self, "idle_lock", None)  # asked by the menu bar's style while building
+        if lock is None or lock.is_locked:
+            return None
+        target = getattr(self.current_page(), "scan_target", None)
+        if not callable(target):
+            return None
+        try:
+            field = target()
+        except Exception:  # focus handling must never break the desk
+            log.exception("scan_target() of screen %s failed", self.current_key())
+            return None
+        if not isinstance(field, QWidget) or not field.isVisible() or not field.isEnabled():
+            return None
+        return field
+
+    def _back_to_scanning(self) -> None:
+        """A menu closed (Escape, or chosen): the keyboard goes back to the scan field,
+        unless something else in the desk took it (a dialog, a field staff type in)."""
+        target = self.scan_target()
+        if target is None or QApplication.activePopupWidget() is not None:
+            return
+        focused = QApplication.focusWidget()
+        if focused is None or focused is self.menuBar():
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def _refresh_current(self) -> None:
         """Another desk changed something: the current screen reloads its lists, if it has any."""
         refresh = getattr(self._pages.get(self.current_key()), "refresh", None)
@@ -343,11 +401,38 @@ class MainWindow(QMainWindow):
 
     # -- leaving ---------------------------------------------------------------
 
+    def request_sign_out(self) -> None:
+        """Sign out as staff asked (menu, button, Ctrl+Shift+L); asks first when a screen
+        has scans still queued or a checkout waiting, and Enter alone means stay."""
+        unfinished = [text for page in self._pages.values() if (text := unfinished_work(page))]
+        if unfinished and not self._confirm_sign_out(unfinished):
+            return
+        self.sign_out()
+
+    def _confirm_sign_out(self, unfinished: list[str]) -> bool:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Sign out?", "Work is not finished.", parent=self
+        )
+        box.setObjectName("signOutConfirm")
+        box.setInformativeText(
+            "\n".join([*unfinished, "", "Signing out now drops it. Stay signed in to finish."])
+        )
+        stay = box.addButton("Stay signed in", QMessageBox.ButtonRole.RejectRole)
+        leave = box.addButton("Sign out anyway", QMessageBox.ButtonRole.DestructiveRole)
+        leave.setObjectName("signOutAnywayButton")
+        stay.setObjectName("staySignedInButton")
+        box.setDefaultButton(stay)
+        box.setEscapeButton(stay)
+        box.exec()
+        return box.clickedButton() is leave
+
     def sign_out(self) -> None:
+        """Sign out now (the lock screen's choice, or after confirming)."""
         self._signing_out = True
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.scanner.uninstall()
         self.idle_lock.uninstall()
         self.status.stop()
         self.offline.stop()

@@ -540,3 +540,54 @@ def checkout_to_ill(
                 f"{destination_name}."
             ),
         )
+
+
+def ill_account(rt: Runtime, actor: Actor, text: str) -> str:
+    """The ILL account a team lead scanned (or typed ILL), as its barcode; else the reason."""
+    actor.require(Role.CTL, "Checking out to the ILL account")
+    with rt.db.reading() as session:
+        patron = find_ill_dummy(session, text)
+        return patron.barcode or patron.patron_id
+
+
+def _request_for_scanned_item(session: Session, actor: Actor, barcode: str) -> str:
+    """The open lending request this desk's pull list has for the scanned item, or why not."""
+    text = barcode.strip()
+    if not text:
+        raise InvalidInput("Scan the barcode on the item.")
+    item = session.scalar(select(Item).where(Item.barcode == text))
+    if item is None:
+        raise NotFound(f"No item has the barcode {text}. Scan the barcode on the item itself.")
+    requests = session.scalars(
+        select(IllRequest)
+        .where(
+            IllRequest.direction == Direction.LENDING,
+            IllRequest.item_id == item.id,
+            IllRequest.status.in_((RequestStatus.TO_PULL, RequestStatus.PULLED)),
+        )
+        .order_by(IllRequest.created_at, IllRequest.id)
+    ).all()
+    if not requests:
+        raise Conflict(
+            f"{item.barcode} ({item.title}) is not on the pull list: no library asked to "
+            "borrow it. Do not send it; put it back where it belongs."
+        )
+    branch = branch_by_code(session, actor.branch_code)
+    here = [r for r in requests if r.pull_branch_id == branch.id]
+    if not here:
+        _require_at_pull_branch(session, actor, requests[0])  # says whose list it is on
+    return here[0].request_number
+
+
+def checkout_scanned_to_ill(
+    rt: Runtime, actor: Actor, barcode: str, dummy: str
+) -> IllCheckoutResult:
+    """A scanned item on this campus's pull list, checked out to the ILL account.
+
+    An item not on the pull list is refused with the reason (not asked for, another
+    campus's list, already on its way); nothing is checked out then.
+    """
+    actor.require(Role.CTL, "Checking an item out to the ILL account")
+    with rt.db.reading() as session:
+        number = _request_for_scanned_item(session, actor, barcode)
+    return checkout_to_ill(rt, actor, number, dummy)

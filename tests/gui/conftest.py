@@ -3,6 +3,7 @@ and a check that no test leaves a runner job, a thread or a timer running after 
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from app.library.actors import Actor
 from app.library.runtime import Runtime
 from app.workstation.config import WorkstationSettings
 from ui.desk_session import DeskSession
+from ui.garbage_collection import collect_on_the_gui_thread
 from ui.operations import live_runners
 
 UI_DIR = str(Path(ui.__file__).resolve().parent)
@@ -84,6 +86,13 @@ def left_running() -> list[str]:
     return left
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cycles_collected_on_the_gui_thread(qapp: QApplication) -> None:
+    """As in the desk program: Python's cycle collector runs only on the GUI thread, so a
+    screen or runner left in a cycle is never freed by a worker thread mid-test."""
+    collect_on_the_gui_thread(qapp)
+
+
 @pytest.fixture(autouse=True)
 def nothing_left_running(qapp: QApplication) -> Iterator[None]:
     """Fails a test that leaves work running after it, naming what was left.
@@ -109,6 +118,7 @@ def nothing_left_running(qapp: QApplication) -> Iterator[None]:
         if shiboken6.isValid(ops) and not ops.closed:
             ops.shutdown()
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()  # here, on the GUI thread: what this test left in cycles goes now
     if left:
         pytest.fail("left running after the test:\n  " + "\n  ".join(left), pytrace=False)
 

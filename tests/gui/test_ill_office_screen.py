@@ -332,6 +332,7 @@ def test_straps_to_print_lists_arrivals_and_prints_them_as_one_batch(
 
     tab.request_input.setText("20261001")
     tab.lender_input.setText("OKT")
+    tab.due_input.setText("2026-12-14")  # typed from the lender's paperwork
     with qtbot.waitSignal(tab.received, timeout=5000) as received:
         qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
     settle(qtbot)
@@ -390,6 +391,7 @@ def test_a_cancelled_print_leaves_the_strap_waiting_until_saved(
     tab = screen.receive_tab
     tab.request_input.setText("20261001")
     tab.lender_input.setText("OKT")
+    tab.due_input.setText("2026-12-14")  # typed from the lender's paperwork
     with qtbot.waitSignal(tab.received, timeout=5000) as received:
         qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
     settle(qtbot)

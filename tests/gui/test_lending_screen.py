@@ -9,9 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from app.lending import pull_list
-from db.models import RequestStatus
+from db.models import Item, ItemKind, RequestStatus
+from tests.gui.scanner import scanner_scan
 from tests.gui.waiting import settle
 from tests.notices.test_notices_smtp import SmtpServer, free_port
 from ui.desk_session import DeskSession
@@ -247,3 +249,50 @@ def test_partner_directory_then_the_lost_message_goes_by_e_mail(
         assert len(server.inbox.received) == 2 and "85.00" in server.inbox.received[1].body
     finally:
         server.stop()
+
+
+def test_team_lead_scans_the_ill_account_then_each_item_and_strays_are_refused(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    session = desk_session("ctl", "METRO")
+    screen = _screen(qtbot, session)
+    screen.activateWindow()
+    screen.activate()
+    pull = screen.pull
+    assert pull is not None
+    (number,) = pull.table.keys()
+    (view,) = [v for v in pull_list.pull_list(session.rt, session.actor, "METRO")]
+    assert view.item_barcode is not None
+    with session.rt.db.reading() as db:
+        stray = db.scalar(
+            select(Item.barcode).where(
+                Item.kind == ItemKind.OWNED, Item.barcode != view.item_barcode
+            )
+        )
+    assert stray is not None
+
+    qtbot.waitUntil(pull.account_input.hasFocus)
+    scanner_scan(qtbot, "ILL")  # typed or scanned: the ILL account, then Enter
+    settle(qtbot)
+    assert pull.feedback.property("tone") == "good" and "scan each item" in pull.feedback.text()
+
+    scanner_scan(qtbot, stray)  # not asked for by any library
+    settle(qtbot)
+    assert pull.feedback.property("tone") == "problem"
+    assert "not on the pull list" in pull.feedback.text()
+    assert pull.flag_banner.isHidden()
+
+    scanner_scan(qtbot, view.item_barcode)  # the item pulled, no row selected
+    settle(qtbot)
+    assert pull.flag_banner.isVisibleTo(screen) and "YELLOW FLAG" in pull.flag_banner.text()
+    assert pull.table.keys() == []
+    (after,) = [
+        v for v in pull_list.list_lending(session.rt, session.actor) if v.request_number == number
+    ]
+    assert after.checked_out_to_ill
+
+    qtbot.wait(1100)  # later than a scanner's double read
+    scanner_scan(qtbot, view.item_barcode)  # scanned again: refused, with the reason
+    settle(qtbot)
+    assert pull.feedback.property("tone") == "problem"
+    assert "already checked out to the ILL account" in pull.feedback.text()

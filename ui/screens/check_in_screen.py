@@ -34,6 +34,7 @@ from ui.sounds import SoundPlayer
 from ui.widgets.barcode_recovery_panel import KEEPS_FOCUS, BarcodeRecoveryPanel
 from ui.widgets.routing_banner import RoutingBanner
 from ui.widgets.scan_field import ScanField
+from ui.widgets.scanner_bursts import TYPED_NOT_SCANNED
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class CheckInScreen(QWidget):
         )
         self.recovery.checkInRequested.connect(self._check_in_recovered)
         self.recovery.closeRequested.connect(self.hide_recovery)
+        self.recovery.setProperty(TYPED_NOT_SCANNED, True)  # a scan here goes to the scan field
         self.recovery.hide()
         self.splitter = lower = QSplitter(Qt.Orientation.Horizontal, self)
         lower.setObjectName("checkInSplitter")
@@ -160,6 +162,15 @@ class CheckInScreen(QWidget):
     def activate(self) -> None:
         """Called when the screen is shown: the scanner's next burst lands in the field."""
         self.scan_field.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def scan_target(self) -> QWidget:
+        """Where a scanner's burst goes, whatever has the keyboard (see the main window)."""
+        return self.scan_field
+
+    def unfinished_work(self) -> str:
+        """Scans not yet checked in, which signing out now would drop ("" for none)."""
+        waiting = len(self._queue) + (1 if self._busy else 0)
+        return f"{waiting} scan(s) on Check In are not checked in yet." if waiting else ""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """A click anywhere on this screen, except where staff type, hands focus back."""

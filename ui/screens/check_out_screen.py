@@ -57,7 +57,8 @@ from ui.desk_session import DeskSession
 from ui.screens.patrons_screen import PatronAccountPanel, PatronLookup
 from ui.sounds import SoundPlayer
 from ui.widgets.routing_banner import GOOD, PROBLEM, RoutingBanner
-from ui.widgets.scan_field import ScanField
+from ui.widgets.scan_field import ScanField, ScanFocusKeeper
+from ui.widgets.scanner_bursts import TYPED_NOT_SCANNED
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -208,6 +209,7 @@ class CheckOutScreen(QWidget):
         self.due_reason = QLineEdit(self)
         self.due_reason.setObjectName("dueReasonInput")
         self.due_reason.setPlaceholderText("Reason (required), e.g. lender renewed to this date")
+        self.due_reason.setProperty(TYPED_NOT_SCANNED, True)  # a scan here goes to the strap field
         self.change_due_button = QPushButton("Change due date", self)
         self.change_due_button.setObjectName("changeDueButton")
         loan_row = QHBoxLayout()
@@ -251,6 +253,9 @@ class CheckOutScreen(QWidget):
         self.change_due_button.clicked.connect(self.change_due_of_selected)
         self._set_pending(None)
         self._set_refused(None)
+        # After Renew, Override, a dialog or any click off a typing field, the next scan
+        # lands where it belongs, as on Check In.
+        self.focus_keeper = ScanFocusKeeper(self, self.scan_target)
         session.ops.run(
             lambda: offline_checkouts_allowed(session.rt, session.actor),
             on_done=self._offline_setting,
@@ -264,8 +269,22 @@ class CheckOutScreen(QWidget):
 
     # --- navigation ---
 
+    def scan_target(self) -> QWidget:
+        """Where the next scan belongs: the strap field once there is a patron, else the
+        patron field (a campus ID card scans there)."""
+        if self.patron_id or self.offline_patron:
+            return self.scan
+        return self.lookup.input
+
     def activate(self) -> None:
-        (self.scan if self.patron_id else self.lookup.input).setFocus()
+        self.scan_target().setFocus()
+
+    def unfinished_work(self) -> str:
+        """A checkout waiting for Enter, which signing out now would drop ("" for none)."""
+        waiting = self.pending.barcode if self.pending is not None else self.offline_barcode
+        if waiting is None:
+            return ""
+        return f"The checkout of {waiting} on Check Out is waiting to be confirmed."
 
     def _run(
         self,

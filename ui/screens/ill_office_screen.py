@@ -41,6 +41,7 @@ from app.printing.document import PrintDocument
 from ui.desk_session import DeskSession
 from ui.printing import DocumentPrinter, QtCanvas
 from ui.screens.ill_office_tabs import ListsTab, RenewalsTab, RequestsTab, ShipBackTab, say
+from ui.widgets.scan_field import ScanFocusKeeper
 
 log = logging.getLogger(__name__)
 PREVIEW_DOTS_PER_POINT = 2.0
@@ -569,11 +570,25 @@ class IllOfficeScreen(QWidget):
         layout.addWidget(heading)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.status)
+        # After Print, Save as PDF (saved or cancelled) or any click off a typing field, the
+        # next parcel's scan lands in the request field, as on Check In.
+        self.focus_keeper = ScanFocusKeeper(self, self.scan_target)
+
+    def scan_target(self) -> QWidget | None:
+        """The field the next scan belongs in on the tab shown (None: a tab without one)."""
+        current = self.tabs.currentWidget()
+        if current is self.receive_tab:
+            return self.receive_tab.request_input
+        if current is self.ship_back_tab:
+            return self.ship_back_tab.scan_input
+        return None
 
     def activate(self) -> None:
-        """Called each time the screen is shown: the cursor waits in the request field."""
+        """Called each time the screen is shown: the cursor waits in the scan field."""
+        target = self.scan_target()
+        if target is not None:
+            target.setFocus()
         if self.tabs.currentWidget() is self.receive_tab:
-            self.receive_tab.request_input.setFocus()
             self.receive_tab.refresh()  # straps the ILL system received meanwhile
 
     def _tab_changed(self, index: int) -> None:

@@ -1,7 +1,9 @@
 """Lending: the campus's "to pull" list, and for the ILL office the lending desk itself.
 
 A campus team lead pulls items (or says they are not on the shelf) and checks them out
-to the ILL account; the screen then reminds them, large, to insert the yellow flag. The
+to the ILL account: scan the account (or type ILL), Enter, then scan each item; an item not
+on the pull list is refused with the reason. The screen then reminds them, large, to insert
+the yellow flag. The
 ILL office also gets its lending requests, the overdue-from-borrower list and IFM.
 """
 
@@ -31,6 +33,7 @@ from app.lending import pull_list, shipping
 from app.lending.pull_list import IllCheckoutResult, LendingRequestView
 from app.lending.shipping import LendReturnResult
 from app.library.branches import BranchInfo, list_branches
+from app.library.errors import ServiceError
 from app.library.vocabulary import RequestKind, RequestStatus, Role
 from app.workstation.private_files import write_owner_only
 from ui.desk_session import DeskSession
@@ -38,6 +41,8 @@ from ui.screens.ifm_panel import IfmPanel
 from ui.screens.lender_overdue_panel import LenderOverduePanel
 from ui.screens.partners_panel import PartnersPanel
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
+from ui.widgets.scan_field import ScanField, ScanFocusKeeper
+from ui.widgets.scanner_bursts import TYPED_NOT_SCANNED
 
 OFFICE_STATUSES = (
     RequestStatus.TO_PULL,
@@ -82,13 +87,21 @@ class PullPanel(QWidget):
         self.account_input = QLineEdit(self)
         self.account_input.setObjectName("illAccountInput")
         self.account_input.setPlaceholderText("ILL account: scan its barcode or type ILL")
+        self.account: str | None = None  # the ILL account checked, once Enter was pressed
+        self.item_scan = ScanField(self)
+        self.item_scan.setObjectName("pullItemScan")
+        self.item_scan.setAccessibleName("Scan each item")
+        self.item_scan.setPlaceholderText("Then scan each item, then Enter")
         self.checkout_button = _button("Check out to ILL", "checkoutToIllButton", self)
         self.refresh_button = _button("Refresh", "refreshPullButton", self)
         self.slips_button = _button("Print pull slips...", "printPullSlipsButton", self)
+        scans = QHBoxLayout()
+        scans.addWidget(self.account_input, 1)
+        scans.addWidget(self.item_scan, 2)
+        layout.addLayout(scans)
         for widget in (
             self.pulled_button,
             self.scan_sent_button,
-            self.account_input,
             self.checkout_button,
             self.refresh_button,
             self.slips_button,
@@ -100,6 +113,7 @@ class PullPanel(QWidget):
         self.reason_input = QLineEdit(self)
         self.reason_input.setObjectName("notOnShelfReason")
         self.reason_input.setPlaceholderText("Why it is not on the shelf (for the ILL office)")
+        self.reason_input.setProperty(TYPED_NOT_SCANNED, True)  # a scan goes to the item field
         self.not_on_shelf_button = _button("Not on shelf", "notOnShelfButton", self)
         missing.addWidget(self.reason_input, 1)
         missing.addWidget(self.not_on_shelf_button)
@@ -123,7 +137,57 @@ class PullPanel(QWidget):
         self.not_on_shelf_button.clicked.connect(self._not_on_shelf)
         self.refresh_button.clicked.connect(lambda: self.refresh())
         self.slips_button.clicked.connect(self._print_slips)
+        self.account_input.returnPressed.connect(self._account_entered)
+        self.account_input.textEdited.connect(self._account_changed)
+        self.item_scan.scanned.connect(self.item_scanned)
+        self.item_scan.doubleReadIgnored.connect(
+            lambda code: self.feedback.good(f"{code} read twice by the scanner: counted once.")
+        )
         self.refresh()
+
+    def scan_target(self) -> QWidget:
+        """The ILL account first, then each item."""
+        return self.item_scan if self.account else self.account_input
+
+    def _account_changed(self, _text: str) -> None:
+        self.account = None
+
+    def _account_entered(self) -> None:
+        """Check the scanned (or typed) ILL account, then wait for the items."""
+        s, typed = self.session, self.account_input.text()
+
+        def checked(barcode: str) -> None:
+            self.account = barcode
+            self.feedback.good(f"ILL account {barcode}: now scan each item pulled.")
+            self.item_scan.setFocus()
+
+        def refused(error: ServiceError) -> None:
+            self.account = None
+            self.feedback.refused(error)
+            self.account_input.selectAll()
+            self.account_input.setFocus()
+
+        s.ops.run(
+            lambda: pull_list.ill_account(s.rt, s.actor, typed),
+            on_done=checked,
+            on_error=refused,
+            owner=self,
+        )
+
+    def item_scanned(self, barcode: str) -> None:
+        """A pulled item scanned: checked out to the ILL account, or refused with why."""
+        account = self.account
+        if account is None:
+            self.feedback.problem("Scan the ILL account first (or type ILL and Enter).")
+            self.account_input.setFocus()
+            return
+        s = self.session
+        attempt(
+            s.ops,
+            self.feedback,
+            lambda: pull_list.checkout_scanned_to_ill(s.rt, s.actor, barcode, account),
+            self._checked_out,
+        )
 
     def _print_slips(self) -> None:
         name = f"pull-slips-{self.session.branch_code}.pdf"
@@ -232,21 +296,21 @@ class PullPanel(QWidget):
             return
         s = self.session
         account = self.account_input.text().strip() or None
-
-        def done(result: IllCheckoutResult) -> None:
-            self.account_input.clear()
-            self.flag_banner.setText(f"⚑  {result.reminder}")
-            self.flag_banner.show()
-            self.feedback.good(f"{number} checked out to the ILL account ({result.dummy_barcode}).")
-            self.requestChanged.emit(result.request.request_number)
-            self.refresh()
-
         attempt(
             s.ops,
             self.feedback,
             lambda: pull_list.checkout_to_ill(s.rt, s.actor, number, account),
-            done,
+            self._checked_out,
         )
+
+    def _checked_out(self, result: IllCheckoutResult) -> None:
+        """The yellow-flag reminder; the account stays for the next item's scan."""
+        number = result.request.request_number
+        self.flag_banner.setText(f"⚑  {result.reminder}")
+        self.flag_banner.show()
+        self.feedback.good(f"{number} checked out to the ILL account ({result.dummy_barcode}).")
+        self.requestChanged.emit(number)
+        self.refresh()
 
 
 class RequestsPanel(QWidget):
@@ -306,9 +370,7 @@ class RequestsPanel(QWidget):
         layout.addWidget(self.feedback)
 
         rt, actor = session.rt, session.actor
-        attempt(
-            session.ops, self.feedback, lambda: list_branches(rt, actor), self._show_campuses
-        )
+        attempt(session.ops, self.feedback, lambda: list_branches(rt, actor), self._show_campuses)
         self.create_button.clicked.connect(self._create)
         self.ship_button.clicked.connect(self._ship)
         self.returned_button.clicked.connect(self._returned)
@@ -488,6 +550,8 @@ class LendingScreen(QWidget):
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("lendingTabs")
         layout.addWidget(self.tabs)
+        # After any click off a typing field, the next scan lands where it belongs.
+        self.focus_keeper = ScanFocusKeeper(self, self.scan_target)
         self.pull: PullPanel | None = None
         self.requests: RequestsPanel | None = None
         self.overdue: LenderOverduePanel | None = None
@@ -522,6 +586,12 @@ class LendingScreen(QWidget):
                 self.pull.requestChanged.connect(lambda _number: self._refresh_office())
             self.tabs.setCurrentWidget(self.requests)
 
+    def scan_target(self) -> QWidget | None:
+        """On the pull list: the ILL account field, then the item field; elsewhere none."""
+        if self.pull is not None and self.tabs.currentWidget() is self.pull:
+            return self.pull.scan_target()
+        return None
+
     def _refresh_office(self) -> None:
         if self.requests is not None:
             self.requests.refresh()
@@ -530,6 +600,9 @@ class LendingScreen(QWidget):
         """Shown again: the lists may have changed at other desks."""
         if self.pull is not None:
             self.pull.refresh()
+        target = self.scan_target()
+        if target is not None:
+            target.setFocus()
         self._refresh_office()
         if self.ifm is not None:
             self.ifm.refresh()

@@ -3,6 +3,10 @@
 It hands each scan on at once and clears itself, so the next burst lands in an empty field
 while the previous scan is still being processed. A scanner's double read (the same barcode
 again within a second) is dropped with a visible note instead of checking in twice.
+
+`ScanFocusKeeper` gives a scan screen the Check In habit: after every click on something
+that is not a typing field, and whenever the window comes back from a dialog, the focus
+returns to the field the next scan belongs in.
 """
 
 from __future__ import annotations
@@ -10,8 +14,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
 
 DOUBLE_READ_SECONDS = 1.0
 MAX_SCAN_CHARACTERS = 20_000  # far beyond any barcode; longer pastes are cut, then refused
@@ -55,3 +67,62 @@ class ScanField(QLineEdit):
                 return
         self._last = (scan, now) if scan else None
         self.scanned.emit(scan)
+
+
+def takes_typing(widget: QWidget) -> bool:
+    """Inside a field where staff type on purpose (text, dates, an editable list) or a scan field.
+
+    A click there keeps the focus there; a click anywhere else hands it back to the scan field.
+    """
+    current: QWidget | None = widget
+    while current is not None:
+        if isinstance(current, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)):
+            return True
+        if isinstance(current, QComboBox) and current.isEditable():
+            return True
+        current = current.parentWidget()
+    return False
+
+
+class ScanFocusKeeper(QObject):
+    """Returns the focus to a screen's scan field after each click, dialog and window switch.
+
+    `target` names the field the next scan belongs in (None: the screen has none just now).
+    A click in a typing field leaves the focus there: staff are typing on purpose.
+    """
+
+    def __init__(self, screen: QWidget, target: Callable[[], QWidget | None]) -> None:
+        super().__init__(screen)
+        self._screen = screen
+        self._target = target
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        screen = self._screen
+        if kind == QEvent.Type.MouseButtonRelease and isinstance(watched, QWidget):
+            if screen.isVisible() and screen.isAncestorOf(watched) and not takes_typing(watched):
+                QTimer.singleShot(0, self, self.refocus)
+        elif kind == QEvent.Type.WindowActivate and watched is screen.window():
+            QTimer.singleShot(0, self, self.refocus)
+        return False
+
+    def refocus(self) -> None:
+        """The scan field takes the focus unless staff are typing in another field here."""
+        screen = self._screen
+        if not screen.isVisible():
+            return
+        target = self._target()
+        if target is None or not target.isVisible() or not target.isEnabled():
+            return
+        focused = QApplication.focusWidget()
+        if (
+            focused is not None
+            and focused is not target
+            and screen.isAncestorOf(focused)
+            and takes_typing(focused)
+        ):
+            return
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
