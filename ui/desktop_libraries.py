@@ -65,10 +65,11 @@ def uses_xcb(environ: Mapping[str, str], platform: str) -> bool:
 def missing_libraries(
     environ: Mapping[str, str] | None = None,
     platform: str | None = None,
-    loads: Callable[[str], bool] = _loads,
+    loads: Callable[[str], bool] | None = None,
 ) -> list[str]:
     """The sonames the X11 plugin needs that this computer cannot load ([] when all load)."""
     environ = os.environ if environ is None else environ
+    loads = _loads if loads is None else loads  # looked up now, so a test can replace it
     if not uses_xcb(environ, sys.platform if platform is None else platform):
         return []
     return [soname for soname in XCB_LIBRARIES if not loads(soname)]

@@ -96,6 +96,7 @@ def test_ill_office_the_scan_after_a_cancelled_save_lands_in_the_request_field(
     scanner_scan(qtbot, "20261001")
     settle(qtbot)
     qtbot.keyClicks(tab.lender_input, "okt")
+    qtbot.keyClicks(tab.due_input, "2026-12-14")  # from the lender's paperwork
     with qtbot.waitSignal(tab.received, timeout=WAIT_MS):
         qtbot.mouseClick(tab.receive_button, Qt.MouseButton.LeftButton)
         settle(qtbot)

@@ -177,8 +177,10 @@ class RoutingBanner(QFrame):
         super().showEvent(event)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._watched and event.type() == QEvent.Type.Resize:
-            self.rescale(BannerScale.for_height(self._watched.height()))
+        # getattr: a window outliving a banner being torn down may still call this filter.
+        window: QWidget | None = getattr(self, "_watched", None)
+        if window is not None and watched is window and event.type() == QEvent.Type.Resize:
+            self.rescale(BannerScale.for_height(window.height()))
         return False
 
     def show_idle(self, text: str = "Scan the barcode at the TOP of the strap") -> None:
