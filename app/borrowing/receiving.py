@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.borrowing import request_numbers
 from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
+from app.borrowing.request_numbers import temporary_item_for
 from app.borrowing.strap_queue import queue_strap
 from app.library import library_settings, transits
 from app.library.actors import Actor
@@ -118,18 +119,6 @@ def next_strap_serial(session: Session) -> int:
         if is_strap_barcode(barcode) and strap_check_digit_ok(barcode):
             return int(barcode[len(STRAP_PREFIX) : -1]) + 1
     return 1
-
-
-def temporary_item_for(session: Session, request: IllRequest) -> Item | None:
-    """The borrowed item received for `request`, if any (found from either side of the link)."""
-    if request.item_id is not None:
-        return session.get(Item, request.item_id)
-    return session.scalar(
-        select(Item)
-        .where(Item.request_id == request.id, Item.kind == ItemKind.TEMPORARY)
-        .order_by(Item.id.desc())
-        .limit(1)
-    )
 
 
 def _validated(form: ReceiveForm, today: date, actor: Actor) -> tuple[str, str, str | None, str]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.borrowing import request_numbers
 from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
-from app.borrowing.receiving import temporary_item_for
+from app.borrowing.request_numbers import temporary_item_for
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput
 from app.library.runtime import Runtime

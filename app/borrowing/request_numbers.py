@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.library.errors import InvalidInput, NotFound
-from db.models import Direction, IllRequest
+from db.models import Direction, IllRequest, Item, ItemKind
 
 _NUMBER = re.compile(r"^[A-Z]?\d{4,12}$")
 _BORROWING_NUMBER = re.compile(r"^\d{4,12}$")
@@ -75,3 +75,15 @@ def exists(session: Session, number: str) -> bool:
     """Whether any request (borrowing or lending) already has this number."""
     query = select(IllRequest.id).where(IllRequest.request_number == clean(number))
     return session.scalar(query) is not None
+
+
+def temporary_item_for(session: Session, request: IllRequest) -> Item | None:
+    """The borrowed item received for `request`, if any (found from either side of the link)."""
+    if request.item_id is not None:
+        return session.get(Item, request.item_id)
+    return session.scalar(
+        select(Item)
+        .where(Item.request_id == request.id, Item.kind == ItemKind.TEMPORARY)
+        .order_by(Item.id.desc())
+        .limit(1)
+    )

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.borrowing import request_numbers
-from app.borrowing.receiving import temporary_item_for
+from app.borrowing.request_numbers import temporary_item_for
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.branches import branch_by_code

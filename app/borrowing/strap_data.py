@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.borrowing import request_numbers
 from app.borrowing.office_lists import day_bounds
-from app.borrowing.receiving import temporary_item_for
+from app.borrowing.request_numbers import temporary_item_for
 from app.borrowing.strap_queue import waiting_item_ids
 from app.library import library_settings
 from app.library.actors import Actor

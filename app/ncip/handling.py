@@ -12,7 +12,7 @@ from xml.etree.ElementTree import Element
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.borrowing.receiving import temporary_item_for
+from app.borrowing.request_numbers import temporary_item_for
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.library.library_settings import LibrarySettings
