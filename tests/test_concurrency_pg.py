@@ -24,8 +24,8 @@ from sqlalchemy import event, func, select, text
 
 from app.borrowing.receiving import ReceiveForm, receive_item
 from app.desk.checkin import CheckInResult, check_in
-from app.desk.checkout import Outcome as CheckoutOutcome
 from app.desk.checkout import check_out
+from app.desk.checkout_results import Outcome as CheckoutOutcome
 from app.desk.routing import Outcome
 from app.library.actors import Actor
 from app.library.clock import FixedClock

@@ -12,7 +12,8 @@ from typing import Any
 
 from app.cli.context import CliContext
 from app.cli.unsure_outcome import report_unsure
-from app.desk.checkout import CheckoutResult, check_out
+from app.desk.checkout import check_out
+from app.desk.checkout_results import CheckoutResult
 from app.desk.in_house_use import record_in_house_use
 from app.desk.loan_changes import change_due_date
 from app.library.errors import OutcomeUnknown

@@ -18,7 +18,7 @@ from app.cli.progress_bar import terminal_progress
 from app.library.errors import InvalidInput
 from app.money import bursar, charges
 from app.money.charges import ChargeView, money
-from app.notices import daily_run
+from app.notices import daily_run, outbox_review
 from app.workstation.config import load_settings
 
 EXIT_OK, EXIT_REFUSED = 0, 1
@@ -121,11 +121,11 @@ def _notices_run(ctx: CliContext) -> int:
 
 
 def _notices_list(ctx: CliContext) -> int:
-    status = daily_run.parse_status(ctx.args.status) if ctx.args.status else None
+    status = outbox_review.parse_status(ctx.args.status) if ctx.args.status else None
     if ctx.args.limit < 1:
         raise InvalidInput("--limit takes a number of notices, 1 or more.")
     rt, actor = ctx.runtime(), ctx.actor()
-    found = daily_run.list_notices(rt, actor, status, ctx.args.limit)
+    found = outbox_review.list_notices(rt, actor, status, ctx.args.limit)
     shown_patrons(rt, actor, [n.patron_id for n in found], "notices list")
     for n in found:
         who = n.patron_id or n.partner_symbol or "-"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.cli.context import CliContext, office_options
-from app.notices import daily_run, notice_steering
-from app.notices.daily_run import NoticeView
+from app.notices import notice_steering, outbox_review
+from app.notices.outbox_review import NoticeView
 
 EXIT_OK = 0
 
@@ -83,7 +83,7 @@ def _text(n: NoticeView) -> str:
 
 def _show(ctx: CliContext) -> int:
     rt, actor = ctx.runtime(), ctx.office_actor()
-    n = daily_run.get_notice(rt, actor, ctx.args.notice_id)
+    n = outbox_review.get_notice(rt, actor, ctx.args.notice_id)
     ctx.emit(notice_record(n), _text(n))
     return EXIT_OK
 

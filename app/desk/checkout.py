@@ -12,7 +12,6 @@ import json
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from enum import StrEnum
 from typing import overload
 
 from sqlalchemy import select
@@ -22,7 +21,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
 from app.borrowing.due_dates import DueDate, due_date_at_branch, say_date
-from app.desk.offline_fallback import OfflineFallback, ProvisionalCheckout
+from app.desk.checkout_results import CheckoutResult, Outcome, refusal
+from app.desk.offline_fallback import (
+    OFFLINE_NOT_ALLOWED,
+    ONLINE_ONLY,
+    OfflineFallback,
+    ProvisionalCheckout,
+    journal_checkout,
+)
 from app.desk.unknown_commit import was_saved
 from app.desk.whereabouts import describe_whereabouts, find_item, lock_item, whereabouts_now
 from app.lending.pull_list import checkout_to_ill
@@ -59,62 +65,6 @@ from db.models import (
 )
 
 MAX_REASON_LENGTH = 300
-OFFLINE_NOT_ALLOWED = (
-    "The database cannot be reached and this library does not allow check-outs offline: "
-    "keep the item on the hold shelf and check it out when the database is back."
-)
-ONLINE_ONLY = (
-    "The database cannot be reached. This checkout is done online only: keep the item on "
-    "the hold shelf and check it out when the database is back."
-)
-STRAP_DATE_NEEDED = (
-    "Type the lender's date printed on the strap (a date after today). If that date has "
-    "passed, keep the item on the hold shelf for the ILL office."
-)
-
-
-class Outcome(StrEnum):
-    CHECKED_OUT = "checked_out"
-    REFUSED_IN_LIBRARY_USE = "refused_in_library_use"
-    REFUSED_NOT_ON_HOLD_FOR_PATRON = "refused_not_on_hold_for_patron"
-    REFUSED_BLOCKED = "refused_blocked"
-    REFUSED_ALREADY_CHECKED_OUT = "refused_already_checked_out"
-    REFUSED_LENDER_DATE_PASSED = "refused_lender_date_passed"
-    REFUSED_NO_DUE_DATE = "refused_no_due_date"
-    REFUSED_OWN_ITEM = "refused_own_item"
-    REFUSED_NOT_AVAILABLE = "refused_not_available"
-    REFUSED_RENEWAL = "refused_renewal"
-    NOT_FOUND = "not_found"
-    INVALID_SCAN = "invalid_scan"
-
-    @property
-    def refused(self) -> bool:
-        return self is not Outcome.CHECKED_OUT
-
-
-@dataclass(frozen=True)
-class CheckoutResult:
-    """What the desk shows after a scan at Check Out (a proposal, or what was done)."""
-
-    outcome: Outcome
-    barcode: str
-    patron_id: str
-    patron_name: str
-    message: str  # for staff: what happened, or why not and what to do
-    title: str | None = None
-    request_number: str | None = None
-    due_date: date | None = None
-    strap_due_date: date | None = None  # the lender's date the due date comes from
-    recorded_strap_date: date | None = None  # what the ILL office recorded at receipt
-    adjustment_reason: str | None = None
-    patron_sentence: str = ""  # one sentence for staff to tell the patron about the date
-    discrepancy_logged: bool = False
-    overridden: bool = False
-    held_for: str | None = None  # refusals: who the item waits for, and where
-    held_at: str | None = None
-    held_for_another: bool = False  # the hold is another patron's: never name them aloud
-    offer_in_library_use: bool = False
-    is_ill: bool = True
 
 
 @dataclass(frozen=True)
@@ -129,48 +79,12 @@ class _Plan:
     override_note: str
 
 
-def _refusal(
-    outcome: Outcome,
-    barcode: str,
-    patron: Patron,
-    message: str,
-    item: Item | None = None,
-    *,
-    request_number: str | None = None,
-    due_date: date | None = None,
-    strap_due_date: date | None = None,
-    recorded_strap_date: date | None = None,
-    held_for: str | None = None,
-    held_at: str | None = None,
-    held_for_another: bool = False,
-    offer_in_library_use: bool = False,
-) -> CheckoutResult:
-    """A result that writes nothing: a refusal, or the proposal a preview shows."""
-    return CheckoutResult(
-        outcome=outcome,
-        barcode=barcode,
-        patron_id=patron.patron_id,
-        patron_name=patron.display_name,
-        message=message,
-        title=item.title if item else None,
-        request_number=request_number,
-        due_date=due_date,
-        strap_due_date=strap_due_date,
-        recorded_strap_date=recorded_strap_date,
-        held_for=held_for,
-        held_at=held_at,
-        held_for_another=held_for_another,
-        offer_in_library_use=offer_in_library_use,
-        is_ill=item.kind is ItemKind.TEMPORARY if item else True,
-    )
-
-
 def _who(session: Session, patron_id: int | None) -> str:
     patron = session.get(Patron, patron_id) if patron_id else None
     return f"{patron.display_name} ({patron.patron_id})" if patron else "no patron"
 
 
-def _hold_refusal(
+def _holdrefusal(
     session: Session, item: Item, patron: Patron, branch: Branch, hold: HoldShelfEntry | None
 ) -> str | None:
     """Why this item is not on this branch's hold shelf for this patron, or None when it is."""
@@ -213,14 +127,14 @@ def _ill_plan(
     request = session.get(IllRequest, item.request_id) if item.request_id else None
     number = request.request_number if request else None
     notes: list[str] = []
-    why_not = _hold_refusal(session, item, patron, branch, hold)
+    why_not = _holdrefusal(session, item, patron, branch, hold)
     if why_not is not None:
         if not override:
             held_at = None
             if hold is not None:
                 hold_branch = session.get(Branch, hold.branch_id)
                 held_at = hold_branch.code if hold_branch else None
-            return _refusal(
+            return refusal(
                 Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON,
                 item.barcode,
                 patron,
@@ -236,7 +150,7 @@ def _ill_plan(
         if hold is not None and hold.patron_id != patron.id:  # the audit trail names them
             notes.append(f"It was held for {_who(session, hold.patron_id)}.")
     if item.in_library_use_only:
-        return _refusal(
+        return refusal(
             Outcome.REFUSED_IN_LIBRARY_USE,
             item.barcode,
             patron,
@@ -250,7 +164,7 @@ def _ill_plan(
     recorded = item.lender_due_date
     strap = strap_due or recorded
     if strap is None:
-        return _refusal(
+        return refusal(
             Outcome.REFUSED_NO_DUE_DATE,
             item.barcode,
             patron,
@@ -262,7 +176,7 @@ def _ill_plan(
     due = due_date_at_branch(session, branch, strap, today=today)
     if due.already_past:
         if not override:
-            return _refusal(
+            return refusal(
                 Outcome.REFUSED_LENDER_DATE_PASSED,
                 item.barcode,
                 patron,
@@ -313,7 +227,7 @@ def _lending_plan(
 ) -> _Lend | CheckoutResult:
     """One of our own items: only to the ILL dummy account, for an open lending request."""
     if not patron.is_ill_dummy:
-        return _refusal(
+        return refusal(
             Outcome.REFUSED_OWN_ITEM,
             item.barcode,
             patron,
@@ -324,7 +238,7 @@ def _lending_plan(
         )
     actor.require(Role.CTL, "Checking an item out to the ILL account")
     if item.status is not ItemStatus.AVAILABLE:
-        return _refusal(
+        return refusal(
             Outcome.REFUSED_NOT_AVAILABLE,
             item.barcode,
             patron,
@@ -342,7 +256,7 @@ def _lending_plan(
         .limit(1)
     )
     if request is None:
-        return _refusal(
+        return refusal(
             Outcome.REFUSED_NOT_AVAILABLE,
             item.barcode,
             patron,
@@ -350,7 +264,7 @@ def _lending_plan(
             "creates the lending request first; then check it out to the ILL account.",
             item,
         )
-    preview = _refusal(
+    preview = refusal(
         Outcome.CHECKED_OUT,
         item.barcode,
         patron,
@@ -374,10 +288,10 @@ def _plan(
     patron = require_patron(session, patron_ref)
     scan = normalize_scan(raw_barcode)
     if isinstance(scan, InvalidScan):
-        return _refusal(Outcome.INVALID_SCAN, scan.shown, patron, scan.reason)
+        return refusal(Outcome.INVALID_SCAN, scan.shown, patron, scan.reason)
     item, lender_label = find_item(session, scan.barcode)
     if item is None:
-        return _refusal(
+        return refusal(
             Outcome.NOT_FOUND,
             scan.barcode,
             patron,
@@ -387,7 +301,7 @@ def _plan(
     loan = session.scalar(select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None)))
     if loan is not None:
         holder = "this patron" if loan.patron_id == patron.id else _who(session, loan.patron_id)
-        return _refusal(
+        return refusal(
             Outcome.REFUSED_ALREADY_CHECKED_OUT,
             item.barcode,
             patron,
@@ -399,7 +313,7 @@ def _plan(
     settings = library_settings.load(session)
     blocking = [b for b in patron_blocks(session, patron, today, settings) if b.stops_checkout]
     if blocking:
-        return _refusal(
+        return refusal(
             Outcome.REFUSED_BLOCKED,
             item.barcode,
             patron,
@@ -440,12 +354,6 @@ def preview_checkout(
         if isinstance(plan, _Lend):
             return plan.preview
         return plan.result if isinstance(plan, _Plan) else plan
-
-
-def offline_checkouts_allowed(rt: Runtime, actor: Actor) -> bool:
-    """Whether this library lets a desk check out while the database is away (read online)."""
-    with rt.db.reading() as session:
-        return library_settings.load(session).offline_checkouts_allowed
 
 
 @overload
@@ -516,29 +424,6 @@ def check_out(
         if strap_due is None or override:
             raise DatabaseUnavailable(ONLINE_ONLY) from None
         return journal_checkout(rt, actor, offline, patron_ref, barcode, strap_due)
-
-
-def journal_checkout(
-    rt: Runtime,
-    actor: Actor,
-    offline: OfflineFallback,
-    patron_ref: str,
-    barcode: str,
-    strap_due: date,
-) -> ProvisionalCheckout:
-    """Save a checkout on this PC while the database is away; the replay makes it.
-
-    Only the strap can say when the item is due, so its date must be after today; a strap
-    whose date has passed goes back to the ILL office instead.
-    """
-    if not offline.checkouts_allowed:
-        raise DatabaseUnavailable(OFFLINE_NOT_ALLOWED)
-    if strap_due <= rt.clock.today():
-        raise InvalidInput(STRAP_DATE_NEEDED, code="strap_date_needed")
-    scan = normalize_scan(barcode)
-    if isinstance(scan, InvalidScan):
-        raise InvalidInput(scan.reason)
-    return offline.check_out(actor, patron_ref, scan.barcode, strap_due)
 
 
 def _check_out_online(

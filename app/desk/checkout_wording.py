@@ -7,7 +7,7 @@ they are; only these words may change.
 
 from __future__ import annotations
 
-from app.desk.checkout import CheckoutResult, Outcome
+from app.desk.checkout_results import CheckoutResult, Outcome
 
 _HEADLINES = {
     Outcome.REFUSED_IN_LIBRARY_USE: "Record an in-library use: no checkout",

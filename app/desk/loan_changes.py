@@ -11,7 +11,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.borrowing.due_date_rule import accepted_due_date
 from app.borrowing.due_dates import say_date
-from app.desk.checkout import MAX_REASON_LENGTH, Outcome
+from app.desk.checkout import MAX_REASON_LENGTH
+from app.desk.checkout_results import Outcome
 from app.desk.whereabouts import find_item
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound

@@ -13,7 +13,24 @@ from datetime import date
 from typing import TYPE_CHECKING, Protocol
 
 from app.borrowing.due_dates import say_date
+from app.library import library_settings
 from app.library.actors import Actor
+from app.library.errors import DatabaseUnavailable, InvalidInput
+from app.library.runtime import Runtime
+from app.library.scanning import InvalidScan, normalize_scan
+
+OFFLINE_NOT_ALLOWED = (
+    "The database cannot be reached and this library does not allow check-outs offline: "
+    "keep the item on the hold shelf and check it out when the database is back."
+)
+ONLINE_ONLY = (
+    "The database cannot be reached. This checkout is done online only: keep the item on "
+    "the hold shelf and check it out when the database is back."
+)
+STRAP_DATE_NEEDED = (
+    "Type the lender's date printed on the strap (a date after today). If that date has "
+    "passed, keep the item on the hold shelf for the ILL office."
+)
 
 if TYPE_CHECKING:
     from app.desk.checkin import CheckInResult
@@ -58,3 +75,32 @@ class OfflineFallback(Protocol):
     ) -> ProvisionalCheckout:
         """Journal a checkout to `patron`, due by the strap's date until the replay."""
         ...
+
+
+def offline_checkouts_allowed(rt: Runtime, actor: Actor) -> bool:
+    """Whether this library lets a desk check out while the database is away (read online)."""
+    with rt.db.reading() as session:
+        return library_settings.load(session).offline_checkouts_allowed
+
+
+def journal_checkout(
+    rt: Runtime,
+    actor: Actor,
+    offline: OfflineFallback,
+    patron_ref: str,
+    barcode: str,
+    strap_due: date,
+) -> ProvisionalCheckout:
+    """Save a checkout on this PC while the database is away; the replay makes it.
+
+    Only the strap can say when the item is due, so its date must be after today; a strap
+    whose date has passed goes back to the ILL office instead.
+    """
+    if not offline.checkouts_allowed:
+        raise DatabaseUnavailable(OFFLINE_NOT_ALLOWED)
+    if strap_due <= rt.clock.today():
+        raise InvalidInput(STRAP_DATE_NEEDED, code="strap_date_needed")
+    scan = normalize_scan(barcode)
+    if isinstance(scan, InvalidScan):
+        raise InvalidInput(scan.reason)
+    return offline.check_out(actor, patron_ref, scan.barcode, strap_due)

@@ -22,7 +22,7 @@ from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
-from app.notices import daily_run, outbox, templates
+from app.notices import daily_run, outbox, outbox_review, templates
 from app.records import audit
 from app.workstation.config import WorkstationSettings
 from db.models import (
@@ -395,7 +395,7 @@ def send_message(
             entity_id=notice.id,
             after={"partner": symbol, "recipient": notice.recipient},
         )
-    run = daily_run.send_one(rt, actor, notice_id, settings)
+    run = outbox_review.send_one(rt, actor, notice_id, settings)
     with rt.db.reading() as session:
         notice, req = _lender_notice(session, notice_id, lock=False)
         message = _message(notice, req.request_number)

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from app.borrowing.ship_back import ship_back
 from app.desk.checkin import check_in_within
-from app.desk.checkout import Outcome as CheckoutOutcome
 from app.desk.checkout import check_out
+from app.desk.checkout_results import Outcome as CheckoutOutcome
 from app.desk.routing import Outcome as CheckinOutcome
 from app.lending.pull_list import (
     checkout_to_ill,

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.desk import checkin, checkout
+from app.desk import checkin, checkout, checkout_results
 from app.desk.routing import Outcome
 from app.library import library_settings
 from app.library.actors import Actor
@@ -122,12 +122,12 @@ _CHECKIN_CONFLICTS = {
 }
 
 _CHECKOUT_CONFLICTS = {
-    checkout.Outcome.REFUSED_ALREADY_CHECKED_OUT: "checked_out_elsewhere",
-    checkout.Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON: "hold_changed",
-    checkout.Outcome.REFUSED_NOT_AVAILABLE: "checked_out_elsewhere",
-    checkout.Outcome.NOT_FOUND: "item_unknown",
-    checkout.Outcome.REFUSED_BLOCKED: "patron_blocked",
-    checkout.Outcome.REFUSED_IN_LIBRARY_USE: "in_library_use",
+    checkout_results.Outcome.REFUSED_ALREADY_CHECKED_OUT: "checked_out_elsewhere",
+    checkout_results.Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON: "hold_changed",
+    checkout_results.Outcome.REFUSED_NOT_AVAILABLE: "checked_out_elsewhere",
+    checkout_results.Outcome.NOT_FOUND: "item_unknown",
+    checkout_results.Outcome.REFUSED_BLOCKED: "patron_blocked",
+    checkout_results.Outcome.REFUSED_IN_LIBRARY_USE: "in_library_use",
 }
 
 

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.borrowing.closures import add_closure
-from app.desk.checkout import Outcome, check_out, preview_checkout
+from app.desk.checkout import check_out, preview_checkout
+from app.desk.checkout_results import Outcome
 from app.desk.in_house_use import record_in_house_use
 from app.desk.loan_changes import change_due_date, refuse_renewal
 from app.library.actors import Actor

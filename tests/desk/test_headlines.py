@@ -10,8 +10,9 @@ from datetime import date
 
 import pytest
 
-from app.desk import checkout
 from app.desk.checkin_wording import Facts, Place, is_worded_offline, provisional_headline, word
+from app.desk.checkout_results import CheckoutResult
+from app.desk.checkout_results import Outcome as CheckoutOutcome
 from app.desk.checkout_wording import checkout_headline
 from app.desk.routing import Decision, Outcome
 
@@ -82,12 +83,12 @@ def test_offline_guesses_say_the_action_too(routing: Outcome) -> None:
     assert headline.removeprefix("Provisional: ").capitalize().startswith(ACTIONS), headline
 
 
-def _refusal(outcome: checkout.Outcome, **facts: object) -> checkout.CheckoutResult:
-    return checkout.CheckoutResult(outcome, "ILL00000042", "T00123456", "Renée Müller", "", **facts)  # type: ignore[arg-type]
+def _refusal(outcome: CheckoutOutcome, **facts: object) -> CheckoutResult:
+    return CheckoutResult(outcome, "ILL00000042", "T00123456", "Renée Müller", "", **facts)  # type: ignore[arg-type]
 
 
 def test_check_out_outcome_codes_are_the_documented_contract() -> None:
-    assert [o.value for o in checkout.Outcome] == [
+    assert [o.value for o in CheckoutOutcome] == [
         "checked_out", "refused_in_library_use", "refused_not_on_hold_for_patron",
         "refused_blocked", "refused_already_checked_out", "refused_lender_date_passed",
         "refused_no_due_date", "refused_own_item", "refused_not_available", "refused_renewal",
@@ -95,23 +96,23 @@ def test_check_out_outcome_codes_are_the_documented_contract() -> None:
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("outcome", [o for o in checkout.Outcome if o.refused])
-def test_every_check_out_refusal_headline_says_the_action(outcome: checkout.Outcome) -> None:
+@pytest.mark.parametrize("outcome", [o for o in CheckoutOutcome if o.refused])
+def test_every_check_out_refusal_headline_says_the_action(outcome: CheckoutOutcome) -> None:
     headline = checkout_headline(_refusal(outcome))
     assert headline.startswith(ACTIONS), headline
 
 
 def test_the_wrong_patron_headline_names_the_right_shelf() -> None:
     other = _refusal(
-        checkout.Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON,
+        CheckoutOutcome.REFUSED_NOT_ON_HOLD_FOR_PATRON,
         held_for="Björn Larsen (T00678901)",
         held_at="METRO",
         held_for_another=True,
     )
     assert checkout_headline(other) == "Back to hold shelf at METRO"
     theirs_elsewhere = _refusal(
-        checkout.Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON, held_for="x", held_at="WEST"
+        CheckoutOutcome.REFUSED_NOT_ON_HOLD_FOR_PATRON, held_for="x", held_at="WEST"
     )
     assert checkout_headline(theirs_elsewhere) == "Check it in to send it to WEST"
-    nowhere = _refusal(checkout.Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON)
+    nowhere = _refusal(CheckoutOutcome.REFUSED_NOT_ON_HOLD_FOR_PATRON)
     assert checkout_headline(nowhere).startswith("Check it in first")

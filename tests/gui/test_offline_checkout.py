@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from app.desk import checkout
-from app.desk.checkout import OFFLINE_NOT_ALLOWED
+from app.desk.offline_fallback import OFFLINE_NOT_ALLOWED
 from app.library import library_settings
 from app.library.errors import DatabaseUnavailable
 from app.library.runtime import Runtime
@@ -223,7 +223,7 @@ def test_setting_that_cannot_be_read_means_not_allowed(
     qtbot: QtBot, desk_session: SessionAt, demo_rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     allow_offline_checkouts(demo_rt)
-    monkeypatch.setattr(checkout.library_settings, "load", unreachable)
+    monkeypatch.setattr(library_settings, "load", unreachable)
     screen = open_screen(qtbot, desk_session("desk", "METRO"))
     with database_away():
         type_into(qtbot, screen, "patronInput", PATRON)

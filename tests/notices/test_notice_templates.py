@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.library.actors import Actor
 from app.library.errors import InvalidInput, NotFound, PermissionDenied
 from app.library.runtime import Runtime
-from app.notices import daily_run
+from app.notices import daily_run, outbox_review
 from app.notices import templates as nt
 from app.notices.outbox import queue_notice
 from db.models import AuditEvent, IllRequest, Notice, NoticeStatus, NoticeTemplate, Patron
@@ -203,6 +203,6 @@ def test_renewal_notice_queued_with_other_names_renders_old_and_new_dates(
         s.flush()
         notice_id = notice.id
     daily_run.prepare_outbox(demo_rt, as_office(demo_rt))
-    view = daily_run.get_notice(demo_rt, as_office(demo_rt), notice_id)
+    view = outbox_review.get_notice(demo_rt, as_office(demo_rt), notice_id)
     assert "Thursday, 3 December 2026 (it was Thursday, 5 November 2026)" in view.body
     assert "band barcode ILL00000018" in view.body

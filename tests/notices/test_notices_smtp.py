@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.library.actors import Actor
 from app.library.errors import InvalidInput
 from app.library.runtime import Runtime
-from app.notices import daily_run
+from app.notices import daily_run, outbox_review
 from app.notices.mailer import (
     DeliveryFailed,
     MailerNotConfigured,
@@ -255,9 +255,9 @@ def test_patron_without_institutional_address_is_held(
     assert "T00567890" in row.held_reason
     office = actor_at("office", "WS-ILL")
     with pytest.raises(InvalidInput, match="institutional address"):
-        daily_run.release_notice(demo_rt, office, notice_id)
-    view = daily_run.get_notice(demo_rt, as_office(demo_rt), notice_id)
-    daily_run.edit_notice(
+        outbox_review.release_notice(demo_rt, office, notice_id)
+    view = outbox_review.get_notice(demo_rt, as_office(demo_rt), notice_id)
+    outbox_review.edit_notice(
         demo_rt,
         office,
         notice_id,
@@ -265,7 +265,7 @@ def test_patron_without_institutional_address_is_held(
         subject=view.subject,
         body=view.body,
     )
-    daily_run.release_notice(demo_rt, office, notice_id)
+    outbox_review.release_notice(demo_rt, office, notice_id)
     assert run(demo_rt, smtp).sent == 1
     assert smtp.inbox.received[0].rcpt_tos == ["aisha.rahman@example.edu"]
 
@@ -284,18 +284,18 @@ def test_manual_notice_waits_for_review_and_goes_as_edited(
         s.flush()
         notice_id, reason = notice.id, req.cancel_reason
     assert run(demo_rt, smtp).held == 1
-    summary = daily_run.outbox_summary(demo_rt, as_office(demo_rt))
+    summary = outbox_review.outbox_summary(demo_rt, as_office(demo_rt))
     assert (summary.held, summary.needs_review, summary.queued) == (1, 1, 0)
-    view = daily_run.get_notice(demo_rt, as_office(demo_rt), notice_id)
+    view = outbox_review.get_notice(demo_rt, as_office(demo_rt), notice_id)
     assert view.needs_review
     assert reason and f"Reason: {reason}" in view.body
     office = actor_at("office", "WS-ILL")
     edited = view.body.replace("Reason:", "We are sorry. Reason:")
-    daily_run.edit_notice(
+    outbox_review.edit_notice(
         demo_rt, office, notice_id, recipient=view.recipient, subject=view.subject, body=edited
     )
     assert run(demo_rt, smtp).sent == 0  # still held: editing is not sending
-    result = daily_run.send_one(
+    result = outbox_review.send_one(
         demo_rt,
         office,
         notice_id,
@@ -476,7 +476,7 @@ def test_connection_lost_after_the_message_holds_it_as_uncertain(demo_rt: Runtim
     assert row.status is NoticeStatus.HELD
     assert row.held_reason and row.held_reason.startswith("Delivery uncertain")
     assert "may or may not have been delivered" in row.held_reason
-    view = daily_run.list_notices(demo_rt, as_office(demo_rt), NoticeStatus.HELD)[0]
+    view = outbox_review.list_notices(demo_rt, as_office(demo_rt), NoticeStatus.HELD)[0]
     assert view.id == notice_id and not view.needs_review
 
 
@@ -487,8 +487,8 @@ def test_edited_body_with_lone_dots_arrives_intact(
     daily_run.prepare_outbox(demo_rt, as_office(demo_rt))
     office = actor_at("office", "WS-ILL")
     body = "First line\n.\n..two dots\n.leading dot\nZoë & <Renée>\n"
-    view = daily_run.get_notice(demo_rt, as_office(demo_rt), notice_id)
-    daily_run.edit_notice(
+    view = outbox_review.get_notice(demo_rt, as_office(demo_rt), notice_id)
+    outbox_review.edit_notice(
         demo_rt, office, notice_id, recipient=view.recipient, subject="Ünïcode ✓", body=body
     )
     assert run(demo_rt, smtp).sent == 1

@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from app.desk.checkin import CheckInResult, check_in
-from app.desk.checkout import (
+from app.desk.checkout import check_out
+from app.desk.checkout_results import CheckoutResult
+from app.desk.offline_fallback import (
     OFFLINE_NOT_ALLOWED,
     ONLINE_ONLY,
-    CheckoutResult,
-    check_out,
+    ProvisionalCheckout,
     journal_checkout,
 )
-from app.desk.offline_fallback import ProvisionalCheckout
 from app.desk.routing import Outcome, Tone
 from app.library.actors import Actor
 from app.library.errors import DatabaseUnavailable, InvalidInput

@@ -22,6 +22,7 @@ from app.library.actors import Actor
 from app.library.clock import FixedClock
 from app.library.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.library.runtime import Runtime
+from app.notices import outbox_review
 from app.people import staff_admin
 from app.people.staff import (
     LOCKOUT_BASE,
@@ -433,8 +434,8 @@ def test_every_service_names_its_actor_right_after_the_runtime() -> None:
         ("app.lending.ifm", "list_transactions"),
         ("app.lending.ifm", "lost_requests"),
         ("app.lending.ifm", "ledger"),
-        ("app.notices.daily_run", "list_notices"),
-        ("app.notices.daily_run", "get_notice"),
+        ("app.notices.outbox_review", "list_notices"),
+        ("app.notices.outbox_review", "get_notice"),
         ("app.borrowing.patron_import", "import_patrons"),
         ("app.borrowing.request_import", "import_requests"),
         ("app.people.staff", "list_staff"),
@@ -451,7 +452,6 @@ def test_the_reads_of_office_data_are_among_the_protected_services(
 def test_reading_a_patrons_notice_is_recorded_as_a_view(
     demo_rt: Runtime, actor_at: ActorAt
 ) -> None:
-    from app.notices import daily_run
     from app.notices.outbox import queue_notice
 
     with demo_rt.db.transaction() as session:
@@ -461,9 +461,9 @@ def test_reading_a_patrons_notice_is_recorded_as_a_view(
         session.flush()
         notice_id = notice.id
     office = actor_at("office", "WS-ILL")
-    assert [n.id for n in daily_run.list_notices(demo_rt, office)] == [notice_id]
+    assert [n.id for n in outbox_review.list_notices(demo_rt, office)] == [notice_id]
     assert not _events(demo_rt, "patron.view")  # a list of notices is no look at one patron
-    daily_run.get_notice(demo_rt, office, notice_id)
+    outbox_review.get_notice(demo_rt, office, notice_id)
     views = [
         (e.username, e.detail) for e in _events(demo_rt, "patron.view") if e.detail == "notice"
     ]

@@ -34,19 +34,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.borrowing.due_dates import say_date
-from app.desk.checkout import (
-    OFFLINE_NOT_ALLOWED,
-    CheckoutResult,
-    Outcome,
-    check_out,
-    journal_checkout,
-    offline_checkouts_allowed,
-    preview_checkout,
-)
+from app.desk.checkout import check_out, preview_checkout
+from app.desk.checkout_results import CheckoutResult, Outcome
 from app.desk.checkout_wording import checkout_headline
 from app.desk.in_house_use import InHouseUseResult, record_in_house_use
 from app.desk.loan_changes import DueDateChange, change_due_date, refuse_renewal
-from app.desk.offline_fallback import ProvisionalCheckout
+from app.desk.offline_fallback import (
+    OFFLINE_NOT_ALLOWED,
+    ProvisionalCheckout,
+    journal_checkout,
+    offline_checkouts_allowed,
+)
 from app.desk.routing import Tone
 from app.library.errors import InvalidInput, ServiceError
 from app.library.scanning import InvalidScan, normalize_scan

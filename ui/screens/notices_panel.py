@@ -28,8 +28,9 @@ from PySide6.QtWidgets import (
 
 from app.library.errors import ServiceError
 from app.library.vocabulary import NoticeStatus
-from app.notices import daily_run
-from app.notices.daily_run import NoticeView, OutboxRun
+from app.notices import daily_run, outbox_review
+from app.notices.daily_run import OutboxRun
+from app.notices.outbox_review import NoticeView
 from ui.desk_session import DeskSession
 from ui.operations import Job, Operations
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, button
@@ -134,7 +135,10 @@ class NoticesPanel(QWidget):
         attempt(
             self.ops,
             self.feedback,
-            lambda: (daily_run.list_notices(rt, actor, status), daily_run.daily_run_due(rt, actor)),
+            lambda: (
+                outbox_review.list_notices(rt, actor, status),
+                daily_run.daily_run_due(rt, actor),
+            ),
             lambda answer: self._show_list(*answer, then),
         )
 
@@ -167,7 +171,7 @@ class NoticesPanel(QWidget):
             attempt(
                 self.ops,
                 self.feedback,
-                lambda: daily_run.get_notice(rt, actor, notice_id),
+                lambda: outbox_review.get_notice(rt, actor, notice_id),
                 lambda shown: (
                     self._show_notice(shown)
                     if (now := self.selected()) is not None and now.id == shown.id
@@ -218,7 +222,7 @@ class NoticesPanel(QWidget):
         attempt(
             self.ops,
             self.feedback,
-            lambda: daily_run.edit_notice(
+            lambda: outbox_review.edit_notice(
                 rt, actor, chosen.id, recipient=recipient, subject=subject, body=body
             ),
             saved,
@@ -242,7 +246,7 @@ class NoticesPanel(QWidget):
             lambda: attempt(
                 self.ops,
                 self.feedback,
-                lambda: daily_run.release_notice(rt, actor, chosen.id),
+                lambda: outbox_review.release_notice(rt, actor, chosen.id),
                 released,
             ),
         )
@@ -253,7 +257,8 @@ class NoticesPanel(QWidget):
             return
         rt, actor, settings = self.session.rt, self.session.actor, self.session.settings
         self._save_if_changed(
-            chosen, lambda: self._start(lambda: daily_run.send_one(rt, actor, chosen.id, settings))
+            chosen,
+            lambda: self._start(lambda: outbox_review.send_one(rt, actor, chosen.id, settings)),
         )
 
     def run_daily(self) -> None:
@@ -278,7 +283,7 @@ class NoticesPanel(QWidget):
 
         rt, actor = self.session.rt, self.session.actor
         attempt(
-            self.ops, self.feedback, lambda: daily_run.get_notice(rt, actor, chosen.id), compare
+            self.ops, self.feedback, lambda: outbox_review.get_notice(rt, actor, chosen.id), compare
         )
 
     def _start(self, action: Callable[[], OutboxRun]) -> None:

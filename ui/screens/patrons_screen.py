@@ -34,7 +34,7 @@ from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
 if TYPE_CHECKING:
-    from app.notices.daily_run import NoticeView
+    from app.notices.outbox_review import NoticeView
 
 TYPE_WORDS = {"student": "Student", "faculty": "Faculty", "staff": "Staff", "ill_account": "ILL"}
 
