@@ -67,26 +67,46 @@ def _as_array(element: AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
 # straight after each commit could keep a desk out for seconds. Between two batches the job
 # leaves the lock free a little longer than one poll.
 SQLITE_DESK_WINDOW = 0.12
+# How long one batch may hold SQLite's write lock: a desk that asks for it just after it was
+# taken waits this long plus its poll, well inside the half second a scan may wait.
+SQLITE_HOLD_TARGET = 0.3
 
 
 class Pacing:
-    """Spaces a batch job's write transactions so a waiting desk gets its turn (SQLite only)."""
+    """Spaces a batch job's write transactions so a waiting desk gets its turn (SQLite only).
+
+    On SQLite it also sizes the batches: a batch that held the write lock for less than
+    `SQLITE_HOLD_TARGET` lets the next one grow (at most doubling), a slower one shrinks it,
+    so the job goes at the disk's pace without keeping a desk out longer than the target.
+    """
 
     def __init__(self, sqlite: bool) -> None:
         self.window = SQLITE_DESK_WINDOW if sqlite else 0.0
         self._released: float | None = None
+        self._taken: float | None = None
+        self.held = 0.0  # seconds the last write transaction held the lock
 
     def wait_turn(self) -> None:
         """Before a write transaction: let the lock rest after the previous one, if needed."""
-        if self._released is None or not self.window:
-            return
-        remaining = self._released + self.window - time.monotonic()
-        if remaining > 0:
-            time.sleep(remaining)
+        if self._released is not None and self.window:
+            remaining = self._released + self.window - time.monotonic()
+            if remaining > 0:
+                time.sleep(remaining)
+        self._taken = time.monotonic()
 
     def released(self) -> None:
         """After a write transaction ended (committed or not)."""
         self._released = time.monotonic()
+        if self._taken is not None:
+            self.held = self._released - self._taken
+            self._taken = None
+
+    def next_size(self, size: int, least: int, most: int) -> int:
+        """How many rows the next batch takes, after one of `size` rows (SQLite only)."""
+        if not self.window or self.held <= 0:
+            return size
+        fitted = int(size * SQLITE_HOLD_TARGET / self.held)
+        return max(least, min(most, 2 * size, fitted))
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

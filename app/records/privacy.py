@@ -90,7 +90,8 @@ class _Counts:
 
 
 # Loans per transaction: a few statements, well under half a second of lock. SQLite locks the
-# whole file for a write, so its batches are smaller.
+# whole file for a write: its batches start smaller and grow while they hold the lock for less
+# than `db.bulk.SQLITE_HOLD_TARGET` (a disk that flushes slowly keeps them small).
 BATCH_LOANS = 5_000
 SQLITE_BATCH_LOANS = 500
 
@@ -174,6 +175,8 @@ def _run_batches(
         if last_id is None or not keep_going():  # a closing desk stops between batches
             break
         after_id = last_id
+        if size is None:
+            batch = pacing.next_size(batch, SQLITE_BATCH_LOANS, BATCH_LOANS)
     return AnonymisationReport(
         ran_at=now,
         retention_days=retention,
