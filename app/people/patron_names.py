@@ -16,11 +16,15 @@ _RUN_OF_STOPS = re.compile(r"\.(\s*\.)+")
 
 def _tidy(text: str) -> str:
     """Spaces collapsed and a run of full stops made one (a typed "G.." stays "G.")."""
-    return _RUN_OF_STOPS.sub(".", " ".join(text.split()))
+    spaced = " ".join(text.split())
+    # Most names have at most one full stop: an office list names thousands of patrons.
+    return _RUN_OF_STOPS.sub(".", spaced) if spaced.count(".") > 1 else spaced
 
 
 def _initial(first: str) -> str:
     """The first letter of the first name, as the shelf shows it ("G." for "G." or "Gail")."""
+    if first[:1].isalnum():
+        return f"{first[0]}."
     letter = next((ch for ch in first if ch.isalnum()), "")
     return f"{letter}." if letter else ""
 

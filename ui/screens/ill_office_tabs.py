@@ -7,13 +7,12 @@ line under the form. Tables are filled from the plain rows the services return.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QFileDialog,
@@ -23,8 +22,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -48,6 +45,7 @@ from app.library.errors import ServiceError
 from app.library.vocabulary import RequestKind, RequestStatus
 from app.workstation.private_files import write_owner_only
 from ui.desk_session import DeskSession
+from ui.widgets.rows_view import RowsView
 
 T = TypeVar("T")
 
@@ -59,36 +57,12 @@ def say(label: QLabel, text: str, *, error: bool = False) -> None:
     label.setStyleSheet("color: #b00020; font-weight: bold;" if error else "")
 
 
-def _cell(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else ""
-    if isinstance(value, datetime):
-        return value.astimezone().strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    return "" if value is None else str(value)
+def fill_table(table: RowsView, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    table.show_rows(headers, rows)
 
 
-def fill_table(
-    table: QTableWidget, headers: Sequence[str], rows: Sequence[Sequence[object]]
-) -> None:
-    table.clear()
-    table.setColumnCount(len(headers))
-    table.setHorizontalHeaderLabels(list(headers))
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem(_cell(value)))
-    table.resizeColumnsToContents()
-
-
-def _table(parent: QWidget, name: str) -> QTableWidget:
-    table = QTableWidget(parent)
-    table.setObjectName(name)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    return table
+def _table(parent: QWidget, name: str) -> RowsView:
+    return RowsView(name, parent)
 
 
 def _line(parent: QWidget, name: str, placeholder: str = "") -> QLineEdit:
@@ -155,7 +129,7 @@ class RequestsTab(QWidget):
             self.status_filter.addItem(status.value, status)
         self.status_filter.currentIndexChanged.connect(lambda _index: self.refresh())
         self.table = _table(self, "requestsTable")
-        self.table.itemSelectionChanged.connect(self._selected)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selected())
         self.reason_input = QComboBox(self)
         self.reason_input.setObjectName("cancelReasonInput")
         self.reason_input.setEditable(True)

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from app.library.errors import ServiceError
 from ui.operations import Operations
+from ui.widgets.rows_view import SIZED_ROWS
 
 T = TypeVar("T")
 
@@ -87,20 +89,29 @@ class KeyedTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().setVisible(False)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
 
     def fill(self, rows: Sequence[tuple[str, Sequence[str]]]) -> None:
-        """Replace the rows, keeping the selection on the same key where it still exists."""
+        """Replace the rows, keeping the selection on the same key where it still exists.
+
+        The rows are sized once and painted once, and the columns fit the first rows only:
+        a list of a thousand rows (the bursar preview) shows in tens of milliseconds.
+        """
         keep = self.current_key()
-        self.setRowCount(0)
-        for key, cells in rows:
-            row = self.rowCount()
-            self.insertRow(row)
-            for column, text in enumerate(cells):
-                cell = QTableWidgetItem(text)
-                cell.setData(Qt.ItemDataRole.UserRole, key)
-                self.setItem(row, column, cell)
-        self.resizeColumnsToContents()
+        self.setUpdatesEnabled(False)
+        try:
+            self.setRowCount(0)
+            self.setRowCount(len(rows))
+            for row, (key, cells) in enumerate(rows):
+                for column, text in enumerate(cells):
+                    cell = QTableWidgetItem(text)
+                    cell.setData(Qt.ItemDataRole.UserRole, key)
+                    self.setItem(row, column, cell)
+            self.resizeColumnsToContents()
+        finally:
+            self.setUpdatesEnabled(True)
         if keep is not None:
             self.select_key(keep)
 

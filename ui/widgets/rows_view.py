@@ -1,0 +1,105 @@
+"""A read-only table of rows kept as data: Qt asks for the cells it paints, nothing more.
+
+An office list can hold thousands of rows (5,000 overdue loans at a large library). Made as
+QTableWidget items, every cell was a Qt object built before the list showed, and sizing the
+columns measured every one of them: over a second from the click to the rows painted. Here
+a row stays a tuple, a cell's text is made when Qt paints it, and the columns are sized from
+the first rows only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+# Columns are sized to fit the first rows: enough to read, whatever the list's length.
+SIZED_ROWS = 50
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def cell_text(value: object) -> str:
+    """A value as the lists show it: dates as ISO, times local, yes/no as "yes" or nothing."""
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, datetime):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+class RowsModel(QAbstractTableModel):
+    """Headers and rows of values; the text of a cell is made when it is asked for."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._headers: tuple[str, ...] = ()
+        self._rows: Sequence[Sequence[object]] = ()
+
+    def replace(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        self.beginResetModel()
+        self._headers, self._rows = tuple(headers), rows
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._headers)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        return cell_text(row[index.column()]) if index.column() < len(row) else ""
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self._headers[section] if section < len(self._headers) else None
+        return str(section + 1)
+
+
+class RowsView(QTableView):
+    """A read-only list of rows, one selected at a time."""
+
+    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.rows_model = RowsModel(self)
+        self.setModel(self.rows_model)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
+        rows = self.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
+
+    def show_rows(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        self.rows_model.replace(headers, rows)
+        self.resizeColumnsToContents()
+
+    def rowCount(self) -> int:
+        return self.rows_model.rowCount()
+
+    def headers(self) -> tuple[str, ...]:
+        model = self.rows_model
+        return tuple(
+            str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(model.columnCount())
+        )
+
+    def text(self, row: int, column: int) -> str:
+        value = self.rows_model.data(self.rows_model.index(row, column))
+        return value if isinstance(value, str) else ""
+
+    def currentRow(self) -> int:
+        index = self.currentIndex()
+        return index.row() if index.isValid() else -1
