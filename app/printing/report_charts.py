@@ -56,8 +56,9 @@ def chart_drawing(chart: Chart, width: float = 500, height: float = 250) -> Draw
         plot.categoryAxis.labels.boxAnchor = "ne"
     plot.valueAxis.labels.fontName = FONT
     plot.valueAxis.labels.fontSize = 7
-    plot.valueAxis.valueMin = min(0.0, *(v for _, vs in chart.series for v in vs), 0.0)
-    if all(v == 0 for _, vs in chart.series for v in vs):
+    values = [v for _, vs in chart.series for v in vs if v is not None]
+    plot.valueAxis.valueMin = min(0.0, *values, 0.0)
+    if all(v == 0 for v in values):
         plot.valueAxis.valueMax = 1
     drawing.add(plot)
     drawing.add(String(4, plot_bottom + plot.height + 6, chart.unit, fontName=FONT, fontSize=7))

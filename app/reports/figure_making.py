@@ -205,8 +205,15 @@ def _month_chart(scope: Scope, title: str, unit: str, kind: ChartKind, *figures:
         unit=unit,
         kind=kind,
         categories=months,
-        series=tuple(
-            (f.label, tuple(float(dict(f.by_month).get(m) or 0) for m in months)) for f in figures
-        ),
+        series=tuple((f.label, _by_month(f, months, kind)) for f in figures),
         period=scope.period.label(),
     )
+
+
+def _by_month(figure: Figure, months: Sequence[str], kind: ChartKind) -> tuple[float | None, ...]:
+    """A figure's value per month. A month with nothing counted is 0 on a bar chart; a line
+    (a turnaround) has a gap there, not a fall to zero days that never happened."""
+    values = dict(figure.by_month)
+    if kind is ChartKind.LINE:
+        return tuple(None if values.get(m) is None else float(values[m] or 0) for m in months)
+    return tuple(float(values.get(m) or 0) for m in months)

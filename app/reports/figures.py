@@ -109,7 +109,7 @@ class Chart:
     unit: str
     kind: ChartKind
     categories: tuple[str, ...]
-    series: tuple[tuple[str, tuple[float, ...]], ...]
+    series: tuple[tuple[str, tuple[float | None, ...]], ...]  # None: no value that month
     period: str
 
 

@@ -250,3 +250,27 @@ def test_every_drill_down_lists_exactly_what_its_figure_counts(rt: Runtime) -> N
                     assert listed.total == (9 if campus is None else 5), figure.key
                 else:
                     assert listed.total == figure.current, (figure.key, campus)
+
+
+def test_a_month_with_nothing_timed_is_a_gap_in_a_line_and_zero_in_a_bar() -> None:
+    from datetime import UTC, date, datetime
+    from typing import cast
+
+    from app.reports.figure_making import Scope, _month_chart
+    from app.reports.figures import ChartKind
+    from app.reports.periods import Period
+
+    scope = Scope(
+        conn=cast(Any, None),
+        period=Period(date(2024, 3, 1), date(2024, 5, 31)),
+        campus_id=None,
+        codes={},
+        today=date(2024, 6, 1),
+        now=datetime(2024, 6, 1, tzinfo=UTC),
+    )
+    timed = Figure("t", "Request to received, median", Unit.DAYS, 4, 5,
+                   (("2024-03", 4), ("2024-05", 6)), ())  # fmt: skip
+    line = _month_chart(scope, "Turnaround", "days", ChartKind.LINE, timed)
+    assert line.series == (("Request to received, median", (4.0, None, 6.0)),)
+    bar = _month_chart(scope, "Counts", "requests", ChartKind.BAR, timed)
+    assert bar.series == (("Request to received, median", (4.0, 0.0, 6.0)),)
