@@ -45,11 +45,6 @@ def parse_amount(text: str, *, maximum: Decimal = MAX_AMOUNT) -> Decimal:
     return amounts.parse_amount(text, "The replacement cost", maximum=maximum)
 
 
-def _capped(session: Session, value: Decimal) -> Decimal:
-    cap = amounts.amount_maximum(library_settings.load(session).amount_maximum)
-    return parse_amount(str(value), maximum=cap)
-
-
 def parse_threshold(text: str) -> Decimal:
     """The settlement threshold setting (checked when set; a bad stored value is named)."""
     try:
@@ -165,7 +160,7 @@ def preview(rt: Runtime, actor: Actor, request_number: str, amount: str) -> IfmF
     actor.require(Role.ILL_OFFICE, "Building IFM replacement fields")
     value = parse_amount(amount)
     with rt.db.reading() as session:
-        value = _capped(session, value)
+        value = library_settings.within_amount_maximum(session, value, "The replacement cost")
         return _fields_for(session, _lost_request(session, request_number), value)
 
 
@@ -212,7 +207,7 @@ def record_transaction(
     value = parse_amount(amount)
     now = rt.clock.now()
     with rt.db.transaction() as session:
-        value = _capped(session, value)
+        value = library_settings.within_amount_maximum(session, value, "The replacement cost")
         req = _lost_request(session, request_number, lock=True)
         existing = session.scalar(select(IfmTransaction).where(IfmTransaction.request_id == req.id))
         if existing is not None:

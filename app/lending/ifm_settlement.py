@@ -141,8 +141,7 @@ def settle(
     day = parse_settled_on(settled_on, rt.clock.today())
     now = rt.clock.now()
     with rt.db.transaction() as session:
-        cap = amounts.amount_maximum(library_settings.load(session).amount_maximum)
-        value = amounts.parse_amount(value, "The settlement amount", maximum=cap)
+        value = library_settings.within_amount_maximum(session, value, "The settlement amount")
         # Two settlements at once must not both fit the same balance: take turns.
         session.scalars(
             select(IfmTransaction.id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -123,6 +124,12 @@ def load(session: Session) -> LibrarySettings:
     settings = LibrarySettings(**values)
     session.info[_CACHE_KEY] = settings
     return settings
+
+
+def within_amount_maximum(session: Session, value: Decimal | str, what: str) -> Decimal:
+    """`value` read as an amount no larger than the library's `amount_maximum` setting."""
+    cap = amounts.amount_maximum(load(session).amount_maximum)
+    return amounts.parse_amount(value, what, maximum=cap)
 
 
 def save(session: Session, **changes: Any) -> LibrarySettings:

@@ -127,12 +127,6 @@ def parse_amount(
     return amounts.parse_amount(text, what, maximum=maximum)
 
 
-def _capped(session: Session, value: Decimal, what: str) -> Decimal:
-    """`value` within the library's `amount_maximum` setting."""
-    cap = amounts.amount_maximum(library_settings.load(session).amount_maximum)
-    return amounts.parse_amount(value, what, maximum=cap)
-
-
 def _reason_text(reason: str, what: str) -> str:
     text = " ".join(reason.split())
     if not text:
@@ -288,7 +282,9 @@ def _declare_lost(
     now, today = rt.clock.now(), rt.clock.today()
     with rt.db.transaction() as session:
         settings = library_settings.load(session)
-        replacement = _capped(session, replacement, "The replacement cost")
+        replacement = library_settings.within_amount_maximum(
+            session, replacement, "The replacement cost"
+        )
         fee = _processing_fee(settings.processing_fee)
         item = _item_by_barcode(session, barcode, lock=True)
         if item.kind is not ItemKind.TEMPORARY:
@@ -453,7 +449,7 @@ def reduce_charge(
     amount = parse_amount(new_amount, "The new amount")
     now = rt.clock.now()
     with rt.db.transaction() as session:
-        amount = _capped(session, amount, "The new amount")
+        amount = library_settings.within_amount_maximum(session, amount, "The new amount")
         charge = _open_charge(session, charge_id)
         old = Decimal(charge.amount).quantize(CENT)
         if amount >= old:
@@ -491,7 +487,7 @@ def record_actual_bill(
     actual = parse_amount(amount, "The lender's bill")
     now = rt.clock.now()
     with rt.db.transaction() as session:
-        actual = _capped(session, actual, "The lender's bill")
+        actual = library_settings.within_amount_maximum(session, actual, "The lender's bill")
         charge = _open_charge(session, charge_id)
         if charge.kind is not ChargeKind.REPLACEMENT:
             raise InvalidInput(
