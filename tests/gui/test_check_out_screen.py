@@ -128,7 +128,7 @@ def test_in_library_use_refused_then_recorded(qtbot: QtBot, desk_session: Sessio
     scan(qtbot, screen, barcode)
     assert screen.confirm_box.isHidden()
     assert screen.banner.headline.text() == "Record an in-library use: no checkout"
-    assert screen.banner.look.key == "problem"
+    assert screen.banner.look.key == "refused"
     assert not screen.record_use_button.isHidden()
     assert screen.override_button.isHidden()  # desk staff cannot override
     qtbot.mouseClick(screen.record_use_button, Qt.MouseButton.LeftButton)

@@ -54,7 +54,8 @@ from app.people.patrons import PatronView, patron_view
 from ui.desk_session import DeskSession
 from ui.screens.patrons_screen import PatronAccountPanel, PatronLookup
 from ui.sounds import SoundPlayer
-from ui.widgets.routing_banner import GOOD, PROBLEM, RoutingBanner
+from ui.widgets.banner_looks import GOOD, REFUSED
+from ui.widgets.routing_banner import RoutingBanner
 from ui.widgets.scan_field import ScanField, ScanFocusKeeper
 from ui.widgets.scanner_bursts import TYPED_NOT_SCANNED
 
@@ -110,7 +111,7 @@ class CheckoutBanner(RoutingBanner):
                 GOOD, f"Due {say_date(result.due_date)}", target, tuple(x for x in lines if x)
             )
         else:
-            self._paint(PROBLEM, checkout_headline(result), target, (result.message,))
+            self._paint(REFUSED, checkout_headline(result), target, (result.message,))
 
     def show_note(self, headline: str, lines: tuple[str, ...]) -> None:
         self.result = None
