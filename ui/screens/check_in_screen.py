@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 _RESULT_ROLE = Qt.ItemDataRole.UserRole
 LOOK_ROLE = Qt.ItemDataRole.UserRole + 1  # the banner look's key a history row was drawn in
 _ROW_ICON = QSize(28, 28)  # a history row's family icon, big enough to tell shapes apart
+LOWER_LEAST_HEIGHT = 230  # the history, or barcode recovery with two result rows
 SCAN_LIST_LIMIT = 500  # scans kept in the list since sign-in; older ones drop off the end
 EMPTY_HISTORY = (
     "No scans yet: this list shows the items checked in at this desk since you signed in, "
@@ -124,7 +126,6 @@ class CheckInScreen(QWidget):
         self._row_icons: dict[str, QIcon] = {}
         self.history_empty = QLabel(EMPTY_HISTORY, self)
         self.history_empty.setObjectName("scanHistoryEmpty")
-        self.history_empty.setProperty("role", "note")
         self.history_empty.setWordWrap(True)
         self.history_empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.history_empty.setMargin(12)
@@ -159,6 +160,7 @@ class CheckInScreen(QWidget):
         self.recovery.hide()
         self.splitter = lower = QSplitter(Qt.Orientation.Horizontal, self)
         lower.setObjectName("checkInSplitter")
+        self.detail_box = detail_box
         lower.addWidget(self.history)
         lower.addWidget(detail_box)
         lower.addWidget(self.recovery)
@@ -166,6 +168,10 @@ class CheckInScreen(QWidget):
         lower.setStretchFactor(1, 2)
         lower.setStretchFactor(2, 3)
         lower.setChildrenCollapsible(False)
+        # The lower half takes the height that is left and no more: its lists' preferred
+        # sizes would make the screen taller than a 1280x800 window and scroll it.
+        lower.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        lower.setMinimumHeight(LOWER_LEAST_HEIGHT)
 
         col = QVBoxLayout(self)
         col.setContentsMargins(20, 16, 20, 16)
@@ -178,6 +184,11 @@ class CheckInScreen(QWidget):
         col.addWidget(lower, 1)
         shortcut = QShortcut(QKeySequence("Ctrl+R"), self)
         shortcut.activated.connect(self.show_recovery)
+        # Escape closes recovery wherever the keyboard is on this screen (a click on the
+        # results hands it back to the scan field).
+        close_key = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        close_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        close_key.activated.connect(self.hide_recovery)
 
     # -- focus ----------------------------------------------------------------------------
 
@@ -281,6 +292,8 @@ class CheckInScreen(QWidget):
         self.note.show()
 
     def _check_in_recovered(self, barcode: str) -> None:
+        """The item is found: recovery closes and its check-in answers in the banner."""
+        self.hide_recovery()
         self.enqueue(barcode)
         QTimer.singleShot(0, self, self._refocus_now)
 
@@ -356,14 +369,21 @@ class CheckInScreen(QWidget):
     # -- barcode recovery -------------------------------------------------------------------
 
     def show_recovery(self) -> None:
+        """Recovery takes the details' place (three quarters of the width): its columns fit
+        at 1280x800. The scans since sign-in stay in sight beside it."""
         if not self.recovery.isVisible():
+            self.detail_box.hide()
             self.recovery.show()
-            width = max(self.splitter.width(), 900)
-            self.splitter.setSizes([width * 3 // 10, width * 2 // 10, width * 5 // 10])
+            width = self.splitter.width()
+            self.splitter.setSizes([width // 4, 0, width - width // 4])
         self.recovery.patron_input.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def hide_recovery(self) -> None:
-        self.recovery.hide()
+        if self.recovery.isVisible():
+            self.recovery.hide()
+            self.detail_box.show()
+            width = self.splitter.width()
+            self.splitter.setSizes([width // 2, width - width // 2, 0])
         self._refocus_now()
 
 
