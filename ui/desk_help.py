@@ -34,8 +34,15 @@ HELP_KEY = "F1"
 # Keys that are not screens: (key, what it does).
 OTHER_KEYS: tuple[tuple[str, str], ...] = (
     ("Ctrl+R", "Check In: barcode recovery, when a strap cannot be read or is not found"),
-    ("Enter", "Check Out: confirm the checkout with the due date shown"),
-    ("Escape", "Close this help, a message or the print dialog without doing anything"),
+    (
+        "Ctrl+D",
+        "Check Out: the strap shows the date on record (or type the strap's date yourself)",
+    ),
+    ("Enter", "Check Out: confirm the checkout, once the strap's date is given"),
+    (
+        "Escape",
+        "Close barcode recovery, this help, a message or the print dialog without doing anything",
+    ),
     ("Ctrl+Shift+L", "Sign out"),
     (HELP_KEY, "This help"),
 )
