@@ -35,7 +35,7 @@ HELP_KEY = "F1"
 OTHER_KEYS: tuple[tuple[str, str], ...] = (
     ("Ctrl+R", "Check In: barcode recovery, when a strap cannot be read or is not found"),
     (
-        "Ctrl+D",
+        "Ctrl+Shift+D",
         "Check Out: the strap shows the date on record (or type the strap's date yourself)",
     ),
     ("Enter", "Check Out: confirm the checkout, once the strap's date is given"),

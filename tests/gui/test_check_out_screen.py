@@ -32,6 +32,7 @@ from ui.screens.patrons_screen import PatronsScreen
 pytestmark = pytest.mark.gui
 
 SessionAt = Callable[[str, str], DeskSession]
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 
 
 def rows(table: QTableWidget) -> list[list[str]]:
@@ -86,7 +87,7 @@ def test_find_patron_scan_confirm_and_see_the_checkout(
     assert screen.strap_date.text() == ""  # read the strap first: nothing to Enter past
     assert "2026-11-14" in screen.confirm_box.same_date_button.text()
 
-    qtbot.keyClick(screen, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)  # it matches
+    qtbot.keyClick(screen, Qt.Key.Key_D, CTRL_SHIFT)  # it matches
     settle(qtbot)
     assert screen.strap_date.date() == QDate(2026, 11, 14)
     assert screen.due_label.text() == "Friday 13 November 2026"
@@ -122,7 +123,7 @@ def test_enter_without_the_strap_date_checks_nothing_out_and_says_what_to_do(
     assert not screen.confirm_box.isHidden() and screen.pending is not None
     assert len(rows(screen.account.checkouts)) == before
     assert "Type the date printed on the strap" in screen.banner.lines.text()
-    assert "Ctrl+D" in screen.banner.lines.text()
+    assert "Ctrl+Shift+D" in screen.banner.lines.text()
     qtbot.waitUntil(screen.strap_date.hasFocus)
 
     qtbot.keyClicks(screen.strap_date, "2026-11-14")  # typed off the strap
@@ -344,7 +345,7 @@ def test_enter_on_the_empty_scan_field_confirms_and_focus_never_leaves_it(
     find_patron(qtbot, screen, "T00123456")
     scan(qtbot, screen, barcode)
     assert screen.focusWidget() is screen.scan
-    qtbot.keyClick(screen.scan, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)  # it matches
+    qtbot.keyClick(screen.scan, Qt.Key.Key_D, CTRL_SHIFT)  # it matches
     settle(qtbot)
     assert screen.focusWidget() is screen.scan
     scan(qtbot, screen, "")  # the desk worker checked the strap and pressed Enter

@@ -40,7 +40,7 @@ def test_help_menu_lists_the_keys_and_the_banner_colours(
     dialog = window.help_dialog
     assert dialog is not None and dialog.isVisible()
     shown = texts(dialog)
-    for key in ("F2", "F3", "F4", "F5", "F6", "F7", "Ctrl+R", "Ctrl+D", "Escape"):
+    for key in ("F2", "F3", "F4", "F5", "F6", "F7", "Ctrl+R", "Ctrl+Shift+D", "Escape"):
         assert f"<b>{key}</b>" in shown, key
     assert "Check In screen" in shown and "barcode recovery" in shown
     for look in FAMILY_LOOKS.values():  # every family: its colour's name, and what to do

@@ -129,6 +129,8 @@ class CheckInScreen(QWidget):
         self.history_empty.setWordWrap(True)
         self.history_empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.history_empty.setMargin(12)
+        # Its long words wrap to the width it is given, never widen the list's column.
+        self.history_empty.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.history = QStackedWidget(self)  # the list, or why it is empty
         self.history.setObjectName("scanHistory")
         self.history.addWidget(self.history_empty)

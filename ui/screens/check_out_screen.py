@@ -22,9 +22,8 @@ from PySide6.QtCore import QDate
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -46,18 +45,23 @@ from app.library.scanning import InvalidScan, normalize_scan
 from app.library.vocabulary import Role
 from app.people.patrons import PatronView, patron_view
 from ui.desk_session import DeskSession
-from ui.screens.checkout_confirmation import SAME_DATE_KEY, CheckoutBanner, ConfirmPanel
+from ui.screens.checkout_confirmation import (
+    SAME_DATE_KEY,
+    STRAP_DATE_FIRST,
+    CheckoutBanner,
+    ConfirmPanel,
+)
+from ui.screens.checkout_loan_row import LoanChangesRow
 from ui.screens.checkout_offline_patron import offline_patron_reference
 from ui.screens.patrons_screen import PatronAccountPanel, PatronLookup
 from ui.sounds import SoundPlayer
-from ui.widgets.date_field import DateField
 from ui.widgets.scan_field import ScanField, ScanFocusKeeper
-from ui.widgets.scanner_bursts import TYPED_NOT_SCANNED
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _OVERRIDABLE = (Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON, Outcome.REFUSED_LENDER_DATE_PASSED)
+ACCOUNT_LEAST_HEIGHT = 150  # the patron's header, the tabs and two rows
 UNREACHABLE_RETRY = (
     "The database cannot be reached, so nothing was recorded. Try again when the status bar "
     "shows the database connected."
@@ -104,27 +108,14 @@ class CheckOutScreen(QWidget):
         same_date.activated.connect(box.use_recorded)
 
         self.account = PatronAccountPanel(self)
-        self.renew_button = QPushButton("Renew…", self)
-        self.renew_button.setObjectName("renewButton")
-        self.renew_button.setToolTip("Explains why ILL items are not renewed at the desk")
-        self.new_due = DateField(self)  # blank, and disabled, until there is a patron
-        self.new_due.setObjectName("newDueDateEdit")
-        self.new_due.setAccessibleName("New due date")
-        self.new_due.setEnabled(False)
-        self.due_reason = QLineEdit(self)
-        self.due_reason.setObjectName("dueReasonInput")
-        self.due_reason.setPlaceholderText("Reason (required), e.g. lender renewed to this date")
-        self.due_reason.setProperty(TYPED_NOT_SCANNED, True)  # a scan here goes to the strap field
-        self.change_due_button = QPushButton("Change due date", self)
-        self.change_due_button.setObjectName("changeDueButton")
-        self.change_due_button.setEnabled(False)
-        loan_row = QHBoxLayout()
-        loan_row.addWidget(QLabel("Selected checkout:", self))
-        loan_row.addWidget(self.renew_button)
-        loan_row.addSpacing(20)
-        loan_row.addWidget(self.new_due)
-        loan_row.addWidget(self.due_reason, 1)
-        loan_row.addWidget(self.change_due_button)
+        # The account takes the height left (its lists scroll), so a 1280x800 window shows
+        # the confirmation and the due-date row without scrolling the screen.
+        self.account.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.account.setMinimumHeight(ACCOUNT_LEAST_HEIGHT)
+        self.loan_row = LoanChangesRow(self)
+        self.renew_button, self.new_due = self.loan_row.renew_button, self.loan_row.new_due
+        self.due_reason = self.loan_row.due_reason
+        self.change_due_button = self.loan_row.change_due_button
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.lookup)
@@ -133,7 +124,7 @@ class CheckOutScreen(QWidget):
         layout.addLayout(refusal_row)
         layout.addWidget(self.confirm_box)
         layout.addWidget(self.account, 1)
-        layout.addLayout(loan_row)
+        layout.addWidget(self.loan_row)
 
         # The lookup is run from here so that an unreachable database means offline, not a
         # traceback.
@@ -240,9 +231,7 @@ class CheckOutScreen(QWidget):
         self._set_pending(None)
         self._set_refused(None)
         self.banner.show_idle(f"{view.name}: scan the strap")
-        self.new_due.setEnabled(True)
-        self.change_due_button.setEnabled(True)
-        self.new_due.set_value(self.session.rt.clock.today())
+        self.loan_row.for_patron(self.session.rt.clock.today())
         self.scan.setFocus()
 
     def _refresh_account(self) -> None:
@@ -299,7 +288,7 @@ class CheckOutScreen(QWidget):
             self._refused_result(result)
         else:
             self._set_pending(result)
-            self.banner.show_idle("Check the date on the strap, then press Enter to confirm")
+            self.banner.show_idle(STRAP_DATE_FIRST)
             self.scan.setFocus()
         if replaced is not None and replaced.barcode != result.barcode:
             note = f"{replaced.barcode} was NOT checked out: scan it again to check it out."
@@ -353,7 +342,7 @@ class CheckOutScreen(QWidget):
         if pending is None or self.patron_id is None:
             return
         if not self.confirm_box.ready():  # never a date nobody read off the strap
-            self._ask_strap_date(self.confirm_box.hint.text())
+            self._ask_strap_date(self.confirm_box.what_to_do())
             return
         strap = self.strap_date.value() if self.confirm_box.needs_date else None
         self._do_checkout(pending.barcode, strap, override=override)

@@ -1,9 +1,9 @@
 """Check Out's answer and its confirmation: the banner, and the strap date staff read.
 
 The strap date starts blank. Staff type the date printed on the strap, or, when the strap
-shows the date on record, say so with a deliberate key (Ctrl+D); until then there is no due
-date to read out and Enter does not check out. An empty field cannot be confirmed by a
-reflex Enter, and a pre-filled one could.
+shows the date on record, say so with a deliberate key (Ctrl+Shift+D); until then there is
+no due date to read out and Enter does not check out. An empty field cannot be confirmed by
+a reflex Enter, and a pre-filled one could.
 """
 
 from __future__ import annotations
@@ -27,12 +27,18 @@ from ui.widgets.banner_looks import GOOD, REFUSED
 from ui.widgets.date_field import DateField
 from ui.widgets.routing_banner import RoutingBanner
 
-SAME_DATE_KEY = "Ctrl+D"
+SAME_DATE_KEY = "Ctrl+Shift+D"  # Ctrl+D alone deletes a character in a text field on Linux
 TYPE_THE_DATE = "Type the date printed on the strap first"
+STRAP_DATE_FIRST = f"Read the strap: type its date, or {SAME_DATE_KEY} if it matches the record"
 
 
 class CheckoutBanner(RoutingBanner):
-    """The check-in banner, speaking about checkouts."""
+    """The check-in banner, speaking about checkouts. It keeps room for two lines and no
+    recovery button, so the confirmation fits under it at 1280x800; a longer answer (shown
+    once the confirmation has gone) makes it taller."""
+
+    OFFERS_RECOVERY = False
+    RESERVED_LINES = 2
 
     def show_checkout(self, result: CheckoutResult) -> None:
         self.result = None
@@ -166,8 +172,13 @@ class ConfirmPanel(QGroupBox):
             return
         self.due_label.setText("")
         self.sentence.setText("")
-        self.hint.setText(
-            f"{TYPE_THE_DATE}, or press {SAME_DATE_KEY} if it shows {self.recorded.isoformat()}."
-            if self.recorded is not None
-            else f"{TYPE_THE_DATE}."
+        self.hint.setText(f"{TYPE_THE_DATE}.")
+
+    def what_to_do(self) -> str:
+        """Why Enter did not check out, and the two ways on."""
+        if self.recorded is None:
+            return f"{TYPE_THE_DATE}, then press Enter."
+        return (
+            f"{TYPE_THE_DATE}, or press {SAME_DATE_KEY} if it shows "
+            f"{self.recorded.isoformat()}; then press Enter."
         )

@@ -46,11 +46,11 @@ class BannerScale:
             button=scaled(0.019, 18, 28),
         )
 
-    def reserved_height(self) -> int:
+    def reserved_height(self, *, lines: int = 3, button: bool = True) -> int:
         """One height for every answer (so the list below never jumps): margins, a headline
         of two lines, the target, three instruction lines and the recovery button."""
         lead = 1.3  # line height for a font's pixel size
-        words = 2 * self.headline + self.target + 3 * self.lines + 1.8 * self.button
+        words = 2 * self.headline + self.target + lines * self.lines + 1.8 * self.button * button
         return round(words * lead) + 40 + 4 * 6
 
 
@@ -80,6 +80,8 @@ class RoutingBanner(QFrame):
     """Shows one result: icon, headline, destination or patron, and the instructions."""
 
     recoveryRequested = Signal()  # staff asked for barcode recovery from a not-found answer
+    OFFERS_RECOVERY = True  # room is kept for the recovery button under the words
+    RESERVED_LINES = 3  # instruction lines every answer has room for
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,7 +137,9 @@ class RoutingBanner(QFrame):
             return
         self.scale = scale
         self.setStyleSheet(_style_sheet(LOOKS, scale))
-        self.setMinimumHeight(scale.reserved_height())
+        self.setMinimumHeight(
+            scale.reserved_height(lines=self.RESERVED_LINES, button=self.OFFERS_RECOVERY)
+        )
         self.updateGeometry()
 
     def showEvent(self, event: QShowEvent) -> None:
