@@ -16,30 +16,53 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.icons import resource_icon
 from ui.screens import SCREENS
-from ui.widgets.routing_banner import GOOD, IDLE, PROBLEM, RETURN, TRANSIT, BannerStyle
+from ui.widgets.banner_looks import (
+    GOOD,
+    IDLE,
+    ILL_OFFICE,
+    NOT_FOUND,
+    NOT_SURE,
+    REFUSED,
+    ROUTE,
+    SHELF,
+    BannerStyle,
+)
 
 HELP_KEY = "F1"
 # Keys that are not screens: (key, what it does).
 OTHER_KEYS: tuple[tuple[str, str], ...] = (
     ("Ctrl+R", "Check In: barcode recovery, when a strap cannot be read or is not found"),
-    ("Enter", "Check Out: confirm the checkout with the due date shown"),
-    ("Escape", "Close this help, a message or the print dialog without doing anything"),
+    (
+        "Ctrl+Shift+D",
+        "Check Out: the strap shows the date on record (or type the strap's date yourself)",
+    ),
+    ("Enter", "Check Out: confirm the checkout, once the strap's date is given"),
+    (
+        "Escape",
+        "Close barcode recovery, this help, a message or the print dialog without doing anything",
+    ),
     ("Ctrl+Shift+L", "Sign out"),
     (HELP_KEY, "This help"),
 )
-# What the banner's colour tells staff to do, for each of its looks.
-BANNER_MEANINGS: tuple[tuple[BannerStyle, str, str], ...] = (
-    (IDLE, "grey", "Ready: waiting for the next scan."),
-    (GOOD, "green", "Done: put the item where the words say (hold shelf, or the shelf)."),
-    (TRANSIT, "blue", "Send on: it belongs at another branch; send it by inter-campus mail."),
-    (RETURN, "yellow", "Return: back to the ILL office (or the lender) with a yellow strap."),
+# What the banner's colour (and icon) tells staff to do, for each of its looks.
+BANNER_MEANINGS: tuple[tuple[BannerStyle, str], ...] = (
+    (IDLE, "Ready: waiting for the next scan."),
+    (SHELF, "Shelve here: on the hold shelf for the patron named, or back on the shelf."),
+    (ROUTE, "Send on: it belongs at another campus; send it by inter-campus mail."),
     (
-        PROBLEM,
-        "red",
-        "Problem: not checked in as usual. Read the words; Ctrl+R finds an item "
-        "whose barcode is not found.",
+        ILL_OFFICE,
+        "Back to the ILL office (or the lender): yellow flag or strap, inter-campus mail.",
     ),
+    (NOT_FOUND, "Not found: no item has this barcode. Ctrl+R opens Barcode recovery."),
+    (REFUSED, "Not accepted: nothing was checked in. Scan the TOP barcode of the strap again."),
+    (
+        NOT_SURE,
+        "Not sure: the database did not answer. Keep the item aside until the desk is back "
+        "online; the scan is saved and checked then.",
+    ),
+    (GOOD, "Check Out: done, the due date is shown."),
 )
 
 
@@ -68,20 +91,24 @@ class DeskHelpDialog(QDialog):
         col.addLayout(keys)
         col.addWidget(self._heading("What the check-in banner's colour means"))
         colours = QGridLayout()
-        for row, (look, colour, meaning) in enumerate(BANNER_MEANINGS):
-            swatch = QLabel(colour, self)
+        for row, (look, meaning) in enumerate(BANNER_MEANINGS):
+            icon = QLabel(self)
+            icon.setPixmap(resource_icon(look.icon).pixmap(28, 28))
+            icon.setAccessibleName(look.label)
+            swatch = QLabel(look.colour, self)
             swatch.setObjectName(f"helpBanner_{look.key}")
             swatch.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            swatch.setFixedWidth(90)
+            swatch.setFixedWidth(110)
             swatch.setStyleSheet(
                 f"background: {look.background}; color: {look.foreground}; padding: 4px;"
                 "border-radius: 4px; font-weight: 700;"
             )
             text = QLabel(meaning, self)
             text.setWordWrap(True)
-            colours.addWidget(swatch, row, 0)
-            colours.addWidget(text, row, 1)
-        colours.setColumnStretch(1, 1)
+            colours.addWidget(icon, row, 0)
+            colours.addWidget(swatch, row, 1)
+            colours.addWidget(text, row, 2)
+        colours.setColumnStretch(2, 1)
         col.addLayout(colours)
         note = QLabel(
             "The banner always says the same thing in words and with an icon, so the colour "
@@ -93,7 +120,7 @@ class DeskHelpDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         col.addWidget(buttons)
-        self.resize(620, 520)
+        self.resize(720, 640)
 
     def _heading(self, text: str) -> QLabel:
         label = QLabel(text, self)

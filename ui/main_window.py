@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 import ui.screens
 from app.library.branches import BranchInfo, list_branches
+from ui import window_placement
 from ui.daily_job import DailyJob
 from ui.desk_session import DeskSession
 from ui.icons import resource_icon
@@ -159,7 +160,7 @@ class MainWindow(QMainWindow):
         self._scrollers: dict[str, QScrollArea] = {}
         self._signing_out = False
         self.setWindowTitle(f"ILL Desk — {session.actor.branch_code}")
-        self.resize(1200, 780)
+        window_placement.place(self, session.settings)
 
         central = QWidget(self)
         central.setObjectName("central")
@@ -432,6 +433,7 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        window_placement.remember(self, self.session.settings)
         self.scanner.uninstall()
         self.idle_lock.uninstall()
         self.status.stop()

@@ -1,4 +1,5 @@
-"""The three check-in sounds: a good read, an item to send on, a problem.
+"""The desk's sounds: one for each family of check-in answers (see banner_looks), and the
+good and problem sounds Check Out plays by tone.
 
 QtMultimedia needs the system's audio libraries; where they are missing (or there is no
 audio device) the desk works on silently and says so once in its log.
@@ -18,7 +19,15 @@ from app.workstation.config import WorkstationSettings
 log = logging.getLogger(__name__)
 
 SOUND_DIR = Path(__file__).resolve().parent.parent / "resources" / "sounds"
-SOUND_FILES = {Tone.GOOD: "good.wav", Tone.MOVE: "move.wav", Tone.PROBLEM: "problem.wav"}
+SOUND_FILES = {
+    "good": "good.wav",
+    "move": "move.wav",
+    "office": "office.wav",
+    "not_found": "not_found.wav",
+    "refused": "problem.wav",
+    "not_sure": "not_sure.wav",
+}
+TONE_SOUNDS = {Tone.GOOD: "good", Tone.MOVE: "move", Tone.PROBLEM: "refused"}
 
 _effect_class: Any = None
 _unavailable_reason: str | None = None
@@ -46,14 +55,15 @@ class SoundPlayer(QObject):
         self.setObjectName("soundPlayer")
         self.settings = settings  # read at each sound: a change in Settings applies at once
         self.last_tone: Tone | None = None  # what was asked for last, heard or not
-        self._effects: dict[Tone, Any] = {}
+        self.last_sound: str | None = None
+        self._effects: dict[str, Any] = {}
         effect_class = _sound_effect_class()
         if effect_class is None:
             return
-        for tone, name in SOUND_FILES.items():
+        for sound, name in SOUND_FILES.items():
             effect = effect_class(self)
             effect.setSource(QUrl.fromLocalFile(str(SOUND_DIR / name)))
-            self._effects[tone] = effect
+            self._effects[sound] = effect
 
     @property
     def volume(self) -> int:
@@ -68,9 +78,14 @@ class SoundPlayer(QObject):
         return bool(self._effects)
 
     def play(self, tone: Tone) -> bool:
-        """True when the sound was started; muted, silent machines and volume 0 say False."""
+        """The tone's sound (Check Out: good or problem); see `play_sound`."""
         self.last_tone = tone
-        effect = self._effects.get(tone)
+        return self.play_sound(TONE_SOUNDS[tone])
+
+    def play_sound(self, sound: str) -> bool:
+        """True when the sound was started; muted, silent machines and volume 0 say False."""
+        self.last_sound = sound
+        effect = self._effects.get(sound)
         if effect is None or self.muted or self.volume == 0:
             return False
         effect.stop()

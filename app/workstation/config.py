@@ -64,6 +64,11 @@ class WorkstationSettings:
     smtp_sender: str = ""
     os_user_sign_in: bool = False
     idle_lock_minutes: int = 15
+    # The desk window as it was last left on this PC: maximised (the first time too), or
+    # its size in pixels when it was not (0: never left un-maximised).
+    window_maximized: bool = True
+    window_width: int = 0
+    window_height: int = 0
 
 
 def load_settings(path: Path | None = None) -> WorkstationSettings:

@@ -1,8 +1,12 @@
-"""Writes the three check-in sounds (run by hand; the WAV files are committed).
+"""Writes the check-in sounds, one for each family of answers (run by hand; the WAV files
+are committed).
 
-good.wav: two rising notes (hold shelf, reshelve); move.wav: one long middle note (transit,
-return); problem.wav: three low buzzes. Distinct in pitch and rhythm, so a desk worker tells
-them apart without looking. Standard library only.
+good.wav: two rising notes (hold shelf, reshelve, a checkout); move.wav: one long middle
+note (send to another campus); office.wav: two falling notes, a door chime (back to the ILL
+office); not_found.wav: a low note and a lower buzz (try barcode recovery); problem.wav: three
+low buzzes (scan not accepted); not_sure.wav: a quick warble (keep aside until confirmed).
+Distinct in pitch and rhythm, so a desk worker tells them apart without looking. Standard
+library only.
 """
 
 from __future__ import annotations
@@ -45,6 +49,12 @@ def main() -> None:
     write("move.wav", tone(660, 0.28))
     buzz = tone(196, 0.11, square=True, volume=0.5)
     write("problem.wav", buzz + silence(0.05) + buzz + silence(0.05) + buzz)
+    write("office.wav", tone(784, 0.16) + silence(0.03) + tone(523, 0.24))
+    write("not_found.wav", tone(392, 0.14) + silence(0.04) + tone(262, 0.22, square=True))
+    warble = []
+    for _ in range(4):
+        warble += tone(587, 0.06) + tone(494, 0.06)
+    write("not_sure.wav", warble)
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def test_banner_is_readable_from_two_metres_and_nothing_is_clipped(
     for label in (banner.headline, banner.target, banner.lines):
         assert not clipped(label), label.objectName()
     assert banner.geometry().bottom() < screen.height()
-    assert screen.scan_list.height() >= 120  # the scans since sign-in still show
+    assert screen.history.height() >= 120  # the scans since sign-in still show
 
 
 def test_banner_grows_with_the_window(

@@ -23,7 +23,7 @@ from ui import sounds
 from ui.desk_session import DeskSession
 from ui.screens import check_in_screen
 from ui.screens.check_in_screen import CheckInScreen
-from ui.widgets import routing_banner
+from ui.widgets import banner_looks
 from ui.widgets.routing_banner import RoutingBanner
 from ui.widgets.scan_field import ScanField
 
@@ -85,12 +85,12 @@ def test_scanner_burst_shows_hold_shelf_banner_with_patron(
     banner = screen.banner
     assert banner.objectName() == "routingBanner"
     assert screen.scan_field.objectName() == "scanInput"
-    assert banner.look.key == "good"
+    assert banner.look.key == "shelf"
     assert banner.headline.text() == "Put on hold shelf: NGUYEN, M."
     assert "T00345678" in banner.target.text()
     assert "hold shelf" in banner.lines.text()
     assert not banner.icon.pixmap().isNull()  # an icon, not colour alone
-    assert screen.sounds.last_tone is Tone.GOOD
+    assert screen.sounds.last_sound == "good"
     assert screen.scan_field.text() == ""
     assert screen.scan_list.count() == 1
     assert "ILL00000018" in screen.scan_list.item(0).text()
@@ -112,9 +112,9 @@ def test_two_scans_back_to_back_are_both_processed_in_order(
         ("ILL00000026", Outcome.TRANSIT),
         ("ILL00000091", Outcome.RETURN_TO_ILL_OFFICE),
     ]
-    assert screen.banner.look.key == "return"  # the last scan's answer: yellow strap
+    assert screen.banner.look.key == "ill_office"  # the last scan's answer: yellow strap
     assert screen.banner.headline.text() == "Return to WS-ILL"
-    assert screen.sounds.last_tone is Tone.MOVE
+    assert screen.sounds.last_sound == "office"
     assert screen.scan_list.count() == 2
     assert "ILL00000091" in screen.scan_list.item(0).text()  # newest first
 
@@ -182,12 +182,12 @@ def test_bad_input_gives_a_clear_message_and_changes_nothing(
     result = blocker.args[0]
 
     assert result.outcome is Outcome.INVALID_SCAN
-    assert screen.banner.look.key == "problem"
+    assert screen.banner.look.key == "refused"
     assert screen.banner.headline.text() == "Scan again: scan not accepted"
     message = screen.banner.lines.text()
     assert message and ("Scan" in message or "scan" in message)
     assert len(screen.banner.target.text()) < 80  # a 10,000-character scan is not echoed
-    assert screen.sounds.last_tone is Tone.PROBLEM
+    assert screen.sounds.last_sound == "refused"
     assert [count(demo_rt, m) for m in (AuditEvent, NotFoundScan, Transit, Item)] == before
     assert screen.scan_field.text() == ""
 
@@ -221,7 +221,7 @@ def test_not_found_banner_leads_to_barcode_recovery_and_one_click_check_in(
     screen = open_screen("SE")
     result = scan_and_wait(qtbot, screen, "39999999")
     assert result.outcome is Outcome.NOT_FOUND
-    assert screen.banner.look.key == "problem"
+    assert screen.banner.look.key == "not_found"
     assert "Barcode recovery" in screen.banner.lines.text()
     assert screen.banner.target.text() == "Scanned: 39999999"
     assert screen.banner.recovery_button.isVisible()
@@ -320,10 +320,10 @@ def test_unexpected_failure_is_a_banner_not_a_traceback(
     monkeypatch.setattr(check_in_screen, "check_in", broken)
     with qtbot.waitSignal(screen.scanFailed, timeout=WAIT_MS):
         scan(qtbot, screen, "ILL00000018")
-    assert screen.banner.look.key == "problem"
+    assert screen.banner.look.key == "refused"
     assert screen.banner.headline.text() == "Not checked in"
     assert "Scan the item again" in screen.banner.lines.text()
-    assert screen.sounds.last_tone is Tone.PROBLEM
+    assert screen.sounds.last_sound == "refused"
     assert "not checked in" in screen.scan_list.item(0).text()
 
     monkeypatch.setattr(check_in_screen, "check_in", real)  # the next scan works
@@ -347,13 +347,13 @@ def test_sounds_work_silently_without_audio_and_say_so_once(
     assert len(warnings) == 1
 
 
-def test_three_distinct_sound_files_ship_with_the_app() -> None:
+def test_a_distinct_sound_file_for_each_family_ships_with_the_app() -> None:
     contents = {
-        tone: (sounds.SOUND_DIR / name).read_bytes() for tone, name in sounds.SOUND_FILES.items()
+        sound: (sounds.SOUND_DIR / name).read_bytes() for sound, name in sounds.SOUND_FILES.items()
     }
-    assert set(contents) == {Tone.GOOD, Tone.MOVE, Tone.PROBLEM}
+    assert set(contents) == {"good", "move", "office", "not_found", "refused", "not_sure"}
     assert all(data.startswith(b"RIFF") and b"WAVE" in data[:12] for data in contents.values())
-    assert len(set(contents.values())) == 3
+    assert len(set(contents.values())) == 6
 
 
 def test_muted_player_plays_nothing_and_follows_the_settings(qtbot: QtBot) -> None:
@@ -416,15 +416,17 @@ def test_banner_paints_each_answer_in_its_own_colour_and_text_colour(qtbot: QtBo
         return background, headline
 
     for headline, look in [
-        ("Problem", routing_banner.PROBLEM),
-        ("Hold shelf", routing_banner.GOOD),
-        ("Return", routing_banner.RETURN),
-        ("Problem again", routing_banner.PROBLEM),
-        ("Transit", routing_banner.TRANSIT),
+        ("Not accepted", banner_looks.REFUSED),
+        ("Hold shelf", banner_looks.SHELF),
+        ("Return", banner_looks.ILL_OFFICE),
+        ("Not found", banner_looks.NOT_FOUND),
+        ("Not accepted again", banner_looks.REFUSED),
+        ("Transit", banner_looks.ROUTE),
+        ("Not sure", banner_looks.NOT_SURE),
     ]:
         banner._paint(look, headline, "", ())
         assert banner.look is look
         assert painted() == (look.background, look.foreground), headline
         assert not banner.icon.pixmap().isNull()
     banner.show_idle()
-    assert painted() == (routing_banner.IDLE.background, routing_banner.IDLE.foreground)
+    assert painted() == (banner_looks.IDLE.background, banner_looks.IDLE.foreground)

@@ -32,6 +32,7 @@ from ui.screens.patrons_screen import PatronsScreen
 pytestmark = pytest.mark.gui
 
 SessionAt = Callable[[str, str], DeskSession]
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 
 
 def rows(table: QTableWidget) -> list[list[str]]:
@@ -83,12 +84,17 @@ def test_find_patron_scan_confirm_and_see_the_checkout(
 
     scan(qtbot, screen, barcode)
     assert not screen.confirm_box.isHidden()
+    assert screen.strap_date.text() == ""  # read the strap first: nothing to Enter past
+    assert "2026-11-14" in screen.confirm_box.same_date_button.text()
+
+    qtbot.keyClick(screen, Qt.Key.Key_D, CTRL_SHIFT)  # it matches
+    settle(qtbot)
     assert screen.strap_date.date() == QDate(2026, 11, 14)
     assert screen.due_label.text() == "Friday 13 November 2026"
     assert "closed that day" in screen.sentence.text()
     assert screen.discrepancy.text() == ""
 
-    qtbot.keyClick(screen.strap_date, Qt.Key.Key_Return)  # the strap matches: confirm
+    qtbot.keyClick(screen.strap_date, Qt.Key.Key_Return)  # confirm
     settle(qtbot)
     assert screen.confirm_box.isHidden()
     assert screen.banner.headline.text() == "Due Friday 13 November 2026"
@@ -98,6 +104,45 @@ def test_find_patron_scan_confirm_and_see_the_checkout(
     [line] = [r for r in checked_out if r[0] == barcode]
     assert line[2] == "2026-11-13" and line[3] == "2026-11-14"
     assert barcode not in [r[0] for r in rows(screen.account.waiting)]
+
+
+def test_enter_without_the_strap_date_checks_nothing_out_and_says_what_to_do(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    session = desk_session("desk", "METRO")
+    barcode = held(session.rt, "T00123456")
+    set_lender_date(session.rt, barcode, date(2026, 11, 14))
+    screen = open_screen(qtbot, session)
+    find_patron(qtbot, screen, "T00123456")
+    before = len(rows(screen.account.checkouts))
+    scan(qtbot, screen, barcode)
+    assert screen.strap_date.text() == "" and screen.due_label.text() == ""
+    assert not screen.confirm_button.isEnabled()
+
+    scan(qtbot, screen, "")  # a reflex Enter on the scan field
+    assert not screen.confirm_box.isHidden() and screen.pending is not None
+    assert len(rows(screen.account.checkouts)) == before
+    assert "Type the date printed on the strap" in screen.banner.lines.text()
+    assert "Ctrl+Shift+D" in screen.banner.lines.text()
+    qtbot.waitUntil(screen.strap_date.hasFocus)
+
+    qtbot.keyClicks(screen.strap_date, "2026-11-14")  # typed off the strap
+    settle(qtbot)
+    assert screen.due_label.text() == "Friday 13 November 2026"
+    qtbot.keyClick(screen.strap_date, Qt.Key.Key_Return)
+    settle(qtbot)
+    assert screen.banner.headline.text() == "Due Friday 13 November 2026"
+    assert len(rows(screen.account.checkouts)) == before + 1
+
+
+def test_change_due_date_shows_no_date_before_a_patron_is_chosen(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    screen = open_screen(qtbot, desk_session("desk", "METRO"))
+    assert screen.new_due.text() == ""
+    assert not screen.new_due.isEnabled() and not screen.change_due_button.isEnabled()
+    find_patron(qtbot, screen, "T00123456")
+    assert screen.new_due.isEnabled() and screen.new_due.date() == QDate(2026, 11, 2)
 
 
 def test_a_different_strap_date_wins_and_is_logged(qtbot: QtBot, desk_session: SessionAt) -> None:
@@ -128,7 +173,7 @@ def test_in_library_use_refused_then_recorded(qtbot: QtBot, desk_session: Sessio
     scan(qtbot, screen, barcode)
     assert screen.confirm_box.isHidden()
     assert screen.banner.headline.text() == "Record an in-library use: no checkout"
-    assert screen.banner.look.key == "problem"
+    assert screen.banner.look.key == "refused"
     assert not screen.record_use_button.isHidden()
     assert screen.override_button.isHidden()  # desk staff cannot override
     qtbot.mouseClick(screen.record_use_button, Qt.MouseButton.LeftButton)
@@ -299,6 +344,9 @@ def test_enter_on_the_empty_scan_field_confirms_and_focus_never_leaves_it(
     screen = open_screen(qtbot, session)
     find_patron(qtbot, screen, "T00123456")
     scan(qtbot, screen, barcode)
+    assert screen.focusWidget() is screen.scan
+    qtbot.keyClick(screen.scan, Qt.Key.Key_D, CTRL_SHIFT)  # it matches
+    settle(qtbot)
     assert screen.focusWidget() is screen.scan
     scan(qtbot, screen, "")  # the desk worker checked the strap and pressed Enter
     assert screen.confirm_box.isHidden()

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from ui.desk_session import DeskSession
 from ui.main_window import MainWindow
+from ui.widgets.banner_looks import FAMILY_LOOKS
 
 pytestmark = pytest.mark.gui
 
@@ -39,14 +40,16 @@ def test_help_menu_lists_the_keys_and_the_banner_colours(
     dialog = window.help_dialog
     assert dialog is not None and dialog.isVisible()
     shown = texts(dialog)
-    for key in ("F2", "F3", "F4", "F5", "F6", "F7", "Ctrl+R", "Escape"):
+    for key in ("F2", "F3", "F4", "F5", "F6", "F7", "Ctrl+R", "Ctrl+Shift+D", "Escape"):
         assert f"<b>{key}</b>" in shown, key
     assert "Check In screen" in shown and "barcode recovery" in shown
-    for colour, meaning in (("green", "Done"), ("blue", "Send on"), ("yellow", "yellow strap"),
-                            ("red", "Problem"), ("grey", "Ready")):  # fmt: skip
-        assert colour in shown and meaning in shown
-    swatch = dialog.findChild(QLabel, "helpBanner_return")
-    assert swatch is not None and "#f5c400" in swatch.styleSheet()
+    for look in FAMILY_LOOKS.values():  # every family: its colour's name, and what to do
+        swatch = dialog.findChild(QLabel, f"helpBanner_{look.key}")
+        assert swatch is not None and swatch.text() == look.colour
+        assert look.background in swatch.styleSheet()
+    for meaning in ("Shelve here", "Send on", "ILL office", "Not found", "Ctrl+R",
+                    "Not accepted", "Not sure", "Ready"):  # fmt: skip
+        assert meaning in shown, meaning
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
     window.close()

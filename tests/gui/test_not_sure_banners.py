@@ -55,6 +55,8 @@ def test_check_in_whose_commit_reply_was_lost_says_not_sure_and_journals_the_key
         qtbot.keyClick(screen.scan_field, Qt.Key.Key_Return)
     settle(qtbot)
     assert screen.banner.headline.text().startswith("Not sure")
+    assert screen.banner.look.key == "not_sure"  # its own colour, icon and sound
+    assert screen.sounds.last_sound == "not_sure"
     lines = screen.banner.lines.text()
     assert "It will be checked when the database is back" in lines
     assert "Nothing was changed" not in lines and "nothing was" not in lines.lower()

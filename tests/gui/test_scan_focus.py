@@ -81,7 +81,10 @@ def test_check_out_the_scan_after_renew_lands_in_the_strap_field(
     settle(qtbot)
     assert screen.pending is not None and screen.pending.barcode == barcode
     assert not screen.confirm_box.isHidden()
-    scanner_scan(qtbot, "")  # Enter alone confirms, the strap checked
+    shift_ctrl = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(screen.scan, Qt.Key.Key_D, shift_ctrl)  # the strap shows the recorded date
+    assert screen.scan.hasFocus()
+    scanner_scan(qtbot, "")  # then Enter confirms
     settle(qtbot)
     assert screen.banner.headline.text() == "Due Wednesday 2 December 2026"
 

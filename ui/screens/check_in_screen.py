@@ -11,8 +11,8 @@ import logging
 import uuid
 from collections import deque
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -20,17 +20,20 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.desk.checkin import CheckInResult, check_in
-from app.desk.routing import Tone
 from app.library.errors import ServiceError
 from ui.desk_session import DeskSession
+from ui.icons import resource_icon
 from ui.screens.check_in_slips import SlipPrinter
 from ui.sounds import SoundPlayer
+from ui.widgets.banner_looks import REFUSED, BannerStyle
 from ui.widgets.barcode_recovery_panel import KEEPS_FOCUS, BarcodeRecoveryPanel
 from ui.widgets.routing_banner import RoutingBanner
 from ui.widgets.scan_field import ScanField
@@ -39,7 +42,16 @@ from ui.widgets.scanner_bursts import TYPED_NOT_SCANNED
 log = logging.getLogger(__name__)
 
 _RESULT_ROLE = Qt.ItemDataRole.UserRole
+LOOK_ROLE = Qt.ItemDataRole.UserRole + 1  # the banner look's key a history row was drawn in
+_ROW_ICON = QSize(28, 28)  # a history row's family icon, big enough to tell shapes apart
+LOWER_LEAST_HEIGHT = 230  # the history, or barcode recovery with two result rows
 SCAN_LIST_LIMIT = 500  # scans kept in the list since sign-in; older ones drop off the end
+EMPTY_HISTORY = (
+    "No scans yet: this list shows the items checked in at this desk since you signed in, "
+    "newest first (it starts empty at each sign-in).\n\n"
+    "Scan the barcode at the TOP of the strap to check an item in. Click a scan here later "
+    "to see its details or reprint its slip."
+)
 
 
 # A scan that failed is scanned again: these say so in place of the runner's general words.
@@ -109,7 +121,20 @@ class CheckInScreen(QWidget):
         self.scan_list = QListWidget(self)
         self.scan_list.setObjectName("scanList")
         self.scan_list.setAccessibleName("Scans since sign-in")
+        self.scan_list.setIconSize(self.scan_list.iconSize().expandedTo(_ROW_ICON))
         self.scan_list.currentItemChanged.connect(self._show_details)
+        self._row_icons: dict[str, QIcon] = {}
+        self.history_empty = QLabel(EMPTY_HISTORY, self)
+        self.history_empty.setObjectName("scanHistoryEmpty")
+        self.history_empty.setWordWrap(True)
+        self.history_empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.history_empty.setMargin(12)
+        # Its long words wrap to the width it is given, never widen the list's column.
+        self.history_empty.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.history = QStackedWidget(self)  # the list, or why it is empty
+        self.history.setObjectName("scanHistory")
+        self.history.addWidget(self.history_empty)
+        self.history.addWidget(self.scan_list)
         self.details = QLabel("Select a scan to see its details.", self)
         self.details.setObjectName("scanDetails")
         self.details.setWordWrap(True)
@@ -137,13 +162,18 @@ class CheckInScreen(QWidget):
         self.recovery.hide()
         self.splitter = lower = QSplitter(Qt.Orientation.Horizontal, self)
         lower.setObjectName("checkInSplitter")
-        lower.addWidget(self.scan_list)
+        self.detail_box = detail_box
+        lower.addWidget(self.history)
         lower.addWidget(detail_box)
         lower.addWidget(self.recovery)
         lower.setStretchFactor(0, 2)
         lower.setStretchFactor(1, 2)
         lower.setStretchFactor(2, 3)
         lower.setChildrenCollapsible(False)
+        # The lower half takes the height that is left and no more: its lists' preferred
+        # sizes would make the screen taller than a 1280x800 window and scroll it.
+        lower.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        lower.setMinimumHeight(LOWER_LEAST_HEIGHT)
 
         col = QVBoxLayout(self)
         col.setContentsMargins(20, 16, 20, 16)
@@ -156,6 +186,11 @@ class CheckInScreen(QWidget):
         col.addWidget(lower, 1)
         shortcut = QShortcut(QKeySequence("Ctrl+R"), self)
         shortcut.activated.connect(self.show_recovery)
+        # Escape closes recovery wherever the keyboard is on this screen (a click on the
+        # results hands it back to the scan field).
+        close_key = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        close_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        close_key.activated.connect(self.hide_recovery)
 
     # -- focus ----------------------------------------------------------------------------
 
@@ -234,8 +269,8 @@ class CheckInScreen(QWidget):
     def _on_result(self, result: CheckInResult) -> None:
         self._busy = False
         self.banner.show_result(result)
-        self.sounds.play(result.tone)
-        self._add_to_list(result)
+        self.sounds.play_sound(self.banner.look.sound)
+        self._add_to_list(result, self.banner.look)
         if result.print_slip:
             self.print_message.setText(self.slips.print_for(result, automatic=True))
         self.scanProcessed.emit(result)
@@ -244,10 +279,10 @@ class CheckInScreen(QWidget):
     def _on_failure(self, scan: str, message: str) -> None:
         self._busy = False
         self.banner.show_problem("Not checked in", (message,))
-        self.sounds.play(Tone.PROBLEM)
+        self.sounds.play_sound(REFUSED.sound)
         item = QListWidgetItem(f"{scan or '(empty)'}  —  not checked in")
         item.setToolTip(message)
-        self._list_scan(item)
+        self._list_scan(item, REFUSED)
         self.scanFailed.emit(scan)
         self._pump()
 
@@ -259,6 +294,8 @@ class CheckInScreen(QWidget):
         self.note.show()
 
     def _check_in_recovered(self, barcode: str) -> None:
+        """The item is found: recovery closes and its check-in answers in the banner."""
+        self.hide_recovery()
         self.enqueue(barcode)
         QTimer.singleShot(0, self, self._refocus_now)
 
@@ -267,16 +304,26 @@ class CheckInScreen(QWidget):
 
     # -- the list of scans since sign-in ----------------------------------------------------
 
-    def _add_to_list(self, result: CheckInResult) -> None:
+    def _add_to_list(self, result: CheckInResult, look: BannerStyle) -> None:
         when = result.at.astimezone().strftime("%H:%M:%S")
         text = f"{when}  {result.barcode or '(empty)'}  —  {result.headline}"
         item = QListWidgetItem(text)
         item.setData(_RESULT_ROLE, result)
         item.setToolTip("\n".join(result.instructions))
-        self._list_scan(item)
+        self._list_scan(item, look)
 
-    def _list_scan(self, item: QListWidgetItem) -> None:
-        """Newest first; a long shift keeps the last SCAN_LIST_LIMIT, so memory stays flat."""
+    def _list_scan(self, item: QListWidgetItem, look: BannerStyle) -> None:
+        """Newest first, in the banner's colour and icon for its family (the icon's name read
+        aloud); a long shift keeps the last SCAN_LIST_LIMIT, so memory stays flat."""
+        icon = self._row_icons.get(look.icon)
+        if icon is None:
+            icon = self._row_icons[look.icon] = resource_icon(look.icon)
+        item.setIcon(icon)
+        item.setBackground(QColor(look.background))
+        item.setForeground(QColor(look.foreground))
+        item.setData(LOOK_ROLE, look.key)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{look.label}: {item.text()}")
+        self.history.setCurrentWidget(self.scan_list)
         self.scan_list.insertItem(0, item)
         while self.scan_list.count() > SCAN_LIST_LIMIT:
             self.scan_list.takeItem(self.scan_list.count() - 1)
@@ -324,14 +371,21 @@ class CheckInScreen(QWidget):
     # -- barcode recovery -------------------------------------------------------------------
 
     def show_recovery(self) -> None:
+        """Recovery takes the details' place (three quarters of the width): its columns fit
+        at 1280x800. The scans since sign-in stay in sight beside it."""
         if not self.recovery.isVisible():
+            self.detail_box.hide()
             self.recovery.show()
-            width = max(self.splitter.width(), 900)
-            self.splitter.setSizes([width * 3 // 10, width * 2 // 10, width * 5 // 10])
+            width = self.splitter.width()
+            self.splitter.setSizes([width // 4, 0, width - width // 4])
         self.recovery.patron_input.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def hide_recovery(self) -> None:
-        self.recovery.hide()
+        if self.recovery.isVisible():
+            self.recovery.hide()
+            self.detail_box.show()
+            width = self.splitter.width()
+            self.splitter.setSizes([width // 2, width - width // 2, 0])
         self._refocus_now()
 
 

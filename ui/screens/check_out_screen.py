@@ -14,21 +14,16 @@ back). When the library does not allow it, the banner says to keep the item on t
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
 
-from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QDate
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QDateEdit,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -36,7 +31,6 @@ from PySide6.QtWidgets import (
 from app.borrowing.due_dates import say_date
 from app.desk.checkout import check_out, preview_checkout
 from app.desk.checkout_results import CheckoutResult, Outcome
-from app.desk.checkout_wording import checkout_headline
 from app.desk.in_house_use import InHouseUseResult, record_in_house_use
 from app.desk.loan_changes import DueDateChange, change_due_date, refuse_renewal
 from app.desk.offline_fallback import (
@@ -49,84 +43,29 @@ from app.desk.routing import Tone
 from app.library.errors import InvalidInput, ServiceError
 from app.library.scanning import InvalidScan, normalize_scan
 from app.library.vocabulary import Role
-from app.people.patron_ids import parse_patron_id
 from app.people.patrons import PatronView, patron_view
 from ui.desk_session import DeskSession
+from ui.screens.checkout_confirmation import (
+    SAME_DATE_KEY,
+    STRAP_DATE_FIRST,
+    CheckoutBanner,
+    ConfirmPanel,
+)
+from ui.screens.checkout_loan_row import LoanChangesRow
+from ui.screens.checkout_offline_patron import offline_patron_reference
 from ui.screens.patrons_screen import PatronAccountPanel, PatronLookup
 from ui.sounds import SoundPlayer
-from ui.widgets.routing_banner import GOOD, PROBLEM, RoutingBanner
 from ui.widgets.scan_field import ScanField, ScanFocusKeeper
-from ui.widgets.scanner_bursts import TYPED_NOT_SCANNED
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _OVERRIDABLE = (Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON, Outcome.REFUSED_LENDER_DATE_PASSED)
-_CARD_BARCODE = re.compile(r"^(?=.*\d)[A-Za-z0-9-]{5,32}$")  # a name has no digits
+ACCOUNT_LEAST_HEIGHT = 150  # the patron's header, the tabs and two rows
 UNREACHABLE_RETRY = (
     "The database cannot be reached, so nothing was recorded. Try again when the status bar "
     "shows the database connected."
 )
-
-
-def offline_patron_reference(text: str) -> str:
-    """The patron as typed, when the database cannot look them up: campus ID or card barcode."""
-    try:
-        return parse_patron_id(text)
-    except InvalidInput:
-        value = text.strip()
-        if _CARD_BARCODE.match(value):
-            return value
-        raise InvalidInput(
-            "The database cannot be reached, so patrons cannot be searched by name. Type the "
-            "campus ID (like T00123456) or scan the barcode on the patron's card."
-        ) from None
-
-
-def to_qdate(day: date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def from_qdate(value: QDate) -> date:
-    return date(value.year(), value.month(), value.day())
-
-
-class CheckoutBanner(RoutingBanner):
-    """The check-in banner, speaking about checkouts."""
-
-    def show_checkout(self, result: CheckoutResult) -> None:
-        self.result = None
-        target = f"{result.patron_name}  ·  {result.patron_id}"
-        if result.outcome is Outcome.CHECKED_OUT:
-            assert result.due_date is not None
-            lines = [result.title or "", result.patron_sentence]
-            if not result.is_ill:  # lending: the yellow flag and where to send it
-                lines.append(result.message)
-            if result.discrepancy_logged:
-                lines.append("The strap date differed from the record: logged for the ILL office.")
-            if result.overridden:
-                lines.append("Override recorded in the audit trail.")
-            self._paint(
-                GOOD, f"Due {say_date(result.due_date)}", target, tuple(x for x in lines if x)
-            )
-        else:
-            self._paint(PROBLEM, checkout_headline(result), target, (result.message,))
-
-    def show_note(self, headline: str, lines: tuple[str, ...]) -> None:
-        self.result = None
-        self._paint(GOOD, headline, "", lines)
-
-
-class StrapDateEdit(QDateEdit):
-    """The date read on the strap; Enter confirms the checkout."""
-
-    confirmed = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.confirmed.emit()
-            return
-        super().keyPressEvent(event)
 
 
 class CheckOutScreen(QWidget):
@@ -159,64 +98,24 @@ class CheckOutScreen(QWidget):
         refusal_row.addWidget(self.override_button)
         refusal_row.addStretch(1)
 
-        self.confirm_box = QGroupBox("Confirm the date on the strap", self)
-        self.confirm_box.setObjectName("confirmPanel")
-        self.confirm_title = QLabel("", self.confirm_box)
-        self.confirm_title.setObjectName("confirmTitle")
-        self.confirm_title.setWordWrap(True)
-        self.strap_date = StrapDateEdit(self.confirm_box)
-        self.strap_date.setObjectName("strapDateEdit")
-        self.strap_date.setCalendarPopup(True)
-        self.strap_date.setDisplayFormat("yyyy-MM-dd")
-        self.strap_date.setAccessibleName("Due date printed on the strap")
-        self.due_label = QLabel("", self.confirm_box)
-        self.due_label.setObjectName("dueDateLabel")
-        self.due_label.setStyleSheet("font-size: 20pt; font-weight: 700;")
-        self.sentence = QLabel("", self.confirm_box)
-        self.sentence.setObjectName("patronSentence")
-        self.sentence.setWordWrap(True)
-        self.discrepancy = QLabel("", self.confirm_box)
-        self.discrepancy.setObjectName("discrepancyNote")
-        self.discrepancy.setWordWrap(True)
-        self.confirm_button = QPushButton("Strap checked: check out", self.confirm_box)
-        self.confirm_button.setObjectName("confirmCheckoutButton")
-        self.cancel_button = QPushButton("Cancel", self.confirm_box)
-        self.cancel_button.setObjectName("cancelCheckoutButton")
-        form = QFormLayout()
-        form.addRow("Item", self.confirm_title)
-        form.addRow("Date on the strap", self.strap_date)
-        form.addRow("Due date", self.due_label)
-        form.addRow("Tell the patron", self.sentence)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.confirm_button)
-        buttons.addWidget(self.cancel_button)
-        buttons.addStretch(1)
-        box_layout = QVBoxLayout(self.confirm_box)
-        box_layout.addLayout(form)
-        box_layout.addWidget(self.discrepancy)
-        box_layout.addLayout(buttons)
+        self.confirm_box = ConfirmPanel(self)
+        box = self.confirm_box  # its parts by the names the screen (and its tests) use
+        self.confirm_title, self.strap_date = box.item_label, box.strap_date
+        self.due_label = box.due_label
+        self.sentence, self.discrepancy = box.sentence, box.discrepancy
+        self.confirm_button, self.cancel_button = box.confirm_button, box.cancel_button
+        same_date = QShortcut(QKeySequence(SAME_DATE_KEY), self)
+        same_date.activated.connect(box.use_recorded)
 
         self.account = PatronAccountPanel(self)
-        self.renew_button = QPushButton("Renew…", self)
-        self.renew_button.setObjectName("renewButton")
-        self.renew_button.setToolTip("Explains why ILL items are not renewed at the desk")
-        self.new_due = QDateEdit(self)
-        self.new_due.setObjectName("newDueDateEdit")
-        self.new_due.setCalendarPopup(True)
-        self.new_due.setDisplayFormat("yyyy-MM-dd")
-        self.due_reason = QLineEdit(self)
-        self.due_reason.setObjectName("dueReasonInput")
-        self.due_reason.setPlaceholderText("Reason (required), e.g. lender renewed to this date")
-        self.due_reason.setProperty(TYPED_NOT_SCANNED, True)  # a scan here goes to the strap field
-        self.change_due_button = QPushButton("Change due date", self)
-        self.change_due_button.setObjectName("changeDueButton")
-        loan_row = QHBoxLayout()
-        loan_row.addWidget(QLabel("Selected checkout:", self))
-        loan_row.addWidget(self.renew_button)
-        loan_row.addSpacing(20)
-        loan_row.addWidget(self.new_due)
-        loan_row.addWidget(self.due_reason, 1)
-        loan_row.addWidget(self.change_due_button)
+        # The account takes the height left (its lists scroll), so a 1280x800 window shows
+        # the confirmation and the due-date row without scrolling the screen.
+        self.account.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.account.setMinimumHeight(ACCOUNT_LEAST_HEIGHT)
+        self.loan_row = LoanChangesRow(self)
+        self.renew_button, self.new_due = self.loan_row.renew_button, self.loan_row.new_due
+        self.due_reason = self.loan_row.due_reason
+        self.change_due_button = self.loan_row.change_due_button
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.lookup)
@@ -225,7 +124,7 @@ class CheckOutScreen(QWidget):
         layout.addLayout(refusal_row)
         layout.addWidget(self.confirm_box)
         layout.addWidget(self.account, 1)
-        layout.addLayout(loan_row)
+        layout.addWidget(self.loan_row)
 
         # The lookup is run from here so that an unreachable database means offline, not a
         # traceback.
@@ -332,7 +231,7 @@ class CheckOutScreen(QWidget):
         self._set_pending(None)
         self._set_refused(None)
         self.banner.show_idle(f"{view.name}: scan the strap")
-        self.new_due.setDate(to_qdate(self.session.rt.clock.today()))
+        self.loan_row.for_patron(self.session.rt.clock.today())
         self.scan.setFocus()
 
     def _refresh_account(self) -> None:
@@ -389,7 +288,7 @@ class CheckOutScreen(QWidget):
             self._refused_result(result)
         else:
             self._set_pending(result)
-            self.banner.show_idle("Check the date on the strap, then press Enter to confirm")
+            self.banner.show_idle(STRAP_DATE_FIRST)
             self.scan.setFocus()
         if replaced is not None and replaced.barcode != result.barcode:
             note = f"{replaced.barcode} was NOT checked out: scan it again to check it out."
@@ -400,25 +299,11 @@ class CheckOutScreen(QWidget):
         self.confirm_box.setVisible(result is not None)
         if result is None:
             return
-        self.confirm_title.setText(f"{result.title}  ({result.barcode})")
         strap = result.strap_due_date
-        self.strap_date.setEnabled(result.is_ill and strap is not None)
-        self.strap_date.blockSignals(True)
-        self.strap_date.setDate(to_qdate(strap or self.session.rt.clock.today()))
-        self.strap_date.blockSignals(False)
-        self._show_proposal(result)
-
-    def _show_proposal(self, result: CheckoutResult) -> None:
-        due = result.due_date
-        self.due_label.setText(say_date(due) if due else "")
-        self.sentence.setText(result.patron_sentence if result.is_ill else result.message)
-        self.discrepancy.setText(
-            "This differs from the date recorded at receipt "
-            f"({result.recorded_strap_date.isoformat()}): the strap wins and the ILL office "
-            "is told."
-            if result.discrepancy_logged and result.recorded_strap_date
-            else ""
+        self.confirm_box.ask(
+            f"{result.title}  ({result.barcode})", strap, needs_date=result.is_ill and bool(strap)
         )
+        self.confirm_box.show_proposal(result)
 
     def _strap_date_edited(self, value: QDate) -> None:
         if self.pending is None or self.patron_id is None:
@@ -426,17 +311,19 @@ class CheckOutScreen(QWidget):
         if self.offline_patron is not None:
             return  # the database is away: the date is journaled as typed
         rt, actor, patron_id = self.session.rt, self.session.actor, self.patron_id
-        barcode, strap = self.pending.barcode, from_qdate(value)
+        barcode, strap = self.pending.barcode, self.strap_date.value()
+        if strap is None:
+            return
 
         def answered(result: CheckoutResult) -> None:
             if self.pending is None or self.pending.barcode != barcode:
                 return  # confirmed or replaced meanwhile
-            if from_qdate(self.strap_date.date()) != strap:
+            if self.strap_date.value() != strap:
                 return  # typed on meanwhile: the later date's answer follows
             if result.outcome.refused:
                 self.discrepancy.setText(result.message)
                 return
-            self._show_proposal(result)
+            self.confirm_box.show_proposal(result)
 
         self._run(
             lambda: preview_checkout(rt, actor, patron_id, barcode, strap_due=strap),
@@ -454,7 +341,10 @@ class CheckOutScreen(QWidget):
         pending = self.pending
         if pending is None or self.patron_id is None:
             return
-        strap = from_qdate(self.strap_date.date()) if self.strap_date.isEnabled() else None
+        if not self.confirm_box.ready():  # never a date nobody read off the strap
+            self._ask_strap_date(self.confirm_box.what_to_do())
+            return
+        strap = self.strap_date.value() if self.confirm_box.needs_date else None
         self._do_checkout(pending.barcode, strap, override=override)
 
     def _do_checkout(self, barcode: str, strap: date | None, *, override: bool) -> None:
@@ -553,14 +443,7 @@ class CheckOutScreen(QWidget):
         self.offline_barcode = scan.barcode
         self.pending = None
         self.confirm_box.setVisible(True)
-        self.confirm_title.setText(f"{scan.barcode}  (offline: the record cannot be read)")
-        self.strap_date.setEnabled(True)
-        self.strap_date.blockSignals(True)
-        self.strap_date.setDate(to_qdate(self.session.rt.clock.today()))
-        self.strap_date.blockSignals(False)
-        self.due_label.setText("Provisional: the lender's date on the strap")
-        self.sentence.setText("Tell the patron the date printed on the strap.")
-        self.discrepancy.setText("")
+        self.confirm_box.show_offline(f"{scan.barcode}  (offline: the record cannot be read)")
         lines = ["Type the lender's date printed on the strap, then press Enter to save."]
         if replaced is not None and replaced != scan.barcode:
             lines.append(f"{replaced} was NOT checked out: scan it again to check it out.")
@@ -570,7 +453,10 @@ class CheckOutScreen(QWidget):
     def _offline_confirm(self) -> None:
         patron, barcode = self.offline_patron, self.offline_barcode
         assert patron is not None and barcode is not None
-        strap = from_qdate(self.strap_date.date())
+        strap = self.strap_date.value()
+        if strap is None:
+            self._ask_strap_date("Type the lender's date printed on the strap, then Enter.")
+            return
         rt, actor, offline = self.session.rt, self.session.actor, self.session.offline
         try:  # a line written to this PC's journal: no database, no wait
             saved = journal_checkout(rt, actor, offline, patron, barcode, strap)
@@ -666,7 +552,11 @@ class CheckOutScreen(QWidget):
             self._problem("Select a checkout", "Click the item in the Checked out list first.")
             return
         rt, actor = self.session.rt, self.session.actor
-        new_due, reason = from_qdate(self.new_due.date()), self.due_reason.text()
+        new_due, reason = self.new_due.value(), self.due_reason.text()
+        if new_due is None:
+            self._problem("Type the new due date", "As yyyy-mm-dd, e.g. the lender's new date.")
+            self.new_due.setFocus()
+            return
 
         def refused(error: ServiceError) -> None:
             self._refused_as("Due date not changed")(error)

@@ -1,7 +1,10 @@
 """Barcode recovery: find a strapless ILL item's barcode by patron ID or by title.
 
 Searches only read, so they run at once on the desk's thread; checking an item in is handed
-to the screen (`checkInRequested`), which queues it like any scan.
+to the screen (`checkInRequested`), which queues it like any scan. Laid out for a 1280x800
+desk screen below the banner: the buttons on the heading's row, never below the fold, and the
+short columns sized to their contents with the title taking what is left (its full text in
+the cell's tooltip). The screen closes it on Escape.
 """
 
 from __future__ import annotations
@@ -61,11 +64,14 @@ class BarcodeRecoveryPanel(QFrame):
 
         heading = QLabel("Barcode recovery", self)
         heading.setProperty("role", "heading")
-        close = QPushButton("Close", self)
+        self.check_in_button = QPushButton("Check in selected item", self)
+        self.check_in_button.setObjectName("recoveryCheckInButton")
+        close = QPushButton("Close (Esc)", self)
         close.setObjectName("recoveryCloseButton")
         close.clicked.connect(self.closeRequested)
         top = QHBoxLayout()
         top.addWidget(heading, 1)
+        top.addWidget(self.check_in_button)
         top.addWidget(close)
 
         self.patron_input = QLineEdit(self)
@@ -104,19 +110,24 @@ class BarcodeRecoveryPanel(QFrame):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COLUMNS.index("Title"), QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(60)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setWordWrap(False)
+        self.table.setMinimumHeight(80)  # the header and two rows, on the smallest screen
         self.table.verticalHeader().setVisible(False)
         self.table.cellDoubleClicked.connect(lambda row, _col: self.check_in_row(row))
-        self.check_in_button = QPushButton("Check in selected item", self)
-        self.check_in_button.setObjectName("recoveryCheckInButton")
         self.check_in_button.clicked.connect(lambda: self.check_in_row(self.table.currentRow()))
 
         col = QVBoxLayout(self)
+        col.setContentsMargins(10, 8, 10, 8)
+        col.setSpacing(6)
         col.addLayout(top)
         col.addLayout(form)
         col.addWidget(self.message)
         col.addWidget(self.table, 1)
-        col.addWidget(self.check_in_button, 0, Qt.AlignmentFlag.AlignRight)
 
     def find_by_patron(self) -> None:
         rt, actor, text = self.rt, self.actor, self.patron_input.text()
@@ -172,7 +183,9 @@ class BarcodeRecoveryPanel(QFrame):
                 item.due_date.isoformat() if item.due_date else "",
             )
             for column, text in enumerate(cells):
-                self.table.setItem(row, column, QTableWidgetItem(text))
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(text)  # a long title is cut short in the cell
+                self.table.setItem(row, column, cell)
         if items:
             self.table.selectRow(0)
 

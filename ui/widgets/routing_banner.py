@@ -1,7 +1,8 @@
 """The big answer to a scan, readable from two metres: colour AND icon AND words.
 
 Colour alone would fail a colour-blind worker and a glance from the side; the icon's shape and
-the headline say the same thing. Returns to the ILL office are yellow, like the strap.
+the headline say the same thing. Each family of answers has its own look (see banner_looks):
+returns to the ILL office are yellow, like the strap.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from app.desk.checkin import CheckInResult
 from app.desk.routing import Outcome, Tone
 from ui.icons import resource_icon
+from ui.widgets.banner_looks import IDLE, LOOKS, REFUSED, BannerStyle, style_for
 
 ICON_SIZE = 96
 
@@ -44,30 +46,12 @@ class BannerScale:
             button=scaled(0.019, 18, 28),
         )
 
-    def reserved_height(self) -> int:
+    def reserved_height(self, *, lines: int = 3, button: bool = True) -> int:
         """One height for every answer (so the list below never jumps): margins, a headline
         of two lines, the target, three instruction lines and the recovery button."""
         lead = 1.3  # line height for a font's pixel size
-        words = 2 * self.headline + self.target + 3 * self.lines + 1.8 * self.button
+        words = 2 * self.headline + self.target + lines * self.lines + 1.8 * self.button * button
         return round(words * lead) + 40 + 4 * 6
-
-
-@dataclass(frozen=True)
-class BannerStyle:
-    key: str  # the `look` property, for the style sheet and for tests
-    icon: str
-    background: str
-    foreground: str
-    label: str  # what the icon means, for screen readers
-
-
-IDLE = BannerStyle("idle", "bannerIdle", "#e9edf1", "#1d1d1d", "Ready")
-GOOD = BannerStyle("good", "bannerGood", "#1b6e34", "#ffffff", "Done")
-TRANSIT = BannerStyle("transit", "bannerMove", "#1f4f8f", "#ffffff", "Send on")
-RETURN = BannerStyle("return", "bannerMove", "#f5c400", "#1d1d1d", "Return, yellow strap")
-PROBLEM = BannerStyle("problem", "bannerProblem", "#a4161a", "#ffffff", "Problem")
-
-_RETURNS = (Outcome.RETURN_TO_ILL_OFFICE, Outcome.RETURN_TO_LENDER)
 
 
 def _style_sheet(looks: tuple[BannerStyle, ...], scale: BannerScale) -> str:
@@ -92,22 +76,12 @@ def _style_sheet(looks: tuple[BannerStyle, ...], scale: BannerScale) -> str:
     )
 
 
-LOOKS = (IDLE, GOOD, TRANSIT, RETURN, PROBLEM)
-
-
-def style_for(result: CheckInResult) -> BannerStyle:
-    if result.tone is Tone.GOOD:
-        return GOOD
-    if result.tone is Tone.MOVE:
-        routed = (result.routing, result.outcome)
-        return RETURN if any(o in _RETURNS for o in routed) else TRANSIT
-    return PROBLEM
-
-
 class RoutingBanner(QFrame):
     """Shows one result: icon, headline, destination or patron, and the instructions."""
 
     recoveryRequested = Signal()  # staff asked for barcode recovery from a not-found answer
+    OFFERS_RECOVERY = True  # room is kept for the recovery button under the words
+    RESERVED_LINES = 3  # instruction lines every answer has room for
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -163,7 +137,9 @@ class RoutingBanner(QFrame):
             return
         self.scale = scale
         self.setStyleSheet(_style_sheet(LOOKS, scale))
-        self.setMinimumHeight(scale.reserved_height())
+        self.setMinimumHeight(
+            scale.reserved_height(lines=self.RESERVED_LINES, button=self.OFFERS_RECOVERY)
+        )
         self.updateGeometry()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -204,7 +180,7 @@ class RoutingBanner(QFrame):
     def show_problem(self, headline: str, lines: tuple[str, ...]) -> None:
         """A failure outside the routing (database unreachable): still big, still red."""
         self.result = None
-        self._paint(PROBLEM, headline, "", lines)
+        self._paint(REFUSED, headline, "", lines)
 
     def _restyle(self, look: BannerStyle) -> None:
         """Switch colours and icon by the `look` property the one style sheet selects on:
