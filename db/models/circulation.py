@@ -42,6 +42,18 @@ def partial_index(name: str, *columns: str, where: str) -> Index:
     return Index(name, *columns, sqlite_where=text(where), info={OPEN_WHEN: where})
 
 
+def named_patrons(table: str) -> Index:
+    """The rows of `table` that still name a patron, by patron.
+
+    The privacy run clears `patron_id` on finished rows, so after a few years most rows name
+    nobody. A plain index then tells the planners (SQLite's statistics above all) that one
+    patron has hundreds of thousands of rows, and they scan by date instead: the privacy
+    run's look-up of a batch's patrons went from milliseconds to seconds. Indexing only the
+    named rows keeps the index, and its statistics, the size of what can still be found.
+    """
+    return partial_index(f"ix_{table}_patron_id", "patron_id", where="patron_id IS NOT NULL")
+
+
 def add_postgresql_conditions(metadata: MetaData) -> None:
     """Give every one-open-per-item index its PostgreSQL WHERE clause as well."""
     for table in metadata.tables.values():
@@ -58,7 +70,7 @@ class Loan(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
-    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     checked_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -71,6 +83,7 @@ class Loan(Base):
 
     __table_args__ = (
         _one_open_per_item("loans", "returned_at IS NULL"),
+        named_patrons("loans"),
         partial_index(
             "ix_loans_ill_checked_out_at",
             "checked_out_at",
@@ -116,7 +129,7 @@ class HoldShelfEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
-    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
     status: Mapped[HoldStatus] = mapped_column(enum_column(HoldStatus))
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -125,6 +138,7 @@ class HoldShelfEntry(Base):
 
     __table_args__ = (
         _one_open_per_item("hold_shelf_entries", "status = 'active'"),
+        named_patrons("hold_shelf_entries"),
         Index("ix_hold_shelf_entries_status_ended_at", "status", "ended_at"),
         Index("ix_hold_shelf_entries_placed_at", "placed_at", "item_id", "branch_id"),
         partial_index(
@@ -143,10 +157,13 @@ class InHouseUse(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
-    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (_one_open_per_item("in_house_uses", "ended_at IS NULL"),)
+    __table_args__ = (
+        _one_open_per_item("in_house_uses", "ended_at IS NULL"),
+        named_patrons("in_house_uses"),
+    )

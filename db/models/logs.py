@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, utcnow
-from db.models.circulation import partial_index
+from db.models.circulation import named_patrons, partial_index
 
 CHECK_IN_CONDITION = "action = 'check_in'"  # its detail is the outcome code: short
 CHECK_IN_INDEX = "ix_audit_events_check_in_at"
@@ -29,7 +29,7 @@ class AuditEvent(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     item_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    patron_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    patron_id: Mapped[int | None] = mapped_column(Integer)
     before: Mapped[dict[str, object] | None] = mapped_column(JSON)
     after: Mapped[dict[str, object] | None] = mapped_column(JSON)
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -39,6 +39,7 @@ class AuditEvent(Base):
     # check-ins (the most numerous events) also their outcome.
     __table_args__ = (
         Index("ix_audit_events_action_at", "action", "at", "branch_code", "entity_id"),
+        named_patrons("audit_events"),
         partial_index(
             CHECK_IN_INDEX, "at", "branch_code", "detail", "action", where=CHECK_IN_CONDITION
         ),

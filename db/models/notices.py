@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, enum_column, utcnow
+from db.models.circulation import named_patrons
 from db.models.enums import NoticeStatus
 
 
@@ -20,7 +21,7 @@ class Notice(Base):
     kind: Mapped[str] = mapped_column(String(32), index=True)
     status: Mapped[NoticeStatus] = mapped_column(enum_column(NoticeStatus), index=True)
     recipient: Mapped[str] = mapped_column(String(254), default="")
-    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"))
     partner_symbol: Mapped[str | None] = mapped_column(String(8))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("ill_requests.id"))
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"))
@@ -34,6 +35,8 @@ class Notice(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (named_patrons("notices"),)
 
 
 class NoticeTemplate(Base):

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, enum_column, utcnow
+from db.models.circulation import named_patrons
 from db.models.enums import Direction, RequestKind, RequestStatus
 
 
@@ -34,7 +35,7 @@ class IllRequest(Base):
     issue: Mapped[str] = mapped_column(String(50), default="")
     issue_date: Mapped[str] = mapped_column(String(50), default="")
     pages: Mapped[str] = mapped_column(String(50), default="")
-    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"))
     pickup_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
     lender_symbol: Mapped[str | None] = mapped_column(String(8))
     borrower_symbol: Mapped[str | None] = mapped_column(String(8))
@@ -60,6 +61,7 @@ class IllRequest(Base):
     # What the statistics count by: requests placed or received, closed (cancelled),
     # copies delivered and lending due dates, each over a period.
     __table_args__ = (
+        named_patrons("ill_requests"),
         # Covers the count by campus (no row read): placed / received per period and campus.
         Index(
             "ix_ill_requests_direction_created_at",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 18:37:57.407779
+Create Date: 2026-12-06 21:00:07.692037
 """
 
 from collections.abc import Sequence
@@ -145,7 +145,13 @@ def upgrade() -> None:
             postgresql_where=sa.text("action = 'check_in'"),
         )
         batch_op.create_index(batch_op.f("ix_audit_events_item_id"), ["item_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_audit_events_patron_id"), ["patron_id"], unique=False)
+        batch_op.create_index(
+            "ix_audit_events_patron_id",
+            ["patron_id"],
+            unique=False,
+            sqlite_where=sa.text("patron_id IS NOT NULL"),
+            postgresql_where=sa.text("patron_id IS NOT NULL"),
+        )
         batch_op.create_index(batch_op.f("ix_audit_events_staff_id"), ["staff_id"], unique=False)
 
     op.create_table(
@@ -361,7 +367,13 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_ill_requests_item_id"), ["item_id"], unique=False)
         batch_op.create_index("ix_ill_requests_lend_due_date", ["lend_due_date"], unique=False)
-        batch_op.create_index(batch_op.f("ix_ill_requests_patron_id"), ["patron_id"], unique=False)
+        batch_op.create_index(
+            "ix_ill_requests_patron_id",
+            ["patron_id"],
+            unique=False,
+            sqlite_where=sa.text("patron_id IS NOT NULL"),
+            postgresql_where=sa.text("patron_id IS NOT NULL"),
+        )
         batch_op.create_index(batch_op.f("ix_ill_requests_status"), ["status"], unique=False)
         batch_op.create_index(
             "ix_ill_requests_status_closed_at", ["status", "closed_at"], unique=False
@@ -583,7 +595,11 @@ def upgrade() -> None:
             batch_op.f("ix_hold_shelf_entries_item_id"), ["item_id"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_hold_shelf_entries_patron_id"), ["patron_id"], unique=False
+            "ix_hold_shelf_entries_patron_id",
+            ["patron_id"],
+            unique=False,
+            sqlite_where=sa.text("patron_id IS NOT NULL"),
+            postgresql_where=sa.text("patron_id IS NOT NULL"),
         )
         batch_op.create_index(
             "ix_hold_shelf_entries_placed_at", ["placed_at", "item_id", "branch_id"], unique=False
@@ -624,7 +640,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("in_house_uses", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_in_house_uses_item_id"), ["item_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_in_house_uses_patron_id"), ["patron_id"], unique=False)
+        batch_op.create_index(
+            "ix_in_house_uses_patron_id",
+            ["patron_id"],
+            unique=False,
+            sqlite_where=sa.text("patron_id IS NOT NULL"),
+            postgresql_where=sa.text("patron_id IS NOT NULL"),
+        )
         batch_op.create_index(
             batch_op.f("ix_in_house_uses_started_at"), ["started_at"], unique=False
         )
@@ -692,7 +714,13 @@ def upgrade() -> None:
             sqlite_where=sa.text("returned_at IS NULL"),
             postgresql_where=sa.text("returned_at IS NULL"),
         )
-        batch_op.create_index(batch_op.f("ix_loans_patron_id"), ["patron_id"], unique=False)
+        batch_op.create_index(
+            "ix_loans_patron_id",
+            ["patron_id"],
+            unique=False,
+            sqlite_where=sa.text("patron_id IS NOT NULL"),
+            postgresql_where=sa.text("patron_id IS NOT NULL"),
+        )
         batch_op.create_index(
             "uq_loans_one_open_per_item",
             ["item_id"],
@@ -864,7 +892,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("notices", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_notices_kind"), ["kind"], unique=False)
-        batch_op.create_index(batch_op.f("ix_notices_patron_id"), ["patron_id"], unique=False)
+        batch_op.create_index(
+            "ix_notices_patron_id",
+            ["patron_id"],
+            unique=False,
+            sqlite_where=sa.text("patron_id IS NOT NULL"),
+            postgresql_where=sa.text("patron_id IS NOT NULL"),
+        )
         batch_op.create_index(batch_op.f("ix_notices_status"), ["status"], unique=False)
 
     with op.batch_alter_table("ill_requests", schema=None) as batch_op:
@@ -886,7 +920,11 @@ def downgrade() -> None:
 
     with op.batch_alter_table("notices", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notices_status"))
-        batch_op.drop_index(batch_op.f("ix_notices_patron_id"))
+        batch_op.drop_index(
+            "ix_notices_patron_id",
+            sqlite_where=sa.text("patron_id IS NOT NULL"),
+            postgresql_where=sa.text("patron_id IS NOT NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_notices_kind"))
 
     op.drop_table("notices")
@@ -922,7 +960,11 @@ def downgrade() -> None:
             sqlite_where=sa.text("returned_at IS NULL"),
             postgresql_where=sa.text("returned_at IS NULL"),
         )
-        batch_op.drop_index(batch_op.f("ix_loans_patron_id"))
+        batch_op.drop_index(
+            "ix_loans_patron_id",
+            sqlite_where=sa.text("patron_id IS NOT NULL"),
+            postgresql_where=sa.text("patron_id IS NOT NULL"),
+        )
         batch_op.drop_index(
             "ix_loans_open_due",
             sqlite_where=sa.text("returned_at IS NULL"),
@@ -952,7 +994,11 @@ def downgrade() -> None:
             postgresql_where=sa.text("ended_at IS NULL"),
         )
         batch_op.drop_index(batch_op.f("ix_in_house_uses_started_at"))
-        batch_op.drop_index(batch_op.f("ix_in_house_uses_patron_id"))
+        batch_op.drop_index(
+            "ix_in_house_uses_patron_id",
+            sqlite_where=sa.text("patron_id IS NOT NULL"),
+            postgresql_where=sa.text("patron_id IS NOT NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_in_house_uses_item_id"))
 
     op.drop_table("in_house_uses")
@@ -964,7 +1010,11 @@ def downgrade() -> None:
         )
         batch_op.drop_index("ix_hold_shelf_entries_status_ended_at")
         batch_op.drop_index("ix_hold_shelf_entries_placed_at")
-        batch_op.drop_index(batch_op.f("ix_hold_shelf_entries_patron_id"))
+        batch_op.drop_index(
+            "ix_hold_shelf_entries_patron_id",
+            sqlite_where=sa.text("patron_id IS NOT NULL"),
+            postgresql_where=sa.text("patron_id IS NOT NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_hold_shelf_entries_item_id"))
         batch_op.drop_index(batch_op.f("ix_hold_shelf_entries_branch_id"))
         batch_op.drop_index(
@@ -1008,7 +1058,11 @@ def downgrade() -> None:
     with op.batch_alter_table("ill_requests", schema=None) as batch_op:
         batch_op.drop_index("ix_ill_requests_status_closed_at")
         batch_op.drop_index(batch_op.f("ix_ill_requests_status"))
-        batch_op.drop_index(batch_op.f("ix_ill_requests_patron_id"))
+        batch_op.drop_index(
+            "ix_ill_requests_patron_id",
+            sqlite_where=sa.text("patron_id IS NOT NULL"),
+            postgresql_where=sa.text("patron_id IS NOT NULL"),
+        )
         batch_op.drop_index("ix_ill_requests_lend_due_date")
         batch_op.drop_index(batch_op.f("ix_ill_requests_item_id"))
         batch_op.drop_index("ix_ill_requests_direction_created_at")
@@ -1036,7 +1090,11 @@ def downgrade() -> None:
     op.drop_table("closures")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_events_staff_id"))
-        batch_op.drop_index(batch_op.f("ix_audit_events_patron_id"))
+        batch_op.drop_index(
+            "ix_audit_events_patron_id",
+            sqlite_where=sa.text("patron_id IS NOT NULL"),
+            postgresql_where=sa.text("patron_id IS NOT NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_audit_events_item_id"))
         batch_op.drop_index(
             "ix_audit_events_check_in_at",
