@@ -45,6 +45,7 @@ from ui.idle_lock import IdleLock
 from ui.offline_mode import OfflineMode
 from ui.screens import ScreenSpec
 from ui.status_bar import DeskStatusBar
+from ui.widgets.job_progress import JobProgress
 from ui.widgets.scanner_bursts import ScannerBurstRouter
 
 log = logging.getLogger(__name__)
@@ -438,6 +439,8 @@ class MainWindow(QMainWindow):
         self.offline.stop()
         for job in self.findChildren(DailyJob):  # a backlog in flight ends after its batch
             job.stop_soon()
+        for work in self.findChildren(JobProgress):  # so does an import or a replay
+            work.stop()
         # The job in hand finishes (never cut mid-transaction); queued ones are dropped.
         self.session.ops.shutdown()
         super().closeEvent(event)
