@@ -90,6 +90,7 @@ class OfflineMode(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+        self.progress.rest()
         if self.session.offline.on_journaled is self._notify:
             self.session.offline.on_journaled = None
 

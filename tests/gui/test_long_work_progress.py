@@ -9,20 +9,34 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QMainWindow
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
+from app import daily
 from app.borrowing.patron_import import import_patrons
+from app.library.clock import FixedClock
 from app.library.runtime import Runtime
-from db.models import Patron
+from app.notices import daily_run
+from app.offline.replay import EntryStatus, replay_journal
+from app.records import privacy
+from db.models import Loan, Patron
 from tests.gui.waiting import settle
+from ui import offline_mode, privacy_schedule
 from ui.admin import import_tab
 from ui.admin.import_tab import ImportTab
+from ui.daily_job import show_progress
 from ui.desk_session import DeskSession
+from ui.offline_mode import OfflineMode
+from ui.privacy_schedule import PrivacySchedule
+from ui.screens import notices_panel
+from ui.screens.notices_panel import NoticesPanel
+from ui.status_bar import DeskStatusBar
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 MakeSession = Callable[[str, str], DeskSession]
@@ -134,3 +148,118 @@ def test_a_desk_account_is_refused_the_import(
     tab.start_button.click()
     settle(qtbot, tab.ops)
     assert "✖" in tab.feedback.text() and not tab.progress.running
+
+
+def _gate_progress(gate: Gate, run: Callable[..., Any], at: int) -> Callable[..., Any]:
+    """`run` with its progress callback (positional argument `at`) held by the gate."""
+
+    def held(*args: Any, **kw: Any) -> Any:
+        given = list(args)
+        given[at] = gate.held(given[at])
+        return run(*given, **kw)
+
+    return held
+
+
+def test_the_daily_privacy_run_shows_in_the_status_bar_and_stops_after_its_batch(
+    qtbot: QtBot,
+    desk_session: MakeSession,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session = desk_session("desk", "METRO")
+    with session.rt.db.transaction() as db:
+        loans = db.scalars(select(Loan).where(Loan.returned_at.is_(None)).limit(3)).all()
+        for loan in loans:
+            loan.returned_at = clock.now() - timedelta(days=400)
+    gate, run_if_due = Gate(), daily.run_if_due
+
+    def held_run(rt: Runtime, actor: Any, **kw: Any) -> Any:
+        kw["progress"] = gate.held(kw["progress"])
+        return run_if_due(rt, actor, batch=1, **kw)
+
+    monkeypatch.setattr(privacy_schedule.daily, "run_if_due", held_run)
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    schedule = PrivacySchedule(session, window)
+    shown = show_progress(schedule, window.statusBar())
+    shown.show_after_ms = 0
+    schedule.run_now()
+    qtbot.waitUntil(lambda: "0 of 3 rows" in shown.figures.text(), timeout=WAIT_MS)
+    assert shown.isVisible() and shown.title.text() == "Anonymising old loans"
+    gate.let_through()
+    qtbot.waitUntil(lambda: "1 of 3 rows" in shown.figures.text(), timeout=WAIT_MS)
+    shown.stop_button.click()
+    with qtbot.waitSignal(schedule.ran, timeout=WAIT_MS) as ran:
+        gate.let_through(3)
+    report = ran.args[0]
+    assert isinstance(report, privacy.AnonymisationReport) and report.stopped
+    assert report.loans == 1
+    assert "tomorrow's run does the rest" in shown.figures.text()
+    assert not shown.stop_button.isVisible()
+    shown.rest()
+    schedule.stop()
+
+
+def test_a_replay_shows_in_the_status_bar_stops_and_carries_on_when_asked(
+    qtbot: QtBot, desk_session: MakeSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = desk_session("desk", "SE")
+    for barcode in ("ILL00000018", "31234000000001", "ILL00000091"):
+        session.offline.check_in(session.actor, barcode, None)
+    gate = Gate()
+    monkeypatch.setattr(offline_mode, "replay_journal", _gate_progress(gate, replay_journal, 3))
+    status = DeskStatusBar(session, None, lambda: None)
+    qtbot.addWidget(status)
+    status.show()
+    offline = OfflineMode(session, status, status)
+    offline.progress.show_after_ms = 0
+    offline.replay_now()
+    qtbot.waitUntil(lambda: "0 of 3 scans" in offline.progress.figures.text(), timeout=WAIT_MS)
+    gate.let_through()
+    qtbot.waitUntil(lambda: "1 of 3 scans" in offline.progress.figures.text(), timeout=WAIT_MS)
+    offline.progress.stop_button.click()
+    with qtbot.waitSignal(offline.replayFinished, timeout=WAIT_MS) as finished:
+        gate.let_through(3)
+    report = finished.args[0]
+    assert report.stopped and report.count(EntryStatus.APPLIED) == 1
+    assert offline.waiting == 3 and offline.held  # no automatic replay behind staff's back
+    assert "2 wait in the journal" in offline.progress.figures.text()
+    again = offline.progress.again_button
+    assert again.isVisible() and again.text() == "Replay the rest"
+
+    gate.let_through(10)
+    with qtbot.waitSignal(offline.replayFinished, timeout=WAIT_MS) as finished:
+        again.click()
+    rest = finished.args[0]
+    assert rest.complete and rest.count(EntryStatus.APPLIED) == 2
+    assert offline.waiting == 0
+    offline.stop()
+    status.stop()
+
+
+def test_the_notices_run_from_the_panel_shows_progress_and_stops_between_batches(
+    qtbot: QtBot, desk_session: MakeSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(daily_run, "REMINDER_BATCH", 1)
+    gate = Gate()
+    monkeypatch.setattr(
+        notices_panel.daily_run, "run_daily", _gate_progress(gate, daily_run.run_daily, 3)
+    )
+    session = desk_session("office", "WS-ILL")
+    panel = NoticesPanel(session)
+    qtbot.addWidget(panel)
+    panel.show()
+    settle(qtbot)
+    panel.run_button.click()
+    qtbot.waitUntil(lambda: " of " in panel.progress.figures.text(), timeout=WAIT_MS)
+    gate.let_through()
+    qtbot.waitUntil(lambda: "1 of " in panel.progress.figures.text(), timeout=WAIT_MS)
+    panel.progress.stop_button.click()
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
+        gate.let_through(3)
+    run = finished.args[0]
+    assert run.stopped and run.queued_due_soon + run.queued_overdue == 1
+    assert "Stopped" in panel.feedback.text() and "carries on" in panel.feedback.text()
+    settle(qtbot)

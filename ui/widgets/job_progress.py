@@ -192,6 +192,11 @@ class JobProgress(QWidget):
         """The last words beside the bar: how far it got, or how the rest gets done."""
         self.figures.setText(text)
 
+    def rest(self) -> None:
+        """Its owner is going away: no more looking, nothing left to hide later."""
+        self.timer.stop()
+        self.hide_timer.stop()
+
     def offer_again(self, label: str, again: Callable[[], object]) -> None:
         """After a stop: a button that carries on (the words stay until it is clicked)."""
         self._again = again
