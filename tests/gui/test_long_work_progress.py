@@ -127,7 +127,7 @@ def test_an_import_shows_rows_done_rate_and_time_left_and_stop_keeps_what_went_i
     settle(qtbot, tab.ops)
     assert _patrons(session.rt) == 50
     assert "30 new" in tab.feedback.text() and "20 unchanged" in tab.feedback.text()
-    assert "Done" in tab.progress.figures.text()
+    assert tab.progress.figures.text() == "50 of 50 rows · done"
 
 
 def test_a_missing_file_is_said_plainly(

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -62,13 +63,16 @@ class ImportTab(QWidget):
         self.strict = QCheckBox("Check every row first, and import nothing if any row is bad", self)
         self.strict.setObjectName("importStrictInput")
         self.start_button = button(self, "Import", "importStartButton", self.start)
+        self.start_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         form = QFormLayout()
         form.addRow("Import:", self.what)
         form.addRow("File:", row(self, self.file_input, choose))
         form.addRow("Columns:", self.columns)
         form.addRow("", self.strict)
-        form.addRow("", row(self, self.start_button, QWidget(self)))
-        self.progress = JobProgress("importProgress", self)
+        form.addRow("", self.start_button)
+        self.progress = JobProgress(
+            "importProgress", self, starting="Reading and checking the file…"
+        )
         self.feedback = Feedback("importMessage", self)
         self.errors = KeyedTable("importErrorsTable", ("Line", "Why the row was not imported"))
         self.errors.setParent(self)
@@ -144,7 +148,7 @@ class ImportTab(QWidget):
             last = self.progress.last
             if last is not None:
                 self.progress.say(f"Stopped after {last.done:,} of {last.total:,} rows.")
-            self.feedback.problem(
+            self.feedback.good(
                 f"Stopped: the {label} imported so far are saved ({counts}). To finish, "
                 "import the same file again: the rows already in come out unchanged and the "
                 "import carries on with the rest."
@@ -157,7 +161,7 @@ class ImportTab(QWidget):
                 "import again."
             )
         else:
-            self.progress.say("Done.")
+            self.progress.say_end("done")
             (self.feedback.problem if report.errors else self.feedback.good)(
                 f"Imported {label}: {counts}."
             )

@@ -326,7 +326,7 @@ class NoticesPanel(QWidget):
             self.feedback.problem(message)
         elif isinstance(result, OutboxRun):
             if result.stopped:
-                self.progress.say("Stopped.")
+                self.progress.say_end("stopped")
                 self.feedback.problem(
                     f"{result.message} What was queued or sent stays; Run daily notices and "
                     "send carries on, and never queues or sends a notice twice."
@@ -336,7 +336,7 @@ class NoticesPanel(QWidget):
             else:
                 self.feedback.good(result.message)
             if not result.stopped:
-                self.progress.say("Done.")
+                self.progress.say_end("done")
         self.run_finished.emit(result)
         self.worker = None
         self.run_button.setEnabled(True)

@@ -24,6 +24,7 @@ from ui.operations import Job, Operations
 T = TypeVar("T")
 LOOK_EVERY_MS = 250
 STOPPING = "Stopping after the batch in hand…"
+STARTING = "Starting…"
 
 
 def time_left(seconds: float) -> str:
@@ -38,10 +39,10 @@ def time_left(seconds: float) -> str:
     return f"about {hours} h {minutes:02d} min left"
 
 
-def figures(seen: Moving, unit: str) -> str:
+def figures(seen: Moving, unit: str, starting: str = STARTING) -> str:
     """'12,000 of 50,000 rows · 2,400 rows/s · about 16 s left' (what is known so far)."""
     if not seen.total and not seen.done:
-        return "Starting…"
+        return starting
     parts = [f"{seen.done:,} of {seen.total:,} {unit}"]
     if seen.rate:
         parts.append(f"{seen.rate:,.0f} {unit}/s")
@@ -66,10 +67,11 @@ class JobProgress(QWidget):
         unit: str = "rows",
         show_after_ms: int = 0,
         hide_after_ms: int = 0,
+        starting: str = STARTING,
     ) -> None:
         super().__init__(parent)
         self.setObjectName(name)
-        self.unit = unit
+        self.unit, self.starting = unit, starting
         self.show_after_ms, self.hide_after_ms = show_after_ms, hide_after_ms
         self.title = QLabel(self)
         self.title.setObjectName(f"{name}Title")
@@ -144,7 +146,7 @@ class JobProgress(QWidget):
         self.watch, self.last = watch, None
         self.title.setText(what)
         self.bar.setRange(0, 0)  # busy until the job knows its total
-        self.figures.setText("Starting…")
+        self.figures.setText(self.starting)
         self.stop_button.setEnabled(True)
         self.stop_button.show()
         self.again_button.hide()
@@ -162,7 +164,7 @@ class JobProgress(QWidget):
         if seen.total:
             self.bar.setRange(0, 1000)
             self.bar.setValue(round(seen.fraction * 1000))
-        self.figures.setText(STOPPING if seen.stopping else figures(seen, self.unit))
+        self.figures.setText(STOPPING if seen.stopping else figures(seen, self.unit, self.starting))
         if self.isHidden() and time.monotonic() >= self._show_at:
             self.show()
 
@@ -191,6 +193,14 @@ class JobProgress(QWidget):
     def say(self, text: str) -> None:
         """The last words beside the bar: how far it got, or how the rest gets done."""
         self.figures.setText(text)
+
+    def say_end(self, word: str) -> None:
+        """'50,000 of 50,000 rows · done': where it got to, and how it ended."""
+        last = self.last
+        if last is not None and last.total:
+            self.say(f"{last.done:,} of {last.total:,} {self.unit} · {word}")
+        else:
+            self.say(word.capitalize() + ".")
 
     def rest(self) -> None:
         """Its owner is going away: no more looking, nothing left to hide later."""
