@@ -6,8 +6,9 @@ backlog of loans to anonymise, a slow mail server) must never freeze a scanning 
 a runner of its own (the same `Operations`, one more thread) because a long run must not hold
 up the desk's queue of scans behind it.
 
-Each run reports to a `JobWatch` (`started` hands it out): the status bar shows a run that
-lasts (rows done, rate, time left) with a Stop button, which ends it after its batch.
+Each run reports to a `JobWatch` (`started` hands it out): the main window shows a run that
+lasts (rows done, rate, time left) under the screen, with a Stop button that ends it after
+its batch.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QStatusBar
+from PySide6.QtWidgets import QWidget
 
 from app.library.errors import ServiceError
 from app.library.progress import JobWatch
 from ui.operations import Operations
-from ui.widgets.job_progress import JobProgress
+from ui.widgets.job_progress import JobProgress, show_long_work
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_MS = 60 * 60 * 1000
@@ -116,16 +117,15 @@ class DailyJob(QObject):
         self.ran.emit(outcome)
 
 
-def show_progress(job: DailyJob, status: QStatusBar) -> JobProgress:
-    """A run of `job` that lasts shows in `status` with its figures and Stop."""
-    progress = JobProgress(
+def show_progress(job: DailyJob, where: QWidget) -> JobProgress:
+    """A run of `job` that lasts shows in `where` (the main window's long-work strip, or a
+    status bar) with its figures and Stop."""
+    progress = show_long_work(
         f"{job.name.replace(' ', '_')}_progress",
-        status,
-        unit="rows",
+        where,
         show_after_ms=SHOW_AFTER_MS,
         hide_after_ms=HIDE_AFTER_MS,
     )
-    status.addPermanentWidget(progress)
     job.started.connect(progress.follow)
     job.ended.connect(progress.finish)
     return progress

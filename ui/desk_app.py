@@ -194,7 +194,7 @@ class DeskController(QObject):
         if desks_run_daily_jobs:
             self._start_notices(session)
             if self.notices_schedule is not None:
-                show_progress(self.notices_schedule, window.statusBar())
+                show_progress(self.notices_schedule, window.long_work)
         else:
             self._stop_notices()
             notes.append(SERVICE_RUNS_DAILY_JOBS)

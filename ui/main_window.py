@@ -170,7 +170,17 @@ class MainWindow(QMainWindow):
         row.addWidget(self._build_sidebar())
         self.stack = QStackedWidget(central)
         self.stack.setObjectName("screenStack")
-        row.addWidget(self.stack, 1)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(0)
+        right.addWidget(self.stack, 1)
+        # Long work in the background (the daily jobs, an offline replay) shows here while it
+        # lasts, across the window's width: the status bar has no room to spare.
+        self.long_work = QWidget(central)
+        self.long_work.setObjectName("longWork")
+        QVBoxLayout(self.long_work).setContentsMargins(12, 0, 12, 0)
+        right.addWidget(self.long_work)
+        row.addLayout(right, 1)
         self.setCentralWidget(central)
         self._placeholders: dict[str, QWidget] = {}
         for spec in self.screens:
@@ -181,7 +191,7 @@ class MainWindow(QMainWindow):
 
         self.status = DeskStatusBar(session, None, probe, self)
         self.setStatusBar(self.status)
-        self.offline = OfflineMode(session, self.status, self)
+        self.offline = OfflineMode(session, self.status, self, strip=self.long_work)
         self.offline.changedElsewhere.connect(self._refresh_current)
         self._build_actions()
         self.idle_lock = IdleLock(self, session)

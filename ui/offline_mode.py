@@ -6,9 +6,9 @@ cannot be reached is journaled by the desk session's `app.offline.provisional.Pr
 desk tells this indicator through a plain callback. When the status bar's connection check
 answers again the journal is replayed automatically on the desk's operations runner, and
 conflicts are named in the status bar (the CLI lists them in full). A long replay shows its
-progress there with a Stop button: the desk's runner is busy with it meanwhile, so a desk that
-must scan now stops it; the scans replayed so far stay applied, the rest wait in the journal
-until "Replay the rest" (or the next sign-in).
+progress under the screen with a Stop button: the desk's runner is busy with it meanwhile,
+so a desk that must scan now stops it; the scans replayed so far stay applied, the rest wait
+in the journal until "Replay the rest" (or the next sign-in).
 
 While online, the same runner polls `app.records.change_feed` every few seconds (other desks'
 changes refresh the current screen's lists) and refreshes the routing snapshot.
@@ -20,7 +20,7 @@ import logging
 import time
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QWidget
 
 from app.library.errors import ServiceError
 from app.library.progress import JobWatch
@@ -29,7 +29,7 @@ from app.offline.replay import EntryStatus, ReplayReport, replay_journal
 from app.records.change_feed import POLL_SECONDS, ChangeFeed
 from ui.desk_session import DeskSession
 from ui.status_bar import DeskStatusBar
-from ui.widgets.job_progress import JobProgress
+from ui.widgets.job_progress import show_long_work
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,14 @@ class OfflineMode(QObject):
     changedElsewhere = Signal()  # another desk changed something: refresh lists
     replayFinished = Signal(object)  # ReplayReport
 
-    def __init__(self, session: DeskSession, status: DeskStatusBar, parent: QObject | None = None):
+    def __init__(
+        self,
+        session: DeskSession,
+        status: DeskStatusBar,
+        parent: QObject | None = None,
+        *,
+        strip: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.session = session
         self.status = status
@@ -59,14 +66,13 @@ class OfflineMode(QObject):
         self.label.setContentsMargins(8, 0, 8, 0)
         status.addPermanentWidget(self.label)
         self.label.hide()
-        self.progress = JobProgress(
+        self.progress = show_long_work(
             "replayProgress",
-            status,
+            strip or status,
             unit="scans",
             show_after_ms=REPLAY_SHOW_AFTER_MS,
             hide_after_ms=REPLAY_HIDE_AFTER_MS,
         )
-        status.addPermanentWidget(self.progress)
         self.held = False  # staff stopped a replay: no automatic one until they carry on
         self.last_report: ReplayReport | None = None
         self._offline = False
@@ -100,6 +106,9 @@ class OfflineMode(QObject):
 
     def update_label(self) -> None:
         waiting = self.waiting
+        if self._replaying and not self._offline:
+            self.label.hide()  # the replay's progress says it
+            return
         if self._offline:
             text = f"offline: {waiting} scans waiting"
         elif waiting:
@@ -145,6 +154,7 @@ class OfflineMode(QObject):
             self._ops, "Replaying offline scans", work, self._on_replayed, self._not_replayed
         )
         self._replaying = job is not None
+        self.update_label()
 
     def _not_replayed(self, _error: ServiceError) -> None:
         self._on_replayed(ReplayReport(()))  # the journal is kept; the next check tries again
@@ -154,13 +164,10 @@ class OfflineMode(QObject):
         if report.stopped:
             self.held = True
             left = report.count(EntryStatus.NOT_REPLAYED)
-            self.progress.say(
-                f"Replay stopped: the scans replayed so far stay applied; {left} wait in the "
-                "journal."
-            )
+            self.progress.say(f"Stopped: the scans replayed stay applied; {left:,} wait.")
             self.progress.offer_again("Replay the rest", self.replay_now)
         else:
-            self.progress.say("Replayed.")
+            self.progress.say_end("replayed")
         if report.entries:
             self.last_report = report
             log.info(

@@ -3,7 +3,7 @@
 `app.records.privacy.run_if_due` records the day it ran in the library settings, so with
 many desks open it still runs once a day; checking every hour costs one small query. It
 runs on a worker thread in batches (`app.records.privacy.BATCH_LOANS`), so a large backlog
-never freezes a desk; a run that lasts shows in the status bar with its progress and Stop.
+never freezes a desk; a run that lasts shows under the screen with its progress and Stop.
 On PostgreSQL with staff roles no desk may run it: the ILL Desk
 service does (`app.daily.DailyScheduler`), and the desk starts only the idle lock.
 """
@@ -58,6 +58,9 @@ def install_privacy_guards(
         lock.install()
     if daily_run:
         schedule = PrivacySchedule(session, window)
-        if isinstance(window, QMainWindow):
+        strip = getattr(window, "long_work", None)
+        if isinstance(strip, QWidget):
+            show_progress(schedule, strip)
+        elif isinstance(window, QMainWindow):
             show_progress(schedule, window.statusBar())
         schedule.start()

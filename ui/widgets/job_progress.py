@@ -12,10 +12,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QStatusBar,
+    QWidget,
+)
 
 from app.library.errors import ServiceError
 from app.library.progress import JobWatch, Moving
@@ -68,6 +76,7 @@ class JobProgress(QWidget):
         show_after_ms: int = 0,
         hide_after_ms: int = 0,
         starting: str = STARTING,
+        compact: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setObjectName(name)
@@ -81,6 +90,7 @@ class JobProgress(QWidget):
         self.bar.setFormat("%p%")
         self.figures = QLabel(self)
         self.figures.setObjectName(f"{name}Figures")
+        self.figures.setMinimumWidth(60)  # cut short (the tooltip has it all), never widening
         self.stop_button = QPushButton("Stop", self)
         self.stop_button.setObjectName(f"{name}StopButton")
         self.stop_button.setToolTip(
@@ -99,6 +109,12 @@ class JobProgress(QWidget):
         layout.addWidget(self.figures)
         layout.addWidget(self.stop_button)
         layout.addWidget(self.again_button)
+        self.compact = compact
+        if compact:  # in the status bar: the title in the bar, the figures take what room is left
+            self.title.hide()
+            self.bar.setMinimumWidth(230)
+            self.bar.setMaximumWidth(300)
+            self.figures.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.timer = QTimer(self)
         self.timer.setObjectName(f"{name}Timer")
         self.timer.setInterval(LOOK_EVERY_MS)
@@ -145,8 +161,11 @@ class JobProgress(QWidget):
         """Show `watch`'s job as it moves (its runner is the caller's business)."""
         self.watch, self.last = watch, None
         self.title.setText(what)
+        if self.compact:
+            self.bar.setFormat(f"{what} %p%")
+        self.setToolTip(what)
         self.bar.setRange(0, 0)  # busy until the job knows its total
-        self.figures.setText(self.starting)
+        self._figures(self.starting)
         self.stop_button.setEnabled(True)
         self.stop_button.show()
         self.again_button.hide()
@@ -164,7 +183,7 @@ class JobProgress(QWidget):
         if seen.total:
             self.bar.setRange(0, 1000)
             self.bar.setValue(round(seen.fraction * 1000))
-        self.figures.setText(STOPPING if seen.stopping else figures(seen, self.unit, self.starting))
+        self._figures(STOPPING if seen.stopping else figures(seen, self.unit, self.starting))
         if self.isHidden() and time.monotonic() >= self._show_at:
             self.show()
 
@@ -174,7 +193,7 @@ class JobProgress(QWidget):
             return
         self.watch.stop()
         self.stop_button.setEnabled(False)
-        self.figures.setText(STOPPING)
+        self._figures(STOPPING)
 
     def ended(self) -> None:
         """The job is over: the bar shows where it got to; the caller says the rest."""
@@ -192,7 +211,11 @@ class JobProgress(QWidget):
 
     def say(self, text: str) -> None:
         """The last words beside the bar: how far it got, or how the rest gets done."""
+        self._figures(text)
+
+    def _figures(self, text: str) -> None:
         self.figures.setText(text)
+        self.figures.setToolTip(text)  # the whole of it, where the status bar cuts it short
 
     def say_end(self, word: str) -> None:
         """'50,000 of 50,000 rows · done': where it got to, and how it ended."""
@@ -219,3 +242,17 @@ class JobProgress(QWidget):
         self.again_button.hide()
         if again is not None:
             again()
+
+
+def show_long_work(name: str, where: QWidget, **options: Any) -> JobProgress:
+    """A `JobProgress` at the bottom of `where`: the main window's long-work strip (full
+    width), or a status bar (compact, beside its permanent labels)."""
+    if isinstance(where, QStatusBar):
+        progress = JobProgress(name, where, compact=True, **options)
+        where.addPermanentWidget(progress)
+        return progress
+    progress = JobProgress(name, where, **options)
+    layout = where.layout()
+    if layout is not None:
+        layout.addWidget(progress)
+    return progress
