@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QMainWindow
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -26,17 +25,19 @@ from app.notices import daily_run
 from app.offline.replay import EntryStatus, replay_journal
 from app.records import privacy
 from db.models import Loan, Patron
+from tests.gui.test_shell import TWO_SCREENS
 from tests.gui.waiting import settle
 from ui import offline_mode, privacy_schedule
 from ui.admin import import_tab
 from ui.admin.import_tab import ImportTab
-from ui.daily_job import show_progress
 from ui.desk_session import DeskSession
+from ui.main_window import MainWindow
 from ui.offline_mode import OfflineMode
-from ui.privacy_schedule import PrivacySchedule
+from ui.privacy_schedule import PrivacySchedule, install_privacy_guards
 from ui.screens import notices_panel
 from ui.screens.notices_panel import NoticesPanel
 from ui.status_bar import DeskStatusBar
+from ui.widgets.job_progress import JobProgress
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 MakeSession = Callable[[str, str], DeskSession]
@@ -161,7 +162,7 @@ def _gate_progress(gate: Gate, run: Callable[..., Any], at: int) -> Callable[...
     return held
 
 
-def test_the_daily_privacy_run_shows_in_the_status_bar_and_stops_after_its_batch(
+def test_the_daily_privacy_run_shows_under_the_screen_and_stops_after_its_batch(
     qtbot: QtBot,
     desk_session: MakeSession,
     clock: FixedClock,
@@ -179,11 +180,15 @@ def test_the_daily_privacy_run_shows_in_the_status_bar_and_stops_after_its_batch
         return run_if_due(rt, actor, batch=1, **kw)
 
     monkeypatch.setattr(privacy_schedule.daily, "run_if_due", held_run)
-    window = QMainWindow()
+    window = MainWindow(session, TWO_SCREENS, lambda: None)
     qtbot.addWidget(window)
     window.show()
-    schedule = PrivacySchedule(session, window)
-    shown = show_progress(schedule, window.statusBar())
+    install_privacy_guards(window, session)  # as at sign-in: the run, shown in the window
+    [schedule] = window.findChildren(PrivacySchedule)
+    schedule.first_run.stop()  # the test starts it
+    shown = window.long_work.findChild(JobProgress, "daily_anonymisation_progress")
+    assert shown is not None and window.offline.progress.parent() is window.long_work
+    assert shown.isHidden()  # until a run lasts
     shown.show_after_ms = 0
     schedule.run_now()
     qtbot.waitUntil(lambda: "0 of 3 rows" in shown.figures.text(), timeout=WAIT_MS)
@@ -198,8 +203,8 @@ def test_the_daily_privacy_run_shows_in_the_status_bar_and_stops_after_its_batch
     assert report.loans == 1
     assert "tomorrow's run does the rest" in shown.figures.text()
     assert not shown.stop_button.isVisible()
-    shown.rest()
-    schedule.stop()
+    window.close()  # stops the schedule, as signing out does
+    assert not schedule.timer.isActive()
 
 
 def test_a_replay_shows_in_the_status_bar_stops_and_carries_on_when_asked(
