@@ -145,7 +145,7 @@ def run_all_if_due(
         problems.append(f"anonymising did not run: {_reason(exc)}")
     if keep_going():
         try:
-            notices = daily_run.run_daily_if_due(rt, actor, settings)
+            notices = daily_run.run_daily_if_due(rt, actor, settings, keep_going=keep_going)
         except (ServiceError, DatabaseError) as exc:
             problems.append(f"the notices run did not run: {_reason(exc)}")
     for problem in problems:

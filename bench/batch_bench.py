@@ -498,7 +498,7 @@ def measure_notices(url: str, backend: str, say: Callable[[str], None]) -> list[
             )
         with desk_scanning(url) as desk:
             started, cpu = time.perf_counter(), time.process_time()
-            soon, overdue = queue_reminders(rt, unattended("bench"))
+            soon, overdue, _stopped = queue_reminders(rt, unattended("bench"))
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         database.dispose()

@@ -172,6 +172,7 @@ class DeskController(QObject):
         dialog.activateWindow()
 
     def _signed_in(self, dialog: QWidget) -> None:
+        from ui.daily_job import show_progress
         from ui.desk_session import DeskSession
         from ui.main_window import MainWindow
         from ui.privacy_schedule import install_privacy_guards
@@ -192,6 +193,8 @@ class DeskController(QObject):
         notes = []
         if desks_run_daily_jobs:
             self._start_notices(session)
+            if self.notices_schedule is not None:
+                show_progress(self.notices_schedule, window.long_work)
         else:
             self._stop_notices()
             notes.append(SERVICE_RUNS_DAILY_JOBS)

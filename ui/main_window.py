@@ -46,6 +46,7 @@ from ui.idle_lock import IdleLock
 from ui.offline_mode import OfflineMode
 from ui.screens import ScreenSpec
 from ui.status_bar import DeskStatusBar
+from ui.widgets.job_progress import JobProgress
 from ui.widgets.scanner_bursts import ScannerBurstRouter
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,17 @@ class MainWindow(QMainWindow):
         row.addWidget(self._build_sidebar())
         self.stack = QStackedWidget(central)
         self.stack.setObjectName("screenStack")
-        row.addWidget(self.stack, 1)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(0)
+        right.addWidget(self.stack, 1)
+        # Long work in the background (the daily jobs, an offline replay) shows here while it
+        # lasts, across the window's width: the status bar has no room to spare.
+        self.long_work = QWidget(central)
+        self.long_work.setObjectName("longWork")
+        QVBoxLayout(self.long_work).setContentsMargins(12, 0, 12, 0)
+        right.addWidget(self.long_work)
+        row.addLayout(right, 1)
         self.setCentralWidget(central)
         self._placeholders: dict[str, QWidget] = {}
         for spec in self.screens:
@@ -181,7 +192,7 @@ class MainWindow(QMainWindow):
 
         self.status = DeskStatusBar(session, None, probe, self)
         self.setStatusBar(self.status)
-        self.offline = OfflineMode(session, self.status, self)
+        self.offline = OfflineMode(session, self.status, self, strip=self.long_work)
         self.offline.changedElsewhere.connect(self._refresh_current)
         self._build_actions()
         self.idle_lock = IdleLock(self, session)
@@ -440,6 +451,8 @@ class MainWindow(QMainWindow):
         self.offline.stop()
         for job in self.findChildren(DailyJob):  # a backlog in flight ends after its batch
             job.stop_soon()
+        for work in self.findChildren(JobProgress):  # so does an import or a replay
+            work.stop()
         # The job in hand finishes (never cut mid-transaction); queued ones are dropped.
         self.session.ops.shutdown()
         super().closeEvent(event)

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
+from app.library.progress import JobWatch
 from ui.daily_job import DailyJob
 from ui.desk_session import DeskSession
 
 
-def _run_daily(session: DeskSession) -> object:
+def _run_daily(session: DeskSession, watch: JobWatch) -> object:
     from app.notices import daily_run  # templates and mail load on the worker, not at start-up
 
-    return daily_run.run_daily_if_due(session.rt, session.actor, session.settings)
+    rt, actor, settings = session.rt, session.actor, session.settings
+    return daily_run.run_daily_if_due(rt, actor, settings, watch.progress, watch.keep_going)
 
 
 class NoticesSchedule(DailyJob):
+    title = "Daily notices"
+    stopped_note = "Stopped: what was queued or sent stays; the next hourly check carries on."
+
     def __init__(self, session: DeskSession, parent: QObject | None = None) -> None:
-        super().__init__("daily notice run", lambda _keep_going: _run_daily(session), parent)
+        super().__init__("daily notice run", lambda watch: _run_daily(session, watch), parent)
         self.session = session

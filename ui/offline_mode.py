@@ -5,7 +5,10 @@ cannot be reached is journaled by the desk session's `app.offline.provisional.Pr
 (which `check_in` calls), and the banner shows the snapshot's provisional routing; the
 desk tells this indicator through a plain callback. When the status bar's connection check
 answers again the journal is replayed automatically on the desk's operations runner, and
-conflicts are named in the status bar (the CLI lists them in full).
+conflicts are named in the status bar (the CLI lists them in full). A long replay shows its
+progress under the screen with a Stop button: the desk's runner is busy with it meanwhile,
+so a desk that must scan now stops it; the scans replayed so far stay applied, the rest wait
+in the journal until "Replay the rest" (or the next sign-in).
 
 While online, the same runner polls `app.records.change_feed` every few seconds (other desks'
 changes refresh the current screen's lists) and refreshes the routing snapshot.
@@ -17,17 +20,22 @@ import logging
 import time
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QWidget
 
+from app.library.errors import ServiceError
+from app.library.progress import JobWatch
 from app.offline import snapshot
 from app.offline.replay import EntryStatus, ReplayReport, replay_journal
 from app.records.change_feed import POLL_SECONDS, ChangeFeed
 from ui.desk_session import DeskSession
 from ui.status_bar import DeskStatusBar
+from ui.widgets.job_progress import show_long_work
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY_SECONDS = 600
+REPLAY_SHOW_AFTER_MS = 1_000
+REPLAY_HIDE_AFTER_MS = 30_000
 
 
 class _Signals(QObject):
@@ -40,7 +48,14 @@ class OfflineMode(QObject):
     changedElsewhere = Signal()  # another desk changed something: refresh lists
     replayFinished = Signal(object)  # ReplayReport
 
-    def __init__(self, session: DeskSession, status: DeskStatusBar, parent: QObject | None = None):
+    def __init__(
+        self,
+        session: DeskSession,
+        status: DeskStatusBar,
+        parent: QObject | None = None,
+        *,
+        strip: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.session = session
         self.status = status
@@ -51,6 +66,14 @@ class OfflineMode(QObject):
         self.label.setContentsMargins(8, 0, 8, 0)
         status.addPermanentWidget(self.label)
         self.label.hide()
+        self.progress = show_long_work(
+            "replayProgress",
+            strip or status,
+            unit="scans",
+            show_after_ms=REPLAY_SHOW_AFTER_MS,
+            hide_after_ms=REPLAY_HIDE_AFTER_MS,
+        )
+        self.held = False  # staff stopped a replay: no automatic one until they carry on
         self.last_report: ReplayReport | None = None
         self._offline = False
         self._replaying = False
@@ -73,6 +96,7 @@ class OfflineMode(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+        self.progress.rest()
         if self.session.offline.on_journaled is self._notify:
             self.session.offline.on_journaled = None
 
@@ -82,6 +106,9 @@ class OfflineMode(QObject):
 
     def update_label(self) -> None:
         waiting = self.waiting
+        if self._replaying and not self._offline:
+            self.label.hide()  # the replay's progress says it
+            return
         if self._offline:
             text = f"offline: {waiting} scans waiting"
         elif waiting:
@@ -109,7 +136,7 @@ class OfflineMode(QObject):
 
     def _on_checked(self, reachable: bool) -> None:
         self._offline = not reachable
-        if reachable and self.waiting and not self._replaying:
+        if reachable and self.waiting and not self._replaying and not self.held:
             self.replay_now()
         self.update_label()
 
@@ -117,18 +144,30 @@ class OfflineMode(QObject):
         """Replay the journal on the desk's runner (also on demand)."""
         if self._replaying:
             return
+        self.held = False
         rt, actor, journal = self.session.rt, self.session.actor, self.journal
-        job = self._ops.run(
-            lambda: replay_journal(rt, actor, journal),
-            on_done=self._on_replayed,
-            # The journal is kept; the next connection check tries again.
-            on_error=lambda _error: self._on_replayed(ReplayReport(())),
-            name="offline replay",
+
+        def work(watch: JobWatch) -> ReplayReport:
+            return replay_journal(rt, actor, journal, watch.progress, watch.keep_going)
+
+        job = self.progress.run(
+            self._ops, "Replaying offline scans", work, self._on_replayed, self._not_replayed
         )
         self._replaying = job is not None
+        self.update_label()
+
+    def _not_replayed(self, _error: ServiceError) -> None:
+        self._on_replayed(ReplayReport(()))  # the journal is kept; the next check tries again
 
     def _on_replayed(self, report: ReplayReport) -> None:
         self._replaying = False
+        if report.stopped:
+            self.held = True
+            left = report.count(EntryStatus.NOT_REPLAYED)
+            self.progress.say(f"Stopped: the scans replayed stay applied; {left:,} wait.")
+            self.progress.offer_again("Replay the rest", self.replay_now)
+        else:
+            self.progress.say_end("replayed")
         if report.entries:
             self.last_report = report
             log.info(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.library.actors import Actor
 from app.library.errors import InvalidInput
-from app.library.progress import Progress
+from app.library.progress import KeepGoing, Progress
 from app.library.runtime import Runtime
 from db.bulk import Pacing
 from db.models import (
@@ -115,6 +115,9 @@ class ImportReport:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     committed: bool = False
+    # Stopped between batches (from the window): the batches before stayed committed, and
+    # importing the same file again finishes it (the rows already in come out unchanged).
+    stopped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -274,6 +277,7 @@ def _run(
     actor: Actor,
     progress: Progress,
     batch_rows: int,
+    keep_going: KeepGoing,
 ) -> ImportReport:
     report = ImportReport(errors=list(errors))
     total = len(good) + len(errors)
@@ -288,6 +292,9 @@ def _run(
     progress(done, total)
     pacing = Pacing(rt.db.is_sqlite)
     for batch in _batches(good, batch_rows):
+        if not keep_going():
+            report.stopped = True
+            break
         _write_batch(rt, batch, kind, report, actor, pacing)
         done += len(batch)
         progress(done, total)
@@ -302,13 +309,15 @@ def _run(
             entity="import",
             detail=f"{report.inserted} new, {report.updated} updated, "
             f"{report.unchanged} unchanged, {len(report.errors)} bad rows"
-            + (" (strict)" if strict else ""),
+            + (" (strict)" if strict else "")
+            + (f"; stopped after {done} of {total} rows" if report.stopped else ""),
             after={
                 "inserted": report.inserted,
                 "updated": report.updated,
                 "unchanged": report.unchanged,
                 "bad_rows": len(report.errors),
                 "strict": strict,
+                **({"stopped_after_rows": done} if report.stopped else {}),
             },
         )
     return report

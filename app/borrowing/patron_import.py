@@ -28,7 +28,7 @@ from app.borrowing.csv_import import (
 from app.library.actors import Actor
 from app.library.errors import InvalidInput
 from app.library.folding import name_key
-from app.library.progress import Progress, no_progress
+from app.library.progress import KeepGoing, Progress, always, no_progress
 from app.library.runtime import Runtime
 from app.people.patron_ids import (
     parse_email,
@@ -192,6 +192,7 @@ def import_patrons(
     strict: bool = False,
     progress: Progress = no_progress,
     batch_rows: int = BATCH_ROWS,
+    keep_going: KeepGoing = always,
 ) -> ImportReport:
     """Add or update patrons from CSV text; `progress(done, total)` after each batch."""
     actor.require(Role.ILL_OFFICE, "Importing patrons")
@@ -202,4 +203,4 @@ def import_patrons(
     )
     good = _barcodes_once(good, errors)
     kind = _Kind(_plan_patrons, _write_patrons, "import.patrons", plan_first=True)
-    return _run(rt, good, errors, kind, strict, actor, progress, batch_rows)
+    return _run(rt, good, errors, kind, strict, actor, progress, batch_rows, keep_going)

@@ -33,7 +33,7 @@ from app.borrowing.csv_import import (
 )
 from app.library.actors import Actor
 from app.library.errors import InvalidInput
-from app.library.progress import Progress, no_progress
+from app.library.progress import KeepGoing, Progress, always, no_progress
 from app.library.runtime import Runtime
 from app.people.patron_ids import (
     parse_oclc_symbol,
@@ -296,6 +296,7 @@ def import_requests(
     strict: bool = False,
     progress: Progress = no_progress,
     batch_rows: int = BATCH_ROWS,
+    keep_going: KeepGoing = always,
 ) -> ImportReport:
     """Add or update borrowing requests from CSV text; new ones queue the received notice."""
     actor.require(Role.ILL_OFFICE, "Importing ILL requests")
@@ -305,4 +306,4 @@ def import_requests(
         text, REQUEST_COLUMNS, REQUEST_LENGTHS, _request_parser(branches), "request_number"
     )
     kind = _Kind(_plan_requests, _write_requests, "import.requests", plan_first=False)
-    return _run(rt, good, errors, kind, strict, actor, progress, batch_rows)
+    return _run(rt, good, errors, kind, strict, actor, progress, batch_rows, keep_going)

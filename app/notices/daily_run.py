@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, func, or_, select, update
@@ -34,7 +35,7 @@ from app.library import library_settings
 from app.library.actors import Actor
 from app.library.errors import InvalidInput
 from app.library.library_settings import LibrarySettings
-from app.library.progress import Progress, no_progress
+from app.library.progress import KeepGoing, Progress, always, no_progress
 from app.library.runtime import Runtime
 from app.notices.holds_not_picked_up import queue_not_picked_up
 from app.notices.mailer import (
@@ -81,6 +82,7 @@ class OutboxRun:
     waiting: int  # still queued or failed after the run
     mail_problem: str  # why sending stopped or did not start, "" when it did not
     queued_not_picked_up: int = 0  # holds whose pickup-by date passed: "going back"
+    stopped: bool = False  # asked to stop between batches: the next run carries on
 
     @property
     def message(self) -> str:
@@ -93,6 +95,8 @@ class OutboxRun:
             + (f", {self.uncertain} with uncertain delivery" if self.uncertain else "")
             + f"; {self.waiting} waiting."
         )
+        if self.stopped:
+            text += " Stopped before the end: the next run carries on from there."
         return f"{text} {self.mail_problem}" if self.mail_problem else text
 
 
@@ -100,17 +104,21 @@ class OutboxRun:
 
 
 def run_daily(
-    rt: Runtime, actor: Actor, settings: WorkstationSettings, progress: Progress = no_progress
+    rt: Runtime,
+    actor: Actor,
+    settings: WorkstationSettings,
+    progress: Progress = no_progress,
+    keep_going: KeepGoing = always,
 ) -> OutboxRun:
-    """`illdesk notices run` and the app's daily trigger: queue reminders, then send."""
+    """`illdesk notices run` and the app's daily trigger: queue reminders, then send (with
+    `keep_going` asked between batches of reminders and between notices sent)."""
+    run = partial(run_outbox, rt, actor, progress=progress, keep_going=keep_going)
     try:
         config = smtp_config(settings)
     except MailerNotConfigured as exc:
-        return run_outbox(rt, actor, None, mail_problem=exc.message, progress=progress)
+        return run(None, mail_problem=exc.message)
     with SmtpMailer(config) as mailer:
-        return run_outbox(
-            rt, actor, mailer, sender_domain=config.sender.rpartition("@")[2], progress=progress
-        )
+        return run(mailer, sender_domain=config.sender.rpartition("@")[2])
 
 
 def run_outbox(
@@ -123,16 +131,28 @@ def run_outbox(
     only_id: int | None = None,
     reminders: bool = True,
     progress: Progress = no_progress,
+    keep_going: KeepGoing = always,
 ) -> OutboxRun:
-    """Queue due-soon/overdue notices, render what is queued, and send what is due."""
+    """Queue due-soon/overdue notices, render what is queued, and send what is due.
+
+    Stopped (`keep_going` says no) while queueing reminders, it sends nothing this time: the
+    day stays due, so the next run queues the rest (no reminder twice) and sends.
+    """
     wanted = reminders and only_id is None
-    due_soon, overdue = queue_reminders(rt, actor, progress) if wanted else (0, 0)
-    unclaimed = queue_not_picked_up(rt, actor) if wanted else 0
-    held = prepare_outbox(rt, actor)
-    sent = failed = uncertain = 0
-    if mailer is not None:
-        outcome = send_due(rt, actor, mailer, sender_domain=sender_domain, only_id=only_id)
+    unclaimed = held = sent = failed = uncertain = 0
+    due_soon, overdue, stopped = (
+        queue_reminders(rt, actor, progress, keep_going) if wanted else (0, 0, False)
+    )
+    if not stopped:
+        unclaimed = queue_not_picked_up(rt, actor) if wanted else 0
+        held = prepare_outbox(rt, actor)
+    if mailer is not None and not stopped:
+        outcome = send_due(
+            rt, actor, mailer, sender_domain=sender_domain, only_id=only_id, keep_going=keep_going
+        )
         sent, failed, uncertain, mail_problem = outcome
+        if mail_problem == STOPPED_SENDING:
+            stopped, mail_problem = True, ""
     with rt.db.reading() as session:
         waiting = int(
             session.scalar(
@@ -141,19 +161,23 @@ def run_outbox(
             or 0
         )
     return OutboxRun(
-        due_soon, overdue, held, sent, failed, uncertain, waiting, mail_problem, unclaimed
+        due_soon, overdue, held, sent, failed, uncertain, waiting, mail_problem, unclaimed, stopped
     )
 
 
 REMINDER_BATCH = 2_000  # open loans per transaction of the daily run
+STOPPED_SENDING = "Sending was stopped; the rest go with the next run."
 
 
-def queue_reminders(rt: Runtime, actor: Actor, progress: Progress = no_progress) -> tuple[int, int]:
+def queue_reminders(
+    rt: Runtime, actor: Actor, progress: Progress = no_progress, keep_going: KeepGoing = always
+) -> tuple[int, int, bool]:
     """Queue today's due-soon and overdue notices; a second run the same day adds none.
 
     Set-based, a batch of loans per transaction: the loans with their item and patron in one
     read, the notices already queued for them in two more, then one INSERT. The dedupe keys
-    make a batch safe to run twice, so a desk stopping half way loses nothing.
+    make a batch safe to run twice, so a run stopped half way (`keep_going`, asked between
+    batches; the day is then not marked done) loses nothing. Returns (due soon, overdue, stopped).
     """
     today, now = rt.clock.today(), rt.clock.now()
     with rt.db.reading() as session:
@@ -163,6 +187,8 @@ def queue_reminders(rt: Runtime, actor: Actor, progress: Progress = no_progress)
     progress(0, len(loans))
     pacing = Pacing(rt.db.is_sqlite)
     for start in range(0, len(loans), REMINDER_BATCH):
+        if start and not keep_going():
+            return due_soon, overdue, True
         batch = loans[start : start + REMINDER_BATCH]
         for attempt in (1, 2):
             pacing.wait_turn()
@@ -180,7 +206,7 @@ def queue_reminders(rt: Runtime, actor: Actor, progress: Progress = no_progress)
         progress(start + len(batch), len(loans))
     with rt.db.transaction() as session:
         library_settings.save(session, notices_last_run=today.isoformat())
-    return due_soon, overdue
+    return due_soon, overdue, False
 
 
 @dataclass(frozen=True)
@@ -292,9 +318,16 @@ def daily_run_due(rt: Runtime, actor: Actor) -> bool:
     return last != rt.clock.today().isoformat()
 
 
-def run_daily_if_due(rt: Runtime, actor: Actor, settings: WorkstationSettings) -> OutboxRun | None:
+def run_daily_if_due(
+    rt: Runtime,
+    actor: Actor,
+    settings: WorkstationSettings,
+    progress: Progress = no_progress,
+    keep_going: KeepGoing = always,
+) -> OutboxRun | None:
     """The desk's once-a-day trigger: the daily run, unless a desk already ran it today."""
-    return run_daily(rt, actor, settings) if daily_run_due(rt, actor) else None
+    due = daily_run_due(rt, actor)
+    return run_daily(rt, actor, settings, progress, keep_going) if due else None
 
 
 # ---------------------------------------------------------------- rendering and addresses
@@ -438,14 +471,18 @@ def send_due(
     *,
     sender_domain: str = "",
     only_id: int | None = None,
+    keep_going: KeepGoing = always,
 ) -> tuple[int, int, int, str]:
-    """Send every due notice; stop at the first sign the server is down.
+    """Send every due notice; stop at the first sign the server is down, or between two
+    notices when `keep_going` says so.
 
     Returns (sent, failed, uncertain, why sending stopped).
     """
     sent = failed = uncertain = 0
     tried: set[int] = set()
     while True:
+        if tried and not keep_going():
+            return sent, failed, uncertain, STOPPED_SENDING
         notice_id = _next_due(rt, tried, only_id)
         if notice_id is None:
             return sent, failed, uncertain, ""
@@ -560,6 +597,3 @@ def retry_delay(attempts: int) -> timedelta:
     """5 minutes after the first failure, doubling each time, at most 6 hours."""
     delay: timedelta = RETRY_BASE * 2 ** min(max(attempts - 1, 0), 16)
     return min(delay, RETRY_CAP)
-
-
-# ---------------------------------------------------------------- the outbox screen

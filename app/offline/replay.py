@@ -30,7 +30,7 @@ from app.library import library_settings
 from app.library.actors import Actor
 from app.library.clock import FixedClock
 from app.library.errors import DatabaseUnavailable, ServiceError, is_lock_busy
-from app.library.progress import Progress, no_progress
+from app.library.progress import KeepGoing, Progress, always, no_progress
 from app.library.runtime import Runtime
 from app.offline import claims
 from app.offline.journal import (
@@ -82,6 +82,11 @@ class ReplayReport:
     def complete(self) -> bool:
         """Every entry has been dealt with; the journal may be archived."""
         return self.count(EntryStatus.NOT_REPLAYED) == 0
+
+    @property
+    def stopped(self) -> bool:
+        """Stopped between scans on request; the rest wait in the journal."""
+        return any(e.code == STOPPED[0] for e in self.entries)
 
     @property
     def conflicts(self) -> tuple[ReplayedScan, ...]:
@@ -345,9 +350,11 @@ def replay_entries(
     entries: list[JournalEntry],
     lines: Sequence[int] | None = None,
     progress: Progress = no_progress,
+    keep_going: KeepGoing = always,
 ) -> list[ReplayedScan]:
     """Apply entries in order, as `actor`; stops (marking the rest not replayed) only if the
-    database goes: no value in an entry stops it.
+    database goes or `keep_going` (asked between entries) says so: no value in an entry stops
+    it. Each entry commits on its own, so a stopped replay keeps what it applied.
 
     `lines` are the journal line numbers of the entries (the report names lines, so staff
     can find an entry in the file); without them entries are numbered from 1. The journal
@@ -361,19 +368,13 @@ def replay_entries(
     out: list[ReplayedScan] = []
     progress(0, len(entries))
     for index, entry in enumerate(entries):
+        if index and not keep_going():
+            out.extend(_not_replayed(numbers[index:], entries[index:], STOPPED))
+            break
         try:
             out.append(_replay_one(rt, run, numbers[index], entry))
         except (DatabaseUnavailable, OperationalError):
-            for later, rest in zip(numbers[index:], entries[index:], strict=True):
-                out.append(
-                    _unapplied(
-                        later,
-                        rest,
-                        EntryStatus.NOT_REPLAYED,
-                        "database_unavailable",
-                        "The database went away again; kept for the next replay.",
-                    )
-                )
+            out.extend(_not_replayed(numbers[index:], entries[index:], WENT_AWAY))
             break
         except Exception as exc:  # one odd entry must not stop the others
             log.exception("offline replay: line %s could not be applied", numbers[index])
@@ -389,6 +390,20 @@ def replay_entries(
             )
         progress(index + 1, len(entries))
     return out
+
+
+WENT_AWAY = ("database_unavailable", "The database went away again; kept for the next replay.")
+STOPPED = ("stopped", "The replay was stopped before this scan; kept for the next replay.")
+
+
+def _not_replayed(
+    numbers: Sequence[int], entries: Sequence[JournalEntry], why: tuple[str, str]
+) -> list[ReplayedScan]:
+    code, explanation = why
+    return [
+        _unapplied(number, entry, EntryStatus.NOT_REPLAYED, code, explanation)
+        for number, entry in zip(numbers, entries, strict=True)
+    ]
 
 
 def _unapplied(
@@ -410,21 +425,30 @@ def _unapplied(
 
 
 def replay_file(
-    rt: Runtime, actor: Actor, path: Path, progress: Progress = no_progress
+    rt: Runtime,
+    actor: Actor,
+    path: Path,
+    progress: Progress = no_progress,
+    keep_going: KeepGoing = always,
 ) -> ReplayReport:
     """Replay a journal file (this desk's, or one copied from another PC); the file stays."""
     numbered, bad = read_numbered(path)
-    done = replay_entries(rt, actor, [e for _, e in numbered], [n for n, _ in numbered], progress)
+    entries, lines = [e for _, e in numbered], [n for n, _ in numbered]
+    done = replay_entries(rt, actor, entries, lines, progress, keep_going)
     every = [*done, *(_bad_line(b) for b in bad)]
     every.sort(key=lambda scan: scan.line)  # stable: a glued record follows its fragment
     return ReplayReport(tuple(every))
 
 
 def replay_journal(
-    rt: Runtime, actor: Actor, journal: OfflineJournal, progress: Progress = no_progress
+    rt: Runtime,
+    actor: Actor,
+    journal: OfflineJournal,
+    progress: Progress = no_progress,
+    keep_going: KeepGoing = always,
 ) -> ReplayReport:
     """Replay this desk's journal; when every entry is dealt with, archive it for audit."""
-    report = replay_file(rt, actor, journal.path, progress)
+    report = replay_file(rt, actor, journal.path, progress, keep_going)
     if not report.entries or not report.complete:
         return report
     with rt.db.reading() as session:

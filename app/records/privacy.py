@@ -70,6 +70,7 @@ class AnonymisationReport:
     audit_events: int  # events of the anonymised loans that no longer name the patron
     kept_for_open_charges: int  # returned long ago, but a charge is still on the account
     waiting_after_charges: int  # charges removed too recently
+    stopped: bool = False  # asked to stop between batches: the next run does the rest
 
 
 @dataclass
@@ -142,6 +143,7 @@ def _run_batches(
     batch = size or (SQLITE_BATCH_LOANS if rt.db.is_sqlite else BATCH_LOANS)
     now = rt.clock.now()
     after_id = 0
+    stopped = False
     total = _Counts()
     with rt.db.reading() as session:
         _, cutoff = _retention(session, now)
@@ -172,7 +174,10 @@ def _run_batches(
             pacing.released()
         total.add(counts)
         progress(total.loans + total.kept + total.waiting, expected)
-        if last_id is None or not keep_going():  # a closing desk stops between batches
+        if last_id is None:
+            break
+        if not keep_going():  # a closing desk (or Stop) ends it between batches
+            stopped = True
             break
         after_id = last_id
         if size is None:
@@ -190,6 +195,7 @@ def _run_batches(
         audit_events=total.events,
         kept_for_open_charges=total.kept,
         waiting_after_charges=total.waiting,
+        stopped=stopped,
     )
 
 

@@ -45,7 +45,7 @@ def cells(table: object, column: int) -> list[str]:
     return [table.item(row, column).text() for row in range(table.rowCount())]
 
 
-def test_admin_sees_every_tab_and_the_ill_office_only_the_audit_trail(
+def test_admin_sees_every_tab_and_the_ill_office_the_audit_trail_and_import(
     qtbot: QtBot, desk_session: MakeSession
 ) -> None:
     screen = make_screen(qtbot, desk_session("admin", "NEC"))
@@ -57,10 +57,12 @@ def test_admin_sees_every_tab_and_the_ill_office_only_the_audit_trail(
         "Notice templates",
         "Library settings",
         "NCIP partners",
+        "Import",
     ]
     assert isinstance(screen.tab("staff"), StaffTab)
     office = make_screen(qtbot, desk_session("office", "WS-ILL"))
-    assert [office.tabs.tabText(i) for i in range(office.tabs.count())] == ["Audit trail"]
+    titles = [office.tabs.tabText(i) for i in range(office.tabs.count())]
+    assert titles == ["Audit trail", "Import"]
     assert isinstance(office.tab("audit"), AuditTab) and office.tab("staff") is None
 
 

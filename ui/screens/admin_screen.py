@@ -1,7 +1,7 @@
 """The Admin screen: one tab per administrative task, each shown only to roles that may use it.
 
-Administrators see every tab; ILL office staff see the audit trail. The role checks that
-matter are in the services; hiding a tab only spares staff a refusal.
+Administrators see every tab; ILL office staff see the audit trail and the CSV import. The
+role checks that matter are in the services; hiding a tab only spares staff a refusal.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ TABS = (
     TabSpec("templates", "Notice templates", "ui.admin.templates_tab", "TemplatesTab", Role.ADMIN),
     TabSpec("settings", "Library settings", "ui.admin.settings_tab", "SettingsTab", Role.ADMIN),
     TabSpec("ncip", "NCIP partners", "ui.admin.ncip_partners_tab", "NcipPartnersTab", Role.ADMIN),
+    TabSpec("import", "Import", "ui.admin.import_tab", "ImportTab", Role.ILL_OFFICE),
 )
 
 

@@ -4,7 +4,8 @@ Embedded in the ILL Office screen. A held manual notice (a cancellation, lost-it
 is previewed here, its wording tailored, then sent. Reading and saving run on the desk's
 operations runner; sending talks to the mail server, which can be slow, so it runs on an
 outbox runner of its own and never holds up the desk's other work. The panel shows each
-answer when it comes and never blocks the desk.
+answer when it comes and never blocks the desk; the daily run shows its progress (reminders
+queued of the loans due, rate, time left) and stops between batches on Stop.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from app.notices.daily_run import OutboxRun
 from app.notices.outbox_review import NoticeView
 from ui.desk_session import DeskSession
 from ui.operations import Job, Operations
+from ui.widgets.job_progress import JobProgress
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, button
 
 HEADERS = ("No.", "Created", "Status", "Kind", "To", "Patron / library", "Tries", "Problem")
@@ -112,9 +114,11 @@ class NoticesPanel(QWidget):
         split.setStretchFactor(1, 2)
 
         self.feedback = Feedback("noticesMessage", self)
+        self.progress = JobProgress("noticesRunProgress", self, unit="loans")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(split, 1)
+        layout.addWidget(self.progress)
         layout.addWidget(self.feedback)
         self.refresh()
 
@@ -262,8 +266,20 @@ class NoticesPanel(QWidget):
         )
 
     def run_daily(self) -> None:
+        if self.worker is not None:
+            self.feedback.problem("The outbox is already being sent; wait for it to finish.")
+            return
         rt, actor, settings = self.session.rt, self.session.actor, self.session.settings
-        self._start(lambda: daily_run.run_daily(rt, actor, settings))
+        self.worker = self.progress.run(
+            self.outbox,
+            "Daily notices",
+            lambda watch: daily_run.run_daily(
+                rt, actor, settings, watch.progress, watch.keep_going
+            ),
+            self._finished,
+            self._finished,
+        )
+        self._started()
 
     def _save_if_changed(self, chosen: NoticeView, then: Callable[[], object]) -> None:
         """Save the editor first when staff changed the wording, then go on with `then`."""
@@ -293,6 +309,9 @@ class NoticesPanel(QWidget):
         self.worker = self.outbox.run(
             action, on_done=self._finished, on_error=self._finished, name="sending notices"
         )
+        self._started()
+
+    def _started(self) -> None:
         if self.worker is None:
             return
         self.run_button.setEnabled(False)
@@ -306,16 +325,25 @@ class NoticesPanel(QWidget):
                 message = "Sending stopped unexpectedly. The outbox keeps every notice."
             self.feedback.problem(message)
         elif isinstance(result, OutboxRun):
-            if result.mail_problem or result.failed or result.uncertain:
+            if result.stopped:
+                self.progress.say_end("stopped")
+                self.feedback.problem(
+                    f"{result.message} What was queued or sent stays; Run daily notices and "
+                    "send carries on, and never queues or sends a notice twice."
+                )
+            elif result.mail_problem or result.failed or result.uncertain:
                 self.feedback.problem(result.message)
             else:
                 self.feedback.good(result.message)
+            if not result.stopped:
+                self.progress.say_end("done")
         self.run_finished.emit(result)
         self.worker = None
         self.run_button.setEnabled(True)
         self.refresh()
 
     def closeEvent(self, event: Any) -> None:
+        self.progress.stop()  # a long run ends after its batch
         self.outbox.wait()  # a send in flight finishes: a mail is never half sent
         super().closeEvent(event)
 
