@@ -24,6 +24,14 @@ from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
 HEADERS = ("When", "Staff", "Branch", "Workstation", "Action", "Item", "Patron", "Details")
+BEFORE_SEARCH = (
+    "Nothing searched yet. Fill in an item, a patron, a staff member or dates above (any "
+    "one is enough) and press Search: the events show here, newest first."
+)
+NO_MATCH = (
+    "No audit events match this search. Check the barcode or username, widen the dates, "
+    "or clear a field and search again."
+)
 
 
 def _day(text: str, label: str) -> date | None:
@@ -69,7 +77,7 @@ class AuditTab(QWidget):
         buttons.addStretch(1)
         form.addRow("", buttons)
 
-        self.table = KeyedTable("auditTable", HEADERS, self)
+        self.table = KeyedTable("auditTable", HEADERS, self, empty=BEFORE_SEARCH)
         self.feedback = Feedback("auditMessage", self)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -92,6 +100,7 @@ class AuditTab(QWidget):
         for edit in (self.from_edit, self.to_edit):
             edit.clear()
         self.table.fill([])
+        self.table.empty_note.say(BEFORE_SEARCH)
         self.rows = ()
         self.feedback.clear()
 
@@ -114,6 +123,7 @@ class AuditTab(QWidget):
 
     def _show(self, result: Any, query: AuditQuery) -> None:
         self.rows = result.rows
+        self.table.empty_note.say(NO_MATCH)
         self.table.fill(
             [
                 (

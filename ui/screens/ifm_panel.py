@@ -85,6 +85,10 @@ class IfmPanel(QWidget):
             "ifmTransactionsTable",
             ("ID", "Status", "Direction", "Partner", "Amount (USD)", "Request", "Dummy #"),
             self,
+            empty=(
+                "No IFM transaction yet. Pick a lost request above, press Build fields, then "
+                "Record as pending: it is listed here until both sides close it."
+            ),
         )
         layout.addWidget(self.transactions, 1)
         done = QHBoxLayout()
@@ -109,6 +113,7 @@ class IfmPanel(QWidget):
             "ifmLedgerTable",
             ("Partner", "Received", "Paid", "Settled", "Balance", "Pending", "Settle"),
             self,
+            empty="No IFM balance with any partner: nothing has been paid or received through IFM.",
         )
         layout.addWidget(self.ledger_table, 1)
         self._balances: dict[str, str] = {}
@@ -144,6 +149,7 @@ class IfmPanel(QWidget):
             "ifmSettlementsTable",
             ("ID", "Date", "Partner", "Who paid", "Amount (USD)", "Reference", "Balance after"),
             self,
+            empty="No settlement recorded. Record a cheque or invoice above once one is paid.",
         )
         layout.addWidget(self.settlements_table, 1)
         self.total_label = QLabel(self)

@@ -78,6 +78,11 @@ class PullPanel(QWidget):
             "pullTable",
             ("Request", "Kind", "Status", "Borrower", "Barcode", "Title", "Next step"),
             self,
+            empty=(
+                f"Nothing to pull at {session.branch_code}: no lending request waits for this "
+                "campus. A request appears here when the ILL office sends it to the pull list; "
+                "press Refresh to look again."
+            ),
         )
         layout.addWidget(self.table, 1)
 
@@ -326,6 +331,10 @@ class RequestsPanel(QWidget):
             "lendingRequestsTable",
             ("Request", "Status", "Borrower", "Their #", "Barcode", "Pull", "Due", "Title", "Next"),
             self,
+            empty=(
+                "No lending request is open: nothing is waiting to be pulled, shipped or "
+                "back from a borrowing library. Add one with 'New lending request' above."
+            ),
         )
         layout.addWidget(self.table, 1)
 

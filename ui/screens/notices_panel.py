@@ -76,7 +76,15 @@ class NoticesPanel(QWidget):
         top.addWidget(self.refresh_button)
         top.addWidget(self.run_button)
 
-        self.table = KeyedTable("noticesTable", HEADERS, self)
+        self.table = KeyedTable(
+            "noticesTable",
+            HEADERS,
+            self,
+            empty=(
+                "No notice with this status. Choose another in Show, or run the daily notices: "
+                "due-soon and overdue notices are queued then."
+            ),
+        )
         self.table.itemSelectionChanged.connect(self._selected)
 
         editor = QGroupBox("Preview and edit before sending", self)

@@ -20,7 +20,13 @@ class PartnersPanel(QWidget):
         self.rows: dict[str, PartnerView] = {}
         layout = QVBoxLayout(self)
         self.table = KeyedTable(
-            "partnersTable", ("Symbol", "Library", "ILL office e-mail", "Changed by"), self
+            "partnersTable",
+            ("Symbol", "Library", "ILL office e-mail", "Changed by"),
+            self,
+            empty=(
+                "No partner library yet. Type its OCLC symbol, name and ILL office e-mail "
+                "below and press Save partner: overdue and lost messages go to that address."
+            ),
         )
         layout.addWidget(self.table, 1)
         form = QHBoxLayout()

@@ -36,6 +36,7 @@ from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 if TYPE_CHECKING:
     from app.notices.outbox_review import NoticeView
 
+NO_PATRON_YET = "Find a patron above: every notice they got or will get is listed here."
 TYPE_WORDS = {"student": "Student", "faculty": "Faculty", "staff": "Staff", "ill_account": "ILL"}
 
 
@@ -292,7 +293,10 @@ class PatronsScreen(QWidget):
         self.patron_id = ""
         self._statuses: dict[str, NoticeStatus] = {}
         self.notices = KeyedTable(
-            "patronNoticesTable", ("ID", "Created", "Notice", "Status", "Sent", "Subject"), self
+            "patronNoticesTable",
+            ("ID", "Created", "Notice", "Status", "Sent", "Subject"),
+            self,
+            empty=NO_PATRON_YET,
         )
         self.notices.setToolTip("Every notice this patron got or will get, newest first")
         self.notice_feedback = Feedback("patronNoticesFeedback", self)
@@ -350,6 +354,10 @@ class PatronsScreen(QWidget):
         self.message.setText("")
         self.account.show_view(view)
         self.patron_id = view.patron_id
+        self.notices.fill([])  # never the last patron's notices under this one's account
+        self.notices.empty_note.say(
+            f"No notice to {view.name} yet: none was queued, sent or held for them."
+        )
         self.load_notices()
 
     def load_notices(self) -> None:

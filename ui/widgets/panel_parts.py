@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.library.errors import ServiceError
 from ui.operations import Operations
+from ui.widgets.empty_note import EmptyNote
 
 T = TypeVar("T")
 
@@ -76,10 +77,23 @@ def attempt(
     ops.run(action, on_done=then, on_error=feedback.refused, owner=feedback)
 
 
-class KeyedTable(QTableWidget):
-    """A read-only table whose rows are identified by a key (a request number, an id)."""
+WIDEST_COLUMN = 420  # px: a long value is cut with "..." (its cell's tooltip has it whole)
 
-    def __init__(self, object_name: str, headers: Sequence[str], parent: QWidget | None = None):
+
+class KeyedTable(QTableWidget):
+    """A read-only table whose rows are identified by a key (a request number, an id).
+
+    `empty` says why the table has no rows and what to do; `empty_note.say()` changes it.
+    """
+
+    def __init__(
+        self,
+        object_name: str,
+        headers: Sequence[str],
+        parent: QWidget | None = None,
+        *,
+        empty: str = "",
+    ):
         super().__init__(0, len(headers), parent)
         self.setObjectName(object_name)
         self.setHorizontalHeaderLabels(list(headers))
@@ -88,6 +102,7 @@ class KeyedTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setStretchLastSection(True)
+        self.empty_note = EmptyNote(self, empty)
 
     def fill(self, rows: Sequence[tuple[str, Sequence[str]]]) -> None:
         """Replace the rows, keeping the selection on the same key where it still exists."""
@@ -99,8 +114,13 @@ class KeyedTable(QTableWidget):
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 cell.setData(Qt.ItemDataRole.UserRole, key)
+                if len(text) > 40:
+                    cell.setToolTip(text)
                 self.setItem(row, column, cell)
         self.resizeColumnsToContents()
+        for column in range(self.columnCount() - 1):
+            if self.columnWidth(column) > WIDEST_COLUMN:
+                self.setColumnWidth(column, WIDEST_COLUMN)
         if keep is not None:
             self.select_key(keep)
 
