@@ -343,6 +343,21 @@ _DOMAIN = re.compile(r"(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+_NAMES = re.compile(
+    r"\b("
+    + "|".join(sorted((n for n, s in SPECS.items() if not s.internal), key=len, reverse=True))
+    + r")\b"
+)
+
+
+def in_words(text: str) -> str:
+    """`text` (a refusal, a rule) with each setting's key replaced by its label, for the window.
+
+    The command line keeps the keys: they are what `illdesk settings set` takes.
+    """
+    return _NAMES.sub(lambda found: SPECS[found.group(1)].label, text)
+
+
 def spec_for(name: str) -> SettingSpec:
     spec = SPECS.get(name)
     if spec is None:
