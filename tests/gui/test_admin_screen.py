@@ -257,7 +257,7 @@ def test_audit_tab_finds_who_looked_at_a_patron(qtbot: QtBot, desk_session: Make
     users = cells(tab.table, 1)
     # Newest first: the office's own search is itself a look at the record.
     assert actions[:2] == ["patron.view", "patron.view"]
-    assert users[:2] == ["office", "desk"]
+    assert users[:2] == ["Olivia Office (office)", "Dana Desk (desk)"]  # names, not usernames
     assert set(cells(tab.table, 6)) == {"T00123456"}
     assert tab.feedback.property("tone") == "good"
 

@@ -130,13 +130,13 @@ class AuditTab(QWidget):
                     str(index),
                     (
                         row.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
-                        row.username,
+                        row.staff_name or row.username,
                         row.branch_code,
                         row.workstation,
                         row.action,
                         row.item_barcode or "",
                         row.patron_campus_id or "",
-                        describe(row),
+                        "; ".join(part for part in (row.about, describe(row)) if part),
                     ),
                 )
                 for index, row in enumerate(result.rows)
