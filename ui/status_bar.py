@@ -71,11 +71,12 @@ class DeskStatusBar(QStatusBar):
         self._db_short = f"({kind}): {shorten_middle(location, DATABASE_LABEL_CHARS)}"
         self.database_label = self._label("statusDatabase", "")
         self.database_label.setToolTip(session.rt.db.info.label)
-        self.sounds_label = self._label("statusSounds", "Sounds off: no audio output")
+        self.sounds_label = self._label("statusSounds", "Sounds off")
         reason = sounds_off_reason()
         self.sounds_label.setVisible(reason is not None)
         self.sounds_label.setToolTip(
-            f"Check-in sounds cannot play on this computer: {reason}. Scans still work; "
+            f"No audio output: check-in sounds cannot play on this computer ({reason}). "
+            "Scans still work; "
             "watch the screen for each answer. Ask IT to connect speakers or headphones."
         )
         # Permanent widgets: a temporary message (showMessage) never hides who or where.

@@ -131,3 +131,32 @@ def test_a_long_value_is_cut_at_a_readable_width_and_kept_whole_in_its_tooltip(
     assert table.columnWidth(1) == WIDEST_COLUMN  # the Default column stays on screen
     assert table.item(0, 1).toolTip() == long
     assert not table.empty_note.isVisible()
+
+
+def test_a_wide_list_is_cut_to_fit_its_window_rather_than_scroll(qtbot: QtBot) -> None:
+    headers = (
+        "Request",
+        "Status",
+        "Borrower",
+        "Their #",
+        "Barcode",
+        "Pull",
+        "Due",
+        "Title",
+        "Next",
+    )
+    table = KeyedTable("wide", headers)
+    qtbot.addWidget(table)
+    table.resize(900, 300)
+    table.show()
+    qtbot.waitExposed(table)
+    title = "Handbook of Texas Music, second edition, revised and enlarged"
+    after = "Lent to IXA, due back 2026-11-11; overdue message sent 2026-12-02"
+    cells = ("20261024", "shipped", "IXA", "9100002", "31234000000015", "SE", "2026-11-11")
+    table.fill([("20261024", (*cells, title, after))])
+    widths = [table.columnWidth(c) for c in range(table.columnCount())]
+    assert sum(widths[:-1]) < table.viewport().width()  # the last column starts on screen
+    assert widths[0] == table.sizeHintForColumn(0)  # short columns keep their width
+    assert table.item(0, 7).toolTip() == title  # the cut title is whole in its tooltip
+    table.resize(1900, 300)
+    qtbot.waitUntil(lambda: table.columnWidth(7) > widths[7])  # room again: less is cut

@@ -1,4 +1,5 @@
-"""Problems that would otherwise be only in the log reach the screen: no audio, no mail server."""
+"""Problems that would otherwise go unseen reach the screen: no audio, no mail server, an
+answer below the fold of a small monitor."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import sys
 from collections.abc import Callable
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QScrollArea
 from pytestqt.qtbot import QtBot
 
 from app.workstation.config import WorkstationSettings
 from tests.gui.waiting import settle
 from ui import sounds
 from ui.desk_session import DeskSession
+from ui.screens.lending_screen import LendingScreen
 from ui.screens.notices_panel import NoticesPanel
 from ui.status_bar import DeskStatusBar
 
@@ -33,7 +37,7 @@ def test_the_status_bar_says_sounds_are_off_without_audio(
     status = DeskStatusBar(desk_session("desk", "METRO"), None, lambda: None)
     qtbot.addWidget(status)
     assert not status.sounds_label.isHidden()
-    assert status.sounds_label.text() == "Sounds off: no audio output"
+    assert status.sounds_label.text() == "Sounds off"
     assert "audio libraries are missing" in status.sounds_label.toolTip()
     assert "Scans still work" in status.sounds_label.toolTip()
 
@@ -99,3 +103,28 @@ def test_the_notices_panel_says_when_this_desk_has_no_mail_server(
     qtbot.addWidget(panel)
     settle(qtbot)
     assert panel.mail_note.isHidden()
+
+
+def test_the_yellow_flag_reminder_is_scrolled_into_view_on_a_small_screen(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    screen = LendingScreen(desk_session("ctl", "METRO"))
+    scroller = QScrollArea()  # as the main window holds every screen
+    scroller.setWidgetResizable(True)
+    scroller.setWidget(screen)
+    qtbot.addWidget(scroller)
+    screen.setMinimumHeight(1400)  # taller than the window: the bottom is below the fold
+    scroller.resize(1000, 500)
+    scroller.show()
+    qtbot.waitExposed(scroller)
+    settle(qtbot)
+    pull = screen.pull
+    assert pull is not None
+    (number,) = pull.table.keys()
+    pull.table.select_key(number)
+    pull.account_input.setText("777110346")
+    qtbot.mouseClick(pull.checkout_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
+    assert "YELLOW FLAG" in pull.flag_banner.text()
+    qtbot.waitUntil(lambda: not pull.flag_banner.visibleRegion().isEmpty())
+    qtbot.waitUntil(lambda: not pull.feedback.visibleRegion().isEmpty())

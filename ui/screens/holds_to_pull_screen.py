@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.desk.holds_to_pull import HoldToPull, holds_to_pull
@@ -66,7 +67,7 @@ class HoldsToPullScreen(QWidget):
         for widget in (self.heading, what):
             layout.addWidget(widget)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.refresh_button)
+        layout.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.feedback)
         layout.addStretch(0)
 

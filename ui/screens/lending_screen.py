@@ -40,7 +40,7 @@ from ui.desk_session import DeskSession
 from ui.screens.ifm_panel import IfmPanel
 from ui.screens.lender_overdue_panel import LenderOverduePanel
 from ui.screens.partners_panel import PartnersPanel
-from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
+from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, bring_into_view
 from ui.widgets.scan_field import ScanField, ScanFocusKeeper
 from ui.widgets.scanner_bursts import TYPED_NOT_SCANNED
 
@@ -91,17 +91,23 @@ class PullPanel(QWidget):
         self.scan_sent_button = _button("Scan made and sent", "scanSentButton", self)
         self.account_input = QLineEdit(self)
         self.account_input.setObjectName("illAccountInput")
-        self.account_input.setPlaceholderText("ILL account: scan its barcode or type ILL")
+        self.account_input.setPlaceholderText("scan its barcode or type ILL, then Enter")
         self.account: str | None = None  # the ILL account checked, once Enter was pressed
         self.item_scan = ScanField(self)
         self.item_scan.setObjectName("pullItemScan")
         self.item_scan.setAccessibleName("Scan each item")
-        self.item_scan.setPlaceholderText("Then scan each item, then Enter")
+        self.item_scan.setPlaceholderText("then scan each item: it is checked out at once")
         self.checkout_button = _button("Check out to ILL", "checkoutToIllButton", self)
         self.refresh_button = _button("Refresh", "refreshPullButton", self)
         self.slips_button = _button("Print pull slips...", "printPullSlipsButton", self)
         scans = QHBoxLayout()
+        account_label = QLabel("1. ILL account:", self)
+        account_label.setBuddy(self.account_input)
+        item_label = QLabel("2. Item:", self)
+        item_label.setBuddy(self.item_scan)
+        scans.addWidget(account_label)
         scans.addWidget(self.account_input, 1)
+        scans.addWidget(item_label)
         scans.addWidget(self.item_scan, 2)
         layout.addLayout(scans)
         for widget in (
@@ -313,6 +319,7 @@ class PullPanel(QWidget):
         number = result.request.request_number
         self.flag_banner.setText(f"⚑  {result.reminder}")
         self.flag_banner.show()
+        bring_into_view(self.flag_banner)
         self.feedback.good(f"{number} checked out to the ILL account ({result.dummy_barcode}).")
         self.requestChanged.emit(number)
         self.refresh()

@@ -6,16 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QWidget,
 )
+from shiboken6 import isValid
 
 from app.library.errors import ServiceError
 from ui.operations import Operations
@@ -47,6 +50,26 @@ class Feedback(QLabel):
         self.setProperty("tone", tone)
         self.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.setText(text)
+        bring_into_view(self)
+
+
+def bring_into_view(widget: QWidget) -> None:
+    """Scroll the screen so `widget` shows, once its new size is laid out.
+
+    A screen taller than a small monitor scrolls inside the window; an answer shown below
+    the fold (a refusal, the yellow-flag reminder) would otherwise go unseen.
+    """
+
+    def scroll() -> None:
+        if not isValid(widget) or not widget.isVisible():
+            return
+        parent = widget.parentWidget()
+        while parent is not None:
+            if isinstance(parent, QScrollArea) and parent.widget() is not None:
+                parent.ensureWidgetVisible(widget, 0, 8)
+            parent = parent.parentWidget()
+
+    QTimer.singleShot(0, widget, scroll)
 
 
 def button(parent: QWidget, text: str, name: str, slot: Callable[[], object]) -> QPushButton:
@@ -78,6 +101,7 @@ def attempt(
 
 
 WIDEST_COLUMN = 420  # px: a long value is cut with "..." (its cell's tooltip has it whole)
+NARROWEST_CUT = 120  # px: columns are not cut narrower to fit; the table scrolls instead
 
 
 class KeyedTable(QTableWidget):
@@ -85,6 +109,8 @@ class KeyedTable(QTableWidget):
 
     `empty` says why the table has no rows and what to do; `empty_note.say()` changes it.
     """
+
+    _natural: tuple[int, ...] = ()  # each column's width for its contents, before cutting
 
     def __init__(
         self,
@@ -114,15 +140,34 @@ class KeyedTable(QTableWidget):
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 cell.setData(Qt.ItemDataRole.UserRole, key)
-                if len(text) > 40:
-                    cell.setToolTip(text)
+                if len(text) > 16:
+                    cell.setToolTip(text)  # whole, should its column be cut
                 self.setItem(row, column, cell)
         self.resizeColumnsToContents()
-        for column in range(self.columnCount() - 1):
-            if self.columnWidth(column) > WIDEST_COLUMN:
-                self.setColumnWidth(column, WIDEST_COLUMN)
+        self._natural = tuple(self.columnWidth(c) for c in range(self.columnCount()))
+        self._fit_columns()
         if keep is not None:
             self.select_key(keep)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Cut the widest columns to one width so every column shows without scrolling.
+
+        Never below NARROWEST_CUT (then the table scrolls) nor above WIDEST_COLUMN; short
+        columns keep their natural width. A cut cell ends in "..." and keeps its tooltip.
+        """
+        natural = self._natural
+        if not natural:
+            return
+        room = self.viewport().width()
+        cap = WIDEST_COLUMN
+        while cap > NARROWEST_CUT and sum(min(w, cap) for w in natural) > room:
+            cap -= 10
+        for column, width in enumerate(natural):
+            self.setColumnWidth(column, min(width, cap))
 
     def current_key(self) -> str | None:
         row = self.currentRow()
