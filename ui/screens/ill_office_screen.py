@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +41,7 @@ from ui.desk_session import DeskSession
 from ui.printing import DocumentPrinter, QtCanvas
 from ui.screens.ill_office_tabs import ListsTab, RenewalsTab, RequestsTab, ShipBackTab, say
 from ui.widgets.scan_field import ScanFocusKeeper
+from ui.widgets.screen_tabs import ScreenTabs
 
 log = logging.getLogger(__name__)
 PREVIEW_DOTS_PER_POINT = 2.0
@@ -546,7 +546,7 @@ class IllOfficeScreen(QWidget):
         heading = QLabel(f"ILL Office — {session.branch_code}", self)
         heading.setObjectName("illOfficeHeading")
         heading.setProperty("role", "heading")
-        self.tabs = QTabWidget(self)
+        self.tabs = ScreenTabs(self)
         self.tabs.setObjectName("illOfficeTabs")
         self.receive_tab = ReceiveTab(session, self.printer, self)
         self.requests_tab = RequestsTab(session, self)

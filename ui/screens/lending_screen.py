@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +42,7 @@ from ui.screens.partners_panel import PartnersPanel
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, bring_into_view
 from ui.widgets.scan_field import ScanField, ScanFocusKeeper
 from ui.widgets.scanner_bursts import TYPED_NOT_SCANNED
+from ui.widgets.screen_tabs import ScreenTabs
 
 OFFICE_STATUSES = (
     RequestStatus.TO_PULL,
@@ -563,7 +563,7 @@ class LendingScreen(QWidget):
         self.setObjectName("lendingScreen")
         self.session = session
         layout = QVBoxLayout(self)
-        self.tabs = QTabWidget(self)
+        self.tabs = ScreenTabs(self)
         self.tabs.setObjectName("lendingTabs")
         layout.addWidget(self.tabs)
         # After any click off a typing field, the next scan lands where it belongs.

@@ -34,6 +34,9 @@ class PartnersPanel(QWidget):
         self.symbol_input.setObjectName("partnerSymbolInput")
         self.symbol_input.setPlaceholderText("OCLC symbol, e.g. UIU")
         self.symbol_input.setMaxLength(8)
+        self.symbol_input.setMinimumWidth(
+            self.symbol_input.fontMetrics().horizontalAdvance("OCLC symbol, e.g. UIU") + 24
+        )
         self.name_input = QLineEdit(self)
         self.name_input.setObjectName("partnerNameInput")
         self.name_input.setPlaceholderText("Library name")

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +31,7 @@ from app.library.vocabulary import NoticeStatus, Role
 from app.people.patrons import PatronSummary, PatronView, find_patrons, patron_view
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
+from ui.widgets.screen_tabs import ScreenTabs
 
 if TYPE_CHECKING:
     from app.notices.outbox_review import NoticeView
@@ -80,7 +80,7 @@ class PatronAccountPanel(QWidget):
             "background: #fde2e1; color: #6b0d0d; padding: 6px; border-radius: 4px;"
         )
         self.blocks.setVisible(False)
-        self.tabs = QTabWidget(self)
+        self.tabs = ScreenTabs(self)
         self.tabs.setObjectName("patronTabs")
         self.checkouts = table(
             "checkoutsTable", ("Barcode", "Title", "Due", "Strap date", "Branch", "Note"), self

@@ -166,7 +166,7 @@ class KeyedTable(QTableWidget):
         cap = WIDEST_COLUMN
         while cap > NARROWEST_CUT and sum(min(w, cap) for w in natural) > room:
             cap -= 10
-        for column, width in enumerate(natural):
+        for column, width in enumerate(natural[:-1]):  # the last one stretches to the edge
             self.setColumnWidth(column, min(width, cap))
 
     def current_key(self) -> str | None:
