@@ -160,3 +160,21 @@ def test_a_wide_list_is_cut_to_fit_its_window_rather_than_scroll(qtbot: QtBot) -
     assert table.item(0, 7).toolTip() == title  # the cut title is whole in its tooltip
     table.resize(1900, 300)
     qtbot.waitUntil(lambda: table.columnWidth(7) > widths[7])  # room again: less is cut
+
+
+def test_office_lists_fit_and_a_reload_leaves_nothing_selected(qtbot: QtBot) -> None:
+    from ui.screens.ill_office_tabs import _table, fill_table
+
+    table = _table(None, "requestsTable")
+    qtbot.addWidget(table)
+    table.resize(700, 300)
+    table.show()
+    headers = ("Request", "Kind", "Status", "Title", "Patron", "Pickup", "Strap", "Copy left")
+    long = "Braiding Sweetgrass: Indigenous Wisdom, Scientific Knowledge and the Teachings"
+    rows = [("20261017", "loan", "returned", long, "T00123456", "METRO", "ILL00000141", "")]
+    fill_table(table, headers, rows * 2)
+    table.selectRow(0)
+    widths = [table.columnWidth(c) for c in range(table.columnCount())]
+    assert sum(widths[:-1]) < table.viewport().width()  # Patron, Pickup, Strap on screen
+    fill_table(table, headers, rows)  # after cancelling the selected request
+    assert table.currentRow() == -1  # never silently the next request in its place

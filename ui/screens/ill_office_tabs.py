@@ -13,7 +13,6 @@ from typing import TypeVar
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QFileDialog,
@@ -23,8 +22,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -49,7 +46,7 @@ from app.library.vocabulary import RequestKind, RequestStatus
 from app.workstation.private_files import write_owner_only
 from ui.desk_session import DeskSession
 from ui.screens.office_list_rows import Rows, office_list_rows
-from ui.widgets.empty_note import EmptyNote
+from ui.widgets.panel_parts import KeyedTable
 
 T = TypeVar("T")
 
@@ -71,26 +68,17 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def fill_table(
-    table: QTableWidget, headers: Sequence[str], rows: Sequence[Sequence[object]]
-) -> None:
-    table.clear()
+def fill_table(table: KeyedTable, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """New headers and rows; nothing stays selected (a row's place is no longer its entry)."""
+    table.clearSelection()
+    table.setCurrentCell(-1, -1)
     table.setColumnCount(len(headers))
     table.setHorizontalHeaderLabels(list(headers))
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem(_cell(value)))
-    table.resizeColumnsToContents()
+    table.fill([(str(r), [_cell(value) for value in row]) for r, row in enumerate(rows)])
 
 
-def _table(parent: QWidget, name: str) -> QTableWidget:
-    table = QTableWidget(parent)
-    table.setObjectName(name)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    return table
+def _table(parent: QWidget | None, name: str) -> KeyedTable:
+    return KeyedTable(name, (), parent)
 
 
 def _line(parent: QWidget, name: str, placeholder: str = "") -> QLineEdit:
@@ -157,7 +145,7 @@ class RequestsTab(QWidget):
             self.status_filter.addItem(status.value, status)
         self.status_filter.currentIndexChanged.connect(lambda _index: self.refresh())
         self.table = _table(self, "requestsTable")
-        self.empty_note = EmptyNote(self.table, "")
+        self.empty_note = self.table.empty_note
         self.table.itemSelectionChanged.connect(self._selected)
         self.reason_input = QComboBox(self)
         self.reason_input.setObjectName("cancelReasonInput")
@@ -402,12 +390,7 @@ class ShipBackTab(QWidget):
         self.scan_input = _line(self, "shipBackInput", "scan the strap barcode, then Enter")
         self.scan_input.returnPressed.connect(self.ship)
         self.table = _table(self, "shipBackTable")
-        self.empty_note = EmptyNote(
-            self.table,
-            "Nothing to ship back: no borrowed item is waiting at the ILL office for its "
-            "lender. An item appears here once its patron has returned it and it has been "
-            "checked in at the ILL office.",
-        )
+        self.empty_note = self.table.empty_note  # its words once the list was read
         self.message = _message(self, "shipBackMessage")
         row = QHBoxLayout()
         row.addWidget(QLabel("Shipped:", self))
@@ -423,6 +406,11 @@ class ShipBackTab(QWidget):
         run_on_desk(self.session, self.message, lambda: items_to_ship(rt, actor), self._show)
 
     def _show(self, rows: Sequence[ShipBackRow]) -> None:
+        self.empty_note.say(
+            "Nothing to ship back: no borrowed item is waiting at the ILL office for its "
+            "lender. An item appears here once its patron has returned it and it has been "
+            "checked in at the ILL office."
+        )
         fill_table(
             self.table,
             ("Strap", "Request", "Title", "Lender", "Lender's due", "Lender's barcode"),
@@ -482,7 +470,7 @@ class ListsTab(QWidget):
         self.choice.addItems(self.LISTS)
         self.choice.currentIndexChanged.connect(lambda _index: self.refresh())
         self.table = _table(self, "officeListTable")
-        self.empty_note = EmptyNote(self.table, "")
+        self.empty_note = self.table.empty_note
         self.note_input = _line(self, "reviewNoteInput", "review note (optional)")
         self.review_button = _button(self, "reviewButton", "Close / mark reviewed", self.review)
         self.message = _message(self, "listsMessage")
