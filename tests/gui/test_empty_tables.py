@@ -178,3 +178,13 @@ def test_office_lists_fit_and_a_reload_leaves_nothing_selected(qtbot: QtBot) -> 
     assert sum(widths[:-1]) < table.viewport().width()  # Patron, Pickup, Strap on screen
     fill_table(table, headers, rows)  # after cancelling the selected request
     assert table.currentRow() == -1  # never silently the next request in its place
+
+
+def test_the_last_column_reaches_the_edge_of_the_list(qtbot: QtBot) -> None:
+    table = KeyedTable("notices", ("ID", "Created", "Notice", "Subject"))
+    qtbot.addWidget(table)
+    table.resize(900, 300)
+    table.show()
+    qtbot.waitExposed(table)
+    table.fill([("5", ("5", "2026-12-06 20:57", "Request received", "Request received"))])
+    assert table.horizontalHeader().length() == table.viewport().width()

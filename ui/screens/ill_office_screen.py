@@ -393,8 +393,8 @@ class ReceiveTab(QWidget):
         self.queue_note.setText(
             EMPTY_QUEUE
             if count == 0
-            else "Received but not printed yet (the ILL system's arrivals over NCIP, or a "
-            "print that was cancelled), oldest first. They leave the list once printed."
+            else "Received, strap not printed yet (the one just received, arrivals over NCIP, "
+            "a print cancelled): print them together below, oldest first; each then leaves."
         )
         for button in (self.queue_print_button, self.queue_save_button):
             button.setEnabled(count > 0)

@@ -166,8 +166,11 @@ class KeyedTable(QTableWidget):
         cap = WIDEST_COLUMN
         while cap > NARROWEST_CUT and sum(min(w, cap) for w in natural) > room:
             cap -= 10
-        for column, width in enumerate(natural[:-1]):  # the last one stretches to the edge
+        for column, width in enumerate(natural[:-1]):
             self.setColumnWidth(column, min(width, cap))
+        header = self.horizontalHeader()  # sized to its contents, the last column stopped
+        header.setStretchLastSection(False)  # short of the edge: stretch it again
+        header.setStretchLastSection(True)
 
     def current_key(self) -> str | None:
         row = self.currentRow()
