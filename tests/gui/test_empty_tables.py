@@ -188,3 +188,19 @@ def test_the_last_column_reaches_the_edge_of_the_list(qtbot: QtBot) -> None:
     qtbot.waitExposed(table)
     table.fill([("5", ("5", "2026-12-06 20:57", "Request received", "Request received"))])
     assert table.horizontalHeader().length() == table.viewport().width()
+
+
+def test_the_words_in_the_last_column_keep_room_on_a_crowded_list(qtbot: QtBot) -> None:
+    from ui.widgets.panel_parts import LAST_COLUMN_ROOM
+
+    headers = ("When", "Staff", "Branch", "Workstation", "Action", "Item", "Patron", "Details")
+    table = KeyedTable("audit", headers)
+    qtbot.addWidget(table)
+    table.resize(930, 300)
+    table.show()
+    qtbot.waitExposed(table)
+    details = "status: on_loan → in_transit; branch: NEC → METRO; destination: NEC; route_home"
+    cells = ("2026-12-06 20:57:33", "Olivia Office (office)", "METRO", "WS-ILL-01")
+    more = ("lending.checkout_to_ill", "31234000000013", "T00123456", details)
+    table.fill([("0", (*cells, *more))])
+    assert table.columnWidth(7) >= LAST_COLUMN_ROOM - 2  # the details are not cut to a sliver

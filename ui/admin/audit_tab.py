@@ -78,6 +78,7 @@ class AuditTab(QWidget):
         form.addRow("", buttons)
 
         self.table = KeyedTable("auditTable", HEADERS, self, empty=BEFORE_SEARCH)
+        self.table.setWordWrap(True)  # the details run over lines rather than being cut
         self.feedback = Feedback("auditMessage", self)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -142,6 +143,7 @@ class AuditTab(QWidget):
                 for index, row in enumerate(result.rows)
             ]
         )
+        self.table.resizeRowsToContents()
         if result.truncated:
             self.feedback.problem(
                 f"Only the newest {query.limit} events are shown. Narrow the search."

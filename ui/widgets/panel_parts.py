@@ -102,6 +102,7 @@ def attempt(
 
 WIDEST_COLUMN = 420  # px: a long value is cut with "..." (its cell's tooltip has it whole)
 NARROWEST_CUT = 120  # px: columns are not cut narrower to fit; the table scrolls instead
+LAST_COLUMN_ROOM = 240  # px: what the last column keeps before the others are cut
 
 
 class KeyedTable(QTableWidget):
@@ -154,7 +155,8 @@ class KeyedTable(QTableWidget):
         self._fit_columns()
 
     def _fit_columns(self) -> None:
-        """Cut the widest columns to one width so every column shows without scrolling.
+        """Fit every column on screen: the last (the words: details, title, next step) is cut
+        first, down to LAST_COLUMN_ROOM; then the widest others to one width.
 
         Never below NARROWEST_CUT (then the table scrolls) nor above WIDEST_COLUMN; short
         columns keep their natural width. A cut cell ends in "..." and keeps its tooltip.
@@ -162,9 +164,9 @@ class KeyedTable(QTableWidget):
         natural = self._natural
         if not natural:
             return
-        room = self.viewport().width()
+        room = self.viewport().width() - min(natural[-1], LAST_COLUMN_ROOM)
         cap = WIDEST_COLUMN
-        while cap > NARROWEST_CUT and sum(min(w, cap) for w in natural) > room:
+        while cap > NARROWEST_CUT and sum(min(w, cap) for w in natural[:-1]) > room:
             cap -= 10
         for column, width in enumerate(natural[:-1]):
             self.setColumnWidth(column, min(width, cap))
