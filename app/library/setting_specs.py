@@ -45,6 +45,8 @@ class SettingSpec:
             return f"a whole number from {self.low} to {self.high}"
         if self.kind == "amount":
             floor = "0.00" if self.allow_zero else "more than 0.00"
+            if self.name == "amount_maximum":  # the cap itself: what the ledger holds
+                return f"an amount in dollars, {floor}, at most {amounts.HARD_MAXIMUM:,}"
             return f"an amount in dollars, {floor}, at most the amount_maximum setting"
         if self.kind == "choice":
             return "one of: " + ", ".join(self.choices)

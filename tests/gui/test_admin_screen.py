@@ -230,6 +230,10 @@ def test_settings_tab_gives_each_kind_of_setting_an_editor_that_suits_it(
     # A list is one entry a line.
     assert tab.table.select_key("strap_messages")
     assert tab.editor is tab.lines_edit
+    assert "one a line" in tab.description.text() and "|" not in tab.description.text()
+    tab.lines_edit.setPlainText("Return | renew")
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    assert tab.feedback.text() == "✖ A line cannot contain |: it separates lines."
     tab.lines_edit.setPlainText("Return to any desk.\n\n  Keep the strap.  \n")
     qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
     settle(qtbot)

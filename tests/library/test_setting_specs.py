@@ -105,6 +105,7 @@ def test_a_refusal_names_settings_in_words_for_the_window() -> None:
     assert "strap_colour" not in said
     rule = in_words(setting_specs.SPECS["processing_fee"].rule)
     assert "at most the Largest amount setting" in rule
+    assert setting_specs.SPECS["amount_maximum"].rule.endswith("at most 99,999,999.99")
     # A key inside a longer one is left to the longer one's label.
     assert in_words("return_strap_colour, strap_colour") == "Return strap colour, Strap colour"
     assert in_words("notices_last_run") == "notices_last_run"  # kept by the software: no label

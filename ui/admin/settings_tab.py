@@ -188,7 +188,8 @@ class SettingsTab(QWidget):
             self._show_editor(None)
             return
         self.name_label.setText(row.label or row.name)
-        self.description.setText(in_words(f"{row.description} Takes {row.rule}."))
+        rule = row.rule.replace(f", separated by {LIST_SEPARATOR}", ", one a line")
+        self.description.setText(in_words(f"{row.description} Takes {rule}."))
         self._show_editor(self._load_editor(row))
 
     def _load_editor(self, row: SettingValue) -> QWidget:
@@ -251,6 +252,9 @@ class SettingsTab(QWidget):
         if not key:
             return
         text = self.current_text()
+        if self.editor is self.lines_edit and LIST_SEPARATOR in self.lines_edit.toPlainText():
+            self.feedback.problem(f"A line cannot contain {LIST_SEPARATOR}: it separates lines.")
+            return
         rt, actor = self.session.rt, self.session.actor
 
         def saved(row: SettingValue) -> None:
