@@ -91,7 +91,7 @@ class PullPanel(QWidget):
         self.scan_sent_button = _button("Scan made and sent", "scanSentButton", self)
         self.account_input = QLineEdit(self)
         self.account_input.setObjectName("illAccountInput")
-        self.account_input.setPlaceholderText("scan its barcode or type ILL, then Enter")
+        self.account_input.setPlaceholderText("scan it, or type ILL and Enter")
         self.account: str | None = None  # the ILL account checked, once Enter was pressed
         self.item_scan = ScanField(self)
         self.item_scan.setObjectName("pullItemScan")
@@ -108,7 +108,7 @@ class PullPanel(QWidget):
         scans.addWidget(account_label)
         scans.addWidget(self.account_input, 1)
         scans.addWidget(item_label)
-        scans.addWidget(self.item_scan, 2)
+        scans.addWidget(self.item_scan, 1)
         layout.addLayout(scans)
         for widget in (
             self.pulled_button,
