@@ -100,7 +100,6 @@ def attempt(
     ops.run(action, on_done=then, on_error=feedback.refused, owner=feedback)
 
 
-WIDEST_COLUMN = 420  # px: a long value is cut with "..." (its cell's tooltip has it whole)
 NARROWEST_CUT = 120  # px: columns are not cut narrower to fit; the table scrolls instead
 LAST_COLUMN_ROOM = 240  # px: what the last column keeps before the others are cut
 
@@ -158,14 +157,14 @@ class KeyedTable(QTableWidget):
         """Fit every column on screen: the last (the words: details, title, next step) is cut
         first, down to LAST_COLUMN_ROOM; then the widest others to one width.
 
-        Never below NARROWEST_CUT (then the table scrolls) nor above WIDEST_COLUMN; short
-        columns keep their natural width. A cut cell ends in "..." and keeps its tooltip.
+        Never below NARROWEST_CUT (then the table scrolls); short columns keep their natural
+        width. A cut cell ends in "..." and keeps its tooltip.
         """
         natural = self._natural
         if not natural:
             return
         room = self.viewport().width() - min(natural[-1], LAST_COLUMN_ROOM)
-        cap = WIDEST_COLUMN
+        cap = max(natural[:-1], default=0)  # nothing is cut while everything fits
         while cap > NARROWEST_CUT and sum(min(w, cap) for w in natural[:-1]) > room:
             cap -= 10
         for column, width in enumerate(natural[:-1]):
