@@ -205,3 +205,17 @@ def test_the_words_in_the_last_column_keep_room_on_a_crowded_list(qtbot: QtBot) 
     more = ("lending.checkout_to_ill", "31234000000013", "T00123456", details)
     table.fill([("0", (*cells, *more))])
     assert table.columnWidth(7) >= LAST_COLUMN_ROOM - 2  # the details are not cut to a sliver
+
+
+def test_reports_say_what_to_do_before_the_first_report(
+    qtbot: QtBot, desk_session: SessionAt
+) -> None:
+    from ui.screens.reports_screen import ReportsScreen
+
+    screen = ReportsScreen(desk_session("office", "WS-ILL"))
+    qtbot.addWidget(screen)
+    screen.show()
+    assert "press Show" in screen.figures.empty_note.text()
+    assert screen.figures.empty_note.isVisible()
+    assert "Double-click a counted figure" in screen.behind.empty_note.text()
+    settle(qtbot)
