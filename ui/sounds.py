@@ -2,7 +2,8 @@
 good and problem sounds Check Out plays by tone.
 
 QtMultimedia needs the system's audio libraries; where they are missing (or there is no
-audio device) the desk works on silently and says so once in its log.
+audio device) the desk works on silently, says so once in its log, and the status bar says
+the sounds are off (`sounds_off_reason`).
 """
 
 from __future__ import annotations
@@ -38,13 +39,23 @@ def _sound_effect_class() -> Any:
     global _effect_class, _unavailable_reason
     if _effect_class is None and _unavailable_reason is None:
         try:
-            from PySide6.QtMultimedia import QSoundEffect
+            from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
         except ImportError as exc:  # e.g. libpulse missing: no audio stack on this machine
-            _unavailable_reason = str(exc) or type(exc).__name__
-            log.warning("no audio output (%s): check-in sounds are off", _unavailable_reason)
+            _unavailable_reason = f"the audio libraries are missing ({exc or type(exc).__name__})"
         else:
-            _effect_class = QSoundEffect
+            if QMediaDevices.audioOutputs():
+                _effect_class = QSoundEffect
+            else:
+                _unavailable_reason = "no audio device is connected"
+        if _unavailable_reason is not None:
+            log.warning("no audio output (%s): check-in sounds are off", _unavailable_reason)
     return _effect_class
+
+
+def sounds_off_reason() -> str | None:
+    """Why no sound can be heard on this computer, in words; None when sounds can play."""
+    _sound_effect_class()
+    return _unavailable_reason
 
 
 class SoundPlayer(QObject):

@@ -19,6 +19,7 @@ from app.library.errors import DatabaseUnavailable, ServiceError
 from app.workstation.connection import ping
 from ui.desk_session import DeskSession
 from ui.operations import first_line
+from ui.sounds import sounds_off_reason
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,16 @@ class DeskStatusBar(QStatusBar):
         self._db_short = f"({kind}): {shorten_middle(location, DATABASE_LABEL_CHARS)}"
         self.database_label = self._label("statusDatabase", "")
         self.database_label.setToolTip(session.rt.db.info.label)
+        self.sounds_label = self._label("statusSounds", "Sounds off")
+        reason = sounds_off_reason()
+        self.sounds_label.setVisible(reason is not None)
+        self.sounds_label.setToolTip(
+            f"No audio output: check-in sounds cannot play on this computer ({reason}). "
+            "Scans still work; "
+            "watch the screen for each answer. Ask IT to connect speakers or headphones."
+        )
         # Permanent widgets: a temporary message (showMessage) never hides who or where.
-        for label in (self.branch_label, self.staff_label, self.database_label):
+        for label in (self.branch_label, self.staff_label, self.sounds_label, self.database_label):
             self.addPermanentWidget(label)
 
         self.reachable: bool | None = None  # None until the first check answers

@@ -179,6 +179,7 @@ def _audit_search(ctx: CliContext) -> int:
             for part in (
                 f"item {row.item_barcode}" if row.item_barcode else "",
                 f"patron {row.patron_campus_id}" if row.patron_campus_id else "",
+                row.about,
                 describe(row),
             )
             if part

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import overload
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -84,6 +84,23 @@ def _who(session: Session, patron_id: int | None) -> str:
     return f"{patron.display_name} ({patron.patron_id})" if patron else "no patron"
 
 
+def _waiting_here(session: Session, patron: Patron, branch: Branch) -> str:
+    """What the patron at the desk has on this branch's hold shelf: where to look instead."""
+    waiting = session.scalar(
+        select(func.count(HoldShelfEntry.id)).where(
+            HoldShelfEntry.patron_id == patron.id,
+            HoldShelfEntry.branch_id == branch.id,
+            HoldShelfEntry.status == HoldStatus.ACTIVE,
+        )
+    )
+    name, here = patron.display_name, f"on the hold shelf here at {branch.code}"
+    if not waiting:
+        return f"Nothing waits for {name} {here}."
+    if waiting == 1:
+        return f"{name}'s own item waits {here}: look for it."
+    return f"{waiting} items wait for {name} {here}: look for them."
+
+
 def _holdrefusal(
     session: Session, item: Item, patron: Patron, branch: Branch, hold: HoldShelfEntry | None
 ) -> str | None:
@@ -99,9 +116,8 @@ def _holdrefusal(
     where_code = where.code if where else "another branch"
     if hold.patron_id != patron.id:  # said in front of the patron: no other patron named
         return (
-            f"Held for another patron, at {where_code}'s hold shelf: not for "
-            f"{patron.display_name}. Put it back on the hold shelf at {where_code} and look "
-            f"for {patron.display_name}'s own item."
+            f"Held for another patron, at {where_code}'s hold shelf: put it back there. "
+            + _waiting_here(session, patron, branch)
         )
     return (
         f"This item waits for {patron.display_name} on the hold shelf at {where_code}, not here "

@@ -53,6 +53,17 @@ def parse_threshold(text: str) -> Decimal:
         raise InvalidInput(f"{exc.message} An administrator sets it in Admin settings.") from None
 
 
+# The dummy request's fields, in the order of the ILL system's request form.
+COPY_LABELS = (
+    "Title",
+    "Verification",
+    "Lender string",
+    "Use ILL Fee Management (IFM) for payment",
+    "Max cost",
+    "Currency",
+)
+
+
 @dataclass(frozen=True)
 class IfmFields:
     """What goes into the dummy request, field by field, ready to copy."""
@@ -69,14 +80,15 @@ class IfmFields:
 
     def copy_rows(self) -> tuple[tuple[str, str], ...]:
         """(label, value) in the order of the ILL system's request form."""
-        return (
-            ("Title", self.title),
-            ("Verification", self.verification_note),
-            ("Lender string", self.lender_string),
-            ("Use ILL Fee Management (IFM) for payment", "yes" if self.use_ifm else "no"),
-            ("Max cost", f"{self.max_cost:.2f}"),
-            ("Currency", self.currency),
+        values = (
+            self.title,
+            self.verification_note,
+            self.lender_string,
+            "yes" if self.use_ifm else "no",
+            f"{self.max_cost:.2f}",
+            self.currency,
         )
+        return tuple(zip(COPY_LABELS, values, strict=True))
 
 
 def build_fields(

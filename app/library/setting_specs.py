@@ -45,6 +45,8 @@ class SettingSpec:
             return f"a whole number from {self.low} to {self.high}"
         if self.kind == "amount":
             floor = "0.00" if self.allow_zero else "more than 0.00"
+            if self.name == "amount_maximum":  # the cap itself: what the ledger holds
+                return f"an amount in dollars, {floor}, at most {amounts.HARD_MAXIMUM:,}"
             return f"an amount in dollars, {floor}, at most the amount_maximum setting"
         if self.kind == "choice":
             return "one of: " + ", ".join(self.choices)
@@ -341,6 +343,21 @@ SPECS: dict[str, SettingSpec] = {
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 _DOMAIN = re.compile(r"(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+_NAMES = re.compile(
+    r"\b("
+    + "|".join(sorted((n for n, s in SPECS.items() if not s.internal), key=len, reverse=True))
+    + r")\b"
+)
+
+
+def in_words(text: str) -> str:
+    """`text` (a refusal, a rule) with each setting's key replaced by its label, for the window.
+
+    The command line keeps the keys: they are what `illdesk settings set` takes.
+    """
+    return _NAMES.sub(lambda found: SPECS[found.group(1)].label, text)
 
 
 def spec_for(name: str) -> SettingSpec:

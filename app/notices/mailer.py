@@ -95,11 +95,25 @@ class Mailer(Protocol):
     def close(self) -> None: ...
 
 
-def smtp_config(
+def mail_server_problem(
     settings: WorkstationSettings, environ: Mapping[str, str] | None = None
-) -> SmtpConfig:
-    """The SMTP server for this desk; refused with what to set when there is none."""
-    env = os.environ if environ is None else environ
+) -> str | None:
+    """Why this desk cannot e-mail notices, in words with what to set; None when it can try.
+
+    Only the settings are read (never the keyring, never the network): the Notices panel asks
+    each time it is shown.
+    """
+    try:
+        _server(settings, os.environ if environ is None else environ)
+    except MailerNotConfigured as exc:
+        return exc.message
+    return None
+
+
+def _server(
+    settings: WorkstationSettings, env: Mapping[str, str]
+) -> tuple[str, int, bool, str, str]:
+    """Host, port, STARTTLS, username and sender; refused with what to set."""
     host = env.get("ILLDESK_SMTP_HOST", settings.smtp_host).strip()
     if not host:
         raise MailerNotConfigured(
@@ -122,6 +136,15 @@ def smtp_config(
             "No sender address is set for notices. Set smtp_sender in this desk's settings "
             "or ILLDESK_SMTP_SENDER (for example ill@example.edu)."
         )
+    return host, int(port_text), starttls, username, sender
+
+
+def smtp_config(
+    settings: WorkstationSettings, environ: Mapping[str, str] | None = None
+) -> SmtpConfig:
+    """The SMTP server for this desk; refused with what to set when there is none."""
+    env = os.environ if environ is None else environ
+    host, port, starttls, username, sender = _server(settings, env)
     password = env.get(PASSWORD_ENV, "")
     if password:
         register_secret(password)
@@ -130,7 +153,7 @@ def smtp_config(
         password = found or ""
     return SmtpConfig(
         host=host,
-        port=int(port_text),
+        port=port,
         starttls=starttls,
         username=username,
         sender=sender,

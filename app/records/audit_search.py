@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.library.actors import Actor
 from app.library.errors import InvalidInput, NotFound
 from app.library.runtime import Runtime
+from app.records.audit_words import about, describe_change, load_names, staff_name
 from app.records.patron_views import record_patron_view
 from db.models import AuditEvent, Item, Patron, Role, Staff
 
@@ -49,27 +50,17 @@ class AuditRow:
     entity_id: int | None
     item_barcode: str | None
     patron_campus_id: str | None
-    before: dict[str, Any] | None
+    before: dict[str, Any] | None  # as stored: row ids where it names a branch or staff
     after: dict[str, Any] | None
     detail: str
-
-
-def _shown(value: object) -> str:
-    return "(none)" if value is None else "(empty)" if value == "" else str(value)
+    staff_name: str = ""  # "Ari Admin (admin)"
+    about: str = ""  # "request 20261012", "staff account Chris Teamlead (ctl)"
+    details: str = ""  # before/after in words: "branch: NEC → METRO; ..."
 
 
 def describe(row: AuditRow) -> str:
-    """The change in words: "role: desk → ctl; detail"."""
-    before, after = row.before or {}, row.after or {}
-    parts = []
-    for key in dict.fromkeys([*before, *after]):
-        if key in before and key in after:
-            parts.append(f"{key}: {_shown(before[key])} → {_shown(after[key])}")
-        elif key in after:
-            parts.append(f"{key}: {_shown(after[key])}")
-        else:
-            parts.append(f"{key} was {_shown(before[key])}")
-    return "; ".join(p for p in ("; ".join(parts), row.detail) if p)
+    """The change in words: "role: desk → ctl; branch: NEC → METRO; detail"."""
+    return row.details or describe_change(row.before, row.after, row.detail)
 
 
 @dataclass(frozen=True)
@@ -171,6 +162,7 @@ def _rows(session: Session, events: Any) -> tuple[AuditRow, ...]:
     if patron_ids:
         query = select(Patron.id, Patron.patron_id).where(Patron.id.in_(patron_ids))
         campus_ids = {patron_id: campus for patron_id, campus in session.execute(query)}
+    names = load_names(session, events)
     rows = []
     for e in events:
         item_id = (
@@ -190,6 +182,9 @@ def _rows(session: Session, events: Any) -> tuple[AuditRow, ...]:
                 before=dict(e.before) if e.before is not None else None,
                 after=dict(e.after) if e.after is not None else None,
                 detail=e.detail,
+                staff_name=staff_name(names, e.staff_id, e.username),
+                about=about(names, e.entity, e.entity_id),
+                details=describe_change(e.before, e.after, e.detail, names),
             )
         )
     return tuple(rows)

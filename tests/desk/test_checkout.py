@@ -262,6 +262,11 @@ def test_item_held_for_another_patron_is_refused(demo_rt: Runtime, actor_at: Mak
     assert result.held_for == f"Björn Larsen ({BJORN})" and result.held_at == "METRO"
     assert "Björn" not in result.message and BJORN not in result.message  # said aloud
     assert "Held for another patron, at METRO's hold shelf" in result.message
+    # Where to look instead: Renée's own item waits here; Grace has nothing here.
+    assert "Renée Müller's own item waits on the hold shelf here at METRO" in result.message
+    assert result.message.count("Renée Müller") == 1  # named once, not twice
+    grace = check_out(demo_rt, actor_at("desk", "METRO"), "T00789012", barcode)
+    assert "put it back there. Nothing waits for Grace O'Neil" in grace.message
     other_branch = held_item(demo_rt, "T00789012")
     elsewhere = check_out(demo_rt, actor_at("desk", "METRO"), "T00789012", other_branch)
     assert elsewhere.outcome is Outcome.REFUSED_NOT_ON_HOLD_FOR_PATRON

@@ -169,7 +169,7 @@ def test_settings_tab_changes_a_setting_and_explains_a_refusal(
     assert isinstance(tab, SettingsTab)
     assert tab.table.select_key("retention_days")
     # A number gets a number box held to the setting's range, with its words beside it.
-    assert tab.editors.currentWidget() is tab.number_edit
+    assert tab.editor is tab.number_edit
     assert (tab.number_edit.minimum(), tab.number_edit.maximum()) == (1, 3650)
     assert tab.number_edit.value() == 30
     assert "anonymised" in tab.description.text() and "1 to 3650" in tab.description.text()
@@ -179,17 +179,74 @@ def test_settings_tab_changes_a_setting_and_explains_a_refusal(
     assert tab.feedback.text() == "✔ Keep patron links (days) is now 14."
     assert cells(tab.table, 1)[cells(tab.table, 0).index("Keep patron links (days)")] == "14"
     assert "retention_days" not in cells(tab.table, 0)  # words, not snake_case keys
-    # A choice gets a list of its choices; a colour a text line whose refusal says why.
+    # A choice gets a list of its choices; a colour a swatch and a line, whose refusal says
+    # why in words.
     assert tab.table.select_key("patron_display")
-    assert tab.editors.currentWidget() is tab.choice_edit
+    assert tab.editor is tab.choice_edit
     assert tab.choice_edit.count() == 3
     assert tab.table.select_key("strap_colour")
-    assert tab.editors.currentWidget() is tab.value_edit
-    tab.value_edit.setText("#GGGGGG")
-    qtbot.keyClick(tab.value_edit, Qt.Key.Key_Return)
+    assert tab.editor is tab.colour_edit and tab.colour_edit.isVisibleTo(tab)
+    tab.colour_edit.line.setText("#GGGGGG")
+    qtbot.keyClick(tab.colour_edit.line, Qt.Key.Key_Return)
     settle(qtbot)
     assert "#RRGGBB" in tab.feedback.text()
+    assert tab.feedback.text().startswith("✖ Strap colour is")
+    assert "strap_colour" not in tab.feedback.text()
     assert tab.feedback.property("tone") == "problem"
+
+
+def test_settings_tab_gives_each_kind_of_setting_an_editor_that_suits_it(
+    qtbot: QtBot, desk_session: MakeSession
+) -> None:
+    screen = make_screen(qtbot, desk_session("admin", "NEC"))
+    tab = screen.show_tab("settings")
+    settle(qtbot)
+    assert isinstance(tab, SettingsTab)
+    shown = [w for w in tab.editors if w.isVisibleTo(tab)]
+    assert shown == [] and not tab.save_button.isEnabled()  # nothing selected yet
+
+    # Yes/no is a check box.
+    assert tab.table.select_key("hold_estimated_charges")
+    assert tab.editor is tab.flag_edit and [w for w in tab.editors if w.isVisibleTo(tab)] == [
+        tab.flag_edit
+    ]
+    was = tab.flag_edit.isChecked()
+    tab.flag_edit.setChecked(not was)
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
+    assert tab.feedback.text() == f"✔ Hold estimated charges is now {'no' if was else 'yes'}."
+
+    # An amount is dollars and cents, from 0.01 up to the library's largest amount.
+    assert tab.table.select_key("processing_fee")
+    assert tab.editor is tab.amount_edit
+    assert tab.amount_edit.decimals() == 2 and tab.amount_edit.prefix() == "$ "
+    assert (tab.amount_edit.minimum(), tab.amount_edit.maximum()) == (0.01, 100000.0)
+    assert tab.amount_edit.value() == 30.0
+    tab.amount_edit.setValue(35.5)
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
+    assert tab.feedback.text() == "✔ Processing fee is now 35.50."
+    assert "Largest amount" in tab.description.text()  # the rule names settings in words
+    assert "amount_maximum" not in tab.description.text()
+
+    # A list is one entry a line.
+    assert tab.table.select_key("strap_messages")
+    assert tab.editor is tab.lines_edit
+    assert "one a line" in tab.description.text() and "|" not in tab.description.text()
+    tab.lines_edit.setPlainText("Return | renew")
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    assert tab.feedback.text() == "✖ A line cannot contain |: it separates lines."
+    tab.lines_edit.setPlainText("Return to any desk.\n\n  Keep the strap.  \n")
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
+    assert tab.feedback.text() == "✔ Strap messages is now Return to any desk. | Keep the strap."
+    assert tab.table.select_key("strap_messages")
+    assert tab.lines_edit.toPlainText() == "Return to any desk.\nKeep the strap."
+
+    # A colour's swatch shows it.
+    assert tab.table.select_key("strap_colour")
+    tab.colour_edit.line.setText("#ffe600")
+    assert "#ffe600" in tab.colour_edit.swatch.styleSheet()
 
 
 def test_audit_tab_finds_who_looked_at_a_patron(qtbot: QtBot, desk_session: MakeSession) -> None:
@@ -206,7 +263,7 @@ def test_audit_tab_finds_who_looked_at_a_patron(qtbot: QtBot, desk_session: Make
     users = cells(tab.table, 1)
     # Newest first: the office's own search is itself a look at the record.
     assert actions[:2] == ["patron.view", "patron.view"]
-    assert users[:2] == ["office", "desk"]
+    assert users[:2] == ["Olivia Office (office)", "Dana Desk (desk)"]  # names, not usernames
     assert set(cells(tab.table, 6)) == {"T00123456"}
     assert tab.feedback.property("tone") == "good"
 

@@ -147,6 +147,9 @@ def test_ifm_fields_ready_to_copy_and_the_ledger(qtbot: QtBot, desk_session: Ses
     panel.lost_combo.activated.emit(index)
     settle(qtbot)
     assert panel.request_input.text() == lost.request_number
+    # Before the fields are built each row says what it is, and there is nothing to copy.
+    assert panel.field_labels["lenderString"].text() == "Lender string"
+    assert not panel.findChild(QPushButton, "ifmCopy_title").isEnabled()
     panel.amount_input.setText("85.5.0")
     qtbot.mouseClick(panel.build_button, Qt.MouseButton.LeftButton)
     settle(qtbot)

@@ -94,3 +94,18 @@ def test_any_text_is_a_valid_value_or_a_refusal_naming_the_rule(name: str, raw: 
         return
     assert setting_specs.check(name, value, HARD_MAXIMUM) == value
     assert parse_value(name, _text(value), HARD_MAXIMUM) == value  # shown text reads back
+
+
+def test_a_refusal_names_settings_in_words_for_the_window() -> None:
+    in_words = setting_specs.in_words
+    with pytest.raises(InvalidInput) as refused:
+        setting_specs.parse_text("strap_colour", "#GGGGGG", HARD_MAXIMUM)
+    said = in_words(refused.value.message)
+    assert said.startswith("Strap colour is a colour as #RRGGBB")
+    assert "strap_colour" not in said
+    rule = in_words(setting_specs.SPECS["processing_fee"].rule)
+    assert "at most the Largest amount setting" in rule
+    assert setting_specs.SPECS["amount_maximum"].rule.endswith("at most 99,999,999.99")
+    # A key inside a longer one is left to the longer one's label.
+    assert in_words("return_strap_colour, strap_colour") == "Return strap colour, Strap colour"
+    assert in_words("notices_last_run") == "notices_last_run"  # kept by the software: no label

@@ -24,6 +24,7 @@ from app.notices.mailer import (
     MailerNotConfigured,
     SmtpConfig,
     SmtpMailer,
+    mail_server_problem,
     smtp_config,
 )
 from app.notices.outbox import queue_notice
@@ -390,6 +391,30 @@ def test_configuration_comes_from_settings_and_environment_and_hides_the_passwor
         smtp_config(WorkstationSettings(), {})
     with pytest.raises(MailerNotConfigured, match="not a port"):
         smtp_config(settings, {"ILLDESK_SMTP_PORT": "smtp"})
+
+
+def test_the_missing_mail_server_is_said_in_words_without_the_keyring(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_keyring(*_args: object) -> str:
+        raise AssertionError("the check must not wait on the keyring")
+
+    monkeypatch.setattr("app.notices.mailer.smtp_password", no_keyring)
+    problem = mail_server_problem(WorkstationSettings(), {})
+    assert problem is not None and problem.startswith("No mail server is set")
+    assert "smtp_host" in problem
+    no_sender = WorkstationSettings(smtp_host="mail.example.edu")
+    assert "No sender address" in (mail_server_problem(no_sender, {}) or "")
+    ready = WorkstationSettings(
+        smtp_host="mail.example.edu", smtp_sender=SENDER, smtp_username="illdesk"
+    )
+    assert mail_server_problem(ready, {}) is None
+    assert (
+        mail_server_problem(
+            WorkstationSettings(), {"ILLDESK_SMTP_HOST": "m", "ILLDESK_SMTP_SENDER": SENDER}
+        )
+        is None
+    )
 
 
 def test_sign_in_refusal_does_not_reveal_the_password() -> None:

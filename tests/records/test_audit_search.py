@@ -19,7 +19,7 @@ from app.people import staff_admin
 from app.records import audit
 from app.records.audit_search import AuditQuery, describe, search_audit
 from app.records.patron_views import record_patron_view
-from db.models import AuditEvent, Item, Patron, Role
+from db.models import AuditEvent, Branch, Item, Patron, Role, Staff
 
 ActorAt = Callable[[str, str], Actor]
 
@@ -178,7 +178,13 @@ def test_the_change_is_shown_in_words(
     out, err = io.StringIO(), io.StringIO()
     argv = ["audit", "search", "--user", "admin", "--staff", "admin", "--branch", "NEC"]
     assert run(parse([*argv, "--db", demo_rt.db.url]), out, err) == 0
-    assert out.getvalue().rstrip().endswith("staff.set_role           role: ctl → ill_office")
+    assert (
+        out.getvalue()
+        .rstrip()
+        .endswith(
+            "staff.set_role           staff account Chris Teamlead (ctl) role: ctl → ill_office"
+        )
+    )
     office = actor_at("office", "WS-ILL")
     [note] = search_audit(demo_rt, office, AuditQuery(staff_username="office")).rows
     assert describe(note) == "note: (empty) → spine loose"
@@ -202,3 +208,47 @@ def test_office_and_admin_search_by_patron_and_each_search_is_audited(
         ("office", "WS-ILL", patron.id, patron.id),
         ("admin", "NEC", patron.id, patron.id),
     ]
+
+
+def test_ids_in_an_event_are_shown_as_branch_codes_staff_names_and_barcodes(
+    demo_rt: Runtime, clock: FixedClock, actor_at: ActorAt
+) -> None:
+    _, item_id, barcode = _ids(demo_rt, "T00123456", "Invisible Cities")
+    desk = actor_at("desk", "METRO")
+    with demo_rt.db.transaction() as session:
+        branch = {b.code: b.id for b in session.scalars(select(Branch))}
+        ctl = session.scalar(select(Staff.id).where(Staff.username == "ctl"))
+        before = {"status": "on_loan", "branch_id": branch["NEC"]}
+        after = {
+            "status": "in_transit",
+            "branch_id": branch["METRO"],
+            "destination_id": branch["NEC"],
+            "staff_id": ctl,
+            "item_id": item_id,
+            "to_branch_id": 999999,  # a branch since removed: its id, marked as one
+        }
+        audit.record(
+            session, desk, "check_in", at=clock.now(), entity="item", entity_id=item_id,
+            item_id=item_id, before=before, after=after, detail="route_home",
+        )  # fmt: skip
+    office = actor_at("office", "WS-ILL")
+    [row] = search_audit(
+        demo_rt, office, AuditQuery(staff_username="desk", item_barcode=barcode)
+    ).rows
+    assert describe(row) == (
+        "status: on_loan → in_transit; branch: NEC → METRO; destination: NEC; "
+        f"staff: Chris Teamlead (ctl); item: {barcode}; to branch: #999999; route_home"
+    )
+    assert row.staff_name == "Dana Desk (desk)"
+    assert row.before == before and row.after == after  # the stored values, untouched
+
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["audit", "search", "--user", "desk", "--item", barcode, "--json"]
+    who = ["--staff", "office", "--branch", "WS-ILL", "--db", demo_rt.db.url]
+    assert run(parse([*argv, *who]), out, err) == 0, err.getvalue()
+    [record] = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert record["before"] == before and record["after"] == after  # keys kept as they were
+    assert record["branch_code"] == "METRO" and record["username"] == "desk"
+    assert record["staff_name"] == "Dana Desk (desk)"
+    assert record["details"].startswith("status: on_loan → in_transit; branch: NEC → METRO")
+    assert record["about"] == ""

@@ -24,6 +24,14 @@ from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
 
 HEADERS = ("When", "Staff", "Branch", "Workstation", "Action", "Item", "Patron", "Details")
+BEFORE_SEARCH = (
+    "Nothing searched yet. Fill in an item, a patron, a staff member or dates above (any "
+    "one is enough) and press Search: the events show here, newest first."
+)
+NO_MATCH = (
+    "No audit events match this search. Check the barcode or username, widen the dates, "
+    "or clear a field and search again."
+)
 
 
 def _day(text: str, label: str) -> date | None:
@@ -69,7 +77,8 @@ class AuditTab(QWidget):
         buttons.addStretch(1)
         form.addRow("", buttons)
 
-        self.table = KeyedTable("auditTable", HEADERS, self)
+        self.table = KeyedTable("auditTable", HEADERS, self, empty=BEFORE_SEARCH)
+        self.table.setWordWrap(True)  # the details run over lines rather than being cut
         self.feedback = Feedback("auditMessage", self)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -92,6 +101,7 @@ class AuditTab(QWidget):
         for edit in (self.from_edit, self.to_edit):
             edit.clear()
         self.table.fill([])
+        self.table.empty_note.say(BEFORE_SEARCH)
         self.rows = ()
         self.feedback.clear()
 
@@ -114,24 +124,26 @@ class AuditTab(QWidget):
 
     def _show(self, result: Any, query: AuditQuery) -> None:
         self.rows = result.rows
+        self.table.empty_note.say(NO_MATCH)
         self.table.fill(
             [
                 (
                     str(index),
                     (
                         row.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
-                        row.username,
+                        row.staff_name or row.username,
                         row.branch_code,
                         row.workstation,
                         row.action,
                         row.item_barcode or "",
                         row.patron_campus_id or "",
-                        describe(row),
+                        "; ".join(part for part in (row.about, describe(row)) if part),
                     ),
                 )
                 for index, row in enumerate(result.rows)
             ]
         )
+        self.table.resizeRowsToContents()
         if result.truncated:
             self.feedback.problem(
                 f"Only the newest {query.limit} events are shown. Narrow the search."

@@ -21,7 +21,15 @@ class NcipPartnersTab(QWidget):
         super().__init__(parent)
         self.setObjectName("ncipPartnersTab")
         self.session = session
-        self.table = KeyedTable("ncipPartnersTable", HEADERS, self)
+        self.table = KeyedTable(
+            "ncipPartnersTable",
+            HEADERS,
+            self,
+            empty=(
+                "No ILL system may send NCIP messages yet. Type its agency id, a shared secret "
+                "and the networks it sends from below, then press Allow."
+            ),
+        )
         self.table.itemSelectionChanged.connect(self._selected)
         self.feedback = Feedback("ncipPartnersMessage", self)
         box = QGroupBox("Partner", self)

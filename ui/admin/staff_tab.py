@@ -69,7 +69,13 @@ class StaffTab(QWidget):
         form.addRow("New password", row(self, self.new_password, self.reset_button))
         self.os_user_edit = QLineEdit(selected)
         self.os_user_edit.setObjectName("osUserEdit")
-        self.os_user_edit.setPlaceholderText("computer account, e.g. jdoe (empty removes it)")
+        self.os_user_edit.setPlaceholderText("e.g. jdoe")
+        self.os_user_edit.setToolTip(
+            "The computer account that signs in as this person; empty removes the mapping"
+        )
+        self.os_user_edit.setMinimumWidth(
+            self.os_user_edit.fontMetrics().horizontalAdvance("m") * 12
+        )
         self.map_button = self._button(
             "Map computer account", "mapOsUserButton", self.map_os_user, selected
         )
@@ -114,6 +120,7 @@ class StaffTab(QWidget):
         edit.setObjectName(name)
         edit.setEchoMode(QLineEdit.EchoMode.Password)
         edit.setPlaceholderText("at least 8 characters")
+        edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("at least 8 characters") + 16)
         return edit
 
     def activate(self) -> None:

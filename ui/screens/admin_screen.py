@@ -11,10 +11,11 @@ import logging
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.library.vocabulary import Role
 from ui.desk_session import DeskSession
+from ui.widgets.screen_tabs import ScreenTabs
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class AdminScreen(QWidget):
         super().__init__(parent)
         self.setObjectName("adminScreen")
         self.session = session
-        self.tabs = QTabWidget(self)
+        self.tabs = ScreenTabs(self)
         self.tabs.setObjectName("adminTabs")
         self.keys: list[str] = []
         for spec in TABS:

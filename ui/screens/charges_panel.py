@@ -54,7 +54,16 @@ class ChargesPanel(QWidget):
         top.addStretch(1)
         top.addWidget(refresh)
 
-        self.table = KeyedTable("chargesTable", HEADERS, self)
+        self.table = KeyedTable(
+            "chargesTable",
+            HEADERS,
+            self,
+            empty=(
+                "No open charge (for this patron, if one is named above). Declare a borrowed "
+                "item lost below to charge its replacement and the processing fee; tick Show "
+                "removed to see charges taken off."
+            ),
+        )
 
         lost = QGroupBox("Declare a borrowed item lost", self)
         lost_form = QFormLayout(lost)
@@ -166,9 +175,7 @@ class ChargesPanel(QWidget):
         attempt(
             self.ops,
             self.feedback,
-            lambda: charges.list_charges(
-                rt, actor, patron_id=patron, include_removed=removed
-            ),
+            lambda: charges.list_charges(rt, actor, patron_id=patron, include_removed=removed),
             self._show_charges,
         )
         attempt(self.ops, self.feedback, lambda: bursar.preview(rt, actor), self._show_pending)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.desk.holds_to_pull import HoldToPull, holds_to_pull
@@ -33,7 +34,7 @@ def empty_text(branch: str) -> str:
 
 
 class HoldsToPullScreen(QWidget):
-    """One list and a Refresh button; an empty list says why it is empty."""
+    """One list and a Refresh button; an empty list says why it is empty (inside the table)."""
 
     def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,10 +57,8 @@ class HoldsToPullScreen(QWidget):
         what.setWordWrap(True)
         self.table = KeyedTable("holdsToPullTable", COLUMNS, self)
         self.table.setAccessibleName("Holds to pull")
-        self.empty = QLabel(self)
+        self.empty = self.table.empty_note  # words only once the list was read
         self.empty.setObjectName("holdsToPullEmpty")
-        self.empty.setWordWrap(True)
-        self.empty.hide()
         self.refresh_button = button(self, "Refresh", "refreshHoldsToPullButton", self.refresh)
         self.feedback = Feedback("holdsToPullMessage", self)
 
@@ -68,8 +67,7 @@ class HoldsToPullScreen(QWidget):
         for widget in (self.heading, what):
             layout.addWidget(widget)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.empty)
-        layout.addWidget(self.refresh_button)
+        layout.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.feedback)
         layout.addStretch(0)
 
@@ -107,9 +105,7 @@ class HoldsToPullScreen(QWidget):
                 for r in self.rows
             ]
         )
-        self.table.setVisible(bool(self.rows))
-        self.empty.setText("" if self.rows else empty_text(self.branch))
-        self.empty.setVisible(not self.rows)
+        self.empty.say(empty_text(self.branch))
 
     def _refused(self, error: ServiceError) -> None:
         """Not read: say why, and never show an old count as if it were today's."""

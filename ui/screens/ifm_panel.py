@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.lending import ifm, ifm_settlement, overdue_at_borrowers
-from app.lending.ifm import IfmFields, IfmLedger, IfmTransactionView, LostRequest
+from app.lending.ifm import COPY_LABELS, IfmFields, IfmLedger, IfmTransactionView, LostRequest
 from app.lending.ifm_settlement import SettlementView
 from app.lending.overdue_at_borrowers import MessageEmailed
 from app.library.errors import ServiceError
@@ -66,12 +66,16 @@ class IfmPanel(QWidget):
         grid = QGridLayout(box)
         self.field_inputs: dict[str, QLineEdit] = {}
         self.field_labels: dict[str, QLabel] = {}
+        self.copy_buttons: list[QPushButton] = []
         for row, key in enumerate(FIELD_KEYS):
-            label = QLabel(box)
+            label = QLabel(COPY_LABELS[row], box)  # named before the fields are built
             value = QLineEdit(box)
             value.setObjectName(f"ifmField_{key}")
             value.setReadOnly(True)
+            value.setPlaceholderText("pick a lost request and press Build fields")
             copy = QPushButton("Copy", box)
+            copy.setEnabled(False)
+            self.copy_buttons.append(copy)
             copy.setObjectName(f"ifmCopy_{key}")
             copy.clicked.connect(lambda _checked=False, k=key: self._copy(k))
             grid.addWidget(label, row, 0)
@@ -85,6 +89,10 @@ class IfmPanel(QWidget):
             "ifmTransactionsTable",
             ("ID", "Status", "Direction", "Partner", "Amount (USD)", "Request", "Dummy #"),
             self,
+            empty=(
+                "No IFM transaction yet. Pick a lost request above, press Build fields, then "
+                "Record as pending: it is listed here until both sides close it."
+            ),
         )
         layout.addWidget(self.transactions, 1)
         done = QHBoxLayout()
@@ -109,6 +117,7 @@ class IfmPanel(QWidget):
             "ifmLedgerTable",
             ("Partner", "Received", "Paid", "Settled", "Balance", "Pending", "Settle"),
             self,
+            empty="No IFM balance with any partner: nothing has been paid or received through IFM.",
         )
         layout.addWidget(self.ledger_table, 1)
         self._balances: dict[str, str] = {}
@@ -144,6 +153,7 @@ class IfmPanel(QWidget):
             "ifmSettlementsTable",
             ("ID", "Date", "Partner", "Who paid", "Amount (USD)", "Reference", "Balance after"),
             self,
+            empty="No settlement recorded. Record a cheque or invoice above once one is paid.",
         )
         layout.addWidget(self.settlements_table, 1)
         self.total_label = QLabel(self)
@@ -307,6 +317,8 @@ class IfmPanel(QWidget):
         for key, (label, value) in zip(FIELD_KEYS, fields.copy_rows(), strict=True):
             self.field_labels[key].setText(label)
             self.field_inputs[key].setText(value)
+        for copy in self.copy_buttons:
+            copy.setEnabled(True)
 
     def _build(self) -> None:
         s = self.session

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +41,7 @@ from ui.desk_session import DeskSession
 from ui.printing import DocumentPrinter, QtCanvas
 from ui.screens.ill_office_tabs import ListsTab, RenewalsTab, RequestsTab, ShipBackTab, say
 from ui.widgets.scan_field import ScanFocusKeeper
+from ui.widgets.screen_tabs import ScreenTabs
 
 log = logging.getLogger(__name__)
 PREVIEW_DOTS_PER_POINT = 2.0
@@ -393,8 +393,8 @@ class ReceiveTab(QWidget):
         self.queue_note.setText(
             EMPTY_QUEUE
             if count == 0
-            else "Received but not printed yet (the ILL system's arrivals over NCIP, or a "
-            "print that was cancelled), oldest first. They leave the list once printed."
+            else "Received, strap not printed yet (the one just received, arrivals over NCIP, "
+            "a print cancelled): print them together below, oldest first; each then leaves."
         )
         for button in (self.queue_print_button, self.queue_save_button):
             button.setEnabled(count > 0)
@@ -546,7 +546,7 @@ class IllOfficeScreen(QWidget):
         heading = QLabel(f"ILL Office — {session.branch_code}", self)
         heading.setObjectName("illOfficeHeading")
         heading.setProperty("role", "heading")
-        self.tabs = QTabWidget(self)
+        self.tabs = ScreenTabs(self)
         self.tabs.setObjectName("illOfficeTabs")
         self.receive_tab = ReceiveTab(session, self.printer, self)
         self.requests_tab = RequestsTab(session, self)

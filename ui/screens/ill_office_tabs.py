@@ -45,6 +45,7 @@ from app.library.errors import ServiceError
 from app.library.vocabulary import RequestKind, RequestStatus
 from app.workstation.private_files import write_owner_only
 from ui.desk_session import DeskSession
+from ui.screens.office_list_rows import Rows, office_list_rows
 from ui.widgets.rows_view import RowsView
 
 T = TypeVar("T")
@@ -58,10 +59,11 @@ def say(label: QLabel, text: str, *, error: bool = False) -> None:
 
 
 def fill_table(table: RowsView, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """New headers and rows; nothing stays selected (a row's place is no longer its entry)."""
     table.show_rows(headers, rows)
 
 
-def _table(parent: QWidget, name: str) -> RowsView:
+def _table(parent: QWidget | None, name: str) -> RowsView:
     return RowsView(name, parent)
 
 
@@ -129,6 +131,7 @@ class RequestsTab(QWidget):
             self.status_filter.addItem(status.value, status)
         self.status_filter.currentIndexChanged.connect(lambda _index: self.refresh())
         self.table = _table(self, "requestsTable")
+        self.empty_note = self.table.empty_note
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selected())
         self.reason_input = QComboBox(self)
         self.reason_input.setObjectName("cancelReasonInput")
@@ -175,6 +178,12 @@ class RequestsTab(QWidget):
 
     def _show(self, views: list[RequestView], reasons: Sequence[str]) -> None:
         self.views = views
+        self.empty_note.say(
+            f"No request is {self.status_filter.currentText()}. Choose 'All statuses' to "
+            "see the others."
+            if self.status_filter.currentData() is not None
+            else "No borrowing request yet. Enter one with the form on the left."
+        )
         fill_table(
             self.table,
             ("Request", "Kind", "Status", "Title", "Patron", "Pickup", "Strap", "Copy left"),
@@ -367,6 +376,7 @@ class ShipBackTab(QWidget):
         self.scan_input = _line(self, "shipBackInput", "scan the strap barcode, then Enter")
         self.scan_input.returnPressed.connect(self.ship)
         self.table = _table(self, "shipBackTable")
+        self.empty_note = self.table.empty_note  # its words once the list was read
         self.message = _message(self, "shipBackMessage")
         row = QHBoxLayout()
         row.addWidget(QLabel("Shipped:", self))
@@ -382,6 +392,11 @@ class ShipBackTab(QWidget):
         run_on_desk(self.session, self.message, lambda: items_to_ship(rt, actor), self._show)
 
     def _show(self, rows: Sequence[ShipBackRow]) -> None:
+        self.empty_note.say(
+            "Nothing to ship back: no borrowed item is waiting at the ILL office for its "
+            "lender. An item appears here once its patron has returned it and it has been "
+            "checked in at the ILL office."
+        )
         fill_table(
             self.table,
             ("Strap", "Request", "Title", "Lender", "Lender's due", "Lender's barcode"),
@@ -420,6 +435,17 @@ class ListsTab(QWidget):
         "Due-date discrepancies",
         "Not-found scans",
     )
+    EMPTY = (
+        "Nothing received today. Items appear here as they are received and strapped.",
+        "Nothing in inter-campus mail: every item sent between campuses has been checked in.",
+        "No ILL item waits on a hold shelf at any campus.",
+        "No borrowed item is overdue with its patron.",
+        (
+            "No due-date discrepancy waits for review. One appears here when a due date "
+            "given differs from the system's or the strap's."
+        ),
+        "No not-found scan waits for review: every barcode scanned at a desk was known.",
+    )
 
     def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -430,6 +456,7 @@ class ListsTab(QWidget):
         self.choice.addItems(self.LISTS)
         self.choice.currentIndexChanged.connect(lambda _index: self.refresh())
         self.table = _table(self, "officeListTable")
+        self.empty_note = self.table.empty_note
         self.note_input = _line(self, "reviewNoteInput", "review note (optional)")
         self.review_button = _button(self, "reviewButton", "Close / mark reviewed", self.review)
         self.message = _message(self, "listsMessage")
@@ -452,16 +479,17 @@ class ListsTab(QWidget):
         index, session = self.choice.currentIndex(), self.session
         self.ids = []
 
-        def shown(answer: tuple[_Rows, list[int]]) -> None:
+        def shown(answer: tuple[Rows, list[int]]) -> None:
             if self.choice.currentIndex() != index:
                 return  # another list was chosen meanwhile; its answer follows
             (headers, rows), self.ids = answer
+            self.empty_note.say(self.EMPTY[index])
             fill_table(self.table, headers, rows)
             self.review_button.setEnabled(index >= 4)
             self.print_button.setEnabled(index in PRINTABLE)
             say(self.message, f"{len(rows)} entries.")
 
-        run_on_desk(session, self.message, lambda: _office_list(session, index), shown)
+        run_on_desk(session, self.message, lambda: office_list_rows(session, index), shown)
 
     def print_list(self) -> None:
         """Save the list on show as a printable PDF (the ones the office prints)."""
@@ -510,50 +538,6 @@ class ListsTab(QWidget):
             self.refresh()
 
         run_on_desk(self.session, self.message, action, done)
-
-
-_Rows = tuple[tuple[str, ...], list[tuple[object, ...]]]
-
-
-def _office_list(session: DeskSession, index: int) -> tuple[_Rows, list[int]]:
-    """Headers and rows of office list `index`, and the ids of the entries to review (on the
-    runner's thread)."""
-    rt, actor = session.rt, session.actor
-    if index == 0:
-        received = office_lists.received_on(rt, actor)
-        return (("Strap", "Request", "Title", "Patron", "To", "Received", "Library use"), [
-            (r.strap_barcode, r.request_number, r.title, r.patron, r.destination,
-             r.received_at, r.in_library_use_only) for r in received
-        ]), []  # fmt: skip
-    if index == 1:
-        transits = office_lists.in_transit(rt, actor)
-        return (("Barcode", "Title", "From", "To", "Days", "Lost in the mail?"), [
-            (t.barcode, t.title, t.from_branch, t.to_branch, t.age_days,
-             "CHECK: over the limit" if t.overdue else "") for t in transits
-        ]), []  # fmt: skip
-    if index == 2:
-        shelves = office_lists.hold_shelves(rt, actor)
-        return (("Branch", "Barcode", "Title", "Patron", "Pick up by", "Expired"), [
-            (h.branch, h.barcode, h.title, h.patron, h.pickup_by,
-             "(expired): pull it" if h.expired else "") for h in shelves
-        ]), []  # fmt: skip
-    if index == 3:
-        loans = office_lists.overdue_ill_loans(rt, actor)
-        return (("Barcode", "Request", "Title", "Patron", "Due", "Days over", "Lender"), [
-            (o.barcode, o.request_number, o.title, o.patron, o.due_date, o.days_overdue,
-             o.lender) for o in loans
-        ]), []  # fmt: skip
-    if index == 4:
-        entries = office_lists.discrepancies(rt, actor)
-        return (("When", "Patron ID", "Request", "System date", "Strap date", "Due date",
-                 "Why", "Staff", "Branch"), [
-            (d.at, d.patron_id, d.request_number, d.system_date, d.strap_date, d.due_date,
-             d.story, d.staff, d.branch) for d in entries
-        ]), [d.id for d in entries]  # fmt: skip
-    scans = office_lists.not_found_scans(rt, actor)
-    return (("When", "Barcode", "Branch", "Staff"), [
-        (n.at, n.barcode, n.branch, n.staff) for n in scans
-    ]), [n.id for n in scans]  # fmt: skip
 
 
 def run_on_desk(

@@ -53,6 +53,10 @@ class LenderOverduePanel(QWidget):
             "overdueTable",
             ("Request", "Stage", "Days overdue", "Borrower", "Their #", "Title"),
             self,
+            empty=(
+                "No item we lent is overdue enough for a message: borrowing libraries get "
+                "one once an item is past the overdue or lost days in Library settings."
+            ),
         )
         layout.addWidget(self.table, 1)
 

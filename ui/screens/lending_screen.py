@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -40,9 +39,10 @@ from ui.desk_session import DeskSession
 from ui.screens.ifm_panel import IfmPanel
 from ui.screens.lender_overdue_panel import LenderOverduePanel
 from ui.screens.partners_panel import PartnersPanel
-from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
+from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, bring_into_view
 from ui.widgets.scan_field import ScanField, ScanFocusKeeper
 from ui.widgets.scanner_bursts import TYPED_NOT_SCANNED
+from ui.widgets.screen_tabs import ScreenTabs
 
 OFFICE_STATUSES = (
     RequestStatus.TO_PULL,
@@ -78,6 +78,11 @@ class PullPanel(QWidget):
             "pullTable",
             ("Request", "Kind", "Status", "Borrower", "Barcode", "Title", "Next step"),
             self,
+            empty=(
+                f"Nothing to pull at {session.branch_code}: no lending request waits for this "
+                "campus. A request appears here when the ILL office sends it to the pull list; "
+                "press Refresh to look again."
+            ),
         )
         layout.addWidget(self.table, 1)
 
@@ -86,18 +91,24 @@ class PullPanel(QWidget):
         self.scan_sent_button = _button("Scan made and sent", "scanSentButton", self)
         self.account_input = QLineEdit(self)
         self.account_input.setObjectName("illAccountInput")
-        self.account_input.setPlaceholderText("ILL account: scan its barcode or type ILL")
+        self.account_input.setPlaceholderText("scan it, or type ILL and Enter")
         self.account: str | None = None  # the ILL account checked, once Enter was pressed
         self.item_scan = ScanField(self)
         self.item_scan.setObjectName("pullItemScan")
         self.item_scan.setAccessibleName("Scan each item")
-        self.item_scan.setPlaceholderText("Then scan each item, then Enter")
+        self.item_scan.setPlaceholderText("then scan each item: it is checked out at once")
         self.checkout_button = _button("Check out to ILL", "checkoutToIllButton", self)
         self.refresh_button = _button("Refresh", "refreshPullButton", self)
         self.slips_button = _button("Print pull slips...", "printPullSlipsButton", self)
         scans = QHBoxLayout()
+        account_label = QLabel("1. ILL account:", self)
+        account_label.setBuddy(self.account_input)
+        item_label = QLabel("2. Item:", self)
+        item_label.setBuddy(self.item_scan)
+        scans.addWidget(account_label)
         scans.addWidget(self.account_input, 1)
-        scans.addWidget(self.item_scan, 2)
+        scans.addWidget(item_label)
+        scans.addWidget(self.item_scan, 1)
         layout.addLayout(scans)
         for widget in (
             self.pulled_button,
@@ -308,6 +319,7 @@ class PullPanel(QWidget):
         number = result.request.request_number
         self.flag_banner.setText(f"⚑  {result.reminder}")
         self.flag_banner.show()
+        bring_into_view(self.flag_banner)
         self.feedback.good(f"{number} checked out to the ILL account ({result.dummy_barcode}).")
         self.requestChanged.emit(number)
         self.refresh()
@@ -326,6 +338,10 @@ class RequestsPanel(QWidget):
             "lendingRequestsTable",
             ("Request", "Status", "Borrower", "Their #", "Barcode", "Pull", "Due", "Title", "Next"),
             self,
+            empty=(
+                "No lending request is open: nothing is waiting to be pulled, shipped or "
+                "back from a borrowing library. Add one with 'New lending request' above."
+            ),
         )
         layout.addWidget(self.table, 1)
 
@@ -547,7 +563,7 @@ class LendingScreen(QWidget):
         self.setObjectName("lendingScreen")
         self.session = session
         layout = QVBoxLayout(self)
-        self.tabs = QTabWidget(self)
+        self.tabs = ScreenTabs(self)
         self.tabs.setObjectName("lendingTabs")
         layout.addWidget(self.tabs)
         # After any click off a typing field, the next scan lands where it belongs.

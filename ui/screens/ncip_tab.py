@@ -24,7 +24,15 @@ class NcipTab(QWidget):
         self.session = session
         self.summary = QLabel(self)
         self.summary.setObjectName("ncipSummary")
-        self.table = KeyedTable("ncipTable", HEADERS, self)
+        self.table = KeyedTable(
+            "ncipTable",
+            HEADERS,
+            self,
+            empty=(
+                "No NCIP message received recently. Messages from the ILL system appear here "
+                "once an administrator has added it under Admin, NCIP partners."
+            ),
+        )
         self.feedback = Feedback("ncipMessage", self)
         refresh = button(self, "Refresh", "ncipRefreshButton", self.refresh)
         layout = QVBoxLayout(self)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -31,6 +31,7 @@ from app.library.errors import ServiceError
 from app.library.vocabulary import NoticeStatus
 from app.notices import daily_run, outbox_review
 from app.notices.daily_run import OutboxRun
+from app.notices.mailer import mail_server_problem
 from app.notices.outbox_review import NoticeView
 from ui.desk_session import DeskSession
 from ui.operations import Job, Operations
@@ -78,7 +79,15 @@ class NoticesPanel(QWidget):
         top.addWidget(self.refresh_button)
         top.addWidget(self.run_button)
 
-        self.table = KeyedTable("noticesTable", HEADERS, self)
+        self.table = KeyedTable(
+            "noticesTable",
+            HEADERS,
+            self,
+            empty=(
+                "No notice with this status. Choose another in Show, or run the daily notices: "
+                "due-soon and overdue notices are queued then."
+            ),
+        )
         self.table.itemSelectionChanged.connect(self._selected)
 
         editor = QGroupBox("Preview and edit before sending", self)
@@ -115,11 +124,20 @@ class NoticesPanel(QWidget):
 
         self.feedback = Feedback("noticesMessage", self)
         self.progress = JobProgress("noticesRunProgress", self, unit="loans")
+        self.mail_note = QLabel(self)
+        self.mail_note.setObjectName("noticesMailServerNote")
+        self.mail_note.setWordWrap(True)
+        self.mail_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.mail_note.setStyleSheet(
+            "background: #fff3cd; color: #4a3b00; border: 1px solid #c9a227; padding: 8px;"
+        )
         layout = QVBoxLayout(self)
+        layout.addWidget(self.mail_note)
         layout.addLayout(top)
         layout.addWidget(split, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.feedback)
+        self.show_mail_server()
         self.refresh()
 
     def _row(self, layout: QHBoxLayout) -> QWidget:
@@ -129,7 +147,20 @@ class NoticesPanel(QWidget):
         return holder
 
     def activate(self) -> None:
+        self.show_mail_server()
         self.refresh()
+
+    def show_mail_server(self) -> None:
+        """Say at the top when this desk cannot e-mail, rather than only in the log."""
+        problem = mail_server_problem(self.session.settings)
+        self.mail_note.setText(
+            ""
+            if problem is None
+            else f"Notices cannot be e-mailed from this desk. {problem} Ask IT to set it up "
+            "(Workstation settings in the manual); until then notices wait here, and a desk "
+            "that has a mail server can send them."
+        )
+        self.mail_note.setVisible(problem is not None)
 
     # ---------------------------------------------------------------- list
 

@@ -20,7 +20,13 @@ class PartnersPanel(QWidget):
         self.rows: dict[str, PartnerView] = {}
         layout = QVBoxLayout(self)
         self.table = KeyedTable(
-            "partnersTable", ("Symbol", "Library", "ILL office e-mail", "Changed by"), self
+            "partnersTable",
+            ("Symbol", "Library", "ILL office e-mail", "Changed by"),
+            self,
+            empty=(
+                "No partner library yet. Type its OCLC symbol, name and ILL office e-mail "
+                "below and press Save partner: overdue and lost messages go to that address."
+            ),
         )
         layout.addWidget(self.table, 1)
         form = QHBoxLayout()
@@ -28,6 +34,9 @@ class PartnersPanel(QWidget):
         self.symbol_input.setObjectName("partnerSymbolInput")
         self.symbol_input.setPlaceholderText("OCLC symbol, e.g. UIU")
         self.symbol_input.setMaxLength(8)
+        self.symbol_input.setMinimumWidth(
+            self.symbol_input.fontMetrics().horizontalAdvance("OCLC symbol, e.g. UIU") + 24
+        )
         self.name_input = QLineEdit(self)
         self.name_input.setObjectName("partnerNameInput")
         self.name_input.setPlaceholderText("Library name")

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -32,10 +31,12 @@ from app.library.vocabulary import NoticeStatus, Role
 from app.people.patrons import PatronSummary, PatronView, find_patrons, patron_view
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt
+from ui.widgets.screen_tabs import ScreenTabs
 
 if TYPE_CHECKING:
     from app.notices.outbox_review import NoticeView
 
+NO_PATRON_YET = "Find a patron above: every notice they got or will get is listed here."
 TYPE_WORDS = {"student": "Student", "faculty": "Faculty", "staff": "Staff", "ill_account": "ILL"}
 
 
@@ -79,7 +80,7 @@ class PatronAccountPanel(QWidget):
             "background: #fde2e1; color: #6b0d0d; padding: 6px; border-radius: 4px;"
         )
         self.blocks.setVisible(False)
-        self.tabs = QTabWidget(self)
+        self.tabs = ScreenTabs(self)
         self.tabs.setObjectName("patronTabs")
         self.checkouts = table(
             "checkoutsTable", ("Barcode", "Title", "Due", "Strap date", "Branch", "Note"), self
@@ -292,7 +293,10 @@ class PatronsScreen(QWidget):
         self.patron_id = ""
         self._statuses: dict[str, NoticeStatus] = {}
         self.notices = KeyedTable(
-            "patronNoticesTable", ("ID", "Created", "Notice", "Status", "Sent", "Subject"), self
+            "patronNoticesTable",
+            ("ID", "Created", "Notice", "Status", "Sent", "Subject"),
+            self,
+            empty=NO_PATRON_YET,
         )
         self.notices.setToolTip("Every notice this patron got or will get, newest first")
         self.notice_feedback = Feedback("patronNoticesFeedback", self)
@@ -350,6 +354,10 @@ class PatronsScreen(QWidget):
         self.message.setText("")
         self.account.show_view(view)
         self.patron_id = view.patron_id
+        self.notices.fill([])  # never the last patron's notices under this one's account
+        self.notices.empty_note.say(
+            f"No notice to {view.name} yet: none was queued, sent or held for them."
+        )
         self.load_notices()
 
     def load_notices(self) -> None:

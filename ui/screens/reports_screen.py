@@ -116,17 +116,26 @@ class ReportsScreen(QWidget):
         column = QVBoxLayout(tables)
         column.setContentsMargins(0, 0, 0, 0)
         self.figures = KeyedTable(
-            "reportFigures", ("Figure", "Unit", "This period", "Previous", "Change"), tables
+            "reportFigures",
+            ("Figure", "Unit", "This period", "Previous", "Change"),
+            tables,
+            empty="Choose a report, its dates and campus above, then press Show.",
         )
         self.figures.setToolTip("Double-click a counted figure to list what is behind it.")
         self.figures.cellDoubleClicked.connect(lambda row, _col: self._drill_row(row))
         self.breakdowns = KeyedTable(
-            "reportBreakdowns", ("Breakdown", "Name", "This period", "Previous"), tables
+            "reportBreakdowns",
+            ("Breakdown", "Name", "This period", "Previous"),
+            tables,
+            empty="The report's figures by campus, lender or kind show here.",
         )
         self.behind_label = QLabel("", tables)
         self.behind_label.setObjectName("reportListLabel")
         self.behind = KeyedTable(
-            "reportList", ("When", "Campus", "Request / barcode", "Title", "Detail"), tables
+            "reportList",
+            ("When", "Campus", "Request / barcode", "Title", "Detail"),
+            tables,
+            empty="Double-click a counted figure above to list what is behind it.",
         )
         column.addWidget(self.figures, 1)
         column.addWidget(self.breakdowns, 1)

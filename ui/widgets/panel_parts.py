@@ -6,20 +6,25 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QWidget,
 )
+from shiboken6 import isValid
 
 from app.library.errors import ServiceError
 from ui.operations import Operations
+from ui.widgets.column_fit import fit_columns, natural_widths
+from ui.widgets.empty_note import EmptyNote
 from ui.widgets.rows_view import SIZED_ROWS
 
 T = TypeVar("T")
@@ -48,6 +53,26 @@ class Feedback(QLabel):
         self.setProperty("tone", tone)
         self.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.setText(text)
+        bring_into_view(self)
+
+
+def bring_into_view(widget: QWidget) -> None:
+    """Scroll the screen so `widget` shows, once its new size is laid out.
+
+    A screen taller than a small monitor scrolls inside the window; an answer shown below
+    the fold (a refusal, the yellow-flag reminder) would otherwise go unseen.
+    """
+
+    def scroll() -> None:
+        if not isValid(widget) or not widget.isVisible():
+            return
+        parent = widget.parentWidget()
+        while parent is not None:
+            if isinstance(parent, QScrollArea) and parent.widget() is not None:
+                parent.ensureWidgetVisible(widget, 0, 8)
+            parent = parent.parentWidget()
+
+    QTimer.singleShot(0, widget, scroll)
 
 
 def button(parent: QWidget, text: str, name: str, slot: Callable[[], object]) -> QPushButton:
@@ -79,9 +104,21 @@ def attempt(
 
 
 class KeyedTable(QTableWidget):
-    """A read-only table whose rows are identified by a key (a request number, an id)."""
+    """A read-only table whose rows are identified by a key (a request number, an id).
 
-    def __init__(self, object_name: str, headers: Sequence[str], parent: QWidget | None = None):
+    `empty` says why the table has no rows and what to do; `empty_note.say()` changes it.
+    """
+
+    _natural: tuple[int, ...] = ()  # each column's width for its contents, before cutting
+
+    def __init__(
+        self,
+        object_name: str,
+        headers: Sequence[str],
+        parent: QWidget | None = None,
+        *,
+        empty: str = "",
+    ):
         super().__init__(0, len(headers), parent)
         self.setObjectName(object_name)
         self.setHorizontalHeaderLabels(list(headers))
@@ -92,6 +129,7 @@ class KeyedTable(QTableWidget):
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.horizontalHeader().setStretchLastSection(True)
         self.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
+        self.empty_note = EmptyNote(self, empty)
 
     def fill(self, rows: Sequence[tuple[str, Sequence[str]]]) -> None:
         """Replace the rows, keeping the selection on the same key where it still exists.
@@ -108,12 +146,23 @@ class KeyedTable(QTableWidget):
                 for column, text in enumerate(cells):
                     cell = QTableWidgetItem(text)
                     cell.setData(Qt.ItemDataRole.UserRole, key)
+                    if len(text) > 16:
+                        cell.setToolTip(text)  # whole, should its column be cut
                     self.setItem(row, column, cell)
             self.resizeColumnsToContents()
+            self._natural = natural_widths(self)
+            self._fit_columns()
         finally:
             self.setUpdatesEnabled(True)
         if keep is not None:
             self.select_key(keep)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        fit_columns(self, self._natural)
 
     def current_key(self) -> str | None:
         row = self.currentRow()

@@ -13,7 +13,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from ui.widgets.column_fit import fit_columns, natural_widths
+from ui.widgets.empty_note import EmptyNote
 
 # Columns are sized to fit the first rows: enough to read, whatever the list's length.
 SIZED_ROWS = 50
@@ -52,10 +56,14 @@ class RowsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._headers)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+        shown = role == Qt.ItemDataRole.DisplayRole
+        if not (shown or role == Qt.ItemDataRole.ToolTipRole) or not index.isValid():
             return None
         row = self._rows[index.row()]
-        return cell_text(row[index.column()]) if index.column() < len(row) else ""
+        text = cell_text(row[index.column()]) if index.column() < len(row) else ""
+        if shown:
+            return text
+        return text if len(text) > 16 else None  # whole, should its column be cut
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -68,9 +76,12 @@ class RowsModel(QAbstractTableModel):
 
 
 class RowsView(QTableView):
-    """A read-only list of rows, one selected at a time."""
+    """A read-only list of rows, one selected at a time.
 
-    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+    `empty` says why the list has no rows and what to do; `empty_note.say()` changes it.
+    """
+
+    def __init__(self, object_name: str, parent: QWidget | None = None, *, empty: str = "") -> None:
         super().__init__(parent)
         self.setObjectName(object_name)
         self.rows_model = RowsModel(self)
@@ -82,13 +93,28 @@ class RowsView(QTableView):
         rows = self.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.empty_note = EmptyNote(self, empty)
+        self._natural: tuple[int, ...] = ()
 
     def show_rows(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        """New headers and rows; nothing stays selected (a row's place is no longer its entry)."""
+        self.clearSelection()
+        self.setCurrentIndex(QModelIndex())
         self.rows_model.replace(headers, rows)
         self.resizeColumnsToContents()
+        self._natural = natural_widths(self)
+        fit_columns(self, self._natural)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        fit_columns(self, self._natural)
 
     def rowCount(self) -> int:
         return self.rows_model.rowCount()
+
+    def columnCount(self) -> int:
+        return self.rows_model.columnCount()
 
     def headers(self) -> tuple[str, ...]:
         model = self.rows_model

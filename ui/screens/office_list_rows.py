@@ -1,0 +1,52 @@
+"""The rows of the ILL office's lists (ListsTab), read on the runner's thread.
+
+Each list is its headers and its rows as plain values; the tab turns them into cells.
+"""
+
+from __future__ import annotations
+
+from app.borrowing import office_lists
+from ui.desk_session import DeskSession
+
+Rows = tuple[tuple[str, ...], list[tuple[object, ...]]]
+
+
+def office_list_rows(session: DeskSession, index: int) -> tuple[Rows, list[int]]:
+    """Headers and rows of office list `index`, and the ids of the entries to review (on the
+    runner's thread)."""
+    rt, actor = session.rt, session.actor
+    if index == 0:
+        received = office_lists.received_on(rt, actor)
+        return (("Strap", "Request", "Title", "Patron", "To", "Received", "Library use"), [
+            (r.strap_barcode, r.request_number, r.title, r.patron, r.destination,
+             r.received_at, r.in_library_use_only) for r in received
+        ]), []  # fmt: skip
+    if index == 1:
+        transits = office_lists.in_transit(rt, actor)
+        return (("Barcode", "Title", "From", "To", "Days", "Lost in the mail?"), [
+            (t.barcode, t.title, t.from_branch, t.to_branch, t.age_days,
+             "CHECK: over the limit" if t.overdue else "") for t in transits
+        ]), []  # fmt: skip
+    if index == 2:
+        shelves = office_lists.hold_shelves(rt, actor)
+        return (("Branch", "Barcode", "Title", "Patron", "Pick up by", "Expired"), [
+            (h.branch, h.barcode, h.title, h.patron, h.pickup_by,
+             "(expired): pull it" if h.expired else "") for h in shelves
+        ]), []  # fmt: skip
+    if index == 3:
+        loans = office_lists.overdue_ill_loans(rt, actor)
+        return (("Barcode", "Request", "Title", "Patron", "Due", "Days over", "Lender"), [
+            (o.barcode, o.request_number, o.title, o.patron, o.due_date, o.days_overdue,
+             o.lender) for o in loans
+        ]), []  # fmt: skip
+    if index == 4:
+        entries = office_lists.discrepancies(rt, actor)
+        return (("When", "Patron ID", "Request", "System date", "Strap date", "Due date",
+                 "Why", "Staff", "Branch"), [
+            (d.at, d.patron_id, d.request_number, d.system_date, d.strap_date, d.due_date,
+             d.story, d.staff, d.branch) for d in entries
+        ]), [d.id for d in entries]  # fmt: skip
+    scans = office_lists.not_found_scans(rt, actor)
+    return (("When", "Barcode", "Branch", "Staff"), [
+        (n.at, n.barcode, n.branch, n.staff) for n in scans
+    ]), [n.id for n in scans]  # fmt: skip
