@@ -571,7 +571,7 @@ def login_refusal(error: BaseException) -> LoginOutcome | None:
     said = str(seen)
     if getattr(seen, "sqlstate", None) == "28P01" or "password authentication failed" in said:
         return LoginOutcome.WRONG_PASSWORD
-    if "role" in said and "does not exist" in said:
+    if ("role" in said and "does not exist" in said) or "no such user" in said:
         # No such account. A server that checks passwords never says so (it answers as
         # for a wrong password); one that trusts this PC does: answer alike.
         return LoginOutcome.WRONG_PASSWORD
