@@ -294,7 +294,10 @@ def _set_per_transaction(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begun(conn: Any) -> None:
-        conn.info[_SETTINGS_DUE] = True
+        # A statement in autocommit (the change feed's poll) is a transaction of its own
+        # and takes no lock worth a timeout: it pays no extra round trip for settings.
+        autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        conn.info[_SETTINGS_DUE] = not autocommit
 
     @event.listens_for(engine, "before_cursor_execute")
     def _first_statement(

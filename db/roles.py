@@ -215,6 +215,9 @@ def install(conn: Connection) -> RolesReport:
         conn.exec_driver_sql(f"GRANT SELECT ON {_q(table)} TO {_q(names[SIGNIN])}")
     # "Any accounts yet?": a count, never a name or a password hash.
     conn.exec_driver_sql(f"GRANT SELECT (id) ON staff TO {_q(names[SIGNIN])}")
+    # The change feed (app/records/change_feed.py): the newest event's number, never what it
+    # says; behind a transaction pooler every desk polls through the sign-in role's one pool.
+    conn.exec_driver_sql(f"GRANT SELECT (id) ON audit_events TO {_q(names[SIGNIN])}")
     conn.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {_q(schema)} TO {readers}")
     for group, grants in WRITES.items():
         for table, what in grants.items():
