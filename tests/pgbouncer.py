@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -82,13 +82,18 @@ default_pool_size = {MAX_DB_CONNECTIONS}
 max_db_connections = {MAX_DB_CONNECTIONS}
 server_idle_timeout = {SERVER_IDLE_TIMEOUT}
 logfile = {folder / "pgbouncer.log"}
+log_connections = 0
+log_disconnections = 0
 """
 
 
 @contextmanager
-def running_pgbouncer(server_url: str, ini_text: str | None = None) -> Iterator[int]:
-    """Start PgBouncer on a free port (its config from `config_text` unless given), yield
-    the port, stop it at the end. Raises PgBouncerMissing or RuntimeError with its log."""
+def running_pgbouncer(
+    server_url: str, ini_for: Callable[[int, Path], str] | None = None
+) -> Iterator[int]:
+    """Start PgBouncer on a free port, its config from `config_text` or `ini_for(port,
+    folder)`; yield the port, stop it at the end. Raises PgBouncerMissing or RuntimeError
+    with its log."""
     program = _program()
     # PgBouncer refuses to run as root: it then runs as the server's account, which must
     # be able to read its folder.
@@ -97,7 +102,8 @@ def running_pgbouncer(server_url: str, ini_text: str | None = None) -> Iterator[
     port = _free_port()
     user = make_url(server_url).username or "postgres"
     (folder / "userlist.txt").write_text(f'"{user}" ""\n')
-    (folder / "pgbouncer.ini").write_text(ini_text or config_text(server_url, port, folder))
+    ini = ini_for(port, folder) if ini_for else config_text(server_url, port, folder)
+    (folder / "pgbouncer.ini").write_text(ini)
     command = [program]
     if os.geteuid() == 0:
         account = pwd.getpwnam("postgres" if _has_account("postgres") else "nobody")
@@ -106,15 +112,18 @@ def running_pgbouncer(server_url: str, ini_text: str | None = None) -> Iterator[
     command.append(str(folder / "pgbouncer.ini"))
     for name in ("userlist.txt", "pgbouncer.ini"):
         (folder / name).chmod(0o644)
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Its output goes to a file: a pipe nobody reads fills up, and PgBouncer, blocked
+    # writing its log, would stop answering everyone.
+    said = folder / "stderr.txt"
+    with said.open("wb") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         deadline = time.monotonic() + 10
         while not _answers(port):
             if process.poll() is not None or time.monotonic() > deadline:
                 log = folder / "pgbouncer.log"
-                said = log.read_text() if log.exists() else ""
-                error = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"PgBouncer did not start: {error}{said}"[-2000:])
+                text = said.read_text() + (log.read_text() if log.exists() else "")
+                raise RuntimeError(f"PgBouncer did not start: {text}"[-2000:])
             time.sleep(0.05)
         yield port
     finally:
