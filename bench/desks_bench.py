@@ -7,7 +7,9 @@ server: pool_mode = transaction, one pool per user and database, max_db_connecti
 server_idle_timeout = 2 s. Each simulated desk is what the window builds: the staff
 member's `Database` (`?pooler=transaction`, at most two connections, opened lazily) and the
 change feed through the sign-in role (`change_feed.feed_database`), its actions run one at
-a time as the desk's single runner does.
+a time as the desk's single runner does. The desks are shared among `--processes` worker
+processes (500 PCs have 500 interpreters; one process for all of them measured mostly its
+own interpreter lock), which connect their desks first, as at the start of a shift.
 
 Arrivals, over `--seconds` after a warm-up: scans as a Poisson process of one per desk
 every 10 s (50 a second for 500 desks) on checked-out items, one list refresh (the branch's
@@ -38,7 +40,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -385,46 +387,117 @@ class Load:
             desk.feed.poll()
 
 
-def run_load(
-    load: Load, seconds: float, warmup: float, rng: random.Random, watch_factory: Callable[[], Any]
-) -> tuple[Any, float, float, float]:
-    """Arrivals for warm-up + `seconds`; figures only from the measured part."""
-    start = time.monotonic() + 0.5
+def run_load(load: Load, start: float, seconds: float, warmup: float, rng: random.Random) -> float:
+    """Arrivals from `start` (monotonic) for warm-up + `seconds`; latencies are kept only
+    for the measured part. Returns this process's CPU seconds over that part."""
     end = start + warmup + seconds
     events: list[tuple[float, int, str]] = []
-    for desk in load.desks:
-        events.append((start + rng.expovariate(1 / SCAN_EVERY), desk.number, "scan"))
-        events.append((start + rng.uniform(0, LIST_EVERY), desk.number, "list"))
-        events.append((start + rng.uniform(0, POLL_EVERY), desk.number, "poll"))
+    for index, _desk in enumerate(load.desks):
+        events.append((start + rng.expovariate(1 / SCAN_EVERY), index, "scan"))
+        events.append((start + rng.uniform(0, LIST_EVERY), index, "list"))
+        events.append((start + rng.uniform(0, POLL_EVERY), index, "poll"))
     heapq.heapify(events)
-    watch = None
     measured_from = start + warmup
     cpu_before = 0.0
     while events:
-        at, number, kind = heapq.heappop(events)
+        at, index, kind = heapq.heappop(events)
         if at >= end:
             break
-        if watch is None and at >= measured_from:
-            watch = watch_factory()
-            watch.__enter__()
+        if not load.measuring and at >= measured_from:
             load.measuring = True
             cpu_before = time.process_time()
         pause = at - time.monotonic()
         if pause > 0:
             time.sleep(pause)
-        load.arrive(load.desks[number], at, kind)
+        load.arrive(load.desks[index], at, kind)
         gap = {
             "scan": rng.expovariate(1 / SCAN_EVERY),
             "list": LIST_EVERY,
             "poll": POLL_EVERY,
         }[kind]
-        heapq.heappush(events, (at + gap, number, kind))
+        heapq.heappush(events, (at + gap, index, kind))
     load.pool.shutdown(wait=True)
     load.measuring = False
-    client_cpu = time.process_time() - cpu_before
-    assert watch is not None
-    watch.__exit__(None, None, None)
-    return watch, client_cpu, seconds, measured_from
+    return time.process_time() - cpu_before
+
+
+def worker(args: argparse.Namespace) -> int:
+    """One of the processes the desks are shared among (one interpreter lock each, as 500
+    PCs would have 500): build and connect its desks, say "ready", read the start time
+    (seconds since the epoch) from stdin, run the load, print the latencies as JSON."""
+    spec = json.loads(args.worker)
+    names = [f"desk{n:03d}" for n in range(spec["first"], spec["first"] + spec["count"])]
+    desks = _desks(spec["url"], spec["prefix"], names, spec["branches"], spec["campuses"])
+    try:
+        _sign_in_all(desks)
+        everything = datagen.open_loan_barcodes(spec["direct_url"], 100_000)
+        mine = everything[spec["index"] :: spec["of"]]
+        load = Load(desks, _cycle(mine), args.workers)
+        print("ready", flush=True)
+        start_epoch = float(sys.stdin.readline())
+        start = time.monotonic() + (start_epoch - time.time())
+        rng = random.Random(20261206 + spec["index"])
+        cpu = run_load(load, start, args.seconds, args.warmup, rng)
+        print(json.dumps({"times": load.times, "errors": load.errors, "cpu": cpu}), flush=True)
+    finally:
+        for desk in desks:
+            desk.close()
+    return 0
+
+
+def _run_processes(
+    args: argparse.Namespace, spec: dict[str, Any], watch: ServerWatch
+) -> tuple[Load, float]:
+    """The desks shared among `args.processes` worker processes; the server watched from
+    the end of the warm-up for `args.seconds`. Returns the merged latencies and CPU."""
+    import subprocess
+
+    children = []
+    share = args.desks // args.processes
+    for index in range(args.processes):
+        first = index * share
+        count = share if index < args.processes - 1 else args.desks - first
+        part = dict(spec, first=first, count=count, index=index, of=args.processes)
+        argv = [
+            sys.executable,
+            "-m",
+            "bench.desks_bench",
+            "--worker",
+            json.dumps(part),
+            "--seconds",
+            str(args.seconds),
+            "--warmup",
+            str(args.warmup),
+            "--workers",
+            str(max(8, args.workers // args.processes)),
+        ]
+        children.append(
+            subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        )
+    for child in children:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        if line.strip() != "ready":
+            raise RuntimeError(f"a desk process did not start: {line!r}")
+    start_epoch = time.time() + 1.0
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write(f"{start_epoch}\n")
+        child.stdin.flush()
+    time.sleep(max(0.0, start_epoch + args.warmup - time.time()))
+    with watch:
+        time.sleep(args.seconds)
+    merged = Load([], iter(()), 1)
+    cpu = 0.0
+    for child in children:
+        out, _ = child.communicate()
+        result = json.loads(out.strip().splitlines()[-1])
+        for kind, values in result["times"].items():
+            merged.times[kind] += values
+        merged.errors += result["errors"]
+        cpu += result["cpu"]
+    merged.pool.shutdown()
+    return merged, cpu
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -448,7 +521,6 @@ def _bench_pgbouncer(server_url: str) -> Iterator[int]:
 
 
 def run(args: argparse.Namespace) -> list[Figure]:
-    rng = random.Random(20261206)
     name = f"illdesk_desks_bench_{datagen.scale_tag(args.scale)}"
     generated = datagen.generate_pg(args.scale, say=_say, name=name)
     admin = create_engine(datagen.PG_SERVER_URL, isolation_level="AUTOCOMMIT")
@@ -469,20 +541,25 @@ def run(args: argparse.Namespace) -> list[Figure]:
             one, detail = measure_one_desk(desks, barcodes, admin, prefix, args.cold_samples)
             figures += one
             _say(json.dumps(detail))
-            load = Load(desks, barcodes, args.workers)
-            bouncer = _pgbouncer_pid(port)
+            for desk in desks:  # the load's desks are the worker processes' own
+                desk.close()
+            desks = []
+            spec = {
+                "url": pooled,
+                "direct_url": generated.url,
+                "prefix": prefix,
+                "branches": branches,
+                "campuses": args.campuses,
+            }
+            watch = ServerWatch(admin, name, _pgbouncer_pid(port))
             load_before = os.getloadavg()
-            watch, client_cpu, seconds, _ = run_load(
-                load,
-                args.seconds,
-                args.warmup,
-                rng,
-                lambda: ServerWatch(admin, name, bouncer),
-            )
+            load, client_cpu = _run_processes(args, spec, watch)
             load_after = os.getloadavg()
+            seconds = args.seconds
             figures += _load_figures(args, load, watch, client_cpu, seconds, detail)
             summary = {
-                "desks": len(desks),
+                "desks": args.desks,
+                "processes": args.processes,
                 "seconds": seconds,
                 "scans": len(load.times["scan"]),
                 "scans_per_second": round(len(load.times["scan"]) / seconds, 1),
@@ -584,7 +661,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=64)
     parser.add_argument("--cold-samples", type=int, default=20)
+    parser.add_argument("--processes", type=int, default=4, help="desk processes")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args)
     for figure in run(args):
         print(json.dumps(figure.as_dict()), flush=True)
     return 0
