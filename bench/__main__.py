@@ -56,6 +56,12 @@ BENCHMARKS = (
     Benchmark("reports", "bench.reports_bench", ("--samples", "5"), ("--samples", "3")),
     Benchmark("ncip", "bench.ncip_bench", ("--messages", "500"), ("--messages", "150")),
     Benchmark(
+        "desks",
+        "bench.desks_bench",
+        ("--desks", "500", "--seconds", "60"),
+        ("--desks", "100", "--seconds", "20", "--cold-samples", "10"),
+    ),
+    Benchmark(
         "scanner_integrity",
         "bench.scanner_integrity",
         ("--scans", "10000", "--pin-singletons"),

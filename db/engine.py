@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +27,20 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POSTGRES_LOCK_TIMEOUT_MS = 2000
 IDLE_PING_SECONDS = 30.0
+DESK_CONNECTIONS = 2
+"""Server connections one desk may hold at once (PostgreSQL): its worker runs scans, lists
+and polls one at a time on one of them; the other serves the status check, a report or a
+print job running beside it. Opened when first needed, never more."""
+IDLE_CLOSE_SECONDS = 60.0
+"""A pooled connection unused this long is closed (and opened again when next needed)."""
+POOL_WAIT_SECONDS = 60.0
+"""How long an action waits for one of the desk's connections before it gives up."""
+POOLER_OPTION = "pooler"
+"""`?pooler=transaction` on a PostgreSQL URL: the desk connects through a transaction
+pooler (PgBouncer `pool_mode = transaction`), which hands the server connection to another
+client after every transaction. Nothing may then rely on session state: settings are
+made per transaction and psycopg never prepares statements (PgBouncer before 1.21 cannot
+pass them between server connections)."""
 _NETWORK_FILESYSTEMS = {
     "nfs",
     "nfs4",
@@ -202,6 +217,138 @@ def _reset_quietly(engine: Engine) -> None:
             record.invalidate(exc)
 
 
+class _IdleCloser:
+    """Closes a pooled connection nobody used for IDLE_CLOSE_SECONDS, so a quiet desk holds
+    no server connection; the pool opens it again at the next action.
+
+    Only connections sitting in the pool are closed (the pool's own `checkin`/`checkout`
+    events say which), under a lock the checkout takes too: a connection handed out just
+    as it was closed is refused at checkout and the pool opens a fresh one in its place.
+    A thread runs only while some connection sits idle, and ends when none does.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._idle: dict[Any, float] = {}  # pool record -> monotonic time it came back
+        self._thread: threading.Thread | None = None
+
+    def returned(self, record: Any) -> None:
+        with self._lock:
+            self._idle[record] = time.monotonic()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="illdesk-idle-close", daemon=True
+                )
+                self._thread.start()
+
+    def taken(self, dbapi_connection: Any, record: Any) -> None:
+        with self._lock:
+            self._idle.pop(record, None)
+            if record.dbapi_connection is not dbapi_connection:  # closed as it was taken
+                raise DisconnectionError("the connection was closed while idle")
+
+    def _run(self) -> None:
+        with self._lock:
+            while self._idle:
+                now = time.monotonic()
+                expired = [
+                    r for r, since in self._idle.items() if now - since >= IDLE_CLOSE_SECONDS
+                ]
+                for record in expired:
+                    del self._idle[record]
+                    try:
+                        record.invalidate()  # closes it; the record stays in the pool
+                    except Exception as exc:  # closing a dead connection may fail: it is gone
+                        log.debug("closing an idle connection failed: %s", exc)
+                if self._idle:
+                    oldest = min(self._idle.values())
+                    self._lock.wait(max(0.05, oldest + IDLE_CLOSE_SECONDS - time.monotonic()))
+            self._thread = None
+
+
+def _close_connections_left_idle(engine: Engine) -> None:
+    closer = _IdleCloser()
+    event.listen(engine, "checkin", lambda _dbapi, record: closer.returned(record))
+    event.listen(engine, "checkout", lambda dbapi, record, _proxy: closer.taken(dbapi, record))
+
+
+# Settings each transaction of an engine behind a transaction pooler makes for itself.
+_PER_TRANSACTION: weakref.WeakKeyDictionary[Engine, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def behind_transaction_pooler(engine: Engine) -> bool:
+    """True when `engine` connects through a transaction pooler (`?pooler=transaction`)."""
+    return engine in _PER_TRANSACTION
+
+
+_SETTINGS_DUE = "illdesk_settings_due"
+_BRACKETS = frozenset({"BEGIN", "COMMIT", "ROLLBACK"})
+
+
+def _set_per_transaction(engine: Engine) -> None:
+    """Each transaction makes its settings before its first statement, in the same round
+    trip as that statement's BEGIN when the transaction is pipelined (db/pipeline.py).
+    `set_config(..., true)` ends them with the transaction, so the next client of the same
+    server connection never inherits them."""
+    settings = _PER_TRANSACTION[engine]
+
+    @event.listens_for(engine, "begin")
+    def _begun(conn: Any) -> None:
+        # A statement in autocommit (the change feed's poll) is a transaction of its own
+        # and takes no lock worth a timeout: it pays no extra round trip for settings.
+        autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        conn.info[_SETTINGS_DUE] = not autocommit
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _first_statement(
+        conn: Any, cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+    ) -> None:
+        if not conn.info.get(_SETTINGS_DUE) or statement in _BRACKETS:
+            return
+        conn.info[_SETTINGS_DUE] = False
+        calls = ", ".join(f"set_config('{k}', '{v}', true)" for k, v in settings.items())
+        cursor.connection.execute(f"SELECT {calls}")
+
+
+def use_setting(engine: Engine, name: str, value: int) -> None:
+    """Every transaction of `engine` runs with the server setting `name` = `value`.
+
+    Directly on PostgreSQL it is set once per connection; behind a transaction pooler a
+    connection is shared, so each transaction sets it for itself (`set_config(..., true)`).
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a setting name: {name!r}")
+    settings = _PER_TRANSACTION.get(engine)
+    if settings is not None:
+        settings[name] = str(int(value))
+        return
+
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET {name} = {int(value)}")
+        cursor.close()
+        dbapi_connection.commit()
+
+    event.listen(engine, "connect", apply)
+    engine.dispose()  # connections made before this get it when they are made again
+
+
+def _behind_pooler(parsed: URL) -> bool:
+    """The URL's `pooler` option: absent (straight to the server) or "transaction"."""
+    value = parsed.query.get(POOLER_OPTION)
+    if value is None:
+        return False
+    if value != "transaction":
+        raise DatabaseConfigError(
+            f"The database URL says {POOLER_OPTION}={value}: the only pooler mode ILL Desk "
+            f"knows is {POOLER_OPTION}=transaction (PgBouncer pool_mode = transaction). "
+            "Leave the option out to connect to PostgreSQL directly."
+        )
+    return True
+
+
 def create_database_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the settings each backend needs for many desks and safe writes."""
     parsed = make_url(url)
@@ -232,16 +379,30 @@ def create_database_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        connect_args = {
-            "connect_timeout": 5,
-            "options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}",
-            "application_name": "illdesk",
-        }
+        pooled = _behind_pooler(parsed)
+        parsed = parsed.difference_update_query([POOLER_OPTION])
+        connect_args: dict[str, Any] = {"connect_timeout": 5}
+        if "application_name" not in parsed.query:
+            connect_args["application_name"] = "illdesk"
+        if pooled:
+            # Statements are not prepared: a pooler hands each transaction whichever server
+            # connection is free, where a statement prepared on another does not exist.
+            connect_args["prepare_threshold"] = None
+        else:
+            connect_args["options"] = f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}"
         kwargs.setdefault("pool_reset_on_return", None)  # `_reset_quietly` does it
+        kwargs.setdefault("pool_size", DESK_CONNECTIONS)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", POOL_WAIT_SECONDS)
+        kwargs.setdefault("pool_use_lifo", True)  # the spare connection goes idle and closes
         engine = create_engine(parsed, connect_args=connect_args, **kwargs)
         _ping_connections_left_idle(engine)
         event.listen(engine, "handle_error", _unreachable_as_one_error)
         _reset_quietly(engine)
+        _close_connections_left_idle(engine)
+        if pooled:
+            _PER_TRANSACTION[engine] = {"lock_timeout": str(POSTGRES_LOCK_TIMEOUT_MS)}
+            _set_per_transaction(engine)
         return engine
     raise DatabaseConfigError(
         f"Unsupported database URL {parsed.render_as_string(hide_password=True)}: "
@@ -337,6 +498,21 @@ class Database:
             return
         with self._readers() as session:
             yield session
+
+    def allow_connections(self, count: int) -> None:
+        """A service answering `count` requests at once (the NCIP responder) may hold as many
+        server connections; a desk keeps DESK_CONNECTIONS. Call it before any other setup
+        of the engine: the engine is replaced."""
+        size = getattr(self.engine.pool, "size", None)
+        if self.is_sqlite or size is None or size() >= count:
+            return
+        old = self.engine
+        self.engine = create_database_engine(self.url, pool_size=count)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(illdesk_read_only=True), expire_on_commit=False
+        )
+        old.dispose()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -215,6 +215,9 @@ def install(conn: Connection) -> RolesReport:
         conn.exec_driver_sql(f"GRANT SELECT ON {_q(table)} TO {_q(names[SIGNIN])}")
     # "Any accounts yet?": a count, never a name or a password hash.
     conn.exec_driver_sql(f"GRANT SELECT (id) ON staff TO {_q(names[SIGNIN])}")
+    # The change feed (app/records/change_feed.py): the newest event's number, never what it
+    # says; behind a transaction pooler every desk polls through the sign-in role's one pool.
+    conn.exec_driver_sql(f"GRANT SELECT (id) ON audit_events TO {_q(names[SIGNIN])}")
     conn.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {_q(schema)} TO {readers}")
     for group, grants in WRITES.items():
         for table, what in grants.items():
@@ -571,7 +574,7 @@ def login_refusal(error: BaseException) -> LoginOutcome | None:
     said = str(seen)
     if getattr(seen, "sqlstate", None) == "28P01" or "password authentication failed" in said:
         return LoginOutcome.WRONG_PASSWORD
-    if "role" in said and "does not exist" in said:
+    if ("role" in said and "does not exist" in said) or "no such user" in said:
         # No such account. A server that checks passwords never says so (it answers as
         # for a wrong password); one that trusts this PC does: answer alike.
         return LoginOutcome.WRONG_PASSWORD

@@ -3,6 +3,11 @@
 PostgreSQL tests run against the server on 127.0.0.1:5432 (user postgres) or the one in
 ILLDESK_TEST_PG_URL. In CI (CI=true) they must run: a missing server fails the run.
 Elsewhere, without a server, they skip and say why.
+
+Test modules marked `through_pgbouncer` (the service tests that matter most: check-in,
+check-out, receiving, NCIP, sign-in, offline replay) run a third time, through a PgBouncer
+in transaction mode this run starts (tests/pgbouncer.py): the backend "pgbouncer". A
+machine without pgbouncer fails them with the line to install it; they never skip.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from app.people.staff import actor_for
 from db import roles, schema
 from db.engine import Database, create_database_engine
 from db.models import Base
+from tests.pgbouncer import PgBouncerMissing, running_pgbouncer, through
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -105,6 +111,33 @@ def pg_database_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def pgbouncer_port(pg_database_url: str) -> Iterator[int]:
+    """A PgBouncer in transaction mode in front of the test server, for this run."""
+    try:
+        with running_pgbouncer(PG_SERVER_URL) as port:
+            yield port
+    except PgBouncerMissing as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked `through_pgbouncer` runs on each backend and once through PgBouncer
+    (one that names its backends itself lists "pgbouncer" where it applies)."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("through_pgbouncer") is None:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        if mark.args and mark.args[0] == "backend":
+            return
+    # As a mark, so that the backend fixture's own parameters step aside for it.
+    metafunc.definition.add_marker(
+        pytest.mark.parametrize("backend", ["sqlite", "postgresql", "pgbouncer"], indirect=True)
+    )
+
+
 def _truncate_pg(database: Database) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with database.engine.begin() as conn:
@@ -125,7 +158,10 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         yield f"sqlite:///{path}"
         return
     url = str(request.getfixturevalue("pg_database_url"))
-    yield url
+    if backend == "pgbouncer":
+        yield through(url, int(request.getfixturevalue("pgbouncer_port")))
+    else:
+        yield url
     cleaner = Database(url)
     _truncate_pg(cleaner)
     cleaner.dispose()

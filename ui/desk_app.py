@@ -172,6 +172,7 @@ class DeskController(QObject):
         dialog.activateWindow()
 
     def _signed_in(self, dialog: QWidget) -> None:
+        from app.records.change_feed import ChangeFeed, feed_database
         from ui.daily_job import show_progress
         from ui.desk_session import DeskSession
         from ui.main_window import MainWindow
@@ -179,7 +180,8 @@ class DeskController(QObject):
         from ui.sign_in import SignInDialog
 
         assert isinstance(dialog, SignInDialog) and dialog.actor is not None
-        session = DeskSession(dialog.session_rt, dialog.actor, self.settings)
+        feed = ChangeFeed(feed_database(self.rt.db, dialog.session_rt.db))
+        session = DeskSession(dialog.session_rt, dialog.actor, self.settings, feed=feed)
         dialog.deleteLater()
         self.dialog = None
         window = MainWindow(session)

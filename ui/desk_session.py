@@ -8,6 +8,7 @@ from app.library.actors import Actor
 from app.library.runtime import Runtime
 from app.offline.journal import OfflineJournal
 from app.offline.provisional import ProvisionalDesk
+from app.records.change_feed import ChangeFeed
 from app.workstation.config import WorkstationSettings
 from ui.operations import Operations
 
@@ -26,6 +27,8 @@ class DeskSession:
     ops: Operations = field(default_factory=Operations)
     """The one worker thread every screen runs its database work on (closed with the window)."""
     offline: ProvisionalDesk = field(init=False, repr=False)
+    feed: ChangeFeed | None = None
+    """The change feed, when it polls elsewhere than `rt.db` (`change_feed.feed_database`)."""
 
     def __post_init__(self) -> None:
         self.offline = ProvisionalDesk(OfflineJournal(), self.rt.clock)

@@ -60,7 +60,7 @@ class OfflineMode(QObject):
         self.session = session
         self.status = status
         self.journal = session.offline.journal
-        self.feed = ChangeFeed(session.rt.db)
+        self.feed = session.feed or ChangeFeed(session.rt.db)
         self.label = QLabel("", status)
         self.label.setObjectName("statusOffline")
         self.label.setContentsMargins(8, 0, 8, 0)

@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from cheroot import wsgi
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from app.library.runtime import Runtime
 from app.ncip.problems import NcipProblem, ProblemType
 from app.ncip.responder import respond
 from app.ncip.responses import problem_message
+from db.engine import use_setting
 
 log = logging.getLogger("illdesk.ncip")
 
@@ -195,19 +196,9 @@ def make_app(
 
 def _limit_statement_time(rt: Runtime) -> None:
     """PostgreSQL: no statement of a message runs longer than STATEMENT_TIMEOUT_MS (set once
-    per connection of this process, so a message pays no extra round trip for it)."""
-    engine = rt.db.engine
-    if engine.dialect.name != "postgresql":
-        return
-
-    def limit(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
-        cursor.close()
-        dbapi_connection.commit()
-
-    event.listen(engine, "connect", limit)
-    engine.dispose()  # connections made before this get it when they are made again
+    per connection of this process, so a message pays no extra round trip for it; behind a
+    transaction pooler each transaction sets it for itself)."""
+    use_setting(rt.db.engine, "statement_timeout", STATEMENT_TIMEOUT_MS)
 
 
 class NcipServer:
@@ -226,6 +217,7 @@ class NcipServer:
         burst: int = 400,
         proxies: Sequence[str] = (),
     ) -> None:
+        rt.db.allow_connections(threads)  # one per message handled at once
         _limit_statement_time(rt)
         self.limiter = RateLimiter(rate_per_second, burst)
         self.server = wsgi.Server(

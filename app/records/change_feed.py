@@ -8,8 +8,13 @@ is one primary-key index lookup on both SQLite and PostgreSQL. A desk polls it e
 transit and to-pull refresh.
 
 Polling was chosen over PostgreSQL LISTEN/NOTIFY because it works the same on the
-embedded SQLite database, survives dropped connections without re-subscribing, and costs
-one tiny query per desk every few seconds. No Qt here: the screens' timers call `poll`.
+embedded SQLite database, survives dropped connections without re-subscribing, costs one
+tiny query per desk every few seconds, and works through a transaction pooler (PgBouncer
+cannot pass LISTEN on). On PostgreSQL the poll is one statement in autocommit: one round
+trip, no BEGIN or ROLLBACK, one backward step on the primary-key index, whatever the number
+of desks or events. Behind a pooler the desk polls through the sign-in role's connection
+(`ChangeFeed(db=...)` in the desk session), so 500 desks share one server pool for it
+instead of each staff member's own. No Qt here: the screens' timers call `poll`.
 """
 
 from __future__ import annotations
@@ -19,16 +24,32 @@ from threading import Lock
 
 from sqlalchemy import func, select
 
-from db.engine import Database
+from db.engine import Database, behind_transaction_pooler
 from db.models import AuditEvent
 
 POLL_SECONDS = 3.0
 
 
+_NEWEST = select(func.max(AuditEvent.id))
+
+
 def last_change(db: Database) -> int:
     """The marker of the newest change anywhere (0 for an empty database)."""
-    with db.reading() as session:
-        return int(session.scalar(select(func.max(AuditEvent.id))) or 0)
+    if db.is_sqlite:
+        with db.reading() as session:
+            return int(session.scalar(_NEWEST) or 0)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return int(conn.scalar(_NEWEST) or 0)
+
+
+def feed_database(signin: Database, own: Database) -> Database:
+    """Where a signed-in desk polls: behind a transaction pooler, through the sign-in role
+    (`signin`, which may read only the newest event's number), so every desk's poll shares
+    one server pool; straight to the server, on the staff member's own connection (`own`),
+    so a desk keeps to its two connections."""
+    if signin is not own and behind_transaction_pooler(own.engine):
+        return signin
+    return own
 
 
 @dataclass

@@ -31,6 +31,8 @@ from db.models import (
 )
 from tests.strap_pdf import all_text, barcode_bars, decode_code128
 
+pytestmark = pytest.mark.through_pgbouncer
+
 ActorAt = Callable[[str, str], Actor]
 METRO_REQUEST, NEC_REQUEST, SE_REQUEST = "20261001", "20261002", "20261003"
 DEMO_TEMPORARY_ITEMS = 16

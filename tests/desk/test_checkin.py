@@ -34,6 +34,8 @@ from db.models import (
 )
 from tests.signed_in import as_office
 
+pytestmark = pytest.mark.through_pgbouncer
+
 ActorAt = Callable[[str, str], Actor]
 
 # Demo items (see app.demo): what each barcode is at the start of every test.

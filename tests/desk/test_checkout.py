@@ -39,6 +39,8 @@ from db.models import (
 )
 from tests.demo_items import held_item, set_lender_date
 
+pytestmark = pytest.mark.through_pgbouncer
+
 Make = Callable[[str, str], Actor]
 RENEE, BJORN, JAMAL = "T00123456", "T00678901", "T00234567"
 

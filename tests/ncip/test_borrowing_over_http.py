@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from db.models import (
@@ -22,6 +23,8 @@ from db.models import (
 )
 from tests.ncip import initiator as ini
 from tests.ncip.conftest import Responder, set_library
+
+pytestmark = pytest.mark.through_pgbouncer
 
 
 def _item(responder: Responder, barcode: str) -> Item:

@@ -46,6 +46,8 @@ from db.models import (
 from tests.signed_in import as_desk
 from tests.tcp_proxy import TcpProxy
 
+pytestmark = pytest.mark.through_pgbouncer
+
 ActorAt = Callable[[str, str], Actor]
 IN_TRANSIT_TO_SE = "ILL00000018"
 IN_TRANSIT_TO_WEST = "ILL00000026"

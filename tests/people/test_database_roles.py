@@ -217,6 +217,8 @@ def test_the_sign_in_role_reads_only_what_the_sign_in_window_shows(demo_rt: Runt
         assert signin.execute("SELECT count(*) FROM branches").fetchone() != (0,)
         _refused(signin, "SELECT * FROM patrons")
         _refused(signin, "SELECT password_hash FROM staff")
+        _refused(signin, "SELECT username, detail FROM audit_events")
+        assert signin.execute("SELECT max(id) FROM audit_events").fetchone() is not None
         _refused(
             signin,
             "INSERT INTO audit_events (username, branch_code, action, entity) "
