@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from psycopg import pq
-from sqlalchemy import event, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from app.borrowing.receiving import ReceiveForm, receive_item
 from app.desk.checkin import CheckInResult, check_in
@@ -31,6 +31,7 @@ from app.library.actors import Actor
 from app.library.clock import FixedClock
 from app.library.errors import Conflict, ServiceError
 from app.library.runtime import Runtime
+from db.engine import create_database_engine
 from db.models import (
     AppliedScan,
     AuditEvent,
@@ -104,7 +105,16 @@ class Desk(threading.Thread):
 def wait_until_blocked(rt: Runtime) -> None:
     """Until another connection of this test waits on a row lock (bounded, no fixed sleep)."""
     deadline = time.monotonic() + JOIN_SECONDS
-    with rt.db.engine.connect() as conn:
+    # The two desks hold the runtime's two connections (a desk's most): watch from outside.
+    watcher = create_database_engine(rt.db.url, pool_size=1)
+    try:
+        _watch_for_a_lock_wait(watcher, deadline)
+    finally:
+        watcher.dispose()
+
+
+def _watch_for_a_lock_wait(watcher: Engine, deadline: float) -> None:
+    with watcher.connect() as conn:
         while time.monotonic() < deadline:
             waiting = conn.execute(
                 text(
