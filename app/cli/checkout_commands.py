@@ -61,6 +61,12 @@ def register(sub: Any) -> None:
         help="ILL office only, audited: check out although the item is not on this hold "
         "shelf for this patron, or its lender date has passed",
     )
+    checkout.add_argument(
+        "--pieces-checked",
+        action="store_true",
+        help="every piece of a multi-piece item is here (counted in front of the patron); "
+        "without it such an item is refused: refused_pieces_not_checked",
+    )
     checkout.set_defaults(handler=_checkout)
 
     use = sub.add_parser(
@@ -104,6 +110,7 @@ def record(result: CheckoutResult) -> dict[str, Any]:
         "held_at": result.held_at,
         "message": result.message,
         "patron_sentence": result.patron_sentence,
+        "pieces": result.pieces,
     }
 
 
@@ -128,6 +135,7 @@ def _checkout(ctx: CliContext) -> int:
             ctx.args.barcode,
             strap_due=ctx.args.strap_due,
             override=ctx.args.override,
+            pieces_checked=ctx.args.pieces_checked,
         )
     except OutcomeUnknown as exc:
         patron = ctx.args.patron

@@ -54,6 +54,7 @@ from app.people.patrons import PatronView, patron_view
 from ui.desk_session import DeskSession
 from ui.screens.patrons_screen import PatronAccountPanel, PatronLookup
 from ui.sounds import SoundPlayer
+from ui.widgets.pieces_confirm import PiecesConfirm
 from ui.widgets.routing_banner import GOOD, PROBLEM, RoutingBanner
 from ui.widgets.scan_field import ScanField, ScanFocusKeeper
 from ui.widgets.scanner_bursts import TYPED_NOT_SCANNED
@@ -193,6 +194,8 @@ class CheckOutScreen(QWidget):
         buttons.addStretch(1)
         box_layout = QVBoxLayout(self.confirm_box)
         box_layout.addLayout(form)
+        self.pieces_confirm = PiecesConfirm(self.confirm_box)  # several pieces: counted first
+        box_layout.addWidget(self.pieces_confirm)
         box_layout.addWidget(self.discrepancy)
         box_layout.addLayout(buttons)
 
@@ -397,6 +400,7 @@ class CheckOutScreen(QWidget):
 
     def _set_pending(self, result: CheckoutResult | None) -> None:
         self.pending = result
+        self.pieces_confirm.show_for(result.pieces if result is not None else 1)
         self.confirm_box.setVisible(result is not None)
         if result is None:
             return
@@ -454,13 +458,16 @@ class CheckOutScreen(QWidget):
         pending = self.pending
         if pending is None or self.patron_id is None:
             return
+        if self.pieces_confirm.needs_ticking():  # the confirmation step before the loan
+            self.banner.show_idle(self.pieces_confirm.reminder())
+            return
         strap = from_qdate(self.strap_date.date()) if self.strap_date.isEnabled() else None
         self._do_checkout(pending.barcode, strap, override=override)
 
     def _do_checkout(self, barcode: str, strap: date | None, *, override: bool) -> None:
         assert self.patron_id is not None
         rt, actor, patron_id = self.session.rt, self.session.actor, self.patron_id
-        offline = self.session.offline
+        offline, pieces_checked = self.session.offline, self.pieces_confirm.isChecked()
         self.offline_patron, self.offline_barcode = None, None
 
         def refused(error: ServiceError) -> None:
@@ -476,7 +483,14 @@ class CheckOutScreen(QWidget):
 
         self._run(
             lambda: check_out(
-                rt, actor, patron_id, barcode, strap_due=strap, override=override, offline=offline
+                rt,
+                actor,
+                patron_id,
+                barcode,
+                strap_due=strap,
+                override=override,
+                offline=offline,
+                pieces_checked=pieces_checked,
             ),
             self._checked_out,
             refused,
@@ -638,6 +652,12 @@ class CheckOutScreen(QWidget):
     def override(self) -> None:
         refused = self.refused
         if refused is None or self.patron_id is None:
+            return
+        if refused.pieces > 1 and not self.pieces_confirm.isChecked():  # counted first
+            self.pieces_confirm.show_for(refused.pieces)
+            self.confirm_title.setText(f"{refused.title}  ({refused.barcode})")
+            self.confirm_box.setVisible(True)
+            self.banner.show_idle(self.pieces_confirm.reminder() + " Then press Override.")
             return
         self._do_checkout(refused.barcode, None, override=True)
 

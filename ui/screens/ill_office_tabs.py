@@ -1,4 +1,4 @@
-"""The ILL office screen's other tabs: requests, renewals, ship back, and the lists.
+"""The ILL office screen's other tabs: requests, renewals and ship back.
 
 Each tab calls one service per action and shows its answer, or its refusal, in a message
 line under the form. Tables are filled from the plain rows the services return.
@@ -7,30 +7,20 @@ line under the form. Tables are filled from the plain rows the services return.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
-from pathlib import Path
-from typing import TypeVar
+from datetime import date
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPushButton,
     QRadioButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app.borrowing import office_lists
-from app.borrowing.office_list_print import PrintableList
 from app.borrowing.renewals import RenewalResult, record_renewal
 from app.borrowing.requests import (
     RequestForm,
@@ -46,70 +36,12 @@ from app.borrowing.requests import (
 from app.borrowing.ship_back import ShipBackRow, Shipped, items_to_ship, ship_back
 from app.library.errors import ServiceError
 from app.library.vocabulary import RequestKind, RequestStatus
-from app.workstation.private_files import write_owner_only
 from ui.desk_session import DeskSession
-
-T = TypeVar("T")
-
-
-def say(label: QLabel, text: str, *, error: bool = False) -> None:
-    """One message line: red with a warning sign for a refusal, plain otherwise."""
-    label.setText(f"⚠ {text}" if error and text else text)
-    label.setProperty("error", error)
-    label.setStyleSheet("color: #b00020; font-weight: bold;" if error else "")
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else ""
-    if isinstance(value, datetime):
-        return value.astimezone().strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    return "" if value is None else str(value)
-
-
-def fill_table(
-    table: QTableWidget, headers: Sequence[str], rows: Sequence[Sequence[object]]
-) -> None:
-    table.clear()
-    table.setColumnCount(len(headers))
-    table.setHorizontalHeaderLabels(list(headers))
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem(_cell(value)))
-    table.resizeColumnsToContents()
-
-
-def _table(parent: QWidget, name: str) -> QTableWidget:
-    table = QTableWidget(parent)
-    table.setObjectName(name)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    return table
-
-
-def _line(parent: QWidget, name: str, placeholder: str = "") -> QLineEdit:
-    field = QLineEdit(parent)
-    field.setObjectName(name)
-    field.setPlaceholderText(placeholder)
-    return field
-
-
-def _button(parent: QWidget, name: str, text: str, slot: Callable[[], None]) -> QPushButton:
-    button = QPushButton(text, parent)
-    button.setObjectName(name)
-    button.clicked.connect(slot)
-    return button
-
-
-def _message(parent: QWidget, name: str) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    return label
+from ui.screens.office_widgets import fill_table, run_on_desk, say
+from ui.screens.office_widgets import line_edit as _line
+from ui.screens.office_widgets import message_label as _message
+from ui.screens.office_widgets import push_button as _button
+from ui.screens.office_widgets import table_widget as _table
 
 
 class RequestsTab(QWidget):
@@ -128,6 +60,9 @@ class RequestsTab(QWidget):
         self.title_input = _line(self, "requestTitleInput")
         self.author_input = _line(self, "requestAuthorInput")
         self.article_input = _line(self, "requestArticleInput", "copies: article or chapter")
+        self.volume_input = _line(self, "requestVolumeInput", "e.g. 2")
+        self.issue_input = _line(self, "requestIssueInput", "e.g. 4")
+        self.pages_input = _line(self, "requestPagesInput", "e.g. 112-140")
         self.pickup_input = _line(self, "requestPickupInput", "campus code, e.g. METRO")
         self.lender_input = _line(self, "requestLenderInput", "optional OCLC symbol")
         self.number_input = _line(self, "requestNumberInput", "blank: the next number")
@@ -139,6 +74,9 @@ class RequestsTab(QWidget):
             ("Title:", self.title_input),
             ("Author:", self.author_input),
             ("Article/chapter:", self.article_input),
+            ("Volume:", self.volume_input),
+            ("Issue:", self.issue_input),
+            ("Pages:", self.pages_input),
             ("Pickup branch:", self.pickup_input),
             ("Lender:", self.lender_input),
             ("Request number:", self.number_input),
@@ -205,7 +143,8 @@ class RequestsTab(QWidget):
             self.table,
             ("Request", "Kind", "Status", "Title", "Patron", "Pickup", "Strap", "Copy left"),
             [
-                (v.request_number, v.kind.value, v.status.value, v.title, v.patron_id,
+                (v.request_number, v.kind.value, v.status.value,
+                 f"{v.title} ({v.citation})" if v.citation else v.title, v.patron_id,
                  v.pickup_branch, v.strap_barcode, self._left(v))
                 for v in self.views
             ],
@@ -254,6 +193,9 @@ class RequestsTab(QWidget):
             title=self.title_input.text(),
             author=self.author_input.text(),
             article_title=self.article_input.text(),
+            volume=self.volume_input.text(),
+            issue=self.issue_input.text(),
+            pages=self.pages_input.text(),
             pickup_branch=self.pickup_input.text(),
             lender=self.lender_input.text(),
             request_number=self.number_input.text(),
@@ -267,6 +209,7 @@ class RequestsTab(QWidget):
 
         def clear() -> None:
             for field in (self.title_input, self.author_input, self.article_input,
+                          self.volume_input, self.issue_input, self.pages_input,
                           self.number_input, self.for_input):  # fmt: skip
                 field.clear()
 
@@ -384,6 +327,12 @@ class RenewalsTab(QWidget):
         self.reason_input.clear()
 
 
+def _pieces_cell(row: ShipBackRow) -> str:
+    """The piece count to pack, and a piece still reported missing."""
+    text = str(row.pieces) if row.pieces > 1 else ""
+    return f"{text} (one missing)" if row.piece_missing else text
+
+
 class ShipBackTab(QWidget):
     """Items back at the ILL office; scan one and mark it shipped to its lender."""
 
@@ -410,185 +359,19 @@ class ShipBackTab(QWidget):
     def _show(self, rows: Sequence[ShipBackRow]) -> None:
         fill_table(
             self.table,
-            ("Strap", "Request", "Title", "Lender", "Lender's due", "Lender's barcode"),
-            [(r.barcode, r.request_number, r.title, r.lender, r.lender_due_date,
-              r.lender_barcode) for r in rows],
+            ("Strap", "Request", "Title", "Pieces", "Lender", "Lender's due",
+             "Lender's barcode"),
+            [(r.barcode, r.request_number, r.title, _pieces_cell(r), r.lender,
+              r.lender_due_date, r.lender_barcode) for r in rows],
         )  # fmt: skip
 
     def ship(self) -> None:
         rt, actor, scan = self.session.rt, self.session.actor, self.scan_input.text()
 
         def shipped(done: Shipped) -> None:
-            say(self.message, f"{done.barcode} shipped to {done.lender}; closed.")
+            say(self.message, f"{done.barcode} shipped to {done.lender}; closed. {done.reminder}")
             self.refresh()
 
         run_on_desk(self.session, self.message, lambda: ship_back(rt, actor, scan), shipped)
         self.scan_input.clear()
         self.scan_input.setFocus()
-
-
-# The lists the office prints, by their place in ListsTab.LISTS.
-PRINTABLE = {
-    1: PrintableList.TRANSIT,
-    2: PrintableList.HOLD_SHELF,
-    4: PrintableList.DISCREPANCIES,
-}
-
-
-class ListsTab(QWidget):
-    """Received today, in transit, hold shelves, overdue, and the two logs to review."""
-
-    LISTS = (
-        "Received today",
-        "In transit",
-        "Hold shelves",
-        "Overdue ILL loans",
-        "Due-date discrepancies",
-        "Not-found scans",
-    )
-
-    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.ids: list[int] = []
-        self.choice = QComboBox(self)
-        self.choice.setObjectName("officeListChoice")
-        self.choice.addItems(self.LISTS)
-        self.choice.currentIndexChanged.connect(lambda _index: self.refresh())
-        self.table = _table(self, "officeListTable")
-        self.note_input = _line(self, "reviewNoteInput", "review note (optional)")
-        self.review_button = _button(self, "reviewButton", "Close / mark reviewed", self.review)
-        self.message = _message(self, "listsMessage")
-        top = QHBoxLayout()
-        top.addWidget(self.choice, 1)
-        top.addWidget(_button(self, "refreshListButton", "Refresh", self.refresh))
-        self.print_button = _button(self, "printListButton", "Print...", self.print_list)
-        self.print_button.setEnabled(False)  # the first list (received today) is not printed
-        top.addWidget(self.print_button)
-        review = QHBoxLayout()
-        review.addWidget(self.note_input, 1)
-        review.addWidget(self.review_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(review)
-        layout.addWidget(self.message)
-
-    def refresh(self) -> None:
-        index, session = self.choice.currentIndex(), self.session
-        self.ids = []
-
-        def shown(answer: tuple[_Rows, list[int]]) -> None:
-            if self.choice.currentIndex() != index:
-                return  # another list was chosen meanwhile; its answer follows
-            (headers, rows), self.ids = answer
-            fill_table(self.table, headers, rows)
-            self.review_button.setEnabled(index >= 4)
-            self.print_button.setEnabled(index in PRINTABLE)
-            say(self.message, f"{len(rows)} entries.")
-
-        run_on_desk(session, self.message, lambda: _office_list(session, index), shown)
-
-    def print_list(self) -> None:
-        """Save the list on show as a printable PDF (the ones the office prints)."""
-        which = PRINTABLE.get(self.choice.currentIndex())
-        if which is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save the list as PDF", f"{which.value}.pdf", "PDF files (*.pdf)"
-        )
-        if path:
-            self.print_to(Path(path))
-
-    def print_to(self, path: Path) -> None:
-        from app.borrowing.office_list_print import office_list_pdf
-
-        which = PRINTABLE[self.choice.currentIndex()]
-        rt, actor = self.session.rt, self.session.actor
-
-        def save(made: tuple[int, bytes]) -> None:
-            count, pdf = made
-            try:
-                write_owner_only(path, pdf)  # hold-shelf and discrepancy lists name patrons
-            except OSError as exc:
-                say(self.message, f"Cannot write {path}: {exc.strerror or exc}.", error=True)
-                return
-            say(self.message, f"{count} entries saved to {path} for printing.")
-
-        run_on_desk(self.session, self.message, lambda: office_list_pdf(rt, actor, which), save)
-
-    def review(self) -> None:
-        row = self.table.currentRow()
-        if not 0 <= row < len(self.ids):
-            say(self.message, "Select an entry in the list first.", error=True)
-            return
-        rt, actor = self.session.rt, self.session.actor
-        entry, note, index = self.ids[row], self.note_input.text(), self.choice.currentIndex()
-
-        def action() -> None:
-            if index == 4:
-                office_lists.close_discrepancy(rt, actor, entry, note)
-            else:
-                office_lists.review_not_found(rt, actor, entry, note)
-
-        def done(_nothing: None) -> None:
-            self.note_input.clear()
-            self.refresh()
-
-        run_on_desk(self.session, self.message, action, done)
-
-
-_Rows = tuple[tuple[str, ...], list[tuple[object, ...]]]
-
-
-def _office_list(session: DeskSession, index: int) -> tuple[_Rows, list[int]]:
-    """Headers and rows of office list `index`, and the ids of the entries to review (on the
-    runner's thread)."""
-    rt, actor = session.rt, session.actor
-    if index == 0:
-        received = office_lists.received_on(rt, actor)
-        return (("Strap", "Request", "Title", "Patron", "To", "Received", "Library use"), [
-            (r.strap_barcode, r.request_number, r.title, r.patron, r.destination,
-             r.received_at, r.in_library_use_only) for r in received
-        ]), []  # fmt: skip
-    if index == 1:
-        transits = office_lists.in_transit(rt, actor)
-        return (("Barcode", "Title", "From", "To", "Days", "Lost in the mail?"), [
-            (t.barcode, t.title, t.from_branch, t.to_branch, t.age_days,
-             "CHECK: over the limit" if t.overdue else "") for t in transits
-        ]), []  # fmt: skip
-    if index == 2:
-        shelves = office_lists.hold_shelves(rt, actor)
-        return (("Branch", "Barcode", "Title", "Patron", "Pick up by", "Expired"), [
-            (h.branch, h.barcode, h.title, h.patron, h.pickup_by,
-             "(expired): pull it" if h.expired else "") for h in shelves
-        ]), []  # fmt: skip
-    if index == 3:
-        loans = office_lists.overdue_ill_loans(rt, actor)
-        return (("Barcode", "Request", "Title", "Patron", "Due", "Days over", "Lender"), [
-            (o.barcode, o.request_number, o.title, o.patron, o.due_date, o.days_overdue,
-             o.lender) for o in loans
-        ]), []  # fmt: skip
-    if index == 4:
-        entries = office_lists.discrepancies(rt, actor)
-        return (("When", "Patron ID", "Request", "System date", "Strap date", "Due date",
-                 "Why", "Staff", "Branch"), [
-            (d.at, d.patron_id, d.request_number, d.system_date, d.strap_date, d.due_date,
-             d.story, d.staff, d.branch) for d in entries
-        ]), [d.id for d in entries]  # fmt: skip
-    scans = office_lists.not_found_scans(rt, actor)
-    return (("When", "Barcode", "Branch", "Staff"), [
-        (n.at, n.barcode, n.branch, n.staff) for n in scans
-    ]), [n.id for n in scans]  # fmt: skip
-
-
-def run_on_desk(
-    session: DeskSession, message: QLabel, action: Callable[[], T], then: Callable[[T], object]
-) -> None:
-    """Run a service call on the desk's runner; a refusal is said in `message`."""
-    session.ops.run(
-        action,
-        on_done=then,
-        on_error=lambda error: say(message, error.message, error=True),
-        owner=message,
-    )
