@@ -192,8 +192,8 @@ def _short(value: str, name: str) -> str:
     text = " ".join(value.split())
     if len(text) > MAX_SHORT_FIELD:
         raise InvalidInput(
-            f"The {name} is {len(text)} characters; keep it under {MAX_SHORT_FIELD} "
-            "(for example 'v. 2' or '112-140')."
+            f"The {name} field has {len(text)} characters; at most {MAX_SHORT_FIELD} fit "
+            "(for example '2' for the volume, '112-140' for the pages)."
         )
     return text
 

@@ -189,7 +189,7 @@ class RequestsTab(QWidget):
         form = RequestForm(
             patron=self.patron_input.text(),
             for_patron=self.for_input.text(),
-            kind=self.kind_input.currentData(),
+            kind=RequestKind(self.kind_input.currentData()),  # Qt hands the enum back as str
             title=self.title_input.text(),
             author=self.author_input.text(),
             article_title=self.article_input.text(),
