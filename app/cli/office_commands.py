@@ -270,6 +270,7 @@ def _ship_back(ctx: CliContext) -> int:
     ctx.emit(
         shipped,
         f"Shipped {shipped.barcode} ({shipped.title}) back to {shipped.lender or 'the lender'}; "
-        f"request {shipped.request_number} closed.",
+        f"request {shipped.request_number} closed."
+        + (f" {shipped.reminder}" if shipped.reminder else ""),
     )
     return EXIT_OK
