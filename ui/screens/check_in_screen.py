@@ -341,6 +341,7 @@ class CheckInScreen(QWidget):
             ("Destination", result.destination_name or result.destination or ""),
             ("Patron", f"{result.patron_name} ({result.patron_id})" if result.patron_id else ""),
             ("Pick up by", result.pickup_by.isoformat() if result.pickup_by else ""),
+            ("Pieces", str(result.pieces) if result.pieces > 1 else ""),
             ("Request", result.request_number or ""),
             ("Time", result.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")),
         ]
