@@ -10,12 +10,13 @@ in-library-use item's hold stays active between uses and follows the same rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import HoldShelfEntry, HoldStatus
+from app.notices.outbox import queue_notice
+from db.models import Branch, HoldShelfEntry, HoldStatus, IllRequest, Item, Patron
 
 
 def pickup_by_date(today: date, pickup_days: int, lender_due_date: date | None) -> date:
@@ -55,3 +56,39 @@ def keep_pickup_by_within(
     pulled = PickupByPulledBack(hold.pickup_by, latest)
     hold.pickup_by = latest
     return pulled
+
+
+def tell_patron_new_pickup_by(session: Session, item: Item, pickup_by: date, at: datetime) -> bool:
+    """The patron was told a later pickup-by date: queue the ready-for-pickup notice again,
+    with the new date, unless the ILL system tells this request's patron itself.
+
+    True when a notice was queued.
+    """
+    hold = session.scalar(
+        select(HoldShelfEntry).where(
+            HoldShelfEntry.item_id == item.id, HoldShelfEntry.status == HoldStatus.ACTIVE
+        )
+    )
+    request = session.get(IllRequest, item.request_id) if item.request_id else None
+    if hold is None or hold.patron_id is None or request is None or not request.notify_patron:
+        return False
+    patron = session.get(Patron, hold.patron_id)
+    branch = session.get(Branch, hold.branch_id)
+    notice = queue_notice(
+        session,
+        "ready_for_pickup",
+        at=at,
+        patron=patron,
+        request_id=request.id,
+        context={
+            "title": item.title,
+            "barcode": item.barcode,
+            "request_number": request.request_number,
+            "pickup_branch": branch.name if branch else "",
+            "pickup_by": pickup_by.isoformat(),
+            "due_date": item.lender_due_date.isoformat() if item.lender_due_date else "",
+            "in_library_use_only": item.in_library_use_only,
+        },
+        dedupe_key=f"ready_for_pickup:{item.id}:{pickup_by.isoformat()}",
+    )
+    return notice is not None

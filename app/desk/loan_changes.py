@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.borrowing.due_date_rule import accepted_due_date
 from app.borrowing.due_dates import say_date
-from app.borrowing.pickup_by import keep_pickup_by_within
+from app.borrowing.pickup_by import keep_pickup_by_within, tell_patron_new_pickup_by
 from app.desk.checkout import MAX_REASON_LENGTH
 from app.desk.checkout_results import Outcome
 from app.desk.whereabouts import find_item
@@ -95,6 +95,7 @@ class DueDateChange:
     # date after the change, and whether it was pulled back to stay within the new date.
     pickup_by: date | None = None
     pickup_by_pulled_back: bool = False
+    patron_told: bool = False  # the ready-for-pickup notice went again, with the new date
 
 
 _WAITING = (ItemStatus.ON_HOLD_SHELF, ItemStatus.IN_TRANSIT, ItemStatus.IN_HOUSE_USE)
@@ -116,6 +117,7 @@ def _change_lender_date(
         raise InvalidInput(f"The lender's date is already {say_date(new_due)}; nothing to change.")
     item.lender_due_date = new_due
     pulled = keep_pickup_by_within(session, item.id, new_due, today)
+    told = pulled is not None and tell_patron_new_pickup_by(session, item, pulled.new, now)
     hold = session.scalar(
         select(HoldShelfEntry).where(
             HoldShelfEntry.item_id == item.id, HoldShelfEntry.status == HoldStatus.ACTIVE
@@ -150,6 +152,7 @@ def _change_lender_date(
         reason,
         pickup_by=hold.pickup_by if hold else None,
         pickup_by_pulled_back=pulled is not None,
+        patron_told=told,
     )
 
 

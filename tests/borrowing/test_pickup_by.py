@@ -5,6 +5,7 @@ On SQLite and PostgreSQL, with the demo library; the clock is Monday 2 November 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -20,7 +21,7 @@ from app.desk.loan_changes import change_due_date
 from app.library.actors import Actor
 from app.library.errors import InvalidInput
 from app.library.runtime import Runtime
-from db.models import AuditEvent, HoldShelfEntry, HoldStatus, Item
+from db.models import AuditEvent, HoldShelfEntry, HoldStatus, Item, Notice
 from tests.demo_items import held_item
 
 ActorAt = Callable[[str, str], Actor]
@@ -35,6 +36,15 @@ def _pickup_by(rt: Runtime, barcode: str) -> date | None:
             select(HoldShelfEntry.pickup_by)
             .join(Item, Item.id == HoldShelfEntry.item_id)
             .where(Item.barcode == barcode, HoldShelfEntry.status == HoldStatus.ACTIVE)
+        )
+
+
+def _ready_notices(rt: Runtime) -> list[Notice]:
+    with rt.db.reading() as session:
+        return list(
+            session.scalars(
+                select(Notice).where(Notice.kind == "ready_for_pickup").order_by(Notice.id)
+            )
         )
 
 
@@ -60,6 +70,9 @@ def test_a_recall_pulls_the_waiting_holds_pickup_by_back(
     change = change_due_date(demo_rt, office, barcode, date(2026, 11, 4), "Lender recalled it")
     assert (change.old_due_date, change.due_date) == (date(2026, 12, 1), date(2026, 11, 4))
     assert change.pickup_by == date(2026, 11, 4) and change.pickup_by_pulled_back
+    assert change.patron_told  # told at receipt "by" the later date: told the new one
+    told = [json.loads(n.context)["pickup_by"] for n in _ready_notices(demo_rt)]
+    assert told == [received.pickup_by.isoformat(), "2026-11-04"]
     assert _pickup_by(demo_rt, barcode) == date(2026, 11, 4)
     assert _lender_date(demo_rt, barcode) == date(2026, 11, 4)
     with demo_rt.db.reading() as session:
@@ -75,6 +88,7 @@ def test_a_recall_pulls_the_waiting_holds_pickup_by_back(
     # A later date again (the lender changed its mind) leaves the pickup-by date alone.
     later = change_due_date(demo_rt, office, barcode, date(2026, 12, 20), "Recall withdrawn")
     assert later.pickup_by == date(2026, 11, 4) and not later.pickup_by_pulled_back
+    assert not later.patron_told and len(_ready_notices(demo_rt)) == 2
     assert _lender_date(demo_rt, barcode) == date(2026, 12, 20)
     with pytest.raises(InvalidInput, match="already"):
         change_due_date(demo_rt, office, barcode, date(2026, 12, 20), "again")

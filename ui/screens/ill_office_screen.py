@@ -221,7 +221,8 @@ class ReceiveTab(QWidget):
 
     def _show_request(self, view: RequestView) -> None:
         self.request_info.setText(
-            f"{view.title} — for {view.patron_name} ({view.patron_id}), pick up at "
+            f"{view.title}{f' ({view.citation})' if view.citation else ''} — for "
+            f"{view.patron_name} ({view.patron_id}), pick up at "
             f"{view.pickup_branch}; status {view.status.value}"
         )
         if view.lender and not self.lender_input.text():
