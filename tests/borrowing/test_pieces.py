@@ -190,3 +190,24 @@ def test_ship_back_reminds_the_office_of_the_pieces_and_a_missing_one(
     assert shipped.pieces == 2
     assert "2 pieces: pack both together." in shipped.reminder
     assert "reported missing" in shipped.reminder
+
+
+def test_the_patrons_notices_say_how_many_pieces_to_bring_back(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    from app.library import library_settings
+    from app.notices.daily_run import notice_context
+    from app.notices.templates import render
+    from db.models import Notice
+
+    _receive(demo_rt, actor_at, NEC_REQUEST, pieces=2)  # straight onto NEC's hold shelf
+    with demo_rt.db.reading() as session:
+        [ready] = session.scalars(select(Notice).where(Notice.kind == "ready_for_pickup"))
+        context = notice_context(session, ready, library_settings.load(session), date(2026, 11, 2))
+        body = render(session, "ready_for_pickup", context).body
+        assert context["pieces"] == 2
+        assert "It comes in 2 pieces" in body
+        for_one = render(session, "ready_for_pickup", {**context, "pieces": 1}).body
+        assert "pieces" not in for_one
+        due = render(session, "due_soon", {**context, "due_date": date(2026, 12, 1)}).body
+        assert "It came in 2 pieces: please return all of them together." in due
