@@ -657,7 +657,7 @@ class CheckOutScreen(QWidget):
             self.pieces_confirm.show_for(refused.pieces)
             self.confirm_title.setText(f"{refused.title}  ({refused.barcode})")
             self.confirm_box.setVisible(True)
-            self.banner.show_idle(self.pieces_confirm.reminder() + " Then press Override.")
+            self.banner.show_idle(self.pieces_confirm.reminder().replace("Enter", "Override"))
             return
         self._do_checkout(refused.barcode, None, override=True)
 

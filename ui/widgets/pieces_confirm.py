@@ -24,16 +24,14 @@ class PiecesConfirm(QCheckBox):
         """A new proposal: unticked, and shown only when there is more than one piece."""
         self.pieces = pieces
         self.setChecked(False)
-        self.setText(f"{pieces_line(pieces)} Tick when every piece is here.")
+        # Alt+P ticks it from the keyboard; the scan field keeps the focus all the while.
+        line = pieces_line(pieces).replace(" pieces:", " &pieces:", 1)
+        self.setText(f"{line[:-1]} (tick once counted in front of the patron)")
         self.setVisible(pieces > 1)
 
     def needs_ticking(self) -> bool:
         return self.pieces > 1 and not self.isChecked()
 
     def reminder(self) -> str:
-        every = "both" if self.pieces == 2 else f"all {self.pieces}"
-        return (
-            f"{pieces_line(self.pieces)} Count them in front of the patron, tick "
-            f"'{every} are here', then press Enter. If one is missing, do not check it out: "
-            "ask the ILL office."
-        )
+        """The banner's words when Enter came before the tick."""
+        return f"{pieces_line(self.pieces)} Count them, tick the box (Alt+P), then Enter"
