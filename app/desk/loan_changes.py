@@ -10,9 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.borrowing import request_numbers
 from app.borrowing.due_date_rule import accepted_due_date
 from app.borrowing.due_dates import say_date
 from app.borrowing.pickup_by import keep_pickup_by_within, tell_patron_new_pickup_by
+from app.borrowing.request_numbers import temporary_item_for
 from app.desk.checkout import MAX_REASON_LENGTH
 from app.desk.checkout_results import Outcome
 from app.desk.whereabouts import find_item
@@ -22,6 +24,7 @@ from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
 from app.records import audit
 from db.models import (
+    Direction,
     HoldShelfEntry,
     HoldStatus,
     IllRequest,
@@ -163,7 +166,8 @@ def change_due_date(
 
     A borrowed item not checked out (on its way, on the hold shelf, in in-library use) has
     no checkout: the ILL office changes the lender's date itself (a recall), and the hold's
-    pickup-by date is pulled back so it never passes the new date.
+    pickup-by date is pulled back so it never passes the new date. `barcode` may also be the
+    ILL request number of a borrowed item (the office's Renewals tab records a recall so).
     """
     cleaned = " ".join(reason.split())
     if not cleaned:
@@ -181,6 +185,11 @@ def change_due_date(
     try:
         with rt.db.transaction() as session:
             item, _ = find_item(session, scan.barcode)
+            if item is None and scan.barcode.isdigit():  # a request number: its borrowed item
+                request = request_numbers.find_or_none(
+                    session, scan.barcode, direction=Direction.BORROWING
+                )
+                item = temporary_item_for(session, request) if request is not None else None
             loan = (
                 session.scalar(
                     select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))

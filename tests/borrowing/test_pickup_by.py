@@ -19,7 +19,7 @@ from app.desk.checkin import check_in
 from app.desk.in_house_use import record_in_house_use
 from app.desk.loan_changes import change_due_date
 from app.library.actors import Actor
-from app.library.errors import InvalidInput
+from app.library.errors import InvalidInput, NotFound
 from app.library.runtime import Runtime
 from db.models import AuditEvent, HoldShelfEntry, HoldStatus, Item, Notice
 from tests.demo_items import held_item
@@ -142,3 +142,14 @@ def test_a_renewal_never_moves_the_pickup_by_date_later(
     record_renewal(demo_rt, office, NEC_REQUEST, approved=True, new_due=date(2026, 12, 15))
     assert _pickup_by(demo_rt, received.strap_barcode) == date(2026, 11, 5)
     assert _lender_date(demo_rt, received.strap_barcode) == date(2026, 12, 15)
+
+
+def test_a_recall_by_request_number_and_what_is_refused(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    office = actor_at("office", "WS-ILL")
+    received = receive_item(demo_rt, office, ReceiveForm(NEC_REQUEST, "OKT", date(2026, 12, 1)))
+    change = change_due_date(demo_rt, office, NEC_REQUEST, date(2026, 11, 3), "Recalled")
+    assert change.barcode == received.strap_barcode and change.pickup_by == date(2026, 11, 3)
+    with pytest.raises(NotFound, match="not checked out"):
+        change_due_date(demo_rt, office, METRO_REQUEST, date(2026, 11, 3), "Not received yet")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from app.borrowing.receiving import ReceiveForm, receive_item
 from app.desk.checkin import check_in
 from app.library.runtime import Runtime
 from app.people.staff import actor_for
-from db.models import IllRequest, Item, Loan, MissingPiece
+from db.models import HoldShelfEntry, IllRequest, Item, Loan, MissingPiece
 from tests.gui.waiting import settle
 from ui.desk_session import DeskSession
 from ui.screens.check_in_screen import CheckInScreen
@@ -194,3 +194,30 @@ def test_the_request_form_takes_volume_issue_and_pages(
     titles = [tab.table.item(r, 3).text() for r in range(tab.table.rowCount())]
     assert "Collected Papers (v. 2, no. 4, pp. 112-140)" in titles
     assert tab.volume_input.text() == ""  # cleared for the next request
+
+
+def test_the_renewals_tab_records_a_recall_and_the_pickup_by_date_follows(
+    qtbot: QtBot, office: IllOfficeScreen
+) -> None:
+    rt = office.session.rt
+    received = receive_item(
+        rt,
+        actor_for(rt, "office", "WS-ILL", "test-desk"),
+        ReceiveForm("20261002", "OKT", date(2026, 12, 1)),  # onto NEC's hold shelf
+    )
+    tab = office.renewals_tab
+    qtbot.keyClicks(tab.number_input, "20261002")
+    tab.recall.setChecked(True)
+    assert tab.due_input.isEnabled()
+    tab.due_input.setDate(QDate(2026, 11, 4))
+    tab.record()
+    settle(qtbot)
+    assert f"Recalled: {received.strap_barcode} now due 2026-11-04" in tab.message.text()
+    assert "Pick up by 2026-11-04 now; the patron will be told." in tab.message.text()
+    with rt.db.reading() as session:
+        pickup = session.scalar(
+            select(HoldShelfEntry.pickup_by)
+            .join(Item, Item.id == HoldShelfEntry.item_id)
+            .where(Item.barcode == received.strap_barcode)
+        )
+    assert pickup == date(2026, 11, 4)

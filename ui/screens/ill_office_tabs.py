@@ -34,6 +34,7 @@ from app.borrowing.requests import (
     record_copy_view,
 )
 from app.borrowing.ship_back import ShipBackRow, Shipped, items_to_ship, ship_back
+from app.desk.loan_changes import DueDateChange, change_due_date
 from app.library.errors import ServiceError
 from app.library.vocabulary import RequestKind, RequestStatus
 from ui.desk_session import DeskSession
@@ -280,17 +281,19 @@ class RenewalsTab(QWidget):
         self.approve.setChecked(True)
         self.deny = QRadioButton("Denied by the lender", self)
         self.deny.setObjectName("renewalDenied")
+        self.recall = QRadioButton("Recalled by the lender: an earlier date", self)
+        self.recall.setObjectName("renewalRecalled")  # the hold's pickup-by date follows
         self.due_input = QDateEdit(self)
         self.due_input.setObjectName("renewalDueInput")
         self.due_input.setCalendarPopup(True)
         self.due_input.setDisplayFormat("yyyy-MM-dd")
         today = session.rt.clock.today()
         self.due_input.setDate(QDate(today.year, today.month, today.day).addDays(28))
-        self.approve.toggled.connect(self.due_input.setEnabled)
+        self.deny.toggled.connect(lambda denied: self.due_input.setEnabled(not denied))
         self.reason_input = _line(
             self, "renewalReasonInput", "Only for a date more than two years ahead: why"
         )
-        self.approve.toggled.connect(self.reason_input.setEnabled)
+        self.deny.toggled.connect(lambda denied: self.reason_input.setEnabled(not denied))
         self.message = _message(self, "renewalMessage")
         form = QFormLayout(self)
         form.addRow("Request number:", self.number_input)
@@ -298,10 +301,14 @@ class RenewalsTab(QWidget):
         form.addRow("New due date:", self.due_input)
         form.addRow("Reason:", self.reason_input)
         form.addRow("", self.deny)
+        form.addRow("", self.recall)
         form.addRow("", _button(self, "recordRenewalButton", "Record the answer", self.record))
         form.addRow("", self.message)
 
     def record(self) -> None:
+        if self.recall.isChecked():
+            self._recall()
+            return
         approved = self.approve.isChecked()
         value = self.due_input.date()
         rt, actor, number = self.session.rt, self.session.actor, self.number_input.text()
@@ -314,6 +321,28 @@ class RenewalsTab(QWidget):
                 rt, actor, number, approved=approved, new_due=new_due, override_reason=reason
             ),
             self._recorded,
+        )
+
+    def _recall(self) -> None:
+        value = self.due_input.date()
+        rt, actor, number = self.session.rt, self.session.actor, self.number_input.text()
+        new_due = date(value.year(), value.month(), value.day())
+        reason = self.reason_input.text().strip() or "Recalled by the lender"
+
+        def recalled(change: DueDateChange) -> None:
+            text = f"Recalled: {change.barcode} now due {change.due_date.isoformat()}."
+            if change.pickup_by_pulled_back and change.pickup_by is not None:
+                text += f" Pick up by {change.pickup_by.isoformat()} now"
+                text += "; the patron will be told." if change.patron_told else "."
+            say(self.message, text)
+            self.number_input.clear()
+            self.reason_input.clear()
+
+        run_on_desk(
+            self.session,
+            self.message,
+            lambda: change_due_date(rt, actor, number, new_due, reason),
+            recalled,
         )
 
     def _recorded(self, result: RenewalResult) -> None:
