@@ -83,10 +83,16 @@ def register(sub: Any) -> None:
     change = sub.add_parser(
         "change-due-date",
         help="change the due date of a checkout, with a reason (audited)",
-        description="Make the circulation due date match a strap or a renewal the lender granted.",
+        description="Make the circulation due date match a strap or a renewal the lender "
+        "granted. For a borrowed item not checked out (ILL office): the lender's date itself, "
+        "as for a recall; the hold's pickup-by date never passes it.",
     )
     _common(change)
-    change.add_argument("barcode", metavar="BARCODE", help="strap barcode of the item")
+    change.add_argument(
+        "barcode",
+        metavar="BARCODE",
+        help="strap barcode of the item (ILL office: or the request number of a borrowed item)",
+    )
     change.add_argument("--due", required=True, type=iso_date, metavar="YYYY-MM-DD")
     change.add_argument("--reason", required=True, help="why; kept in the audit trail")
     change.set_defaults(handler=_change_due_date)
