@@ -54,6 +54,7 @@ WRITES: dict[str, dict[str, str]] = {
         "notices": "INSERT, UPDATE",
         "not_found_scans": "INSERT",
         "due_date_discrepancies": "INSERT",
+        "missing_pieces": "INSERT",  # a piece missing at check-in, for the ILL office
         "applied_scans": "INSERT",
         "audit_events": "INSERT",
     },
@@ -69,6 +70,7 @@ WRITES: dict[str, dict[str, str]] = {
         "cancel_reasons": "INSERT, UPDATE",
         "not_found_scans": "UPDATE",
         "due_date_discrepancies": "UPDATE",
+        "missing_pieces": "UPDATE",  # cleared when the piece turns up
         "strap_prints": "INSERT, UPDATE",  # straps queued at receipt, marked when printed
         # The ILL office sends the notices by hand too (`notices run`, "Send now"): only
         # the run's own bookkeeping row, by row-level security (OFFICE_SETTINGS).

@@ -8,7 +8,7 @@ or, when that branch is where the ILL office sits, goes straight onto its hold s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.borrowing import request_numbers
 from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
+from app.borrowing.pickup_by import pickup_by_date
+from app.borrowing.pieces import pieces_line
 from app.borrowing.request_numbers import temporary_item_for
 from app.borrowing.strap_queue import queue_strap
 from app.library import library_settings, transits
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
     from app.printing.straps import StrapContent, StrapStyle
 
 MAX_NOTE = 1000
+MAX_PIECES = 50  # a multi-volume set; more is a typing slip
 _SERIAL_ATTEMPTS = 3
 
 
@@ -78,6 +81,9 @@ class ReceiveForm:
     # Why a lender's date more than two years ahead is right (ILL office; the window
     # takes it from the note). Kept in the audit trail.
     override_reason: str = ""
+    # How many physical pieces the lender sent (a book with a CD: 2). Every desk that
+    # handles the item is told to check that all of them are there.
+    pieces: int = 1
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ class Received:
     in_library_use_only: bool
     pickup_by: date | None  # set when it went straight onto the hold shelf
     instruction: str
+    pieces: int = 1
     # What the strap prints, read in the same transaction, so the office builds it at once.
     strap: StrapContent | None = None
     strap_style: StrapStyle | None = None
@@ -143,6 +150,11 @@ def _validated(form: ReceiveForm, today: date, actor: Actor) -> tuple[str, str, 
                 "Leave the lender's barcode empty, or scan the lender's label."
             )
         lender_barcode = scan.barcode
+    if not 1 <= form.pieces <= MAX_PIECES:
+        raise InvalidInput(
+            f"The number of pieces is {form.pieces}; enter how many physical pieces came "
+            f"(1 for a single book, 2 for a book with a CD), at most {MAX_PIECES}."
+        )
     note = form.note.strip()
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"The note is {len(note)} characters; keep it under {MAX_NOTE}.")
@@ -261,6 +273,7 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
             lender_barcode=lender_barcode,
             lender_due_date=form.lender_due_date,
             in_library_use_only=form.in_library_use_only,
+            pieces=form.pieces,
             note=note,
             received_at=now,
             created_at=now,
@@ -274,7 +287,7 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
         request.updated_at = now
         pickup_by: date | None = None
         if at_office_campus:
-            pickup_by = min(today + timedelta(days=settings.pickup_days), form.lender_due_date)
+            pickup_by = pickup_by_date(today, settings.pickup_days, form.lender_due_date)
             session.add(
                 HoldShelfEntry(
                     item_id=item.id,
@@ -301,6 +314,8 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
                 at=now,
             )
             instruction = f"Strap it and send it to {pickup.code} by inter-campus mail."
+        if form.pieces > 1:
+            instruction += f" {pieces_line(form.pieces)} Keep them together under the strap."
         audit.record(
             session,
             actor,
@@ -317,6 +332,7 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
                 "strap_barcode": item.barcode,
                 "lender_due_date": form.lender_due_date.isoformat(),
                 "in_library_use_only": form.in_library_use_only,
+                "pieces": form.pieces,
                 "destination": pickup.code,
                 "notify_patron": request.notify_patron,
             },
@@ -343,6 +359,7 @@ def receive_item(rt: Runtime, actor: Actor, form: ReceiveForm) -> Received:
             in_library_use_only=form.in_library_use_only,
             pickup_by=pickup_by,
             instruction=instruction,
+            pieces=form.pieces,
             strap=strap_content(session, item, settings),
             strap_style=StrapStyle.from_settings(settings),
         )

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.borrowing import request_numbers
 from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
+from app.borrowing.pickup_by import keep_pickup_by_within
 from app.borrowing.request_numbers import temporary_item_for
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput
@@ -110,6 +111,10 @@ def record_renewal(
                 loan.due_date = new
                 loan.strap_due_date = new
                 after["loan_due_date"] = new.isoformat()
+            pulled = keep_pickup_by_within(session, item.id, new, today)
+            if pulled is not None:  # never for a later date; the rule holds on every path
+                before["pickup_by"] = pulled.old.isoformat()
+                after["pickup_by"] = pulled.new.isoformat()
             audit.record(
                 session,
                 actor,

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.borrowing import request_numbers
+from app.borrowing.citation import citation
 from app.borrowing.request_numbers import temporary_item_for
 from app.library import library_settings
 from app.library.actors import Actor
@@ -39,6 +40,7 @@ from db.models import (
 
 MAX_REASON = 500
 MAX_FIELD = 500
+MAX_SHORT_FIELD = 50  # volume, issue, date, pages: the columns' length
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,14 @@ class RequestView:
     cancel_reason: str
     strap_barcode: str
     copy: CopyAccess | None
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+
+    @property
+    def citation(self) -> str:
+        """Volume, issue and pages as shown after the title ("" when none is given)."""
+        return citation(self.volume, self.issue, self.pages)
 
 
 def copy_access(request: IllRequest, settings: LibrarySettings, now: datetime) -> CopyAccess | None:
@@ -128,6 +138,9 @@ def _view(
         cancel_reason=request.cancel_reason or "",
         strap_barcode=item.barcode if item else "",
         copy=copy_access(request, settings, now),
+        volume=request.volume,
+        issue=request.issue,
+        pages=request.pages,
     )
 
 
@@ -171,6 +184,17 @@ def _field(value: str, name: str) -> str:
     text = " ".join(value.split())
     if len(text) > MAX_FIELD:
         raise InvalidInput(f"The {name} is {len(text)} characters; keep it under {MAX_FIELD}.")
+    return text
+
+
+def _short(value: str, name: str) -> str:
+    """Volume, issue, date and pages: refused when longer than the column, never cut."""
+    text = " ".join(value.split())
+    if len(text) > MAX_SHORT_FIELD:
+        raise InvalidInput(
+            f"The {name} field has {len(text)} characters; at most {MAX_SHORT_FIELD} fit "
+            "(for example '2' for the volume, '112-140' for the pages)."
+        )
     return text
 
 
@@ -226,10 +250,10 @@ def place_request(rt: Runtime, actor: Actor, form: RequestForm) -> RequestView:
             author=_field(form.author, "author"),
             article_title=_field(form.article_title, "article title"),
             article_author=_field(form.article_author, "article author"),
-            volume=_field(form.volume, "volume")[:50],
-            issue=_field(form.issue, "issue")[:50],
-            issue_date=_field(form.issue_date, "date")[:50],
-            pages=_field(form.pages, "pages")[:50],
+            volume=_short(form.volume, "volume"),
+            issue=_short(form.issue, "issue"),
+            issue_date=_short(form.issue_date, "date"),
+            pages=_short(form.pages, "pages"),
             patron_id=patron.id,
             pickup_branch_id=pickup.id,
             lender_symbol=lender,

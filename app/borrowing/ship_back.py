@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
 from app.records import audit
-from db.models import IllRequest, Item, ItemKind, ItemStatus, RequestStatus, Role
+from db.models import IllRequest, Item, ItemKind, ItemStatus, MissingPiece, RequestStatus, Role
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class ShipBackRow:
     lender: str
     lender_due_date: date | None
     lender_barcode: str
+    pieces: int = 1
+    piece_missing: bool = False  # an open missing-piece flag: the lender should be told
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,33 @@ class Shipped:
     title: str
     lender: str
     closed_at: datetime
+    pieces: int = 1
+    reminder: str = ""  # the pieces to pack, and a piece still reported missing
+
+
+def _open_flags(session: Session, item_ids: list[int]) -> set[int]:
+    if not item_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(MissingPiece.item_id).where(
+                MissingPiece.item_id.in_(item_ids), MissingPiece.cleared_at.is_(None)
+            )
+        )
+    )
+
+
+def _reminder(pieces: int, piece_missing: bool) -> str:
+    words = []
+    if pieces > 1:
+        every = "both" if pieces == 2 else f"all {pieces}"
+        words.append(f"{pieces} pieces: pack {every} together.")
+    if piece_missing:
+        words.append(
+            "A piece was reported missing and the flag is still open: tell the lender, or "
+            "clear the flag if it turned up."
+        )
+    return " ".join(words)
 
 
 def items_to_ship(rt: Runtime, actor: Actor) -> list[ShipBackRow]:
@@ -48,6 +78,7 @@ def items_to_ship(rt: Runtime, actor: Actor) -> list[ShipBackRow]:
             .where(Item.kind == ItemKind.TEMPORARY, Item.status == ItemStatus.AT_ILL_OFFICE)
             .order_by(IllRequest.lender_symbol, Item.lender_due_date, Item.barcode)
         ).all()
+        flagged = _open_flags(session, [item.id for item, _request in rows])
         return [
             ShipBackRow(
                 barcode=item.barcode,
@@ -56,6 +87,8 @@ def items_to_ship(rt: Runtime, actor: Actor) -> list[ShipBackRow]:
                 lender=request.lender_symbol or "",
                 lender_due_date=item.lender_due_date,
                 lender_barcode=item.lender_barcode or "",
+                pieces=item.pieces,
+                piece_missing=item.id in flagged,
             )
             for item, request in rows
         ]
@@ -101,6 +134,7 @@ def ship_back(rt: Runtime, actor: Actor, barcode: str) -> Shipped:
             raise error(f"{item.barcode} {reason}.")
         request = session.get(IllRequest, item.request_id)
         assert request is not None
+        reminder = _reminder(item.pieces, item.id in _open_flags(session, [item.id]))
         item.status = ItemStatus.CLOSED
         item.closed_at = now
         item.current_branch_id = None
@@ -127,4 +161,6 @@ def ship_back(rt: Runtime, actor: Actor, barcode: str) -> Shipped:
             title=item.title,
             lender=request.lender_symbol or "",
             closed_at=now,
+            pieces=item.pieces,
+            reminder=reminder,
         )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.borrowing import request_numbers
+from app.borrowing.citation import citation
 from app.borrowing.office_lists import day_bounds
 from app.borrowing.request_numbers import temporary_item_for
 from app.borrowing.strap_queue import waiting_item_ids
@@ -56,6 +57,8 @@ def strap_content(session: Session, item: Item, settings: LibrarySettings) -> St
         lender_symbol=request.lender_symbol or "",
         in_library_use_only=item.in_library_use_only,
         received_on=item.received_at.date() if item.received_at else None,
+        pieces=item.pieces,
+        citation=citation(request.volume, request.issue, request.pages),
     )
 
 

@@ -60,6 +60,7 @@ def record(result: CheckInResult) -> dict[str, Any]:
         "headline": result.headline,
         "instructions": list(result.instructions),
         "reason": result.reason,
+        "pieces": result.pieces,
     }
 
 

@@ -61,6 +61,12 @@ def register(sub: Any) -> None:
         help="ILL office only, audited: check out although the item is not on this hold "
         "shelf for this patron, or its lender date has passed",
     )
+    checkout.add_argument(
+        "--pieces-checked",
+        action="store_true",
+        help="every piece of a multi-piece item is here (counted in front of the patron); "
+        "without it such an item is refused: refused_pieces_not_checked",
+    )
     checkout.set_defaults(handler=_checkout)
 
     use = sub.add_parser(
@@ -77,10 +83,16 @@ def register(sub: Any) -> None:
     change = sub.add_parser(
         "change-due-date",
         help="change the due date of a checkout, with a reason (audited)",
-        description="Make the circulation due date match a strap or a renewal the lender granted.",
+        description="Make the circulation due date match a strap or a renewal the lender "
+        "granted. For a borrowed item not checked out (ILL office): the lender's date itself, "
+        "as for a recall; the hold's pickup-by date never passes it.",
     )
     _common(change)
-    change.add_argument("barcode", metavar="BARCODE", help="strap barcode of the item")
+    change.add_argument(
+        "barcode",
+        metavar="BARCODE",
+        help="strap barcode of the item (ILL office: or the request number of a borrowed item)",
+    )
     change.add_argument("--due", required=True, type=iso_date, metavar="YYYY-MM-DD")
     change.add_argument("--reason", required=True, help="why; kept in the audit trail")
     change.set_defaults(handler=_change_due_date)
@@ -104,6 +116,7 @@ def record(result: CheckoutResult) -> dict[str, Any]:
         "held_at": result.held_at,
         "message": result.message,
         "patron_sentence": result.patron_sentence,
+        "pieces": result.pieces,
     }
 
 
@@ -128,6 +141,7 @@ def _checkout(ctx: CliContext) -> int:
             ctx.args.barcode,
             strap_due=ctx.args.strap_due,
             override=ctx.args.override,
+            pieces_checked=ctx.args.pieces_checked,
         )
     except OutcomeUnknown as exc:
         patron = ctx.args.patron

@@ -41,6 +41,13 @@ def register(sub: Any) -> None:
     receive.add_argument("--lender-barcode", default="", metavar="X", help="lender's own barcode")
     receive.add_argument("--note", default="", help="a note kept with the item")
     receive.add_argument(
+        "--pieces",
+        type=int,
+        default=1,
+        metavar="N",
+        help="how many physical pieces came (a book with a CD: 2); the strap says it",
+    )
+    receive.add_argument(
         "--reason", default="", help="why a lender's date more than two years ahead is right"
     )
     receive.add_argument("--strap-pdf", type=Path, metavar="FILE", help="write the strap here")
@@ -131,6 +138,7 @@ def _receive(ctx: CliContext) -> int:
         lender_barcode=ctx.args.lender_barcode,
         note=ctx.args.note,
         override_reason=ctx.args.reason,
+        pieces=ctx.args.pieces,
     )
     rt = ctx.runtime()
     result = receive_item(rt, actor, form)
@@ -153,6 +161,7 @@ def _receive(ctx: CliContext) -> int:
             "lender": result.lender_symbol,
             "lender_due_date": result.lender_due_date.isoformat(),
             "in_library_use_only": result.in_library_use_only,
+            "pieces": result.pieces,
             "pickup_by": result.pickup_by.isoformat() if result.pickup_by else None,
             "instruction": result.instruction,
             "strap_pdf": strap_file,
@@ -261,6 +270,7 @@ def _ship_back(ctx: CliContext) -> int:
     ctx.emit(
         shipped,
         f"Shipped {shipped.barcode} ({shipped.title}) back to {shipped.lender or 'the lender'}; "
-        f"request {shipped.request_number} closed.",
+        f"request {shipped.request_number} closed."
+        + (f" {shipped.reminder}" if shipped.reminder else ""),
     )
     return EXIT_OK

@@ -13,6 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from app.borrowing import office_lists
+from app.borrowing.missing_pieces import (
+    MissingPieceRow,
+    clear_missing_piece,
+    missing_pieces,
+    report_missing_piece,
+)
 from app.cli.context import CliContext, office_options
 from app.cli.patron_reads import shown_patrons
 from app.desk.barcode_recovery import (
@@ -153,6 +159,40 @@ def _received_today(rt: Runtime, actor: Actor, ctx: CliContext) -> list[tuple[Ro
     ]
 
 
+def missing_piece_record(m: MissingPieceRow) -> Row:
+    """One missing-piece flag; keys are part of the CLI's contract."""
+    return {
+        "id": m.id,
+        "at": m.at,
+        "barcode": m.barcode,
+        "title": m.title,
+        "request_number": m.request_number,
+        "pieces": m.pieces,
+        "patron": m.patron,
+        "patron_id": m.patron_id,
+        "lender": m.lender,
+        "branch": m.branch,
+        "staff": m.staff,
+        "note": m.note,
+        "cleared": m.cleared,
+        "clear_note": m.clear_note,
+    }
+
+
+def missing_piece_line(m: MissingPieceRow) -> str:
+    return (
+        f"{m.id:>6}  {m.at:%Y-%m-%d}  {m.branch:<8} {m.barcode}  {m.pieces} pieces  "
+        f"{m.title}{'  (cleared)' if m.cleared else ''}"
+    )
+
+
+def _missing_pieces(rt: Runtime, actor: Actor, ctx: CliContext) -> list[tuple[Row, str]]:
+    return [
+        (missing_piece_record(m), missing_piece_line(m))
+        for m in missing_pieces(rt, actor, include_cleared=ctx.args.all)
+    ]
+
+
 Lister = Callable[[Runtime, Actor, CliContext], list[tuple[Row, str]]]
 # KIND -> (the list, what the list is called when it is empty). The KIND names are a contract.
 LISTS: dict[str, tuple[Lister, str]] = {
@@ -162,7 +202,9 @@ LISTS: dict[str, tuple[Lister, str]] = {
     "discrepancies": (_discrepancies, "No open due-date discrepancy."),
     "not-found": (_not_found, "No not-found scan waits for review."),
     "received-today": (_received_today, "Nothing was received today."),
+    "missing-pieces": (_missing_pieces, "No item is waiting for a missing piece."),
 }
+_WITH_ALL = ("discrepancies", "not-found", "missing-pieces")
 
 
 def register(sub: Any) -> None:
@@ -177,15 +219,42 @@ def register(sub: Any) -> None:
             "hold-shelf entries by branch (--at CODE for one); overdue: borrowed items past "
             "their due date; discrepancies: open due-date discrepancies (--all: closed ones "
             "too); not-found: not-found scans to review (--all: reviewed ones too); "
-            "received-today: items received today.",
+            "received-today: items received today; missing-pieces: multi-piece items back "
+            "without all their pieces (--all: cleared ones too).",
         )
     )
     listing.add_argument("kind", choices=tuple(LISTS), metavar="KIND", help=", ".join(LISTS))
     listing.add_argument("--at", default=None, metavar="CODE", help="hold-shelf: one branch")
     listing.add_argument(
-        "--all", action="store_true", help="discrepancies, not-found: include closed/reviewed"
+        "--all",
+        action="store_true",
+        help="discrepancies, not-found, missing-pieces: include closed/reviewed/cleared",
     )
     listing.set_defaults(handler=_office_list)
+
+    clear = office_options(
+        office_sub.add_parser(
+            "clear-piece",
+            help="clear a missing-piece flag once the piece turned up (ILL office)",
+            description="Takes a flag off the missing-pieces list, with a note saying what "
+            "happened; audited. ID is the flag's `id` in `office list missing-pieces`.",
+        )
+    )
+    clear.add_argument("flag_id", type=int, metavar="ID")
+    clear.add_argument("--note", required=True, help="what happened, e.g. 'CD found'")
+    clear.set_defaults(handler=_clear_piece)
+
+    missing = sub.add_parser(
+        "missing-piece",
+        help="flag a multi-piece item that came back without all its pieces",
+        description="Puts the item on the ILL office's missing-pieces list (desk staff and "
+        "up; audited). Reporting it again while the flag is open changes nothing.",
+    )
+    missing.add_argument("--branch", required=True, help="branch code this desk runs at")
+    missing.add_argument("--staff", required=True, help="username of the staff member")
+    missing.add_argument("--note", default="", help="what is missing, e.g. 'the CD'")
+    missing.add_argument("barcode", metavar="BARCODE", help="strap barcode of the item")
+    missing.set_defaults(handler=_missing_piece)
 
     recover = office_options(
         sub.add_parser(
@@ -206,8 +275,10 @@ def _office_list(ctx: CliContext) -> int:
     kind = ctx.args.kind
     if ctx.args.at and kind != "hold-shelf":
         raise InvalidInput("--at CODE chooses one branch's hold shelf; use it with hold-shelf.")
-    if ctx.args.all and kind not in ("discrepancies", "not-found"):
-        raise InvalidInput("--all adds closed or reviewed entries: discrepancies, not-found.")
+    if ctx.args.all and kind not in _WITH_ALL:
+        raise InvalidInput(
+            "--all adds closed, reviewed or cleared entries: " + ", ".join(_WITH_ALL) + "."
+        )
     lister, empty = LISTS[kind]
     rt, actor = ctx.runtime(), ctx.office_actor()
     rows = lister(rt, actor, ctx)
@@ -215,6 +286,26 @@ def _office_list(ctx: CliContext) -> int:
     for record, text in rows:
         ctx.emit({"list": kind, **record}, text)
     ctx.say(f"{len(rows)} row{'' if len(rows) == 1 else 's'}." if rows else empty)
+    return EXIT_OK
+
+
+def _clear_piece(ctx: CliContext) -> int:
+    rt, actor = ctx.runtime(), ctx.office_actor()
+    row = clear_missing_piece(rt, actor, ctx.args.flag_id, ctx.args.note)
+    shown_patrons(rt, actor, [row.patron_id], "office clear-piece")
+    ctx.emit(missing_piece_record(row), f"Cleared: {missing_piece_line(row)}  {row.clear_note}")
+    return EXIT_OK
+
+
+def _missing_piece(ctx: CliContext) -> int:
+    rt, actor = ctx.runtime(), ctx.actor()
+    row = report_missing_piece(rt, actor, ctx.args.barcode, ctx.args.note)
+    shown_patrons(rt, actor, [row.patron_id], "missing-piece")
+    ctx.emit(
+        missing_piece_record(row),
+        f"Flagged for the ILL office: {missing_piece_line(row)}. Send it to the ILL office "
+        "with what did come back.",
+    )
     return EXIT_OK
 
 

@@ -45,6 +45,9 @@ def register(sub: Any) -> None:
     add.add_argument("--kind", choices=("loan", "copy"), default="loan", help="default: loan")
     add.add_argument("--author", default="", help="author")
     add.add_argument("--article-title", default="", metavar="TEXT", help="copy: the article")
+    add.add_argument("--volume", default="", metavar="V", help="volume, e.g. 2 (at most 50)")
+    add.add_argument("--issue", default="", metavar="N", help="issue number (at most 50)")
+    add.add_argument("--pages", default="", metavar="P", help="pages, e.g. 112-140 (at most 50)")
     add.add_argument("--lender", default="", metavar="SYMBOL", help="lender's OCLC symbol")
     add.add_argument("--number", default="", metavar="N", help="request number (else the next)")
     add.add_argument(
@@ -83,6 +86,9 @@ def request_record(view: RequestView) -> dict[str, Any]:
         "kind": view.kind,
         "status": view.status,
         "title": view.title,
+        "volume": view.volume,
+        "issue": view.issue,
+        "pages": view.pages,
         "article_title": view.article_title,
         "patron_id": view.patron_id,
         "patron_name": view.patron_name,
@@ -101,6 +107,9 @@ def _request_add(ctx: CliContext) -> int:
         title=a.title,
         author=a.author,
         article_title=a.article_title,
+        volume=a.volume,
+        issue=a.issue,
+        pages=a.pages,
         pickup_branch=a.pickup,
         lender=a.lender,
         request_number=a.number,

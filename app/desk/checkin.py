@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.borrowing.pieces import pieces_line
 from app.desk import checkin_queries as queries
 from app.desk import checkin_writes as writes
 from app.desk.checkin_wording import SCAN_NOT_ACCEPTED, Facts, Place, word
@@ -78,6 +79,7 @@ class CheckInResult:
     print_slip: bool = False
     reason: str | None = None  # why a scan was refused
     changed: bool = False  # whether this scan wrote anything
+    pieces: int = 1  # a multi-piece item: the desk checks that every piece is here
 
 
 def check_in(
@@ -285,6 +287,10 @@ def _check_in(
     )
     outcome = Outcome.LENDER_BARCODE if by_lender_barcode else decision.outcome
     wording = word(outcome, decision.routing, facts)
+    pieces = row.pieces if isinstance(row.pieces, int) else 1
+    instructions = wording.instructions
+    if pieces > 1 and tone_of(decision.outcome, decision.routing) is not Tone.PROBLEM:
+        instructions = (pieces_line(pieces), *instructions)  # first: before it leaves the desk
     slip = slip_for(decision.routing)
     result = CheckInResult(
         barcode=barcode,
@@ -292,7 +298,7 @@ def _check_in(
         routing=decision.outcome if by_lender_barcode else decision.routing,
         tone=tone_of(decision.outcome, decision.routing),
         headline=wording.headline,
-        instructions=wording.instructions,
+        instructions=instructions,
         at=now,
         destination=destination.code if destination else None,
         destination_name=destination.name if destination else None,
@@ -305,6 +311,7 @@ def _check_in(
         due_date=row.lender_due_date,
         slip_kind=slip,
         changed=decision.changes_state,
+        pieces=pieces,
     )
     auto = slip is not None and decision.changes_state and decision.routing.value in auto_print
     return replace(result, print_slip=auto)

@@ -65,6 +65,7 @@ def _state_statement(lock: bool, nowait: bool) -> Any:
             Item.current_branch_id.label("current_branch_id"),
             Item.lender_due_date.label("lender_due_date"),
             Item.in_library_use_only.label("in_library_use_only"),
+            Item.pieces.label("pieces"),
             Item.version.label("version"),
             request.id.label("request_id"),
             request.status.label("request_status"),

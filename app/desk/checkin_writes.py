@@ -11,7 +11,7 @@ trip of its own inside the PostgreSQL pipeline.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.borrowing.pickup_by import pickup_by_date
 from app.desk.checkin_wording import Place
 from app.desk.routing import Decision, Outcome
 from app.library import transits
@@ -72,14 +73,6 @@ _NOT_FOUND = _table(NotFoundScan)
 
 def staff_id(actor: Actor) -> int | None:
     return actor.staff_id or None
-
-
-def pickup_by_date(today: date, pickup_days: int, lender_due_date: date | None) -> date:
-    """Today plus the library's pickup days, never past the lender's due date (nor today)."""
-    last = today + timedelta(days=max(pickup_days, 0))
-    if lender_due_date is not None and lender_due_date < last:
-        last = max(lender_due_date, today)
-    return last
 
 
 # Inline inserts: no RETURNING of the new id, which would need its own round trip.

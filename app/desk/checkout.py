@@ -21,6 +21,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.borrowing.due_date_rule import accepted_due_date, latest_due_date
 from app.borrowing.due_dates import DueDate, due_date_at_branch, say_date
+from app.borrowing.pieces import pieces_line
+from app.desk.checkout_lending import Lend, lending_plan
 from app.desk.checkout_results import CheckoutResult, Outcome, refusal
 from app.desk.offline_fallback import (
     OFFLINE_NOT_ALLOWED,
@@ -50,7 +52,6 @@ from db.engine import CommitOutcomeUnknown
 from db.models import (
     AppliedScan,
     Branch,
-    Direction,
     DueDateDiscrepancy,
     HoldShelfEntry,
     HoldStatus,
@@ -60,7 +61,6 @@ from db.models import (
     ItemStatus,
     Loan,
     Patron,
-    RequestStatus,
     Role,
 )
 
@@ -227,69 +227,8 @@ def _checked_out(
         patron_sentence=due.sentence,
         discrepancy_logged=recorded is not None and due.strap_date != recorded,
         is_ill=item.kind is ItemKind.TEMPORARY,
+        pieces=item.pieces,
     )
-
-
-@dataclass(frozen=True)
-class _Lend:
-    """An own item going to the ILL dummy account: the lending workflow checks it out."""
-
-    request_number: str
-    preview: CheckoutResult
-
-
-def _lending_plan(
-    session: Session, actor: Actor, item: Item, patron: Patron
-) -> _Lend | CheckoutResult:
-    """One of our own items: only to the ILL dummy account, for an open lending request."""
-    if not patron.is_ill_dummy:
-        return refusal(
-            Outcome.REFUSED_OWN_ITEM,
-            item.barcode,
-            patron,
-            "This is one of the library's own items, not an ILL item. Check it out to the "
-            "patron in the library's circulation system; here own items go only to the ILL "
-            "dummy account, when they are lent to another library.",
-            item,
-        )
-    actor.require(Role.CTL, "Checking an item out to the ILL account")
-    if item.status is not ItemStatus.AVAILABLE:
-        return refusal(
-            Outcome.REFUSED_NOT_AVAILABLE,
-            item.barcode,
-            patron,
-            f"This item cannot be lent as it stands. {describe_whereabouts(session, item)}",
-            item,
-        )
-    request = session.scalar(
-        select(IllRequest)
-        .where(
-            IllRequest.item_id == item.id,
-            IllRequest.direction == Direction.LENDING,
-            IllRequest.status.in_((RequestStatus.TO_PULL, RequestStatus.PULLED)),
-        )
-        .order_by(IllRequest.created_at.desc())
-        .limit(1)
-    )
-    if request is None:
-        return refusal(
-            Outcome.REFUSED_NOT_AVAILABLE,
-            item.barcode,
-            patron,
-            "No open lending request names this item, so it is not being lent. The ILL office "
-            "creates the lending request first; then check it out to the ILL account.",
-            item,
-        )
-    preview = refusal(
-        Outcome.CHECKED_OUT,
-        item.barcode,
-        patron,
-        f"Checks out to the ILL account for lending request {request.request_number}; then "
-        "it goes to the ILL office by inter-campus mail with a yellow flag.",
-        item,
-        request_number=request.request_number,
-    )
-    return _Lend(request.request_number, replace(preview, is_ill=False))
 
 
 def _plan(
@@ -300,7 +239,7 @@ def _plan(
     raw_barcode: str,
     strap_due: date | None,
     override: bool,
-) -> _Plan | _Lend | CheckoutResult:
+) -> _Plan | Lend | CheckoutResult:
     patron = require_patron(session, patron_ref)
     scan = normalize_scan(raw_barcode)
     if isinstance(scan, InvalidScan):
@@ -342,7 +281,7 @@ def _plan(
             raise InvalidInput("That strap date is not a real due date. Type it as YYYY-MM-DD.")
         if strap_due is not None and strap_due > latest_due_date(today):
             accepted_due_date(strap_due, today, what="The strap date")  # says why it is refused
-        plan: _Plan | _Lend | CheckoutResult = _ill_plan(
+        plan: _Plan | Lend | CheckoutResult = _ill_plan(
             session, actor, today, item, patron, branch, strap_due, override
         )
     else:
@@ -351,7 +290,7 @@ def _plan(
                 "Only ILL items carry a lender's strap date; leave the strap date empty for "
                 "the library's own items."
             )
-        plan = _lending_plan(session, actor, item, patron)
+        plan = lending_plan(session, actor, item, patron)
     if lender_label and isinstance(plan, _Plan):
         note = (
             " You scanned the lender's own label: next time scan the barcode at the TOP of "
@@ -367,9 +306,32 @@ def preview_checkout(
     """What a checkout would do, written nowhere: the screen shows it for staff to confirm."""
     with rt.db.reading() as session:
         plan = _plan(session, actor, rt.clock.today(), patron_ref, barcode, strap_due, False)
-        if isinstance(plan, _Lend):
+        if isinstance(plan, Lend):
             return plan.preview
-        return plan.result if isinstance(plan, _Plan) else plan
+        if isinstance(plan, _Plan):
+            if plan.item.pieces > 1:  # said before the loan is made; confirmed with it
+                return replace(
+                    plan.result, message=f"{pieces_line(plan.item.pieces)} {plan.result.message}"
+                )
+            return plan.result
+        return plan
+
+
+def _pieces_unchecked(plan: _Plan) -> CheckoutResult:
+    """A multi-piece item whose pieces staff have not confirmed: no loan yet."""
+    return refusal(
+        Outcome.REFUSED_PIECES_NOT_CHECKED,
+        plan.item.barcode,
+        plan.patron,
+        f"{pieces_line(plan.item.pieces)} Count them in front of the patron, then confirm "
+        "that every piece is here to check it out. If one is missing, do not check it out: "
+        "ask the ILL office.",
+        plan.item,
+        request_number=plan.result.request_number,
+        due_date=plan.result.due_date,
+        strap_due_date=plan.result.strap_due_date,
+        recorded_strap_date=plan.result.recorded_strap_date,
+    )
 
 
 @overload
@@ -383,6 +345,7 @@ def check_out(
     override: bool = False,
     idempotency_key: str | None = None,
     offline: None = None,
+    pieces_checked: bool = False,
 ) -> CheckoutResult: ...
 
 
@@ -397,6 +360,7 @@ def check_out(
     override: bool = False,
     idempotency_key: str | None = None,
     offline: OfflineFallback,
+    pieces_checked: bool = False,
 ) -> CheckoutResult | ProvisionalCheckout: ...
 
 
@@ -410,6 +374,7 @@ def check_out(
     override: bool = False,
     idempotency_key: str | None = None,
     offline: OfflineFallback | None = None,
+    pieces_checked: bool = False,
 ) -> CheckoutResult | ProvisionalCheckout:
     """Check out one item; a refusal is returned (not raised) and writes nothing.
 
@@ -421,11 +386,15 @@ def check_out(
     the database cannot be asked yet). With `offline`, an ILL checkout (one with a strap
     date) that finds the database away is journaled, due by the strap until the replay, if
     the library allows it; a lost reply to COMMIT is journaled under its key as "not sure".
-    Without, `DatabaseUnavailable` (or its `OutcomeUnknown`) is raised.
+    Without, `DatabaseUnavailable` (or its `OutcomeUnknown`) is raised. An item of more
+    than one piece is checked out only with `pieces_checked` (staff counted them); without,
+    `refused_pieces_not_checked` and nothing is written.
     """
     key = idempotency_key or str(uuid.uuid4())
     try:
-        return _check_out_online(rt, actor, patron_ref, barcode, strap_due, override, key)
+        return _check_out_online(
+            rt, actor, patron_ref, barcode, strap_due, override, key, pieces_checked
+        )
     except OutcomeUnknown as exc:
         if offline is None:
             raise
@@ -450,6 +419,7 @@ def _check_out_online(
     strap_due: date | None,
     override: bool,
     key: str,
+    pieces_checked: bool,
 ) -> CheckoutResult:
     now, today = rt.clock.now(), rt.clock.today()
     done: CheckoutResult | None = None
@@ -457,6 +427,8 @@ def _check_out_online(
         with rt.db.transaction() as session:
             lock_item(session, barcode)
             plan = _plan(session, actor, today, patron_ref, barcode, strap_due, override)
+            if isinstance(plan, _Plan) and plan.item.pieces > 1 and not pieces_checked:
+                return _pieces_unchecked(plan)
             if isinstance(plan, _Plan):
                 done = _apply(session, actor, plan, now)
                 session.add(
@@ -488,7 +460,7 @@ def _check_out_online(
             "Another desk changed this item at the same moment. "
             f"{whereabouts_now(rt.db, barcode)} Nothing was checked out; scan it again."
         ) from None
-    if isinstance(plan, _Lend):
+    if isinstance(plan, Lend):
         lent = checkout_to_ill(rt, actor, plan.request_number, patron_ref)
         return replace(
             plan.preview,
@@ -505,12 +477,13 @@ def check_out_within(
     """Check out inside the caller's transaction, as an offline scan replayed with its key.
 
     Lending one of our own items to the ILL account is an ILL-office step, never offline.
+    The loan was made at the desk already, so a multi-piece item is not asked about again.
     """
     lock_item(session, barcode)
     plan = _plan(session, actor, today, patron_ref, barcode, None, False)
     if isinstance(plan, _Plan):
         return _apply(session, actor, plan, now)
-    if isinstance(plan, _Lend):
+    if isinstance(plan, Lend):
         return replace(
             plan.preview,
             outcome=Outcome.REFUSED_OWN_ITEM,

@@ -21,6 +21,7 @@ class Outcome(StrEnum):
     REFUSED_OWN_ITEM = "refused_own_item"
     REFUSED_NOT_AVAILABLE = "refused_not_available"
     REFUSED_RENEWAL = "refused_renewal"
+    REFUSED_PIECES_NOT_CHECKED = "refused_pieces_not_checked"
     NOT_FOUND = "not_found"
     INVALID_SCAN = "invalid_scan"
 
@@ -52,6 +53,7 @@ class CheckoutResult:
     held_for_another: bool = False  # the hold is another patron's: never name them aloud
     offer_in_library_use: bool = False
     is_ill: bool = True
+    pieces: int = 1  # more than one: staff confirm every piece is there before the loan
 
 
 def refusal(
@@ -87,4 +89,5 @@ def refusal(
         held_for_another=held_for_another,
         offer_in_library_use=offer_in_library_use,
         is_ill=item.kind is ItemKind.TEMPORARY if item else True,
+        pieces=item.pieces if item else 1,
     )

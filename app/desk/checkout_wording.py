@@ -18,6 +18,7 @@ _HEADLINES = {
     Outcome.REFUSED_OWN_ITEM: "Use the library's system: not an ILL item",
     Outcome.REFUSED_NOT_AVAILABLE: "Give to the ILL office: cannot be checked out",
     Outcome.REFUSED_RENEWAL: "Refer to the ILL office: no renewal at the desk",
+    Outcome.REFUSED_PIECES_NOT_CHECKED: "Check every piece is here: not checked out yet",
     Outcome.NOT_FOUND: "Scan the TOP barcode: not found",
     Outcome.INVALID_SCAN: "Scan again: not readable",
 }

@@ -4,13 +4,17 @@ through the ILL office) and the due-date change with a reason."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.borrowing import request_numbers
 from app.borrowing.due_date_rule import accepted_due_date
 from app.borrowing.due_dates import say_date
+from app.borrowing.pickup_by import keep_pickup_by_within, tell_patron_new_pickup_by
+from app.borrowing.request_numbers import temporary_item_for
 from app.desk.checkout import MAX_REASON_LENGTH
 from app.desk.checkout_results import Outcome
 from app.desk.whereabouts import find_item
@@ -20,9 +24,16 @@ from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
 from app.records import audit
 from db.models import (
+    Direction,
+    HoldShelfEntry,
+    HoldStatus,
+    IllRequest,
+    Item,
     ItemKind,
+    ItemStatus,
     Loan,
     Patron,
+    Role,
 )
 
 
@@ -83,12 +94,81 @@ class DueDateChange:
     old_due_date: date
     due_date: date
     reason: str
+    # A borrowed item waiting on a hold shelf (or in in-library use): its hold's pickup-by
+    # date after the change, and whether it was pulled back to stay within the new date.
+    pickup_by: date | None = None
+    pickup_by_pulled_back: bool = False
+    patron_told: bool = False  # the ready-for-pickup notice went again, with the new date
+
+
+_WAITING = (ItemStatus.ON_HOLD_SHELF, ItemStatus.IN_TRANSIT, ItemStatus.IN_HOUSE_USE)
+
+
+def _change_lender_date(
+    session: Session,
+    actor: Actor,
+    item: Item,
+    new_due: date,
+    reason: str,
+    today: date,
+    now: datetime,
+) -> DueDateChange:
+    """A borrowed item not checked out: the lender's date moves, and a waiting hold's
+    pickup-by date never passes it (ILL office, audited)."""
+    old = item.lender_due_date
+    if old == new_due:
+        raise InvalidInput(f"The lender's date is already {say_date(new_due)}; nothing to change.")
+    item.lender_due_date = new_due
+    pulled = keep_pickup_by_within(session, item.id, new_due, today)
+    told = pulled is not None and tell_patron_new_pickup_by(session, item, pulled.new, now)
+    hold = session.scalar(
+        select(HoldShelfEntry).where(
+            HoldShelfEntry.item_id == item.id, HoldShelfEntry.status == HoldStatus.ACTIVE
+        )
+    )
+    request = session.get(IllRequest, item.request_id) if item.request_id else None
+    before: dict[str, object] = {"lender_due_date": old.isoformat() if old else None}
+    after: dict[str, object] = {"lender_due_date": new_due.isoformat()}
+    if pulled is not None:
+        before["pickup_by"] = pulled.old.isoformat()
+        after["pickup_by"] = pulled.new.isoformat()
+    audit.record(
+        session,
+        actor,
+        "item.change_lender_due_date",
+        at=now,
+        entity="item",
+        entity_id=item.id,
+        item_id=item.id,
+        patron_id=request.patron_id if request else None,
+        before=before,
+        after=after,
+        detail=reason,
+    )
+    patron = session.get(Patron, request.patron_id) if request and request.patron_id else None
+    return DueDateChange(
+        item.barcode,
+        item.title,
+        patron.patron_id if patron else None,
+        old or new_due,
+        new_due,
+        reason,
+        pickup_by=hold.pickup_by if hold else None,
+        pickup_by_pulled_back=pulled is not None,
+        patron_told=told,
+    )
 
 
 def change_due_date(
     rt: Runtime, actor: Actor, barcode: str, new_due: date, reason: str
 ) -> DueDateChange:
-    """Set a checkout's due date to match a strap or a renewal the lender granted (audited)."""
+    """Set a checkout's due date to match a strap or a renewal the lender granted (audited).
+
+    A borrowed item not checked out (on its way, on the hold shelf, in in-library use) has
+    no checkout: the ILL office changes the lender's date itself (a recall), and the hold's
+    pickup-by date is pulled back so it never passes the new date. `barcode` may also be the
+    ILL request number of a borrowed item (the office's Renewals tab records a recall so).
+    """
     cleaned = " ".join(reason.split())
     if not cleaned:
         raise InvalidInput(
@@ -105,6 +185,11 @@ def change_due_date(
     try:
         with rt.db.transaction() as session:
             item, _ = find_item(session, scan.barcode)
+            if item is None and scan.barcode.isdigit():  # a request number: its borrowed item
+                request = request_numbers.find_or_none(
+                    session, scan.barcode, direction=Direction.BORROWING
+                )
+                item = temporary_item_for(session, request) if request is not None else None
             loan = (
                 session.scalar(
                     select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
@@ -112,9 +197,23 @@ def change_due_date(
                 if item
                 else None
             )
+            waiting = (
+                item is not None
+                and loan is None
+                and item.kind is ItemKind.TEMPORARY
+                and item.status in _WAITING
+            )
+            if waiting and item is not None and actor.has_role(Role.ILL_OFFICE):
+                return _change_lender_date(session, actor, item, new_due, cleaned, today, now)
             if item is None or loan is None:
                 raise NotFound(
                     f"{scan.barcode} is not checked out, so it has no due date to change."
+                    + (
+                        " The ILL office changes the lender's date of a borrowed item that "
+                        "waits for its patron."
+                        if waiting
+                        else ""
+                    )
                 )
             if loan.due_date == new_due:
                 raise InvalidInput(f"It is already due {say_date(new_due)}; nothing to change.")

@@ -173,6 +173,7 @@ def accept_item(ctx: Context, msg: m.AcceptItem) -> ItemAccepted:
         lender_symbol=_lender(ctx, msg, request),
         lender_due_date=msg.date_for_return,
         in_library_use_only=library_use,
+        pieces=msg.pieces,
     )
     try:
         with refusals(

@@ -93,7 +93,10 @@ def check_out_item(ctx: Context, msg: m.CheckOutItem) -> ItemCheckedOut:
     )
     actor = _at(ctx, hold.branch_id if hold else None)
     with refusals("UserIdentifierValue", msg.user_id, not_found=ProblemType.UNKNOWN_USER):
-        result = check_out(ctx.rt, actor, msg.user_id, item.barcode, strap_due=None)
+        # The ILL system made the loan itself: nobody is at the desk to count the pieces.
+        result = check_out(
+            ctx.rt, actor, msg.user_id, item.barcode, strap_due=None, pieces_checked=True
+        )
     if result.outcome is not CheckoutOutcome.CHECKED_OUT or result.due_date is None:
         problem = _CHECKOUT_PROBLEMS.get(result.outcome, ProblemType.ITEM_DOES_NOT_CIRCULATE)
         element = (

@@ -63,6 +63,7 @@ class AcceptItem:
     author: str = ""
     pickup_location: str = ""
     use_restrictions: tuple[str, ...] = ()
+    pieces: int = 1  # ItemOptionalFields/ItemDescription/NumberOfPieces; 1 when not sent
 
 
 @dataclass(frozen=True)
@@ -346,6 +347,7 @@ def _accept_item(service: Element) -> AcceptItem:
         else ()
     )
     pickup = _first(service, "PickupLocation")
+    pieces = _number_of_pieces(_value(optional, "ItemDescription", "NumberOfPieces"))
     return AcceptItem(
         request_id=request,
         requested_action=action,
@@ -357,7 +359,22 @@ def _accept_item(service: Element) -> AcceptItem:
         author=_text(_first(bib, "Author"), "Author", MAX_TEXT),
         pickup_location=_text(pickup, "PickupLocation"),
         use_restrictions=restrictions,
+        pieces=pieces,
     )
+
+
+def _number_of_pieces(text: str) -> int:
+    """NumberOfPieces is an xs:positiveInteger; absent means one piece."""
+    if not text:
+        return 1
+    if not text.isdigit() or int(text) < 1:
+        raise NcipProblem(
+            ProblemType.INVALID_MESSAGE_SYNTAX,
+            "NumberOfPieces is a whole number of 1 or more (a book with a CD: 2).",
+            element="NumberOfPieces",
+            value=text,
+        )
+    return int(text)
 
 
 def _check_out_item(service: Element) -> CheckOutItem:

@@ -438,6 +438,9 @@ def notice_context(
             borrower_symbol=req.borrower_symbol or "",
             partner_request_number=req.partner_request_number or "",
         )
+        borrowed = session.get(Item, req.item_id) if req.item_id else None
+        if borrowed is not None:
+            ctx["pieces"] = borrowed.pieces
         if req.lend_due_date:
             ctx["due_date"] = req.lend_due_date
         if req.copy_available_at:
@@ -449,7 +452,7 @@ def notice_context(
         item = session.get(Item, loan.item_id)
         ctx["due_date"] = loan.due_date
         if item is not None:
-            ctx.update(item_barcode=item.barcode, title=item.title)
+            ctx.update(item_barcode=item.barcode, title=item.title, pieces=item.pieces)
     if notice.partner_symbol:
         ctx["borrower_symbol"] = notice.partner_symbol
     try:

@@ -20,7 +20,8 @@ Dates may be passed as `date`/`datetime` or ISO text; they are shown as "Friday,
 
 Filled for every kind: library_name, library_oclc_symbol, today.
 Patron kinds also get: patron_name, patron_first_name, patron_id (the campus ID),
-request_number, title, author, article_title, pickup_branch, item_barcode (from the links).
+request_number, title, author, article_title, pickup_branch, item_barcode, pieces (how many
+pieces a borrowed item came in; from the links).
 
 - request_received: request_kind ("loan" or "copy").
 - request_cancelled: cancel_reason (defaults to the request's stored reason).
@@ -88,6 +89,7 @@ PATRON_FIELDS = (
     "article_title",
     "pickup_branch",
     "item_barcode",
+    "pieces",
 )
 LENDER_FIELDS = ("borrower_symbol", "partner_request_number", "request_number", "title", "due_date")
 
@@ -185,6 +187,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "article_title": "",
     "pickup_branch": "Southeast Campus Library",
     "item_barcode": "ILL00000218",
+    "pieces": 1,
     "request_kind": "loan",
     "cancel_reason": "No library was able to lend this item.",
     "available_until": date(2026, 12, 2),

@@ -111,6 +111,8 @@ class StrapContent:
     in_library_use_only: bool = False
     author: str = ""
     received_on: date | None = None
+    pieces: int = 1  # more than one: printed large, so every desk counts them
+    citation: str = ""  # volume, issue and pages, when the request gives them
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ class ReturnFlag:
     barcode: str = ""  # strap barcode when known; blank for a book of another library
     request_number: str = ""
     reason: str = ""
+    pieces: int = 1
 
 
 @dataclass(frozen=True)
@@ -268,6 +271,8 @@ def _draw_front(canvas: Canvas, cell: Cell, strap: StrapContent, style: StrapSty
     pen.line("DUE BACK (LENDER'S DATE)", BOLD, 8, centred=True)
     pen.big(long_date(strap.due_date).upper(), 26, 12)
     pen.line(_DAYS[strap.due_date.weekday()], REGULAR, 10, centred=True)
+    if strap.pieces > 1:
+        _draw_pieces(canvas, pen, strap.pieces)
     pen.rule()
 
     pen.label("For")
@@ -276,6 +281,8 @@ def _draw_front(canvas: Canvas, cell: Cell, strap: StrapContent, style: StrapSty
     pen.gap(2)
     pen.label("Title")
     pen.paragraph(strap.title, REGULAR, 10, 3)
+    if strap.citation:
+        pen.line(strap.citation, BOLD, 9.5)
     if strap.author:
         pen.line(strap.author, REGULAR, 8.5)
     pen.gap(2)
@@ -302,6 +309,23 @@ def _draw_front(canvas: Canvas, cell: Cell, strap: StrapContent, style: StrapSty
 
     if strap.in_library_use_only:
         _draw_flap(canvas, cell, strap, style)
+
+
+PIECES_BOX = 50  # points: the multi-piece box under the due date
+
+
+def _draw_pieces(canvas: Canvas, pen: Pen, pieces: int) -> None:
+    """A heavy box, "2 PIECES" in large type: a CD or a second volume is not left behind."""
+    pen.gap(4)
+    top = pen.y
+    canvas.setLineWidth(2.5)
+    canvas.rect(pen.left + 1, top - PIECES_BOX, pen.width - 2, PIECES_BOX, stroke=1, fill=0)
+    canvas.setLineWidth(0.6)
+    pen.gap(3)
+    pen.big(f"{pieces} PIECES", 28, 14)
+    every = "both" if pieces == 2 else f"all {pieces}"
+    pen.line(f"check that {every} are here", BOLD, 8.5, centred=True)
+    pen.y = top - PIECES_BOX - 2
 
 
 FLAP_HEIGHT = 2.7 * inch
@@ -419,6 +443,10 @@ def _draw_return_flag(canvas: Canvas, cell: Cell, flag: ReturnFlag, style: Strap
     if flag.request_number:
         pen.label("ILL request")
         pen.line(flag.request_number, REGULAR, 10)
+    if flag.pieces > 1:
+        pen.big(f"{flag.pieces} PIECES", 20, 10)
+        every = "both" if flag.pieces == 2 else f"all {flag.pieces}"
+        pen.line(f"send {every} together", BOLD, 9, centred=True)
     pen.label("From")
     pen.line(f"{flag.from_branch}  on {long_date(flag.on_date)}", REGULAR, 10)
     if flag.reason:

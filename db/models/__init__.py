@@ -18,7 +18,7 @@ from db.models.enums import (
     Role,
     TransitReason,
 )
-from db.models.items import Item, StrapPrint
+from db.models.items import Item, MissingPiece, StrapPrint
 from db.models.logs import AuditEvent, DueDateDiscrepancy, NotFoundScan
 from db.models.money import Charge, IfmSettlement, IfmTransaction
 from db.models.ncip import NcipMessage, NcipPartner
@@ -52,6 +52,7 @@ __all__ = [
     "ItemStatus",
     "LibrarySetting",
     "Loan",
+    "MissingPiece",
     "NcipMessage",
     "NcipPartner",
     "NotFoundScan",

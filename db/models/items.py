@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, enum_column, utcnow
-from db.models.circulation import partial_index
+from db.models.circulation import OPEN_WHEN, partial_index
 from db.models.enums import ItemKind, ItemStatus
 
 
@@ -35,6 +35,8 @@ class Item(Base):
     lender_barcode: Mapped[str | None] = mapped_column(String(64), index=True)
     lender_due_date: Mapped[date | None] = mapped_column(Date)
     in_library_use_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A book with a CD, a two-volume set: every desk checks that all of them are there.
+    pieces: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     note: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # received today
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -69,4 +71,37 @@ class StrapPrint(Base):
     # The queue is the few rows not printed yet, in the order they arrived.
     __table_args__ = (
         partial_index("ix_strap_prints_waiting", "queued_at", where="printed_at IS NULL"),
+    )
+
+
+class MissingPiece(Base):
+    """A multi-piece item that came back without all its pieces, for the ILL office.
+
+    Reported at the desk when the item is checked in (or by the ILL office itself); open
+    until the ILL office clears it, saying what happened (the piece turned up, the lender
+    was told). Rows stay: who reported and who cleared remain answerable.
+    """
+
+    __tablename__ = "missing_pieces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cleared_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    clear_note: Mapped[str] = mapped_column(Text, default="")
+
+    # The office list reads the open flags; at most one open flag per item.
+    __table_args__ = (
+        partial_index("ix_missing_pieces_open", "at", where="cleared_at IS NULL"),
+        Index(
+            "uq_missing_pieces_one_open_per_item",
+            "item_id",
+            unique=True,
+            sqlite_where=text("cleared_at IS NULL"),
+            info={OPEN_WHEN: "cleared_at IS NULL"},
+        ),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -234,3 +235,29 @@ def test_the_library_edits_its_list_of_reasons(demo_rt: Runtime, actor_at: Actor
         edit_cancel_reason(demo_rt, office, "   ")
     with pytest.raises(PermissionDenied):
         edit_cancel_reason(demo_rt, actor_at("desk", "METRO"), "Desk reason")
+
+
+def test_volume_issue_and_pages_are_kept_and_shown_after_the_title(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    office = actor_at("office", "WS-ILL")
+    form = RequestForm(
+        patron="T00123456", kind=RequestKind.LOAN, title="Collected Papers",
+        pickup_branch="METRO", volume=" 2 ", issue="4", pages="112-140",
+    )  # fmt: skip
+    view = place_request(demo_rt, office, form)
+    assert (view.volume, view.issue, view.pages) == ("2", "4", "112-140")
+    assert view.citation == "v. 2, no. 4, pp. 112-140"
+    shown = find_request(demo_rt, office, view.request_number)
+    assert shown.citation == "v. 2, no. 4, pp. 112-140"
+    with demo_rt.db.reading() as session:
+        stored = session.scalar(
+            select(IllRequest).where(IllRequest.request_number == view.request_number)
+        )
+        assert stored is not None and (stored.volume, stored.pages) == ("2", "112-140")
+    plain = place_request(
+        demo_rt, office, RequestForm("T00123456", RequestKind.LOAN, "One", "METRO")
+    )
+    assert plain.citation == ""
+    with pytest.raises(InvalidInput, match="The pages field has 51 characters"):
+        place_request(demo_rt, office, replace(form, pages="1" * 51))

@@ -21,8 +21,8 @@ OFFICE = ("--staff", "office")
 ADMIN = ("--staff", "admin", "--branch", "NEC")
 RENEE = "T00123456"
 REQUEST_KEYS = {
-    "request_number", "kind", "status", "title", "article_title", "patron_id",
-    "patron_name", "pickup_branch", "lender", "requested_by_staff",
+    "request_number", "kind", "status", "title", "volume", "issue", "pages", "article_title",
+    "patron_id", "patron_name", "pickup_branch", "lender", "requested_by_staff",
 }  # fmt: skip
 TEMPLATE_KEYS = {"kind", "label", "subject", "body", "customised", "fields"}
 

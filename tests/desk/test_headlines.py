@@ -92,7 +92,7 @@ def test_check_out_outcome_codes_are_the_documented_contract() -> None:
         "checked_out", "refused_in_library_use", "refused_not_on_hold_for_patron",
         "refused_blocked", "refused_already_checked_out", "refused_lender_date_passed",
         "refused_no_due_date", "refused_own_item", "refused_not_available", "refused_renewal",
-        "not_found", "invalid_scan",
+        "refused_pieces_not_checked", "not_found", "invalid_scan",
     ]  # fmt: skip
 
 

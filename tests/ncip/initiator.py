@@ -142,8 +142,14 @@ def accept_item(
     action: str = "Hold For Pickup And Notify",
     restriction: str | None = None,
     head: str | None = None,
+    pieces: str | None = None,
 ) -> str:
     pickup_xml = f"<PickupLocation>{_e(pickup)}</PickupLocation>" if pickup else ""
+    pieces_xml = (
+        f"<ItemDescription><NumberOfPieces>{_e(pieces)}</NumberOfPieces></ItemDescription>"
+        if pieces is not None
+        else ""
+    )
     restriction_xml = (
         f"<ItemUseRestrictionType>{_e(restriction)}</ItemUseRestrictionType>" if restriction else ""
     )
@@ -159,7 +165,7 @@ def accept_item(
         f"<DateForReturn>{_e(due)}</DateForReturn>"
         "<ItemOptionalFields><BibliographicDescription>"
         f"<Author>{_e(author)}</Author><Title>{_e(title)}</Title>"
-        f"</BibliographicDescription>{restriction_xml}</ItemOptionalFields>"
+        f"</BibliographicDescription>{restriction_xml}{pieces_xml}</ItemOptionalFields>"
         f"{pickup_xml}"
         "</AcceptItem>"
     )

@@ -145,6 +145,25 @@ def test_accept_item_problems_name_the_element_and_value(responder: Responder) -
         )
 
 
+def test_number_of_pieces_comes_with_the_item_description(responder: Responder) -> None:
+    two = ini.post(
+        responder.port, ini.illiad(ini.accept_item("30001246", pickup="SE", pieces="2"))
+    ).assert_valid()
+    assert two.problem is None, two.body
+    assert _item(responder, two.text("ItemIdentifierValue") or "").pieces == 2
+    unsaid = ini.post(responder.port, ini.illiad(ini.accept_item("30001247", pickup="SE")))
+    assert _item(responder, unsaid.assert_valid().text("ItemIdentifierValue") or "").pieces == 1
+    bad = ini.post(
+        responder.port, ini.illiad(ini.accept_item("30001248", pickup="SE", pieces="two"))
+    ).assert_valid()
+    assert bad.text("ProblemElement") == "NumberOfPieces" and bad.text("ProblemValue") == "two"
+    with responder.rt.db.reading() as session:
+        assert (
+            session.scalar(select(IllRequest).where(IllRequest.request_number == "30001248"))
+            is None
+        )
+
+
 def _accepted(responder: Responder, number: str, user: str, pickup: str) -> str:
     reply = ini.post(
         responder.port, ini.illiad(ini.accept_item(number, user, pickup=pickup))

@@ -250,3 +250,20 @@ def test_only_administrators_read_password_hashes(demo_rt: Runtime, who: str) ->
     with signed_in_as(demo_rt, _staff_role("admin")) as admin:
         hashes = admin.execute("SELECT count(password_hash) FROM staff").fetchone()
         assert hashes == (4,)
+
+
+@ON_POSTGRESQL
+def test_a_desk_flags_a_missing_piece_and_only_the_office_clears_it(demo_rt: Runtime) -> None:
+    flag = (
+        "INSERT INTO missing_pieces (item_id, at, branch_id, note, clear_note) "
+        "VALUES (1, now(), 1, 'the CD', '')"
+    )
+    clear = "UPDATE missing_pieces SET cleared_at = now(), clear_note = 'found'"
+    with signed_in_as(demo_rt, _staff_role("desk")) as desk:
+        desk.execute(flag)
+        _refused(desk, clear)
+        _refused(desk, "DELETE FROM missing_pieces")
+        desk.execute("UPDATE items SET pieces = 2 WHERE id = 1")  # the items grant covers it
+    with signed_in_as(demo_rt, _staff_role("office")) as office:
+        assert office.execute(clear).rowcount == 1
+        _refused(office, "DELETE FROM missing_pieces")

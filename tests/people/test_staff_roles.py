@@ -533,12 +533,27 @@ def test_checking_out_to_the_ill_account_needs_a_team_lead(
     check_out(demo_rt, actor_at("ctl", "METRO"), "777110346", own)
 
 
+def test_changing_the_lender_date_of_a_waiting_item_needs_the_ill_office(
+    demo_rt: Runtime, actor_at: ActorAt, clock: FixedClock
+) -> None:
+    from app.desk.loan_changes import change_due_date
+
+    barcode = _held_for(demo_rt, "T00123456")  # on the hold shelf: no checkout to change
+    earlier = clock.today() + timedelta(days=2)
+    with pytest.raises(NotFound, match="The ILL office changes the lender's date"):
+        change_due_date(demo_rt, actor_at("desk", "METRO"), barcode, earlier, "Lender recalled")
+    change = change_due_date(
+        demo_rt, actor_at("office", "METRO"), barcode, earlier, "Lender recalled"
+    )
+    assert change.due_date == earlier
+
+
 # Role checks that depend on the situation, each exercised by the test named here.
 CONDITIONAL_CHECKS: dict[tuple[str, str], str] = {
     ("app.people.staff", "_actor_at"): "test_only_ill_office_staff_work_at_the_virtual_branch",
     ("app.people.staff", "add_staff"): "test_staff_administration_needs_the_admin_role",
     ("app.desk.checkout", "_ill_plan"): "test_checkout_overrides_need_the_ill_office",
-    ("app.desk.checkout", "_lending_plan"): (
+    ("app.desk.checkout_lending", "lending_plan"): (
         "test_checking_out_to_the_ill_account_needs_a_team_lead"
     ),
 }

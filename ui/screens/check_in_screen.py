@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.borrowing.missing_pieces import report_missing_piece
 from app.desk.checkin import CheckInResult, check_in
 from app.library.errors import ServiceError
 from ui.desk_session import DeskSession
@@ -108,6 +109,15 @@ class CheckInScreen(QWidget):
         scan_row.addWidget(QLabel("Scan:", self))
         scan_row.addWidget(self.scan_field, 1)
         scan_row.addWidget(self.recovery_button)
+        # A multi-piece item: the banner's first line says how many; if one is not there,
+        # this flags it for the ILL office. A button, never a dialog: the next scan goes on.
+        self.missing_piece_button = QPushButton("A piece is missing", self)
+        self.missing_piece_button.setObjectName("missingPieceButton")
+        self.missing_piece_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.missing_piece_button.clicked.connect(self.report_missing_piece)
+        self.missing_piece_button.hide()
+        self._pieces_of: CheckInResult | None = None  # the scan the button reports on
+        scan_row.addWidget(self.missing_piece_button)
         self.note = QLabel(self)
         self.note.setObjectName("scanNote")
         self.note.setProperty("role", "note")
@@ -269,6 +279,7 @@ class CheckInScreen(QWidget):
     def _on_result(self, result: CheckInResult) -> None:
         self._busy = False
         self.banner.show_result(result)
+        self._offer_missing_piece(result)
         self.sounds.play_sound(self.banner.look.sound)
         self._add_to_list(result, self.banner.look)
         if result.print_slip:
@@ -285,6 +296,35 @@ class CheckInScreen(QWidget):
         self._list_scan(item, REFUSED)
         self.scanFailed.emit(scan)
         self._pump()
+
+    def _offer_missing_piece(self, result: CheckInResult) -> None:
+        several = result.pieces > 1 and result.item_barcode is not None
+        self._pieces_of = result if several else None
+        self.missing_piece_button.setVisible(several)
+        self.missing_piece_button.setEnabled(several)
+
+    def report_missing_piece(self) -> None:
+        """Flag the last multi-piece scan for the ILL office; the answer is a note line."""
+        result = self._pieces_of
+        if result is None or result.item_barcode is None:
+            return
+        barcode, session = result.item_barcode, self.session
+        self.missing_piece_button.setEnabled(False)
+
+        def said(text: str) -> None:
+            self.note.setText(text)
+            self.note.show()
+
+        session.ops.run(
+            lambda: report_missing_piece(session.rt, session.actor, barcode),
+            on_done=lambda flag: said(
+                f"{flag.barcode}: a missing piece is flagged for the ILL office (of "
+                f"{flag.pieces}). Send on what came back, as the banner says."
+            ),
+            on_error=lambda error: said(f"Not flagged: {error.message}"),
+            name="missing piece",
+            owner=self,
+        )
 
     def _on_double_read(self, scan: str) -> None:
         self.note.setText(
@@ -348,6 +388,7 @@ class CheckInScreen(QWidget):
             ("Destination", result.destination_name or result.destination or ""),
             ("Patron", f"{result.patron_name} ({result.patron_id})" if result.patron_id else ""),
             ("Pick up by", result.pickup_by.isoformat() if result.pickup_by else ""),
+            ("Pieces", str(result.pieces) if result.pieces > 1 else ""),
             ("Request", result.request_number or ""),
             ("Time", result.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")),
         ]

@@ -104,6 +104,7 @@ class CheckOutScreen(QWidget):
         self.due_label = box.due_label
         self.sentence, self.discrepancy = box.sentence, box.discrepancy
         self.confirm_button, self.cancel_button = box.confirm_button, box.cancel_button
+        self.pieces_confirm = box.pieces_confirm
         same_date = QShortcut(QKeySequence(SAME_DATE_KEY), self)
         same_date.activated.connect(box.use_recorded)
 
@@ -296,6 +297,7 @@ class CheckOutScreen(QWidget):
 
     def _set_pending(self, result: CheckoutResult | None) -> None:
         self.pending = result
+        self.pieces_confirm.show_for(result.pieces if result is not None else 1)
         self.confirm_box.setVisible(result is not None)
         if result is None:
             return
@@ -344,13 +346,16 @@ class CheckOutScreen(QWidget):
         if not self.confirm_box.ready():  # never a date nobody read off the strap
             self._ask_strap_date(self.confirm_box.what_to_do())
             return
+        if self.pieces_confirm.needs_ticking():  # the confirmation step before the loan
+            self.banner.show_idle(self.pieces_confirm.reminder())
+            return
         strap = self.strap_date.value() if self.confirm_box.needs_date else None
         self._do_checkout(pending.barcode, strap, override=override)
 
     def _do_checkout(self, barcode: str, strap: date | None, *, override: bool) -> None:
         assert self.patron_id is not None
         rt, actor, patron_id = self.session.rt, self.session.actor, self.patron_id
-        offline = self.session.offline
+        offline, pieces_checked = self.session.offline, self.pieces_confirm.isChecked()
         self.offline_patron, self.offline_barcode = None, None
 
         def refused(error: ServiceError) -> None:
@@ -366,7 +371,14 @@ class CheckOutScreen(QWidget):
 
         self._run(
             lambda: check_out(
-                rt, actor, patron_id, barcode, strap_due=strap, override=override, offline=offline
+                rt,
+                actor,
+                patron_id,
+                barcode,
+                strap_due=strap,
+                override=override,
+                offline=offline,
+                pieces_checked=pieces_checked,
             ),
             self._checked_out,
             refused,
@@ -524,6 +536,12 @@ class CheckOutScreen(QWidget):
     def override(self) -> None:
         refused = self.refused
         if refused is None or self.patron_id is None:
+            return
+        if refused.pieces > 1 and not self.pieces_confirm.isChecked():  # counted first
+            self.pieces_confirm.show_for(refused.pieces)
+            self.confirm_title.setText(f"{refused.title}  ({refused.barcode})")
+            self.confirm_box.setVisible(True)
+            self.banner.show_idle(self.pieces_confirm.reminder().replace("Enter", "Override"))
             return
         self._do_checkout(refused.barcode, None, override=True)
 

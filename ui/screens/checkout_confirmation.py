@@ -25,6 +25,7 @@ from app.desk.checkout_results import CheckoutResult, Outcome
 from app.desk.checkout_wording import checkout_headline
 from ui.widgets.banner_looks import GOOD, REFUSED
 from ui.widgets.date_field import DateField
+from ui.widgets.pieces_confirm import PiecesConfirm
 from ui.widgets.routing_banner import RoutingBanner
 
 SAME_DATE_KEY = "Ctrl+Shift+D"  # Ctrl+D alone deletes a character in a text field on Linux
@@ -109,8 +110,10 @@ class ConfirmPanel(QGroupBox):
         buttons.addWidget(self.confirm_button)
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
+        self.pieces_confirm = PiecesConfirm(self)  # several pieces: counted first
         col = QVBoxLayout(self)
         col.addLayout(form)
+        col.addWidget(self.pieces_confirm)
         col.addWidget(self.discrepancy)
         col.addLayout(buttons)
         self.strap_date.textChanged.connect(self._date_typed)

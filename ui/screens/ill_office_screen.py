@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,85 +27,27 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from app.borrowing.receiving import Received, ReceiveForm, receive_item
+from app.borrowing.receiving import MAX_PIECES, Received, ReceiveForm
 from app.borrowing.requests import RequestView, find_request
 from app.borrowing.strap_queue import EMPTY_QUEUE, mark_straps_printed, waiting_count
 from app.library.errors import ServiceError
 from app.printing import LAYOUT_NAMES
 from app.printing.document import PrintDocument
 from ui.desk_session import DeskSession
-from ui.printing import DocumentPrinter, QtCanvas
-from ui.screens.ill_office_tabs import ListsTab, RenewalsTab, RequestsTab, ShipBackTab, say
+from ui.printing import DocumentPrinter
+from ui.screens.ill_office_tabs import RenewalsTab, RequestsTab, ShipBackTab
+from ui.screens.office_lists_tab import ListsTab
+from ui.screens.office_widgets import say
+from ui.screens.strap_preview import StrapMade, receive_and_strap
 from ui.widgets.scan_field import ScanFocusKeeper
 from ui.widgets.screen_tabs import ScreenTabs
 
 log = logging.getLogger(__name__)
-PREVIEW_DOTS_PER_POINT = 2.0
-
-
-PREVIEW_FAILED = "The strap preview could not be drawn; printing may still work."
-
-
-@dataclass(frozen=True)
-class _Strap:
-    """What one Receive hands back to the screen: the result, its strap, and the preview."""
-
-    received: Received
-    document: PrintDocument | None  # None when the strap cannot be made (`problem` says why)
-    preview: QImage | None  # None when it could not be drawn (printing may still work)
-    problem: str = ""
-
-
-def receive_and_strap(session: DeskSession, form: ReceiveForm, layout: str) -> _Strap:
-    """Receive, then build the strap once and paint its preview (on the runner's thread)."""
-    from app.printing.straps import LAYOUTS, strap_document  # ReportLab: off the GUI thread
-
-    received = receive_item(session.rt, session.actor, form)
-    assert received.strap is not None and received.strap_style is not None
-    try:
-        document = strap_document([received.strap], received.strap_style, layout)
-    except ServiceError as exc:  # received all the same; a setting keeps the strap from printing
-        return _Strap(received, None, None, exc.message)
-    try:
-        preview = first_strap_image(document, LAYOUTS[layout].cells[0].width)
-    except Exception:  # the item is received; only the picture is missing
-        log.exception("strap preview failed")
-        preview = None
-    return _Strap(received, document, preview, "" if preview is not None else PREVIEW_FAILED)
-
-
-def first_strap_image(document: PrintDocument, crop_width: float) -> QImage:
-    """The first strap of page one, painted into an image (works off the GUI thread)."""
-    width, height = document.page_size
-    image = QImage(
-        int(width * PREVIEW_DOTS_PER_POINT),
-        int(height * PREVIEW_DOTS_PER_POINT),
-        QImage.Format.Format_RGB32,
-    )
-    image.fill(QColor("white"))
-    painter = QPainter(image)
-    canvas = QtCanvas(painter, height, PREVIEW_DOTS_PER_POINT, _stop_after_first_page)
-    try:
-        document.paint(canvas)
-    except _FirstPageDone:
-        pass
-    finally:
-        painter.end()
-    # Just the first strap: the part staff check before it goes on the book.
-    crop = int(min(crop_width, width) * PREVIEW_DOTS_PER_POINT)
-    return image.copy(0, 0, crop, image.height())
-
-
-class _FirstPageDone(Exception):
-    """Raised by the preview canvas when page one is painted: the rest is not needed."""
-
-
-def _stop_after_first_page() -> None:
-    raise _FirstPageDone
 
 
 class LenderDueInput(QLineEdit):
@@ -175,6 +117,10 @@ class ReceiveTab(QWidget):
         self.due_input.setObjectName("receiveDueInput")
         self.in_library_input = QCheckBox("In-library use only", self)
         self.in_library_input.setObjectName("receiveInLibraryUse")
+        self.pieces_input = QSpinBox(self)  # a book with a CD: 2; the strap says it large
+        self.pieces_input.setObjectName("receivePieces")
+        self.pieces_input.setRange(1, MAX_PIECES)
+        self.pieces_input.setSuffix(" piece(s)")
         self.lender_barcode_input = QLineEdit(self)
         self.lender_barcode_input.setObjectName("receiveLenderBarcode")
         self.lender_barcode_input.setPlaceholderText("optional: the lender's own barcode")
@@ -193,6 +139,7 @@ class ReceiveTab(QWidget):
         form.addRow("Lender (OCLC):", self.lender_input)
         form.addRow("Lender's due date:", self.due_input)
         form.addRow("", self.in_library_input)
+        form.addRow("Pieces:", self.pieces_input)
         form.addRow("Lender's barcode:", self.lender_barcode_input)
         form.addRow("Note:", self.note_input)
         form.addRow("", self.receive_button)
@@ -274,7 +221,8 @@ class ReceiveTab(QWidget):
 
     def _show_request(self, view: RequestView) -> None:
         self.request_info.setText(
-            f"{view.title} — for {view.patron_name} ({view.patron_id}), pick up at "
+            f"{view.title}{f' ({view.citation})' if view.citation else ''} — for "
+            f"{view.patron_name} ({view.patron_id}), pick up at "
             f"{view.pickup_branch}; status {view.status.value}"
         )
         if view.lender and not self.lender_input.text():
@@ -305,6 +253,7 @@ class ReceiveTab(QWidget):
             lender_symbol=self.lender_input.text(),
             lender_due_date=due,
             in_library_use_only=self.in_library_input.isChecked(),
+            pieces=self.pieces_input.value(),
             lender_barcode=self.lender_barcode_input.text(),
             note=self.note_input.text(),
             override_reason=self.note_input.text(),  # the note says why a far date is right
@@ -321,7 +270,7 @@ class ReceiveTab(QWidget):
             name="receive",
         )
 
-    def _received(self, strap: _Strap) -> None:
+    def _received(self, strap: StrapMade) -> None:
         result = self.last = strap.received
         self._document = strap.document
         say(self.message, f"Strap {result.strap_barcode}: {result.instruction}")
@@ -337,6 +286,7 @@ class ReceiveTab(QWidget):
                       self.lender_barcode_input, self.note_input):  # fmt: skip
             field.clear()  # nothing kept from the last item: each date is read afresh
         self.in_library_input.setChecked(False)
+        self.pieces_input.setValue(1)
         self.request_info.setText("")
         self.request_input.setFocus()
         self.refresh()  # its strap waits until it is printed

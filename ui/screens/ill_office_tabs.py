@@ -1,4 +1,4 @@
-"""The ILL office screen's other tabs: requests, renewals, ship back, and the lists.
+"""The ILL office screen's other tabs: requests, renewals and ship back.
 
 Each tab calls one service per action and shows its answer, or its refusal, in a message
 line under the form. Tables are filled from the plain rows the services return.
@@ -8,26 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from pathlib import Path
-from typing import TypeVar
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.borrowing import office_lists
-from app.borrowing.office_list_print import PrintableList
 from app.borrowing.renewals import RenewalResult, record_renewal
 from app.borrowing.requests import (
     RequestForm,
@@ -41,51 +34,15 @@ from app.borrowing.requests import (
     record_copy_view,
 )
 from app.borrowing.ship_back import ShipBackRow, Shipped, items_to_ship, ship_back
+from app.desk.loan_changes import DueDateChange, change_due_date
 from app.library.errors import ServiceError
 from app.library.vocabulary import RequestKind, RequestStatus
-from app.workstation.private_files import write_owner_only
 from ui.desk_session import DeskSession
-from ui.screens.office_list_rows import Rows, office_list_rows
-from ui.widgets.rows_view import RowsView
-
-T = TypeVar("T")
-
-
-def say(label: QLabel, text: str, *, error: bool = False) -> None:
-    """One message line: red with a warning sign for a refusal, plain otherwise."""
-    label.setText(f"⚠ {text}" if error and text else text)
-    label.setProperty("error", error)
-    label.setStyleSheet("color: #b00020; font-weight: bold;" if error else "")
-
-
-def fill_table(table: RowsView, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """New headers and rows; nothing stays selected (a row's place is no longer its entry)."""
-    table.show_rows(headers, rows)
-
-
-def _table(parent: QWidget | None, name: str) -> RowsView:
-    return RowsView(name, parent)
-
-
-def _line(parent: QWidget, name: str, placeholder: str = "") -> QLineEdit:
-    field = QLineEdit(parent)
-    field.setObjectName(name)
-    field.setPlaceholderText(placeholder)
-    return field
-
-
-def _button(parent: QWidget, name: str, text: str, slot: Callable[[], None]) -> QPushButton:
-    button = QPushButton(text, parent)
-    button.setObjectName(name)
-    button.clicked.connect(slot)
-    return button
-
-
-def _message(parent: QWidget, name: str) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    return label
+from ui.screens.office_widgets import fill_table, run_on_desk, say
+from ui.screens.office_widgets import line_edit as _line
+from ui.screens.office_widgets import message_label as _message
+from ui.screens.office_widgets import push_button as _button
+from ui.screens.office_widgets import table_widget as _table
 
 
 class RequestsTab(QWidget):
@@ -104,6 +61,9 @@ class RequestsTab(QWidget):
         self.title_input = _line(self, "requestTitleInput")
         self.author_input = _line(self, "requestAuthorInput")
         self.article_input = _line(self, "requestArticleInput", "copies: article or chapter")
+        self.volume_input = _line(self, "requestVolumeInput", "e.g. 2")
+        self.issue_input = _line(self, "requestIssueInput", "e.g. 4")
+        self.pages_input = _line(self, "requestPagesInput", "e.g. 112-140")
         self.pickup_input = _line(self, "requestPickupInput", "campus code, e.g. METRO")
         self.lender_input = _line(self, "requestLenderInput", "optional OCLC symbol")
         self.number_input = _line(self, "requestNumberInput", "blank: the next number")
@@ -115,6 +75,9 @@ class RequestsTab(QWidget):
             ("Title:", self.title_input),
             ("Author:", self.author_input),
             ("Article/chapter:", self.article_input),
+            ("Volume:", self.volume_input),
+            ("Issue:", self.issue_input),
+            ("Pages:", self.pages_input),
             ("Pickup branch:", self.pickup_input),
             ("Lender:", self.lender_input),
             ("Request number:", self.number_input),
@@ -188,7 +151,8 @@ class RequestsTab(QWidget):
             self.table,
             ("Request", "Kind", "Status", "Title", "Patron", "Pickup", "Strap", "Copy left"),
             [
-                (v.request_number, v.kind.value, v.status.value, v.title, v.patron_id,
+                (v.request_number, v.kind.value, v.status.value,
+                 f"{v.title} ({v.citation})" if v.citation else v.title, v.patron_id,
                  v.pickup_branch, v.strap_barcode, self._left(v))
                 for v in self.views
             ],
@@ -233,10 +197,13 @@ class RequestsTab(QWidget):
         form = RequestForm(
             patron=self.patron_input.text(),
             for_patron=self.for_input.text(),
-            kind=self.kind_input.currentData(),
+            kind=RequestKind(self.kind_input.currentData()),  # Qt hands the enum back as str
             title=self.title_input.text(),
             author=self.author_input.text(),
             article_title=self.article_input.text(),
+            volume=self.volume_input.text(),
+            issue=self.issue_input.text(),
+            pages=self.pages_input.text(),
             pickup_branch=self.pickup_input.text(),
             lender=self.lender_input.text(),
             request_number=self.number_input.text(),
@@ -250,6 +217,7 @@ class RequestsTab(QWidget):
 
         def clear() -> None:
             for field in (self.title_input, self.author_input, self.article_input,
+                          self.volume_input, self.issue_input, self.pages_input,
                           self.number_input, self.for_input):  # fmt: skip
                 field.clear()
 
@@ -320,17 +288,19 @@ class RenewalsTab(QWidget):
         self.approve.setChecked(True)
         self.deny = QRadioButton("Denied by the lender", self)
         self.deny.setObjectName("renewalDenied")
+        self.recall = QRadioButton("Recalled by the lender: an earlier date", self)
+        self.recall.setObjectName("renewalRecalled")  # the hold's pickup-by date follows
         self.due_input = QDateEdit(self)
         self.due_input.setObjectName("renewalDueInput")
         self.due_input.setCalendarPopup(True)
         self.due_input.setDisplayFormat("yyyy-MM-dd")
         today = session.rt.clock.today()
         self.due_input.setDate(QDate(today.year, today.month, today.day).addDays(28))
-        self.approve.toggled.connect(self.due_input.setEnabled)
+        self.deny.toggled.connect(lambda denied: self.due_input.setEnabled(not denied))
         self.reason_input = _line(
             self, "renewalReasonInput", "Only for a date more than two years ahead: why"
         )
-        self.approve.toggled.connect(self.reason_input.setEnabled)
+        self.deny.toggled.connect(lambda denied: self.reason_input.setEnabled(not denied))
         self.message = _message(self, "renewalMessage")
         form = QFormLayout(self)
         form.addRow("Request number:", self.number_input)
@@ -338,10 +308,14 @@ class RenewalsTab(QWidget):
         form.addRow("New due date:", self.due_input)
         form.addRow("Reason:", self.reason_input)
         form.addRow("", self.deny)
+        form.addRow("", self.recall)
         form.addRow("", _button(self, "recordRenewalButton", "Record the answer", self.record))
         form.addRow("", self.message)
 
     def record(self) -> None:
+        if self.recall.isChecked():
+            self._recall()
+            return
         approved = self.approve.isChecked()
         value = self.due_input.date()
         rt, actor, number = self.session.rt, self.session.actor, self.number_input.text()
@@ -356,6 +330,28 @@ class RenewalsTab(QWidget):
             self._recorded,
         )
 
+    def _recall(self) -> None:
+        value = self.due_input.date()
+        rt, actor, number = self.session.rt, self.session.actor, self.number_input.text()
+        new_due = date(value.year(), value.month(), value.day())
+        reason = self.reason_input.text().strip() or "Recalled by the lender"
+
+        def recalled(change: DueDateChange) -> None:
+            text = f"Recalled: {change.barcode} now due {change.due_date.isoformat()}."
+            if change.pickup_by_pulled_back and change.pickup_by is not None:
+                text += f" Pick up by {change.pickup_by.isoformat()} now"
+                text += "; the patron will be told." if change.patron_told else "."
+            say(self.message, text)
+            self.number_input.clear()
+            self.reason_input.clear()
+
+        run_on_desk(
+            self.session,
+            self.message,
+            lambda: change_due_date(rt, actor, number, new_due, reason),
+            recalled,
+        )
+
     def _recorded(self, result: RenewalResult) -> None:
         if result.approved:
             text = (f"Renewed: {result.request_number} now due "
@@ -365,6 +361,12 @@ class RenewalsTab(QWidget):
         say(self.message, text + " The patron will be told.")
         self.number_input.clear()
         self.reason_input.clear()
+
+
+def _pieces_cell(row: ShipBackRow) -> str:
+    """The piece count to pack, and a piece still reported missing."""
+    text = str(row.pieces) if row.pieces > 1 else ""
+    return f"{text} (one missing)" if row.piece_missing else text
 
 
 class ShipBackTab(QWidget):
@@ -399,154 +401,19 @@ class ShipBackTab(QWidget):
         )
         fill_table(
             self.table,
-            ("Strap", "Request", "Title", "Lender", "Lender's due", "Lender's barcode"),
-            [(r.barcode, r.request_number, r.title, r.lender, r.lender_due_date,
-              r.lender_barcode) for r in rows],
+            ("Strap", "Request", "Title", "Pieces", "Lender", "Lender's due",
+             "Lender's barcode"),
+            [(r.barcode, r.request_number, r.title, _pieces_cell(r), r.lender,
+              r.lender_due_date, r.lender_barcode) for r in rows],
         )  # fmt: skip
 
     def ship(self) -> None:
         rt, actor, scan = self.session.rt, self.session.actor, self.scan_input.text()
 
         def shipped(done: Shipped) -> None:
-            say(self.message, f"{done.barcode} shipped to {done.lender}; closed.")
+            say(self.message, f"{done.barcode} shipped to {done.lender}; closed. {done.reminder}")
             self.refresh()
 
         run_on_desk(self.session, self.message, lambda: ship_back(rt, actor, scan), shipped)
         self.scan_input.clear()
         self.scan_input.setFocus()
-
-
-# The lists the office prints, by their place in ListsTab.LISTS.
-PRINTABLE = {
-    1: PrintableList.TRANSIT,
-    2: PrintableList.HOLD_SHELF,
-    4: PrintableList.DISCREPANCIES,
-}
-
-
-class ListsTab(QWidget):
-    """Received today, in transit, hold shelves, overdue, and the two logs to review."""
-
-    LISTS = (
-        "Received today",
-        "In transit",
-        "Hold shelves",
-        "Overdue ILL loans",
-        "Due-date discrepancies",
-        "Not-found scans",
-    )
-    EMPTY = (
-        "Nothing received today. Items appear here as they are received and strapped.",
-        "Nothing in inter-campus mail: every item sent between campuses has been checked in.",
-        "No ILL item waits on a hold shelf at any campus.",
-        "No borrowed item is overdue with its patron.",
-        (
-            "No due-date discrepancy waits for review. One appears here when a due date "
-            "given differs from the system's or the strap's."
-        ),
-        "No not-found scan waits for review: every barcode scanned at a desk was known.",
-    )
-
-    def __init__(self, session: DeskSession, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.ids: list[int] = []
-        self.choice = QComboBox(self)
-        self.choice.setObjectName("officeListChoice")
-        self.choice.addItems(self.LISTS)
-        self.choice.currentIndexChanged.connect(lambda _index: self.refresh())
-        self.table = _table(self, "officeListTable")
-        self.empty_note = self.table.empty_note
-        self.note_input = _line(self, "reviewNoteInput", "review note (optional)")
-        self.review_button = _button(self, "reviewButton", "Close / mark reviewed", self.review)
-        self.message = _message(self, "listsMessage")
-        top = QHBoxLayout()
-        top.addWidget(self.choice, 1)
-        top.addWidget(_button(self, "refreshListButton", "Refresh", self.refresh))
-        self.print_button = _button(self, "printListButton", "Print...", self.print_list)
-        self.print_button.setEnabled(False)  # the first list (received today) is not printed
-        top.addWidget(self.print_button)
-        review = QHBoxLayout()
-        review.addWidget(self.note_input, 1)
-        review.addWidget(self.review_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(review)
-        layout.addWidget(self.message)
-
-    def refresh(self) -> None:
-        index, session = self.choice.currentIndex(), self.session
-        self.ids = []
-
-        def shown(answer: tuple[Rows, list[int]]) -> None:
-            if self.choice.currentIndex() != index:
-                return  # another list was chosen meanwhile; its answer follows
-            (headers, rows), self.ids = answer
-            self.empty_note.say(self.EMPTY[index])
-            fill_table(self.table, headers, rows)
-            self.review_button.setEnabled(index >= 4)
-            self.print_button.setEnabled(index in PRINTABLE)
-            say(self.message, f"{len(rows)} entries.")
-
-        run_on_desk(session, self.message, lambda: office_list_rows(session, index), shown)
-
-    def print_list(self) -> None:
-        """Save the list on show as a printable PDF (the ones the office prints)."""
-        which = PRINTABLE.get(self.choice.currentIndex())
-        if which is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save the list as PDF", f"{which.value}.pdf", "PDF files (*.pdf)"
-        )
-        if path:
-            self.print_to(Path(path))
-
-    def print_to(self, path: Path) -> None:
-        from app.borrowing.office_list_print import office_list_pdf
-
-        which = PRINTABLE[self.choice.currentIndex()]
-        rt, actor = self.session.rt, self.session.actor
-
-        def save(made: tuple[int, bytes]) -> None:
-            count, pdf = made
-            try:
-                write_owner_only(path, pdf)  # hold-shelf and discrepancy lists name patrons
-            except OSError as exc:
-                say(self.message, f"Cannot write {path}: {exc.strerror or exc}.", error=True)
-                return
-            say(self.message, f"{count} entries saved to {path} for printing.")
-
-        run_on_desk(self.session, self.message, lambda: office_list_pdf(rt, actor, which), save)
-
-    def review(self) -> None:
-        row = self.table.currentRow()
-        if not 0 <= row < len(self.ids):
-            say(self.message, "Select an entry in the list first.", error=True)
-            return
-        rt, actor = self.session.rt, self.session.actor
-        entry, note, index = self.ids[row], self.note_input.text(), self.choice.currentIndex()
-
-        def action() -> None:
-            if index == 4:
-                office_lists.close_discrepancy(rt, actor, entry, note)
-            else:
-                office_lists.review_not_found(rt, actor, entry, note)
-
-        def done(_nothing: None) -> None:
-            self.note_input.clear()
-            self.refresh()
-
-        run_on_desk(self.session, self.message, action, done)
-
-
-def run_on_desk(
-    session: DeskSession, message: QLabel, action: Callable[[], T], then: Callable[[T], object]
-) -> None:
-    """Run a service call on the desk's runner; a refusal is said in `message`."""
-    session.ops.run(
-        action,
-        on_done=then,
-        on_error=lambda error: say(message, error.message, error=True),
-        owner=message,
-    )

@@ -6,6 +6,7 @@ Each list is its headers and its rows as plain values; the tab turns them into c
 from __future__ import annotations
 
 from app.borrowing import office_lists
+from app.borrowing.missing_pieces import missing_pieces
 from ui.desk_session import DeskSession
 
 Rows = tuple[tuple[str, ...], list[tuple[object, ...]]]
@@ -46,6 +47,13 @@ def office_list_rows(session: DeskSession, index: int) -> tuple[Rows, list[int]]
             (d.at, d.patron_id, d.request_number, d.system_date, d.strap_date, d.due_date,
              d.story, d.staff, d.branch) for d in entries
         ]), [d.id for d in entries]  # fmt: skip
+    if index == 6:
+        flags = missing_pieces(rt, actor)
+        return (("When", "Strap", "Title", "Pieces", "Missing", "Patron", "Lender", "Branch",
+                 "Staff"), [
+            (m.at, m.barcode, m.title, m.pieces, m.note, m.patron, m.lender, m.branch, m.staff)
+            for m in flags
+        ]), [m.id for m in flags]  # fmt: skip
     scans = office_lists.not_found_scans(rt, actor)
     return (("When", "Barcode", "Branch", "Staff"), [
         (n.at, n.barcode, n.branch, n.staff) for n in scans

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 21:00:07.692037
+Create Date: 2026-12-06 21:18:38.316989
 """
 
 from collections.abc import Sequence
@@ -455,6 +455,7 @@ def upgrade() -> None:
         sa.Column("lender_barcode", sa.String(length=64), nullable=True),
         sa.Column("lender_due_date", sa.Date(), nullable=True),
         sa.Column("in_library_use_only", sa.Boolean(), nullable=False),
+        sa.Column("pieces", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
@@ -730,6 +731,48 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "missing_pieces",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("branch_id", sa.Integer(), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("cleared_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("cleared_by", sa.Integer(), nullable=True),
+        sa.Column("clear_note", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["branch_id"], ["branches.id"], name=op.f("fk_missing_pieces_branch_id_branches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["cleared_by"], ["staff.id"], name=op.f("fk_missing_pieces_cleared_by_staff")
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_missing_pieces_item_id_items")
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"], ["staff.id"], name=op.f("fk_missing_pieces_staff_id_staff")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_missing_pieces")),
+    )
+    with op.batch_alter_table("missing_pieces", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_missing_pieces_item_id"), ["item_id"], unique=False)
+        batch_op.create_index(
+            "ix_missing_pieces_open",
+            ["at"],
+            unique=False,
+            sqlite_where=sa.text("cleared_at IS NULL"),
+            postgresql_where=sa.text("cleared_at IS NULL"),
+        )
+        batch_op.create_index(
+            "uq_missing_pieces_one_open_per_item",
+            ["item_id"],
+            unique=True,
+            sqlite_where=sa.text("cleared_at IS NULL"),
+            postgresql_where=sa.text("cleared_at IS NULL"),
+        )
+
+    op.create_table(
         "strap_prints",
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
@@ -954,6 +997,20 @@ def downgrade() -> None:
         )
 
     op.drop_table("strap_prints")
+    with op.batch_alter_table("missing_pieces", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_missing_pieces_one_open_per_item",
+            sqlite_where=sa.text("cleared_at IS NULL"),
+            postgresql_where=sa.text("cleared_at IS NULL"),
+        )
+        batch_op.drop_index(
+            "ix_missing_pieces_open",
+            sqlite_where=sa.text("cleared_at IS NULL"),
+            postgresql_where=sa.text("cleared_at IS NULL"),
+        )
+        batch_op.drop_index(batch_op.f("ix_missing_pieces_item_id"))
+
+    op.drop_table("missing_pieces")
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_loans_one_open_per_item",

@@ -1,0 +1,20 @@
+"""Items that come in several pieces (a book with a CD, a two-volume set).
+
+The count is recorded at receipt and said wherever the item changes hands, so a piece left
+behind is noticed at the desk rather than by the lender.
+"""
+
+from __future__ import annotations
+
+
+def pieces_line(pieces: int) -> str:
+    """What a desk is told about a multi-piece item ("" for a single piece)."""
+    if pieces <= 1:
+        return ""
+    every = "both" if pieces == 2 else f"all {pieces}"
+    return f"{pieces} pieces: check that {every} are here."
+
+
+def pieces_label(pieces: int) -> str:
+    """The strap's big words for a multi-piece item ("" for a single piece)."""
+    return f"{pieces} PIECES" if pieces > 1 else ""
