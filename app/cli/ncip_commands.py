@@ -198,7 +198,10 @@ def _serve(ctx: CliContext) -> int:
         raise InvalidInput("Give both --certfile and --keyfile to serve HTTPS, or neither.")
     if not 0 <= ctx.args.port <= 65535:
         raise InvalidInput("--port is a number from 0 to 65535.")
-    from app.ncip.http_server import NcipServer  # the HTTP server loads only to serve
+    from app.ncip.http_server import (  # the HTTP server loads only to serve
+        NcipServer,
+        freeze_startup_objects,
+    )
 
     rt = ctx.runtime()
     handler = logging.StreamHandler(sys.stderr)
@@ -219,6 +222,7 @@ def _serve(ctx: CliContext) -> int:
         proxies=parse_networks(ctx.args.proxy),
     )
     host, port = server.start()
+    freeze_startup_objects()
     scheme = "https" if server.tls else "http"
     ncip_log.info("NCIP responder listening on %s://%s:%d/ncip", scheme, host, port)
     jobs = daily.DailyScheduler(rt, load_settings()) if ctx.args.daily_jobs else None
