@@ -289,7 +289,6 @@ def _in_hand_at_the_office(ctx: Context, item: Item) -> IllRequest | None:
         after={"status": ItemStatus.AT_ILL_OFFICE.value},
         detail="the ILL system reported the item back at the ILL office",
     )
-    session.flush()
     return request
 
 
@@ -312,12 +311,15 @@ def _back_to_lender(ctx: Context, msg: m.CheckInItem, item: Item) -> ItemChecked
                 element="ItemIdentifierValue",
                 value=msg.item_id,
             )
-    request = None  # kept while the item is shipped back (see _in_hand_at_the_office)
-    if item.status is not ItemStatus.AT_ILL_OFFICE:
-        request = _in_hand_at_the_office(ctx, item)
-    with refusals("ItemIdentifierValue", msg.item_id, invalid=ProblemType.ITEM_NOT_CHECKED_OUT):
-        shipped = ship_back(ctx.rt, ctx.actor, item.barcode)
-    del request
+    # Back at the office, then shipped: the item and its request are written once each, at
+    # the end, not once per step (their objects carry both steps' changes meanwhile).
+    with ctx.session.no_autoflush:
+        request = None  # kept while the item is shipped back (see _in_hand_at_the_office)
+        if item.status is not ItemStatus.AT_ILL_OFFICE:
+            request = _in_hand_at_the_office(ctx, item)
+        with refusals("ItemIdentifierValue", msg.item_id, invalid=ProblemType.ITEM_NOT_CHECKED_OUT):
+            shipped = ship_back(ctx.rt, ctx.actor, item.barcode)
+        del request
     lender = shipped.lender or "the lender"
     return ItemCheckedIn(
         item.barcode,
