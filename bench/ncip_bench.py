@@ -167,13 +167,24 @@ def _prepare(rt: Runtime) -> None:
 
 class CpuMeter:
     """CPU seconds spent by the responder, the PostgreSQL backends of one database and this
-    process between `start` and `stop` (Linux: read from /proc; elsewhere nothing)."""
+    process between `start` and `stop` (Linux: read from /proc; elsewhere nothing).
+
+    The responder's pool opens and closes backends as the load changes, so the backends are
+    read every quarter second: one that closes loses at most its last quarter second, and
+    PostgreSQL's figure is a slight lower bound.
+    """
 
     TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    EVERY = 0.25  # seconds between readings of the backends
 
     def __init__(self, server_pid: int, database: str) -> None:
         self.server_pid, self.database = server_pid, database
-        self._start: tuple[float, float, dict[int, float]] | None = None
+        self._admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._start: tuple[float, float] | None = None
+        self._stopping = threading.Event()
+        self._reader = threading.Thread(target=self._read_backends, daemon=True)
 
     @classmethod
     def _of(cls, pid: int) -> float | None:
@@ -184,30 +195,44 @@ class CpuMeter:
             return None
         return (int(fields[11]) + int(fields[12])) / cls.TICKS  # utime + stime
 
-    def _backends(self) -> dict[int, float]:
-        admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
+    def _backends(self, *, first: bool = False) -> None:
+        with self._admin.connect() as conn:
             pids = conn.scalars(
                 text("SELECT pid FROM pg_stat_activity WHERE datname = :n"), {"n": self.database}
             ).all()
-        admin.dispose()
-        found = {int(pid): self._of(int(pid)) for pid in pids}
-        return {pid: cpu for pid, cpu in found.items() if cpu is not None}
+        for pid in pids:
+            cpu = self._of(int(pid))
+            if cpu is None:
+                continue
+            # a backend opened after the start spent all of its CPU within the measurement
+            self._first.setdefault(int(pid), cpu if first else 0.0)
+            self._last[int(pid)] = cpu
+
+    def _read_backends(self) -> None:
+        while not self._stopping.wait(self.EVERY):
+            self._backends()
 
     def start(self) -> None:
         server = self._of(self.server_pid)
         if server is not None:
-            self._start = (server, time.process_time(), self._backends())
+            self._backends(first=True)
+            self._start = (server, time.process_time())
+            self._reader.start()
 
     def stop(self) -> tuple[float, float, float] | None:
-        """Responder, PostgreSQL, initiators: CPU seconds since `start` (backends that
-        closed meanwhile are not counted, so PostgreSQL's part is a lower bound)."""
+        """Responder, PostgreSQL, initiators: CPU seconds since `start`."""
         server = self._of(self.server_pid)
         if self._start is None or server is None:
+            self._admin.dispose()
             return None
-        server_0, own_0, backends_0 = self._start
-        database = sum(cpu - backends_0.get(pid, 0.0) for pid, cpu in self._backends().items())
-        return server - server_0, database, time.process_time() - own_0
+        own = time.process_time()
+        self._stopping.set()
+        self._reader.join()
+        self._backends()
+        self._admin.dispose()
+        database = sum(cpu - self._first[pid] for pid, cpu in self._last.items())
+        server_0, own_0 = self._start
+        return server - server_0, database, own - own_0
 
 
 def _in_process(rt: Runtime, bodies: Sequence[bytes]) -> tuple[list[float], list[bytes]]:
