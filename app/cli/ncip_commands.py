@@ -203,7 +203,10 @@ def _serve(ctx: CliContext) -> int:
         freeze_startup_objects,
     )
 
-    rt = ctx.runtime()
+    threads = max(1, ctx.args.threads)
+    # a connection for each thread answering messages, one for the daily jobs, one for
+    # /healthz: none opened and closed again while messages come in together
+    rt = ctx.runtime(connections=threads + 2)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     ncip_log = logging.getLogger("illdesk.ncip")
@@ -216,7 +219,7 @@ def _serve(ctx: CliContext) -> int:
         ctx.args.port,
         certfile=ctx.args.certfile,
         keyfile=ctx.args.keyfile,
-        threads=max(1, ctx.args.threads),
+        threads=threads,
         rate_per_second=max(0.1, ctx.args.rate),
         burst=max(1, int(ctx.args.rate * 2)),
         proxies=parse_networks(ctx.args.proxy),
