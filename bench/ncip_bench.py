@@ -6,7 +6,14 @@ The responder runs as `illdesk ncip serve` in a process of its own (as in produc
 initiators are threads of this process, each with its own keep-alive connection. Every
 AcceptItem is a new request (created, received, strapped, sent in transit); every
 CheckInItem sends one of those items back to its lender (loan ended, item closed). The
-database is a fresh one on the local PostgreSQL with the demo library.
+database is a fresh one on the local PostgreSQL with the demo library, and the day's jobs
+have run on it before the service starts (as on any day after the first hour): the
+service's first check then finds nothing due instead of running them during the figures.
+
+Where /proc exists (Linux), the CPU that each message costs is counted too: the responder's
+process, the PostgreSQL backends of the benchmark database, and this process (the
+initiators). What 2 cores allow follows from their sum; what one responder process allows
+(one Python process runs Python on one core at a time) from the responder's part.
 
     python -m bench.ncip_bench --messages 400
 """
@@ -32,13 +39,16 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from app.daily import run_all_if_due, service_actor
 from app.demo import load_demo
 from app.library import library_settings
 from app.library.actors import unattended
 from app.library.runtime import Runtime
+from app.ncip.http_server import freeze_startup_objects
 from app.ncip.partners import allow_partner
 from app.ncip.responder import respond
 from app.people.staff import actor_for
+from app.workstation.config import load_settings
 from bench.timing import Figure, percentile, timed
 from db import schema
 from db.engine import Database, create_database_engine
@@ -155,6 +165,76 @@ def _prepare(rt: Runtime) -> None:
         library_settings.save(session, ncip_agency_id="EXC")
 
 
+class CpuMeter:
+    """CPU seconds spent by the responder, the PostgreSQL backends of one database and this
+    process between `start` and `stop` (Linux: read from /proc; elsewhere nothing).
+
+    The responder's pool opens and closes backends as the load changes, so the backends are
+    read every quarter second: one that closes loses at most its last quarter second, and
+    PostgreSQL's figure is a slight lower bound.
+    """
+
+    TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    EVERY = 0.25  # seconds between readings of the backends
+
+    def __init__(self, server_pid: int, database: str) -> None:
+        self.server_pid, self.database = server_pid, database
+        self._admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._start: tuple[float, float] | None = None
+        self._stopping = threading.Event()
+        self._reader = threading.Thread(target=self._read_backends, daemon=True)
+
+    @classmethod
+    def _of(cls, pid: int) -> float | None:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / cls.TICKS  # utime + stime
+
+    def _backends(self, *, first: bool = False) -> None:
+        with self._admin.connect() as conn:
+            pids = conn.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = :n"), {"n": self.database}
+            ).all()
+        for pid in pids:
+            cpu = self._of(int(pid))
+            if cpu is None:
+                continue
+            # a backend opened after the start spent all of its CPU within the measurement
+            self._first.setdefault(int(pid), cpu if first else 0.0)
+            self._last[int(pid)] = cpu
+
+    def _read_backends(self) -> None:
+        while not self._stopping.wait(self.EVERY):
+            self._backends()
+
+    def start(self) -> None:
+        server = self._of(self.server_pid)
+        if server is not None:
+            self._backends(first=True)
+            self._start = (server, time.process_time())
+            self._reader.start()
+
+    def stop(self) -> tuple[float, float, float] | None:
+        """Responder, PostgreSQL, initiators: CPU seconds since `start`."""
+        server = self._of(self.server_pid)
+        if self._start is None or server is None:
+            self._admin.dispose()
+            return None
+        own = time.process_time()
+        self._stopping.set()
+        self._reader.join()
+        self._backends()
+        self._admin.dispose()
+        database = sum(cpu - self._first[pid] for pid, cpu in self._last.items())
+        server_0, own_0 = self._start
+        return server - server_0, database, own - own_0
+
+
 def _in_process(rt: Runtime, bodies: Sequence[bytes]) -> tuple[list[float], list[bytes]]:
     samples, answers = [], []
     for body in bodies:
@@ -257,24 +337,38 @@ def run(messages: int, say: Callable[[str], None] = print) -> list[Figure]:
         # warm-up: first connections, first statements, the secret's first check
         warm_answers = _in_process(rt, accepts(20))[1]
         _accepted(_in_process(rt, [checkin_body(_strap(b)) for b in warm_answers])[1])
+        freeze_startup_objects()  # as `ncip serve` does before its first message
 
         say(f"in-process: {messages} AcceptItem, then {messages} CheckInItem")
+        cpu_started = time.process_time()
         accept_ms, answers = _in_process(rt, accepts(messages))
         checkin_ms, checkin_answers = _in_process(rt, [checkin_body(_strap(b)) for b in answers])
+        in_process_cpu = (time.process_time() - cpu_started) * 1000 / (2 * messages)
         _accepted(checkin_answers)
+        # The day's jobs, done before the service starts: its first check (5 s after the
+        # start) then costs a query instead of a whole day's run during the figures.
+        jobs_started = time.perf_counter()
+        run_all_if_due(rt, service_actor(), load_settings())
+        say(f"the day's jobs ran in {time.perf_counter() - jobs_started:.1f} s")
         port = _free_port()
         server = _start_server(url, port)
         _over_http(port, accepts(20), 1)
         results: dict[tuple[str, int], list[float]] = {}
         rates: dict[int, float] = {}
+        cpu: dict[int, list[float]] = {}
         for initiators in (1, 8):
             count = messages if initiators == 1 else messages * 2
             say(f"HTTP, {initiators} initiator(s): {count} AcceptItem, then {count} CheckInItem")
+            meter = CpuMeter(server.pid, name)
+            meter.start()
             a_ms, a_answers, a_wall = _over_http(port, accepts(count), initiators)
             straps = [_strap(b) for b in a_answers]
             c_ms, c_answers, c_wall = _over_http(
                 port, [checkin_body(s) for s in straps], initiators
             )
+            spent = meter.stop()
+            if spent is not None:
+                cpu[initiators] = [seconds * 1000 / (2 * count) for seconds in spent]
             _accepted(c_answers)
             results[("AcceptItem", initiators)] = a_ms
             results[("CheckInItem", initiators)] = c_ms
@@ -321,6 +415,7 @@ def run(messages: int, say: Callable[[str], None] = print) -> list[Figure]:
                     note="AcceptItem and CheckInItem alternating phases",
                 )
             )
+        figures.extend(_cpu_figures(cpu, in_process_cpu))
         for label, body in HOSTILE.items():
             samples = _in_process(rt, [body] * 50)[0]
             figures.append(
@@ -332,6 +427,65 @@ def run(messages: int, say: Callable[[str], None] = print) -> list[Figure]:
             server.terminate()
             server.wait(timeout=30)
         _drop(name)
+    return figures
+
+
+def _cpu_figures(cpu: dict[int, list[float]], in_process: float) -> list[Figure]:
+    """CPU per message by process, and the message rates that this CPU allows."""
+    note = "CPU time per message (AcceptItem and CheckInItem averaged)"
+    figures = [
+        Figure(
+            benchmark="NCIP CPU per message, in-process (respond)",
+            database="postgresql",
+            samples=1,
+            median=round(in_process, 2),
+            p99=round(in_process, 2),
+            unit="ms",
+            target="baseline",
+            met=None,
+            note=note,
+        )
+    ]
+    cores = os.cpu_count() or 1
+    for initiators, spent in cpu.items():
+        responder, database, initiating = spent
+        for part, ms in (
+            ("responder process", responder),
+            ("PostgreSQL", database),
+            ("initiators", initiating),
+        ):
+            figures.append(
+                Figure(
+                    benchmark=f"NCIP CPU per message, {initiators} initiator(s): {part}",
+                    database="postgresql",
+                    samples=1,
+                    median=round(ms, 2),
+                    p99=round(ms, 2),
+                    unit="ms",
+                    target="-",
+                    met=None,
+                    note=f"{note}, from /proc",
+                )
+            )
+        if initiators != 8:
+            continue
+        for label, rate in (
+            (f"NCIP messages per second {cores} cores allow", cores * 1000 / sum(spent)),
+            ("NCIP messages per second one responder process allows", 1000 / responder),
+        ):
+            figures.append(
+                Figure(
+                    benchmark=label,
+                    database="postgresql",
+                    samples=1,
+                    median=round(rate, 1),
+                    p99=round(rate, 1),
+                    unit="msg/s",
+                    target="-",
+                    met=None,
+                    note="from the CPU per message at 8 initiators",
+                )
+            )
     return figures
 
 

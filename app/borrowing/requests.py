@@ -62,6 +62,9 @@ class RequestForm:
     lender: str = ""
     request_number: str = ""  # blank: the next free number
     for_patron: str = ""
+    # Whether ILL Desk tells the patron the item is ready; False when the ILL system that
+    # placed the request (NCIP "Hold For Pickup" without "And Notify") tells them itself.
+    notify_patron: bool = True
 
 
 @dataclass(frozen=True)
@@ -119,11 +122,17 @@ def copy_access(request: IllRequest, settings: LibrarySettings, now: datetime) -
 
 
 def _view(
-    session: Session, request: IllRequest, settings: LibrarySettings, now: datetime
+    session: Session,
+    request: IllRequest,
+    settings: LibrarySettings,
+    now: datetime,
+    *,
+    new: bool = False,
 ) -> RequestView:
+    """What the screens show of a request; `new`: just placed, so nothing received yet."""
     patron = session.get(Patron, request.patron_id) if request.patron_id else None
     pickup = session.get(Branch, request.pickup_branch_id) if request.pickup_branch_id else None
-    item = temporary_item_for(session, request)
+    item = None if new else temporary_item_for(session, request)
     return RequestView(
         request_number=request.request_number,
         kind=request.kind,
@@ -258,6 +267,7 @@ def place_request(rt: Runtime, actor: Actor, form: RequestForm) -> RequestView:
             pickup_branch_id=pickup.id,
             lender_symbol=lender,
             requested_by_staff=patron.staff_id is not None,
+            notify_patron=form.notify_patron,
             created_at=now,
             updated_at=now,
         )
@@ -288,7 +298,7 @@ def place_request(rt: Runtime, actor: Actor, form: RequestForm) -> RequestView:
             patron_id=patron.id,
             after={"request_number": number, "kind": form.kind.value, "pickup": pickup.code},
         )
-        return _view(session, request, settings, now)
+        return _view(session, request, settings, now, new=True)
 
 
 def find_request(rt: Runtime, actor: Actor, number: str) -> RequestView:

@@ -198,9 +198,15 @@ def _serve(ctx: CliContext) -> int:
         raise InvalidInput("Give both --certfile and --keyfile to serve HTTPS, or neither.")
     if not 0 <= ctx.args.port <= 65535:
         raise InvalidInput("--port is a number from 0 to 65535.")
-    from app.ncip.http_server import NcipServer  # the HTTP server loads only to serve
+    from app.ncip.http_server import (  # the HTTP server loads only to serve
+        NcipServer,
+        freeze_startup_objects,
+    )
 
-    rt = ctx.runtime()
+    threads = max(1, ctx.args.threads)
+    # a connection for each thread answering messages, one for the daily jobs, one for
+    # /healthz: none opened and closed again while messages come in together
+    rt = ctx.runtime(connections=threads + 2)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     ncip_log = logging.getLogger("illdesk.ncip")
@@ -213,12 +219,13 @@ def _serve(ctx: CliContext) -> int:
         ctx.args.port,
         certfile=ctx.args.certfile,
         keyfile=ctx.args.keyfile,
-        threads=max(1, ctx.args.threads),
+        threads=threads,
         rate_per_second=max(0.1, ctx.args.rate),
         burst=max(1, int(ctx.args.rate * 2)),
         proxies=parse_networks(ctx.args.proxy),
     )
     host, port = server.start()
+    freeze_startup_objects()
     scheme = "https" if server.tls else "http"
     ncip_log.info("NCIP responder listening on %s://%s:%d/ncip", scheme, host, port)
     jobs = daily.DailyScheduler(rt, load_settings()) if ctx.args.daily_jobs else None

@@ -50,9 +50,22 @@ def branch_by_code(session: Session, code: str) -> Branch:
     return branch
 
 
+_OFFICE_KEY = "illdesk.ill_office_branch"
+
+
 def ill_office_branch(session: Session) -> Branch:
-    """The branch items go back to: 'route to WS-ILL' in the example library."""
+    """The branch items go back to: 'route to WS-ILL' in the example library.
+
+    Read once per transaction: several services joined in one transaction (an NCIP
+    message) share the first read. The flag is set when branches are set up, never by the
+    services that ask for the office."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_OFFICE_KEY)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        office: Branch = cached[1]
+        return office
     branch = session.scalar(select(Branch).where(Branch.ill_office).order_by(Branch.id))
     if branch is None:
         raise NotFound("No branch is marked as the ILL office. An administrator sets one.")
+    session.info[_OFFICE_KEY] = (session.get_transaction(), branch)
     return branch

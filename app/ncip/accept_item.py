@@ -47,7 +47,9 @@ class ItemAccepted(Result):
         add_item_id(response, agency, self.item_id)
 
 
-def _new_request(ctx: Context, msg: m.AcceptItem, number: str) -> None:
+def _new_request(ctx: Context, msg: m.AcceptItem, number: str) -> Branch:
+    """Place the request the item came for; its pickup branch, which the receipt reads next
+    (held by the caller, so the session finds it instead of reading it again)."""
     if not msg.user_id:
         raise NcipProblem(
             ProblemType.NEEDED_DATA_MISSING,
@@ -85,6 +87,7 @@ def _new_request(ctx: Context, msg: m.AcceptItem, number: str) -> None:
                 author=msg.author,
                 pickup_branch=pickup.code,
                 request_number=number,
+                notify_patron=_we_notify(msg),
             ),
         )
     except NotFound:
@@ -103,6 +106,7 @@ def _new_request(ctx: Context, msg: m.AcceptItem, number: str) -> None:
             element="RequestIdentifierValue",
             value=msg.request_id,
         ) from None
+    return pickup
 
 
 def _unknown_user(user_id: str) -> NcipProblem:
@@ -156,14 +160,13 @@ def accept_item(ctx: Context, msg: m.AcceptItem) -> ItemAccepted:
     request = session.scalar(
         select(IllRequest).where(IllRequest.request_number == number).with_for_update()
     )
+    pickup: Branch | None = None  # kept while the item is received (see _new_request)
     if request is None:
-        _new_request(ctx, msg, number)
-        created = session.scalar(select(IllRequest).where(IllRequest.request_number == number))
-        assert created is not None
-        created.notify_patron = _we_notify(msg)
+        pickup = _new_request(ctx, msg, number)
     else:
         if msg.pickup_location and request.status is RequestStatus.REQUESTED:
-            request.pickup_branch_id = pickup_branch(session, ctx.settings, msg.pickup_location).id
+            pickup = pickup_branch(session, ctx.settings, msg.pickup_location)
+            request.pickup_branch_id = pickup.id
         if request.status is RequestStatus.REQUESTED:
             request.notify_patron = _we_notify(msg)
     session.flush()
@@ -192,6 +195,7 @@ def accept_item(ctx: Context, msg: m.AcceptItem) -> ItemAccepted:
                 value=msg.date_for_return.isoformat(),
             ) from None
         raise
+    del pickup
     barcode = received.strap_barcode
     if ctx.settings.ncip_item_id_policy == "sent" and msg.item_id:
         barcode = _use_sent_barcode(ctx, barcode, msg.item_id)

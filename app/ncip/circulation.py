@@ -245,10 +245,11 @@ def _shipped_before_return(ctx: Context, item: Item) -> None:
     ctx.session.flush()
 
 
-def _in_hand_at_the_office(ctx: Context, item: Item) -> None:
+def _in_hand_at_the_office(ctx: Context, item: Item) -> IllRequest | None:
     """The ILL system says the item is back at the ILL office (ILLiad sends this for an item
     never picked up, or a request cancelled after it came): its hold ends, its transit is
-    over, and it waits at the office to go back to the lender."""
+    over, and it waits at the office to go back to the lender. Its request, which the
+    shipment back reads next (held by the caller, so the session finds it again)."""
     session = ctx.session
     now = ctx.rt.clock.now()
     office = ill_office_branch(session)
@@ -291,7 +292,7 @@ def _in_hand_at_the_office(ctx: Context, item: Item) -> None:
         after={"status": ItemStatus.AT_ILL_OFFICE.value},
         detail="the ILL system reported the item back at the ILL office",
     )
-    session.flush()
+    return request
 
 
 def _back_to_lender(ctx: Context, msg: m.CheckInItem, item: Item) -> ItemCheckedIn:
@@ -313,10 +314,15 @@ def _back_to_lender(ctx: Context, msg: m.CheckInItem, item: Item) -> ItemChecked
                 element="ItemIdentifierValue",
                 value=msg.item_id,
             )
-    if item.status is not ItemStatus.AT_ILL_OFFICE:
-        _in_hand_at_the_office(ctx, item)
-    with refusals("ItemIdentifierValue", msg.item_id, invalid=ProblemType.ITEM_NOT_CHECKED_OUT):
-        shipped = ship_back(ctx.rt, ctx.actor, item.barcode)
+    # Back at the office, then shipped: the item and its request are written once each, at
+    # the end, not once per step (their objects carry both steps' changes meanwhile).
+    with ctx.session.no_autoflush:
+        request = None  # kept while the item is shipped back (see _in_hand_at_the_office)
+        if item.status is not ItemStatus.AT_ILL_OFFICE:
+            request = _in_hand_at_the_office(ctx, item)
+        with refusals("ItemIdentifierValue", msg.item_id, invalid=ProblemType.ITEM_NOT_CHECKED_OUT):
+            shipped = ship_back(ctx.rt, ctx.actor, item.barcode)
+        del request
     lender = shipped.lender or "the lender"
     return ItemCheckedIn(
         item.barcode,
