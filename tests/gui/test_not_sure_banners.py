@@ -83,7 +83,7 @@ def test_checkout_whose_commit_reply_was_lost_says_not_sure_and_journals_the_key
     keys: list[str] = []
 
     def reply_lost(*args: object) -> None:
-        key = str(args[-1])
+        key = str(args[6])  # (rt, actor, patron, barcode, strap_due, override, key, pieces)
         keys.append(key)
         raise OutcomeUnknown("check-out", key)
 
