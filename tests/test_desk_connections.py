@@ -20,7 +20,7 @@ from app.people.staff import actor_for
 from app.records.change_feed import ChangeFeed
 from app.workstation.connection import ping
 from db import engine as engine_module
-from db.engine import DESK_CONNECTIONS, Database
+from db.engine import Database
 from tests.conftest import PG_SERVER_URL
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -131,7 +131,7 @@ def test_scans_lists_and_polls_at_once_use_at_most_two_server_connections(
             lambda: feed.poll(),
             rounds=8,
         )
-    assert 1 <= server.most <= 2 == DESK_CONNECTIONS
+    assert 1 <= server.most <= 2  # the issue: at most two per desk
 
 
 def test_connections_left_idle_are_closed_and_reopened_when_needed(
