@@ -149,7 +149,7 @@ def test_only_the_ill_office_and_administrators_see_reports(desk_session: Sessio
 def test_pull_slips_and_office_lists_print_from_their_screens(
     qtbot: QtBot, desk_session: SessionAt, tmp_path: Path
 ) -> None:
-    from ui.screens.lending_screen import PullPanel
+    from ui.screens.lending_pull_panel import PullPanel
     from ui.screens.office_lists_tab import ListsTab
 
     panel = PullPanel(desk_session("ctl", "METRO"))
