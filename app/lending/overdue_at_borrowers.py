@@ -22,7 +22,8 @@ from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.library_settings import LibrarySettings
 from app.library.runtime import Runtime
-from app.notices import daily_run, outbox, outbox_review, templates
+from app.notices import outbox, outbox_review, templates
+from app.notices.notice_content import notice_context
 from app.records import audit
 from app.workstation.config import WorkstationSettings
 from db.models import (
@@ -140,7 +141,7 @@ def _prepare(
     if notice is None:
         return None
     session.flush()
-    context = daily_run.notice_context(session, notice, settings, today)
+    context = notice_context(session, notice, settings, today)
     try:
         rendered = templates.render(session, kind, context)
         notice.subject, notice.body = rendered.subject, rendered.body

@@ -16,7 +16,8 @@ from app.library import library_settings
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.runtime import Runtime
-from app.notices.daily_run import REVIEW_REASON, address_problem, notice_context
+from app.notices.daily_run import REVIEW_REASON
+from app.notices.notice_content import address_problem, notice_context
 from app.notices.outbox import queue_notice
 from app.notices.outbox_review import NoticeView, _view
 from app.notices.templates import KINDS, render

@@ -16,18 +16,13 @@ from app.library import library_settings
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.runtime import Runtime
-from app.notices.daily_run import (
-    REVIEW_REASON,
-    OutboxRun,
-    address_problem,
-    notice_context,
-    run_outbox,
-)
+from app.notices.daily_run import REVIEW_REASON, OutboxRun, run_outbox
 from app.notices.mailer import (
     MailerNotConfigured,
     SmtpMailer,
     smtp_config,
 )
+from app.notices.notice_content import address_problem, notice_context
 from app.notices.templates import KINDS, render
 from app.people.patron_ids import parse_email
 from app.records import audit

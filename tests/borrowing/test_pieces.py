@@ -196,7 +196,7 @@ def test_the_patrons_notices_say_how_many_pieces_to_bring_back(
     demo_rt: Runtime, actor_at: ActorAt
 ) -> None:
     from app.library import library_settings
-    from app.notices.daily_run import notice_context
+    from app.notices.notice_content import notice_context
     from app.notices.templates import render
     from db.models import Notice
 
