@@ -65,12 +65,12 @@ class CliContext:
         self._runtime: Runtime | None = None
         self._signed_in_as: tuple[tuple[str, str], Actor] | None = None
 
-    def runtime(self, *, check_schema: bool = True, connections: int | None = None) -> Runtime:
-        """The command's database; `connections`: how many its pool keeps (see open_database)."""
+    def runtime(self, *, check_schema: bool = True) -> Runtime:
+        """The command's database."""
         if self._runtime is None:
             choice = choose_database(self.args.db)
             database = (
-                open_database(choice.url, upgrade_embedded=True, connections=connections)
+                open_database(choice.url, upgrade_embedded=True)
                 if check_schema
                 else connect(choice.url)
             )

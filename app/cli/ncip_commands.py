@@ -204,9 +204,7 @@ def _serve(ctx: CliContext) -> int:
     )
 
     threads = max(1, ctx.args.threads)
-    # a connection for each thread answering messages, one for the daily jobs, one for
-    # /healthz: none opened and closed again while messages come in together
-    rt = ctx.runtime(connections=threads + 2)
+    rt = ctx.runtime()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     ncip_log = logging.getLogger("illdesk.ncip")

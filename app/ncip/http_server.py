@@ -240,7 +240,9 @@ class NcipServer:
         burst: int = 400,
         proxies: Sequence[str] = (),
     ) -> None:
-        rt.db.allow_connections(threads)  # one per message handled at once
+        # a connection for each thread answering messages, one for the daily jobs, one for
+        # /healthz: none opened and closed again while messages come in together
+        rt.db.allow_connections(threads + 2)
         _limit_statement_time(rt)
         self.limiter = RateLimiter(rate_per_second, burst)
         self.server = wsgi.Server(

@@ -11,22 +11,13 @@ from app.library.runtime import Runtime
 from app.workstation import config
 from app.workstation.secrets import with_database_password
 from db import roles, schema
-from db.engine import Database, create_database_engine
+from db.engine import Database
 
 
-def open_database(
-    url: str, *, upgrade_embedded: bool = True, connections: int | None = None
-) -> Database:
-    """An SQLite file is upgraded in place; a shared server only by `illdesk db upgrade`.
-
-    `connections`: how many connections the pool keeps open (a service answering on that
-    many threads at once); by default the engine's own number.
-    """
+def open_database(url: str, *, upgrade_embedded: bool = True) -> Database:
+    """An SQLite file is upgraded in place; a shared server only by `illdesk db upgrade`."""
     full_url = with_database_password(url)
-    database = Database(
-        full_url,
-        create_database_engine(full_url, pool_size=connections) if connections else None,
-    )
+    database = Database(full_url)
     try:
         if database.is_sqlite and upgrade_embedded:
             current = schema.current_revision(database.engine)

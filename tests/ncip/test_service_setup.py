@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import gc
 import sys
-from pathlib import Path
 
-from app.ncip.http_server import freeze_startup_objects
+from app.library.runtime import Runtime
+from app.ncip.http_server import NcipServer, freeze_startup_objects
 from app.workstation.connection import open_database
 
 
-def test_the_pool_keeps_as_many_connections_as_the_service_asks_for(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'desk.db'}"
-    usual = open_database(url)
-    service = open_database(url, connections=10)
+def test_the_service_keeps_a_connection_for_each_thread_and_two_more(
+    pg_database_url: str,
+) -> None:
+    database = open_database(pg_database_url)
+    NcipServer(Runtime(database), host="127.0.0.1", port=0, threads=6)  # before serving
     try:
-        assert service.engine.pool.size() == 10  # type: ignore[attr-defined]
-        assert usual.engine.pool.size() == 5  # type: ignore[attr-defined]
+        assert database.engine.pool.size() == 8  # type: ignore[attr-defined]
     finally:
-        service.dispose()
-        usual.dispose()
+        database.dispose()
 
 
 def test_what_the_service_loaded_is_frozen_before_the_first_message() -> None:
