@@ -22,10 +22,11 @@ from app.borrowing import request_numbers
 from app.borrowing.imports import PATRON_COLUMNS, import_patrons
 from app.cli.checkout_commands import iso_date
 from app.lending import ifm
+from app.library.amounts import parse_amount
 from app.library.errors import InvalidInput
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, Scan, normalize_scan, strap_barcode
-from app.money import charges
+from app.money.charges import MAX_AMOUNT
 from app.people.patron_ids import parse_oclc_symbol, parse_patron_id
 from tests.signed_in import as_office
 
@@ -76,13 +77,18 @@ def test_one_mistyped_digit_of_a_strap_is_caught(serial: int, position: int, del
     assert isinstance(result, InvalidScan) and "check digit" in result.reason
 
 
+def charge_amount(text: str) -> Decimal:
+    """An amount as the charge screens read it (the default cap of the amount_maximum setting)."""
+    return parse_amount(text, maximum=MAX_AMOUNT)
+
+
 PARSERS: dict[str, Callable[[str], object]] = {
     "patron_id": parse_patron_id,
     "request_number": request_numbers.clean_borrowing,
     "any_request_number": request_numbers.clean,
     "oclc_symbol": parse_oclc_symbol,
     "ifm_amount": ifm.parse_amount,
-    "charge_amount": charges.parse_amount,
+    "charge_amount": charge_amount,
 }
 
 
@@ -109,7 +115,7 @@ def test_identifier_and_money_parsers_refuse_with_a_reason(name: str, raw: str) 
 def test_money_as_staff_type_it_is_read_exactly(dollars: int, cents: int) -> None:
     typed = f"${dollars:,}.{cents:02d}"
     expected = Decimal(f"{dollars}.{cents:02d}")
-    for parse in (ifm.parse_amount, charges.parse_amount):
+    for parse in (ifm.parse_amount, charge_amount):
         try:
             assert parse(typed) == expected
         except InvalidInput as exc:  # over the largest amount recorded: said plainly

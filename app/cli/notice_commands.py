@@ -15,9 +15,10 @@ from app.cli import notice_steering_commands
 from app.cli.context import CliContext, office_options
 from app.cli.patron_reads import shown_patrons
 from app.cli.progress_bar import terminal_progress
+from app.library.amounts import money
 from app.library.errors import InvalidInput
-from app.money import bursar, charges
-from app.money.charges import ChargeView, money
+from app.money import bursar, charge_views, charges
+from app.money.charge_views import ChargeView
 from app.notices import daily_run, outbox_review
 from app.workstation.config import load_settings
 
@@ -208,7 +209,9 @@ def _declare_lost(ctx: CliContext) -> int:
 
 def _charges_list(ctx: CliContext) -> int:
     rt, actor = ctx.runtime(), ctx.actor()
-    found = charges.list_charges(rt, actor, patron_id=ctx.args.patron, include_removed=ctx.args.all)
+    found = charge_views.list_charges(
+        rt, actor, patron_id=ctx.args.patron, include_removed=ctx.args.all
+    )
     if ctx.args.patron is None:  # one patron's charges: `list_charges` records the look
         shown_patrons(rt, actor, [c.patron_id for c in found], "charges list")
     for c in found:

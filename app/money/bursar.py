@@ -49,10 +49,12 @@ from sqlalchemy.orm import Session
 
 from app.library import library_settings
 from app.library.actors import Actor
+from app.library.amounts import CENT, money, parse_amount
 from app.library.errors import Conflict, InvalidInput
 from app.library.runtime import Runtime
 from app.library.spreadsheet_cells import spreadsheet_csv
-from app.money.charges import CENT, ChargeView, money, parse_amount
+from app.money.charge_views import ChargeView
+from app.money.charges import MAX_AMOUNT
 from app.records import audit
 from app.workstation.private_files import create_owner_only
 from db.models import Charge, IllRequest, Item, Patron, Role
@@ -180,7 +182,9 @@ def _unreported(session: Session) -> list[ChargeView]:
 
 def preview_in(session: Session) -> BursarPreview:
     settings = library_settings.load(session)
-    minimum = parse_amount(settings.own_item_bursar_minimum, "The own-item bursar minimum")
+    minimum = parse_amount(
+        settings.own_item_bursar_minimum, "The own-item bursar minimum", maximum=MAX_AMOUNT
+    )
     to_report: list[ChargeView] = []
     held: list[HeldBack] = []
     for charge in _unreported(session):

@@ -12,24 +12,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.library import amounts, library_settings
 from app.library.actors import Actor
-from app.library.amounts import money as money
+from app.library.amounts import money
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
+from app.money.charge_views import ChargeView, row_view, view_of, view_query
 from app.notices.outbox import queue_notice
-from app.people.patron_ids import parse_patron_id
 from app.records import audit
-from app.records.patron_views import record_patron_view
 from db.models import (
     Charge,
     ChargeKind,
@@ -45,46 +43,6 @@ from db.models import (
 
 MAX_AMOUNT = Decimal(amounts.DEFAULT_MAXIMUM)
 _ESTIMATE_NOTE = re.compile(r"\s*\(estimate[^)]*\)", re.IGNORECASE)
-CENT = Decimal("0.01")
-
-
-@dataclass(frozen=True)
-class ChargeView:
-    """One charge as staff see it on the patron's account."""
-
-    id: int
-    patron_id: str  # campus ID
-    patron_name: str
-    kind: ChargeKind
-    amount: Decimal
-    estimated: bool
-    is_ill: bool
-    reason: str
-    created_at: datetime
-    item_barcode: str
-    title: str
-    request_number: str
-    reported_at: datetime | None
-    transcript_hold: bool
-    removed_at: datetime | None
-    removed_reason: str
-
-    @property
-    def is_open(self) -> bool:
-        return self.removed_at is None
-
-    @property
-    def note(self) -> str:
-        """What the account shows beside the amount: estimate, reported date, removal."""
-        parts: list[str] = []
-        if self.removed_at is not None:
-            parts.append(f"Removed on {self.removed_at:%Y-%m-%d}: {self.removed_reason}")
-        if self.estimated:
-            parts.append("Estimated until the lending library's bill arrives")
-        if self.reported_at is not None:
-            hold = "; transcript hold placed" if self.transcript_hold else ""
-            parts.append(f"Reported to the bursar on {self.reported_at:%Y-%m-%d}{hold}")
-        return ". ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -120,96 +78,11 @@ class LostItemReturned:
     bursar_reminder: str  # "" when nothing was reported to the bursar
 
 
-def parse_amount(
-    text: str | Decimal, what: str = "The amount", *, maximum: Decimal = MAX_AMOUNT
-) -> Decimal:
-    """A positive amount in dollars and cents (`app.library.amounts` reads it)."""
-    return amounts.parse_amount(text, what, maximum=maximum)
-
-
 def _reason_text(reason: str, what: str) -> str:
     text = " ".join(reason.split())
     if not text:
         raise InvalidInput(f"{what} needs a reason; it is kept in the audit trail.")
     return text
-
-
-def _view_query() -> Select[Charge, Patron, Item, IllRequest]:
-    return (
-        select(Charge, Patron, Item, IllRequest)
-        .join(Patron, Patron.id == Charge.patron_id)
-        .outerjoin(Item, Item.id == Charge.item_id)
-        .outerjoin(IllRequest, IllRequest.id == Charge.request_id)
-        .order_by(Charge.created_at, Charge.id)
-    )
-
-
-def _view(charge: Charge, patron: Patron, item: Item | None, req: IllRequest | None) -> ChargeView:
-    return ChargeView(
-        id=charge.id,
-        patron_id=patron.patron_id,
-        patron_name=patron.display_name,
-        kind=charge.kind,
-        amount=Decimal(charge.amount).quantize(CENT),
-        estimated=charge.estimated,
-        is_ill=charge.is_ill,
-        reason=charge.reason,
-        created_at=charge.created_at,
-        item_barcode=item.barcode if item else "",
-        title=item.title if item else (req.title if req else ""),
-        request_number=req.request_number if req else "",
-        reported_at=charge.reported_at,
-        transcript_hold=charge.transcript_hold,
-        removed_at=charge.removed_at,
-        removed_reason=charge.removed_reason or "",
-    )
-
-
-def _from_row(row: Row[Charge, Patron, Item, IllRequest]) -> ChargeView:
-    charge, patron, item, req = row
-    return _view(charge, patron, item, req)
-
-
-def view_of(session: Session, charge_id: int) -> ChargeView:
-    row = session.execute(_view_query().where(Charge.id == charge_id)).one_or_none()
-    if row is None:
-        raise NotFound(f"There is no charge number {charge_id}. `illdesk charges list` shows them.")
-    return _from_row(row)
-
-
-def list_charges(
-    rt: Runtime,
-    actor: Actor,
-    *,
-    patron_id: str | None = None,
-    include_removed: bool = False,
-) -> tuple[ChargeView, ...]:
-    """Charges, oldest first; for one patron (campus ID) when given.
-
-    Listing one patron's charges is a look at that patron's account: the audit trail
-    records it.
-    """
-    if patron_id is None:
-        with rt.db.reading() as session:
-            return charges_in(session, patron_id=patron_id, include_removed=include_removed)
-    with rt.db.transaction() as session:
-        found = charges_in(session, patron_id=patron_id, include_removed=include_removed)
-        campus_id = parse_patron_id(patron_id)
-        patron = session.scalar(select(Patron).where(Patron.patron_id == campus_id))
-        if patron is not None:
-            record_patron_view(session, actor, patron.id, rt.clock.now(), detail="charges")
-        return found
-
-
-def charges_in(
-    session: Session, *, patron_id: str | None = None, include_removed: bool = False
-) -> tuple[ChargeView, ...]:
-    query = _view_query()
-    if patron_id is not None:
-        query = query.where(Patron.patron_id == parse_patron_id(patron_id))
-    if not include_removed:
-        query = query.where(Charge.removed_at.is_(None))
-    return tuple(_from_row(row) for row in session.execute(query))
 
 
 def _item_by_barcode(session: Session, barcode: str, *, lock: bool = False) -> Item:
@@ -278,7 +151,7 @@ def _declare_lost(
     note: str = "",
 ) -> LostDeclaration:
     """The declaration itself, once the actor's role has been checked."""
-    replacement = parse_amount(replacement_cost, "The replacement cost")
+    replacement = amounts.parse_amount(replacement_cost, "The replacement cost", maximum=MAX_AMOUNT)
     now, today = rt.clock.now(), rt.clock.today()
     with rt.db.transaction() as session:
         settings = library_settings.load(session)
@@ -406,7 +279,7 @@ def _declare_lost(
 
 def _processing_fee(setting: str) -> Decimal:
     try:
-        return parse_amount(setting, "The processing fee setting")
+        return amounts.parse_amount(setting, "The processing fee setting", maximum=MAX_AMOUNT)
     except InvalidInput as exc:
         raise InvalidInput(f"{exc.message} An administrator fixes it in Admin settings.") from exc
 
@@ -446,12 +319,12 @@ def reduce_charge(
     """Lower a charge to `new_amount`, with a reason. ILL office only."""
     actor.require(Role.ILL_OFFICE, "Reducing a charge")
     why = _reason_text(reason, "Reducing a charge")
-    amount = parse_amount(new_amount, "The new amount")
+    amount = amounts.parse_amount(new_amount, "The new amount", maximum=MAX_AMOUNT)
     now = rt.clock.now()
     with rt.db.transaction() as session:
         amount = library_settings.within_amount_maximum(session, amount, "The new amount")
         charge = _open_charge(session, charge_id)
-        old = Decimal(charge.amount).quantize(CENT)
+        old = Decimal(charge.amount).quantize(amounts.CENT)
         if amount >= old:
             raise InvalidInput(
                 f"The new amount {money(amount)} is not less than the charge ({money(old)}). "
@@ -484,7 +357,7 @@ def record_actual_bill(
 ) -> ChargeChange:
     """Replace an estimated replacement cost with the lending library's actual bill."""
     actor.require(Role.ILL_OFFICE, "Recording the lender's bill")
-    actual = parse_amount(amount, "The lender's bill")
+    actual = amounts.parse_amount(amount, "The lender's bill", maximum=MAX_AMOUNT)
     now = rt.clock.now()
     with rt.db.transaction() as session:
         actual = library_settings.within_amount_maximum(session, actual, "The lender's bill")
@@ -494,7 +367,7 @@ def record_actual_bill(
                 f"Charge {charge.id} is a {charge.kind.value.replace('_', ' ')}; the lender's "
                 "bill replaces the replacement-cost charge."
             )
-        old = Decimal(charge.amount).quantize(CENT)
+        old = Decimal(charge.amount).quantize(amounts.CENT)
         was_estimated = charge.estimated
         charge.amount, charge.estimated = actual, False
         charge.reason = (
@@ -530,11 +403,11 @@ def lost_item_returned(rt: Runtime, actor: Actor, barcode: str) -> LostItemRetur
     with rt.db.reading() as session:
         item = _item_by_barcode(session, barcode)
         rows = session.execute(
-            _view_query().where(Charge.item_id == item.id, Charge.removed_at.is_(None))
+            view_query().where(Charge.item_id == item.id, Charge.removed_at.is_(None))
         ).all()
         if not rows:
             return None
-        views = tuple(_from_row(row) for row in rows)
+        views = tuple(row_view(row) for row in rows)
         total = sum((v.amount for v in views), Decimal("0.00"))
         first = views[0]
         reported = [v for v in views if v.reported_at is not None]

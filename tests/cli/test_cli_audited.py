@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.cli.main import parse, run
 from app.cli.staff_password import PASSWORD_ENV
 from app.library.runtime import Runtime
-from app.money import charges
+from app.money import charge_views
 from db.models import AuditEvent, Patron, Staff
 from tests.signed_in import as_office
 
@@ -111,7 +111,7 @@ def test_listing_charges_and_the_bursar_preview_record_who_saw_which_patrons(
     demo_rt: Runtime, database_url: str
 ) -> None:
     office = as_office(demo_rt)
-    listed = charges.list_charges(demo_rt, office)
+    listed = charge_views.list_charges(demo_rt, office)
     assert listed, "the demo library has open charges"
     shown = {c.patron_id for c in listed}
 

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from app.library.actors import Actor
 from app.library.runtime import Runtime
-from app.money import charges
+from app.money import charge_views
 from app.workstation.config import WorkstationSettings
 from tests.gui.waiting import settle
 from tests.money.test_charges import checked_out_barcode, lost_barcode
@@ -86,7 +86,7 @@ def test_lost_item_back_offers_removal_and_reminds_about_the_bursar(
     settle(qtbot)
     assert "2 charge(s) removed" in panel.feedback.text()
     assert "bursar" in panel.reminder.text()
-    assert charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123") == ()
+    assert charge_views.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123") == ()
     click(panel, "checkReturnedButton")
     settle(qtbot)
     assert panel.offer_label.text() == "This item has no open charges."
@@ -101,4 +101,4 @@ def test_desk_staff_see_the_refusal_in_the_message_line(
     click(panel, "removeChargeButton")
     settle(qtbot)
     assert "ill_office" in panel.feedback.text()
-    assert len(charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")) == 2
+    assert len(charge_views.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")) == 2

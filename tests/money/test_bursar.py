@@ -16,7 +16,7 @@ from app.library import library_settings
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, PermissionDenied
 from app.library.runtime import Runtime
-from app.money import bursar, charges
+from app.money import bursar, charge_views, charges
 from db.models import Charge, ChargeKind, Item, ItemKind, Patron
 from tests.signed_in import as_office
 
@@ -70,7 +70,8 @@ def test_export_reports_the_fee_and_holds_back_the_estimate(
     assert row["transcript_hold"] == "Y"
     assert row["item_barcode"].startswith("ILL") and row["ill_request_number"]
     views = {
-        v.kind: v for v in charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")
+        v.kind: v
+        for v in charge_views.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")
     }
     fee = views[ChargeKind.PROCESSING_FEE]
     assert fee.reported_at == demo_rt.clock.now() and fee.transcript_hold
@@ -88,7 +89,7 @@ def test_nothing_is_reported_twice_and_the_actual_bill_goes_next(
     assert not (tmp_path / "second.csv").exists()
     replacement = next(
         v
-        for v in charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")
+        for v in charge_views.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")
         if v.kind is ChargeKind.REPLACEMENT
     )
     charges.record_actual_bill(demo_rt, office, replacement.id, "91.00")
@@ -136,7 +137,9 @@ def test_existing_file_is_never_overwritten_and_nothing_is_marked(
     with pytest.raises(Conflict, match="never overwritten"):
         bursar.export(demo_rt, actor_at("office", "WS-ILL"), path)
     assert path.read_text(encoding="utf-8") == "keep me"
-    assert all(v.reported_at is None for v in charges.list_charges(demo_rt, as_office(demo_rt)))
+    assert all(
+        v.reported_at is None for v in charge_views.list_charges(demo_rt, as_office(demo_rt))
+    )
 
 
 def test_bad_file_names_and_roles_are_refused(
@@ -149,7 +152,9 @@ def test_bad_file_names_and_roles_are_refused(
     with pytest.raises(PermissionDenied):
         bursar.export(demo_rt, actor_at("desk", "SE"), tmp_path / "r.csv")
     assert not (tmp_path / "r.csv").exists()
-    assert all(v.reported_at is None for v in charges.list_charges(demo_rt, as_office(demo_rt)))
+    assert all(
+        v.reported_at is None for v in charge_views.list_charges(demo_rt, as_office(demo_rt))
+    )
 
 
 CMD = "=cmd|'/Ccalc.exe'!A0"  # no space: the file splits "first last" at the first one

@@ -13,7 +13,7 @@ from app.library import library_settings
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, PermissionDenied
 from app.library.runtime import Runtime
-from app.money import charges
+from app.money import charge_views, charges
 from db.models import (
     AuditEvent,
     Charge,
@@ -51,7 +51,7 @@ def lost_barcode(rt: Runtime) -> str:
 
 
 def test_demo_patron_has_two_lost_item_charges_with_reasons(demo_rt: Runtime) -> None:
-    views = charges.list_charges(demo_rt, as_office(demo_rt), patron_id="t00890123")
+    views = charge_views.list_charges(demo_rt, as_office(demo_rt), patron_id="t00890123")
     assert {v.kind for v in views} == {ChargeKind.REPLACEMENT, ChargeKind.PROCESSING_FEE}
     replacement = next(v for v in views if v.kind is ChargeKind.REPLACEMENT)
     assert replacement.estimated and "Estimated" in replacement.note
@@ -84,7 +84,7 @@ def test_declaring_lost_charges_replacement_estimate_and_fee(
         assert json.loads(notice.context)["total_amount"] == "150.50"
         audit = s.scalar(select(AuditEvent).where(AuditEvent.action == "charges.declare_lost"))
         assert audit is not None and audit.username == "office"
-    shown = charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00123456")
+    shown = charge_views.list_charges(demo_rt, as_office(demo_rt), patron_id="T00123456")
     assert len(shown) == 2
 
 
@@ -112,7 +112,7 @@ def test_desk_staff_cannot_declare_lost_and_nothing_is_written(
     barcode = checked_out_barcode(demo_rt, "T00123456")
     with pytest.raises(PermissionDenied, match="ill_office"):
         charges.declare_lost(demo_rt, actor_at("desk", "METRO"), barcode, replacement_cost="10")
-    assert len(charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00123456")) == 0
+    assert len(charge_views.list_charges(demo_rt, as_office(demo_rt), patron_id="T00123456")) == 0
 
 
 @pytest.mark.parametrize(
@@ -133,7 +133,7 @@ def test_bad_replacement_cost_is_refused(
         charges.declare_lost(
             demo_rt, actor_at("office", "WS-ILL"), barcode, replacement_cost=amount
         )
-    assert charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00123456") == ()
+    assert charge_views.list_charges(demo_rt, as_office(demo_rt), patron_id="T00123456") == ()
 
 
 def test_item_already_declared_lost_is_refused(demo_rt: Runtime, actor_at: ActorAt) -> None:
@@ -162,7 +162,7 @@ def test_only_ill_office_removes_a_charge_with_a_reason_and_it_is_audited(
 ) -> None:
     fee = next(
         v
-        for v in charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")
+        for v in charge_views.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")
         if v.kind is ChargeKind.PROCESSING_FEE
     )
     with pytest.raises(PermissionDenied):
@@ -175,10 +175,10 @@ def test_only_ill_office_removes_a_charge_with_a_reason_and_it_is_audited(
     assert change.bursar_reminder == ""  # never reported
     assert not change.charge.is_open
     assert "Waived by the ILL librarian" in change.charge.note
-    assert len(charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")) == 1
+    assert len(charge_views.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")) == 1
     assert (
         len(
-            charges.list_charges(
+            charge_views.list_charges(
                 demo_rt, as_office(demo_rt), patron_id="T00890123", include_removed=True
             )
         )
@@ -193,7 +193,7 @@ def test_only_ill_office_removes_a_charge_with_a_reason_and_it_is_audited(
 
 def test_reduce_and_actual_bill(demo_rt: Runtime, actor_at: ActorAt) -> None:
     office = actor_at("office", "WS-ILL")
-    views = charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")
+    views = charge_views.list_charges(demo_rt, as_office(demo_rt), patron_id="T00890123")
     replacement = next(v for v in views if v.kind is ChargeKind.REPLACEMENT)
     fee = next(v for v in views if v.kind is ChargeKind.PROCESSING_FEE)
     with pytest.raises(InvalidInput, match="not less than"):
@@ -250,7 +250,7 @@ def test_a_staff_member_listing_a_patrons_charges_is_recorded_as_a_view(
     from db.models import AuditEvent
 
     office = actor_at("office", "WS-ILL")
-    assert len(charges.list_charges(demo_rt, office, patron_id="T00890123")) == 2
+    assert len(charge_views.list_charges(demo_rt, office, patron_id="T00890123")) == 2
     with demo_rt.db.reading() as session:
         views = session.scalars(
             select(AuditEvent.detail).where(AuditEvent.action == "patron.view")

@@ -10,7 +10,7 @@ import pytest
 from app.library.actors import Actor
 from app.library.errors import Conflict
 from app.library.runtime import Runtime
-from app.money import charges
+from app.money import charge_views, charges
 from db.engine import Database
 from tests.money.test_charges import checked_out_barcode
 from tests.signed_in import as_office
@@ -51,4 +51,6 @@ def test_concurrent_declare_lost_charges_once_and_refuses_the_other(
         if _round == 0:
             assert len(refusals) == 1, outcomes
         assert all(isinstance(o, Conflict) for o in refusals), refusals
-        assert len(charges.list_charges(demo_rt, as_office(demo_rt), patron_id="T00123456")) == 2
+        assert (
+            len(charge_views.list_charges(demo_rt, as_office(demo_rt), patron_id="T00123456")) == 2
+        )

@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.money import bursar, charges
-from app.money.charges import ChargeView, LostItemReturned, money
+from app.library.amounts import money
+from app.money import bursar, charge_views, charges
+from app.money.charge_views import ChargeView
+from app.money.charges import LostItemReturned
 from ui.desk_session import DeskSession
 from ui.widgets.panel_parts import Feedback, KeyedTable, attempt, button, row
 
@@ -175,7 +177,7 @@ class ChargesPanel(QWidget):
         attempt(
             self.ops,
             self.feedback,
-            lambda: charges.list_charges(rt, actor, patron_id=patron, include_removed=removed),
+            lambda: charge_views.list_charges(rt, actor, patron_id=patron, include_removed=removed),
             self._show_charges,
         )
         attempt(self.ops, self.feedback, lambda: bursar.preview(rt, actor), self._show_pending)
