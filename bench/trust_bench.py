@@ -56,7 +56,7 @@ from app.people import staff
 from app.people.own_login import sign_in_connected
 from bench import datagen
 from bench.timing import Figure, timed
-from db import roles, schema
+from db import roles, schema, server_functions
 from db.engine import Database
 from db.models import Role
 
@@ -68,7 +68,7 @@ BENCH_STAFF = "benchdesk"
 BENCH_PASSWORD = "bench desk password"
 SIGNIN_PASSWORD = "sign-in window only"
 OWNER_PASSWORD = "owner of the bench database"
-TRIGGERED = ("audit_events", *roles.RECORDED)  # every table `install` puts triggers on
+TRIGGERED = ("audit_events", *server_functions.RECORDED)  # every table `install` puts triggers on
 
 
 def _ms(work: Callable[[], object]) -> float:

@@ -28,7 +28,7 @@ from app.people.staff import (
     unlock,
 )
 from app.records import audit
-from db import roles
+from db import roles, server_functions
 from db.engine import Database
 from db.models import Staff
 
@@ -57,7 +57,7 @@ def sign_in_connected(
         raise PermissionDenied(WRONG_PASSWORD) from None
     where = branch_code.strip().upper()[:16]
     with rt.db.reading() as session:
-        until = roles.locked_until(session.connection(), name)
+        until = server_functions.locked_until(session.connection(), name)
     if until is not None:
         wait = int((until - rt.clock.now().astimezone(UTC)).total_seconds()) + 1
         raise PermissionDenied(
@@ -68,7 +68,7 @@ def sign_in_connected(
     outcome = _first_connection(own)  # the server checks the password once, on the
     if outcome is roles.LoginOutcome.WRONG_PASSWORD:  # connection the desk then keeps
         with rt.db.transaction() as session:  # counted and committed before refusing
-            roles.count_failed_sign_in(session.connection(), name, where)
+            server_functions.count_failed_sign_in(session.connection(), name, where)
         raise PermissionDenied(WRONG_PASSWORD)
     if outcome is roles.LoginOutcome.NOT_PERMITTED:
         raise PermissionDenied(f"The account '{name}' is deactivated. Ask an administrator.")
@@ -107,7 +107,9 @@ def sign_in_os_user_connected(
     """
     with rt.db.reading() as session:
         prefix = roles.installed_prefix(session.connection())
-        name = roles.mapped_staff(session.connection(), os_user.strip()) if prefix else None
+        name = (
+            server_functions.mapped_staff(session.connection(), os_user.strip()) if prefix else None
+        )
     if prefix is None:
         return SignedIn(sign_in_os_user(rt, os_user, branch_code, workstation), rt)
     if name is None:
@@ -143,12 +145,12 @@ def _open_as(
                 raise PermissionDenied(
                     f"The account '{name}' is deactivated. Ask an administrator."
                 )
-            own_hash = roles.own_password_hash(session.connection())
+            own_hash = server_functions.own_password_hash(session.connection())
             if password is not None and not password_matches(own_hash, password):
                 # The server let a wrong password in: its pg_hba.conf trusts this PC. The
                 # account's own password is still the rule, as on SQLite.
                 raise _ServerTrustedAWrongPassword
-            roles.count_signed_in(session.connection())
+            server_functions.count_signed_in(session.connection())
             actor = _actor_at(session, staff, branch_code, workstation)
             audit.record(
                 session,
@@ -162,7 +164,9 @@ def _open_as(
     except _ServerTrustedAWrongPassword:
         own.db.dispose()
         with rt.db.transaction() as session:
-            roles.count_failed_sign_in(session.connection(), name, branch_code.strip().upper())
+            server_functions.count_failed_sign_in(
+                session.connection(), name, branch_code.strip().upper()
+            )
         raise PermissionDenied(WRONG_PASSWORD) from None
     except BaseException:
         own.db.dispose()
@@ -190,21 +194,21 @@ def unlock_connected(rt: Runtime, actor: Actor, password: str) -> Actor:
     name = actor.username
     with rt.db.transaction() as session:
         conn = session.connection()
-        until = roles.locked_until(conn, name)
+        until = server_functions.locked_until(conn, name)
         if until is not None:
             wait = int((until - rt.clock.now().astimezone(UTC)).total_seconds()) + 1
             raise PermissionDenied(
                 f"Too many wrong passwords: this account is locked for {max(wait, 1)} more "
                 "seconds. An administrator can reset the password to unlock it at once."
             )
-        own_hash = roles.own_password_hash(conn)
+        own_hash = server_functions.own_password_hash(conn)
         if own_hash is None:
             raise PermissionDenied(
                 "This account has no password: it signs in with its computer account. "
                 "Sign out, then sign in again."
             )
         if password_matches(own_hash, password):
-            roles.count_signed_in(conn)
+            server_functions.count_signed_in(conn)
             staff = session.scalar(select(Staff).where(Staff.username == name))
             if staff is None or not staff.active:
                 raise PermissionDenied(f"The account '{name}' was deactivated meanwhile. Sign out.")
@@ -215,5 +219,5 @@ def unlock_connected(rt: Runtime, actor: Actor, password: str) -> Actor:
             )  # fmt: skip
             return fresh
     with rt.db.transaction() as session:  # counted and committed before refusing
-        roles.count_failed_sign_in(session.connection(), name, actor.branch_code)
+        server_functions.count_failed_sign_in(session.connection(), name, actor.branch_code)
     raise PermissionDenied("Wrong password. Check Caps Lock and try again, or sign out.")

@@ -112,7 +112,8 @@ class RolesSetUp:
 
 def install_roles(url: str) -> RolesSetUp:
     """`illdesk db roles`, run by the database owner once and after each upgrade: the
-    PostgreSQL roles, grants and audit triggers (db/roles.py). SQLite has no roles."""
+    PostgreSQL roles, grants and audit triggers (db/roles.py, db/server_functions.py).
+    SQLite has no roles."""
     database = connect(url)
     try:
         if database.is_sqlite:

@@ -30,7 +30,7 @@ from app.library.runtime import Runtime
 from app.people import staff_admin
 from app.people.own_login import PASSWORD_NEEDED, sign_in_connected, sign_in_os_user_connected
 from app.people.staff import WRONG_PASSWORD, actor_for, sign_in_facts
-from db import roles, schema
+from db import roles, schema, server_functions
 from db.engine import Database, create_database_engine
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -171,7 +171,7 @@ def test_the_right_password_connects_as_that_staff_members_role(
 
 
 def test_repeated_wrong_passwords_lock_the_account(desk_pc: Runtime, owner_rt: Runtime) -> None:
-    for _ in range(roles.MAX_FAILED_SIGN_INS):
+    for _ in range(server_functions.MAX_FAILED_SIGN_INS):
         with pytest.raises(PermissionDenied, match="Wrong username"):
             sign_in_connected(desk_pc, "ctl", "guess", "METRO")
     with pytest.raises(PermissionDenied, match="locked for"):

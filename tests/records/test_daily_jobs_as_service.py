@@ -25,7 +25,7 @@ from app.notices import daily_run
 from app.notices.mailer import OutgoingMail
 from app.records import privacy
 from app.workstation.config import WorkstationSettings
-from db import roles
+from db import roles, server_functions
 from db.engine import Database
 from db.models import AuditEvent, Closure, Loan, Notice, NoticeStatus
 from tests.records.test_privacy import _loan_history, _return_a_loan
@@ -237,4 +237,4 @@ def test_the_service_role_may_not_touch_staff_the_trail_or_other_settings(
 
 
 def test_the_trigger_replaces_the_patron_as_the_application_does() -> None:
-    assert roles.PATRON_SHOWN_AS == privacy.PATRON_SHOWN_AS
+    assert server_functions.PATRON_SHOWN_AS == privacy.PATRON_SHOWN_AS
