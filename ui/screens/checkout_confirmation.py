@@ -106,14 +106,15 @@ class ConfirmPanel(QGroupBox):
         form.addRow("Date on the strap", date_row)
         form.addRow("Due date", self.due_label)
         form.addRow("Tell the patron", self.sentence)
+        # Several pieces: counted and ticked first, on the buttons' row (no extra height).
+        self.pieces_confirm = PiecesConfirm(self)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.pieces_confirm)
         buttons.addWidget(self.confirm_button)
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
-        self.pieces_confirm = PiecesConfirm(self)  # several pieces: counted first
         col = QVBoxLayout(self)
         col.addLayout(form)
-        col.addWidget(self.pieces_confirm)
         col.addWidget(self.discrepancy)
         col.addLayout(buttons)
         self.strap_date.textChanged.connect(self._date_typed)

@@ -15,7 +15,7 @@ class PiecesConfirm(QCheckBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("piecesConfirm")
-        self.setStyleSheet("QCheckBox#piecesConfirm { font-size: 16pt; font-weight: 700; }")
+        self.setStyleSheet("QCheckBox#piecesConfirm { font-size: 13pt; font-weight: 700; }")
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps the keyboard
         self.pieces = 1
         self.hide()
@@ -26,7 +26,8 @@ class PiecesConfirm(QCheckBox):
         self.setChecked(False)
         # Alt+P ticks it from the keyboard; the scan field keeps the focus all the while.
         line = pieces_line(pieces).replace(" pieces:", " &pieces:", 1)
-        self.setText(f"{line[:-1]} (tick once counted in front of the patron)")
+        self.setText(line[:-1])  # beside the check-out button: short
+        self.setToolTip("Tick once every piece is counted in front of the patron (Alt+P)")
         self.setVisible(pieces > 1)
 
     def needs_ticking(self) -> bool:
