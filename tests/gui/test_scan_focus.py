@@ -118,3 +118,26 @@ def test_ill_office_the_scan_after_a_cancelled_save_lands_in_the_request_field(
     assert tab.lender_input.hasFocus()  # the request was looked up: on to the lender
     screen.printer.wait()
     settle(qtbot)
+
+
+def test_a_focus_keeper_being_torn_down_lets_the_window_go_on(qtbot: QtBot) -> None:
+    """The keeper filters every event of the application; Python's collector can clear it
+    (a cycle with its screen) before Qt deletes it. Clicks then must not raise."""
+    from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
+
+    from ui.widgets.scan_field import ScanFocusKeeper
+
+    screen = QWidget()
+    qtbot.addWidget(screen)
+    field = QLineEdit(screen)
+    button = QPushButton("Renew", screen)
+    layout = QVBoxLayout(screen)
+    layout.addWidget(field)
+    layout.addWidget(button)
+    keeper = ScanFocusKeeper(screen, lambda: field)
+    del keeper._screen  # what the collector leaves when it clears the keeper's cycle
+    screen.show()
+    qtbot.waitExposed(screen)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # reaches the app-wide filter
+    keeper.refocus()
+    qtbot.wait(10)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QTextEdit,
     QWidget,
 )
+from shiboken6 import isValid
 
 DOUBLE_READ_SECONDS = 1.0
 MAX_SCAN_CHARACTERS = 20_000  # far beyond any barcode; longer pastes are cut, then refused
@@ -99,9 +100,20 @@ class ScanFocusKeeper(QObject):
         if app is not None:
             app.installEventFilter(self)
 
+    def _live_screen(self) -> QWidget | None:
+        """The screen, or None while this keeper is being torn down.
+
+        It filters the whole application's events, so it can still be asked after Python's
+        collector has cleared it (a cycle with its screen) and before Qt has deleted it.
+        """
+        screen: QWidget | None = getattr(self, "_screen", None)
+        return screen if screen is not None and isValid(screen) else None
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        screen = self._screen
+        screen = self._live_screen()
+        if screen is None:
+            return False
         if kind == QEvent.Type.MouseButtonRelease and isinstance(watched, QWidget):
             if screen.isVisible() and screen.isAncestorOf(watched) and not takes_typing(watched):
                 QTimer.singleShot(0, self, self.refocus)
@@ -111,8 +123,8 @@ class ScanFocusKeeper(QObject):
 
     def refocus(self) -> None:
         """The scan field takes the focus unless staff are typing in another field here."""
-        screen = self._screen
-        if not screen.isVisible():
+        screen = self._live_screen()
+        if screen is None or not screen.isVisible():
             return
         target = self._target()
         if target is None or not target.isVisible() or not target.isEnabled():
