@@ -43,6 +43,7 @@ bundle: $(STAMP)
 bundle-check: bundle
 	QT_QPA_PLATFORM=offscreen dist/illdesk/illdesk --self-check
 	dist/illdesk/illdesk-cli --version
+	$(BIN)/python tests/bundle_ncip_workers.py dist/illdesk/illdesk-cli
 
 # Regenerate the single initial migration from the models (only until the first release).
 migration: $(STAMP)

@@ -64,6 +64,19 @@ _STRAP = re.compile(rb"<ncip:ItemIdentifierValue>([^<]+)</ncip:ItemIdentifierVal
 LIMIT_MS = 50.0
 RATIO = 2.0
 RATE = 100.0
+WORKERS = (1, 2)  # `ncip serve --workers`: one process, then two worker processes
+
+
+def _processes(workers: int) -> str:
+    return "1 process" if workers == 1 else f"{workers} worker processes"
+
+
+def _suffix(workers: int) -> str:
+    return "" if workers == 1 else f", {workers} workers"
+
+
+def results_order(workers: Sequence[int]) -> list[tuple[int, int]]:
+    return [(w, i) for w in workers for i in (1, 8)]
 
 
 def _header() -> str:
@@ -195,6 +208,25 @@ class CpuMeter:
             return None
         return (int(fields[11]) + int(fields[12])) / cls.TICKS  # utime + stime
 
+    @classmethod
+    def _tree(cls, pid: int) -> float | None:
+        """The responder's CPU: its own process and its worker processes (`--workers`)."""
+        own = cls._of(pid)
+        if own is None:
+            return None
+        children = 0.0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if parent == pid:
+                children += cls._of(int(entry)) or 0.0
+        return own + children
+
     def _backends(self, *, first: bool = False) -> None:
         with self._admin.connect() as conn:
             pids = conn.scalars(
@@ -213,7 +245,7 @@ class CpuMeter:
             self._backends()
 
     def start(self) -> None:
-        server = self._of(self.server_pid)
+        server = self._tree(self.server_pid)
         if server is not None:
             self._backends(first=True)
             self._start = (server, time.process_time())
@@ -221,7 +253,7 @@ class CpuMeter:
 
     def stop(self) -> tuple[float, float, float] | None:
         """Responder, PostgreSQL, initiators: CPU seconds since `start`."""
-        server = self._of(self.server_pid)
+        server = self._tree(self.server_pid)
         if self._start is None or server is None:
             self._admin.dispose()
             return None
@@ -251,13 +283,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def _start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": str(root)}
     process = subprocess.Popen(
         [
             sys.executable, "-m", "app.cli.main", "--db", url, "ncip", "serve",
             "--port", str(port), "--threads", "8", "--rate", "100000",
+            "--workers", str(workers),
         ],
         cwd=root,
         env=env,
@@ -316,7 +349,7 @@ def _over_http(
 def run(messages: int, say: Callable[[str], None] = print) -> list[Figure]:
     name, url = _database()
     figures: list[Figure] = []
-    server: subprocess.Popen[bytes] | None = None
+    servers: dict[int, subprocess.Popen[bytes]] = {}
     try:
         rt = Runtime(Database(url))
         _prepare(rt)
@@ -350,43 +383,50 @@ def run(messages: int, say: Callable[[str], None] = print) -> list[Figure]:
         jobs_started = time.perf_counter()
         run_all_if_due(rt, service_actor(), load_settings())
         say(f"the day's jobs ran in {time.perf_counter() - jobs_started:.1f} s")
-        port = _free_port()
-        server = _start_server(url, port)
-        _over_http(port, accepts(20), 1)
-        results: dict[tuple[str, int], list[float]] = {}
-        rates: dict[int, float] = {}
-        cpu: dict[int, list[float]] = {}
-        for initiators in (1, 8):
-            count = messages if initiators == 1 else messages * 2
-            say(f"HTTP, {initiators} initiator(s): {count} AcceptItem, then {count} CheckInItem")
-            meter = CpuMeter(server.pid, name)
-            meter.start()
-            a_ms, a_answers, a_wall = _over_http(port, accepts(count), initiators)
-            straps = [_strap(b) for b in a_answers]
-            c_ms, c_answers, c_wall = _over_http(
-                port, [checkin_body(s) for s in straps], initiators
-            )
-            spent = meter.stop()
-            if spent is not None:
-                cpu[initiators] = [seconds * 1000 / (2 * count) for seconds in spent]
-            _accepted(c_answers)
-            results[("AcceptItem", initiators)] = a_ms
-            results[("CheckInItem", initiators)] = c_ms
-            rates[initiators] = (2 * count) / (a_wall + c_wall)
+        # one responder process, and two worker processes on one port (`--workers 2`),
+        # both serving the same database; measured one after the other in the same run
+        ports = {workers: _free_port() for workers in WORKERS}
+        for workers, port in ports.items():
+            servers[workers] = _start_server(url, port, workers)
+            _over_http(port, accepts(20), 1)
+        results: dict[tuple[str, int, int], list[float]] = {}
+        rates: dict[tuple[int, int], float] = {}
+        cpu: dict[tuple[int, int], list[float]] = {}
+        for workers, port in ports.items():
+            for initiators in (1, 8):
+                count = messages if initiators == 1 else messages * 2
+                say(
+                    f"HTTP, {_processes(workers)}, {initiators} initiator(s): "
+                    f"{count} AcceptItem, then {count} CheckInItem"
+                )
+                meter = CpuMeter(servers[workers].pid, name)
+                meter.start()
+                a_ms, a_answers, a_wall = _over_http(port, accepts(count), initiators)
+                straps = [_strap(b) for b in a_answers]
+                c_ms, c_answers, c_wall = _over_http(
+                    port, [checkin_body(s) for s in straps], initiators
+                )
+                spent = meter.stop()
+                if spent is not None:
+                    cpu[(workers, initiators)] = [sec * 1000 / (2 * count) for sec in spent]
+                _accepted(c_answers)
+                results[("AcceptItem", workers, initiators)] = a_ms
+                results[("CheckInItem", workers, initiators)] = c_ms
+                rates[(workers, initiators)] = (2 * count) / (a_wall + c_wall)
         for service, local in (("AcceptItem", accept_ms), ("CheckInItem", checkin_ms)):
             figures.append(
                 timed(f"NCIP {service} in-process (respond)", "postgresql", local, limit_ms=None)
             )
-            for initiators in (1, 8):
+            for workers, initiators in results_order(WORKERS):
                 figures.append(
                     timed(
-                        f"NCIP {service} over HTTP, {initiators} initiator(s)",
+                        f"NCIP {service} over HTTP, {initiators} initiator(s){_suffix(workers)}",
                         "postgresql",
-                        results[(service, initiators)],
+                        results[(service, workers, initiators)],
                         limit_ms=LIMIT_MS,
                     )
                 )
-            http_one = results[(service, 1)]
+            http_one = results[(service, 1, 1)]
             p99_ratio = percentile(http_one, 0.99) / percentile(local, 0.99)
             median_ratio = statistics.median(http_one) / statistics.median(local)
             figures.append(
@@ -401,17 +441,19 @@ def run(messages: int, say: Callable[[str], None] = print) -> list[Figure]:
                     met=p99_ratio <= RATIO,
                 )
             )
-        for initiators in (1, 8):
+        for workers, initiators in results_order(WORKERS):
+            rate = rates[(workers, initiators)]
             figures.append(
                 Figure(
-                    benchmark=f"NCIP messages per second, {initiators} initiator(s)",
+                    benchmark=f"NCIP messages per second, {initiators} initiator(s)"
+                    + _suffix(workers),
                     database="postgresql",
                     samples=1,
-                    median=round(rates[initiators], 1),
-                    p99=round(rates[initiators], 1),
+                    median=round(rate, 1),
+                    p99=round(rate, 1),
                     unit="msg/s",
                     target=f">= {RATE:g} msg/s" if initiators == 8 else "-",
-                    met=rates[initiators] >= RATE if initiators == 8 else None,
+                    met=rate >= RATE if initiators == 8 else None,
                     note="AcceptItem and CheckInItem alternating phases",
                 )
             )
@@ -423,14 +465,14 @@ def run(messages: int, say: Callable[[str], None] = print) -> list[Figure]:
             )
         rt.db.dispose()
     finally:
-        if server is not None:
+        for server in servers.values():
             server.terminate()
             server.wait(timeout=30)
         _drop(name)
     return figures
 
 
-def _cpu_figures(cpu: dict[int, list[float]], in_process: float) -> list[Figure]:
+def _cpu_figures(cpu: dict[tuple[int, int], list[float]], in_process: float) -> list[Figure]:
     """CPU per message by process, and the message rates that this CPU allows."""
     note = "CPU time per message (AcceptItem and CheckInItem averaged)"
     figures = [
@@ -447,10 +489,10 @@ def _cpu_figures(cpu: dict[int, list[float]], in_process: float) -> list[Figure]
         )
     ]
     cores = os.cpu_count() or 1
-    for initiators, spent in cpu.items():
+    for (workers, initiators), spent in cpu.items():
         responder, database, initiating = spent
         for part, ms in (
-            ("responder process", responder),
+            ("responder" + (" process" if workers == 1 else f" ({workers} workers)"), responder),
             ("PostgreSQL", database),
             ("initiators", initiating),
         ):
@@ -467,7 +509,7 @@ def _cpu_figures(cpu: dict[int, list[float]], in_process: float) -> list[Figure]
                     note=f"{note}, from /proc",
                 )
             )
-        if initiators != 8:
+        if initiators != 8 or workers != 1:
             continue
         for label, rate in (
             (f"NCIP messages per second {cores} cores allow", cores * 1000 / sum(spent)),

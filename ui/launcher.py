@@ -45,6 +45,13 @@ def has_display() -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if getattr(sys, "frozen", False):
+        # In the bundle, a worker process of `illdesk ncip serve --workers N` starts as this
+        # program again; this turns it into the worker instead of a second command line.
+        # (The bundle's start-up hook has imported multiprocessing already: about 7 ms.)
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     argv = sys.argv[1:] if argv is None else argv
     configure_logging()
     if not wants_window(argv):

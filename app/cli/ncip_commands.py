@@ -15,6 +15,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from app import daily
@@ -28,7 +29,8 @@ from app.ncip.partners import (
     parse_networks,
 )
 from app.ncip.traffic import MessageRow, recent_traffic
-from app.workstation.config import load_settings
+from app.workstation.config import choose_database, load_settings
+from app.workstation.secrets import with_database_password
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 
@@ -51,7 +53,16 @@ def register(sub: Any) -> None:
     serve.add_argument("--port", type=int, default=8080, help="port to listen on")
     serve.add_argument("--certfile", default=None, help="TLS certificate (PEM) to serve HTTPS")
     serve.add_argument("--keyfile", default=None, help="TLS private key (PEM)")
-    serve.add_argument("--threads", type=int, default=8, help="messages handled at once")
+    serve.add_argument(
+        "--threads", type=int, default=8, help="messages handled at once (in each worker)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes answering on the one port (default 1); one process answers about "
+        "120 messages a second, so give one per core the service may use",
+    )
     serve.add_argument(
         "--rate", type=float, default=200.0, help="messages per second allowed per partner"
     )
@@ -198,12 +209,10 @@ def _serve(ctx: CliContext) -> int:
         raise InvalidInput("Give both --certfile and --keyfile to serve HTTPS, or neither.")
     if not 0 <= ctx.args.port <= 65535:
         raise InvalidInput("--port is a number from 0 to 65535.")
-    from app.ncip.http_server import (  # the HTTP server loads only to serve
-        NcipServer,
-        freeze_startup_objects,
-    )
+    if not 1 <= ctx.args.workers <= 64:
+        raise InvalidInput("--workers is a number from 1 to 64.")
+    from app.ncip import http_server, worker_processes  # the HTTP server loads only to serve
 
-    threads = max(1, ctx.args.threads)
     rt = ctx.runtime()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -211,21 +220,52 @@ def _serve(ctx: CliContext) -> int:
     for logger in (ncip_log, logging.getLogger(daily.__name__)):
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
-    server = NcipServer(
-        rt,
-        ctx.args.host,
-        ctx.args.port,
+    options = worker_processes.ServeOptions(
+        url=with_database_password(choose_database(ctx.args.db).url),
+        host=ctx.args.host,
+        port=ctx.args.port,
         certfile=ctx.args.certfile,
         keyfile=ctx.args.keyfile,
-        threads=threads,
+        threads=max(1, ctx.args.threads),
         rate_per_second=max(0.1, ctx.args.rate),
         burst=max(1, int(ctx.args.rate * 2)),
-        proxies=parse_networks(ctx.args.proxy),
+        proxies=tuple(parse_networks(ctx.args.proxy)),
     )
-    host, port = server.start()
-    freeze_startup_objects()
-    scheme = "https" if server.tls else "http"
-    ncip_log.info("NCIP responder listening on %s://%s:%d/ncip", scheme, host, port)
+    stop_requested = threading.Event()
+    if ctx.args.workers == 1:
+        server = http_server.NcipServer(
+            rt,
+            options.host,
+            options.port,
+            certfile=options.certfile,
+            keyfile=options.keyfile,
+            threads=options.threads,
+            rate_per_second=options.rate_per_second,
+            burst=options.burst,
+            proxies=options.proxies,
+        )
+        host, port = server.start()
+        http_server.freeze_startup_objects()
+        serve: Callable[[], None] = server.serve
+        stop_serving: Callable[[], None] = server.stop
+    else:
+        pool = worker_processes.WorkerPool(options, ctx.args.workers)
+        pool.start()
+        host, port = pool.address
+
+        def serve() -> None:
+            pool.watch(stop_requested)
+
+        stop_serving = pool.stop
+    scheme = "https" if options.certfile else "http"
+    ncip_log.info(
+        "NCIP responder listening on %s://%s:%d/ncip (%d %s)",
+        scheme,
+        host,
+        port,
+        ctx.args.workers,
+        "process" if ctx.args.workers == 1 else "worker processes",
+    )
     jobs = daily.DailyScheduler(rt, load_settings()) if ctx.args.daily_jobs else None
     if jobs is not None:
         jobs.start()
@@ -233,16 +273,17 @@ def _serve(ctx: CliContext) -> int:
 
     def stop(_signum: int, _frame: object) -> None:
         ncip_log.info("stopping: finishing the messages in hand")
-        threading.Thread(target=server.stop, daemon=True).start()
+        stop_requested.set()
+        threading.Thread(target=stop_serving, daemon=True).start()
 
     for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), stop)
     try:
-        server.serve()
+        serve()
     finally:
         if jobs is not None:
             jobs.stop(timeout=10)  # a run in flight ends after its current batch
-        server.stop()
+        stop_serving()
         ncip_log.info("NCIP responder stopped")
     return EXIT_OK

@@ -14,10 +14,12 @@ import gc
 import importlib
 import ipaddress
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 from cheroot import wsgi
 from sqlalchemy import text
@@ -54,27 +56,56 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
+class BucketStore(Protocol):
+    """Where the rate limiter keeps each partner's (tokens, since): in this process, or in
+    memory shared by the service's worker processes (`worker_processes.SharedBuckets`)."""
+
+    def get_lock(self) -> AbstractContextManager[Any]: ...
+    def get(self, agency: str) -> tuple[float, float] | None: ...
+    def put(self, agency: str, tokens: float, since: float) -> None: ...
+
+
+class LocalBuckets:
+    """The buckets of a service that answers in one process."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def get_lock(self) -> threading.Lock:
+        return self._lock
+
+    def get(self, agency: str) -> tuple[float, float] | None:
+        return self._buckets.get(agency)
+
+    def put(self, agency: str, tokens: float, since: float) -> None:
+        self._buckets[agency] = (tokens, since)
+
+
 class RateLimiter:
     """A token bucket per partner: `per_second` messages on average, bursts of `burst`."""
 
     def __init__(
-        self, per_second: float, burst: int, clock: Callable[[], float] = time.monotonic
+        self,
+        per_second: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        buckets: BucketStore | None = None,
     ) -> None:
         self.per_second = per_second
         self.burst = max(1, burst)
         self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+        self._buckets: BucketStore = buckets if buckets is not None else LocalBuckets()
 
     def admit(self, agency: str) -> bool:
         now = self._clock()
-        with self._lock:
-            tokens, since = self._buckets.get(agency, (float(self.burst), now))
+        with self._buckets.get_lock():
+            tokens, since = self._buckets.get(agency) or (float(self.burst), now)
             tokens = min(float(self.burst), tokens + (now - since) * self.per_second)
             if tokens < 1.0:
-                self._buckets[agency] = (tokens, now)
+                self._buckets.put(agency, tokens, now)
                 return False
-            self._buckets[agency] = (tokens - 1.0, now)
+            self._buckets.put(agency, tokens - 1.0, now)
             return True
 
 
@@ -224,6 +255,19 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def _on_socket(listener: socket.socket) -> type[wsgi.Server]:
+    """A cheroot server that answers on a socket already bound and listening (the one the
+    service's worker processes share) instead of binding its own."""
+
+    class OnSocket(wsgi.Server):
+        def bind(self, family: int, type: int, proto: int = 0) -> socket.socket:
+            self.socket = listener
+            self.bind_addr = listener.getsockname()[:2]
+            return listener
+
+    return OnSocket
+
+
 class NcipServer:
     """The responder on one address; `start()` binds, `serve()` blocks, `stop()` ends it."""
 
@@ -239,14 +283,18 @@ class NcipServer:
         rate_per_second: float = 200.0,
         burst: int = 400,
         proxies: Sequence[str] = (),
+        limiter: RateLimiter | None = None,
+        listener: socket.socket | None = None,
     ) -> None:
         # a connection for each thread answering messages, one for the daily jobs, one for
         # /healthz: none opened and closed again while messages come in together
         rt.db.allow_connections(threads + 2)
         _limit_statement_time(rt)
-        self.limiter = RateLimiter(rate_per_second, burst)
-        self.server = wsgi.Server(
-            (host, port),
+        self.limiter = limiter if limiter is not None else RateLimiter(rate_per_second, burst)
+        server_class = wsgi.Server if listener is None else _on_socket(listener)
+        address = (host, port) if listener is None else listener.getsockname()[:2]
+        self.server = server_class(
+            address,
             make_app(rt, self.limiter, [ipaddress.ip_network(p, strict=False) for p in proxies]),
             numthreads=threads,
             server_name="illdesk-ncip",
