@@ -244,19 +244,31 @@ def _serve(ctx: CliContext) -> int:
             burst=options.burst,
             proxies=options.proxies,
         )
-        host, port = server.start()
-        http_server.freeze_startup_objects()
         serve: Callable[[], None] = server.serve
         stop_serving: Callable[[], None] = server.stop
     else:
         pool = worker_processes.WorkerPool(options, ctx.args.workers)
-        pool.start()
-        host, port = pool.address
 
         def serve() -> None:
             pool.watch(stop_requested)
 
         stop_serving = pool.stop
+
+    def stop(_signum: int, _frame: object) -> None:
+        ncip_log.info("stopping: finishing the messages in hand")
+        stop_requested.set()
+        threading.Thread(target=stop_serving, daemon=True).start()
+
+    # before the workers start: a stop asked while they load must reach them too
+    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
+    if ctx.args.workers == 1:
+        host, port = server.start()
+        http_server.freeze_startup_objects()
+    else:
+        pool.start()
+        host, port = pool.address
     scheme = "https" if options.certfile else "http"
     ncip_log.info(
         "NCIP responder listening on %s://%s:%d/ncip (%d %s)",
@@ -270,15 +282,6 @@ def _serve(ctx: CliContext) -> int:
     if jobs is not None:
         jobs.start()
         ncip_log.info("daily jobs: checked soon and then hourly (--no-daily-jobs turns it off)")
-
-    def stop(_signum: int, _frame: object) -> None:
-        ncip_log.info("stopping: finishing the messages in hand")
-        stop_requested.set()
-        threading.Thread(target=stop_serving, daemon=True).start()
-
-    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), stop)
     try:
         serve()
     finally:

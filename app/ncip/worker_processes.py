@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
 
+from app.library.errors import DatabaseUnavailable, ServiceError
 from app.ncip.http_server import (
     SHUTDOWN_TIMEOUT,
     LocalBuckets,
@@ -48,6 +49,7 @@ log = logging.getLogger("illdesk.ncip")
 _SPAWN = multiprocessing.get_context("spawn")
 RESTART_PAUSE = 1.0  # seconds before a worker that died is started again
 STOP_POLL = 0.2  # seconds between a worker's looks at the service's stop flag
+START_TIMEOUT = 120  # seconds the workers get to load and connect
 
 
 class _Flag(Protocol):
@@ -153,6 +155,28 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return listener
 
 
+class TakingTurns(socket.socket):
+    """The shared listening socket as a worker holds it: after taking a connection it lets
+    the other workers take the next one.
+
+    Connections that arrive together (an ILL system opening its keep-alive connections at
+    once) would otherwise mostly go to whichever worker woke first, and stay with it: one
+    worker busy, the other idle. A pause of `TURN` after each connection taken is nothing
+    beside a message's work.
+    """
+
+    TURN = 0.002  # seconds
+
+    @classmethod
+    def adopt(cls, listener: socket.socket) -> TakingTurns:
+        return cls(listener.family, listener.type, listener.proto, fileno=listener.detach())
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        taken = super().accept()
+        time.sleep(self.TURN)
+        return taken
+
+
 class WorkerPool:
     """N responder processes answering on one socket; `stop()` ends them all gracefully."""
 
@@ -163,13 +187,15 @@ class WorkerPool:
         self.address: tuple[str, int] = tuple(self.listener.getsockname()[:2])
         self.buckets = SharedBuckets.create()
         self._stopping: _Flag = _SPAWN.RawValue("b", 0)
+        self._ready: Any = _SPAWN.RawArray("b", self.workers)  # one flag per worker
         self._processes: list[BaseProcess] = []
         self._stop_lock = threading.Lock()
 
     def _start_one(self, index: int) -> BaseProcess:
+        self._ready[index] = 0
         process = _SPAWN.Process(
             target=run_worker,
-            args=(self.options, self.listener, self.buckets, self._stopping),
+            args=(self.options, self.listener, self.buckets, self._stopping, self._ready, index),
             name=f"illdesk-ncip-{index + 1}",
             daemon=False,
         )
@@ -177,7 +203,23 @@ class WorkerPool:
         return process
 
     def start(self) -> None:
+        """Start the workers and return once every one of them answers; if one cannot start
+        (its reason is in the log), stop the others and refuse."""
         self._processes = [self._start_one(i) for i in range(self.workers)]
+        deadline = time.monotonic() + START_TIMEOUT
+        while not all(self._ready):
+            if self._stopping.value:
+                return  # asked to stop while the workers were loading
+            ended = [p for p in self._processes if not p.is_alive()]
+            if ended or time.monotonic() > deadline:
+                self.stop()
+                raise ServiceError(
+                    f"{len(ended) or 'A'} worker process(es) could not start "
+                    f"{'(see the log above)' if ended else f'within {START_TIMEOUT} s'}; "
+                    "the service did not start. Check the database URL and that the "
+                    "database answers, or run with --workers 1."
+                )
+            time.sleep(0.05)
 
     def watch(self, stop_requested: threading.Event) -> None:
         """Until the service is asked to stop (or a worker was, by a signal of its own):
@@ -220,10 +262,38 @@ def _log_to_stderr() -> None:
 
 
 def run_worker(
-    options: ServeOptions, listener: socket.socket, buckets: SharedBuckets, stopping: _Flag
+    options: ServeOptions,
+    listener: socket.socket,
+    buckets: SharedBuckets,
+    stopping: _Flag,
+    ready: Any,
+    index: int,
 ) -> None:
-    """One worker process: answer on the shared socket until the service stops."""
+    """One worker process: answer on the shared socket until the service stops. What
+    stops it early is logged in a line and ends the process with exit code 1 (never a
+    traceback)."""
     _log_to_stderr()
+    try:
+        _answer(options, listener, buckets, stopping, ready, index)
+    except Exception as error:
+        if isinstance(error, ServiceError):
+            message = error.message
+        elif isinstance(error, DatabaseUnavailable):  # says where, never the password
+            message = str(error).splitlines()[0]
+        else:
+            message = type(error).__name__
+        log.error("worker %d stopped: %s", index + 1, message)
+        sys.exit(1)
+
+
+def _answer(
+    options: ServeOptions,
+    listener: socket.socket,
+    buckets: SharedBuckets,
+    stopping: _Flag,
+    ready: Any,
+    index: int,
+) -> None:
     from app.library.runtime import Runtime
 
     rt = Runtime(open_database(options.url, upgrade_embedded=False))
@@ -235,13 +305,17 @@ def run_worker(
         threads=options.threads,
         limiter=limiter,
         proxies=options.proxies,
-        listener=listener,
+        listener=TakingTurns.adopt(listener),
     )
     server.start()
     freeze_startup_objects()
+    ready[index] = 1
+
+    service = multiprocessing.parent_process()
 
     def stop_when_asked() -> None:
-        while not stopping.value:
+        # the service's process may also be gone without a word (killed): then stop too
+        while not stopping.value and (service is None or service.is_alive()):
             time.sleep(STOP_POLL)
         server.stop()
 

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.library.errors import ServiceError
 from app.library.runtime import Runtime
 from app.ncip.http_server import RateLimiter
-from app.ncip.worker_processes import SharedBuckets
+from app.ncip.worker_processes import ServeOptions, SharedBuckets, WorkerPool
 from db.models import Item
 from tests.ncip import initiator as ini
 
@@ -219,3 +220,29 @@ def test_a_worker_that_cannot_take_the_shared_count_counts_on_its_own(
     finally:
         release.set()
         holder.join(30)
+
+
+def test_workers_that_cannot_reach_the_database_stop_the_service_with_a_reason(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    options = ServeOptions(url="postgresql+psycopg://nobody@127.0.0.1:1/illdesk", port=0)
+    pool = WorkerPool(options, 2)
+    with pytest.raises(ServiceError, match="could not start") as refused:
+        pool.start()
+    assert "run with --workers 1" in refused.value.message
+    assert pool.listener.fileno() == -1  # the port is free again
+    err = capfd.readouterr().err
+    assert "stopped: Cannot reach the database" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_workers_stop_when_the_service_process_is_killed(partners: Runtime) -> None:
+    port = _free_port()
+    process = _serve(partners.db.url, port)
+    workers = _children(process.pid)
+    process.kill()  # no word to the workers: as a kill -9 or a crash would end it
+    process.communicate(timeout=60)
+    _wait_for(lambda: not any(_alive(pid) for pid in workers), "the workers kept running")
+    with pytest.raises(OSError):
+        ini.get(port, "/healthz")
