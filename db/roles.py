@@ -102,6 +102,8 @@ WRITES: dict[str, dict[str, str]] = {
         "ncip_messages": "INSERT, UPDATE",
         "strap_prints": "INSERT",  # an AcceptItem's strap waits for the ILL office
         "applied_scans": "INSERT",
+        # Anonymising takes the patron's name out of cleared missing-piece flags' notes.
+        "missing_pieces": "UPDATE (note, clear_note)",
         # Anonymising clears the patron from old events; a trigger refuses anything else.
         "audit_events": "INSERT, UPDATE (patron_id, detail, before, after)",
     },

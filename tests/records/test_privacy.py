@@ -32,6 +32,7 @@ from db.models import (
     ItemStatus,
     LibrarySetting,
     Loan,
+    MissingPiece,
     Notice,
     NoticeStatus,
     Patron,
@@ -523,3 +524,51 @@ def test_the_events_are_cleared_set_based_whatever_the_batch_size(
     one = statements_for(("T00123456",))
     three = statements_for(("T00345678", "T00456789", "T00890123"))
     assert one == three <= 3
+
+
+def _flag(rt: Runtime, returned: Returned, clock: FixedClock, *, cleared: bool) -> int:
+    """A missing-piece flag on the returned item whose notes name the patron."""
+    with rt.db.transaction() as session:
+        patron = session.get(Patron, returned.patron_id)
+        assert patron is not None
+        loan = session.get(Loan, returned.loan_id)
+        assert loan is not None
+        flag = MissingPiece(
+            item_id=returned.item_id,
+            at=clock.now(),
+            branch_id=loan.branch_id,
+            note=f"{patron.first_name} {patron.last_name} ({patron.patron_id}) says the CD "
+            "is at home",
+            cleared_at=clock.now() + timedelta(days=2) if cleared else None,
+            clear_note=f"{patron.last_name} brought it; mailed to {patron.email}"
+            if cleared
+            else "",
+        )
+        session.add(flag)
+        session.flush()
+        return flag.id
+
+
+def test_cleared_missing_piece_notes_no_longer_name_the_patron(
+    demo_rt: Runtime, clock: FixedClock
+) -> None:
+    returned = _return_a_loan(demo_rt, clock)
+    cleared = _flag(demo_rt, returned, clock, cleared=True)
+    still_open = _flag(demo_rt, returned, clock, cleared=False)
+    with demo_rt.db.reading() as session:
+        patron = session.get(Patron, returned.patron_id)
+        assert patron is not None
+        names = (patron.first_name, patron.last_name, patron.patron_id, str(patron.email))
+    clock.advance(days=31)
+    report = privacy.anonymise_closed_loans(demo_rt)
+    assert report.loans == 1 and report.missing_piece_notes == 1
+    with demo_rt.db.reading() as session:
+        done = session.get(MissingPiece, cleared)
+        kept = session.get(MissingPiece, still_open)
+        assert done is not None and kept is not None
+        assert done.note == "[patron] ([patron]) says the CD is at home"
+        assert done.clear_note == "[patron] brought it; mailed to [patron]"
+        assert not any(name in done.note + done.clear_note for name in names)
+        assert names[2] in kept.note  # the office's work in hand stays as typed
+    again = privacy.anonymise_closed_loans(demo_rt)
+    assert again.missing_piece_notes == 0

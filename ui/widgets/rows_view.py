@@ -23,6 +23,7 @@ from ui.widgets.empty_note import EmptyNote
 SIZED_ROWS = 50
 
 _Index = QModelIndex | QPersistentModelIndex
+_DISPLAY, _TOOLTIP = int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.ToolTipRole)
 
 
 def cell_text(value: object) -> str:
@@ -56,9 +57,11 @@ class RowsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._headers)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        shown = role == Qt.ItemDataRole.DisplayRole
-        if not (shown or role == Qt.ItemDataRole.ToolTipRole) or not index.isValid():
+        # Qt asks each painted cell for a dozen roles; all but two are answered first, with
+        # plain integers (comparing with Qt's enum members costs several times more).
+        if role != _DISPLAY and role != _TOOLTIP or not index.isValid():
             return None
+        shown = role == _DISPLAY
         row = self._rows[index.row()]
         text = cell_text(row[index.column()]) if index.column() < len(row) else ""
         if shown:
