@@ -59,7 +59,7 @@ class RowsModel(QAbstractTableModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         # Qt asks each painted cell for a dozen roles; all but two are answered first, with
         # plain integers (comparing with Qt's enum members costs several times more).
-        if role != _DISPLAY and role != _TOOLTIP or not index.isValid():
+        if (role != _DISPLAY and role != _TOOLTIP) or not index.isValid():
             return None
         shown = role == _DISPLAY
         row = self._rows[index.row()]
