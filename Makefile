@@ -26,10 +26,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Two workers share the tests one at a time (`--dist load`): a worker that crashes is
-# replaced and the rest of the run goes on, and its test is reported as failed.
+# Three workers share the tests one at a time (`--dist load`): on two cores a third keeps
+# them busy while the others wait on a database, a server or a child process (two left a
+# third of the CPU idle). A worker that crashes is replaced and the rest of the run goes
+# on, and its test is reported as failed. The 20 slowest tests are listed at the end.
 test: lint typecheck
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2 --dist load --max-worker-restart 4
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 3 --dist load --max-worker-restart 4 --durations=20
 	$(MAKE) bundle-check
 
 bench: $(STAMP)
