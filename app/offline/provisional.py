@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
+from app.borrowing.pieces import pieces_line
 from app.desk.checkin import CheckInResult
 from app.desk.checkin_wording import provisional
 from app.desk.offline_fallback import ProvisionalCheckout
@@ -77,17 +78,21 @@ class ProvisionalDesk:
                 reason=OFFLINE_REASON,
             )
         outcome = Outcome(guess.outcome)
+        instructions = wording.instructions
+        if guess.pieces > 1:  # first, as online: before the item leaves the desk
+            instructions = (pieces_line(guess.pieces), *instructions)
         return CheckInResult(
             barcode=barcode,
             outcome=outcome,
             routing=outcome,
             tone=tone_of(outcome),
             headline=wording.headline,
-            instructions=wording.instructions,
+            instructions=instructions,
             at=now,
             destination=guess.destination,
             title=guess.title,
             reason=OFFLINE_REASON,
+            pieces=guess.pieces,
         )
 
     def check_out(

@@ -59,6 +59,7 @@ class OfflineGuess:
     destination: str | None = None  # branch code
     title: str | None = None
     taken_at: datetime | None = None  # when the snapshot was refreshed
+    pieces: int = 1  # a multi-piece item: the desk checks that every piece is here
 
     @property
     def known(self) -> bool:
@@ -73,8 +74,9 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
-def _states(session: Session) -> list[tuple[str, str | None, str, ItemState]]:
-    """(barcode, lender barcode, title, state) of every item routing may need offline."""
+def _states(session: Session) -> list[tuple[str, str | None, str, ItemState, int]]:
+    """(barcode, lender barcode, title, state, pieces) of every item routing may need
+    offline."""
     loans = {
         loan_item: ill
         for loan_item, ill in session.execute(
@@ -125,7 +127,7 @@ def _states(session: Session) -> list[tuple[str, str | None, str, ItemState]]:
         .outerjoin(IllRequest, IllRequest.id == Item.request_id)
         .where(Item.status != ItemStatus.CLOSED, in_play)
     )
-    out: list[tuple[str, str | None, str, ItemState]] = []
+    out: list[tuple[str, str | None, str, ItemState, int]] = []
     for item, request in rows:
         transit = transits.get(item.id)
         hold = holds.get(item.id)
@@ -146,7 +148,7 @@ def _states(session: Session) -> list[tuple[str, str | None, str, ItemState]]:
             in_house_use=item.id in uses,
             lending_status=lending.get(item.id),
         )
-        out.append((item.barcode, item.lender_barcode, item.title, state))
+        out.append((item.barcode, item.lender_barcode, item.title, state, item.pieces))
     return out
 
 
@@ -180,7 +182,10 @@ def refresh(db: Database, path: Path | None = None, *, now: datetime | None = No
         conn.executemany("INSERT INTO branches VALUES (?, ?, ?, ?, ?)", branches)
         conn.executemany(
             "INSERT INTO items VALUES (?, ?, ?, ?)",
-            [(barcode, lender, title, _encode(state)) for barcode, lender, title, state in states],
+            [
+                (barcode, lender, title, _encode(state, pieces))
+                for barcode, lender, title, state, pieces in states
+            ],
         )
         conn.commit()
     finally:
@@ -189,11 +194,17 @@ def refresh(db: Database, path: Path | None = None, *, now: datetime | None = No
     return len(states)
 
 
-def _encode(state: ItemState) -> str:
+def _encode(state: ItemState, pieces: int) -> str:
     data = {k: _plain(v) for k, v in asdict(state).items()}
     if state.hold_pickup_by is not None:
         data["hold_pickup_by"] = state.hold_pickup_by.isoformat()
+    data["pieces"] = pieces  # beside the routing state: a snapshot without it means one
     return json.dumps(data)
+
+
+def _pieces(text: str) -> int:
+    pieces = json.loads(text).get("pieces", 1)
+    return pieces if isinstance(pieces, int) and pieces > 0 else 1
 
 
 def _decode(text: str) -> ItemState:
@@ -264,4 +275,5 @@ def guess(branch_code: str, barcode: str, today: date, path: Path | None = None)
         code,
         row[1],
         taken,
+        _pieces(row[2]),
     )

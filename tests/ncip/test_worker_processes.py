@@ -135,6 +135,7 @@ def _accept_all(port: int, first: int, count: int) -> list[ini.Reply]:
     return replies
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # as deployed
 def test_two_workers_answer_on_one_port_survive_a_crash_and_stop_cleanly(
     partners: Runtime,
 ) -> None:

@@ -3,6 +3,7 @@ fallback, a database that cannot be reached gives a journaled, provisional answe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -231,3 +232,39 @@ def test_an_offline_checkout_needs_a_strap_date_after_today(
     assert refused.value.code == "strap_date_needed"
     assert "date printed on the strap" in refused.value.message
     assert OfflineJournal().entries() == []
+
+
+def test_offline_a_multi_piece_item_still_asks_for_every_piece(
+    demo_rt: Runtime, away: Runtime, actor_at: ActorAt
+) -> None:
+    with demo_rt.db.transaction() as session:
+        item = session.scalar(select(Item).where(Item.barcode == IN_TRANSIT_TO_SE))
+        assert item is not None
+        item.pieces = 2
+    snapshot.refresh(demo_rt.db)  # the desk's refresh, before the database went away
+    desk = ProvisionalDesk(OfflineJournal(), away.clock)
+    result = check_in(away, actor_at("desk", "SE"), IN_TRANSIT_TO_SE, offline=desk)
+    assert result.reason == OFFLINE_REASON and result.pieces == 2
+    assert result.instructions[0] == "2 pieces: check that both are here."
+    assert result.instructions[1] == "Likely destination: SE."
+
+
+def test_a_snapshot_written_before_pieces_were_kept_means_one_piece(
+    away: Runtime, actor_at: ActorAt
+) -> None:
+    """A desk upgraded between two refreshes reads the old snapshot until the next one."""
+    import sqlite3
+
+    path = snapshot.snapshot_path()
+    conn = sqlite3.connect(path)
+    try:
+        for barcode, state in conn.execute("SELECT barcode, state FROM items").fetchall():
+            old = {k: v for k, v in json.loads(state).items() if k != "pieces"}
+            conn.execute("UPDATE items SET state = ? WHERE barcode = ?", (json.dumps(old), barcode))
+        conn.commit()
+    finally:
+        conn.close()
+    desk = ProvisionalDesk(OfflineJournal(), away.clock)
+    result = check_in(away, actor_at("desk", "SE"), IN_TRANSIT_TO_SE, offline=desk)
+    assert result.outcome is Outcome.HOLD_SHELF and result.pieces == 1
+    assert result.instructions[0] == "Likely destination: SE."
