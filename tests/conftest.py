@@ -16,6 +16,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -182,10 +183,39 @@ def rt(database_url: str, clock: FixedClock) -> Iterator[Runtime]:
         database.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_demo_template(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Callable[[datetime], Path]:
+    """The demo library in an SQLite file, made once per clock time the tests start from."""
+    made: dict[datetime, Path] = {}
+
+    def template(now: datetime) -> Path:
+        if now not in made:
+            path = tmp_path_factory.mktemp("demo") / "demo.db"
+            shutil.copyfile(sqlite_template, path)
+            database = Database(f"sqlite:///{path}")
+            load_demo(Runtime(database, FixedClock(now)), unattended("test setup"))
+            database.dispose()  # the last connection folds the WAL back into the file
+            assert not path.with_name(path.name + "-wal").exists()
+            made[now] = path
+        return made[now]
+
+    return template
+
+
 @pytest.fixture
-def demo_rt(rt: Runtime) -> Runtime:
-    """A runtime on the demo library."""
-    load_demo(rt, unattended("test setup"))
+def demo_rt(rt: Runtime, request: pytest.FixtureRequest) -> Runtime:
+    """A runtime on the demo library. On SQLite, a copy of a file loaded once: loading it
+    for each of a thousand tests cost a minute of a CI run on a slow machine."""
+    if not rt.db.is_sqlite:
+        load_demo(rt, unattended("test setup"))
+        return rt
+    path = Path(str(rt.db.engine.url.database))
+    rt.db.dispose()  # nothing may hold the empty file while the demo one replaces it
+    for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(request.getfixturevalue("sqlite_demo_template")(rt.clock.now()), path)
     return rt
 
 
