@@ -214,12 +214,8 @@ def _serve(ctx: CliContext) -> int:
     from app.ncip import http_server, worker_processes  # the HTTP server loads only to serve
 
     rt = ctx.runtime()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     ncip_log = logging.getLogger("illdesk.ncip")
-    for logger in (ncip_log, logging.getLogger(daily.__name__)):
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+    worker_processes.log_to_stderr(ncip_log, logging.getLogger(daily.__name__))
     options = worker_processes.ServeOptions(
         url=with_database_password(choose_database(ctx.args.db).url),
         host=ctx.args.host,

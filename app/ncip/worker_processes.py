@@ -254,11 +254,14 @@ class WorkerPool:
         self.listener.close()
 
 
-def _log_to_stderr() -> None:
+def log_to_stderr(*loggers: logging.Logger) -> None:
+    """The service's log lines on standard error (the journal under systemd), in the
+    service's process and in each worker alike."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    for logger in loggers or (log,):
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 def run_worker(
@@ -272,7 +275,7 @@ def run_worker(
     """One worker process: answer on the shared socket until the service stops. What
     stops it early is logged in a line and ends the process with exit code 1 (never a
     traceback)."""
-    _log_to_stderr()
+    log_to_stderr()
     try:
         _answer(options, listener, buckets, stopping, ready, index)
     except Exception as error:

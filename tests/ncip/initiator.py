@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -45,6 +46,13 @@ class Reply:
         tree = etree.fromstring(self.body)
         assert SCHEMA.validate(tree), f"{SCHEMA.error_log}\n{self.body.decode()}"
         return self
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on, for a responder a test starts in a process."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def post(

@@ -98,12 +98,6 @@ def test_no_daily_jobs_turns_the_scheduler_off() -> None:
     assert parse(["ncip", "serve", "--no-daily-jobs"]).daily_jobs is False
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @ON_POSTGRESQL
@@ -114,7 +108,7 @@ def test_serve_with_the_service_roles_url_runs_the_daily_jobs(
     loan_id = _return_a_loan(demo_rt, FixedClock(datetime(2020, 1, 6, tzinfo=UTC))).loan_id
     prefix = roles.prefix_for(str(demo_rt.db.engine.url.database))
     url = roles.login_url(demo_rt.db.url, prefix + roles.SERVICE, None)
-    port = _free_port()
+    port = ini.free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     env.pop("ILLDESK_PASSWORD", None)
     process = subprocess.Popen(

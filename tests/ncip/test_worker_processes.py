@@ -47,12 +47,6 @@ def test_the_workers_share_one_rate_count_per_partner() -> None:
     assert other.admit("TIPASA")  # another partner has a count of its own
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _children(pid: int) -> list[int]:
@@ -140,7 +134,7 @@ def test_two_workers_answer_on_one_port_survive_a_crash_and_stop_cleanly(
     partners: Runtime,
 ) -> None:
     before = _items(partners)
-    port = _free_port()
+    port = ini.free_port()
     process = _serve(partners.db.url, port)
     try:
         replies = _accept_all(port, 1, 24)
@@ -181,7 +175,7 @@ def test_two_workers_answer_on_one_port_survive_a_crash_and_stop_cleanly(
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_the_rate_limit_counts_messages_to_every_worker(partners: Runtime) -> None:
-    port = _free_port()
+    port = ini.free_port()
     process = _serve(partners.db.url, port, "--rate", "0.5")  # bursts of 1, then one in 2 s
     try:
         started = time.monotonic()
@@ -239,7 +233,7 @@ def test_workers_that_cannot_reach_the_database_stop_the_service_with_a_reason(
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_workers_stop_when_the_service_process_is_killed(partners: Runtime) -> None:
-    port = _free_port()
+    port = ini.free_port()
     process = _serve(partners.db.url, port)
     workers = _children(process.pid)
     process.kill()  # no word to the workers: as a kill -9 or a crash would end it

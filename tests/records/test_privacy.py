@@ -570,5 +570,15 @@ def test_cleared_missing_piece_notes_no_longer_name_the_patron(
         assert done.clear_note == "[patron] brought it; mailed to [patron]"
         assert not any(name in done.note + done.clear_note for name in names)
         assert names[2] in kept.note  # the office's work in hand stays as typed
+        scrubbed = (done.note, done.clear_note)
+    # Another patron's loan later: only its item's flag is touched, the first stays as it is.
+    later = _return_a_loan(demo_rt, clock, "T00345678")
+    other = _flag(demo_rt, later, clock, cleared=True)
+    clock.advance(days=31)
     again = privacy.anonymise_closed_loans(demo_rt)
-    assert again.missing_piece_notes == 0
+    assert again.loans == 1 and again.missing_piece_notes == 1
+    with demo_rt.db.reading() as session:
+        first, second = session.get(MissingPiece, cleared), session.get(MissingPiece, other)
+        assert first is not None and second is not None
+        assert (first.note, first.clear_note) == scrubbed
+        assert second.note.startswith("[patron] ([patron])")
