@@ -6,8 +6,8 @@ soon (the notices run's 10,000 due loans), items received today, open transits a
 shelves. Then:
 
   lists    every office list (received today, in transit, hold shelves, overdue ILL loans,
-           the two logs), the bursar preview and the lending lists: median and p99 from the
-           call to the rows returned;
+           the two logs), the bursar preview and the pull list: median and p99 from the
+           click to the rows painted (bench/office_lists_bench.py);
   import   100,000 new patrons from CSV: rows per second;
   notices  the daily run's queueing of reminders for the 10,000 due loans: loans per second;
   privacy  the first privacy run over the 1.3 M finished loans: loans per second.
@@ -22,7 +22,6 @@ a copy (a copied SQLite file; a PostgreSQL database made from the generated one 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import random
@@ -42,9 +41,9 @@ from sqlalchemy.engine import make_url
 
 from app.library.actors import unattended
 from app.library.runtime import Runtime
-from app.people import staff
 from bench import datagen
-from bench.timing import Figure, timed
+from bench.office_lists_bench import LIST_SAMPLES, measure_lists, seed_review_logs
+from bench.timing import Figure
 from db.engine import Database, create_database_engine
 from db.models import (
     Base,
@@ -59,9 +58,6 @@ from db.models import (
 )
 from db.models.circulation import add_postgresql_conditions
 
-LIST_SAMPLES = 50
-WARMUP = 3
-LIST_TARGET_MS = 200.0
 IMPORT_ROWS = 100_000
 IMPORT_TARGET = {"sqlite": None, "postgresql": 20_000.0}  # rows/s (the issue's PostgreSQL aim)
 NOTICES_TARGET = 5_000.0  # loans/s
@@ -286,90 +282,6 @@ def _seed(c: Any, now: datetime, today: date) -> None:
 # -- measuring ------------------------------------------------------------------------------
 
 
-def measure_lists(
-    url: str, backend: str, say: Callable[[str], None], calls: int = LIST_SAMPLES
-) -> list[Figure]:
-    from app.borrowing import office_lists
-    from app.lending import pull_list
-    from app.money import bursar
-
-    database = Database(url)
-    rt = Runtime(database)
-    office = staff.actor_for(rt, "office", "WS-ILL", "bench")
-    lists: list[tuple[str, Callable[[], Sequence[object]]]] = [
-        ("Received today", lambda: office_lists.received_on(rt, office)),
-        ("In transit", lambda: office_lists.in_transit(rt, office)),
-        ("Hold shelves", lambda: office_lists.hold_shelves(rt, office)),
-        ("Overdue ILL loans", lambda: office_lists.overdue_ill_loans(rt, office)),
-        ("Due-date discrepancies", lambda: office_lists.discrepancies(rt, office)),
-        ("Not-found scans", lambda: office_lists.not_found_scans(rt, office)),
-        ("Bursar preview", lambda: bursar.preview(rt, office).to_report),
-        ("Pull list (METRO)", lambda: pull_list.pull_list(rt, office, "METRO")),
-    ]
-    figures = []
-    paint = _list_painter()
-    try:
-        for name, call in lists:
-            samples, painting = [], []
-            rows = 0
-            for n in range(WARMUP + calls):
-                started = time.perf_counter()
-                found = call()
-                answered = time.perf_counter()
-                paint(found)
-                rows = len(found)
-                if n >= WARMUP:
-                    samples.append((time.perf_counter() - started) * 1000)
-                    painting.append((time.perf_counter() - answered) * 1000)
-            painted = sorted(painting)[len(painting) // 2]
-            figure = timed(
-                f"Office list: {name}",
-                backend,
-                samples,
-                limit_ms=LIST_TARGET_MS,
-                note=f"{rows:,} rows; painting them {painted:.1f} ms (median); {_load()}",
-            )
-            say(f"  {backend} {name}: {figure.median:.1f} / {figure.p99:.1f} ms, {rows:,} rows")
-            figures.append(figure)
-    finally:
-        database.dispose()
-    return figures
-
-
-def _load() -> str:
-    return f"load average {os.getloadavg()[0]:.1f}"
-
-
-def _list_painter() -> Callable[[Sequence[object]], None]:
-    """Rows shown as the ILL office's list tab shows them: one table, painted offscreen.
-
-    The lists' figures run from the call to the rows painted, as a person sees them.
-    """
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
-
-    from ui.widgets.rows_view import RowsView
-
-    app = QApplication.instance() or QApplication([])
-    view = RowsView("benchOfficeList")
-    view.resize(1600, 900)
-    view.show()
-
-    def paint(found: Sequence[object]) -> None:
-        rows = [
-            tuple(getattr(row, f.name) for f in dataclasses.fields(row))
-            if dataclasses.is_dataclass(row)
-            else (row,)
-            for row in found
-        ]
-        width = len(rows[0]) if rows else 1
-        view.show_rows([f"column {n}" for n in range(width)], rows)
-        view.viewport().repaint()
-        app.processEvents()
-
-    return paint
-
-
 @contextmanager
 def desk_scanning(url: str) -> Iterator[dict[str, Any]]:
     """A desk process checking items in while the block runs; its waits land in the dict."""
@@ -562,6 +474,7 @@ def run(
         seed_office_work(url, say)
         add_indexes(url)
         if "lists" in parts:
+            seed_review_logs(url, say)
             figures += measure_lists(url, backend, say, samples)
         for part, job in (("import", measure_import), ("notices", measure_notices)):
             if part in parts:

@@ -192,7 +192,7 @@ def clear_missing_piece(rt: Runtime, actor: Actor, flag_id: int, note: str) -> M
 
 
 def missing_pieces(
-    rt: Runtime, actor: Actor, *, include_cleared: bool = False
+    rt: Runtime, actor: Actor, *, include_cleared: bool = False, limit: int | None = None
 ) -> list[MissingPieceRow]:
     """The ILL office's list of items back without all their pieces, newest first."""
     actor.require(Role.ILL_OFFICE, "The missing-pieces list")
@@ -219,6 +219,7 @@ def missing_pieces(
             .outerjoin(patron, patron.id == request.patron_id)
             .outerjoin(Staff, Staff.id == MissingPiece.staff_id)
             .order_by(MissingPiece.at.desc(), MissingPiece.id.desc())
+            .limit(limit)
         )
         if not include_cleared:
             query = query.where(MissingPiece.cleared_at.is_(None))

@@ -3,6 +3,10 @@
 Received today; in transit (with age, flagged when older than the library's
 `transit_overdue_days`: probably lost in inter-campus mail); hold shelves by branch;
 overdue ILL loans; the due-date discrepancy log (review and close); the not-found scans.
+
+Each list takes `limit`: its first rows only, in the same order. A window asks for the
+first screenful, shows it, then asks for the whole list: a person reads the top of a
+5,000-row list before the rest has been read.
 """
 
 from __future__ import annotations
@@ -145,7 +149,9 @@ def _label(first: str | None, last: str | None, campus_id: str | None, display: 
 # is then a few milliseconds of Python over what the database itself takes.
 
 
-def received_on(rt: Runtime, actor: Actor, day: date | None = None) -> list[ReceivedRow]:
+def received_on(
+    rt: Runtime, actor: Actor, day: date | None = None, *, limit: int | None = None
+) -> list[ReceivedRow]:
     actor.require(Role.ILL_OFFICE, "The received list")
     start, end = day_bounds(rt.clock, day)
     with rt.db.reading() as session:
@@ -170,6 +176,7 @@ def received_on(rt: Runtime, actor: Actor, day: date | None = None) -> list[Rece
                 Item.received_at >= start, Item.received_at < end, Item.kind == ItemKind.TEMPORARY
             )
             .order_by(Item.received_at, Item.id)
+            .limit(limit)
         ).all()
         return [
             ReceivedRow(
@@ -197,12 +204,12 @@ def received_on(rt: Runtime, actor: Actor, day: date | None = None) -> list[Rece
         ]
 
 
-def in_transit(rt: Runtime, actor: Actor) -> list[TransitRow]:
+def in_transit(rt: Runtime, actor: Actor, *, limit: int | None = None) -> list[TransitRow]:
     """Open transits, oldest first."""
     actor.require(Role.ILL_OFFICE, "The in-transit list")
     now = rt.clock.now()
     with rt.db.reading() as session:
-        limit = library_settings.load(session).transit_overdue_days
+        days_allowed = library_settings.load(session).transit_overdue_days
         source, target = aliased(Branch), aliased(Branch)
         rows = session.execute(
             select(
@@ -218,6 +225,7 @@ def in_transit(rt: Runtime, actor: Actor) -> list[TransitRow]:
             .join(target, target.id == Transit.to_branch_id)
             .where(Transit.received_at.is_(None))
             .order_by(Transit.started_at, Transit.id)
+            .limit(limit)
         ).all()
         result = []
         for barcode, title, from_code, to_code, reason, started_at in rows:
@@ -231,13 +239,15 @@ def in_transit(rt: Runtime, actor: Actor) -> list[TransitRow]:
                     reason=reason.value,
                     started_at=started_at,
                     age_days=age,
-                    overdue=age > limit,
+                    overdue=age > days_allowed,
                 )
             )
         return result
 
 
-def hold_shelves(rt: Runtime, actor: Actor, branch_code: str = "") -> list[HoldShelfRow]:
+def hold_shelves(
+    rt: Runtime, actor: Actor, branch_code: str = "", *, limit: int | None = None
+) -> list[HoldShelfRow]:
     """Active hold-shelf entries by branch, then pickup-by date."""
     actor.require(Role.ILL_OFFICE, "The hold-shelf list")
     today = rt.clock.today()
@@ -259,6 +269,7 @@ def hold_shelves(rt: Runtime, actor: Actor, branch_code: str = "") -> list[HoldS
             .outerjoin(Patron, Patron.id == HoldShelfEntry.patron_id)
             .where(HoldShelfEntry.status == HoldStatus.ACTIVE)
             .order_by(Branch.code, HoldShelfEntry.pickup_by, Item.barcode)
+            .limit(limit)
         )
         if branch_code.strip():
             query = query.where(Branch.code == branch_code.strip().upper())
@@ -286,7 +297,9 @@ def hold_shelves(rt: Runtime, actor: Actor, branch_code: str = "") -> list[HoldS
         ]
 
 
-def overdue_ill_loans(rt: Runtime, actor: Actor) -> list[OverdueLoanRow]:
+def overdue_ill_loans(
+    rt: Runtime, actor: Actor, *, limit: int | None = None
+) -> list[OverdueLoanRow]:
     """Open loans of borrowed items past their due date, most overdue first."""
     actor.require(Role.ILL_OFFICE, "The overdue list")
     today = rt.clock.today()
@@ -312,6 +325,7 @@ def overdue_ill_loans(rt: Runtime, actor: Actor) -> list[OverdueLoanRow]:
                 Item.kind == ItemKind.TEMPORARY,
             )
             .order_by(Loan.due_date, Item.barcode)
+            .limit(limit)
         ).all()
         return [
             OverdueLoanRow(
@@ -329,7 +343,7 @@ def overdue_ill_loans(rt: Runtime, actor: Actor) -> list[OverdueLoanRow]:
 
 
 def discrepancies(
-    rt: Runtime, actor: Actor, *, include_closed: bool = False
+    rt: Runtime, actor: Actor, *, include_closed: bool = False, limit: int | None = None
 ) -> list[DiscrepancyRow]:
     actor.require(Role.ILL_OFFICE, "The due-date discrepancy log")
     with rt.db.reading() as session:
@@ -351,6 +365,7 @@ def discrepancies(
             .join(Branch, Branch.id == DueDateDiscrepancy.branch_id)
             .outerjoin(Staff, Staff.id == DueDateDiscrepancy.staff_id)
             .order_by(DueDateDiscrepancy.at.desc(), DueDateDiscrepancy.id.desc())
+            .limit(limit)
         )
         if not include_closed:
             query = query.where(DueDateDiscrepancy.closed_at.is_(None))
@@ -423,7 +438,7 @@ def close_discrepancy(rt: Runtime, actor: Actor, entry_id: int, note: str = "") 
 
 
 def not_found_scans(
-    rt: Runtime, actor: Actor, *, include_reviewed: bool = False
+    rt: Runtime, actor: Actor, *, include_reviewed: bool = False, limit: int | None = None
 ) -> list[NotFoundRow]:
     actor.require(Role.ILL_OFFICE, "The not-found scan log")
     with rt.db.reading() as session:
@@ -440,6 +455,7 @@ def not_found_scans(
             .join(Branch, Branch.id == NotFoundScan.branch_id)
             .outerjoin(Staff, Staff.id == NotFoundScan.staff_id)
             .order_by(NotFoundScan.at.desc(), NotFoundScan.id.desc())
+            .limit(limit)
         )
         if not include_reviewed:
             query = query.where(NotFoundScan.reviewed_at.is_(None))

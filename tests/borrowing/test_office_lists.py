@@ -79,6 +79,23 @@ def test_overdue_ill_loans(demo_rt: Runtime, actor_at: ActorAt, clock: FixedCloc
     assert [r.days_overdue for r in overdue_ill_loans(demo_rt, office)] == [12, 1]
 
 
+def test_each_list_gives_its_first_rows_in_the_order_of_the_whole(
+    demo_rt: Runtime, actor_at: ActorAt, clock: FixedClock
+) -> None:
+    office = actor_at("office", "WS-ILL")
+    clock.advance(days=3)  # two overdue loans
+    for read in (
+        lambda limit: in_transit(demo_rt, office, limit=limit),
+        lambda limit: hold_shelves(demo_rt, office, limit=limit),
+        lambda limit: overdue_ill_loans(demo_rt, office, limit=limit),
+        lambda limit: received_on(demo_rt, office, date(2026, 10, 28), limit=limit),
+    ):
+        whole = read(None)
+        assert len(whole) >= 2
+        assert read(1) == whole[:1]
+        assert read(len(whole) + 5) == whole
+
+
 def _log_entries(rt: Runtime) -> tuple[int, int]:
     with rt.db.transaction() as session:
         metro = session.scalar(select(Branch).where(Branch.code == "METRO"))

@@ -175,7 +175,6 @@ def test_pull_slips_and_office_lists_print_from_their_screens(
     assert owner_only(tmp_path / "discrepancies.pdf")
 
 
-
 def test_line_charts_draw_lines_not_black_shapes() -> None:
     """Qt read ReportLab's "fill: None" as no value and filled each polyline in black."""
     from PySide6.QtCore import QByteArray, QRectF

@@ -44,7 +44,9 @@ def _kinds(rt: Runtime) -> list[str]:
     with rt.db.reading() as session:
         return list(
             session.scalars(
-                select(Notice.kind).where(Notice.kind.in_(overdue_at_borrowers.KINDS)).order_by(Notice.id)
+                select(Notice.kind)
+                .where(Notice.kind.in_(overdue_at_borrowers.KINDS))
+                .order_by(Notice.id)
             )
         )
 

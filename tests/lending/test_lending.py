@@ -185,9 +185,7 @@ def test_not_on_shelf_goes_back_to_the_office_with_the_reason(
     assert [v.request_number for v in pull_list.pull_list(demo_rt, as_ctl(demo_rt), "SE")] == [
         view.request_number
     ]
-    cancelled = shipping.cancel_lending(
-        demo_rt, office, view.request_number, "Not found anywhere"
-    )
+    cancelled = shipping.cancel_lending(demo_rt, office, view.request_number, "Not found anywhere")
     assert cancelled.status is RequestStatus.CANCELLED
 
 

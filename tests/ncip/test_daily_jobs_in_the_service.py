@@ -98,8 +98,6 @@ def test_no_daily_jobs_turns_the_scheduler_off() -> None:
     assert parse(["ncip", "serve", "--no-daily-jobs"]).daily_jobs is False
 
 
-
-
 @ON_POSTGRESQL
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_serve_with_the_service_roles_url_runs_the_daily_jobs(

@@ -47,8 +47,6 @@ def test_the_workers_share_one_rate_count_per_partner() -> None:
     assert other.admit("TIPASA")  # another partner has a count of its own
 
 
-
-
 def _children(pid: int) -> list[int]:
     """The service's worker processes (not the standard library's resource tracker)."""
     found = []

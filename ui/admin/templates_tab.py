@@ -90,9 +90,7 @@ class TemplatesTab(QWidget):
 
     def refresh(self) -> None:
         rt, actor = self.session.rt, self.session.actor
-        attempt(
-            self.ops, self.feedback, lambda: templates.list_templates(rt, actor), self._listed
-        )
+        attempt(self.ops, self.feedback, lambda: templates.list_templates(rt, actor), self._listed)
 
     def _listed(self, found: tuple[TemplateText, ...]) -> None:
         keep = self.current_kind()

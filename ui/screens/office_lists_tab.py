@@ -32,6 +32,8 @@ PRINTABLE = {
     2: PrintableList.HOLD_SHELF,
     4: PrintableList.DISCREPANCIES,
 }
+# Rows read first: more than a screenful on a 1920x1080 screen.
+FIRST_ROWS = 100
 
 
 class ListsTab(QWidget):
@@ -66,6 +68,7 @@ class ListsTab(QWidget):
         super().__init__(parent)
         self.session = session
         self.ids: list[int] = []
+        self._asked = 0  # refreshes asked for: an answer to an earlier one is not shown
         self.choice = QComboBox(self)
         self.choice.setObjectName("officeListChoice")
         self.choice.addItems(self.LISTS)
@@ -95,20 +98,41 @@ class ListsTab(QWidget):
         layout.addWidget(self.message)
 
     def refresh(self) -> None:
+        """The chosen list: its first screenful at once, then (if there is more) all of it
+        below, the rows on show staying put: at 5,000 overdue loans the top of the list is
+        painted before the rest has been read."""
         index, session = self.choice.currentIndex(), self.session
+        rt, actor = session.rt, session.actor
         self.ids = []
+        self._asked += 1
+        asked = self._asked
 
-        def shown(answer: tuple[Rows, list[int]]) -> None:
-            if self.choice.currentIndex() != index:
-                return  # another list was chosen meanwhile; its answer follows
+        def current() -> bool:  # else another list or a refresh was asked for meanwhile
+            return self._asked == asked and self.choice.currentIndex() == index
+
+        def whole(answer: tuple[Rows, list[int]]) -> None:
+            if current():
+                (headers, rows), self.ids = answer
+                self.table.extend_rows(headers, rows)
+                say(self.message, f"{len(rows):,} entries.")
+
+        def first(answer: tuple[Rows, list[int]]) -> None:
+            if not current():
+                return
             (headers, rows), self.ids = answer
             self.empty_note.say(self.EMPTY[index])
             fill_table(self.table, headers, rows)
             self.review_button.setEnabled(index >= 4)
             self.print_button.setEnabled(index in PRINTABLE)
-            say(self.message, f"{len(rows)} entries.")
+            if len(rows) < FIRST_ROWS:
+                say(self.message, f"{len(rows):,} entries.")
+                return
+            say(self.message, f"The first {len(rows):,} entries; reading the rest…")
+            run_on_desk(session, self.message, lambda: office_list_rows(rt, actor, index), whole)
 
-        run_on_desk(session, self.message, lambda: office_list_rows(session, index), shown)
+        run_on_desk(
+            session, self.message, lambda: office_list_rows(rt, actor, index, FIRST_ROWS), first
+        )
 
     def print_list(self) -> None:
         """Save the list on show as a printable PDF (the ones the office prints)."""

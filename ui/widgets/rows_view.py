@@ -4,7 +4,9 @@ An office list can hold thousands of rows (5,000 overdue loans at a large librar
 QTableWidget items, every cell was a Qt object built before the list showed, and sizing the
 columns measured every one of them: over a second from the click to the rows painted. Here
 a row stays a tuple, a cell's text is made when Qt paints it, and the columns are sized from
-the first rows only.
+the first rows only, measured here (Qt's own sizing asks each cell a dozen questions: four
+times slower). A long list can come in two steps: its first screenful, then all of it
+(`extend_rows`), the rows on show staying where they are.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from datetime import date, datetime
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
 
-from ui.widgets.column_fit import fit_columns, natural_widths
+from ui.widgets.column_fit import fit_columns
 from ui.widgets.empty_note import EmptyNote
 
 # Columns are sized to fit the first rows: enough to read, whatever the list's length.
@@ -49,6 +51,27 @@ class RowsModel(QAbstractTableModel):
         self.beginResetModel()
         self._headers, self._rows = tuple(headers), rows
         self.endResetModel()
+
+    def extend(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> bool:
+        """All the rows, where the first ones are on show already: those past them are
+        added below. False (nothing changed) when the rows on show are not its first."""
+        shown = len(self._rows)
+        if tuple(headers) != self._headers or len(rows) < shown:
+            return False
+        if any(tuple(new) != tuple(old) for new, old in zip(rows, self._rows, strict=False)):
+            return False
+        if len(rows) > shown:
+            self.beginInsertRows(QModelIndex(), shown, len(rows) - 1)
+            self._rows = rows
+            self.endInsertRows()
+        return True
+
+    def first_rows(self) -> Sequence[Sequence[object]]:
+        return self._rows[:SIZED_ROWS]
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return self._headers
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
         return 0 if parent.isValid() else len(self._rows)
@@ -92,7 +115,7 @@ class RowsView(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
+        self.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)  # a double-click
         rows = self.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
@@ -105,9 +128,34 @@ class RowsView(QTableView):
         self.clearSelection()
         self.setCurrentIndex(QModelIndex())
         self.rows_model.replace(headers, rows)
-        self.resizeColumnsToContents()
-        self._natural = natural_widths(self)
+        self._natural = self._content_widths()
         fit_columns(self, self._natural)
+
+    def extend_rows(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        """The whole list after its first rows were shown: the rows past them are added below,
+        and the selection and scroll position stay. When the first rows changed meanwhile
+        (another desk's work), the list is shown afresh."""
+        if not self.rows_model.extend(headers, rows):
+            self.show_rows(headers, rows)
+
+    def _content_widths(self) -> tuple[int, ...]:
+        """Each column's width for its header and its first rows' text, as Qt would size it."""
+        metrics, header = self.fontMetrics(), self.horizontalHeader()
+        margin = self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self)
+        padding = 2 * (margin + 1) + (2 if self.showGrid() else 1)
+        first = self.rows_model.first_rows()
+        widths = []
+        for column in range(len(self.rows_model.headers)):
+            widest = max(
+                (
+                    metrics.horizontalAdvance(cell_text(row[column]))
+                    for row in first
+                    if column < len(row)
+                ),
+                default=0,
+            )
+            widths.append(max(header.sectionSizeHint(column), widest + padding))
+        return tuple(widths)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -120,10 +168,7 @@ class RowsView(QTableView):
         return self.rows_model.columnCount()
 
     def headers(self) -> tuple[str, ...]:
-        model = self.rows_model
-        return tuple(
-            str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(model.columnCount())
-        )
+        return self.rows_model.headers
 
     def text(self, row: int, column: int) -> str:
         value = self.rows_model.data(self.rows_model.index(row, column))
