@@ -95,6 +95,12 @@ def register(sub: Any) -> None:
     )
     change.add_argument("--due", required=True, type=iso_date, metavar="YYYY-MM-DD")
     change.add_argument("--reason", required=True, help="why; kept in the audit trail")
+    change.add_argument(
+        "--recall",
+        action="store_true",
+        help="ILL office: the lender recalled it; a checked-out item's lender's date moves too "
+        "and its patron is sent a 'recalled' notice",
+    )
     change.set_defaults(handler=_change_due_date)
 
 
@@ -159,7 +165,14 @@ def _in_house_use(ctx: CliContext) -> int:
 
 def _change_due_date(ctx: CliContext) -> int:
     actor = ctx.actor()
-    change = change_due_date(ctx.runtime(), actor, ctx.args.barcode, ctx.args.due, ctx.args.reason)
+    change = change_due_date(
+        ctx.runtime(),
+        actor,
+        ctx.args.barcode,
+        ctx.args.due,
+        ctx.args.reason,
+        recall=ctx.args.recall,
+    )
     ctx.emit(
         change,
         f"{change.barcode}  due {change.due_date.isoformat()} (was "

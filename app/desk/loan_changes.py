@@ -22,6 +22,7 @@ from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound
 from app.library.runtime import Runtime
 from app.library.scanning import InvalidScan, normalize_scan
+from app.notices.outbox import queue_notice
 from app.records import audit
 from db.models import (
     Direction,
@@ -159,8 +160,38 @@ def _change_lender_date(
     )
 
 
+def _tell_patron_of_recall(
+    session: Session,
+    item: Item,
+    loan: Loan,
+    patron: Patron | None,
+    old: date,
+    new_due: date,
+    now: datetime,
+) -> bool:
+    """Queue the patron's `recalled` notice (once per loan and date); True when queued."""
+    request = session.get(IllRequest, item.request_id) if item.request_id else None
+    notice = queue_notice(
+        session,
+        "recalled",
+        at=now,
+        patron=patron,
+        request_id=item.request_id,
+        loan_id=loan.id,
+        context={
+            "title": item.title,
+            "request_number": request.request_number if request else "",
+            "old_due_date": old.isoformat(),
+            "due_date": new_due.isoformat(),
+            "barcode": item.barcode,
+        },
+        dedupe_key=f"recalled:{loan.id}:{new_due.isoformat()}",
+    )
+    return notice is not None and patron is not None
+
+
 def change_due_date(
-    rt: Runtime, actor: Actor, barcode: str, new_due: date, reason: str
+    rt: Runtime, actor: Actor, barcode: str, new_due: date, reason: str, *, recall: bool = False
 ) -> DueDateChange:
     """Set a checkout's due date to match a strap or a renewal the lender granted (audited).
 
@@ -168,7 +199,14 @@ def change_due_date(
     no checkout: the ILL office changes the lender's date itself (a recall), and the hold's
     pickup-by date is pulled back so it never passes the new date. `barcode` may also be the
     ILL request number of a borrowed item (the office's Renewals tab records a recall so).
+
+    `recall` (ILL office): the lender recalled the item. A checked-out item's lender's date
+    moves with its due date (else the office would ship it back by the old one) and the
+    patron gets a `recalled` notice; a desk matching a strap leaves the lender's date as
+    the office recorded it, and the difference stays visible.
     """
+    if recall:
+        actor.require(Role.ILL_OFFICE, "Recording a recall")
     cleaned = " ".join(reason.split())
     if not cleaned:
         raise InvalidInput(
@@ -215,12 +253,26 @@ def change_due_date(
                         else ""
                     )
                 )
+            if recall and item.kind is not ItemKind.TEMPORARY:
+                raise InvalidInput(
+                    f"{item.barcode} is one of our own items: a lender's recall is recorded "
+                    "for borrowed items. Change its due date without --recall."
+                )
             if loan.due_date == new_due:
                 raise InvalidInput(f"It is already due {say_date(new_due)}; nothing to change.")
             old = loan.due_date
             loan.due_date = new_due
             loan.adjustment_reason = cleaned
             patron = session.get(Patron, loan.patron_id) if loan.patron_id else None
+            before: dict[str, object] = {"due_date": old.isoformat()}
+            after: dict[str, object] = {"due_date": new_due.isoformat()}
+            told = False
+            if recall:
+                lender_date = item.lender_due_date
+                before["lender_due_date"] = lender_date.isoformat() if lender_date else None
+                after["lender_due_date"] = new_due.isoformat()
+                item.lender_due_date = loan.strap_due_date = new_due
+                told = _tell_patron_of_recall(session, item, loan, patron, old, new_due, now)
             audit.record(
                 session,
                 actor,
@@ -230,8 +282,8 @@ def change_due_date(
                 entity_id=loan.id,
                 item_id=item.id,
                 patron_id=loan.patron_id,
-                before={"due_date": old.isoformat()},
-                after={"due_date": new_due.isoformat()},
+                before=before,
+                after=after,
                 detail=cleaned,
             )
             return DueDateChange(
@@ -241,6 +293,7 @@ def change_due_date(
                 old,
                 new_due,
                 cleaned,
+                patron_told=told,
             )
     except StaleDataError:
         raise Conflict(

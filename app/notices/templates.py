@@ -35,6 +35,8 @@ pieces a borrowed item came in; from the links).
   total_amount, due_date.
 - renewal_approved: due_date (the new one), previous_due_date.
 - renewal_denied: due_date, denial_reason.
+- recalled: due_date (the earlier date the lender set), previous_due_date; for an item the
+  patron has checked out.
 Lender-side kinds (to the borrowing library; `partner_symbol` names it) get
 borrower_symbol, partner_request_number, request_number, title, due_date (from the lending
 request) and:
@@ -154,6 +156,9 @@ KINDS: dict[str, NoticeKind] = {
             ("due_date", "previous_due_date"),
         ),
         NoticeKind("renewal_denied", "Renewal denied", True, False, ("due_date", "denial_reason")),
+        NoticeKind(
+            "recalled", "Recalled by the lender", True, False, ("due_date", "previous_due_date")
+        ),
         NoticeKind(
             "lender_overdue", "Overdue (to borrowing library)", False, False, ("days_overdue",)
         ),

@@ -19,7 +19,7 @@ from app.desk.checkin import check_in
 from app.desk.in_house_use import record_in_house_use
 from app.desk.loan_changes import change_due_date
 from app.library.actors import Actor
-from app.library.errors import InvalidInput, NotFound
+from app.library.errors import InvalidInput, NotFound, PermissionDenied
 from app.library.runtime import Runtime
 from db.models import AuditEvent, HoldShelfEntry, HoldStatus, Item, Notice
 from tests.demo_items import held_item
@@ -153,3 +153,36 @@ def test_a_recall_by_request_number_and_what_is_refused(
     assert change.barcode == received.strap_barcode and change.pickup_by == date(2026, 11, 3)
     with pytest.raises(NotFound, match="not checked out"):
         change_due_date(demo_rt, office, METRO_REQUEST, date(2026, 11, 3), "Not received yet")
+
+
+def test_a_recall_of_a_checked_out_item_moves_the_lenders_date_and_a_strap_fix_does_not(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    office, desk = actor_at("office", "WS-ILL"), actor_at("desk", "METRO")
+    # Renée Müller has ILL00000091 (request 20261012) out until 23 November.
+    change = change_due_date(
+        demo_rt, office, "20261012", date(2026, 11, 12), "Lender recalled it", recall=True
+    )
+    assert (change.old_due_date, change.due_date, change.patron_told) == (
+        date(2026, 11, 23),
+        date(2026, 11, 12),
+        True,
+    )
+    assert _lender_date(demo_rt, "ILL00000091") == date(2026, 11, 12)
+    with demo_rt.db.reading() as session:
+        (notice,) = session.scalars(select(Notice).where(Notice.kind == "recalled"))
+        event = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "loan.change_due_date")
+            .order_by(AuditEvent.id.desc())
+        ).first()
+    assert notice.recipient == "renee.muller@example.edu"
+    assert event is not None and (event.after or {})["lender_due_date"] == "2026-11-12"
+    with pytest.raises(InvalidInput, match="already due"):
+        change_due_date(demo_rt, office, "20261012", date(2026, 11, 12), "again", recall=True)
+
+    # A desk matching a checkout to its strap leaves the lender's date as the office has it.
+    change_due_date(demo_rt, desk, "ILL00000109", date(2026, 11, 6), "Strap says 6 November")
+    assert _lender_date(demo_rt, "ILL00000109") == date(2026, 11, 4)
+    with pytest.raises(PermissionDenied):
+        change_due_date(demo_rt, desk, "ILL00000109", date(2026, 11, 5), "x", recall=True)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.cli.main import parse, run
 from app.library.clock import FixedClock
 from app.library.runtime import Runtime
-from db.models import InHouseUse, Item
+from db.models import InHouseUse, Item, Notice
 from tests.demo_items import held_item as held
 from tests.demo_items import set_lender_date
 
@@ -110,3 +110,26 @@ def test_change_due_date_needs_a_reason(demo_rt: Runtime, cli: Any) -> None:
     assert code == 1 and "Say why" in row["message"]
     code, [row], _ = cli(*base, "--due", "2027-01-15", "--reason", "Lender renewed")
     assert code == 0 and row["due_date"] == "2027-01-15"
+
+
+def test_a_recall_moves_the_lenders_date_of_a_checked_out_item_and_tells_the_patron(
+    demo_rt: Runtime, cli: Any
+) -> None:
+    # Renée Müller has ILL00000091 (request 20261012) out until 23 November.
+    office = ("change-due-date", "--branch", "WS-ILL", "--staff", "office")
+    code, [row], _ = cli(*office, "20261012", "--due", "2026-11-12", "--reason", "x", "--recall")
+    assert code == 0
+    assert (row["old_due_date"], row["due_date"], row["patron_told"]) == (
+        "2026-11-23",
+        "2026-11-12",
+        True,
+    )
+    with demo_rt.db.reading() as session:
+        lender_date = session.scalar(
+            select(Item.lender_due_date).where(Item.barcode == "ILL00000091")
+        )
+        kinds = list(session.scalars(select(Notice.kind).where(Notice.kind == "recalled")))
+    assert lender_date == date(2026, 11, 12) and kinds == ["recalled"]
+    desk = ("change-due-date", "--branch", "METRO", "--staff", "desk")
+    code, [row], _ = cli(*desk, "ILL00000109", "--due", "2026-11-06", "--reason", "x", "--recall")
+    assert code == 1 and row["error"] == "permission_denied"

@@ -338,6 +338,8 @@ class RenewalsTab(QWidget):
 
         def recalled(change: DueDateChange) -> None:
             text = f"Recalled: {change.barcode} now due {change.due_date.isoformat()}."
+            if change.patron_told and not change.pickup_by_pulled_back:
+                text += " The patron will be told to return it by then."
             if change.pickup_by_pulled_back and change.pickup_by is not None:
                 text += f" Pick up by {change.pickup_by.isoformat()} now"
                 text += "; the patron will be told." if change.patron_told else "."
@@ -348,7 +350,7 @@ class RenewalsTab(QWidget):
         run_on_desk(
             self.session,
             self.message,
-            lambda: change_due_date(rt, actor, number, new_due, reason),
+            lambda: change_due_date(rt, actor, number, new_due, reason, recall=True),
             recalled,
         )
 
