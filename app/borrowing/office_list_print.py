@@ -35,7 +35,8 @@ def office_list_pdf(
                 days = library_settings.load(session).transit_overdue_days
         transits = [t for t in office_lists.in_transit(rt, actor) if t.age_days > days]
         rows = [
-            [t.barcode, t.title, t.from_branch, t.to_branch, t.reason.replace("_", " "),
+            [t.barcode, _with_pieces(t.title, t.pieces), t.from_branch, t.to_branch,
+             t.reason.replace("_", " "),
              t.started_at.date().isoformat(), str(t.age_days)]
             for t in transits
         ]  # fmt: skip
@@ -45,7 +46,8 @@ def office_list_pdf(
     elif which is PrintableList.HOLD_SHELF:
         holds = [h for h in office_lists.hold_shelves(rt, actor, branch) if h.expired]
         rows = [
-            [h.branch, h.barcode, h.title, h.patron, h.pickup_by.isoformat(),
+            [h.branch, h.barcode, _with_pieces(h.title, h.pieces), h.patron,
+             h.pickup_by.isoformat(),
              "yes" if h.in_library_use_only else ""]
             for h in holds
         ]  # fmt: skip
@@ -68,3 +70,8 @@ def office_list_pdf(
             "open entries, newest first."
         )
     return len(rows), render_office_list(title, subtitle, headers, rows, today)
+
+
+def _with_pieces(title: str, pieces: int) -> str:
+    """A multi-piece item's title says how many pieces to find under its strap."""
+    return f"{title} ({pieces} pieces)" if pieces > 1 else title

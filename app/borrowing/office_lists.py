@@ -60,6 +60,7 @@ class ReceivedRow:
     received_at: datetime
     in_library_use_only: bool
     patron_id: str = ""  # the campus ID ("" when anonymised): a printed list audits it
+    pieces: int = 1  # physical pieces under the strap: every one goes with it
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class TransitRow:
     started_at: datetime
     age_days: int
     overdue: bool  # older than transit_overdue_days: probably lost in inter-campus mail
+    pieces: int = 1  # physical pieces in the mail under one strap
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class HoldShelfRow:
     expired: bool
     in_library_use_only: bool
     patron_id: str = ""  # the campus ID ("" when anonymised): a printed list audits it
+    pieces: int = 1  # physical pieces under the strap: the patron gets every one
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ def received_on(
                 pickup.code,
                 Item.received_at,
                 Item.in_library_use_only,
+                Item.pieces,
             )
             .join(IllRequest, IllRequest.id == Item.request_id)
             .outerjoin(Patron, Patron.id == IllRequest.patron_id)
@@ -188,6 +192,7 @@ def received_on(
                 received_at=received_at,
                 in_library_use_only=library_use,
                 patron_id=campus_id or "",
+                pieces=pieces,
             )
             for (
                 barcode,
@@ -199,6 +204,7 @@ def received_on(
                 code,
                 received_at,
                 library_use,
+                pieces,
             ) in rows
             if received_at is not None
         ]
@@ -219,6 +225,7 @@ def in_transit(rt: Runtime, actor: Actor, *, limit: int | None = None) -> list[T
                 target.code,
                 Transit.reason,
                 Transit.started_at,
+                Item.pieces,
             )
             .join(Item, Item.id == Transit.item_id)
             .join(source, source.id == Transit.from_branch_id)
@@ -228,7 +235,7 @@ def in_transit(rt: Runtime, actor: Actor, *, limit: int | None = None) -> list[T
             .limit(limit)
         ).all()
         result = []
-        for barcode, title, from_code, to_code, reason, started_at in rows:
+        for barcode, title, from_code, to_code, reason, started_at, pieces in rows:
             age = (now - started_at).days
             result.append(
                 TransitRow(
@@ -240,6 +247,7 @@ def in_transit(rt: Runtime, actor: Actor, *, limit: int | None = None) -> list[T
                     started_at=started_at,
                     age_days=age,
                     overdue=age > days_allowed,
+                    pieces=pieces,
                 )
             )
         return result
@@ -263,6 +271,7 @@ def hold_shelves(
                 Patron.patron_id,
                 HoldShelfEntry.pickup_by,
                 Item.in_library_use_only,
+                Item.pieces,
             )
             .join(Item, Item.id == HoldShelfEntry.item_id)
             .join(Branch, Branch.id == HoldShelfEntry.branch_id)
@@ -283,6 +292,7 @@ def hold_shelves(
                 expired=pickup_by < today,
                 in_library_use_only=library_use,
                 patron_id=campus_id or "",
+                pieces=pieces,
             )
             for (
                 code,
@@ -293,6 +303,7 @@ def hold_shelves(
                 campus_id,
                 pickup_by,
                 library_use,
+                pieces,
             ) in session.execute(query).all()
         ]
 

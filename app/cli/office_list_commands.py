@@ -47,12 +47,17 @@ def _in_transit(rt: Runtime, actor: Actor, ctx: CliContext) -> list[tuple[Row, s
                 "started_at": t.started_at,
                 "age_days": t.age_days,
                 "overdue": t.overdue,
+                "pieces": t.pieces,
             },
-            f"{t.barcode}  {t.from_branch} -> {t.to_branch}  {t.age_days} days"
+            f"{t.barcode}  {t.from_branch} -> {t.to_branch}  {t.age_days} days{_pieces(t.pieces)}"
             f"{'  (overdue: probably lost)' if t.overdue else ''}  {t.title}",
         )
         for t in office_lists.in_transit(rt, actor)
     ]
+
+
+def _pieces(count: int) -> str:
+    return f" ({count} pieces)" if count > 1 else ""
 
 
 def _hold_shelf(rt: Runtime, actor: Actor, ctx: CliContext) -> list[tuple[Row, str]]:
@@ -67,8 +72,9 @@ def _hold_shelf(rt: Runtime, actor: Actor, ctx: CliContext) -> list[tuple[Row, s
                 "pickup_by": h.pickup_by,
                 "expired": h.expired,
                 "in_library_use_only": h.in_library_use_only,
+                "pieces": h.pieces,
             },
-            f"{h.branch:<8} {h.barcode}  pickup by {h.pickup_by.isoformat()}"
+            f"{h.branch:<8} {h.barcode}{_pieces(h.pieces)}  pickup by {h.pickup_by.isoformat()}"
             f"{' (expired): pull it' if h.expired else ''}  {h.patron}  {h.title}",
         )
         for h in office_lists.hold_shelves(rt, actor, ctx.args.at or "")
@@ -151,8 +157,9 @@ def _received_today(rt: Runtime, actor: Actor, ctx: CliContext) -> list[tuple[Ro
                 "destination": r.destination,
                 "received_at": r.received_at,
                 "in_library_use_only": r.in_library_use_only,
+                "pieces": r.pieces,
             },
-            f"{r.received_at:%H:%M}  {r.strap_barcode}  {r.request_number}  -> "
+            f"{r.received_at:%H:%M}  {r.strap_barcode}{_pieces(r.pieces)}  {r.request_number}  -> "
             f"{r.destination or '-'}  {r.patron}  {r.title}",
         )
         for r in office_lists.received_on(rt, actor)

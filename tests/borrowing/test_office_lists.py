@@ -96,6 +96,21 @@ def test_each_list_gives_its_first_rows_in_the_order_of_the_whole(
         assert read(len(whole) + 5) == whole
 
 
+def test_a_multi_piece_item_shows_its_pieces_on_the_lists_it_waits_on(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    office = actor_at("office", "WS-ILL")
+    received = receive_item(
+        demo_rt, office, ReceiveForm("20261001", "OKT", date(2026, 12, 1), pieces=2)
+    )
+    (today,) = received_on(demo_rt, office)
+    assert today.pieces == 2
+    mailed = {t.barcode: t.pieces for t in in_transit(demo_rt, office)}
+    assert mailed.pop(received.strap_barcode) == 2
+    assert set(mailed.values()) == {1}
+    assert {h.pieces for h in hold_shelves(demo_rt, office)} == {1}
+
+
 def _log_entries(rt: Runtime) -> tuple[int, int]:
     with rt.db.transaction() as session:
         metro = session.scalar(select(Branch).where(Branch.code == "METRO"))

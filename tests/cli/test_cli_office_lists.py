@@ -27,11 +27,11 @@ RENEE = "T00123456"
 KEYS = {
     "in-transit": {
         "list", "barcode", "title", "from_branch", "to_branch", "reason", "started_at",
-        "age_days", "overdue",
+        "age_days", "overdue", "pieces",
     },
     "hold-shelf": {
         "list", "branch", "barcode", "title", "patron", "patron_id", "pickup_by", "expired",
-        "in_library_use_only",
+        "in_library_use_only", "pieces",
     },
     "overdue": {
         "list", "barcode", "request_number", "title", "patron", "patron_id", "due_date",
@@ -44,7 +44,7 @@ KEYS = {
     "not-found": {"list", "id", "at", "barcode", "branch", "staff", "reviewed", "review_note"},
     "received-today": {
         "list", "strap_barcode", "request_number", "title", "patron", "patron_id",
-        "destination", "received_at", "in_library_use_only",
+        "destination", "received_at", "in_library_use_only", "pieces",
     },
 }  # fmt: skip
 RECOVERED = {

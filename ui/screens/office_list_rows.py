@@ -20,20 +20,21 @@ def office_list_rows(
     of the entries to review (on the runner's thread)."""
     if index == 0:
         received = office_lists.received_on(rt, actor, limit=limit)
-        return (("Strap", "Request", "Title", "Patron", "To", "Received", "Library use"), [
-            (r.strap_barcode, r.request_number, r.title, r.patron, r.destination,
-             r.received_at, r.in_library_use_only) for r in received
+        return (("Strap", "Request", "Title", "Pieces", "Patron", "To", "Received",
+                 "Library use"), [
+            (r.strap_barcode, r.request_number, r.title, _pieces(r.pieces), r.patron,
+             r.destination, r.received_at, r.in_library_use_only) for r in received
         ]), []  # fmt: skip
     if index == 1:
         transits = office_lists.in_transit(rt, actor, limit=limit)
-        return (("Barcode", "Title", "From", "To", "Days", "Lost in the mail?"), [
-            (t.barcode, t.title, t.from_branch, t.to_branch, t.age_days,
+        return (("Barcode", "Title", "Pieces", "From", "To", "Days", "Lost in the mail?"), [
+            (t.barcode, t.title, _pieces(t.pieces), t.from_branch, t.to_branch, t.age_days,
              "CHECK: over the limit" if t.overdue else "") for t in transits
         ]), []  # fmt: skip
     if index == 2:
         shelves = office_lists.hold_shelves(rt, actor, limit=limit)
-        return (("Branch", "Barcode", "Title", "Patron", "Pick up by", "Expired"), [
-            (h.branch, h.barcode, h.title, h.patron, h.pickup_by,
+        return (("Branch", "Barcode", "Title", "Pieces", "Patron", "Pick up by", "Expired"), [
+            (h.branch, h.barcode, h.title, _pieces(h.pieces), h.patron, h.pickup_by,
              "(expired): pull it" if h.expired else "") for h in shelves
         ]), []  # fmt: skip
     if index == 3:
@@ -60,3 +61,8 @@ def office_list_rows(
     return (("When", "Barcode", "Branch", "Staff"), [
         (n.at, n.barcode, n.branch, n.staff) for n in scans
     ]), [n.id for n in scans]  # fmt: skip
+
+
+def _pieces(count: int) -> str:
+    """A multi-piece item's count ("2 pieces"); nothing for the usual single piece."""
+    return f"{count} pieces" if count > 1 else ""
