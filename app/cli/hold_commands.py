@@ -40,6 +40,7 @@ def record(row: HoldToPull) -> dict[str, Any]:
         "pickup_by": row.pickup_by.isoformat(),
         "days_past": row.days_past,
         "in_library_use_only": row.in_library_use_only,
+        "pieces": row.pieces,
     }
 
 
@@ -49,6 +50,7 @@ def _expired(ctx: CliContext) -> int:
     shown_patrons(rt, actor, [r.patron_id for r in rows], "holds expired")
     for row in rows:
         flag = "  (in library use only)" if row.in_library_use_only else ""
+        flag += f"  ({row.pieces} pieces: pull them all)" if row.pieces > 1 else ""
         ctx.emit(
             record(row),
             f"{row.barcode}  {row.title[:40]:40}  {row.patron}  pickup by "

@@ -32,6 +32,7 @@ class HoldToPull:
     pickup_by: date
     days_past: int  # days since the pickup-by date
     in_library_use_only: bool
+    pieces: int = 1  # physical pieces under the strap: pull every one
 
 
 def holds_to_pull(rt: Runtime, actor: Actor, branch_code: str = "") -> list[HoldToPull]:
@@ -51,6 +52,7 @@ def holds_to_pull(rt: Runtime, actor: Actor, branch_code: str = "") -> list[Hold
                 Patron.patron_id,
                 HoldShelfEntry.pickup_by,
                 Item.in_library_use_only,
+                Item.pieces,
             )
             .join(Item, Item.id == HoldShelfEntry.item_id)
             .outerjoin(Patron, Patron.id == HoldShelfEntry.patron_id)
@@ -73,6 +75,7 @@ def holds_to_pull(rt: Runtime, actor: Actor, branch_code: str = "") -> list[Hold
                 pickup_by=pickup_by,
                 days_past=(today - pickup_by).days,
                 in_library_use_only=library_use,
+                pieces=pieces,
             )
-            for barcode, title, first, last, campus_id, pickup_by, library_use in rows
+            for barcode, title, first, last, campus_id, pickup_by, library_use, pieces in rows
         ]

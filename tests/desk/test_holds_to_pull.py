@@ -55,7 +55,7 @@ def test_the_campus_lists_holds_past_pickup_by_and_check_in_sends_them_back(
     assert {r.branch for r in rows} == {"METRO"}
     (row,) = [r for r in rows if r.barcode == barcode]
     assert row.patron_id == RENEE
-    assert (row.pickup_by, row.days_past) == (date(2026, 11, 10), 2)
+    assert (row.pickup_by, row.days_past, row.pieces) == (date(2026, 11, 10), 2, 1)
     assert {r.branch for r in holds_to_pull(demo_rt, desk, "WEST")} == {"WEST"}
     with pytest.raises(NotFound):
         holds_to_pull(demo_rt, desk, "NOWHERE")
@@ -117,5 +117,5 @@ def test_command_line_lists_the_holds_to_pull(database_url: str) -> None:
     assert record["pickup_by"] == "2020-01-06" and record["days_past"] > 0
     assert set(record) == {
         "branch", "barcode", "title", "patron", "patron_id", "pickup_by", "days_past",
-        "in_library_use_only",
+        "in_library_use_only", "pieces",
     }  # fmt: skip

@@ -13,11 +13,13 @@ from datetime import date
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
+from sqlalchemy import update
 
 from app.desk.checkin import check_in
 from app.library.actors import Actor
 from app.library.clock import FixedClock
 from app.library.runtime import Runtime
+from db.models import Item
 from tests.demo_items import held_item
 from tests.gui.waiting import settle
 from ui.desk_session import DeskSession
@@ -64,6 +66,8 @@ def test_lists_the_campus_holds_past_pickup_by_and_drops_a_pulled_one(
     clock: FixedClock,
 ) -> None:
     renee, bjorn = held_item(demo_rt, RENEE), held_item(demo_rt, BJORN, in_library_use=True)
+    with demo_rt.db.transaction() as session:  # came as a book and its CD
+        session.execute(update(Item).where(Item.barcode == bjorn).values(pieces=2))
     screen = HoldsToPullScreen(desk_session("desk", "METRO"))
     qtbot.addWidget(screen)
     screen.show()
@@ -82,7 +86,8 @@ def test_lists_the_campus_holds_past_pickup_by_and_drops_a_pulled_one(
     assert screen.table.item(row, 2).text() == "LARSEN, B."
     assert screen.table.item(row, 3).text() == "2026-11-10"
     assert screen.table.item(row, 4).text() == "2"
-    assert screen.table.item(row, 5).text() == "in library use only"
+    assert screen.table.item(row, 5).text() == "2 pieces: pull them all; in library use only"
+    assert screen.table.item(screen.table.keys().index(renee), 5).text() == ""
 
     check_in(demo_rt, actor_at("desk", "METRO"), renee)  # pulled: back to the ILL office
     qtbot.mouseClick(screen.refresh_button, Qt.MouseButton.LeftButton)

@@ -99,7 +99,7 @@ class HoldsToPullScreen(QWidget):
                         r.patron or "(patron no longer recorded)",
                         r.pickup_by.isoformat(),
                         str(r.days_past),
-                        "in library use only" if r.in_library_use_only else "",
+                        _note(r),
                     ),
                 )
                 for r in self.rows
@@ -111,3 +111,11 @@ class HoldsToPullScreen(QWidget):
         """Not read: say why, and never show an old count as if it were today's."""
         self.heading.setText(heading_text(None))
         self.feedback.problem(error.message)
+
+
+def _note(row: HoldToPull) -> str:
+    """What to mind when pulling it: its pieces, and in-library use."""
+    notes = [f"{row.pieces} pieces: pull them all"] if row.pieces > 1 else []
+    if row.in_library_use_only:
+        notes.append("in library use only")
+    return "; ".join(notes)
