@@ -9,7 +9,7 @@ import io
 import json
 import pkgutil
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -517,6 +517,22 @@ def test_checkout_overrides_need_the_ill_office(
     assert result.due_date is not None
 
 
+def test_recording_a_recall_needs_the_ill_office(demo_rt: Runtime, actor_at: ActorAt) -> None:
+    from app.desk.loan_changes import change_due_date
+
+    # Renée Müller has ILL00000091 (request 20261012) checked out until 23 November.
+    for username, branch in (("desk", "METRO"), ("ctl", "METRO")):
+        with pytest.raises(PermissionDenied, match="Recording a recall"):
+            change_due_date(
+                demo_rt, actor_at(username, branch), "ILL00000091", date(2026, 11, 12), "x",
+                recall=True,
+            )  # fmt: skip
+    change = change_due_date(
+        demo_rt, actor_at("office", "WS-ILL"), "20261012", date(2026, 11, 12), "x", recall=True
+    )
+    assert change.due_date == date(2026, 11, 12) and change.patron_told
+
+
 def test_checking_out_to_the_ill_account_needs_a_team_lead(
     demo_rt: Runtime, actor_at: ActorAt
 ) -> None:
@@ -556,6 +572,7 @@ CONDITIONAL_CHECKS: dict[tuple[str, str], str] = {
     ("app.desk.checkout_lending", "lending_plan"): (
         "test_checking_out_to_the_ill_account_needs_a_team_lead"
     ),
+    ("app.desk.loan_changes", "change_due_date"): "test_recording_a_recall_needs_the_ill_office",
 }
 
 
