@@ -57,6 +57,7 @@ from app.library.runtime import Runtime
 from app.people import staff
 from app.records.change_feed import ChangeFeed, feed_database
 from bench import datagen
+from bench.server_watch import ServerWatch, cpu_seconds, pgbouncer_pid
 from bench.timing import Figure, percentile, timed
 from db import roles
 from db.engine import Database
@@ -69,7 +70,6 @@ SCAN_EVERY = 10.0
 LIST_EVERY = 60.0
 POLL_EVERY = 3.0
 CHECKIN_TARGET_MS = 100.0
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _say(text_: str) -> None:
@@ -155,95 +155,6 @@ def _sign_in_all(desks: list[Desk]) -> None:
         list(pool.map(connect, desks))
 
 
-# -- what the server and PgBouncer spend -------------------------------------------------------
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-class ServerWatch:
-    """Samples the database's server connections and the CPU of its server processes and
-    of PgBouncer. A process that ends between two samples loses at most one interval."""
-
-    def __init__(self, admin: Engine, database: str, pgbouncer_pid: int | None) -> None:
-        self.admin, self.database, self.pgbouncer_pid = admin, database, pgbouncer_pid
-        self.connections: list[int] = []
-        self._first: dict[int, float] = {}
-        self._last: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="server-watch", daemon=True)
-        self._bouncer_start = _cpu_seconds(pgbouncer_pid) if pgbouncer_pid else None
-        self.bouncer_cpu = 0.0
-
-    def _pids(self) -> list[int]:
-        with self.admin.connect() as conn:
-            return list(
-                conn.execute(
-                    text(
-                        "SELECT pid FROM pg_stat_activity WHERE datname = :d "
-                        "AND backend_type = 'client backend'"
-                    ),
-                    {"d": self.database},
-                ).scalars()
-            )
-
-    def sample(self) -> None:
-        pids = self._pids()
-        self.connections.append(len(pids))
-        for pid in pids:
-            cpu = _cpu_seconds(pid)
-            if cpu is None:
-                continue
-            self._first.setdefault(pid, cpu if self._started else 0.0)
-            self._last[pid] = cpu
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.25):
-            self.sample()
-
-    def __enter__(self) -> ServerWatch:
-        self._started = False
-        self.sample()  # processes already there count from now
-        self._started = True
-        self.connections.clear()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        if self.pgbouncer_pid and self._bouncer_start is not None:
-            end = _cpu_seconds(self.pgbouncer_pid)
-            self.bouncer_cpu = (end or self._bouncer_start) - self._bouncer_start
-
-    @property
-    def server_cpu(self) -> float:
-        return sum(self._last[p] - self._first[p] for p in self._last)
-
-
-def _pgbouncer_pid(port: int) -> int | None:
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"pgbouncer"):
-            ini = argv[-2] if argv[-1] == b"" else argv[-1]
-            try:
-                if f"listen_port = {port}\n" in Path(ini.decode()).read_text():
-                    return int(entry.name)
-            except OSError:
-                continue
-    return None
-
-
 # -- one desk at a time: warm and cold scans, CPU per check-in ---------------------------------
 
 
@@ -284,7 +195,7 @@ def measure_one_desk(
         check_in(desk.rt, desk.actor, next(barcodes), idempotency_key=str(uuid.uuid4()))
         cold_ms.append((time.perf_counter() - started) * 1000)
         pid = _backend_pid(admin, role)
-        cpu = _cpu_seconds(pid) if pid else None
+        cpu = cpu_seconds(pid) if pid else None
         if cpu is not None:
             cold_server_cpu.append(cpu)  # the server process's whole life: start + scan
         started = time.perf_counter()
@@ -296,13 +207,13 @@ def measure_one_desk(
     for _ in range(20):
         check_in(desk.rt, desk.actor, next(barcodes), idempotency_key=str(uuid.uuid4()))
     pid = _backend_pid(admin, role)
-    before_server = _cpu_seconds(pid) if pid else None
+    before_server = cpu_seconds(pid) if pid else None
     before_client = time.thread_time()
     runs = 300
     for _ in range(runs):
         check_in(desk.rt, desk.actor, next(barcodes), idempotency_key=str(uuid.uuid4()))
     client_ms = (time.thread_time() - before_client) / runs * 1000
-    after_server = _cpu_seconds(pid) if pid else None
+    after_server = cpu_seconds(pid) if pid else None
     same = pid is not None and _backend_pid(admin, role) == pid
     server_ms = (
         (after_server - before_server) / runs * 1000
@@ -551,7 +462,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
                 "branches": branches,
                 "campuses": args.campuses,
             }
-            watch = ServerWatch(admin, name, _pgbouncer_pid(port))
+            watch = ServerWatch(admin, name, pgbouncer_pid(port))
             load_before = os.getloadavg()
             load, client_cpu = _run_processes(args, spec, watch)
             load_after = os.getloadavg()
