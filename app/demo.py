@@ -319,6 +319,7 @@ class _Builder:
         at: str,
         due_in_days: int,
         in_library_use: bool = False,
+        pieces: int = 1,
     ) -> Item:
         self.serial += 1
         item = Item(
@@ -333,6 +334,7 @@ class _Builder:
             lender_barcode=f"39{self.serial:08d}",
             lender_due_date=self.today + timedelta(days=due_in_days),
             in_library_use_only=in_library_use,
+            pieces=pieces,
             received_at=self.now - timedelta(days=5),
         )
         self.s.add(item)
@@ -346,10 +348,12 @@ class _Builder:
         # Requested, not yet arrived.
         for n in range(3):
             self._request(n, p[n], ("METRO", "NEC", "SE")[n], RequestStatus.REQUESTED)
-        # Received and in transit to the pickup branch (check in at SE or WEST puts it on hold).
+        # Received and in transit to the pickup branch (check in at SE or WEST puts it on hold);
+        # the one for METRO came as a book and its CD: two pieces under one strap.
         for n, (patron, pickup) in enumerate(((p[2], "SE"), (p[3], "WEST"), (p[0], "METRO"))):
             req = self._request(3 + n, patron, pickup, RequestStatus.RECEIVED)
-            item = self._temporary(req, ItemStatus.IN_TRANSIT, "WS-ILL", 28 + n)
+            pieces = 2 if pickup == "METRO" else 1
+            item = self._temporary(req, ItemStatus.IN_TRANSIT, "WS-ILL", 28 + n, pieces=pieces)
             transits.start(
                 self.s,
                 office_actor,
