@@ -115,7 +115,8 @@ class RowsView(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)  # a double-click
+        # A double-click on a column divider sizes it from the first rows too.
+        self.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
         rows = self.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
