@@ -77,16 +77,28 @@ class Job(Generic[T]):
         name: str,
         owner: QObject | None = None,
     ) -> None:
-        self.work, self.on_done, self.on_error, self.name = work, on_done, on_error, name
+        self.work: Callable[[], T] | None = work
+        self.on_done, self.on_error, self.name = on_done, on_error, name
         self.owner = owner  # the widget the answer is for; gone means nobody to tell
         self.value: T | None = None
         self.error: ServiceError | None = None
         self.unreachable = ""  # the driver's reason when the database did not answer
 
+    def release(self) -> None:
+        """Let go of the work and the callbacks (on the GUI thread). They may hold the last
+        reference to a screen; the worker thread lets go of the job itself later, and a Qt
+        object freed there, off its own thread, crashes the program."""
+        self.work = None
+        self.on_done = self.on_error = None
+        self.owner = None
+
     def execute(self) -> None:
         """Run the work (on the worker thread) and keep its answer as a value."""
+        work = self.work
+        if work is None:  # released: its runner shut down before it started
+            return
         try:
-            self.value = self.work()
+            self.value = work()
         except DatabaseUnavailable as exc:
             self.error, self.unreachable = NotReached(exc.message), exc.message
         except DatabaseBusy as exc:
@@ -185,6 +197,12 @@ class Operations(QObject):
     # -- answering (GUI thread) -----------------------------------------------------------
 
     def _deliver(self, job: Job[Any]) -> None:
+        try:
+            self._answer(job)
+        finally:
+            job.release()
+
+    def _answer(self, job: Job[Any]) -> None:
         with self._lock:
             if job not in self._waiting:  # dropped by shutdown
                 return
@@ -226,8 +244,10 @@ class Operations(QObject):
         self._pool.clear()
         finished = bool(self._pool.waitForDone(wait_ms))
         with self._lock:
-            dropped = [job.name for job in self._waiting]
-            self._waiting.clear()
+            left, self._waiting = self._waiting, []
+        dropped = [job.name for job in left]
+        for job in left:
+            job.release()
         if dropped:
             log.info("%s runner closed; not delivered: %s", self.name, ", ".join(dropped))
         if self in _unowned and finished:

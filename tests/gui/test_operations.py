@@ -245,3 +245,29 @@ def test_desk_code_reading_the_database_on_the_gui_thread_fails_the_test(
         "ui.screens.check_out_screen.<lambda>"
     ]
     no_database_on_the_gui_thread.clear()  # caught on purpose: the test itself passes
+
+
+def test_an_answered_job_lets_go_of_its_screen_on_the_gui_thread(
+    qtbot: QtBot, ops: Operations
+) -> None:
+    """The worker thread lets go of a job after the window has its answer; were the job still
+    holding the screen then, the screen could be freed off the GUI thread (a crash seen once
+    in a whole test run, with "QBasicTimer::stop: Failed" just before it)."""
+    screen = QLabel()
+    qtbot.addWidget(screen)
+    job = ops.run(lambda: "answered", on_done=screen.setText)
+    settle(qtbot, ops)
+    assert screen.text() == "answered"
+    assert job is not None and job.value == "answered"
+    assert (job.work, job.on_done, job.on_error, job.owner) == (None, None, None, None)
+
+    gate = threading.Event()
+    running = ops.run(lambda: gate.wait(WAIT_S), name="running")
+    queued = ops.run(lambda: "never", on_done=screen.setText, name="queued")
+    opener = threading.Timer(0.1, gate.set)  # shutdown blocks the GUI thread meanwhile
+    opener.start()
+    assert ops.shutdown()
+    opener.join()
+    assert running is not None and queued is not None
+    assert (queued.work, queued.on_done, queued.owner) == (None, None, None)
+    assert running.on_done is None and screen.text() == "answered"
