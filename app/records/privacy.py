@@ -33,7 +33,7 @@ from app.library.errors import InvalidInput
 from app.library.progress import Progress, no_progress
 from app.library.runtime import Runtime
 from app.records import audit
-from db.bulk import Pacing, any_of
+from db.bulk import Pacing, any_of, plan_for_these_values
 from db.models import (
     AuditEvent,
     Charge,
@@ -169,6 +169,7 @@ def _run_batches(
         pacing.wait_turn()
         try:
             with rt.db.transaction() as session:
+                plan_for_these_values(session)
                 retention, cutoff = _retention(session, now)
                 last_id, counts = _anonymise(session, now, cutoff, after_id, batch)
                 if counts.loans:
