@@ -140,9 +140,6 @@ def _copy_value(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
-__all__ = ["AnyOf", "Pacing", "any_of", "insert_rows"]
-
-
 def plan_for_these_values(session: Session) -> None:
     """PostgreSQL: plan the rest of this transaction's statements for the values they carry.
 
@@ -154,3 +151,6 @@ def plan_for_these_values(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+__all__ = ["AnyOf", "Pacing", "any_of", "insert_rows", "plan_for_these_values"]

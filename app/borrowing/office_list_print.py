@@ -6,6 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.borrowing import office_lists
+from app.borrowing.pieces import pieces_count
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.runtime import Runtime
@@ -74,4 +75,4 @@ def office_list_pdf(
 
 def _with_pieces(title: str, pieces: int) -> str:
     """A multi-piece item's title says how many pieces to find under its strap."""
-    return f"{title} ({pieces} pieces)" if pieces > 1 else title
+    return f"{title} ({pieces_count(pieces)})" if pieces > 1 else title

@@ -18,3 +18,13 @@ def pieces_line(pieces: int) -> str:
 def pieces_label(pieces: int) -> str:
     """The strap's big words for a multi-piece item ("" for a single piece)."""
     return f"{pieces} PIECES" if pieces > 1 else ""
+
+
+def pieces_count(pieces: int) -> str:
+    """A list's words for a multi-piece item ("2 pieces"; "" for a single piece)."""
+    return f"{pieces} pieces" if pieces > 1 else ""
+
+
+def pieces_to_pull(pieces: int) -> str:
+    """What a campus pulling an item from its hold shelf is told ("" for a single piece)."""
+    return f"{pieces_count(pieces)}: pull them all" if pieces > 1 else ""

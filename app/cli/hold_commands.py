@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from app.borrowing.pieces import pieces_to_pull
 from app.cli.context import CliContext
 from app.cli.patron_reads import shown_patrons
 from app.desk.holds_to_pull import HoldToPull, holds_to_pull
@@ -50,7 +51,7 @@ def _expired(ctx: CliContext) -> int:
     shown_patrons(rt, actor, [r.patron_id for r in rows], "holds expired")
     for row in rows:
         flag = "  (in library use only)" if row.in_library_use_only else ""
-        flag += f"  ({row.pieces} pieces: pull them all)" if row.pieces > 1 else ""
+        flag += f"  ({pieces_to_pull(row.pieces)})" if row.pieces > 1 else ""
         ctx.emit(
             record(row),
             f"{row.barcode}  {row.title[:40]:40}  {row.patron}  pickup by "

@@ -19,6 +19,7 @@ from app.borrowing.missing_pieces import (
     missing_pieces,
     report_missing_piece,
 )
+from app.borrowing.pieces import pieces_count
 from app.cli.context import CliContext, office_options
 from app.cli.patron_reads import shown_patrons
 from app.desk.barcode_recovery import (
@@ -57,7 +58,7 @@ def _in_transit(rt: Runtime, actor: Actor, ctx: CliContext) -> list[tuple[Row, s
 
 
 def _pieces(count: int) -> str:
-    return f" ({count} pieces)" if count > 1 else ""
+    return f" ({pieces_count(count)})" if count > 1 else ""
 
 
 def _hold_shelf(rt: Runtime, actor: Actor, ctx: CliContext) -> list[tuple[Row, str]]:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from app.borrowing.pieces import pieces_to_pull
 from app.desk.holds_to_pull import HoldToPull, holds_to_pull
 from app.library.errors import ServiceError
 from ui.desk_session import DeskSession
@@ -115,7 +116,7 @@ class HoldsToPullScreen(QWidget):
 
 def _note(row: HoldToPull) -> str:
     """What to mind when pulling it: its pieces, and in-library use."""
-    notes = [f"{row.pieces} pieces: pull them all"] if row.pieces > 1 else []
+    notes = [pieces_to_pull(row.pieces)] if row.pieces > 1 else []
     if row.in_library_use_only:
         notes.append("in library use only")
     return "; ".join(notes)

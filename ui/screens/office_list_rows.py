@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from app.borrowing import office_lists
 from app.borrowing.missing_pieces import missing_pieces
+from app.borrowing.pieces import pieces_count
 from app.library.actors import Actor
 from app.library.runtime import Runtime
 
@@ -22,19 +23,19 @@ def office_list_rows(
         received = office_lists.received_on(rt, actor, limit=limit)
         return (("Strap", "Request", "Title", "Pieces", "Patron", "To", "Received",
                  "Library use"), [
-            (r.strap_barcode, r.request_number, r.title, _pieces(r.pieces), r.patron,
+            (r.strap_barcode, r.request_number, r.title, pieces_count(r.pieces), r.patron,
              r.destination, r.received_at, r.in_library_use_only) for r in received
         ]), []  # fmt: skip
     if index == 1:
         transits = office_lists.in_transit(rt, actor, limit=limit)
         return (("Barcode", "Title", "Pieces", "From", "To", "Days", "Lost in the mail?"), [
-            (t.barcode, t.title, _pieces(t.pieces), t.from_branch, t.to_branch, t.age_days,
+            (t.barcode, t.title, pieces_count(t.pieces), t.from_branch, t.to_branch, t.age_days,
              "CHECK: over the limit" if t.overdue else "") for t in transits
         ]), []  # fmt: skip
     if index == 2:
         shelves = office_lists.hold_shelves(rt, actor, limit=limit)
         return (("Branch", "Barcode", "Title", "Pieces", "Patron", "Pick up by", "Expired"), [
-            (h.branch, h.barcode, h.title, _pieces(h.pieces), h.patron, h.pickup_by,
+            (h.branch, h.barcode, h.title, pieces_count(h.pieces), h.patron, h.pickup_by,
              "(expired): pull it" if h.expired else "") for h in shelves
         ]), []  # fmt: skip
     if index == 3:
@@ -61,8 +62,3 @@ def office_list_rows(
     return (("When", "Barcode", "Branch", "Staff"), [
         (n.at, n.barcode, n.branch, n.staff) for n in scans
     ]), [n.id for n in scans]  # fmt: skip
-
-
-def _pieces(count: int) -> str:
-    """A multi-piece item's count ("2 pieces"); nothing for the usual single piece."""
-    return f"{count} pieces" if count > 1 else ""
