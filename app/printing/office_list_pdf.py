@@ -1,7 +1,9 @@
 """Printable office lists (in transit too long, hold shelf past pickup-by, due-date
 discrepancies): a titled table on letter paper, the header repeated on every page.
 
-Pure rendering: the rows come in as text.
+Pure rendering: the rows come in as text. Names and titles in any script print with the
+fonts the straps use (`app.printing.scripts`): a cell of Western letters stays in
+Helvetica, any other run of text gets its shipped font, embedded.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from app.printing import scripts, text_fit
+
+CELL_FONT, CELL_SIZE = "Helvetica", 8
+CELL_PADDING = 12  # points: the table's default padding, left and right
+MAX_CELL_LINES = 12
 
 
 def render_office_list(
@@ -37,15 +45,15 @@ def render_office_list(
         invariant=1,
     )
     styles = getSampleStyleSheet()
-    cell = ParagraphStyle("cell", parent=styles["Normal"], fontSize=8, leading=10)
+    cell = ParagraphStyle("cell", parent=styles["Normal"], fontSize=CELL_SIZE, leading=10)
     head = ParagraphStyle("head", parent=cell, fontName="Helvetica-Bold")
     data = [[Paragraph(h, head) for h in headers]]
-    data += [[Paragraph(_escape(c), cell) for c in row] for row in rows]
+    column = 7.3 * inch / len(headers)
+    room = column - CELL_PADDING
+    data += [[Paragraph(_in_its_fonts(c, room), cell) for c in row] for row in rows]
     if not rows:
         data.append([Paragraph("Nothing on this list.", cell)] + [""] * (len(headers) - 1))
-    table = Table(
-        data, repeatRows=1, hAlign="LEFT", colWidths=[7.3 * inch / len(headers)] * len(headers)
-    )
+    table = Table(data, repeatRows=1, hAlign="LEFT", colWidths=[column] * len(headers))
     table.setStyle(
         TableStyle(
             [
@@ -65,6 +73,25 @@ def render_office_list(
     ]
     doc.build(story)
     return buffer.getvalue()
+
+
+def _in_its_fonts(text: str, width: float) -> str:
+    """A cell's text as Paragraph markup, each run of it in a font that has its letters.
+
+    Text outside the built-in fonts is wrapped here, in its logical order, and each line
+    then laid out as it reads (right to left for Hebrew and Arabic): wrapped by the table
+    after that, a right-to-left title would read its last line first."""
+    if scripts.standard_only(text):
+        return _escape(text)
+    base = "R" if scripts.right_to_left(text) else None
+    lines = text_fit.wrap(text, CELL_FONT, CELL_SIZE, width, MAX_CELL_LINES)
+    return "<br/>".join(
+        "".join(
+            f'<font name="{font}">{_escape(piece)}</font>'
+            for piece, font in scripts.runs(line, CELL_FONT, base)
+        )
+        for line in lines
+    )
 
 
 def _escape(text: str) -> str:

@@ -88,6 +88,11 @@ def _registered(font: ShippedFont) -> frozenset[int]:
     with _lock:
         if font.name not in pdfmetrics.getRegisteredFontNames():
             pdfmetrics.registerFont(TTFont(font.name, str(font.path), subfontIndex=font.subfont))
+            # Its own family too, so that Paragraph markup (`<font name=...>`) may name it.
+            name = font.name
+            pdfmetrics.registerFontFamily(
+                name, normal=name, bold=name, italic=name, boldItalic=name
+            )
         face: Any = pdfmetrics.getFont(font.name).face
         return frozenset(face.charToGlyph)
 
@@ -189,6 +194,7 @@ def _font_for(ch: str, world: ShippedFont) -> str | None:
         return None
     code = ord(ch)
     if _is_cjk(code):
+        _registered(CJK)  # a run's font is ready to draw with, whichever letters came first
         return CJK.name
     if code in _registered(world) or code not in _registered(CJK):
         return world.name

@@ -10,6 +10,7 @@ import pytest
 
 from app.library.library_settings import LibrarySettings
 from app.printing import scripts, text_fit
+from app.printing.office_list_pdf import render_office_list
 from app.printing.slips import Slip, SlipKind, render_slip
 from app.printing.straps import LAYOUTS, StrapContent, StrapStyle, render_straps
 from tests.strap_pdf import Run, all_text, embedded_fonts, registered_name, text_runs
@@ -184,3 +185,36 @@ def test_a_character_no_font_has_prints_as_a_question_mark_not_a_blank_box() -> 
 
 def test_every_shipped_font_and_its_licence_is_present() -> None:
     assert scripts.missing_files() == []
+
+
+@pytest.mark.parametrize(("script", "patron", "title", "font", "rtl"), WRITING, ids=IDS)
+def test_office_lists_print_names_and_titles_in_every_writing_system(
+    script: str, patron: str, title: str, font: str, rtl: bool
+) -> None:
+    pdf = render_office_list(
+        "On the hold shelf", "All branches.", ["For", "Title"], [[patron, title]], date(2026, 12, 7)
+    )
+    text = all_text(pdf)
+    assert "?" not in text
+    assert printed(patron, text, rtl) and printed(title, text, rtl)
+    fonts = embedded_fonts(pdf)
+    assert any(registered_name(name) == font for name, inside in fonts.items() if inside), fonts
+
+
+def test_a_right_to_left_title_wrapped_in_a_narrow_column_reads_from_its_first_line() -> None:
+    title = "תולדות הספרות העברית בימי הביניים ובעת החדשה"
+    pdf = render_office_list(
+        "In transit",
+        "",
+        [f"Column {n}" for n in range(7)],
+        [["x"] * 6 + [title]],
+        date(2026, 12, 7),
+    )
+    lines = sorted(
+        (run for run in text_runs(pdf) if not scripts.standard_only(run.text)),
+        key=lambda run: -run.y,
+    )
+    assert len(lines) > 1
+    first, last = letters(lines[0].text), letters(lines[-1].text)
+    assert letters("תולדות") in (first + first[::-1])  # the title's first word, on top
+    assert letters("החדשה") in (last + last[::-1])
