@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 refused (the message or JSON says why); 2 usage error;
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -41,9 +42,11 @@ from app.library.database_errors import (
     SchemaMismatch,
 )
 from app.library.errors import DatabaseUnavailable, ServiceError
-from app.workstation.log_setup import configure_logging
+from app.workstation.config import log_dir
+from app.workstation.log_setup import LOG_FILE, configure_logging
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_DATABASE = 1, 2, 3
+log = logging.getLogger(__name__)
 
 COMMAND_MODULES = (
     setup_commands,
@@ -132,6 +135,18 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         if ctx.json:
             ctx.emit({"error": exc.code, "message": exc.message})
         print(f"illdesk: {exc.message}", file=ctx.err)
+        return EXIT_REFUSED
+    except BrokenPipeError:
+        raise  # the reader went away: `main` stops quietly
+    except Exception:  # no service foresaw it: never a traceback at the terminal
+        log.exception("illdesk %s failed", args.command)
+        message = (
+            "something went wrong and it was not done. Try again; if it happens again, tell "
+            f"IT (the details are in {log_dir() / LOG_FILE})."
+        )
+        if ctx.json:
+            ctx.emit({"error": "unexpected", "message": message})
+        print(f"illdesk: {message}", file=ctx.err)
         return EXIT_REFUSED
     finally:
         ctx.close()

@@ -133,3 +133,18 @@ def test_a_recall_moves_the_lenders_date_of_a_checked_out_item_and_tells_the_pat
     desk = ("change-due-date", "--branch", "METRO", "--staff", "desk")
     code, [row], _ = cli(*desk, "ILL00000109", "--due", "2026-11-06", "--reason", "x", "--recall")
     assert code == 1 and row["error"] == "permission_denied"
+
+
+def test_a_failure_no_service_foresaw_is_said_plainly_and_logged_not_printed(
+    demo_rt: Runtime, cli: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug nobody foresaw")
+
+    monkeypatch.setattr("app.cli.checkout_commands.change_due_date", broken)
+    desk = ("change-due-date", "--branch", "METRO", "--staff", "desk")
+    code, [row], err = cli(*desk, "ILL00000091", "--due", "2026-11-30", "--reason", "x")
+    assert code == 1 and row["error"] == "unexpected"
+    assert "it was not done" in row["message"] and "tell IT" in row["message"]
+    assert "Traceback" not in err and "a bug nobody foresaw" not in err
+    assert "a bug nobody foresaw" in caplog.text  # the detail is in the log
