@@ -160,6 +160,16 @@ def _change_lender_date(
     )
 
 
+def _refuse_a_later_recall(barcode: str, current: date | None, new_due: date) -> None:
+    """A recall brings the date forward; a later date is a renewal (or a mistyped date)."""
+    if current is not None and new_due > current:  # the same date: "nothing to change"
+        raise InvalidInput(
+            f"{barcode} is due {say_date(current)}; a recall moves the date earlier, and "
+            f"{say_date(new_due)} is not. Enter the earlier date the lender gave (a later "
+            "date the lender granted is recorded as an approved renewal)."
+        )
+
+
 def _tell_patron_of_recall(
     session: Session,
     item: Item,
@@ -242,6 +252,8 @@ def change_due_date(
                 and item.status in _WAITING
             )
             if waiting and item is not None and actor.has_role(Role.ILL_OFFICE):
+                if recall:
+                    _refuse_a_later_recall(item.barcode, item.lender_due_date, new_due)
                 return _change_lender_date(session, actor, item, new_due, cleaned, today, now)
             if item is None or loan is None:
                 raise NotFound(
@@ -258,6 +270,8 @@ def change_due_date(
                     f"{item.barcode} is one of our own items: a lender's recall is recorded "
                     "for borrowed items. Change its due date without --recall."
                 )
+            if recall:
+                _refuse_a_later_recall(item.barcode, loan.due_date, new_due)
             if loan.due_date == new_due:
                 raise InvalidInput(f"It is already due {say_date(new_due)}; nothing to change.")
             old = loan.due_date

@@ -186,3 +186,25 @@ def test_a_recall_of_a_checked_out_item_moves_the_lenders_date_and_a_strap_fix_d
     assert _lender_date(demo_rt, "ILL00000109") == date(2026, 11, 4)
     with pytest.raises(PermissionDenied):
         change_due_date(demo_rt, desk, "ILL00000109", date(2026, 11, 5), "x", recall=True)
+
+
+def test_a_recall_to_a_later_date_is_refused_and_changes_nothing(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    office = actor_at("office", "WS-ILL")
+    # Renée Müller has ILL00000091 (request 20261012) out until 23 November; a recall form
+    # left at its default date (a renewal's, later) must not tell her to come back later.
+    with pytest.raises(InvalidInput, match="a recall moves the date earlier"):
+        change_due_date(demo_rt, office, "20261012", date(2027, 1, 4), "Recalled", recall=True)
+    assert _lender_date(demo_rt, "ILL00000091") == date(2026, 11, 23)
+    with demo_rt.db.reading() as session:
+        assert session.scalar(select(Notice).where(Notice.kind == "recalled")) is None
+    # Waiting on a hold shelf: the lender's date likewise only moves earlier on a recall.
+    barcode = held_item(demo_rt, "T00123456")
+    before = _lender_date(demo_rt, barcode)
+    assert before is not None
+    with pytest.raises(InvalidInput, match="a recall moves the date earlier"):
+        change_due_date(
+            demo_rt, office, barcode, before + timedelta(days=3), "Recalled", recall=True
+        )
+    assert _lender_date(demo_rt, barcode) == before
