@@ -42,6 +42,7 @@ from app.notices.outbox import queue_notice
 from app.people.patron_ids import parse_oclc_symbol
 from app.records import audit
 from db.models import (
+    STRAP_SERIALS,
     Branch,
     Direction,
     HoldShelfEntry,
@@ -110,8 +111,22 @@ def next_strap_serial(session: Session) -> int:
     """One more than the highest strap serial in use (strap barcodes sort by serial).
 
     A range on the unique barcode index, read from the top: fast with a million items on
-    both databases, where a LIKE would scan the table.
+    both databases, where a LIKE would scan the table. On PostgreSQL the number comes from
+    a sequence, so receipts arriving together each take their own without waiting for one
+    another to commit; the highest in use still wins when straps came in another way (the
+    demo, an import), and the sequence is moved past it.
     """
+    top = _highest_strap_serial(session) + 1
+    if session.get_bind().dialect.name != "postgresql":
+        return top  # SQLite: one writer at a time, so the highest in use is the latest
+    serial = int(session.scalar(STRAP_SERIALS.next_value()))
+    if serial >= top:
+        return serial
+    session.execute(select(func.setval(STRAP_SERIALS.name, top)))
+    return top
+
+
+def _highest_strap_serial(session: Session) -> int:
     candidates = session.scalars(
         select(Item.barcode)
         .where(
@@ -124,8 +139,8 @@ def next_strap_serial(session: Session) -> int:
     )
     for barcode in candidates:
         if is_strap_barcode(barcode) and strap_check_digit_ok(barcode):
-            return int(barcode[len(STRAP_PREFIX) : -1]) + 1
-    return 1
+            return int(barcode[len(STRAP_PREFIX) : -1])
+    return 0
 
 
 def _validated(form: ReceiveForm, today: date, actor: Actor) -> tuple[str, str, str | None, str]:

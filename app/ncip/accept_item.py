@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from app.borrowing.receiving import ReceiveForm, receive_item
 from app.borrowing.requests import RequestForm, place_request
@@ -170,7 +169,6 @@ def accept_item(ctx: Context, msg: m.AcceptItem) -> ItemAccepted:
         if request.status is RequestStatus.REQUESTED:
             request.notify_patron = _we_notify(msg)
     session.flush()
-    _one_strap_at_a_time(session)
     form = ReceiveForm(
         request_number=number,
         lender_symbol=_lender(ctx, msg, request),
@@ -207,14 +205,6 @@ def _we_notify(msg: m.AcceptItem) -> bool:
     notice). Plain "Hold For Pickup" or "Circulate": the ILL system tells them itself, so
     the request gets no ready-for-pickup notice from us, at receipt or at the hold shelf."""
     return msg.requested_action.strip().lower().endswith("and notify")
-
-
-def _one_strap_at_a_time(session: Session) -> None:
-    """Strap barcodes are numbered in order; on PostgreSQL, AcceptItems arriving together
-    take their numbers in turn (a lock held to the end of the transaction) instead of all
-    racing for the same next number."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('illdesk.strap_serial'))"))
 
 
 def _use_sent_barcode(ctx: Context, strap: str, sent: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKeyConstraint, create_engine
 
 import db.models
 from db.engine import create_database_engine
+from db.migrations.sequences import CreateSequenceOp, DropSequenceOp
 from db.models.circulation import add_postgresql_conditions
 
 target_metadata = db.models.Base.metadata
@@ -26,12 +27,13 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fal
 config = context.config
 
 
-def move_cyclic_foreign_keys(context_: Any, revision: Any, directives: list[Any]) -> None:
-    """Create `use_alter` foreign keys after every table exists.
+def arrange_operations(context_: Any, revision: Any, directives: list[Any]) -> None:
+    """Create `use_alter` foreign keys after every table exists, and the sequences.
 
-    Alembic leaves them out of CREATE TABLE on PostgreSQL and never adds them back;
-    a batch operation afterwards works on both PostgreSQL and SQLite. Downgrades drop
-    them first, so the tables can go in any order.
+    Alembic leaves such keys out of CREATE TABLE on PostgreSQL and never adds them back;
+    a batch operation afterwards works on both PostgreSQL and SQLite. Autogenerate does not
+    see sequences at all: the initial schema creates the models' own. Downgrades drop both
+    first, so the tables can go in any order.
     """
     script = directives[0]
     upgrade_ops = script.upgrade_ops
@@ -49,6 +51,10 @@ def move_cyclic_foreign_keys(context_: Any, revision: Any, directives: list[Any]
             first.append(ops.ModifyTableOps(op_.table_name, list(drops)))
     upgrade_ops.ops.extend(later)
     script.downgrade_ops.ops[:0] = first
+    if not any(revision):  # the initial schema, written from an empty database
+        names = [sequence.name for sequence in db.models.SEQUENCES]
+        upgrade_ops.ops.extend(CreateSequenceOp(name) for name in names)
+        script.downgrade_ops.ops[:0] = [DropSequenceOp(name) for name in names]
 
 
 def run_migrations_online() -> None:
@@ -63,7 +69,7 @@ def run_migrations_online() -> None:
             render_as_batch=True,
             compare_type=True,
             render_item=render_item,
-            process_revision_directives=move_cyclic_foreign_keys,
+            process_revision_directives=arrange_operations,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -18,7 +18,7 @@ from db.models.enums import (
     Role,
     TransitReason,
 )
-from db.models.items import Item, MissingPiece, StrapPrint
+from db.models.items import STRAP_SERIALS, Item, MissingPiece, StrapPrint
 from db.models.logs import AuditEvent, DueDateDiscrepancy, NotFoundScan
 from db.models.money import Charge, IfmSettlement, IfmTransaction
 from db.models.ncip import NcipMessage, NcipPartner
@@ -28,7 +28,12 @@ from db.models.people import Patron, Staff
 from db.models.requests import CancelReason, IllRequest
 from db.models.settings import AppliedScan, LibrarySetting
 
+# The sequences the migrations create (PostgreSQL only; Alembic does not compare them).
+SEQUENCES = (STRAP_SERIALS,)
+
 __all__ = [
+    "SEQUENCES",
+    "STRAP_SERIALS",
     "AppliedScan",
     "AuditEvent",
     "Base",

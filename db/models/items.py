@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Sequence, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, enum_column, utcnow
 from db.models.circulation import OPEN_WHEN, partial_index
 from db.models.enums import ItemKind, ItemStatus
+
+# Strap serials on PostgreSQL: receipts arriving together (NCIP, several office PCs) each
+# take the next number at once, instead of taking turns to read the highest in use.
+STRAP_SERIALS = Sequence("strap_serials")
 
 
 class Item(Base):

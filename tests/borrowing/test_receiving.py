@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.borrowing import receiving
 from app.borrowing.receiving import ReceiveForm, ReceiveOutcome, receive_item
+from app.borrowing.requests import RequestForm, place_request
 from app.borrowing.strap_data import received_today_pdf, strap_pdf, strap_style, straps_for
 from app.library.actors import Actor
 from app.library.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
@@ -26,6 +27,7 @@ from db.models import (
     ItemKind,
     ItemStatus,
     Notice,
+    RequestKind,
     RequestStatus,
     Transit,
 )
@@ -260,6 +262,42 @@ def test_next_strap_serial_skips_barcodes_that_only_look_alike(demo_rt: Runtime)
             )  # fmt: skip
         session.flush()
         assert receiving.next_strap_serial(session) == DEMO_TEMPORARY_ITEMS + 1
+
+
+def test_a_strap_that_came_in_another_way_is_counted_past(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    office = actor_at("office", "WS-ILL")
+    first = receive_item(demo_rt, office, form(METRO_REQUEST))
+    assert first.strap_barcode == strap_barcode(DEMO_TEMPORARY_ITEMS + 1)
+    with demo_rt.db.transaction() as session:  # an import, say, with straps of its own
+        session.add(
+            Item(barcode=strap_barcode(500), kind=ItemKind.TEMPORARY,
+                 status=ItemStatus.IN_TRANSIT, title="x", home_branch_id=1)
+        )  # fmt: skip
+    second = receive_item(demo_rt, office, form(NEC_REQUEST))
+    third = receive_item(demo_rt, office, form(SE_REQUEST))
+    assert (second.strap_barcode, third.strap_barcode) == (strap_barcode(501), strap_barcode(502))
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_eight_receipts_at_once_each_get_the_next_strap_without_a_retry(
+    demo_rt: Runtime, actor_at: ActorAt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    office = actor_at("office", "WS-ILL")
+    numbers = [f"2026{9100 + n}" for n in range(8)]
+    for number in numbers:
+        place_request(demo_rt, office, RequestForm(
+            patron="21000123456", kind=RequestKind.LOAN, title=f"Book {number}",
+            pickup_branch="SE", request_number=number))  # fmt: skip
+    attempts: list[int] = []
+    taking = receiving.next_strap_serial
+    monkeypatch.setattr(receiving, "next_strap_serial", lambda s: attempts.append(1) or taking(s))
+    results = _race([lambda n=n: receive_item(demo_rt, office, form(n)) for n in numbers])
+    barcodes = sorted(r.strap_barcode for r in results if isinstance(r, receiving.Received))
+    serials = range(DEMO_TEMPORARY_ITEMS + 1, DEMO_TEMPORARY_ITEMS + 9)
+    assert barcodes == [strap_barcode(n) for n in serials], results
+    assert len(attempts) == 8  # no receipt had to try a number another one took
 
 
 def test_desk_staff_cannot_print_straps(demo_rt: Runtime, actor_at: ActorAt) -> None:
