@@ -548,25 +548,29 @@ def _cpu_figures(cpu: dict[tuple[int, int], list[float]], in_process: float) -> 
                     note=f"{note}, from /proc",
                 )
             )
-        if initiators != 8 or workers != 1:
-            continue
-        for label, rate in (
-            (f"NCIP messages per second {cores} cores allow", cores * 1000 / sum(spent)),
-            ("NCIP messages per second one responder process allows", 1000 / responder),
-        ):
-            figures.append(
-                Figure(
-                    benchmark=label,
-                    database="postgresql",
-                    samples=1,
-                    median=round(rate, 1),
-                    p99=round(rate, 1),
-                    unit="msg/s",
-                    target="-",
-                    met=None,
-                    note="from the CPU per message at 8 initiators",
-                )
+    # What the 2 cores allow at the CPU of the two workers (the service using both cores);
+    # what one process allows at its own (Python runs one thread at a time in a process).
+    allowed: list[tuple[str, str, float]] = []
+    if (2, 8) in cpu:
+        rate = cores * 1000 / sum(cpu[2, 8])
+        allowed.append((f"NCIP messages per second {cores} cores allow", "2 workers", rate))
+    if (1, 8) in cpu:
+        rate = 1000 / cpu[1, 8][0]
+        allowed.append(("NCIP messages per second one responder process allows", "1 process", rate))
+    for label, service, rate in allowed:
+        figures.append(
+            Figure(
+                benchmark=label,
+                database="postgresql",
+                samples=1,
+                median=round(rate, 1),
+                p99=round(rate, 1),
+                unit="msg/s",
+                target="-",
+                met=None,
+                note=f"from the CPU per message at 8 initiators, {service}",
             )
+        )
     return figures
 
 
