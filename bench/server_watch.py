@@ -1,6 +1,7 @@
 """What a PostgreSQL database's server processes and a PgBouncer spend while a benchmark runs:
 the server connections of the database and their CPU, read from pg_stat_activity and /proc
-(Linux) a few times a second."""
+(Linux) a few times a second, and the server connections PgBouncer holds for it, read from
+its console (`SHOW POOLS`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import threading
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -26,9 +28,30 @@ class ServerWatch:
     """Samples the database's server connections and the CPU of its server processes and
     of PgBouncer. A process that ends between two samples loses at most one interval."""
 
-    def __init__(self, admin: Engine, database: str, pgbouncer_pid: int | None) -> None:
+    def __init__(
+        self,
+        admin: Engine,
+        database: str,
+        pgbouncer_pid: int | None,
+        pgbouncer_port: int | None = None,
+    ) -> None:
         self.admin, self.database, self.pgbouncer_pid = admin, database, pgbouncer_pid
         self.connections: list[int] = []
+        # What PgBouncer holds, by its own count: pg_stat_activity also lists a process
+        # PgBouncer has just closed (to make room for another pool) until it has exited.
+        self.bouncer_connections: list[int] = []
+        self._console = (
+            psycopg.connect(
+                host="127.0.0.1",
+                port=pgbouncer_port,
+                dbname="pgbouncer",
+                user=admin.url.username or "postgres",
+                autocommit=True,
+                cursor_factory=psycopg.ClientCursor,  # the console speaks simple queries only
+            )
+            if pgbouncer_port
+            else None
+        )
         self._first: dict[int, float] = {}
         self._last: dict[int, float] = {}
         self._stop = threading.Event()
@@ -48,9 +71,23 @@ class ServerWatch:
                 ).scalars()
             )
 
+    def _held_by_pgbouncer(self) -> int:
+        assert self._console is not None
+        cursor = self._console.execute("SHOW POOLS")
+        names = [column.name for column in cursor.description or ()]
+        held = ("sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login")
+        total = 0
+        for row in cursor.fetchall():
+            pool = dict(zip(names, row, strict=True))
+            if pool["database"] == self.database:
+                total += sum(int(pool[name]) for name in held)
+        return total
+
     def sample(self) -> None:
         pids = self._pids()
         self.connections.append(len(pids))
+        if self._console is not None:
+            self.bouncer_connections.append(self._held_by_pgbouncer())
         for pid in pids:
             cpu = cpu_seconds(pid)
             if cpu is None:
@@ -67,12 +104,15 @@ class ServerWatch:
         self.sample()  # processes already there count from now
         self._started = True
         self.connections.clear()
+        self.bouncer_connections.clear()
         self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        if self._console is not None:
+            self._console.close()
         if self.pgbouncer_pid and self._bouncer_start is not None:
             end = cpu_seconds(self.pgbouncer_pid)
             self.bouncer_cpu = (end or self._bouncer_start) - self._bouncer_start

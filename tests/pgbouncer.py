@@ -76,6 +76,7 @@ pool_mode = transaction
 auth_type = trust
 auth_file = {folder / "userlist.txt"}
 auth_user = {server.username or "postgres"}
+stats_users = {server.username or "postgres"}
 auth_query = SELECT usename, passwd FROM pg_catalog.pg_shadow WHERE usename = $1
 max_client_conn = 2000
 default_pool_size = {MAX_DB_CONNECTIONS}
