@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.engine import DISCARDED, CommitOutcomeUnknown
-from db.errors import is_unreachable, unavailable
+from db.errors import DatabaseUnavailable, is_unreachable, unavailable
 
 if TYPE_CHECKING:
     import psycopg
@@ -75,9 +75,12 @@ def pipelined(session: Session) -> Iterator[Connection]:
                 try:
                     conn.exec_driver_sql("COMMIT")  # sent with the writes when the pipeline ends
                 except DBAPIError as exc:
-                    # The line broke while the batch, COMMIT included, was on its way: the
-                    # server may have committed. Only the scan's key can tell.
-                    if exc.connection_invalidated or driver.broken:
+                    # The line broke, or the server went away (a FATAL such as an
+                    # administrator's shutdown, read before psycopg saw the socket close),
+                    # while the batch, COMMIT included, was on its way: the server may have
+                    # committed. Only the scan's key can tell.
+                    away = isinstance(exc, DatabaseUnavailable)
+                    if exc.connection_invalidated or driver.broken or away:
                         raise CommitOutcomeUnknown("COMMIT", None, exc.orig or exc) from exc
                     raise
                 commit_sent = True

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import OperationalError
@@ -95,6 +96,32 @@ def test_connection_killed_mid_check_in(
     assert snapshot(demo_rt) == before  # nothing half-written
     result = check_in(demo_rt, desk, IN_TRANSIT_TO_SE)  # the fault is over: works again
     assert result.outcome is Outcome.HOLD_SHELF
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_server_gone_as_the_commit_leaves_is_answered_by_the_scans_key(
+    demo_rt: Runtime, actor_at: ActorAt
+) -> None:
+    """The server's farewell (an administrator's shutdown) read as COMMIT is queued, before
+    the driver has seen the socket close: the outcome is open until the key is looked up."""
+    desk = actor_at("desk", "SE")
+    before = snapshot(demo_rt)
+
+    def farewell(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.strip().upper() == "COMMIT":
+            raise psycopg.errors.AdminShutdown(
+                "terminating connection due to administrator command"
+            )
+
+    event.listen(demo_rt.db.engine, "before_cursor_execute", farewell)
+    try:
+        with pytest.raises(DatabaseUnavailable) as raised:
+            check_in(demo_rt, desk, IN_TRANSIT_TO_SE)
+    finally:
+        event.remove(demo_rt.db.engine, "before_cursor_execute", farewell)
+    assert "nothing was changed" in raised.value.message  # the key was not in the database
+    assert snapshot(demo_rt) == before
+    assert check_in(demo_rt, desk, IN_TRANSIT_TO_SE).outcome is Outcome.HOLD_SHELF
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
