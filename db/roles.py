@@ -25,7 +25,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from db.errors import unavailable
-from db.models import STRAP_SERIALS, Base, Role
+from db.models import Base, Role
 from db.server_functions import audit_triggers, sign_in_functions
 from db.server_functions import quoted as _q
 
@@ -210,9 +210,6 @@ def install(conn: Connection) -> RolesReport:
     # says; behind a transaction pooler every desk polls through the sign-in role's one pool.
     conn.exec_driver_sql(f"GRANT SELECT (id) ON audit_events TO {_q(names[SIGNIN])}")
     conn.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {_q(schema)} TO {readers}")
-    # Receiving moves the strap serials past a strap that came in another way (setval).
-    receivers = f"{_q(names['office'])}, {_q(names[SERVICE])}"
-    conn.exec_driver_sql(f"GRANT UPDATE ON SEQUENCE {_q(STRAP_SERIALS.name)} TO {receivers}")
     for group, grants in WRITES.items():
         for table, what in grants.items():
             conn.exec_driver_sql(f"GRANT {what} ON {_q(table)} TO {_q(names[group])}")

@@ -113,8 +113,9 @@ def next_strap_serial(session: Session) -> int:
     A range on the unique barcode index, read from the top: fast with a million items on
     both databases, where a LIKE would scan the table. On PostgreSQL the number comes from
     a sequence, so receipts arriving together each take their own without waiting for one
-    another to commit; the highest in use still wins when straps came in another way (the
-    demo, an import), and the sequence is moved past it.
+    another to commit. When straps came in another way (the demo, an import) the sequence
+    is behind them: it is moved past them by taking the numbers in between, which never
+    hands one number out twice, as moving it with `setval` could while others take theirs.
     """
     top = _highest_strap_serial(session) + 1
     if session.get_bind().dialect.name != "postgresql":
@@ -122,8 +123,12 @@ def next_strap_serial(session: Session) -> int:
     serial = int(session.scalar(STRAP_SERIALS.next_value()))
     if serial >= top:
         return serial
-    session.execute(select(func.setval(STRAP_SERIALS.name, top)))
-    return top
+    skipped = (
+        select(STRAP_SERIALS.next_value().label("n"))
+        .select_from(func.generate_series(1, top - serial))
+        .subquery()
+    )
+    return int(session.scalar(select(func.max(skipped.c.n))))
 
 
 def _highest_strap_serial(session: Session) -> int:

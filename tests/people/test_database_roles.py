@@ -267,14 +267,3 @@ def test_a_desk_flags_a_missing_piece_and_only_the_office_clears_it(demo_rt: Run
     with signed_in_as(demo_rt, _staff_role("office")) as office:
         assert office.execute(clear).rowcount == 1
         _refused(office, "DELETE FROM missing_pieces")
-
-
-@ON_POSTGRESQL
-def test_the_office_and_the_service_move_the_strap_serials_and_a_desk_cannot(
-    demo_rt: Runtime,
-) -> None:
-    for receiver in (_staff_role("office"), roles.SERVICE):
-        with signed_in_as(demo_rt, receiver) as conn:
-            conn.execute("SELECT setval('strap_serials', 500)")
-    with signed_in_as(demo_rt, _staff_role("desk")) as desk:
-        _refused(desk, "SELECT setval('strap_serials', 1)")
