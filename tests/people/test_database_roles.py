@@ -267,3 +267,11 @@ def test_a_desk_flags_a_missing_piece_and_only_the_office_clears_it(demo_rt: Run
     with signed_in_as(demo_rt, _staff_role("office")) as office:
         assert office.execute(clear).rowcount == 1
         _refused(office, "DELETE FROM missing_pieces")
+
+
+@ON_POSTGRESQL
+def test_the_office_and_the_service_take_strap_serials(demo_rt: Runtime) -> None:
+    for receiver in (_staff_role("office"), roles.SERVICE):
+        with signed_in_as(demo_rt, receiver) as conn:
+            taken = conn.execute("SELECT nextval('strap_serials')").fetchone()
+            assert taken is not None and taken[0] >= 1
