@@ -59,7 +59,7 @@ from app.people import staff
 from app.records.change_feed import ChangeFeed, feed_database
 from bench import datagen
 from bench.server_watch import ServerWatch, cpu_seconds, pgbouncer_pid
-from bench.timing import Figure, percentile, timed
+from bench.timing import Figure, counted, timed
 from db import roles
 from db.engine import Database
 from db.models import Role
@@ -549,32 +549,19 @@ def _load_figures(
         timed("Change-feed poll", "pgbouncer", load.times["poll"], limit_ms=None),
     ]
     held, processes = watch.bouncer_connections, watch.connections
-    most = max(held)
+    errors = len(load.errors)
     figures += [
-        Figure(
-            benchmark=f"Server connections, {args.desks} desks",
-            database="pgbouncer",
-            samples=len(held),
-            median=float(statistics.median(held)),
-            p99=float(percentile([float(c) for c in held], 0.99)),
-            unit="connections",
-            target=f"max <= {MAX_DB_CONNECTIONS}",
-            met=most <= MAX_DB_CONNECTIONS,
-            note=f"held by PgBouncer (SHOW POOLS), most {most}; errors {len(load.errors)}",
+        counted(
+            f"Server connections, {args.desks} desks", "pgbouncer", held, "connections",
+            target=f"max <= {MAX_DB_CONNECTIONS}", met=max(held) <= MAX_DB_CONNECTIONS,
+            note=f"held by PgBouncer (SHOW POOLS), most {max(held)}; errors {errors}",
         ),
-        Figure(
-            benchmark=f"Server processes of the database, {args.desks} desks",
-            database="pgbouncer",
-            samples=len(processes),
-            median=float(statistics.median(processes)),
-            p99=float(percentile([float(c) for c in processes], 0.99)),
-            unit="connections",
-            target="baseline",
-            met=None,
-            note=f"pg_stat_activity, most {max(processes)}: also counts a process PgBouncer "
-            "has closed until it has exited",
+        counted(
+            f"Server processes of the database, {args.desks} desks", "pgbouncer", processes,
+            "connections", note=f"pg_stat_activity, most {max(processes)}: also counts a "
+            "process PgBouncer has closed until it has exited",
         ),
-    ]
+    ]  # fmt: skip
     return figures
 
 

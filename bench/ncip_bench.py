@@ -51,7 +51,7 @@ from app.ncip.partners import allow_partner
 from app.ncip.responder import respond
 from app.people.staff import actor_for
 from app.workstation.config import load_settings
-from bench.timing import Figure, percentile, timed
+from bench.timing import Figure, percentile, single, timed
 from db import schema
 from db.engine import Database, create_database_engine
 
@@ -514,18 +514,9 @@ def _cpu_figures(cpu: dict[tuple[int, int], list[float]], in_process: float) -> 
     """CPU per message by process, and the message rates that this CPU allows."""
     note = "CPU time per message (AcceptItem and CheckInItem averaged)"
     figures = [
-        Figure(
-            benchmark="NCIP CPU per message, in-process (respond)",
-            database="postgresql",
-            samples=1,
-            median=round(in_process, 2),
-            p99=round(in_process, 2),
-            unit="ms",
-            target="baseline",
-            met=None,
-            note=note,
-        )
-    ]
+        single("NCIP CPU per message, in-process (respond)", "postgresql", in_process, "ms",
+               target="baseline", note=note)
+    ]  # fmt: skip
     cores = os.cpu_count() or 1
     for (workers, initiators), spent in cpu.items():
         responder, database, initiating = spent
@@ -534,20 +525,8 @@ def _cpu_figures(cpu: dict[tuple[int, int], list[float]], in_process: float) -> 
             ("PostgreSQL", database),
             ("initiators", initiating),
         ):
-            figures.append(
-                Figure(
-                    benchmark=f"NCIP CPU per message, {initiators} initiator(s)"
-                    f"{_suffix(workers)}: {part}",
-                    database="postgresql",
-                    samples=1,
-                    median=round(ms, 2),
-                    p99=round(ms, 2),
-                    unit="ms",
-                    target="-",
-                    met=None,
-                    note=f"{note}, from /proc",
-                )
-            )
+            label = f"NCIP CPU per message, {initiators} initiator(s){_suffix(workers)}: {part}"
+            figures.append(single(label, "postgresql", ms, "ms", note=f"{note}, from /proc"))
     # What the 2 cores allow at the CPU of the two workers (the service using both cores);
     # what one process allows at its own (Python runs one thread at a time in a process).
     allowed: list[tuple[str, str, float]] = []
@@ -558,19 +537,8 @@ def _cpu_figures(cpu: dict[tuple[int, int], list[float]], in_process: float) -> 
         rate = 1000 / cpu[1, 8][0]
         allowed.append(("NCIP messages per second one responder process allows", "1 process", rate))
     for label, service, rate in allowed:
-        figures.append(
-            Figure(
-                benchmark=label,
-                database="postgresql",
-                samples=1,
-                median=round(rate, 1),
-                p99=round(rate, 1),
-                unit="msg/s",
-                target="-",
-                met=None,
-                note=f"from the CPU per message at 8 initiators, {service}",
-            )
-        )
+        note_ = f"from the CPU per message at 8 initiators, {service}"
+        figures.append(single(label, "postgresql", rate, "msg/s", digits=1, note=note_))
     return figures
 
 

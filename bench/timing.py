@@ -55,3 +55,35 @@ def timed(
         met=None if limit_ms is None else p99 <= limit_ms,
         note=note,
     )
+
+
+def single(
+    benchmark: str,
+    database: str,
+    value: float,
+    unit: str,
+    *,
+    digits: int = 2,
+    target: str = "-",
+    met: bool | None = None,
+    note: str = "",
+) -> Figure:
+    """A figure worked out once (a rate, a CPU share): median and p99 are the one value."""
+    shown = round(value, digits)
+    return Figure(benchmark, database, 1, shown, shown, unit, target, met, note)
+
+
+def counted(
+    benchmark: str,
+    database: str,
+    counts: list[int],
+    unit: str,
+    *,
+    target: str = "baseline",
+    met: bool | None = None,
+    note: str = "",
+) -> Figure:
+    """A figure sampled as counts (connections, processes): their median and p99."""
+    median = float(statistics.median(counts))
+    p99 = float(percentile([float(c) for c in counts], 0.99))
+    return Figure(benchmark, database, len(counts), median, p99, unit, target, met, note)

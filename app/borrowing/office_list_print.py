@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.borrowing import office_lists
-from app.borrowing.pieces import pieces_count
+from app.borrowing.pieces import pieces_suffix
 from app.library import library_settings
 from app.library.actors import Actor
 from app.library.runtime import Runtime
@@ -36,7 +36,7 @@ def office_list_pdf(
                 days = library_settings.load(session).transit_overdue_days
         transits = [t for t in office_lists.in_transit(rt, actor) if t.age_days > days]
         rows = [
-            [t.barcode, _with_pieces(t.title, t.pieces), t.from_branch, t.to_branch,
+            [t.barcode, t.title + pieces_suffix(t.pieces), t.from_branch, t.to_branch,
              t.reason.replace("_", " "),
              t.started_at.date().isoformat(), str(t.age_days)]
             for t in transits
@@ -47,7 +47,7 @@ def office_list_pdf(
     elif which is PrintableList.HOLD_SHELF:
         holds = [h for h in office_lists.hold_shelves(rt, actor, branch) if h.expired]
         rows = [
-            [h.branch, h.barcode, _with_pieces(h.title, h.pieces), h.patron,
+            [h.branch, h.barcode, h.title + pieces_suffix(h.pieces), h.patron,
              h.pickup_by.isoformat(),
              "yes" if h.in_library_use_only else ""]
             for h in holds
@@ -71,8 +71,3 @@ def office_list_pdf(
             "open entries, newest first."
         )
     return len(rows), render_office_list(title, subtitle, headers, rows, today)
-
-
-def _with_pieces(title: str, pieces: int) -> str:
-    """A multi-piece item's title says how many pieces to find under its strap."""
-    return f"{title} ({pieces_count(pieces)})" if pieces > 1 else title

@@ -28,3 +28,8 @@ def pieces_count(pieces: int) -> str:
 def pieces_to_pull(pieces: int) -> str:
     """What a campus pulling an item from its hold shelf is told ("" for a single piece)."""
     return f"{pieces_count(pieces)}: pull them all" if pieces > 1 else ""
+
+
+def pieces_suffix(pieces: int) -> str:
+    """The count after a title or a barcode in a list (" (2 pieces)"; "" for a single piece)."""
+    return f" ({pieces_count(pieces)})" if pieces > 1 else ""

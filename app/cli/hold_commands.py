@@ -50,8 +50,11 @@ def _expired(ctx: CliContext) -> int:
     rows = holds_to_pull(rt, actor, ctx.args.branch)
     shown_patrons(rt, actor, [r.patron_id for r in rows], "holds expired")
     for row in rows:
-        flag = "  (in library use only)" if row.in_library_use_only else ""
-        flag += f"  ({pieces_to_pull(row.pieces)})" if row.pieces > 1 else ""
+        flags = (
+            "in library use only" if row.in_library_use_only else "",
+            pieces_to_pull(row.pieces),
+        )
+        flag = "".join(f"  ({words})" for words in flags if words)
         ctx.emit(
             record(row),
             f"{row.barcode}  {row.title[:40]:40}  {row.patron}  pickup by "

@@ -19,7 +19,7 @@ from app.borrowing.missing_pieces import (
     missing_pieces,
     report_missing_piece,
 )
-from app.borrowing.pieces import pieces_count
+from app.borrowing.pieces import pieces_suffix
 from app.cli.context import CliContext, office_options
 from app.cli.patron_reads import shown_patrons
 from app.desk.barcode_recovery import (
@@ -50,15 +50,12 @@ def _in_transit(rt: Runtime, actor: Actor, ctx: CliContext) -> list[tuple[Row, s
                 "overdue": t.overdue,
                 "pieces": t.pieces,
             },
-            f"{t.barcode}  {t.from_branch} -> {t.to_branch}  {t.age_days} days{_pieces(t.pieces)}"
+            f"{t.barcode}  {t.from_branch} -> {t.to_branch}  {t.age_days} days"
+            f"{pieces_suffix(t.pieces)}"
             f"{'  (overdue: probably lost)' if t.overdue else ''}  {t.title}",
         )
         for t in office_lists.in_transit(rt, actor)
     ]
-
-
-def _pieces(count: int) -> str:
-    return f" ({pieces_count(count)})" if count > 1 else ""
 
 
 def _hold_shelf(rt: Runtime, actor: Actor, ctx: CliContext) -> list[tuple[Row, str]]:
@@ -75,7 +72,8 @@ def _hold_shelf(rt: Runtime, actor: Actor, ctx: CliContext) -> list[tuple[Row, s
                 "in_library_use_only": h.in_library_use_only,
                 "pieces": h.pieces,
             },
-            f"{h.branch:<8} {h.barcode}{_pieces(h.pieces)}  pickup by {h.pickup_by.isoformat()}"
+            f"{h.branch:<8} {h.barcode}{pieces_suffix(h.pieces)}  "
+            f"pickup by {h.pickup_by.isoformat()}"
             f"{' (expired): pull it' if h.expired else ''}  {h.patron}  {h.title}",
         )
         for h in office_lists.hold_shelves(rt, actor, ctx.args.at or "")
@@ -160,7 +158,8 @@ def _received_today(rt: Runtime, actor: Actor, ctx: CliContext) -> list[tuple[Ro
                 "in_library_use_only": r.in_library_use_only,
                 "pieces": r.pieces,
             },
-            f"{r.received_at:%H:%M}  {r.strap_barcode}{_pieces(r.pieces)}  {r.request_number}  -> "
+            f"{r.received_at:%H:%M}  {r.strap_barcode}{pieces_suffix(r.pieces)}  "
+            f"{r.request_number}  -> "
             f"{r.destination or '-'}  {r.patron}  {r.title}",
         )
         for r in office_lists.received_on(rt, actor)

@@ -7,16 +7,25 @@ On SQLite they do nothing: its writers take turns anyway.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from alembic.autogenerate import renderers
 from alembic.operations import MigrateOperation, Operations
 
 
-@Operations.register_operation("create_postgresql_sequence")
-class CreateSequenceOp(MigrateOperation):
+class _SequenceOp(MigrateOperation):
+    """One sequence, by name; `method` is what a migration calls, `sql` what it runs."""
+
+    method: ClassVar[str]
+    sql: ClassVar[str]
+
     def __init__(self, name: str) -> None:
         self.name = name
+
+
+@Operations.register_operation("create_postgresql_sequence")
+class CreateSequenceOp(_SequenceOp):
+    method, sql = "create_postgresql_sequence", "CREATE SEQUENCE"
 
     @classmethod
     def create_postgresql_sequence(cls, operations: Operations, name: str) -> Any:
@@ -27,9 +36,8 @@ class CreateSequenceOp(MigrateOperation):
 
 
 @Operations.register_operation("drop_postgresql_sequence")
-class DropSequenceOp(MigrateOperation):
-    def __init__(self, name: str) -> None:
-        self.name = name
+class DropSequenceOp(_SequenceOp):
+    method, sql = "drop_postgresql_sequence", "DROP SEQUENCE"
 
     @classmethod
     def drop_postgresql_sequence(cls, operations: Operations, name: str) -> Any:
@@ -39,27 +47,15 @@ class DropSequenceOp(MigrateOperation):
         return CreateSequenceOp(self.name)
 
 
-def _on_postgresql(operations: Operations) -> bool:
-    return bool(operations.get_bind().dialect.name == "postgresql")
+def _run(operations: Operations, operation: _SequenceOp) -> None:
+    if operations.get_bind().dialect.name == "postgresql":
+        operations.execute(f'{operation.sql} "{operation.name}"')
 
 
-@Operations.implementation_for(CreateSequenceOp)
-def _create(operations: Operations, operation: CreateSequenceOp) -> None:
-    if _on_postgresql(operations):
-        operations.execute(f'CREATE SEQUENCE "{operation.name}"')
+def _render(autogen_context: Any, operation: _SequenceOp) -> str:
+    return f"op.{operation.method}({operation.name!r})  # type: ignore[attr-defined]"
 
 
-@Operations.implementation_for(DropSequenceOp)
-def _drop(operations: Operations, operation: DropSequenceOp) -> None:
-    if _on_postgresql(operations):
-        operations.execute(f'DROP SEQUENCE "{operation.name}"')
-
-
-@renderers.dispatch_for(CreateSequenceOp)
-def _render_create(autogen_context: Any, operation: CreateSequenceOp) -> str:
-    return f"op.create_postgresql_sequence({operation.name!r})  # type: ignore[attr-defined]"
-
-
-@renderers.dispatch_for(DropSequenceOp)
-def _render_drop(autogen_context: Any, operation: DropSequenceOp) -> str:
-    return f"op.drop_postgresql_sequence({operation.name!r})  # type: ignore[attr-defined]"
+for _op in (CreateSequenceOp, DropSequenceOp):
+    Operations.implementation_for(_op)(_run)
+    renderers.dispatch_for(_op)(_render)

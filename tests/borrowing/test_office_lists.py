@@ -109,6 +109,8 @@ def test_a_multi_piece_item_shows_its_pieces_on_the_lists_it_waits_on(
     assert mailed.pop(received.strap_barcode) == 2
     assert sorted(mailed.values()) == [1, 1, 1, 2]  # the demo's book and CD for METRO
     assert {h.pieces for h in hold_shelves(demo_rt, office)} == {1}
+    _, printed = office_list_pdf(demo_rt, office, PrintableList.TRANSIT, days=-1)
+    assert "(2 pieces)" in all_text(printed)  # the printed list names them after the title
 
 
 def _log_entries(rt: Runtime) -> tuple[int, int]:

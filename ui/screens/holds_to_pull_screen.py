@@ -116,7 +116,5 @@ class HoldsToPullScreen(QWidget):
 
 def _note(row: HoldToPull) -> str:
     """What to mind when pulling it: its pieces, and in-library use."""
-    notes = [pieces_to_pull(row.pieces)] if row.pieces > 1 else []
-    if row.in_library_use_only:
-        notes.append("in library use only")
-    return "; ".join(notes)
+    notes = (pieces_to_pull(row.pieces), "in library use only" if row.in_library_use_only else "")
+    return "; ".join(note for note in notes if note)
